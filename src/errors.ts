@@ -1,0 +1,59 @@
+/**
+ * Typed errors. Each message says what went wrong and how to fix it; the CLI maps each class to
+ * a documented exit code and prints the message without a stack trace.
+ */
+
+/** Exit codes, documented in README "Exit codes". */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  rejectedInputs: 3,
+  checkFailed: 4,
+} as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** Base class for errors caused by the user or their data (printed without a stack trace). */
+export class XrayLpError extends Error {
+  readonly exitCode: ExitCode;
+  constructor(message: string, exitCode: ExitCode) {
+    super(message);
+    this.name = new.target.name;
+    this.exitCode = exitCode;
+  }
+}
+
+/** Wrong options or arguments (exit 2). */
+export class UserInputError extends XrayLpError {
+  constructor(message: string) {
+    super(message, EXIT.usage);
+  }
+}
+
+/** Where in an input a problem was found. */
+export interface InputPosition {
+  /** Byte offset from the start of the (decompressed) input. */
+  offset: number;
+  /** 1-based line and column, when they could be computed. */
+  line?: number;
+  column?: number;
+}
+
+/** An input that is not a dump we can read: wrong shape, bad JSON, truncated (input rejected, exit 3). */
+export class DumpFormatError extends XrayLpError {
+  readonly position: InputPosition | undefined;
+  readonly hint: string | undefined;
+  constructor(message: string, options: { position?: InputPosition; hint?: string } = {}) {
+    super(message, EXIT.rejectedInputs);
+    this.position = options.position;
+    this.hint = options.hint;
+  }
+}
+
+/** The database cannot be used: newer schema, not a database, unwritable (exit 1). */
+export class StoreError extends XrayLpError {
+  constructor(message: string) {
+    super(message, EXIT.failure);
+  }
+}
