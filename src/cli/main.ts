@@ -1,2 +1,9 @@
 #!/usr/bin/env node
-console.log('xray-lp');
+/**
+ * Entry point of the `xray-lp` binary: the only place that ends the process.
+ */
+import { processIO } from './io.js';
+import { runCli } from './program.js';
+
+const code = await runCli(process.argv.slice(2), processIO());
+process.exitCode = code;

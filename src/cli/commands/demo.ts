@@ -1,0 +1,43 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { EXIT, type ExitCode } from '../../errors.js';
+import { ingest } from '../../ingest/ingest.js';
+import { listPrincipals } from '../../query/principals.js';
+import { openStore } from '../../store/db.js';
+import type { CliIO } from '../io.js';
+import { renderSummary } from './ingest.js';
+import { renderPrincipals } from './principals.js';
+
+/** The samples shipped with the package. */
+export function bundledSamples(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples');
+}
+
+/** Registers `xray-lp demo` (what `npm start` runs). */
+export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
+  program
+    .command('demo')
+    .description('ingest the bundled samples/ into a fresh database and show what was found')
+    .option('--samples <dir>', 'read these dumps instead of the bundled samples')
+    .option('--demo-db <path>', 'the fresh database to create (replaced if it exists)', 'xray-lp-demo.db')
+    .action(async (opts: { samples?: string; demoDb: string }) => {
+      const samples = opts.samples ?? bundledSamples();
+      const dbFile = path.resolve(io.cwd, opts.demoDb);
+      for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
+      const store = openStore({ path: dbFile });
+      try {
+        io.out(`Ingesting ${samples} into a fresh database ${dbFile}\n\n`);
+        const summary = await ingest(store, { inputs: [samples], stdin: io.stdin });
+        io.out(renderSummary(summary));
+        for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
+        io.out('\nWorkloads found:\n');
+        io.out(renderPrincipals(listPrincipals(store)));
+        io.out(`\nExplore further: npx xray-lp --db ${path.relative(io.cwd, dbFile) || dbFile} stats | sources | principals\n`);
+        setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import { EXIT, type ExitCode } from '../../errors.js';
+import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
+import { openStore } from '../../store/db.js';
+import type { CliIO } from '../io.js';
+import { dbPath } from '../options.js';
+import { bytes, int, safe } from '../render.js';
+
+interface IngestOptions {
+  quiet?: boolean;
+  json?: boolean;
+  busyTimeout?: string;
+}
+
+/** Registers `xray-lp ingest`. */
+export function registerIngest(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
+  program
+    .command('ingest')
+    .description('read X-Ray trace dumps (files, directories, - for stdin; .gz too) into the database')
+    .argument('<input...>', 'batch-get-traces output, Trace arrays, segment documents, daemon packets')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--busy-timeout <seconds>', 'wait this long for another process writing the database', '60')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 all inputs ingested, 3 some inputs rejected (the others are kept),
+            2 usage error, 1 failure (database unusable, disk full…).
+Each input is ingested in one transaction: a rejected input leaves nothing behind.`,
+    )
+    .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
+      const timeout = Number(opts.busyTimeout ?? '60');
+      const store = openStore({ path: dbPath(cmd, io), busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000 });
+      try {
+        const showProgress = io.errIsTTY && !opts.quiet && !opts.json;
+        const summary = await ingest(store, {
+          inputs,
+          stdin: io.stdin,
+          onProgress: showProgress ? (p) => io.err(`\r${progressLine(p)}\u001b[K`) : undefined,
+        });
+        if (showProgress) io.err('\r\u001b[K');
+        if (opts.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+        else if (!opts.quiet) io.out(renderSummary(summary));
+        for (const r of summary.results) {
+          if (r.status !== 'rejected' || !r.error) continue;
+          const at =
+            r.error.line !== undefined
+              ? `:${r.error.line}:${r.error.column}`
+              : r.error.offset !== undefined
+                ? ` @ byte ${r.error.offset}`
+                : '';
+          io.err(`xray-lp: rejected ${safe(r.input)}${at}: ${safe(r.error.message)}${r.error.hint ? `\n  hint: ${safe(r.error.hint)}` : ''}\n`);
+        }
+        setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
+      } finally {
+        store.close();
+      }
+    });
+}
+
+function progressLine(p: IngestProgress): string {
+  const secs = p.elapsedMs / 1000;
+  const rate = secs > 0 ? p.totalBytes / 1e6 / secs : 0;
+  return `ingest [${p.index + 1}/${p.inputs}] ${safe(p.input)}: ${bytes(p.bytes)}, ${int(p.traces)} traces, ${rate.toFixed(1)} MB/s`;
+}
+
+/** The human summary printed after an ingest. */
+export function renderSummary(s: IngestSummary): string {
+  const lines: string[] = [];
+  lines.push(
+    `Ingested ${int(s.ingested)} of ${int(s.inputs)} input${s.inputs === 1 ? '' : 's'} (${bytes(s.bytes)} in ${(s.elapsedMs / 1000).toFixed(2)} s, ${s.mbPerSecond.toFixed(1)} MB/s)`,
+  );
+  lines.push(
+    `  traces ${int(s.traces)} (${int(s.newTraces)} new), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored), AWS calls ${int(s.calls)} (${int(s.newCalls)} new)`,
+  );
+  lines.push(`  workloads in the database: ${int(s.workloads)}`);
+  if (s.problems > 0) {
+    lines.push(`  ${int(s.problems)} problem${s.problems === 1 ? '' : 's'} in the data (kept going; see \`xray-lp sources\`):`);
+    const all = s.results.flatMap((r) => r.problems);
+    for (const p of all.slice(0, 5)) lines.push(`    ${safe(p.path)}: ${safe(p.message)}`);
+    if (all.length > 5) lines.push(`    … and ${int(all.length - 5)} more`);
+  }
+  if (s.rejected > 0) lines.push(`  ${int(s.rejected)} input${s.rejected === 1 ? '' : 's'} rejected (details on stderr)`);
+  return `${lines.join('\n')}\n`;
+}

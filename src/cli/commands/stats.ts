@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { listSources, storeStats } from '../../query/stats.js';
+import type { CliIO } from '../io.js';
+import { openForRead } from '../options.js';
+import { bytes, int, shorten, table } from '../render.js';
+
+/** Registers `xray-lp stats` and `xray-lp sources`. */
+export function registerStats(program: Command, io: CliIO): void {
+  program
+    .command('stats')
+    .description('what the database holds: counts, recorded period, calls by outcome and service')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const store = openForRead(cmd, io);
+      try {
+        const s = storeStats(store);
+        if (opts.json) {
+          io.out(`${JSON.stringify(s, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `sources ${int(s.sources)}, traces ${int(s.traces)}, segments ${int(s.segments)}, AWS calls ${int(s.calls)}, workloads ${int(s.principals)}`,
+          s.firstCall ? `recorded period: ${s.firstCall} … ${s.lastCall}` : 'no calls recorded yet',
+          `outcomes: ${Object.entries(s.byOutcome).map(([k, v]) => `${k} ${int(v)}`).join(', ') || '-'}`,
+        ];
+        if (s.unattributedCalls > 0) lines.push(`calls not attributed to a workload: ${int(s.unattributedCalls)}`);
+        if (s.unprocessedTraceIds > 0) lines.push(`trace ids X-Ray could not return (UnprocessedTraceIds): ${int(s.unprocessedTraceIds)}`);
+        if (s.problems > 0) lines.push(`problems found in the data: ${int(s.problems)}`);
+        io.out(`${lines.join('\n')}\n`);
+        if (s.byService.length > 0) io.out(`${table([{ header: 'service' }, { header: 'calls', align: 'right' }], s.byService.map((r) => [r.service, int(r.calls)]))}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  program
+    .command('sources')
+    .description('the inputs ingested so far, with their checksums and what each added')
+    .option('--json', 'print as JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const store = openForRead(cmd, io);
+      try {
+        const rows = listSources(store);
+        if (opts.json) {
+          io.out(`${JSON.stringify(rows, null, 2)}\n`);
+          return;
+        }
+        if (rows.length === 0) {
+          io.out('No inputs ingested yet. Run `xray-lp ingest <dump>`.\n');
+          return;
+        }
+        io.out(
+          `${table(
+            [
+              { header: 'ingested at' },
+              { header: 'input' },
+              { header: 'shape' },
+              { header: 'size', align: 'right' },
+              { header: 'traces', align: 'right' },
+              { header: 'calls', align: 'right' },
+              { header: 'new calls', align: 'right' },
+              { header: 'problems', align: 'right' },
+              { header: 'sha256' },
+            ],
+            rows.map((r) => [
+              r.ingestedAt.replace(/\.\d+Z$/, 'Z'),
+              shorten(r.path, 48),
+              r.shape ?? '',
+              bytes(r.size),
+              int(r.traces),
+              int(r.calls),
+              int(r.newCalls),
+              int(r.problems),
+              r.sha256.slice(0, 12),
+            ]),
+          )}\n`,
+        );
+      } finally {
+        store.close();
+      }
+    });
+}

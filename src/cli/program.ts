@@ -1,0 +1,48 @@
+/**
+ * The commander program. Built per invocation with injected I/O, so tests run it in-process.
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT, type ExitCode } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
+import { registerIngest } from './commands/ingest.js';
+import { registerPrincipals } from './commands/principals.js';
+import { registerStats } from './commands/stats.js';
+import { reportError, type CliIO } from './io.js';
+
+/** The package version, kept in step with package.json by a test. */
+export const VERSION = '0.1.0';
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
+  let exitCode: ExitCode = EXIT.ok;
+  const setExit = (c: ExitCode): void => {
+    exitCode = c;
+  };
+  const program = new Command('xray-lp')
+    .description('Turn exported AWS X-Ray traces into least-privilege IAM policies, offline.')
+    .version(VERSION)
+    .option('--db <path>', 'database file (env XRAY_LP_DB, default ./xray-lp.db)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
+            3 some inputs rejected by ingest; 4 a --check found something.`,
+    );
+  registerIngest(program, io, setExit);
+  registerStats(program, io);
+  registerPrincipals(program, io);
+  registerDemo(program, io, setExit);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    return reportError(io, err);
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * From one segment document to the facts we store: which workload it belongs to, and every AWS
+ * call made inside it. Pure: no I/O, no database.
+ *
+ * Rules (see ../shared/reference/xray-format.md): AWS calls are nodes with `namespace: "aws"` at
+ * any depth; children of a call (Go SDK's marshal/attempt/…) are not calls; inferred segments
+ * describe a call that the caller's subsegment already records; plain-HTTP (`remote`)
+ * subsegments to an AWS endpoint are calls whose operation is unknown.
+ */
+import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
+import { resolveService, serviceFromHost } from '../iam/services.js';
+import type { SegmentDoc } from './shapes.js';
+import { workloadOf, type Workload } from './workloads.js';
+
+export type { Workload } from './workloads.js';
+
+/** How a call ended. `denied` means the caller lacked an IAM permission. */
+export type Outcome = 'ok' | 'error' | 'fault' | 'throttle' | 'denied';
+
+/** Where a call record came from. */
+export type CallVia = 'sdk' | 'inferred' | 'remote';
+
+/** Recorded resource parameters, snake_case as the X-Ray SDKs record them. */
+export type CallParams = Record<string, string | string[]>;
+
+/** One AWS call as stored. */
+export interface CallRow {
+  /** Id of the calling subsegment (for an inferred segment: its `parent_id`). */
+  subId: string;
+  startTime: number;
+  endTime: number | null;
+  /** IAM prefix, or '' when the service could not be identified. */
+  service: string;
+  /** The service name as recorded. */
+  serviceName: string;
+  operation: string | null;
+  region: string | null;
+  account: string | null;
+  httpStatus: number | null;
+  outcome: Outcome;
+  errorType: string | null;
+  deniedAction: string | null;
+  deniedResource: string | null;
+  params: CallParams | null;
+  via: CallVia;
+}
+
+/** A problem found in the data: not fatal, counted and reported. */
+export interface DataProblem {
+  path: string;
+  message: string;
+}
+
+/** What one document contributes. */
+export interface ExtractedDoc {
+  traceId: string;
+  id: string;
+  type: 'segment' | 'subsegment' | 'inferred';
+  parentId: string | null;
+  name: string;
+  origin: string | null;
+  startTime: number | null;
+  endTime: number | null;
+  inProgress: boolean;
+  /** The workload, for segments that are one (never for inferred segments or subsegments). */
+  workload: Workload | undefined;
+  calls: CallRow[];
+  /** Ids of subsegments inside this document that are not calls (possible parents of independent subsegments). */
+  nodeIds: string[];
+}
+
+/** Keys of `aws` we keep as resource parameters. */
+const PARAM_KEYS = [
+  'table_name',
+  'table_names',
+  'index_name',
+  'bucket_name',
+  'bucket',
+  'key',
+  'copy_source',
+  'source_bucket_name',
+  'source_key',
+  'destination_bucket_name',
+  'destination_key',
+  'version_id',
+  'prefix',
+  'queue_url',
+  'queue_name',
+  'queue_owner_aws_account_id',
+  'topic_arn',
+  'target_arn',
+  'function_name',
+  'qualifier',
+  'endpoint_name',
+  'resource_names',
+  'state_machine_arn',
+  'secret_id',
+  'stream_name',
+] as const;
+
+/** OTel attributes copied into `metadata.default` that do not identify a resource. */
+const OTEL_NON_IDS = new Set([
+  'aws.region',
+  'aws.operation',
+  'aws.service',
+  'aws.request_id',
+  'aws.requestId',
+  'aws.span.kind',
+  'aws.local.service',
+  'aws.local.operation',
+  'aws.local.environment',
+  'aws.remote.service',
+  'aws.remote.operation',
+  'aws.remote.environment',
+  'aws.sdk.descendant',
+  'aws.is.local.root',
+]);
+
+const MAX_VALUE = 2048;
+const MAX_LIST = 1000;
+
+/** Reads a number that may have been written as a string. */
+export function num(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+/** Reads a short string that may have been written as a number. */
+export function str(v: unknown): string | null {
+  if (typeof v === 'string') return v.length > 0 && v.length <= MAX_VALUE ? v : null;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return null;
+}
+
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+function strList(v: unknown): string[] | null {
+  if (Array.isArray(v)) {
+    const out = v.slice(0, MAX_LIST).map(str).filter((x): x is string => x !== null);
+    return out.length > 0 ? out : null;
+  }
+  const one = str(v);
+  return one === null ? null : [one];
+}
+
+/** Options for {@link extractDoc}. */
+export interface ExtractOptions {
+  /** The trace the document came in, when it came inside a Trace object. */
+  traceId?: string;
+  /** Describes the document's position for problem reports. */
+  where: string;
+}
+
+/**
+ * Extracts one segment document. Returns undefined (and adds a problem) for a document that
+ * lacks the identity needed to store it exactly once (`id`, `trace_id`).
+ */
+export function extractDoc(doc: SegmentDoc, options: ExtractOptions, problems: DataProblem[]): ExtractedDoc | undefined {
+  const id = str(doc.id);
+  const traceId = str(doc.trace_id) ?? options.traceId ?? null;
+  if (id === null) {
+    problems.push({ path: options.where, message: 'segment document has no id; skipped' });
+    return undefined;
+  }
+  if (traceId === null) {
+    problems.push({ path: options.where, message: `segment ${id} has no trace_id; skipped` });
+    return undefined;
+  }
+  const inferred = doc.inferred === true;
+  const type: ExtractedDoc['type'] = inferred ? 'inferred' : doc.type === 'subsegment' ? 'subsegment' : 'segment';
+  const name = str(doc.name) ?? '';
+  const origin = str(doc.origin);
+  const startTime = num(doc.start_time);
+  const out: ExtractedDoc = {
+    traceId,
+    id,
+    type,
+    parentId: str(doc.parent_id),
+    name,
+    origin,
+    startTime,
+    endTime: num(doc.end_time),
+    inProgress: doc.in_progress === true,
+    workload: type === 'segment' ? workloadOf(doc) : undefined,
+    calls: [],
+    nodeIds: [],
+  };
+  const fallback = { region: out.workload?.region ?? null, account: out.workload?.account ?? null };
+  if (inferred) {
+    // The inferred segment stands for its caller's call: key it by the caller's id.
+    const call = callFromNode(doc, out.parentId ?? id, startTime ?? 0, 'inferred', fallback);
+    if (call) out.calls.push(call);
+    return out;
+  }
+  if (type === 'subsegment') {
+    const own = nodeCall(doc, startTime ?? 0, fallback);
+    if (own) out.calls.push(own);
+    else out.nodeIds.push(id);
+    if (own?.via === 'sdk') return out; // children of a call are its internals
+  }
+  walk(doc, startTime ?? 0, fallback, out, options.where, problems);
+  return out;
+}
+
+/** Depth-first over `subsegments`, iteratively: a crafted document may nest very deep. */
+function walk(
+  root: SegmentDoc,
+  rootStart: number,
+  fallback: { region: string | null; account: string | null },
+  out: ExtractedDoc,
+  where: string,
+  problems: DataProblem[],
+): void {
+  const stack: { node: Record<string, unknown>; start: number }[] = [];
+  const pushChildren = (node: Record<string, unknown>, start: number): void => {
+    const subs = node.subsegments;
+    if (!Array.isArray(subs)) return;
+    for (let i = subs.length - 1; i >= 0; i--) {
+      const child = obj(subs[i]);
+      if (child) stack.push({ node: child, start });
+    }
+  };
+  pushChildren(root, rootStart);
+  while (stack.length > 0) {
+    const { node, start: parentStart } = stack.pop()!;
+    const start = num(node.start_time) ?? parentStart;
+    const subId = str(node.id);
+    if (subId === null) {
+      if (node.namespace === 'aws') problems.push({ path: where, message: 'AWS call subsegment without id; skipped' });
+      pushChildren(node, start);
+      continue;
+    }
+    const call = nodeCall(node, start, fallback);
+    if (call) {
+      out.calls.push(call);
+      // Go's SDK nests marshal/attempt/… inside the call; a call inside a call (rare) is still a call.
+      if (call.via === 'sdk') {
+        pushCallsOnly(node, start, stack);
+        continue;
+      }
+    } else {
+      out.nodeIds.push(subId);
+    }
+    pushChildren(node, start);
+  }
+}
+
+/** Under an SDK call, only nested `aws` nodes are walked (they are calls of their own). */
+function pushCallsOnly(node: Record<string, unknown>, start: number, stack: { node: Record<string, unknown>; start: number }[]): void {
+  const inner: Record<string, unknown>[] = [node];
+  while (inner.length > 0) {
+    const n = inner.pop()!;
+    const subs = n.subsegments;
+    if (!Array.isArray(subs)) continue;
+    for (const s of subs) {
+      const child = obj(s);
+      if (!child) continue;
+      if (child.namespace === 'aws') stack.push({ node: child, start });
+      else inner.push(child);
+    }
+  }
+}
+
+function nodeCall(
+  node: Record<string, unknown>,
+  start: number,
+  fallback: { region: string | null; account: string | null },
+): CallRow | undefined {
+  const id = str(node.id);
+  if (id === null) return undefined;
+  if (node.namespace === 'aws') return callFromNode(node, id, start, 'sdk', fallback);
+  if (node.namespace === 'remote') {
+    const host = hostOf(node);
+    if (host && serviceFromHost(host)) return callFromNode(node, id, start, 'remote', fallback);
+  }
+  return undefined;
+}
+
+function hostOf(node: Record<string, unknown>): string | null {
+  const url = str(obj(obj(node.http)?.request)?.url);
+  if (url) {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return null;
+    }
+  }
+  const name = str(node.name);
+  return name && name.includes('amazonaws.com') ? name : null;
+}
+
+function callFromNode(
+  node: Record<string, unknown>,
+  subId: string,
+  start: number,
+  via: CallVia,
+  fallback: { region: string | null; account: string | null },
+): CallRow | undefined {
+  const aws = obj(node.aws) ?? {};
+  const name = str(node.name) ?? '';
+  const host = hostOf(node);
+  const hostInfo = serviceFromHost(host);
+  const service =
+    (via === 'inferred' ? resolveService(str(node.origin)) : undefined) ??
+    resolveService(name) ??
+    resolveService(str(node.origin)) ??
+    hostInfo?.service;
+  const params = extractParams(aws, obj(obj(node.metadata)?.default));
+  const idFacts = identifierFacts(params);
+  const status = num(obj(obj(node.http)?.response)?.status);
+  const exception = firstException(node.cause);
+  const denied = parseDenied(exception?.message ?? null);
+  const outcome = classify(node, status, exception, denied !== null);
+  let region = str(aws.region);
+  if (region !== null && !isRegion(region)) region = null;
+  let account = str(aws.account_id);
+  if (account !== null && !isAccountId(account)) account = null;
+  return {
+    subId,
+    startTime: start,
+    endTime: num(node.end_time),
+    service: service?.prefix ?? '',
+    serviceName: name || (hostInfo?.endpointPrefix ?? ''),
+    operation: via === 'remote' ? null : str(aws.operation),
+    region: region ?? hostInfo?.region ?? idFacts.region ?? fallback.region,
+    account: account ?? idFacts.account ?? fallback.account,
+    httpStatus: status,
+    outcome,
+    errorType: exception?.type ?? null,
+    deniedAction: denied?.action ?? null,
+    deniedResource: denied?.resource ?? null,
+    params,
+    via,
+  };
+}
+
+function extractParams(aws: Record<string, unknown>, otel: Record<string, unknown> | undefined): CallParams | null {
+  const params: CallParams = {};
+  let any = false;
+  for (const k of PARAM_KEYS) {
+    const v = aws[k];
+    if (v === undefined) continue;
+    const value = k === 'table_names' || k === 'resource_names' ? strList(v) : str(v);
+    if (value !== null) {
+      params[k] = value;
+      any = true;
+    }
+  }
+  if (otel) {
+    for (const [k, v] of Object.entries(otel)) {
+      if (!k.startsWith('aws.') || OTEL_NON_IDS.has(k)) continue;
+      const value = Array.isArray(v) ? strList(v) : str(v);
+      if (value !== null) {
+        params[k] = value;
+        any = true;
+      }
+    }
+  }
+  return any ? params : null;
+}
+
+/** Account and region read off the resource identifiers themselves (ARNs, queue URLs). */
+function identifierFacts(params: CallParams | null): { account: string | null; region: string | null } {
+  if (!params) return { account: null, region: null };
+  for (const v of Object.values(params)) {
+    for (const s of Array.isArray(v) ? v : [v]) {
+      const arn = parseArn(s);
+      if (arn && (arn.account || arn.region)) {
+        return { account: isAccountId(arn.account) ? arn.account : null, region: isRegion(arn.region) ? arn.region : null };
+      }
+    }
+  }
+  const q = params.queue_url;
+  if (typeof q === 'string') {
+    const m = /^https?:\/\/([^/]+)\/(\d{12})\//.exec(q);
+    if (m) return { account: m[2] ?? null, region: serviceFromHost(m[1])?.region ?? null };
+  }
+  return { account: null, region: null };
+}
+
+interface ExceptionInfo {
+  type: string | null;
+  message: string | null;
+}
+
+function firstException(cause: unknown): ExceptionInfo | undefined {
+  const c = obj(cause);
+  if (!c || !Array.isArray(c.exceptions)) return undefined;
+  for (const e of c.exceptions) {
+    const ex = obj(e);
+    if (!ex) continue;
+    const type = typeof ex.type === 'string' ? ex.type.slice(0, 200) : null;
+    const message = typeof ex.message === 'string' ? ex.message.slice(0, 4000) : null;
+    if (type || message) return { type, message };
+  }
+  return undefined;
+}
+
+const DENIED_TYPES =
+  /(^|[.:\s])(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnauthorizedException|NotAuthorized|Forbidden|ForbiddenException|AuthorizationFailure)\b/;
+const DENIED_MESSAGE = /not authorized to perform|access denied|Error Code: (AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)/i;
+const THROTTLE_TYPES =
+  /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|RequestThrottled|LimitExceededException|TransactionInProgress|BandwidthLimitExceeded/;
+
+function classify(node: Record<string, unknown>, status: number | null, ex: ExceptionInfo | undefined, parsedDenial: boolean): Outcome {
+  const type = ex?.type ?? '';
+  const message = ex?.message ?? '';
+  if (parsedDenial || DENIED_TYPES.test(type) || DENIED_MESSAGE.test(message)) return 'denied';
+  // A 403 with no exception text is an authorisation failure in every AWS protocol we know.
+  if (status === 403 && !type && !message) return 'denied';
+  if (node.throttle === true || status === 429 || THROTTLE_TYPES.test(type) || THROTTLE_TYPES.test(message.slice(0, 200))) {
+    return 'throttle';
+  }
+  if (status !== null) {
+    // Node and Python SDKs set fault and error together on 4xx; the status is the truth.
+    if (status >= 500) return 'fault';
+    if (status >= 400) return 'error';
+    if (status >= 200 && status < 400 && !ex) return 'ok';
+  }
+  if (node.fault === true) return 'fault';
+  if (node.error === true) return 'error';
+  return ex ? 'error' : 'ok';
+}
+
+/** The exact action and resource named by an AccessDenied message. */
+export interface Denial {
+  action: string;
+  resource: string | null;
+}
+
+const DENIED_RE = /not authorized to perform:?\s+([A-Za-z0-9-]+:[A-Za-z0-9*]+)(?:\s+on resource:?\s+(\S+))?/;
+
+/**
+ * Parses "User: arn:… is not authorized to perform: dynamodb:PutItem on resource: arn:…
+ * because …" (all AWS protocols word it this way) into the exact action and ARN.
+ */
+export function parseDenied(message: string | null): Denial | null {
+  if (!message) return null;
+  const m = DENIED_RE.exec(message);
+  if (!m || !m[1]) return null;
+  let resource = m[2] ?? null;
+  if (resource) resource = resource.replace(/[.,;)"']+$/, '');
+  return { action: m[1], resource: resource || null };
+}

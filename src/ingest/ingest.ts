@@ -1,0 +1,235 @@
+/**
+ * `ingest`: read → split → recognise → extract → write, one input at a time, each input in
+ * its own transaction so that a bad file contributes nothing and the others still land.
+ */
+import type { Store } from '../store/db.js';
+import { prepareIngest } from '../store/statements.js';
+import type { DataProblem } from './extract.js';
+import { expandInputs, InflateLimitError, lineColumnOf, openInput, type InputSpec } from './read.js';
+import { ShapeError, ShapeReader } from './shapes.js';
+import { JsonSplitter, SplitError } from './split.js';
+import { InputWriter, type WriteCounts } from './write.js';
+
+/** Progress of the input being read, reported a few times a second. */
+export interface IngestProgress {
+  input: string;
+  index: number;
+  inputs: number;
+  bytes: number;
+  size: number | undefined;
+  traces: number;
+  totalBytes: number;
+  elapsedMs: number;
+}
+
+/** Options for {@link ingest}. */
+export interface IngestOptions {
+  /** Files, directories, or `-` for standard input. */
+  inputs: readonly string[];
+  stdin?: NodeJS.ReadableStream;
+  onProgress?: (p: IngestProgress) => void;
+  /** Splitter threshold above which one JSON value is read member by member (tests lower it). */
+  wholeLimit?: number;
+}
+
+/** Why an input was rejected, with where and what to do. */
+export interface InputRejection {
+  message: string;
+  offset?: number;
+  line?: number;
+  column?: number;
+  hint?: string;
+}
+
+/** The outcome for one input. */
+export interface InputResult {
+  input: string;
+  status: 'ingested' | 'rejected';
+  shape: string | null;
+  bytes: number;
+  sha256: string | null;
+  counts: WriteCounts | null;
+  problems: DataProblem[];
+  error: InputRejection | null;
+  elapsedMs: number;
+}
+
+/** What an ingest run did, as the CLI prints it (`--json` prints this object). */
+export interface IngestSummary {
+  inputs: number;
+  ingested: number;
+  rejected: number;
+  traces: number;
+  newTraces: number;
+  segments: number;
+  calls: number;
+  newSegments: number;
+  newCalls: number;
+  duplicateSegments: number;
+  problems: number;
+  /** Workloads in the database after the run. */
+  workloads: number;
+  bytes: number;
+  elapsedMs: number;
+  mbPerSecond: number;
+  results: InputResult[];
+}
+
+/** Ingests every input into `store`. Never throws for bad input: rejections are in the summary. */
+export async function ingest(store: Store, options: IngestOptions): Promise<IngestSummary> {
+  const started = performance.now();
+  const { specs, problems } = expandInputs(options.inputs);
+  const results: InputResult[] = problems.map((p) => ({
+    input: p.name,
+    status: 'rejected',
+    shape: null,
+    bytes: 0,
+    sha256: null,
+    counts: null,
+    problems: [],
+    error: { message: p.message, hint: 'check the path' },
+    elapsedMs: 0,
+  }));
+  const statements = prepareIngest(store);
+  let totalBytes = 0;
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i] as InputSpec;
+    const r = await ingestOne(store, spec, statements, options, (bytes, traces) => {
+      options.onProgress?.({
+        input: spec.name,
+        index: i,
+        inputs: specs.length,
+        bytes,
+        size: undefined,
+        traces,
+        totalBytes: totalBytes + bytes,
+        elapsedMs: performance.now() - started,
+      });
+    });
+    totalBytes += r.bytes;
+    results.push(r);
+  }
+  const elapsedMs = performance.now() - started;
+  const sum = (f: (c: WriteCounts) => number): number =>
+    results.reduce((a, r) => a + (r.status === 'ingested' && r.counts ? f(r.counts) : 0), 0);
+  const workloads = (store.prepare('SELECT count(*) AS n FROM principals').get() as { n: number }).n;
+  return {
+    inputs: results.length,
+    ingested: results.filter((r) => r.status === 'ingested').length,
+    rejected: results.filter((r) => r.status === 'rejected').length,
+    traces: sum((c) => c.traces),
+    newTraces: sum((c) => c.newTraces),
+    segments: sum((c) => c.segments),
+    calls: sum((c) => c.calls),
+    newSegments: sum((c) => c.newSegments),
+    newCalls: sum((c) => c.newCalls),
+    duplicateSegments: sum((c) => c.duplicateSegments),
+    problems: sum((c) => c.problems),
+    workloads,
+    bytes: totalBytes,
+    elapsedMs,
+    mbPerSecond: elapsedMs > 0 ? totalBytes / 1e6 / (elapsedMs / 1000) : 0,
+    results,
+  };
+}
+
+async function ingestOne(
+  store: Store,
+  spec: InputSpec,
+  statements: ReturnType<typeof prepareIngest>,
+  options: IngestOptions,
+  progress: (bytes: number, traces: number) => void,
+): Promise<InputResult> {
+  const started = performance.now();
+  const opened = openInput(spec, { stdin: options.stdin });
+  const splitter = new JsonSplitter({ wholeLimit: options.wholeLimit });
+  const shapes = new ShapeReader();
+  store.exec('BEGIN IMMEDIATE');
+  let writer: InputWriter | undefined;
+  let lastOffset = 0;
+  try {
+    writer = new InputWriter(store, spec.name, statements);
+    const w = writer;
+    let lastReport = 0;
+    const handle = (events: ReturnType<JsonSplitter['push']>): void => {
+      for (const ev of events) {
+        lastOffset = ev.offset;
+        const where = `${spec.name} @ byte ${ev.offset}`;
+        for (const item of shapes.read(ev)) w.write(item, where);
+      }
+    };
+    for await (const chunk of opened.chunks) {
+      handle(splitter.push(chunk));
+      const now = performance.now();
+      if (now - lastReport > 200) {
+        lastReport = now;
+        progress(splitter.bytesSeen, w.counts.traces);
+      }
+    }
+    handle(splitter.end());
+    if (splitter.bytesSeen === 0 || shapes.shape === 'empty') {
+      if (w.counts.documents === 0 && w.counts.traces === 0 && w.counts.unprocessedTraceIds === 0) {
+        throw new ShapeError(
+          splitter.bytesSeen === 0 ? 'the input is empty' : 'the input holds no JSON value',
+          0,
+          'an export that was cut off or failed leaves an empty file: export it again',
+        );
+      }
+    }
+    w.finish({ sha256: opened.digest(), size: opened.rawBytes(), shape: shapes.shape, elapsedMs: performance.now() - started });
+    store.exec('COMMIT');
+    return {
+      input: spec.name,
+      status: 'ingested',
+      shape: shapes.shape,
+      bytes: opened.rawBytes(),
+      sha256: opened.digest(),
+      counts: w.counts,
+      problems: w.problems,
+      error: null,
+      elapsedMs: performance.now() - started,
+    };
+  } catch (err) {
+    if (store.inTransaction) store.exec('ROLLBACK');
+    const error = await describe(err, spec, lastOffset);
+    if (error === undefined) throw err;
+    // Drain nothing further: the input is abandoned; its bytes so far still count for the summary.
+    return {
+      input: spec.name,
+      status: 'rejected',
+      shape: shapes.shape === 'empty' ? null : shapes.shape,
+      bytes: opened.rawBytes(),
+      sha256: null,
+      counts: null,
+      problems: writer?.problems ?? [],
+      error,
+      elapsedMs: performance.now() - started,
+    };
+  }
+}
+
+/** Turns a failure into a rejection message with position, or undefined for a bug. */
+async function describe(err: unknown, spec: InputSpec, lastOffset: number): Promise<InputRejection | undefined> {
+  let offset: number | undefined;
+  let message: string;
+  let hint: string | undefined;
+  if (err instanceof SplitError || err instanceof ShapeError) {
+    offset = err.offset;
+    message = err.message;
+    hint = err instanceof ShapeError ? err.hint : undefined;
+    if (err instanceof SplitError) hint = /truncated/.test(err.message) ? 'the export was cut off: export it again' : 'the file is not valid JSON at this point';
+  } else if (err instanceof InflateLimitError) {
+    message = err.message;
+    hint = 'decompress it yourself if it is genuine, and ingest the result';
+  } else if ((err as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' || (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR') {
+    message = `corrupt gzip data: ${(err as Error).message}`;
+    hint = 'the compressed file is damaged or truncated: copy it again';
+    offset = lastOffset;
+  } else if ((err as NodeJS.ErrnoException)?.code && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+    message = `cannot read: ${(err as Error).message}`;
+  } else {
+    return undefined;
+  }
+  const pos = offset !== undefined ? await lineColumnOf(spec, offset) : undefined;
+  return { message, offset, line: pos?.line, column: pos?.column, hint };
+}

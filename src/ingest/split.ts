@@ -1,0 +1,442 @@
+/**
+ * A byte-level JSON splitter: finds where top-level JSON values begin and end in a stream of
+ * bytes without building them, so that each can be handed to the native `JSON.parse`.
+ *
+ * Why not parse everything with a streaming tokenizer: that costs about three times a native
+ * parse. Scanning bytes only for structure (brackets, commas, colons, string bounds) is cheap,
+ * and the values it delimits are small: a bulk export is thousands of small documents.
+ *
+ * Memory stays bounded when one top-level value is huge (a single 1 GB document, or a bare
+ * array of every trace): past `wholeLimit` bytes the splitter switches that value to *part
+ * mode* and emits its members one by one instead: the elements of a top-level array, or for
+ * a top-level object each member value, with the elements of array members emitted singly.
+ *
+ * The splitter validates structure only; `JSON.parse` of each emitted slice validates the rest.
+ */
+
+/** One top-level value, small enough to parse whole. */
+export interface WholeValue {
+  kind: 'whole';
+  /** Byte offset of its first byte in the input. */
+  offset: number;
+  bytes: Buffer;
+}
+
+/** One member of a top-level value too large to parse whole. */
+export interface PartValue {
+  kind: 'part';
+  /** Byte offset of its first byte in the input. */
+  offset: number;
+  /** `object` or `array`: the type of the top-level value it belongs to. */
+  top: 'object' | 'array';
+  /** For an object top: the member name; elements of an array member share the member's name. */
+  key: string | undefined;
+  /** True when this part is one element of an array-valued member (object top only). */
+  element: boolean;
+  bytes: Buffer;
+}
+
+/** Marks the end of a top-level value that was emitted in parts. */
+export interface PartsEnd {
+  kind: 'parts-end';
+  offset: number;
+}
+
+export type SplitEvent = WholeValue | PartValue | PartsEnd;
+
+/** A structural problem in the byte stream (bad bracket, truncation, stray byte). */
+export class SplitError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+const OPEN_OBJ = 0x7b; // {
+const CLOSE_OBJ = 0x7d; // }
+const OPEN_ARR = 0x5b; // [
+const CLOSE_ARR = 0x5d; // ]
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** Options for {@link JsonSplitter}. */
+export interface SplitterOptions {
+  /** A top-level value larger than this is emitted in parts (default 8 MiB). */
+  wholeLimit?: number;
+  /** Largest single part (one trace, one member) accepted before failing (default 512 MiB). */
+  partLimit?: number;
+  /** Deepest nesting accepted (default 10,000). */
+  maxDepth?: number;
+}
+
+/**
+ * Push bytes in with {@link push}; each call returns the events completed so far. Call
+ * {@link end} after the last chunk: it fails on truncated input.
+ */
+export class JsonSplitter {
+  private buf: Buffer = Buffer.allocUnsafe(1 << 20);
+  /** Bytes in `buf` that hold data. */
+  private len = 0;
+  /** Input offset of `buf[0]`. */
+  private base = 0;
+  /** Next index of `buf` to scan. */
+  private pos = 0;
+
+  private depth = 0;
+  /** Container type at each depth (1-based): `{` or `[`. Grows as needed. */
+  private stack: number[] = [0];
+
+  private inString = false;
+  /** Index in `buf` of the opening quote of the string being scanned. */
+  private stringStart = 0;
+
+  /** Index in `buf` where the current top-level value starts, or -1 between values. */
+  private topStart = -1;
+  private partMode = false;
+
+  // Part tracking (always on, so that a value can switch to part mode half-way).
+  /** Depth at which the current part's value sits, or 0 when not inside a part. */
+  private partDepth = 0;
+  private partStart = -1;
+  private partStartByte = 0;
+  private partKey: string | undefined = undefined;
+  private partIsElement = false;
+  /** Object top at depth 1: true when the next string is a member name. */
+  private expectKey = false;
+  private currentKey: string | undefined = undefined;
+  /** Parts completed inside the current top-level value while still in whole mode. */
+  private pending: { start: number; end: number; key: string | undefined; element: boolean }[] = [];
+
+  private readonly wholeLimit: number;
+  private readonly partLimit: number;
+  private readonly maxDepth: number;
+  private bomChecked = false;
+
+  constructor(options: SplitterOptions = {}) {
+    this.wholeLimit = options.wholeLimit ?? 8 * 1024 * 1024;
+    this.partLimit = options.partLimit ?? 512 * 1024 * 1024;
+    this.maxDepth = options.maxDepth ?? 10_000;
+  }
+
+  /** Total bytes pushed so far. */
+  get bytesSeen(): number {
+    return this.base + this.len;
+  }
+
+  /** Adds a chunk and returns the events it completed. */
+  push(chunk: Buffer): SplitEvent[] {
+    this.append(chunk);
+    if (!this.bomChecked) {
+      // Wait for three bytes when what came so far could be the start of a byte-order mark.
+      if (this.len < 3 && BOM.subarray(0, this.len).equals(this.buf.subarray(0, this.len))) return [];
+      this.checkBom();
+    }
+    const out: SplitEvent[] = [];
+    this.scan(out);
+    // Parts completed before the value switched to part mode come after any earlier whole values.
+    if (this.flushPending) out.push(...this.takePending());
+    this.compact();
+    return out;
+  }
+
+  /** Finishes the input; throws {@link SplitError} when it ended inside a value. */
+  end(): SplitEvent[] {
+    const out: SplitEvent[] = [];
+    if (!this.bomChecked) this.checkBom();
+    this.scan(out);
+    if (this.inString) {
+      throw new SplitError(
+        `unexpected end of input inside a string that starts at byte ${this.base + this.stringStart}: the file looks truncated`,
+        this.base + this.len,
+      );
+    }
+    if (this.depth > 0) {
+      throw new SplitError(
+        `unexpected end of input with ${this.depth} unclosed bracket${this.depth > 1 ? 's' : ''} (value starts at byte ${this.base + Math.max(0, this.topStart)}): the file looks truncated`,
+        this.base + this.len,
+      );
+    }
+    return out;
+  }
+
+  /** A UTF-8 byte-order mark is not JSON, but Windows editors add one: skip it. */
+  private checkBom(): void {
+    this.bomChecked = true;
+    if (this.len >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) this.pos = 3;
+  }
+
+  private append(chunk: Buffer): void {
+    if (this.len + chunk.length > this.buf.length) {
+      const keepFrom = this.keepFrom();
+      const live = this.len - keepFrom;
+      let cap = this.buf.length;
+      while (cap < live + chunk.length) cap *= 2;
+      const next = cap === this.buf.length ? this.buf : Buffer.allocUnsafe(cap);
+      this.buf.copy(next, 0, keepFrom, this.len);
+      this.rebase(keepFrom);
+      this.buf = next;
+      this.len = live;
+    }
+    chunk.copy(this.buf, this.len);
+    this.len += chunk.length;
+  }
+
+  /** The first index of `buf` still needed. */
+  private keepFrom(): number {
+    let k = this.pos;
+    if (this.inString) k = Math.min(k, this.stringStart);
+    if (this.topStart >= 0 && !this.partMode) k = Math.min(k, this.topStart);
+    if (this.partStart >= 0) k = Math.min(k, this.partStart);
+    return k;
+  }
+
+  private rebase(shift: number): void {
+    if (shift === 0) return;
+    this.base += shift;
+    this.pos -= shift;
+    this.stringStart -= shift;
+    if (this.topStart >= 0) this.topStart -= shift;
+    if (this.partStart >= 0) this.partStart -= shift;
+    for (const p of this.pending) {
+      p.start -= shift;
+      p.end -= shift;
+    }
+  }
+
+  /** Drops consumed bytes when they are most of the buffer. */
+  private compact(): void {
+    const keepFrom = this.keepFrom();
+    if (keepFrom > 0 && keepFrom >= this.len / 2) {
+      this.buf.copy(this.buf, 0, keepFrom, this.len);
+      this.len -= keepFrom;
+      this.rebase(keepFrom);
+    }
+  }
+
+  private scan(out: SplitEvent[]): void {
+    const buf = this.buf;
+    const len = this.len;
+    let i = this.pos;
+    while (i < len) {
+      if (this.inString) {
+        // Find the closing quote: a quote preceded by an even number of backslashes.
+        let q = i;
+        for (;;) {
+          q = buf.indexOf(QUOTE, q);
+          if (q < 0 || q >= len) {
+            q = -1;
+            break;
+          }
+          let bs = 0;
+          for (let k = q - 1; k > this.stringStart && buf[k] === BACKSLASH; k--) bs++;
+          if ((bs & 1) === 0) break;
+          q++;
+        }
+        if (q < 0) {
+          // Rescan only the last byte next time (it may be a backslash escaping the next quote).
+          i = Math.max(this.stringStart + 1, len - 1);
+          this.pos = i;
+          this.checkPartSize(len);
+          return;
+        }
+        this.inString = false;
+        i = q + 1;
+        this.afterString(q, out);
+        continue;
+      }
+      const b = buf[i] as number;
+      if (isSpace(b)) {
+        i++;
+        continue;
+      }
+      if (b === QUOTE) {
+        this.valueStart(i, b);
+        this.inString = true;
+        this.stringStart = i;
+        i++;
+        continue;
+      }
+      if (b === OPEN_OBJ || b === OPEN_ARR) {
+        this.valueStart(i, b);
+        this.depth++;
+        if (this.depth > this.maxDepth) {
+          throw new SplitError(
+            `nesting deeper than ${this.maxDepth} levels; no X-Ray document nests this deep`,
+            this.base + i,
+          );
+        }
+        this.stack[this.depth] = b;
+        if (this.depth === 1) {
+          this.expectKey = b === OPEN_OBJ;
+          this.currentKey = undefined;
+        }
+        i++;
+        continue;
+      }
+      if (b === CLOSE_OBJ || b === CLOSE_ARR) {
+        if (this.depth === 0) throw new SplitError(`unexpected '${String.fromCharCode(b)}'`, this.base + i);
+        const open = this.stack[this.depth];
+        if ((b === CLOSE_OBJ) !== (open === OPEN_OBJ)) {
+          throw new SplitError(
+            `'${String.fromCharCode(b)}' closes a '${String.fromCharCode(open ?? 0x3f)}'`,
+            this.base + i,
+          );
+        }
+        // A scalar part ends before a closing bracket at its depth.
+        if (this.partStart >= 0 && this.partDepth === this.depth && this.partStartByte !== OPEN_OBJ && this.partStartByte !== OPEN_ARR) {
+          this.endPart(this.trimEnd(i), out);
+        }
+        this.depth--;
+        i++;
+        if (this.partStart >= 0 && this.partDepth === this.depth && (this.partStartByte === OPEN_OBJ || this.partStartByte === OPEN_ARR)) {
+          this.endPart(i, out);
+        }
+        if (this.depth === 0) this.endTop(i, out);
+        continue;
+      }
+      if (b === COMMA) {
+        if (this.depth === 0) throw new SplitError(`unexpected ','`, this.base + i);
+        if (this.partStart >= 0 && this.partDepth === this.depth) this.endPart(this.trimEnd(i), out);
+        if (this.depth === 1 && this.stack[1] === OPEN_OBJ) this.expectKey = true;
+        i++;
+        continue;
+      }
+      if (b === COLON) {
+        if (this.depth === 0) throw new SplitError(`unexpected ':'`, this.base + i);
+        i++;
+        continue;
+      }
+      // Numbers, true, false, null.
+      if (this.depth === 0) {
+        throw new SplitError(
+          `expected '{' or '[' but found ${describeByte(b)}: this is not a JSON document`,
+          this.base + i,
+        );
+      }
+      this.valueStart(i, b);
+      i++;
+    }
+    this.pos = i;
+    this.checkPartSize(len);
+  }
+
+  /** A value begins at `i` (first byte `b`): a top-level value or a part. */
+  private valueStart(i: number, b: number): void {
+    if (this.depth === 0) {
+      this.topStart = i;
+      this.partMode = false;
+      this.pending = [];
+      return;
+    }
+    if (this.partStart >= 0) return;
+    const top = this.stack[1];
+    if (top === OPEN_ARR && this.depth === 1) {
+      this.beginPart(i, b, 1, undefined, false);
+    } else if (top === OPEN_OBJ && this.depth === 1) {
+      if (this.expectKey) return; // a member name, handled in afterString
+      if (b === OPEN_ARR) return; // array member: its elements are the parts
+      this.beginPart(i, b, 1, this.currentKey, false);
+    } else if (top === OPEN_OBJ && this.depth === 2 && this.stack[2] === OPEN_ARR) {
+      this.beginPart(i, b, 2, this.currentKey, true);
+    }
+  }
+
+  private beginPart(i: number, b: number, depth: number, key: string | undefined, element: boolean): void {
+    this.partStart = i;
+    this.partStartByte = b;
+    this.partDepth = depth;
+    this.partKey = key;
+    this.partIsElement = element;
+  }
+
+  private afterString(q: number, out: SplitEvent[]): void {
+    if (this.depth === 1 && this.stack[1] === OPEN_OBJ && this.expectKey) {
+      this.expectKey = false;
+      const raw = this.buf.toString('utf8', this.stringStart, q + 1);
+      try {
+        this.currentKey = JSON.parse(raw) as string;
+      } catch {
+        throw new SplitError(`invalid member name ${raw.slice(0, 80)}`, this.base + this.stringStart);
+      }
+      return;
+    }
+    if (this.partStart === this.stringStart && this.partDepth === this.depth) this.endPart(q + 1, out);
+  }
+
+  private trimEnd(i: number): number {
+    let e = i;
+    while (e > 0 && isSpace(this.buf[e - 1] as number)) e--;
+    return e;
+  }
+
+  private endPart(end: number, out: SplitEvent[]): void {
+    const start = this.partStart;
+    this.partStart = -1;
+    if (this.partMode) {
+      out.push(this.partEvent(start, end, this.partKey, this.partIsElement));
+    } else {
+      this.pending.push({ start, end, key: this.partKey, element: this.partIsElement });
+    }
+  }
+
+  private partEvent(start: number, end: number, key: string | undefined, element: boolean): PartValue {
+    return {
+      kind: 'part',
+      offset: this.base + start,
+      top: this.stack[1] === OPEN_ARR ? 'array' : 'object',
+      key,
+      element,
+      bytes: Buffer.from(this.buf.subarray(start, end)),
+    };
+  }
+
+  private endTop(end: number, out: SplitEvent[]): void {
+    if (this.partMode) {
+      out.push({ kind: 'parts-end', offset: this.base + end });
+    } else {
+      out.push({ kind: 'whole', offset: this.base + this.topStart, bytes: Buffer.from(this.buf.subarray(this.topStart, end)) });
+    }
+    this.topStart = -1;
+    this.partMode = false;
+    this.pending = [];
+  }
+
+  /** Switches a top-level value that grew past the limit to part mode; bounds a single part. */
+  private checkPartSize(len: number): void {
+    if (this.topStart >= 0 && !this.partMode && len - this.topStart > this.wholeLimit) {
+      this.partMode = true;
+      this.flushPending = true;
+    }
+    if (this.partStart >= 0 && len - this.partStart > this.partLimit) {
+      throw new SplitError(
+        `a single value is larger than ${Math.round(this.partLimit / 1048576)} MiB; no trace or segment document is this large`,
+        this.base + this.partStart,
+      );
+    }
+  }
+
+  /** Set when part mode began: the parts completed before it must be emitted first. */
+  private flushPending = false;
+
+  /** Events for parts completed before the switch to part mode. */
+  private takePending(): PartValue[] {
+    const events = this.pending.map((p) => this.partEvent(p.start, p.end, p.key, p.element));
+    this.pending = [];
+    this.flushPending = false;
+    return events;
+  }
+}
+
+function describeByte(b: number): string {
+  if (b >= 0x20 && b < 0x7f) return `'${String.fromCharCode(b)}'`;
+  return `byte 0x${b.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,95 @@
+/**
+ * What the database holds: counts, the recorded period, and the ingested sources.
+ */
+import type { Store } from '../store/db.js';
+
+/** Totals and the recorded period (`stats --json` prints this object). */
+export interface StoreStats {
+  sources: number;
+  traces: number;
+  segments: number;
+  calls: number;
+  principals: number;
+  /** Calls whose workload could not be determined (independent subsegment without its parent, inferred-only call). */
+  unattributedCalls: number;
+  unprocessedTraceIds: number;
+  problems: number;
+  /** ISO 8601 UTC of the first and last recorded call, or null when there is none. */
+  firstCall: string | null;
+  lastCall: string | null;
+  byOutcome: Record<string, number>;
+  byService: { service: string; calls: number }[];
+  byKind: { kind: string; principals: number }[];
+}
+
+/** Epoch seconds → ISO 8601 UTC, or null. */
+export function isoTime(epochSeconds: number | null | undefined): string | null {
+  if (epochSeconds === null || epochSeconds === undefined || !Number.isFinite(epochSeconds)) return null;
+  const d = new Date(epochSeconds * 1000);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function count(store: Store, sql: string): number {
+  return (store.prepare(sql).get() as { n: number }).n;
+}
+
+/** Computes {@link StoreStats}. */
+export function storeStats(store: Store): StoreStats {
+  const range = store.prepare('SELECT min(start_time) AS a, max(start_time) AS b FROM calls').get() as { a: number | null; b: number | null };
+  const byOutcome: Record<string, number> = {};
+  for (const r of store.prepare('SELECT outcome, count(*) AS n FROM calls GROUP BY outcome ORDER BY outcome').all() as { outcome: string; n: number }[]) {
+    byOutcome[r.outcome] = r.n;
+  }
+  return {
+    sources: count(store, 'SELECT count(*) AS n FROM sources'),
+    traces: count(store, 'SELECT count(*) AS n FROM traces'),
+    segments: count(store, 'SELECT count(*) AS n FROM segments'),
+    calls: count(store, 'SELECT count(*) AS n FROM calls'),
+    principals: count(store, 'SELECT count(*) AS n FROM principals'),
+    unattributedCalls: count(store, 'SELECT count(*) AS n FROM calls WHERE principal_id IS NULL'),
+    unprocessedTraceIds: count(store, 'SELECT count(*) AS n FROM unprocessed_traces'),
+    problems: count(store, 'SELECT coalesce(sum(problems), 0) AS n FROM sources'),
+    firstCall: isoTime(range.a),
+    lastCall: isoTime(range.b),
+    byOutcome,
+    byService: (
+      store.prepare(`SELECT CASE service WHEN '' THEN '(unknown)' ELSE service END AS service, count(*) AS calls FROM calls GROUP BY 1 ORDER BY calls DESC, service`).all() as {
+        service: string;
+        calls: number;
+      }[]
+    ),
+    byKind: store.prepare('SELECT kind, count(*) AS principals FROM principals GROUP BY kind ORDER BY principals DESC, kind').all() as {
+      kind: string;
+      principals: number;
+    }[],
+  };
+}
+
+/** One ingest of one input (`sources --json` prints an array of these). */
+export interface SourceRow {
+  id: number;
+  path: string;
+  sha256: string;
+  size: number;
+  shape: string | null;
+  ingestedAt: string;
+  documents: number;
+  traces: number;
+  segments: number;
+  calls: number;
+  newSegments: number;
+  newCalls: number;
+  problems: number;
+  elapsedMs: number;
+}
+
+/** Lists ingested sources, oldest first. */
+export function listSources(store: Store): SourceRow[] {
+  return store
+    .prepare(
+      `SELECT id, path, sha256, size, shape, ingested_at AS ingestedAt, documents, traces, segments, calls,
+              new_segments AS newSegments, new_calls AS newCalls, problems, elapsed_ms AS elapsedMs
+       FROM sources ORDER BY id`,
+    )
+    .all() as SourceRow[];
+}

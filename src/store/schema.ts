@@ -1,0 +1,120 @@
+/**
+ * The database schema, as an ordered list of migrations. `PRAGMA user_version` records how many
+ * have been applied; opening a database applies the missing ones in one transaction each, and
+ * refuses a database written by a newer xray-lp.
+ *
+ * What is stored is the facts needed for queries, evidence and re-derivation (workloads, segment
+ * identities, one row per AWS call with its recorded resource parameters), not the documents.
+ */
+
+/** Each entry moves the schema from version `index` to `index + 1`. Never edit a shipped entry. */
+export const MIGRATIONS: readonly string[] = [
+  /* v1 */ `
+  CREATE TABLE sources (
+    id          INTEGER PRIMARY KEY,
+    path        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    size        INTEGER NOT NULL,          -- bytes read from disk (compressed size for .gz)
+    shape       TEXT,                      -- what the input turned out to be
+    ingested_at TEXT NOT NULL,             -- one row per successful ingest of an input
+    documents   INTEGER NOT NULL,
+    traces      INTEGER NOT NULL,
+    segments    INTEGER NOT NULL,          -- segment documents read (incl. duplicates)
+    calls       INTEGER NOT NULL,          -- AWS calls read (incl. duplicates)
+    new_segments INTEGER NOT NULL,
+    new_calls   INTEGER NOT NULL,
+    problems    INTEGER NOT NULL,
+    elapsed_ms  INTEGER NOT NULL
+  );
+
+  -- A workload: the identity that made AWS calls (Lambda function, ECS task family, …).
+  CREATE TABLE principals (
+    id      INTEGER PRIMARY KEY,
+    key     TEXT NOT NULL UNIQUE,          -- stable id: unqualified ARN where known, else kind/account/region/name
+    kind    TEXT NOT NULL,
+    name    TEXT NOT NULL,
+    arn     TEXT,
+    account TEXT,
+    region  TEXT,
+    attrs   TEXT NOT NULL DEFAULT '{}'     -- JSON: qualifiers, cluster, container, origin, sdk…
+  );
+
+  CREATE TABLE traces (
+    id             TEXT PRIMARY KEY,
+    duration       REAL,
+    limit_exceeded INTEGER,                -- NULL: not reported (2018 dumps)
+    source_id      INTEGER NOT NULL REFERENCES sources(id)
+  ) WITHOUT ROWID;
+
+  -- Ids that batch-get-traces could not return; removed when the trace arrives later.
+  CREATE TABLE unprocessed_traces (
+    id        TEXT PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id)
+  ) WITHOUT ROWID;
+
+  -- Every top-level document: segments, inferred segments, independent subsegments.
+  CREATE TABLE segments (
+    trace_id     TEXT NOT NULL,
+    id           TEXT NOT NULL,
+    type         TEXT NOT NULL,            -- 'segment' | 'subsegment' | 'inferred'
+    parent_id    TEXT,
+    principal_id INTEGER REFERENCES principals(id),
+    name         TEXT NOT NULL,
+    origin       TEXT,
+    start_time   REAL,
+    end_time     REAL,
+    in_progress  INTEGER NOT NULL,
+    source_id    INTEGER NOT NULL REFERENCES sources(id),
+    PRIMARY KEY (trace_id, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX segments_unattributed ON segments (trace_id) WHERE principal_id IS NULL AND type = 'subsegment';
+
+  -- Subsegment id → the document that holds it, so that independent subsegments arriving in
+  -- another file can be joined to their parent's workload.
+  CREATE TABLE nodes (
+    trace_id   TEXT NOT NULL,
+    id         TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    PRIMARY KEY (trace_id, id)
+  ) WITHOUT ROWID;
+
+  -- One row per AWS call, exactly once per (trace, calling subsegment).
+  CREATE TABLE calls (
+    id              INTEGER PRIMARY KEY,
+    trace_id        TEXT NOT NULL,
+    sub_id          TEXT NOT NULL,         -- the namespace:aws subsegment (for an inferred-only call: its parent_id)
+    segment_id      TEXT NOT NULL,         -- the top-level document the call was read from
+    principal_id    INTEGER REFERENCES principals(id),
+    start_time      REAL NOT NULL,         -- epoch seconds
+    end_time        REAL,
+    service         TEXT NOT NULL,         -- IAM prefix ('dynamodb'); '' when unknown
+    service_name    TEXT NOT NULL,         -- as recorded
+    operation       TEXT,                  -- as recorded; NULL when unknown (plain-HTTP capture)
+    region          TEXT,
+    account         TEXT,
+    http_status     INTEGER,
+    outcome         TEXT NOT NULL,         -- 'ok' | 'error' | 'fault' | 'throttle' | 'denied'
+    error_type      TEXT,
+    denied_action   TEXT,
+    denied_resource TEXT,
+    params          TEXT,                  -- JSON object of recorded resource parameters
+    via             TEXT NOT NULL,         -- 'sdk' | 'inferred' | 'remote'
+    source_id       INTEGER NOT NULL REFERENCES sources(id),
+    UNIQUE (trace_id, sub_id)
+  );
+  CREATE INDEX calls_principal_time ON calls (principal_id, start_time);
+  CREATE INDEX calls_time ON calls (start_time);
+  CREATE INDEX calls_segment ON calls (trace_id, segment_id);
+  CREATE INDEX calls_unattributed ON calls (trace_id) WHERE principal_id IS NULL;
+
+  -- Problems found in the data (not fatal): kept per source, first 100 each.
+  CREATE TABLE problems (
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    path      TEXT NOT NULL,
+    message   TEXT NOT NULL
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;

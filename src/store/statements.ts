@@ -1,0 +1,120 @@
+/**
+ * Prepared statements used by ingest. Bound parameters only: no value ever becomes SQL text.
+ */
+import type { Statement } from 'better-sqlite3';
+import type { Store } from './db.js';
+
+/** Every write statement ingest needs, prepared once per connection. */
+export interface IngestStatements {
+  insertSource: Statement;
+  updateSource: Statement;
+  insertProblem: Statement;
+  insertTrace: Statement;
+  updateTrace: Statement;
+  deleteUnprocessed: Statement;
+  insertUnprocessed: Statement;
+  traceExists: Statement;
+  findSegment: Statement;
+  insertSegment: Statement;
+  replaceSegment: Statement;
+  deleteSegmentCalls: Statement;
+  deleteSegmentNodes: Statement;
+  insertNode: Statement;
+  findPrincipal: Statement;
+  insertPrincipal: Statement;
+  updatePrincipal: Statement;
+  insertCall: Statement;
+  fillCallFromInferred: Statement;
+  attributeSubsegments: Statement;
+  attributeCalls: Statement;
+  attributeInferredCalls: Statement;
+}
+
+/** Prepares the ingest statements on `db`. */
+export function prepareIngest(db: Store): IngestStatements {
+  return {
+    insertSource: db.prepare(
+      `INSERT INTO sources (path, sha256, size, shape, ingested_at, documents, traces, segments, calls, new_segments, new_calls, problems, elapsed_ms)
+       VALUES (@path, '', 0, NULL, @now, 0, 0, 0, 0, 0, 0, 0, 0)`,
+    ),
+    updateSource: db.prepare(
+      `UPDATE sources SET sha256 = @sha256, size = @size, shape = @shape, documents = @documents, traces = @traces, segments = @segments,
+         calls = @calls, new_segments = @new_segments, new_calls = @new_calls, problems = @problems, elapsed_ms = @elapsed_ms
+       WHERE id = @id`,
+    ),
+    insertProblem: db.prepare(`INSERT INTO problems (source_id, path, message) VALUES (?, ?, ?)`),
+    insertTrace: db.prepare(`INSERT OR IGNORE INTO traces (id, duration, limit_exceeded, source_id) VALUES (?, ?, ?, ?)`),
+    updateTrace: db.prepare(
+      `UPDATE traces SET duration = coalesce(?, duration), limit_exceeded = coalesce(?, limit_exceeded) WHERE id = ?`,
+    ),
+    deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
+    insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
+    traceExists: db.prepare(`SELECT 1 FROM traces WHERE id = ?`),
+    findSegment: db.prepare(`SELECT in_progress FROM segments WHERE trace_id = ? AND id = ?`),
+    insertSegment: db.prepare(
+      `INSERT INTO segments (trace_id, id, type, parent_id, principal_id, name, origin, start_time, end_time, in_progress, source_id)
+       VALUES (@trace_id, @id, @type, @parent_id, @principal_id, @name, @origin, @start_time, @end_time, @in_progress, @source_id)`,
+    ),
+    replaceSegment: db.prepare(
+      `UPDATE segments SET type = @type, parent_id = @parent_id, principal_id = @principal_id, name = @name, origin = @origin,
+         start_time = @start_time, end_time = @end_time, in_progress = @in_progress, source_id = @source_id
+       WHERE trace_id = @trace_id AND id = @id`,
+    ),
+    deleteSegmentCalls: db.prepare(`DELETE FROM calls WHERE trace_id = ? AND segment_id = ?`),
+    deleteSegmentNodes: db.prepare(`DELETE FROM nodes WHERE trace_id = ? AND segment_id = ?`),
+    insertNode: db.prepare(`INSERT OR IGNORE INTO nodes (trace_id, id, segment_id) VALUES (?, ?, ?)`),
+    findPrincipal: db.prepare(`SELECT id, attrs, account, region, arn FROM principals WHERE key = ?`),
+    insertPrincipal: db.prepare(
+      `INSERT INTO principals (key, kind, name, arn, account, region, attrs) VALUES (@key, @kind, @name, @arn, @account, @region, @attrs)`,
+    ),
+    updatePrincipal: db.prepare(
+      `UPDATE principals SET attrs = @attrs, account = coalesce(account, @account), region = coalesce(region, @region), arn = coalesce(arn, @arn) WHERE id = @id`,
+    ),
+    // A real SDK call replaces a call known only from an inferred segment; otherwise first wins.
+    insertCall: db.prepare(
+      `INSERT INTO calls (trace_id, sub_id, segment_id, principal_id, start_time, end_time, service, service_name, operation, region, account,
+         http_status, outcome, error_type, denied_action, denied_resource, params, via, source_id)
+       VALUES (@trace_id, @sub_id, @segment_id, @principal_id, @start_time, @end_time, @service, @service_name, @operation, @region, @account,
+         @http_status, @outcome, @error_type, @denied_action, @denied_resource, @params, @via, @source_id)
+       ON CONFLICT (trace_id, sub_id) DO UPDATE SET
+         segment_id = excluded.segment_id, principal_id = excluded.principal_id, start_time = excluded.start_time, end_time = excluded.end_time,
+         service = CASE WHEN excluded.service = '' THEN service ELSE excluded.service END, service_name = excluded.service_name,
+         operation = coalesce(excluded.operation, operation), region = coalesce(excluded.region, region), account = coalesce(excluded.account, account),
+         http_status = excluded.http_status, outcome = excluded.outcome, error_type = excluded.error_type,
+         denied_action = excluded.denied_action, denied_resource = excluded.denied_resource,
+         params = CASE WHEN excluded.params IS NULL THEN params WHEN params IS NULL THEN excluded.params ELSE json_patch(params, excluded.params) END,
+         via = excluded.via, source_id = excluded.source_id
+       WHERE calls.via = 'inferred' AND excluded.via <> 'inferred'`,
+    ),
+    // An inferred segment fills in what the calling subsegment did not record.
+    fillCallFromInferred: db.prepare(
+      `UPDATE calls SET
+         service = CASE WHEN service = '' THEN @service ELSE service END,
+         operation = coalesce(operation, @operation), region = coalesce(region, @region), account = coalesce(account, @account),
+         params = CASE WHEN @params IS NULL THEN params WHEN params IS NULL THEN @params ELSE json_patch(@params, params) END
+       WHERE trace_id = @trace_id AND sub_id = @sub_id AND via <> 'inferred'`,
+    ),
+    attributeSubsegments: db.prepare(
+      `UPDATE segments SET principal_id = (
+         SELECT p.principal_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+         WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id)
+       WHERE principal_id IS NULL AND type = 'subsegment' AND parent_id IS NOT NULL
+         AND EXISTS (SELECT 1 FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+                     WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id AND p.principal_id IS NOT NULL)`,
+    ),
+    attributeCalls: db.prepare(
+      `UPDATE calls SET principal_id = (SELECT s.principal_id FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id)
+       WHERE principal_id IS NULL AND via <> 'inferred'
+         AND EXISTS (SELECT 1 FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id AND s.principal_id IS NOT NULL)`,
+    ),
+    // An inferred-only call belongs to whoever holds its calling subsegment (e.g. a remote-namespace capture).
+    attributeInferredCalls: db.prepare(
+      `UPDATE calls SET principal_id = (
+         SELECT p.principal_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+         WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id)
+       WHERE principal_id IS NULL AND via = 'inferred'
+         AND EXISTS (SELECT 1 FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+                     WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id AND p.principal_id IS NOT NULL)`,
+    ),
+  };
+}

@@ -1,0 +1,108 @@
+import test from 'ava';
+import { JsonSplitter, SplitError, type SplitEvent } from '../../src/ingest/split.js';
+
+/** Feeds `text` in chunks of `chunk` bytes and collects every event. */
+function split(text: string | Buffer, chunk = 7, wholeLimit?: number): SplitEvent[] {
+  const s = new JsonSplitter({ wholeLimit });
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const out: SplitEvent[] = [];
+  for (let i = 0; i < buf.length; i += chunk) out.push(...s.push(buf.subarray(i, i + chunk)));
+  out.push(...s.end());
+  return out;
+}
+
+const wholes = (events: SplitEvent[]): unknown[] =>
+  events.filter((e) => e.kind === 'whole').map((e) => JSON.parse((e as { bytes: Buffer }).bytes.toString()));
+
+const cases: { name: string; input: string; expect: unknown[] }[] = [
+  { name: 'one object', input: '{"a":1}', expect: [{ a: 1 }] },
+  { name: 'concatenated, no separator', input: '{"a":1}{"b":[2]}', expect: [{ a: 1 }, { b: [2] }] },
+  { name: 'one per line', input: '{"a":1}\n{"a":2}\n', expect: [{ a: 1 }, { a: 2 }] },
+  { name: 'pretty, with CRLF', input: '{\r\n  "a": "x"\r\n}\r\n[\r\n 1\r\n]', expect: [{ a: 'x' }, [1]] },
+  { name: 'quotes and brackets inside strings', input: '{"a":"}{][\\"\\\\"}{"b":"\\\\"}', expect: [{ a: '}{][\"\\' }, { b: '\\' }] },
+  { name: 'escaped JSON document strings', input: '{"Document":"{\\"id\\":\\"x\\",\\"n\\":[1,{}]}"}', expect: [{ Document: '{"id":"x","n":[1,{}]}' }] },
+  { name: 'UTF-8 BOM skipped', input: '\ufeff{"a":1}', expect: [{ a: 1 }] },
+  { name: 'daemon header then document', input: '{"format": "json", "version": 1}\n{"id":"1"}', expect: [{ format: 'json', version: 1 }, { id: '1' }] },
+  { name: 'multi-byte characters', input: '{"name":"café — 東京"}', expect: [{ name: 'café — 東京' }] },
+];
+
+for (const c of cases) {
+  for (const chunk of [1, 3, 64]) {
+    test(`splits: ${c.name} (chunks of ${chunk})`, (t) => {
+      t.deepEqual(wholes(split(c.input, chunk)), c.expect);
+    });
+  }
+}
+
+test('whole events carry the byte offset of each value', (t) => {
+  const events = split('  {"a":1}\n\n{"b":2}', 2);
+  t.deepEqual(
+    events.map((e) => e.offset),
+    [2, 11],
+  );
+});
+
+const errors: { name: string; input: string; message: RegExp; offset: number }[] = [
+  { name: 'truncated inside a string', input: '{"Traces":[{"Id":"1-ab', message: /inside a string that starts at byte 17.*truncated/, offset: 22 },
+  { name: 'truncated between values', input: '{"Traces":[{"Id":"x"},', message: /2 unclosed brackets.*truncated/, offset: 22 },
+  { name: 'stray closing bracket', input: '{"a":1}}', message: /unexpected '}'/, offset: 7 },
+  { name: 'mismatched bracket', input: '{"a":[1}', message: /'}' closes a '\['/, offset: 7 },
+  { name: 'not JSON at all', input: 'Traces:\n- Id: 1', message: /expected '\{' or '\[' but found 'T'/, offset: 0 },
+  { name: 'binary garbage', input: '\u0001\u0002', message: /byte 0x01/, offset: 0 },
+  { name: 'top-level scalar', input: '42', message: /found '4'/, offset: 0 },
+];
+
+for (const c of errors) {
+  test(`rejects: ${c.name}`, (t) => {
+    const err = t.throws(() => split(c.input, 4), { instanceOf: SplitError });
+    t.regex(err!.message, c.message);
+    t.is(err!.offset, c.offset);
+  });
+}
+
+test('a value larger than the limit is emitted member by member', (t) => {
+  const traces = Array.from({ length: 50 }, (_, i) => ({ Id: `t${i}`, Segments: [{ Id: `s${i}`, Document: '{"id":"x"}' }] }));
+  const input = JSON.stringify({ Traces: traces, UnprocessedTraceIds: ['u1', 'u2'], NextToken: null }, null, 2);
+  const events = split(input, 100, 500);
+  t.false(events.some((e) => e.kind === 'whole'));
+  const parts = events.filter((e) => e.kind === 'part');
+  const tracesBack = parts.filter((p) => p.key === 'Traces').map((p) => JSON.parse(p.bytes.toString()));
+  t.deepEqual(tracesBack, traces);
+  t.deepEqual(
+    parts.filter((p) => p.key === 'UnprocessedTraceIds').map((p) => JSON.parse(p.bytes.toString())),
+    ['u1', 'u2'],
+  );
+  const token = parts.find((p) => p.key === 'NextToken');
+  t.is(token?.element, false);
+  t.is(token?.bytes.toString(), 'null');
+  t.is(events.at(-1)?.kind, 'parts-end');
+});
+
+test('a huge bare array is emitted element by element, then a small value whole', (t) => {
+  const arr = Array.from({ length: 40 }, (_, i) => ({ id: i, s: 'x'.repeat(20) }));
+  const events = split(`${JSON.stringify(arr)}\n{"after":true}`, 33, 300);
+  const parts = events.filter((e) => e.kind === 'part');
+  t.deepEqual(
+    parts.map((p) => JSON.parse(p.bytes.toString())),
+    arr,
+  );
+  t.true(parts.every((p) => p.top === 'array'));
+  t.deepEqual(wholes(events), [{ after: true }]);
+});
+
+test('memory stays bounded while a huge value streams in parts', (t) => {
+  const s = new JsonSplitter({ wholeLimit: 1 << 16 });
+  s.push(Buffer.from('{"Traces":['));
+  const one = Buffer.from(JSON.stringify({ Id: 'x', Segments: [{ Id: 'y', Document: 'z'.repeat(1000) }] }) + ',');
+  let parts = 0;
+  for (let i = 0; i < 20_000; i++) parts += s.push(one).filter((e) => e.kind === 'part').length; // ~20 MB
+  t.true(parts > 19_000);
+  // The internal buffer never needed to hold more than a few parts.
+  t.true((s as unknown as { buf: Buffer }).buf.length <= 4 << 20);
+});
+
+test('nesting beyond the limit fails without recursion', (t) => {
+  const deep = '['.repeat(20_000) + ']'.repeat(20_000);
+  const err = t.throws(() => split(deep, 4096), { instanceOf: SplitError });
+  t.regex(err!.message, /nesting deeper than 10000/);
+});
