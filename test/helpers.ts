@@ -74,7 +74,12 @@ export function awsCall(
 }
 
 /** A Lambda function segment (2023 shape: calls under Invocation). */
-export function lambdaSegment(trace: string, fn: string, calls: Record<string, unknown>[], opts: { qualifier?: string; account?: string; region?: string } = {}): Record<string, unknown> {
+export function lambdaSegment(
+  trace: string,
+  fn: string,
+  calls: Record<string, unknown>[],
+  opts: { qualifier?: string; account?: string; region?: string } = {},
+): Record<string, unknown> {
   const region = opts.region ?? 'eu-west-1';
   const account = opts.account ?? '123456789012';
   const arn = `arn:aws:lambda:${region}:${account}:function:${fn}${opts.qualifier ? `:${opts.qualifier}` : ''}`;
@@ -92,13 +97,19 @@ export function lambdaSegment(trace: string, fn: string, calls: Record<string, u
 }
 
 /** batch-get-traces output for the given traces (each a list of segment documents). */
-export function batch(traces: { id: string; segments: Record<string, unknown>[] }[], opts: { documentAsObject?: boolean; pretty?: boolean } = {}): string {
+export function batch(
+  traces: { id: string; segments: Record<string, unknown>[] }[],
+  opts: { documentAsObject?: boolean; pretty?: boolean } = {},
+): string {
   const doc = {
     Traces: traces.map((t) => ({
       Id: t.id,
       Duration: 2,
       LimitExceeded: false,
-      Segments: t.segments.map((s) => ({ Id: s.id, Document: opts.documentAsObject ? s : JSON.stringify(s) })),
+      Segments: t.segments.map((s) => ({
+        Id: s.id,
+        Document: opts.documentAsObject ? s : JSON.stringify(s),
+      })),
     })),
     UnprocessedTraceIds: [],
   };
@@ -106,7 +117,10 @@ export function batch(traces: { id: string; segments: Record<string, unknown>[] 
 }
 
 /** Runs the CLI in-process, capturing output. */
-export async function cli(argv: string[], opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string } = {}): Promise<{ code: number; out: string; err: string }> {
+export async function cli(
+  argv: string[],
+  opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string } = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: CliIO = {
@@ -126,7 +140,12 @@ export async function cli(argv: string[], opts: { env?: Record<string, string>; 
 }
 
 /** Row counts of the main tables. */
-export function counts(store: Store): { traces: number; segments: number; calls: number; principals: number } {
+export function counts(store: Store): {
+  traces: number;
+  segments: number;
+  calls: number;
+  principals: number;
+} {
   const n = (t: string): number => (store.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
   return { traces: n('traces'), segments: n('segments'), calls: n('calls'), principals: n('principals') };
 }

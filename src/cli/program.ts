@@ -40,7 +40,12 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return EXIT.ok;
       return EXIT.usage;
     }
     return reportError(io, err);

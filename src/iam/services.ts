@@ -13,29 +13,89 @@ export interface ServiceInfo {
 
 /** Canonical display name → IAM prefix and the aliases that SDKs record (compared case-insensitively). */
 const SERVICES: readonly { display: string; prefix: string; aliases: readonly string[] }[] = [
-  { display: 'DynamoDB', prefix: 'dynamodb', aliases: ['dynamodb', 'DynamoDBv2', 'AmazonDynamoDBv2', 'AmazonDynamoDB', 'Amazon DynamoDB', 'DynamoDb'] },
-  { display: 'DynamoDBStreams', prefix: 'dynamodb', aliases: ['streams.dynamodb', 'DynamoDBStreams', 'AmazonDynamoDBStreams'] },
-  { display: 'S3', prefix: 's3', aliases: ['s3', 'Amazon S3', 'AmazonS3', 'S3Control'] },
-  { display: 'SQS', prefix: 'sqs', aliases: ['sqs', 'AmazonSQS', 'Amazon SQS'] },
-  { display: 'SNS', prefix: 'sns', aliases: ['sns', 'AmazonSNS', 'SimpleNotificationService', 'Amazon SNS'] },
+  {
+    display: 'DynamoDB',
+    prefix: 'dynamodb',
+    aliases: ['dynamodb', 'DynamoDBv2', 'AmazonDynamoDBv2', 'AmazonDynamoDB', 'Amazon DynamoDB', 'DynamoDb'],
+  },
+  {
+    display: 'DynamoDBStreams',
+    prefix: 'dynamodb',
+    aliases: ['streams.dynamodb', 'DynamoDBStreams', 'AmazonDynamoDBStreams'],
+  },
+  { display: 'S3', prefix: 's3', aliases: ['s3', 'Amazon S3', 'AmazonS3', 'Amazon Simple Storage Service'] },
+  // Same IAM prefix as S3, but account-level operations: kept apart so the S3 object table does not apply.
+  { display: 'S3Control', prefix: 's3', aliases: ['s3-control', 'S3Control', 'AWSS3Control'] },
+  {
+    display: 'SQS',
+    prefix: 'sqs',
+    aliases: ['sqs', 'AmazonSQS', 'Amazon SQS', 'Amazon Simple Queue Service'],
+  },
+  {
+    display: 'SNS',
+    prefix: 'sns',
+    aliases: [
+      'sns',
+      'AmazonSNS',
+      'SimpleNotificationService',
+      'AmazonSimpleNotificationService',
+      'Amazon SNS',
+    ],
+  },
   { display: 'Lambda', prefix: 'lambda', aliases: ['lambda', 'AWSLambda', 'AWS Lambda'] },
-  { display: 'SFN', prefix: 'states', aliases: ['states', 'sfn', 'StepFunctions', 'AWSStepFunctions', 'SFN'] },
-  { display: 'EventBridge', prefix: 'events', aliases: ['events', 'EventBridge', 'CloudWatchEvents', 'AmazonCloudWatchEvents'] },
-  { display: 'CloudWatchLogs', prefix: 'logs', aliases: ['logs', 'CloudWatchLogs', 'AWSLogs', 'CloudWatch Logs'] },
+  {
+    display: 'SFN',
+    prefix: 'states',
+    aliases: ['states', 'sfn', 'StepFunctions', 'AWSStepFunctions', 'SFN', 'Step Functions'],
+  },
+  {
+    display: 'EventBridge',
+    prefix: 'events',
+    aliases: ['events', 'EventBridge', 'CloudWatchEvents', 'AmazonCloudWatchEvents'],
+  },
+  {
+    display: 'CloudWatchLogs',
+    prefix: 'logs',
+    aliases: ['logs', 'CloudWatchLogs', 'AWSLogs', 'CloudWatch Logs'],
+  },
   { display: 'CloudWatch', prefix: 'cloudwatch', aliases: ['monitoring', 'cloudwatch', 'AmazonCloudWatch'] },
-  { display: 'SES', prefix: 'ses', aliases: ['email', 'ses', 'SESv2', 'sesv2', 'AmazonSimpleEmailService', 'SimpleEmail'] },
+  {
+    display: 'SES',
+    prefix: 'ses',
+    aliases: ['email', 'ses', 'SESv2', 'sesv2', 'AmazonSimpleEmailService', 'SimpleEmail'],
+  },
   { display: 'STS', prefix: 'sts', aliases: ['sts', 'AWSSecurityTokenService', 'SecurityTokenService'] },
-  { display: 'SecretsManager', prefix: 'secretsmanager', aliases: ['secretsmanager', 'SecretsManager', 'AWSSecretsManager', 'Secrets Manager'] },
-  { display: 'SSM', prefix: 'ssm', aliases: ['ssm', 'SSM', 'AWSSimpleSystemsManagement', 'SimpleSystemsManagement'] },
+  {
+    display: 'SecretsManager',
+    prefix: 'secretsmanager',
+    aliases: ['secretsmanager', 'SecretsManager', 'AWSSecretsManager', 'Secrets Manager'],
+  },
+  {
+    display: 'SSM',
+    prefix: 'ssm',
+    aliases: ['ssm', 'SSM', 'AWSSimpleSystemsManagement', 'SimpleSystemsManagement'],
+  },
   { display: 'KMS', prefix: 'kms', aliases: ['kms', 'AWSKMS', 'KeyManagementService'] },
   { display: 'Kinesis', prefix: 'kinesis', aliases: ['kinesis', 'AmazonKinesis'] },
-  { display: 'Firehose', prefix: 'firehose', aliases: ['firehose', 'AmazonKinesisFirehose', 'KinesisFirehose'] },
-  { display: 'SageMakerRuntime', prefix: 'sagemaker', aliases: ['runtime.sagemaker', 'SageMakerRuntime', 'AmazonSageMakerRuntime', 'sagemaker-runtime'] },
+  {
+    display: 'Firehose',
+    prefix: 'firehose',
+    aliases: ['firehose', 'AmazonKinesisFirehose', 'KinesisFirehose'],
+  },
+  {
+    display: 'SageMakerRuntime',
+    prefix: 'sagemaker',
+    aliases: ['runtime.sagemaker', 'SageMakerRuntime', 'AmazonSageMakerRuntime', 'sagemaker-runtime'],
+  },
   { display: 'SageMaker', prefix: 'sagemaker', aliases: ['sagemaker', 'AmazonSageMaker'] },
   { display: 'EC2', prefix: 'ec2', aliases: ['ec2', 'AmazonEC2'] },
   { display: 'ECS', prefix: 'ecs', aliases: ['ecs', 'AmazonECS'] },
   { display: 'IAM', prefix: 'iam', aliases: ['iam', 'AmazonIdentityManagement'] },
-  { display: 'Cognito', prefix: 'cognito-idp', aliases: ['cognito-idp', 'CognitoIdentityProvider', 'AWSCognitoIdentityProvider'] },
+  {
+    display: 'Cognito',
+    prefix: 'cognito-idp',
+    aliases: ['cognito-idp', 'CognitoIdentityProvider', 'AWSCognitoIdentityProvider'],
+  },
   { display: 'AppSync', prefix: 'appsync', aliases: ['appsync'] },
   { display: 'Athena', prefix: 'athena', aliases: ['athena', 'AmazonAthena'] },
   { display: 'Glue', prefix: 'glue', aliases: ['glue', 'AWSGlue'] },
@@ -45,9 +105,21 @@ const SERVICES: readonly { display: string; prefix: string; aliases: readonly st
   { display: 'Translate', prefix: 'translate', aliases: ['translate', 'AmazonTranslate'] },
   { display: 'Polly', prefix: 'polly', aliases: ['polly', 'AmazonPolly'] },
   { display: 'APIGateway', prefix: 'apigateway', aliases: ['apigateway', 'AmazonApiGateway', 'APIGateway'] },
-  { display: 'ApiGatewayManagementApi', prefix: 'execute-api', aliases: ['execute-api', 'ApiGatewayManagementApi'] },
-  { display: 'Bedrock', prefix: 'bedrock', aliases: ['bedrock', 'bedrock-runtime', 'BedrockRuntime', 'bedrock-agent-runtime'] },
-  { display: 'CloudFormation', prefix: 'cloudformation', aliases: ['cloudformation', 'AmazonCloudFormation'] },
+  {
+    display: 'ApiGatewayManagementApi',
+    prefix: 'execute-api',
+    aliases: ['execute-api', 'ApiGatewayManagementApi'],
+  },
+  {
+    display: 'Bedrock',
+    prefix: 'bedrock',
+    aliases: ['bedrock', 'bedrock-runtime', 'BedrockRuntime', 'bedrock-agent-runtime'],
+  },
+  {
+    display: 'CloudFormation',
+    prefix: 'cloudformation',
+    aliases: ['cloudformation', 'AmazonCloudFormation'],
+  },
   { display: 'ECR', prefix: 'ecr', aliases: ['ecr', 'api.ecr', 'AmazonECR'] },
   { display: 'ElastiCache', prefix: 'elasticache', aliases: ['elasticache', 'AmazonElastiCache'] },
   { display: 'RDSData', prefix: 'rds-data', aliases: ['rds-data', 'RDSData', 'RdsData'] },
@@ -60,8 +132,16 @@ const SERVICES: readonly { display: string; prefix: string; aliases: readonly st
   { display: 'ACM', prefix: 'acm', aliases: ['acm', 'AWSCertificateManager'] },
   { display: 'Route53', prefix: 'route53', aliases: ['route53', 'AmazonRoute53'] },
   { display: 'CodeBuild', prefix: 'codebuild', aliases: ['codebuild', 'AWSCodeBuild'] },
-  { display: 'OpenSearch', prefix: 'es', aliases: ['es', 'opensearch', 'OpenSearch', 'Elasticsearch', 'AWSElasticsearch'] },
-  { display: 'Timestream', prefix: 'timestream', aliases: ['timestream', 'ingest.timestream', 'query.timestream', 'TimestreamWrite', 'TimestreamQuery'] },
+  {
+    display: 'OpenSearch',
+    prefix: 'es',
+    aliases: ['es', 'opensearch', 'OpenSearch', 'Elasticsearch', 'AWSElasticsearch'],
+  },
+  {
+    display: 'Timestream',
+    prefix: 'timestream',
+    aliases: ['timestream', 'ingest.timestream', 'query.timestream', 'TimestreamWrite', 'TimestreamQuery'],
+  },
 ];
 
 const BY_ALIAS = new Map<string, ServiceInfo>();
@@ -88,6 +168,8 @@ export function resolveService(name: string | null | undefined): ServiceInfo | u
   return BY_ALIAS.get(normalise(name)) ?? BY_ALIAS.get(name.trim().toLowerCase().replace(/\s+/g, ''));
 }
 
+const REGION_LABEL = /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d$/;
+
 /** What an AWS endpoint host tells: the service and, where the host carries one, the region. */
 export interface HostInfo {
   service: ServiceInfo | undefined;
@@ -105,11 +187,23 @@ export function serviceFromHost(host: string | null | undefined): HostInfo | und
   if (!host) return undefined;
   const h = host.toLowerCase().replace(/:\d+$/, '');
   if (!h.endsWith('.amazonaws.com') && !h.endsWith('.amazonaws.com.cn')) return undefined;
-  const labels = h.replace(/\.amazonaws\.com(\.cn)?$/, '').split('.');
+  // FIPS and dual-stack labels (`s3.dualstack.…`, `dynamodb-fips.…`) say nothing about the service.
+  const labels = h
+    .replace(/\.amazonaws\.com(\.cn)?$/, '')
+    .split('.')
+    .filter((l) => l !== 'dualstack' && l !== 'fips')
+    .map((l) => l.replace(/-fips$/, ''));
+  // Legacy SQS hosts: `queue.amazonaws.com` (us-east-1) and `<region>.queue.amazonaws.com`.
+  if (labels[labels.length - 1] === 'queue' && labels.length <= 2) {
+    const r = labels.length === 2 ? labels[0] : 'us-east-1';
+    if (r === undefined || !REGION_LABEL.test(r))
+      return { service: undefined, endpointPrefix: 'queue', region: undefined };
+    return { service: resolveService('sqs'), endpointPrefix: 'queue', region: r };
+  }
   // Find the region label, if any; the service label sits just before it.
   let region: string | undefined;
   let serviceLabels = labels;
-  const ri = labels.findIndex((l) => /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d$/.test(l));
+  const ri = labels.findIndex((l) => REGION_LABEL.test(l));
   if (ri >= 0) {
     region = labels[ri];
     serviceLabels = labels.slice(0, ri);
@@ -122,6 +216,11 @@ export function serviceFromHost(host: string | null | undefined): HostInfo | und
   }
   const last = serviceLabels[serviceLabels.length - 1] ?? '';
   const legacyS3 = /^s3-(.+)$/.exec(last);
-  if (legacyS3) return { service: resolveService('s3'), endpointPrefix: 's3', region: region ?? legacyS3[1] };
+  if (legacyS3) {
+    // `s3-us-west-2` carries a region; `s3-external-1` does not.
+    const legacyRegion =
+      legacyS3[1] !== undefined && REGION_LABEL.test(legacyS3[1]) ? legacyS3[1] : undefined;
+    return { service: resolveService('s3'), endpointPrefix: 's3', region: region ?? legacyRegion };
+  }
   return { service: undefined, endpointPrefix: last, region };
 }

@@ -137,12 +137,17 @@ export function str(v: unknown): string | null {
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 function strList(v: unknown): string[] | null {
   if (Array.isArray(v)) {
-    const out = v.slice(0, MAX_LIST).map(str).filter((x): x is string => x !== null);
+    const out = v
+      .slice(0, MAX_LIST)
+      .map(str)
+      .filter((x): x is string => x !== null);
     return out.length > 0 ? out : null;
   }
   const one = str(v);
@@ -161,7 +166,11 @@ export interface ExtractOptions {
  * Extracts one segment document. Returns undefined (and adds a problem) for a document that
  * lacks the identity needed to store it exactly once (`id`, `trace_id`).
  */
-export function extractDoc(doc: SegmentDoc, options: ExtractOptions, problems: DataProblem[]): ExtractedDoc | undefined {
+export function extractDoc(
+  doc: SegmentDoc,
+  options: ExtractOptions,
+  problems: DataProblem[],
+): ExtractedDoc | undefined {
   const id = str(doc.id);
   const traceId = str(doc.trace_id) ?? options.traceId ?? null;
   if (id === null) {
@@ -173,7 +182,11 @@ export function extractDoc(doc: SegmentDoc, options: ExtractOptions, problems: D
     return undefined;
   }
   const inferred = doc.inferred === true;
-  const type: ExtractedDoc['type'] = inferred ? 'inferred' : doc.type === 'subsegment' ? 'subsegment' : 'segment';
+  const type: ExtractedDoc['type'] = inferred
+    ? 'inferred'
+    : doc.type === 'subsegment'
+      ? 'subsegment'
+      : 'segment';
   const name = str(doc.name) ?? '';
   const origin = str(doc.origin);
   const startTime = num(doc.start_time);
@@ -232,7 +245,8 @@ function walk(
     const start = num(node.start_time) ?? parentStart;
     const subId = str(node.id);
     if (subId === null) {
-      if (node.namespace === 'aws') problems.push({ path: where, message: 'AWS call subsegment without id; skipped' });
+      if (node.namespace === 'aws')
+        problems.push({ path: where, message: 'AWS call subsegment without id; skipped' });
       pushChildren(node, start);
       continue;
     }
@@ -252,7 +266,11 @@ function walk(
 }
 
 /** Under an SDK call, only nested `aws` nodes are walked (they are calls of their own). */
-function pushCallsOnly(node: Record<string, unknown>, start: number, stack: { node: Record<string, unknown>; start: number }[]): void {
+function pushCallsOnly(
+  node: Record<string, unknown>,
+  start: number,
+  stack: { node: Record<string, unknown>; start: number }[],
+): void {
   const inner: Record<string, unknown>[] = [node];
   while (inner.length > 0) {
     const n = inner.pop()!;
@@ -275,9 +293,11 @@ function nodeCall(
   const id = str(node.id);
   if (id === null) return undefined;
   if (node.namespace === 'aws') return callFromNode(node, id, start, 'sdk', fallback);
-  if (node.namespace === 'remote') {
+  // A remote subsegment to an AWS API endpoint is a call made by an uninstrumented client.
+  // Database connections (`sql`: RDS, Redshift…) reach a data endpoint, not an IAM-authorised API.
+  if (node.namespace === 'remote' && node.sql === undefined) {
     const host = hostOf(node);
-    if (host && serviceFromHost(host)) return callFromNode(node, id, start, 'remote', fallback);
+    if (host && serviceFromHost(host)?.service) return callFromNode(node, id, start, 'remote', fallback);
   }
   return undefined;
 }
@@ -340,7 +360,10 @@ function callFromNode(
   };
 }
 
-function extractParams(aws: Record<string, unknown>, otel: Record<string, unknown> | undefined): CallParams | null {
+function extractParams(
+  aws: Record<string, unknown>,
+  otel: Record<string, unknown> | undefined,
+): CallParams | null {
   const params: CallParams = {};
   let any = false;
   for (const k of PARAM_KEYS) {
@@ -372,7 +395,10 @@ function identifierFacts(params: CallParams | null): { account: string | null; r
     for (const s of Array.isArray(v) ? v : [v]) {
       const arn = parseArn(s);
       if (arn && (arn.account || arn.region)) {
-        return { account: isAccountId(arn.account) ? arn.account : null, region: isRegion(arn.region) ? arn.region : null };
+        return {
+          account: isAccountId(arn.account) ? arn.account : null,
+          region: isRegion(arn.region) ? arn.region : null,
+        };
       }
     }
   }
@@ -404,17 +430,28 @@ function firstException(cause: unknown): ExceptionInfo | undefined {
 
 const DENIED_TYPES =
   /(^|[.:\s])(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnauthorizedException|NotAuthorized|Forbidden|ForbiddenException|AuthorizationFailure)\b/;
-const DENIED_MESSAGE = /not authorized to perform|access denied|Error Code: (AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)/i;
+const DENIED_MESSAGE =
+  /not authorized to perform|access denied|Error Code: (AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)/i;
 const THROTTLE_TYPES =
   /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|RequestThrottled|LimitExceededException|TransactionInProgress|BandwidthLimitExceeded/;
 
-function classify(node: Record<string, unknown>, status: number | null, ex: ExceptionInfo | undefined, parsedDenial: boolean): Outcome {
+function classify(
+  node: Record<string, unknown>,
+  status: number | null,
+  ex: ExceptionInfo | undefined,
+  parsedDenial: boolean,
+): Outcome {
   const type = ex?.type ?? '';
   const message = ex?.message ?? '';
   if (parsedDenial || DENIED_TYPES.test(type) || DENIED_MESSAGE.test(message)) return 'denied';
   // A 403 with no exception text is an authorisation failure in every AWS protocol we know.
   if (status === 403 && !type && !message) return 'denied';
-  if (node.throttle === true || status === 429 || THROTTLE_TYPES.test(type) || THROTTLE_TYPES.test(message.slice(0, 200))) {
+  if (
+    node.throttle === true ||
+    status === 429 ||
+    THROTTLE_TYPES.test(type) ||
+    THROTTLE_TYPES.test(message.slice(0, 200))
+  ) {
     return 'throttle';
   }
   if (status !== null) {

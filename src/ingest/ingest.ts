@@ -176,7 +176,12 @@ async function ingestOne(
         );
       }
     }
-    w.finish({ sha256: opened.digest(), size: opened.rawBytes(), shape: shapes.shape, elapsedMs: performance.now() - started });
+    w.finish({
+      sha256: opened.digest(),
+      size: opened.rawBytes(),
+      shape: shapes.shape,
+      elapsedMs: performance.now() - started,
+    });
     store.exec('COMMIT');
     return {
       input: spec.name,
@@ -209,7 +214,11 @@ async function ingestOne(
 }
 
 /** Turns a failure into a rejection message with position, or undefined for a bug. */
-async function describe(err: unknown, spec: InputSpec, lastOffset: number): Promise<InputRejection | undefined> {
+async function describe(
+  err: unknown,
+  spec: InputSpec,
+  lastOffset: number,
+): Promise<InputRejection | undefined> {
   let offset: number | undefined;
   let message: string;
   let hint: string | undefined;
@@ -217,15 +226,24 @@ async function describe(err: unknown, spec: InputSpec, lastOffset: number): Prom
     offset = err.offset;
     message = err.message;
     hint = err instanceof ShapeError ? err.hint : undefined;
-    if (err instanceof SplitError) hint = /truncated/.test(err.message) ? 'the export was cut off: export it again' : 'the file is not valid JSON at this point';
+    if (err instanceof SplitError)
+      hint = /truncated/.test(err.message)
+        ? 'the export was cut off: export it again'
+        : 'the file is not valid JSON at this point';
   } else if (err instanceof InflateLimitError) {
     message = err.message;
     hint = 'decompress it yourself if it is genuine, and ingest the result';
-  } else if ((err as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' || (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR') {
+  } else if (
+    (err as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' ||
+    (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR'
+  ) {
     message = `corrupt gzip data: ${(err as Error).message}`;
     hint = 'the compressed file is damaged or truncated: copy it again';
     offset = lastOffset;
-  } else if ((err as NodeJS.ErrnoException)?.code && typeof (err as NodeJS.ErrnoException).syscall === 'string') {
+  } else if (
+    (err as NodeJS.ErrnoException)?.code &&
+    typeof (err as NodeJS.ErrnoException).syscall === 'string'
+  ) {
     message = `cannot read: ${(err as Error).message}`;
   } else {
     return undefined;

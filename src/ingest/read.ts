@@ -50,7 +50,11 @@ export function expandInputs(inputs: readonly string[]): { specs: InputSpec[]; p
     }
     if (stat.isDirectory()) {
       const found = walk(input);
-      if (found.length === 0) problems.push({ name: input, message: 'directory holds no .json, .jsonl, .ndjson, .txt or .gz files' });
+      if (found.length === 0)
+        problems.push({
+          name: input,
+          message: 'directory holds no .json, .jsonl, .ndjson, .txt or .gz files',
+        });
       for (const f of found) specs.push({ name: f, file: path.resolve(f) });
     } else {
       specs.push({ name: input, file: path.resolve(input) });
@@ -184,7 +188,10 @@ function safeSize(file: string): number | undefined {
  * Line and column (1-based) of a byte offset in the decompressed bytes of a file, by reading
  * it again up to that offset. Only used to report an error, so the second read is fine.
  */
-export async function lineColumnOf(spec: InputSpec, offset: number): Promise<{ line: number; column: number } | undefined> {
+export async function lineColumnOf(
+  spec: InputSpec,
+  offset: number,
+): Promise<{ line: number; column: number } | undefined> {
   if (spec.file === undefined) return undefined;
   let line = 1;
   let lineStart = 0;

@@ -97,7 +97,11 @@ export class ShapeReader {
       this.partSawSegments = false;
       return items;
     }
-    const value = parseJson(event.bytes, event.offset, event.key ? `member "${event.key}"` : 'this array element');
+    const value = parseJson(
+      event.bytes,
+      event.offset,
+      event.key ? `member "${event.key}"` : 'this array element',
+    );
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';
     if (!event.element) {
@@ -150,10 +154,12 @@ export class ShapeReader {
       for (const el of value) items.push(...this.fromArrayElement(el, offset));
       return items;
     }
-    if (!isObject(value)) throw new ShapeError(`expected a JSON object or array, found ${typeof value}`, offset);
+    if (!isObject(value))
+      throw new ShapeError(`expected a JSON object or array, found ${typeof value}`, offset);
     if ('TraceSummaries' in value) throw summariesError(offset);
     if ('Services' in value && Array.isArray(value.Services)) throw serviceGraphError(offset);
-    if (typeof value.TraceFormat === 'string' && value.TraceFormat.toUpperCase() === 'OTEL') throw otelError(offset);
+    if (typeof value.TraceFormat === 'string' && value.TraceFormat.toUpperCase() === 'OTEL')
+      throw otelError(offset);
     if (value.format === 'json' && 'version' in value && !('trace_id' in value)) {
       // Daemon UDP packet header; the segment document follows as the next value.
       this.sawDaemonHeader = true;
@@ -177,7 +183,11 @@ export class ShapeReader {
     }
     if (Array.isArray(value.TraceSegmentDocuments)) {
       this.setShape('put-trace-segments');
-      return value.TraceSegmentDocuments.map((d) => ({ kind: 'segment', doc: this.segmentDoc(d, offset), offset }));
+      return value.TraceSegmentDocuments.map((d) => ({
+        kind: 'segment',
+        doc: this.segmentDoc(d, offset),
+        offset,
+      }));
     }
     if (Array.isArray(value.Segments) || Array.isArray(value.Spans)) {
       this.setShape('trace');
@@ -186,11 +196,15 @@ export class ShapeReader {
     if ('Document' in value && !('Segments' in value)) {
       // One `{Id, Document}` entry on its own (cut out of a Segments array).
       this.setShape('segment-documents');
-      return this.segmentEntries([value], offset, 'Segments').map((doc) => ({ kind: 'segment', doc, offset }));
+      return this.segmentEntries([value], offset, 'Segments').map((doc) => ({
+        kind: 'segment',
+        doc,
+        offset,
+      }));
     }
     if ('UnprocessedTraceSegments' in value) {
       throw new ShapeError(
-        'this is put-trace-segments output (the service\'s reply to an upload), which holds no traces',
+        "this is put-trace-segments output (the service's reply to an upload), which holds no traces",
         offset,
         'export traces with `aws xray batch-get-traces`',
       );
@@ -223,7 +237,11 @@ export class ShapeReader {
 
   private trace(value: unknown, offset: number): DumpItem {
     if (!isObject(value)) throw new ShapeError('expected a Trace object in Traces[]', offset);
-    const entries = Array.isArray(value.Segments) ? value.Segments : Array.isArray(value.Spans) ? value.Spans : [];
+    const entries = Array.isArray(value.Segments)
+      ? value.Segments
+      : Array.isArray(value.Spans)
+        ? value.Spans
+        : [];
     const key = Array.isArray(value.Segments) ? 'Segments' : 'Spans';
     return {
       kind: 'trace',
@@ -242,13 +260,18 @@ export class ShapeReader {
       if (!isObject(entry)) throw new ShapeError(`expected an object in ${key}[]`, offset);
       if ('Document' in entry) docs.push(this.segmentDoc(entry.Document, offset));
       else if (looksLikeSegment(entry)) docs.push(entry);
-      else throw new ShapeError(`an entry of ${key}[] has neither a Document nor segment fields (id, name, trace_id)`, offset);
+      else
+        throw new ShapeError(
+          `an entry of ${key}[] has neither a Document nor segment fields (id, name, trace_id)`,
+          offset,
+        );
     }
     return docs;
   }
 
   private segmentDoc(document: unknown, offset: number): SegmentDoc {
-    const doc = typeof document === 'string' ? parseJson(document, offset, 'a segment Document string') : document;
+    const doc =
+      typeof document === 'string' ? parseJson(document, offset, 'a segment Document string') : document;
     if (!isObject(doc)) throw new ShapeError('a segment Document is not a JSON object', offset);
     // Inside a Segments/Spans entry a document is a segment even when it lacks fields (extract
     // reports those as problems); only an OpenTelemetry span or a foreign object is refused.
@@ -298,7 +321,7 @@ function unknownShape(value: unknown, offset: number): ShapeError {
     return new ShapeError(
       `found a bare ${typeof value} where a trace was expected: this looks like the output of a --query projection (ids, URLs), not traces`,
       offset,
-      'run batch-get-traces without --query, or with --query \'Traces[*]\'',
+      "run batch-get-traces without --query, or with --query 'Traces[*]'",
     );
   }
   const keys = isObject(value) ? Object.keys(value).slice(0, 8).join(', ') : typeof value;

@@ -292,12 +292,21 @@ export class JsonSplitter {
           );
         }
         // A scalar part ends before a closing bracket at its depth.
-        if (this.partStart >= 0 && this.partDepth === this.depth && this.partStartByte !== OPEN_OBJ && this.partStartByte !== OPEN_ARR) {
+        if (
+          this.partStart >= 0 &&
+          this.partDepth === this.depth &&
+          this.partStartByte !== OPEN_OBJ &&
+          this.partStartByte !== OPEN_ARR
+        ) {
           this.endPart(this.trimEnd(i), out);
         }
         this.depth--;
         i++;
-        if (this.partStart >= 0 && this.partDepth === this.depth && (this.partStartByte === OPEN_OBJ || this.partStartByte === OPEN_ARR)) {
+        if (
+          this.partStart >= 0 &&
+          this.partDepth === this.depth &&
+          (this.partStartByte === OPEN_OBJ || this.partStartByte === OPEN_ARR)
+        ) {
           this.endPart(i, out);
         }
         if (this.depth === 0) this.endTop(i, out);
@@ -403,7 +412,11 @@ export class JsonSplitter {
     if (this.partMode) {
       out.push({ kind: 'parts-end', offset: this.base + end });
     } else {
-      out.push({ kind: 'whole', offset: this.base + this.topStart, bytes: Buffer.from(this.buf.subarray(this.topStart, end)) });
+      out.push({
+        kind: 'whole',
+        offset: this.base + this.topStart,
+        bytes: Buffer.from(this.buf.subarray(this.topStart, end)),
+      });
     }
     this.topStart = -1;
     this.partMode = false;

@@ -8,15 +8,7 @@ import type { SegmentDoc } from './shapes.js';
 
 /** Kinds of workload, from the segment's origin and `aws` block. */
 export type WorkloadKind =
-  | 'lambda'
-  | 'ecs'
-  | 'eks'
-  | 'ec2'
-  | 'beanstalk'
-  | 'stepfunctions'
-  | 'apigateway'
-  | 'apprunner'
-  | 'service';
+  'lambda' | 'ecs' | 'eks' | 'ec2' | 'beanstalk' | 'stepfunctions' | 'apigateway' | 'apprunner' | 'service';
 
 /** A workload as identified from one segment. */
 export interface Workload {
@@ -32,7 +24,9 @@ export interface Workload {
 }
 
 function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 function s(v: unknown): string | null {
@@ -61,7 +55,13 @@ function fallbackKey(kind: WorkloadKind, acct: string | null, reg: string | null
  * Lambda function ARN → unqualified ARN and qualifier. `function:name:live` and
  * `function:name:$LATEST` are one workload: permissions belong to the function's role.
  */
-export function lambdaIdentity(arnText: string): { arn: string; name: string; qualifier: string | null; account: string | null; region: string | null } | null {
+export function lambdaIdentity(arnText: string): {
+  arn: string;
+  name: string;
+  qualifier: string | null;
+  account: string | null;
+  region: string | null;
+} | null {
   const arn = parseArn(arnText);
   if (!arn || arn.service !== 'lambda') return null;
   const parts = arn.resource.split(':');
@@ -90,7 +90,15 @@ export function workloadOf(doc: SegmentDoc): Workload {
     if (id) {
       const attrs: Record<string, string> = {};
       if (id.qualifier) attrs.qualifier = id.qualifier;
-      return { key: id.arn, kind: 'lambda', name: id.name, arn: id.arn, account: id.account ?? segAccount, region: id.region, attrs };
+      return {
+        key: id.arn,
+        kind: 'lambda',
+        name: id.name,
+        arn: id.arn,
+        account: id.account ?? segAccount,
+        region: id.region,
+        attrs,
+      };
     }
     const logs = Array.isArray(aws.cloudwatch_logs) ? obj(aws.cloudwatch_logs[0]) : undefined;
     const logArn = parseArn(s(logs?.arn) ?? '');
@@ -100,7 +108,15 @@ export function workloadOf(doc: SegmentDoc): Workload {
       const arn = `arn:${logArn?.partition ?? 'aws'}:lambda:${reg}:${acct}:function:${name}`;
       return { key: arn, kind: 'lambda', name, arn, account: acct, region: reg, attrs: {} };
     }
-    return { key: fallbackKey('lambda', acct, reg, name), kind: 'lambda', name, arn: null, account: acct, region: reg, attrs: {} };
+    return {
+      key: fallbackKey('lambda', acct, reg, name),
+      kind: 'lambda',
+      name,
+      arn: null,
+      account: acct,
+      region: reg,
+      attrs: {},
+    };
   }
 
   if (origin === 'aws::stepfunctions::statemachine') {
@@ -108,11 +124,28 @@ export function workloadOf(doc: SegmentDoc): Workload {
     if (arn && arn.service === 'states') {
       // An execution ARN (`execution:machine:run-id`) names its state machine.
       const [type, machine] = arn.resource.split(':');
-      const smName = (type === 'stateMachine' || type === 'execution' || type === 'express') && machine ? machine : name;
+      const smName =
+        (type === 'stateMachine' || type === 'execution' || type === 'express') && machine ? machine : name;
       const smArn = `arn:${arn.partition}:states:${arn.region}:${arn.account}:stateMachine:${smName}`;
-      return { key: smArn, kind: 'stepfunctions', name: smName, arn: smArn, account: account(arn.account), region: region(arn.region), attrs: {} };
+      return {
+        key: smArn,
+        kind: 'stepfunctions',
+        name: smName,
+        arn: smArn,
+        account: account(arn.account),
+        region: region(arn.region),
+        attrs: {},
+      };
     }
-    return { key: fallbackKey('stepfunctions', segAccount, null, name), kind: 'stepfunctions', name, arn: null, account: segAccount, region: null, attrs: {} };
+    return {
+      key: fallbackKey('stepfunctions', segAccount, null, name),
+      kind: 'stepfunctions',
+      name,
+      arn: null,
+      account: segAccount,
+      region: null,
+      attrs: {},
+    };
   }
 
   if (origin === 'aws::apigateway::stage') {
@@ -146,7 +179,15 @@ export function workloadOf(doc: SegmentDoc): Workload {
     if (family) attrs.task_family = family;
     const launch = s(e.launch_type);
     if (launch) attrs.launch_type = launch;
-    return { key: fallbackKey('ecs', acct, reg, cluster ? `${cluster}/${wlName}` : wlName), kind: 'ecs', name: wlName, arn: null, account: acct, region: reg, attrs };
+    return {
+      key: fallbackKey('ecs', acct, reg, cluster ? `${cluster}/${wlName}` : wlName),
+      kind: 'ecs',
+      name: wlName,
+      arn: null,
+      account: acct,
+      region: reg,
+      attrs,
+    };
   }
 
   const eks = obj(aws.eks);
@@ -156,7 +197,15 @@ export function workloadOf(doc: SegmentDoc): Workload {
     if (cluster) attrs.cluster = cluster;
     const pod = s(eks?.pod);
     if (pod) attrs.pod = pod;
-    return { key: fallbackKey('eks', segAccount, null, cluster ? `${cluster}/${name}` : name), kind: 'eks', name, arn: null, account: segAccount, region: null, attrs };
+    return {
+      key: fallbackKey('eks', segAccount, null, cluster ? `${cluster}/${name}` : name),
+      kind: 'eks',
+      name,
+      arn: null,
+      account: segAccount,
+      region: null,
+      attrs,
+    };
   }
 
   const eb = obj(aws.elastic_beanstalk);
@@ -165,18 +214,50 @@ export function workloadOf(doc: SegmentDoc): Workload {
   if (origin === 'aws::elasticbeanstalk::environment' || eb) {
     const env = s(eb?.environment_name) ?? name;
     const attrs: Record<string, string> = { service: name };
-    return { key: fallbackKey('beanstalk', segAccount, reg, env), kind: 'beanstalk', name: env, arn: null, account: segAccount, region: reg, attrs };
+    return {
+      key: fallbackKey('beanstalk', segAccount, reg, env),
+      kind: 'beanstalk',
+      name: env,
+      arn: null,
+      account: segAccount,
+      region: reg,
+      attrs,
+    };
   }
   if (origin === 'aws::ec2::instance' || ec2) {
     const attrs: Record<string, string> = {};
     const instance = s(ec2?.instance_id);
     if (instance) attrs.instance_id = instance;
-    return { key: fallbackKey('ec2', segAccount, reg, name), kind: 'ec2', name, arn: null, account: segAccount, region: reg, attrs };
+    return {
+      key: fallbackKey('ec2', segAccount, reg, name),
+      kind: 'ec2',
+      name,
+      arn: null,
+      account: segAccount,
+      region: reg,
+      attrs,
+    };
   }
   if (origin === 'aws::apprunner::service') {
-    return { key: fallbackKey('apprunner', segAccount, null, name), kind: 'apprunner', name, arn: null, account: segAccount, region: null, attrs: {} };
+    return {
+      key: fallbackKey('apprunner', segAccount, null, name),
+      kind: 'apprunner',
+      name,
+      arn: null,
+      account: segAccount,
+      region: null,
+      attrs: {},
+    };
   }
   const attrs: Record<string, string> = {};
   if (origin) attrs.origin = s(doc.origin) ?? origin;
-  return { key: fallbackKey('service', segAccount, null, name), kind: 'service', name, arn: null, account: segAccount, region: null, attrs };
+  return {
+    key: fallbackKey('service', segAccount, null, name),
+    kind: 'service',
+    name,
+    arn: null,
+    account: segAccount,
+    region: null,
+    attrs,
+  };
 }

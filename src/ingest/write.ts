@@ -66,7 +66,12 @@ export class InputWriter {
         return;
       case 'trace':
         if (item.id !== undefined) {
-          this.trace(item.id, item.duration ?? null, item.limitExceeded === undefined ? null : item.limitExceeded ? 1 : 0, true);
+          this.trace(
+            item.id,
+            item.duration ?? null,
+            item.limitExceeded === undefined ? null : item.limitExceeded ? 1 : 0,
+            true,
+          );
           this.st.deleteUnprocessed.run(item.id);
         } else {
           this.counts.traces++;
@@ -83,7 +88,11 @@ export class InputWriter {
     const extracted: ExtractedDoc[] = [];
     for (let i = 0; i < docs.length; i++) {
       const before = this.problems.length;
-      const ex = extractDoc(docs[i] as SegmentDoc, { traceId, where: docs.length > 1 ? `${where}, segment ${i + 1}` : where }, this.problems);
+      const ex = extractDoc(
+        docs[i] as SegmentDoc,
+        { traceId, where: docs.length > 1 ? `${where}, segment ${i + 1}` : where },
+        this.problems,
+      );
       this.counts.problems += this.problems.length - before;
       if (ex) extracted.push(ex);
     }
@@ -133,10 +142,16 @@ export class InputWriter {
    * Records a trace id. Trace objects count once each; for loose segment documents only ids not
    * stored before count, so that a trace split over many documents is one trace.
    */
-  private trace(id: string, duration: number | null, limitExceeded: number | null, traceObject: boolean): void {
+  private trace(
+    id: string,
+    duration: number | null,
+    limitExceeded: number | null,
+    traceObject: boolean,
+  ): void {
     const inserted = this.st.insertTrace.run(id, duration, limitExceeded, this.sourceId).changes > 0;
     if (inserted) this.counts.newTraces++;
-    else if (duration !== null || limitExceeded !== null) this.st.updateTrace.run(duration, limitExceeded, id);
+    else if (duration !== null || limitExceeded !== null)
+      this.st.updateTrace.run(duration, limitExceeded, id);
     if (inserted || traceObject) this.counts.traces++;
   }
 
@@ -216,14 +231,28 @@ export class InputWriter {
     const found = this.st.findPrincipal.get(w.key) as { id: number; attrs: string } | undefined;
     if (!found) {
       const id = Number(
-        this.st.insertPrincipal.run({ key: w.key, kind: w.kind, name: w.name, arn: w.arn, account: w.account, region: w.region, attrs }).lastInsertRowid,
+        this.st.insertPrincipal.run({
+          key: w.key,
+          kind: w.kind,
+          name: w.name,
+          arn: w.arn,
+          account: w.account,
+          region: w.region,
+          attrs,
+        }).lastInsertRowid,
       );
       this.principals.set(w.key, { id, attrs });
       return id;
     }
     const merged = mergeAttrs(found.attrs, w.attrs);
     if (merged !== found.attrs) {
-      this.st.updatePrincipal.run({ id: found.id, attrs: merged, account: w.account, region: w.region, arn: w.arn });
+      this.st.updatePrincipal.run({
+        id: found.id,
+        attrs: merged,
+        account: w.account,
+        region: w.region,
+        arn: w.arn,
+      });
     }
     this.principals.set(w.key, { id: found.id, attrs });
     return found.id;
@@ -237,7 +266,8 @@ export class InputWriter {
     }
     this.st.attributeCalls.run();
     this.st.attributeInferredCalls.run();
-    for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS)) this.st.insertProblem.run(this.sourceId, p.path, p.message);
+    for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
+      this.st.insertProblem.run(this.sourceId, p.path, p.message);
     this.st.updateSource.run({
       id: this.sourceId,
       sha256: meta.sha256,

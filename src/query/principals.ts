@@ -38,7 +38,11 @@ export function listPrincipals(store: Store): PrincipalRow[] {
        GROUP BY p.id
        ORDER BY calls DESC, p.key`,
     )
-    .all() as (Omit<PrincipalRow, 'attrs' | 'firstSeen' | 'lastSeen'> & { attrs: string; first: number | null; last: number | null })[];
+    .all() as (Omit<PrincipalRow, 'attrs' | 'firstSeen' | 'lastSeen'> & {
+    attrs: string;
+    first: number | null;
+    last: number | null;
+  })[];
   return rows.map(({ first, last, attrs, ...r }) => ({
     ...r,
     attrs: safeJson(attrs),

@@ -35,9 +35,14 @@ function count(store: Store, sql: string): number {
 
 /** Computes {@link StoreStats}. */
 export function storeStats(store: Store): StoreStats {
-  const range = store.prepare('SELECT min(start_time) AS a, max(start_time) AS b FROM calls').get() as { a: number | null; b: number | null };
+  const range = store.prepare('SELECT min(start_time) AS a, max(start_time) AS b FROM calls').get() as {
+    a: number | null;
+    b: number | null;
+  };
   const byOutcome: Record<string, number> = {};
-  for (const r of store.prepare('SELECT outcome, count(*) AS n FROM calls GROUP BY outcome ORDER BY outcome').all() as { outcome: string; n: number }[]) {
+  for (const r of store
+    .prepare('SELECT outcome, count(*) AS n FROM calls GROUP BY outcome ORDER BY outcome')
+    .all() as { outcome: string; n: number }[]) {
     byOutcome[r.outcome] = r.n;
   }
   return {
@@ -52,13 +57,19 @@ export function storeStats(store: Store): StoreStats {
     firstCall: isoTime(range.a),
     lastCall: isoTime(range.b),
     byOutcome,
-    byService: (
-      store.prepare(`SELECT CASE service WHEN '' THEN '(unknown)' ELSE service END AS service, count(*) AS calls FROM calls GROUP BY 1 ORDER BY calls DESC, service`).all() as {
-        service: string;
-        calls: number;
-      }[]
-    ),
-    byKind: store.prepare('SELECT kind, count(*) AS principals FROM principals GROUP BY kind ORDER BY principals DESC, kind').all() as {
+    byService: store
+      .prepare(
+        `SELECT CASE service WHEN '' THEN '(unknown)' ELSE service END AS service, count(*) AS calls FROM calls GROUP BY 1 ORDER BY calls DESC, service`,
+      )
+      .all() as {
+      service: string;
+      calls: number;
+    }[],
+    byKind: store
+      .prepare(
+        'SELECT kind, count(*) AS principals FROM principals GROUP BY kind ORDER BY principals DESC, kind',
+      )
+      .all() as {
       kind: string;
       principals: number;
     }[],

@@ -29,10 +29,14 @@ export function openStore(options: OpenStoreOptions): Store {
   if (file !== ':memory:') {
     const dir = path.dirname(path.resolve(file));
     if (!fs.existsSync(dir)) {
-      throw new StoreError(`Cannot open database ${file}: directory ${dir} does not exist. Create it or pass --db with another path.`);
+      throw new StoreError(
+        `Cannot open database ${file}: directory ${dir} does not exist. Create it or pass --db with another path.`,
+      );
     }
     if (readonly && !fs.existsSync(file)) {
-      throw new StoreError(`No database at ${file}. Run \`xray-lp ingest <dump>\` first, or pass --db / set XRAY_LP_DB.`);
+      throw new StoreError(
+        `No database at ${file}. Run \`xray-lp ingest <dump>\` first, or pass --db / set XRAY_LP_DB.`,
+      );
     }
   }
   let db: Store;
@@ -61,7 +65,9 @@ export function openStore(options: OpenStoreOptions): Store {
   } catch (err) {
     if (err instanceof StoreError) throw err;
     const code = (err as { code?: string }).code ?? '';
-    throw new StoreError(`Cannot open database ${file}: ${(err as Error).message}${code ? ` (${code})` : ''}. Check the path and its permissions, or pass another --db.`);
+    throw new StoreError(
+      `Cannot open database ${file}: ${(err as Error).message}${code ? ` (${code})` : ''}. Check the path and its permissions, or pass another --db.`,
+    );
   }
   db.pragma('cache_size = -65536');
   db.pragma('temp_store = MEMORY');

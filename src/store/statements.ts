@@ -43,7 +43,9 @@ export function prepareIngest(db: Store): IngestStatements {
        WHERE id = @id`,
     ),
     insertProblem: db.prepare(`INSERT INTO problems (source_id, path, message) VALUES (?, ?, ?)`),
-    insertTrace: db.prepare(`INSERT OR IGNORE INTO traces (id, duration, limit_exceeded, source_id) VALUES (?, ?, ?, ?)`),
+    insertTrace: db.prepare(
+      `INSERT OR IGNORE INTO traces (id, duration, limit_exceeded, source_id) VALUES (?, ?, ?, ?)`,
+    ),
     updateTrace: db.prepare(
       `UPDATE traces SET duration = coalesce(?, duration), limit_exceeded = coalesce(?, limit_exceeded) WHERE id = ?`,
     ),

@@ -5,7 +5,17 @@ import zlib from 'node:zlib';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import type { Store } from '../../src/store/db.js';
-import { awsCall, batch, counts, hexId, lambdaSegment, T0, tempStore, traceId, writeFile } from '../helpers.js';
+import {
+  awsCall,
+  batch,
+  counts,
+  hexId,
+  lambdaSegment,
+  T0,
+  tempStore,
+  traceId,
+  writeFile,
+} from '../helpers.js';
 
 interface CallRowDb {
   trace_id: string;
@@ -28,8 +38,18 @@ function calls(store: Store): CallRowDb[] {
   return store.prepare('SELECT * FROM calls ORDER BY start_time, sub_id').all() as CallRowDb[];
 }
 
-function principals(store: Store): { key: string; kind: string; name: string; arn: string | null; account: string | null; region: string | null; attrs: string }[] {
-  return store.prepare('SELECT key, kind, name, arn, account, region, attrs FROM principals ORDER BY key').all() as never;
+function principals(store: Store): {
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+  region: string | null;
+  attrs: string;
+}[] {
+  return store
+    .prepare('SELECT key, kind, name, arn, account, region, attrs FROM principals ORDER BY key')
+    .all() as never;
 }
 
 /** A small two-trace scenario used across shape tests. */
@@ -37,12 +57,32 @@ function scenario(): { id: string; segments: Record<string, unknown>[] }[] {
   const t1 = traceId(1);
   const t2 = traceId(2);
   return [
-    { id: t1, segments: [lambdaSegment(t1, 'orders', [awsCall('DynamoDB', 'GetItem', { table_name: 'orders' }), awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' })])] },
-    { id: t2, segments: [lambdaSegment(t2, 'orders', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k/1' })], { qualifier: 'live' })] },
+    {
+      id: t1,
+      segments: [
+        lambdaSegment(t1, 'orders', [
+          awsCall('DynamoDB', 'GetItem', { table_name: 'orders' }),
+          awsCall('SQS', 'SendMessage', {
+            queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
+          }),
+        ]),
+      ],
+    },
+    {
+      id: t2,
+      segments: [
+        lambdaSegment(t2, 'orders', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k/1' })], {
+          qualifier: 'live',
+        }),
+      ],
+    },
   ];
 }
 
-async function ingestText(text: string | Buffer, name = 'dump.json'): Promise<{ store: Store; summary: Awaited<ReturnType<typeof ingest>>; file: string; dir: string }> {
+async function ingestText(
+  text: string | Buffer,
+  name = 'dump.json',
+): Promise<{ store: Store; summary: Awaited<ReturnType<typeof ingest>>; file: string; dir: string }> {
   const { store, dir } = tempStore();
   const file = writeFile(dir, name, text);
   const summary = await ingest(store, { inputs: [file] });
@@ -55,22 +95,81 @@ const traces = scenario();
 const segmentsOf = traces.flatMap((t) => t.segments);
 const shapes: { name: string; text: () => string | Buffer; shape: string; file?: string }[] = [
   { name: 'batch-get-traces (pretty)', text: () => batch(traces), shape: 'batch-get-traces' },
-  { name: 'concatenated batch documents', text: () => batch(traces.slice(0, 1)) + batch(traces.slice(1)), shape: 'batch-get-traces' },
-  { name: 'one batch document per line', text: () => `${batch(traces.slice(0, 1), { pretty: false })}\n${batch(traces.slice(1), { pretty: false })}\n`, shape: 'batch-get-traces' },
-  { name: 'Document given as an object', text: () => batch(traces, { documentAsObject: true }), shape: 'batch-get-traces' },
-  { name: 'bare array of Trace objects', text: () => JSON.stringify(JSON.parse(batch(traces)).Traces), shape: 'trace-array' },
-  { name: 'single Trace objects, concatenated', text: () => JSON.parse(batch(traces)).Traces.map((t: unknown) => JSON.stringify(t)).join('\n'), shape: 'trace' },
-  { name: 'already-parsed segments (no Id/Document wrapper)', text: () => JSON.stringify(traces.map((t) => ({ Id: t.id, Duration: 1, Segments: t.segments }))), shape: 'trace-array' },
+  {
+    name: 'concatenated batch documents',
+    text: () => batch(traces.slice(0, 1)) + batch(traces.slice(1)),
+    shape: 'batch-get-traces',
+  },
+  {
+    name: 'one batch document per line',
+    text: () =>
+      `${batch(traces.slice(0, 1), { pretty: false })}\n${batch(traces.slice(1), { pretty: false })}\n`,
+    shape: 'batch-get-traces',
+  },
+  {
+    name: 'Document given as an object',
+    text: () => batch(traces, { documentAsObject: true }),
+    shape: 'batch-get-traces',
+  },
+  {
+    name: 'bare array of Trace objects',
+    text: () => JSON.stringify(JSON.parse(batch(traces)).Traces),
+    shape: 'trace-array',
+  },
+  {
+    name: 'single Trace objects, concatenated',
+    text: () =>
+      JSON.parse(batch(traces))
+        .Traces.map((t: unknown) => JSON.stringify(t))
+        .join('\n'),
+    shape: 'trace',
+  },
+  {
+    name: 'already-parsed segments (no Id/Document wrapper)',
+    text: () => JSON.stringify(traces.map((t) => ({ Id: t.id, Duration: 1, Segments: t.segments }))),
+    shape: 'trace-array',
+  },
   {
     name: 'list-retrieved-traces in XRAY format (Spans)',
-    text: () => JSON.stringify({ RetrievalStatus: 'COMPLETE', TraceFormat: 'XRAY', Traces: traces.map((t) => ({ Id: t.id, Duration: 1, Spans: t.segments.map((s) => ({ Id: s.id, Document: JSON.stringify(s) })) })) }),
+    text: () =>
+      JSON.stringify({
+        RetrievalStatus: 'COMPLETE',
+        TraceFormat: 'XRAY',
+        Traces: traces.map((t) => ({
+          Id: t.id,
+          Duration: 1,
+          Spans: t.segments.map((s) => ({ Id: s.id, Document: JSON.stringify(s) })),
+        })),
+      }),
     shape: 'list-retrieved-traces',
   },
-  { name: 'raw segment documents, one per line', text: () => segmentsOf.map((s) => JSON.stringify(s)).join('\n'), shape: 'segment-documents' },
-  { name: 'daemon packets (header line + document)', text: () => segmentsOf.map((s) => `{"format": "json", "version": 1}\n${JSON.stringify(s)}`).join('\n'), shape: 'daemon-packets' },
-  { name: 'gzip-compressed batch output', text: () => zlib.gzipSync(batch(traces)), shape: 'batch-get-traces', file: 'dump.json.gz' },
-  { name: 'gzip without a .gz name (detected by magic bytes)', text: () => zlib.gzipSync(batch(traces)), shape: 'batch-get-traces', file: 'dump.json' },
-  { name: 'PutTraceSegments input (TraceSegmentDocuments)', text: () => JSON.stringify({ TraceSegmentDocuments: segmentsOf.map((s) => JSON.stringify(s)) }), shape: 'put-trace-segments' },
+  {
+    name: 'raw segment documents, one per line',
+    text: () => segmentsOf.map((s) => JSON.stringify(s)).join('\n'),
+    shape: 'segment-documents',
+  },
+  {
+    name: 'daemon packets (header line + document)',
+    text: () => segmentsOf.map((s) => `{"format": "json", "version": 1}\n${JSON.stringify(s)}`).join('\n'),
+    shape: 'daemon-packets',
+  },
+  {
+    name: 'gzip-compressed batch output',
+    text: () => zlib.gzipSync(batch(traces)),
+    shape: 'batch-get-traces',
+    file: 'dump.json.gz',
+  },
+  {
+    name: 'gzip without a .gz name (detected by magic bytes)',
+    text: () => zlib.gzipSync(batch(traces)),
+    shape: 'batch-get-traces',
+    file: 'dump.json',
+  },
+  {
+    name: 'PutTraceSegments input (TraceSegmentDocuments)',
+    text: () => JSON.stringify({ TraceSegmentDocuments: segmentsOf.map((s) => JSON.stringify(s)) }),
+    shape: 'put-trace-segments',
+  },
   { name: 'UTF-8 BOM', text: () => `\ufeff${batch(traces)}`, shape: 'batch-get-traces' },
 ];
 
@@ -80,7 +179,9 @@ for (const s of shapes) {
     t.is(summary.rejected, 0, JSON.stringify(summary.results[0]?.error));
     t.is(summary.results[0]?.shape, s.shape);
     t.deepEqual(counts(store), { traces: 2, segments: 2, calls: 3, principals: 1 });
-    const ops = calls(store).map((c) => `${c.service}:${c.operation}`).sort();
+    const ops = calls(store)
+      .map((c) => `${c.service}:${c.operation}`)
+      .sort();
     t.deepEqual(ops, ['dynamodb:GetItem', 's3:GetObject', 'sqs:SendMessage']);
     t.true(calls(store).every((c) => c.principal_id !== null));
   });
@@ -89,7 +190,12 @@ for (const s of shapes) {
 test('a huge single document is read member by member with the same result', async (t) => {
   const many = Array.from({ length: 200 }, (_, i) => {
     const id = traceId(1000 + i);
-    return { id, segments: [lambdaSegment(id, `fn-${i % 7}`, [awsCall('DynamoDB', 'PutItem', { table_name: `t${i % 3}` })])] };
+    return {
+      id,
+      segments: [
+        lambdaSegment(id, `fn-${i % 7}`, [awsCall('DynamoDB', 'PutItem', { table_name: `t${i % 3}` })]),
+      ],
+    };
   });
   const { store, dir } = tempStore();
   const file = writeFile(dir, 'big.json', batch(many));
@@ -100,12 +206,23 @@ test('a huge single document is read member by member with the same result', asy
 
 test('a huge single Trace object in parts keeps its trace metadata', async (t) => {
   const id = traceId(77);
-  const segs = Array.from({ length: 30 }, (_, i) => lambdaSegment(id, 'fn', [awsCall('SNS', 'Publish', { topic_arn: `arn:aws:sns:eu-west-1:123456789012:t${i}` })]));
-  const text = JSON.stringify({ Segments: segs.map((s) => ({ Id: s.id, Document: JSON.stringify(s) })), Id: id, Duration: 9.5, LimitExceeded: true });
+  const segs = Array.from({ length: 30 }, (_, i) =>
+    lambdaSegment(id, 'fn', [
+      awsCall('SNS', 'Publish', { topic_arn: `arn:aws:sns:eu-west-1:123456789012:t${i}` }),
+    ]),
+  );
+  const text = JSON.stringify({
+    Segments: segs.map((s) => ({ Id: s.id, Document: JSON.stringify(s) })),
+    Id: id,
+    Duration: 9.5,
+    LimitExceeded: true,
+  });
   const { store, dir } = tempStore();
   const summary = await ingest(store, { inputs: [writeFile(dir, 'one.json', text)], wholeLimit: 1024 });
   t.is(summary.rejected, 0);
-  t.deepEqual(store.prepare('SELECT id, duration, limit_exceeded FROM traces').all(), [{ id, duration: 9.5, limit_exceeded: 1 }]);
+  t.deepEqual(store.prepare('SELECT id, duration, limit_exceeded FROM traces').all(), [
+    { id, duration: 9.5, limit_exceeded: 1 },
+  ]);
   t.is(counts(store).calls, 30);
 });
 
@@ -124,7 +241,10 @@ test('walks directories recursively, picking dump-like names only', async (t) =>
   writeFile(dir, 'in/README.md', '# not a dump');
   writeFile(dir, 'in/.hidden.json', 'garbage');
   const summary = await ingest(store, { inputs: [path.join(dir, 'in')] });
-  t.deepEqual(summary.results.map((r) => path.relative(dir, r.input)), ['in/a.json', 'in/deeper/b.json.gz']);
+  t.deepEqual(
+    summary.results.map((r) => path.relative(dir, r.input)),
+    ['in/a.json', 'in/deeper/b.json.gz'],
+  );
   t.is(counts(store).calls, 3);
 });
 
@@ -133,25 +253,54 @@ test('walks directories recursively, picking dump-like names only', async (t) =>
 const rejected: { name: string; text: string; message: RegExp; hint?: RegExp }[] = [
   {
     name: 'get-trace-summaries output',
-    text: JSON.stringify({ TraceSummaries: [{ Id: traceId(1), HasFault: false, ResponseTime: 1 }], ApproximateTime: 1 }),
+    text: JSON.stringify({
+      TraceSummaries: [{ Id: traceId(1), HasFault: false, ResponseTime: 1 }],
+      ApproximateTime: 1,
+    }),
     message: /trace summaries/,
     hint: /pass their ids to `aws xray batch-get-traces/,
   },
-  { name: 'a service graph', text: JSON.stringify({ Services: [{ Name: 'x' }], StartTime: 1, EndTime: 2 }), message: /service graph/ },
-  { name: '--output yaml', text: 'Traces:\n- Duration: 1.0\n  Id: 1-abc\n', message: /expected '\{' or '\[' but found 'T'/ },
+  {
+    name: 'a service graph',
+    text: JSON.stringify({ Services: [{ Name: 'x' }], StartTime: 1, EndTime: 2 }),
+    message: /service graph/,
+  },
+  {
+    name: '--output yaml',
+    text: 'Traces:\n- Duration: 1.0\n  Id: 1-abc\n',
+    message: /expected '\{' or '\[' but found 'T'/,
+  },
   { name: '--output text', text: 'TRACES\t1.0\t1-5f1\tFalse\nSEGMENTS\t{"id":"1"}\n', message: /found 'T'/ },
   { name: 'binary garbage', text: '\u0000\u0001\u00ff', message: /not a JSON document/ },
   {
     name: 'OTEL-format retrieved traces',
-    text: JSON.stringify({ RetrievalStatus: 'COMPLETE', TraceFormat: 'OTEL', Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b"}' }] }] }),
+    text: JSON.stringify({
+      RetrievalStatus: 'COMPLETE',
+      TraceFormat: 'OTEL',
+      Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b"}' }] }],
+    }),
     message: /OpenTelemetry-format retrieved traces are not supported yet/,
     hint: /--trace-format XRAY/,
   },
-  { name: 'OTEL span documents without TraceFormat', text: JSON.stringify({ Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b","name":"n"}' }] }] }), message: /OpenTelemetry/ },
+  {
+    name: 'OTEL span documents without TraceFormat',
+    text: JSON.stringify({
+      Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b","name":"n"}' }] }],
+    }),
+    message: /OpenTelemetry/,
+  },
   { name: 'an empty file', text: '', message: /the input is empty/ },
   { name: 'whitespace only', text: '  \n\n', message: /holds no JSON value/ },
-  { name: 'a Document string that is not JSON', text: JSON.stringify({ Traces: [{ Id: 'x', Segments: [{ Id: 'a', Document: '{"id": oops}' }] }] }), message: /invalid JSON in a segment Document string/ },
-  { name: 'some other JSON', text: JSON.stringify({ hello: 'world' }), message: /not an X-Ray trace export \(found keys: hello\)/ },
+  {
+    name: 'a Document string that is not JSON',
+    text: JSON.stringify({ Traces: [{ Id: 'x', Segments: [{ Id: 'a', Document: '{"id": oops}' }] }] }),
+    message: /invalid JSON in a segment Document string/,
+  },
+  {
+    name: 'some other JSON',
+    text: JSON.stringify({ hello: 'world' }),
+    message: /not an X-Ray trace export \(found keys: hello\)/,
+  },
 ];
 
 for (const r of rejected) {
@@ -238,7 +387,9 @@ test('overlapping dumps and a trace split across files store each segment and ca
     start_time: T0,
     end_time: T0 + 1,
     aws: { ecs: { container: 'worker-1' }, account_id: '123456789012' },
-    subsegments: [awsCall('SQS', 'ReceiveMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' })],
+    subsegments: [
+      awsCall('SQS', 'ReceiveMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }),
+    ],
   };
   const { store, dir } = tempStore();
   const f1 = writeFile(dir, '1.json', batch([{ id, segments: [fn] }]));
@@ -249,8 +400,24 @@ test('overlapping dumps and a trace split across files store each segment and ca
 
 test('a complete segment replaces an in-progress one', async (t) => {
   const id = traceId(10);
-  const complete = lambdaSegment(id, 'fn', [awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' }), awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
-  const partial = { ...complete, end_time: undefined, in_progress: true, subsegments: [{ id: 'ffff000000000001', name: 'Invocation', start_time: T0, in_progress: true, subsegments: [awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' })] }] };
+  const complete = lambdaSegment(id, 'fn', [
+    awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' }),
+    awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' }),
+  ]);
+  const partial = {
+    ...complete,
+    end_time: undefined,
+    in_progress: true,
+    subsegments: [
+      {
+        id: 'ffff000000000001',
+        name: 'Invocation',
+        start_time: T0,
+        in_progress: true,
+        subsegments: [awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' })],
+      },
+    ],
+  };
   const { store, dir } = tempStore();
   const p = writeFile(dir, 'p.json', JSON.stringify(partial));
   const c = writeFile(dir, 'c.json', JSON.stringify(complete));
@@ -278,7 +445,10 @@ test('an inferred segment is not a second call; it fills in what the caller lack
     end_time: T0 + 1.1,
     aws: { operation: 'Publish', topic_arn: 'arn:aws:sns:eu-west-1:123456789012:events' },
   };
-  for (const order of [[seg, inferred], [inferred, seg]]) {
+  for (const order of [
+    [seg, inferred],
+    [inferred, seg],
+  ]) {
     const { store } = await ingestText(batch([{ id, segments: order }]));
     const rows = calls(store);
     t.is(rows.length, 1);
@@ -291,7 +461,17 @@ test('an inferred segment whose caller is absent is the call itself, replaced wh
   const id = traceId(12);
   const call = awsCall('DynamoDB', 'UpdateItem', { table_name: 'orders' });
   const seg = lambdaSegment(id, 'fn', [call]);
-  const inferred = { id: hexId(), name: 'DynamoDB', inferred: true, parent_id: call.id, trace_id: id, origin: 'AWS::DynamoDB::Table', start_time: T0 + 1, end_time: T0 + 1.1, aws: { operation: 'UpdateItem', table_name: 'orders' } };
+  const inferred = {
+    id: hexId(),
+    name: 'DynamoDB',
+    inferred: true,
+    parent_id: call.id,
+    trace_id: id,
+    origin: 'AWS::DynamoDB::Table',
+    start_time: T0 + 1,
+    end_time: T0 + 1.1,
+    aws: { operation: 'UpdateItem', table_name: 'orders' },
+  };
   const { store, dir } = tempStore();
   await ingest(store, { inputs: [writeFile(dir, 'inferred.json', JSON.stringify(inferred))] });
   let rows = calls(store);
@@ -310,13 +490,31 @@ test('an independent subsegment in another file is joined to its parent workload
   const id = traceId(13);
   const seg = lambdaSegment(id, 'fn', []);
   const invocation = (seg.subsegments as { id: string }[])[0]!;
-  const indep = { ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }), type: 'subsegment', trace_id: id, parent_id: invocation.id };
-  const nested = { id: hexId(), name: 'handler', type: 'subsegment', trace_id: id, parent_id: indep.id as string, start_time: T0 + 1, end_time: T0 + 2, namespace: 'local', subsegments: [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })] };
+  const indep: Record<string, unknown> = {
+    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
+    type: 'subsegment',
+    trace_id: id,
+    parent_id: invocation.id,
+  };
+  const nested = {
+    id: hexId(),
+    name: 'handler',
+    type: 'subsegment',
+    trace_id: id,
+    parent_id: String(indep.id),
+    start_time: T0 + 1,
+    end_time: T0 + 2,
+    namespace: 'local',
+    subsegments: [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })],
+  };
   const { store, dir } = tempStore();
   const a = writeFile(dir, 'a.json', `${JSON.stringify(nested)}\n${JSON.stringify(indep)}`);
   const b = writeFile(dir, 'b.json', JSON.stringify(seg));
   await ingest(store, { inputs: [a] });
-  t.is((store.prepare('SELECT count(*) AS n FROM calls WHERE principal_id IS NULL').get() as { n: number }).n, 2);
+  t.is(
+    (store.prepare('SELECT count(*) AS n FROM calls WHERE principal_id IS NULL').get() as { n: number }).n,
+    2,
+  );
   await ingest(store, { inputs: [b] });
   const rows = calls(store);
   t.is(rows.length, 2);
@@ -326,13 +524,36 @@ test('an independent subsegment in another file is joined to its parent workload
 test('the Lambda service segment and the function segment are one workload; aliases are attributes', async (t) => {
   const id = traceId(14);
   const fnArn = 'arn:aws:lambda:eu-west-1:123456789012:function:orders';
-  const service = { id: hexId(), name: 'orders', origin: 'AWS::Lambda', trace_id: id, start_time: T0, end_time: T0 + 3, resource_arn: fnArn, http: { response: { status: 200 } } };
-  const fn = lambdaSegment(id, 'orders', [awsCall('DynamoDB', 'GetItem', { table_name: 'o' })], { qualifier: 'live' });
+  const service = {
+    id: hexId(),
+    name: 'orders',
+    origin: 'AWS::Lambda',
+    trace_id: id,
+    start_time: T0,
+    end_time: T0 + 3,
+    resource_arn: fnArn,
+    http: { response: { status: 200 } },
+  };
+  const fn = lambdaSegment(id, 'orders', [awsCall('DynamoDB', 'GetItem', { table_name: 'o' })], {
+    qualifier: 'live',
+  });
   const fn2 = lambdaSegment(traceId(15), 'orders', [], { qualifier: '7' });
-  const { store } = await ingestText(batch([{ id, segments: [service, fn] }, { id: traceId(15), segments: [fn2] }]));
+  const { store } = await ingestText(
+    batch([
+      { id, segments: [service, fn] },
+      { id: traceId(15), segments: [fn2] },
+    ]),
+  );
   const p = principals(store);
   t.is(p.length, 1);
-  t.like(p[0]!, { key: fnArn, kind: 'lambda', name: 'orders', arn: fnArn, account: '123456789012', region: 'eu-west-1' });
+  t.like(p[0]!, {
+    key: fnArn,
+    kind: 'lambda',
+    name: 'orders',
+    arn: fnArn,
+    account: '123456789012',
+    region: 'eu-west-1',
+  });
   t.deepEqual(JSON.parse(p[0]!.attrs), { qualifiers: ['7', 'live'] });
 });
 
@@ -340,12 +561,55 @@ test('workload kinds from origins and aws blocks', async (t) => {
   const id = traceId(16);
   const base = { trace_id: id, start_time: T0, end_time: T0 + 1 };
   const segs = [
-    { ...base, id: hexId(), name: 'billing', origin: 'AWS::ECS::Container', aws: { ecs: { container: 'billing-1', cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod', task_family: 'billing' } } },
-    { ...base, id: hexId(), name: 'web', origin: 'AWS::EKS::Container', aws: { eks: { cluster_name: 'k', pod: 'web-1' }, account_id: '123456789012' } },
-    { ...base, id: hexId(), name: 'api', origin: 'AWS::EC2::Instance', aws: { ec2: { instance_id: 'i-1', availability_zone: 'us-east-1c' } } },
-    { ...base, id: hexId(), name: 'Scorekeep', origin: 'AWS::ElasticBeanstalk::Environment', aws: { elastic_beanstalk: { environment_name: 'scorekeep-dev' } } },
-    { ...base, id: hexId(), name: 'flow', origin: 'AWS::StepFunctions::StateMachine', resource_arn: 'arn:aws:states:eu-west-1:123456789012:execution:flow:run-1' },
-    { ...base, id: hexId(), name: 'app/Prod', origin: 'AWS::ApiGateway::Stage', resource_arn: 'arn:aws:apigateway:us-east-1::/restapis/abc/stages/Prod', aws: { api_gateway: { account_id: '123456789012', rest_api_id: 'abc', stage: 'Prod' } } },
+    {
+      ...base,
+      id: hexId(),
+      name: 'billing',
+      origin: 'AWS::ECS::Container',
+      aws: {
+        ecs: {
+          container: 'billing-1',
+          cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          task_family: 'billing',
+        },
+      },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'web',
+      origin: 'AWS::EKS::Container',
+      aws: { eks: { cluster_name: 'k', pod: 'web-1' }, account_id: '123456789012' },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'api',
+      origin: 'AWS::EC2::Instance',
+      aws: { ec2: { instance_id: 'i-1', availability_zone: 'us-east-1c' } },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'Scorekeep',
+      origin: 'AWS::ElasticBeanstalk::Environment',
+      aws: { elastic_beanstalk: { environment_name: 'scorekeep-dev' } },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'flow',
+      origin: 'AWS::StepFunctions::StateMachine',
+      resource_arn: 'arn:aws:states:eu-west-1:123456789012:execution:flow:run-1',
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'app/Prod',
+      origin: 'AWS::ApiGateway::Stage',
+      resource_arn: 'arn:aws:apigateway:us-east-1::/restapis/abc/stages/Prod',
+      aws: { api_gateway: { account_id: '123456789012', rest_api_id: 'abc', stage: 'Prod' } },
+    },
     { ...base, id: hexId(), name: 'plain-service' },
   ];
   const { store } = await ingestText(batch([{ id, segments: segs }]));
@@ -362,24 +626,50 @@ test('workload kinds from origins and aws blocks', async (t) => {
       ['stepfunctions', 'flow', '123456789012', 'eu-west-1'],
     ],
   );
-  t.truthy(principals(store).find((r) => r.kind === 'stepfunctions' && r.arn === 'arn:aws:states:eu-west-1:123456789012:stateMachine:flow'));
+  t.truthy(
+    principals(store).find(
+      (r) =>
+        r.kind === 'stepfunctions' && r.arn === 'arn:aws:states:eu-west-1:123456789012:stateMachine:flow',
+    ),
+  );
 });
 
 test('inferred segments are never workloads', async (t) => {
   const id = traceId(17);
-  const inferred = { id: hexId(), name: 'DynamoDB', inferred: true, parent_id: hexId(), trace_id: id, origin: 'AWS::DynamoDB::Table', start_time: T0, end_time: T0 + 1, aws: { operation: 'GetItem', table_name: 't' } };
+  const inferred = {
+    id: hexId(),
+    name: 'DynamoDB',
+    inferred: true,
+    parent_id: hexId(),
+    trace_id: id,
+    origin: 'AWS::DynamoDB::Table',
+    start_time: T0,
+    end_time: T0 + 1,
+    aws: { operation: 'GetItem', table_name: 't' },
+  };
   const { store } = await ingestText(JSON.stringify(inferred));
   t.is(counts(store).principals, 0);
 });
 
 test('AWS calls at any depth are found; children of a call are not calls', async (t) => {
   const id = traceId(18);
-  const goCall = awsCall('dynamodb', 'PutItem', { table_name: 't' }, {
-    subsegments: [
-      { id: hexId(), name: 'marshal', start_time: T0, end_time: T0 },
-      { id: hexId(), name: 'attempt', start_time: T0, end_time: T0, subsegments: [{ id: hexId(), name: 'connect', start_time: T0, end_time: T0 }] },
-    ],
-  });
+  const goCall = awsCall(
+    'dynamodb',
+    'PutItem',
+    { table_name: 't' },
+    {
+      subsegments: [
+        { id: hexId(), name: 'marshal', start_time: T0, end_time: T0 },
+        {
+          id: hexId(),
+          name: 'attempt',
+          start_time: T0,
+          end_time: T0,
+          subsegments: [{ id: hexId(), name: 'connect', start_time: T0, end_time: T0 }],
+        },
+      ],
+    },
+  );
   const sfnTask = awsCall('Lambda', 'Invoke', { function_name: 'f' });
   const sm = {
     id: hexId(),
@@ -389,11 +679,30 @@ test('AWS calls at any depth are found; children of a call are not calls', async
     trace_id: id,
     start_time: T0,
     end_time: T0 + 5,
-    subsegments: [{ id: hexId(), name: 'Map', start_time: T0, subsegments: [{ id: hexId(), name: 'Iteration 0', start_time: T0, subsegments: [{ id: hexId(), name: 'Invoke task', start_time: T0, subsegments: [sfnTask] }] }] }],
+    subsegments: [
+      {
+        id: hexId(),
+        name: 'Map',
+        start_time: T0,
+        subsegments: [
+          {
+            id: hexId(),
+            name: 'Iteration 0',
+            start_time: T0,
+            subsegments: [{ id: hexId(), name: 'Invoke task', start_time: T0, subsegments: [sfnTask] }],
+          },
+        ],
+      },
+    ],
   };
   const seg = lambdaSegment(id, 'fn', [goCall]);
   const { store } = await ingestText(batch([{ id, segments: [seg, sm] }]));
-  t.deepEqual(calls(store).map((c) => `${c.service}:${c.operation}`).sort(), ['dynamodb:PutItem', 'lambda:Invoke']);
+  t.deepEqual(
+    calls(store)
+      .map((c) => `${c.service}:${c.operation}`)
+      .sort(),
+    ['dynamodb:PutItem', 'lambda:Invoke'],
+  );
 });
 
 test('service names are normalised through the alias table; unknown ones fall back on the URL host', async (t) => {
@@ -416,7 +725,14 @@ test('service names are normalised through the alias table; unknown ones fall ba
   ];
   const id = traceId(19);
   const subs = names.map(([n]) => awsCall(n, 'Op'));
-  subs.push(awsCall('MysteryClient', 'DescribeThing', {}, { http: { request: { url: 'https://kinesis.us-east-2.amazonaws.com/' }, response: { status: 200 } } }));
+  subs.push(
+    awsCall(
+      'MysteryClient',
+      'DescribeThing',
+      {},
+      { http: { request: { url: 'https://kinesis.us-east-2.amazonaws.com/' }, response: { status: 200 } } },
+    ),
+  );
   const { store } = await ingestText(batch([{ id, segments: [lambdaSegment(id, 'fn', subs)] }]));
   const byName = new Map(calls(store).map((c) => [c.service_name, c.service]));
   for (const [n, prefix] of names) t.is(byName.get(n), prefix, n);
@@ -425,18 +741,94 @@ test('service names are normalised through the alias table; unknown ones fall ba
 
 test('outcomes: ok, error, fault, throttle, denied; denied messages give the exact action and ARN', async (t) => {
   const id = traceId(20);
-  const denyMsg = 'User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: dynamodb:DeleteItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/orders because no identity-based policy allows the dynamodb:DeleteItem action';
-  const ex = (type: string, message = 'm'): Record<string, unknown> => ({ cause: { exceptions: [{ id: 'e', type, message, remote: true }] } });
+  const denyMsg =
+    'User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: dynamodb:DeleteItem on resource: arn:aws:dynamodb:eu-west-1:123456789012:table/orders because no identity-based policy allows the dynamodb:DeleteItem action';
+  const ex = (type: string, message = 'm'): Record<string, unknown> => ({
+    cause: { exceptions: [{ id: 'e', type, message, remote: true }] },
+  });
   const subs = [
     awsCall('DynamoDB', 'GetItem', { table_name: 'a' }),
-    awsCall('DynamoDB', 'PutItem', { table_name: 'a' }, { error: true, fault: true, http: { response: { status: 400 } }, ...ex('ConditionalCheckFailedException') }),
-    awsCall('DynamoDB', 'Query', { table_name: 'a' }, { fault: true, http: { response: { status: 503 } }, ...ex('ServiceUnavailable') }),
-    awsCall('DynamoDB', 'Scan', { table_name: 'a' }, { error: true, throttle: true, http: { response: { status: 400 } }, ...ex('ProvisionedThroughputExceededException') }),
-    awsCall('DynamoDB', 'DeleteItem', { table_name: 'orders' }, { error: true, fault: true, http: { response: { status: 400 } }, ...ex('AccessDeniedException', denyMsg) }),
-    awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' }, { error: true, http: { response: { status: 403 } } }),
-    awsCall('DynamoDB', 'UpdateItem', { table_name: 'a' }, { error: true, http: { response: { status: 400 } }, ...ex('ClientError', `An error occurred (AccessDeniedException) when calling the UpdateItem operation: ${denyMsg.replace('DeleteItem', 'UpdateItem')}`) }),
-    awsCall('EC2', 'DescribeInstances', {}, { error: true, http: { response: { status: 403 } }, ...ex('UnauthorizedOperation', 'You are not authorized to perform this operation.') }),
-    awsCall('SNS', 'Publish', {}, { error: true, http: { response: { status: 403 } }, ...ex('AuthorizationError', 'User: x is not authorized to perform: SNS:Publish on resource: arn:aws:sns:eu-west-1:123456789012:t') }),
+    awsCall(
+      'DynamoDB',
+      'PutItem',
+      { table_name: 'a' },
+      {
+        error: true,
+        fault: true,
+        http: { response: { status: 400 } },
+        ...ex('ConditionalCheckFailedException'),
+      },
+    ),
+    awsCall(
+      'DynamoDB',
+      'Query',
+      { table_name: 'a' },
+      { fault: true, http: { response: { status: 503 } }, ...ex('ServiceUnavailable') },
+    ),
+    awsCall(
+      'DynamoDB',
+      'Scan',
+      { table_name: 'a' },
+      {
+        error: true,
+        throttle: true,
+        http: { response: { status: 400 } },
+        ...ex('ProvisionedThroughputExceededException'),
+      },
+    ),
+    awsCall(
+      'DynamoDB',
+      'DeleteItem',
+      { table_name: 'orders' },
+      {
+        error: true,
+        fault: true,
+        http: { response: { status: 400 } },
+        ...ex('AccessDeniedException', denyMsg),
+      },
+    ),
+    awsCall(
+      'S3',
+      'PutObject',
+      { bucket_name: 'b', key: 'k' },
+      { error: true, http: { response: { status: 403 } } },
+    ),
+    awsCall(
+      'DynamoDB',
+      'UpdateItem',
+      { table_name: 'a' },
+      {
+        error: true,
+        http: { response: { status: 400 } },
+        ...ex(
+          'ClientError',
+          `An error occurred (AccessDeniedException) when calling the UpdateItem operation: ${denyMsg.replace('DeleteItem', 'UpdateItem')}`,
+        ),
+      },
+    ),
+    awsCall(
+      'EC2',
+      'DescribeInstances',
+      {},
+      {
+        error: true,
+        http: { response: { status: 403 } },
+        ...ex('UnauthorizedOperation', 'You are not authorized to perform this operation.'),
+      },
+    ),
+    awsCall(
+      'SNS',
+      'Publish',
+      {},
+      {
+        error: true,
+        http: { response: { status: 403 } },
+        ...ex(
+          'AuthorizationError',
+          'User: x is not authorized to perform: SNS:Publish on resource: arn:aws:sns:eu-west-1:123456789012:t',
+        ),
+      },
+    ),
   ];
   subs.forEach((s, i) => (s.start_time = T0 + i));
   const { store } = await ingestText(batch([{ id, segments: [lambdaSegment(id, 'fn', subs)] }]));
@@ -459,8 +851,25 @@ test('outcomes: ok, error, fault, throttle, denied; denied messages give the exa
 test('remote subsegments to AWS endpoints are calls with an unknown operation; other HTTP and local work is not', async (t) => {
   const id = traceId(21);
   const subs = [
-    { id: hexId(), name: 'kms.eu-west-1.amazonaws.com', namespace: 'remote', start_time: T0, end_time: T0, http: { request: { url: 'https://kms.eu-west-1.amazonaws.com/', method: 'POST' }, response: { status: 200 } } },
-    { id: hexId(), name: 'api.stripe.com', namespace: 'remote', start_time: T0, end_time: T0, http: { request: { url: 'https://api.stripe.com/v1/charges' }, response: { status: 200 } } },
+    {
+      id: hexId(),
+      name: 'kms.eu-west-1.amazonaws.com',
+      namespace: 'remote',
+      start_time: T0,
+      end_time: T0,
+      http: {
+        request: { url: 'https://kms.eu-west-1.amazonaws.com/', method: 'POST' },
+        response: { status: 200 },
+      },
+    },
+    {
+      id: hexId(),
+      name: 'api.stripe.com',
+      namespace: 'remote',
+      start_time: T0,
+      end_time: T0,
+      http: { request: { url: 'https://api.stripe.com/v1/charges' }, response: { status: 200 } },
+    },
     { id: hexId(), name: 'work', namespace: 'local', start_time: T0, end_time: T0 },
   ];
   const { store } = await ingestText(batch([{ id, segments: [lambdaSegment(id, 'fn', subs)] }]));
@@ -474,31 +883,53 @@ test('recorded resource parameters are kept; region and account come from the ca
   const subs = [
     awsCall('DynamoDB', 'BatchGetItem', { table_names: ['a', 'b'], region: undefined }),
     awsCall('S3', 'CopyObject', { bucket: 'dst', key: 'k2', copy_source: 'src/k1' }),
-    awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.us-east-2.amazonaws.com/210987654321/q', region: undefined }),
+    awsCall('SQS', 'SendMessage', {
+      queue_url: 'https://sqs.us-east-2.amazonaws.com/210987654321/q',
+      region: undefined,
+    }),
     awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k', region: 'not a region' }),
     awsCall('Lambda', 'Invoke', { function_name: 'f', qualifier: 'live', invocation_type: 'Event' }),
   ];
-  const { store } = await ingestText(batch([{ id, segments: [lambdaSegment(id, 'fn', subs, { account: '123456789012', region: 'eu-west-1' })] }]));
+  const { store } = await ingestText(
+    batch([
+      { id, segments: [lambdaSegment(id, 'fn', subs, { account: '123456789012', region: 'eu-west-1' })] },
+    ]),
+  );
   const rows = calls(store);
-  t.deepEqual(rows.map((r) => JSON.parse(r.params ?? 'null')), [
-    { table_names: ['a', 'b'] },
-    { bucket: 'dst', key: 'k2', copy_source: 'src/k1' },
-    { queue_url: 'https://sqs.us-east-2.amazonaws.com/210987654321/q' },
-    { bucket_name: 'b', key: 'k' },
-    { function_name: 'f', qualifier: 'live' },
-  ]);
-  t.deepEqual(rows.map((r) => [r.region, r.account]), [
-    ['eu-west-1', '123456789012'],
-    ['eu-west-1', '123456789012'],
-    ['us-east-2', '210987654321'],
-    ['eu-west-1', '123456789012'],
-    ['eu-west-1', '123456789012'],
-  ]);
+  t.deepEqual(
+    rows.map((r) => JSON.parse(r.params ?? 'null')),
+    [
+      { table_names: ['a', 'b'] },
+      { bucket: 'dst', key: 'k2', copy_source: 'src/k1' },
+      { queue_url: 'https://sqs.us-east-2.amazonaws.com/210987654321/q' },
+      { bucket_name: 'b', key: 'k' },
+      { function_name: 'f', qualifier: 'live' },
+    ],
+  );
+  t.deepEqual(
+    rows.map((r) => [r.region, r.account]),
+    [
+      ['eu-west-1', '123456789012'],
+      ['eu-west-1', '123456789012'],
+      ['us-east-2', '210987654321'],
+      ['eu-west-1', '123456789012'],
+      ['eu-west-1', '123456789012'],
+    ],
+  );
 });
 
 test('ids recorded by OpenTelemetry under metadata.default are kept', async (t) => {
   const id = traceId(23);
-  const otelCall = awsCall('S3', 'PutObject', {}, { metadata: { default: { 'aws.s3.bucket': 'otel-bucket', 'rpc.system': 'aws-api', 'aws.region': 'eu-west-1' } } });
+  const otelCall = awsCall(
+    'S3',
+    'PutObject',
+    {},
+    {
+      metadata: {
+        default: { 'aws.s3.bucket': 'otel-bucket', 'rpc.system': 'aws-api', 'aws.region': 'eu-west-1' },
+      },
+    },
+  );
   const { store } = await ingestText(batch([{ id, segments: [lambdaSegment(id, 'fn', [otelCall])] }]));
   t.deepEqual(JSON.parse(calls(store)[0]!.params!), { 'aws.s3.bucket': 'otel-bucket' });
 });
@@ -506,7 +937,17 @@ test('ids recorded by OpenTelemetry under metadata.default are kept', async (t) 
 test('segments without an id are problems reported as data, not silently dropped', async (t) => {
   const id = traceId(24);
   const noId = { name: 'x', trace_id: id, start_time: T0, end_time: T0 + 1 };
-  const text = JSON.stringify({ Traces: [{ Id: id, Segments: [{ Id: 'a', Document: JSON.stringify(noId) }, { Id: 'b', Document: JSON.stringify(lambdaSegment(id, 'fn', [])) }] }] });
+  const text = JSON.stringify({
+    Traces: [
+      {
+        Id: id,
+        Segments: [
+          { Id: 'a', Document: JSON.stringify(noId) },
+          { Id: 'b', Document: JSON.stringify(lambdaSegment(id, 'fn', [])) },
+        ],
+      },
+    ],
+  });
   const { summary, store } = await ingestText(text);
   t.is(summary.ingested, 1);
   t.is(summary.problems, 1);
@@ -517,7 +958,9 @@ test('segments without an id are problems reported as data, not silently dropped
 test('UnprocessedTraceIds are recorded and cleared when the trace arrives later', async (t) => {
   const [a] = traces;
   const { store, dir } = tempStore();
-  await ingest(store, { inputs: [writeFile(dir, 'u.json', JSON.stringify({ Traces: [], UnprocessedTraceIds: [a!.id] }))] });
+  await ingest(store, {
+    inputs: [writeFile(dir, 'u.json', JSON.stringify({ Traces: [], UnprocessedTraceIds: [a!.id] }))],
+  });
   t.is((store.prepare('SELECT count(*) AS n FROM unprocessed_traces').get() as { n: number }).n, 1);
   await ingest(store, { inputs: [writeFile(dir, 'a.json', batch([a!]))] });
   t.is((store.prepare('SELECT count(*) AS n FROM unprocessed_traces').get() as { n: number }).n, 0);
@@ -528,6 +971,15 @@ test('sources record path, size, sha256, shape and counts', async (t) => {
   const { store, file } = await ingestText(text);
   const row = store.prepare('SELECT * FROM sources').get() as Record<string, unknown>;
   const sha = (await import('node:crypto')).createHash('sha256').update(text).digest('hex');
-  t.like(row, { path: file, size: Buffer.byteLength(text), sha256: sha, shape: 'batch-get-traces', traces: 2, segments: 2, calls: 3, new_calls: 3 });
+  t.like(row, {
+    path: file,
+    size: Buffer.byteLength(text),
+    sha256: sha,
+    shape: 'batch-get-traces',
+    traces: 2,
+    segments: 2,
+    calls: 3,
+    new_calls: 3,
+  });
   t.true(fs.existsSync(file));
 });

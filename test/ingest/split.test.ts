@@ -19,10 +19,22 @@ const cases: { name: string; input: string; expect: unknown[] }[] = [
   { name: 'concatenated, no separator', input: '{"a":1}{"b":[2]}', expect: [{ a: 1 }, { b: [2] }] },
   { name: 'one per line', input: '{"a":1}\n{"a":2}\n', expect: [{ a: 1 }, { a: 2 }] },
   { name: 'pretty, with CRLF', input: '{\r\n  "a": "x"\r\n}\r\n[\r\n 1\r\n]', expect: [{ a: 'x' }, [1]] },
-  { name: 'quotes and brackets inside strings', input: '{"a":"}{][\\"\\\\"}{"b":"\\\\"}', expect: [{ a: '}{][\"\\' }, { b: '\\' }] },
-  { name: 'escaped JSON document strings', input: '{"Document":"{\\"id\\":\\"x\\",\\"n\\":[1,{}]}"}', expect: [{ Document: '{"id":"x","n":[1,{}]}' }] },
+  {
+    name: 'quotes and brackets inside strings',
+    input: '{"a":"}{][\\"\\\\"}{"b":"\\\\"}',
+    expect: [{ a: '}{]["\\' }, { b: '\\' }],
+  },
+  {
+    name: 'escaped JSON document strings',
+    input: '{"Document":"{\\"id\\":\\"x\\",\\"n\\":[1,{}]}"}',
+    expect: [{ Document: '{"id":"x","n":[1,{}]}' }],
+  },
   { name: 'UTF-8 BOM skipped', input: '\ufeff{"a":1}', expect: [{ a: 1 }] },
-  { name: 'daemon header then document', input: '{"format": "json", "version": 1}\n{"id":"1"}', expect: [{ format: 'json', version: 1 }, { id: '1' }] },
+  {
+    name: 'daemon header then document',
+    input: '{"format": "json", "version": 1}\n{"id":"1"}',
+    expect: [{ format: 'json', version: 1 }, { id: '1' }],
+  },
   { name: 'multi-byte characters', input: '{"name":"café — 東京"}', expect: [{ name: 'café — 東京' }] },
 ];
 
@@ -43,11 +55,26 @@ test('whole events carry the byte offset of each value', (t) => {
 });
 
 const errors: { name: string; input: string; message: RegExp; offset: number }[] = [
-  { name: 'truncated inside a string', input: '{"Traces":[{"Id":"1-ab', message: /inside a string that starts at byte 17.*truncated/, offset: 22 },
-  { name: 'truncated between values', input: '{"Traces":[{"Id":"x"},', message: /2 unclosed brackets.*truncated/, offset: 22 },
+  {
+    name: 'truncated inside a string',
+    input: '{"Traces":[{"Id":"1-ab',
+    message: /inside a string that starts at byte 17.*truncated/,
+    offset: 22,
+  },
+  {
+    name: 'truncated between values',
+    input: '{"Traces":[{"Id":"x"},',
+    message: /2 unclosed brackets.*truncated/,
+    offset: 22,
+  },
   { name: 'stray closing bracket', input: '{"a":1}}', message: /unexpected '}'/, offset: 7 },
   { name: 'mismatched bracket', input: '{"a":[1}', message: /'}' closes a '\['/, offset: 7 },
-  { name: 'not JSON at all', input: 'Traces:\n- Id: 1', message: /expected '\{' or '\[' but found 'T'/, offset: 0 },
+  {
+    name: 'not JSON at all',
+    input: 'Traces:\n- Id: 1',
+    message: /expected '\{' or '\[' but found 'T'/,
+    offset: 0,
+  },
   { name: 'binary garbage', input: '\u0001\u0002', message: /byte 0x01/, offset: 0 },
   { name: 'top-level scalar', input: '42', message: /found '4'/, offset: 0 },
 ];
@@ -61,8 +88,15 @@ for (const c of errors) {
 }
 
 test('a value larger than the limit is emitted member by member', (t) => {
-  const traces = Array.from({ length: 50 }, (_, i) => ({ Id: `t${i}`, Segments: [{ Id: `s${i}`, Document: '{"id":"x"}' }] }));
-  const input = JSON.stringify({ Traces: traces, UnprocessedTraceIds: ['u1', 'u2'], NextToken: null }, null, 2);
+  const traces = Array.from({ length: 50 }, (_, i) => ({
+    Id: `t${i}`,
+    Segments: [{ Id: `s${i}`, Document: '{"id":"x"}' }],
+  }));
+  const input = JSON.stringify(
+    { Traces: traces, UnprocessedTraceIds: ['u1', 'u2'], NextToken: null },
+    null,
+    2,
+  );
   const events = split(input, 100, 500);
   t.false(events.some((e) => e.kind === 'whole'));
   const parts = events.filter((e) => e.kind === 'part');
@@ -93,7 +127,9 @@ test('a huge bare array is emitted element by element, then a small value whole'
 test('memory stays bounded while a huge value streams in parts', (t) => {
   const s = new JsonSplitter({ wholeLimit: 1 << 16 });
   s.push(Buffer.from('{"Traces":['));
-  const one = Buffer.from(JSON.stringify({ Id: 'x', Segments: [{ Id: 'y', Document: 'z'.repeat(1000) }] }) + ',');
+  const one = Buffer.from(
+    JSON.stringify({ Id: 'x', Segments: [{ Id: 'y', Document: 'z'.repeat(1000) }] }) + ',',
+  );
   let parts = 0;
   for (let i = 0; i < 20_000; i++) parts += s.push(one).filter((e) => e.kind === 'part').length; // ~20 MB
   t.true(parts > 19_000);

@@ -34,7 +34,9 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
         for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
         io.out('\nWorkloads found:\n');
         io.out(renderPrincipals(listPrincipals(store)));
-        io.out(`\nExplore further: npx xray-lp --db ${path.relative(io.cwd, dbFile) || dbFile} stats | sources | principals\n`);
+        io.out(
+          `\nExplore further: npx xray-lp --db ${path.relative(io.cwd, dbFile) || dbFile} stats | sources | principals\n`,
+        );
         setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
       } finally {
         store.close();

@@ -30,7 +30,10 @@ Each input is ingested in one transaction: a rejected input leaves nothing behin
     )
     .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
       const timeout = Number(opts.busyTimeout ?? '60');
-      const store = openStore({ path: dbPath(cmd, io), busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000 });
+      const store = openStore({
+        path: dbPath(cmd, io),
+        busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000,
+      });
       try {
         const showProgress = io.errIsTTY && !opts.quiet && !opts.json;
         const summary = await ingest(store, {
@@ -49,7 +52,9 @@ Each input is ingested in one transaction: a rejected input leaves nothing behin
               : r.error.offset !== undefined
                 ? ` @ byte ${r.error.offset}`
                 : '';
-          io.err(`xray-lp: rejected ${safe(r.input)}${at}: ${safe(r.error.message)}${r.error.hint ? `\n  hint: ${safe(r.error.hint)}` : ''}\n`);
+          io.err(
+            `xray-lp: rejected ${safe(r.input)}${at}: ${safe(r.error.message)}${r.error.hint ? `\n  hint: ${safe(r.error.hint)}` : ''}\n`,
+          );
         }
         setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
       } finally {
@@ -75,11 +80,14 @@ export function renderSummary(s: IngestSummary): string {
   );
   lines.push(`  workloads in the database: ${int(s.workloads)}`);
   if (s.problems > 0) {
-    lines.push(`  ${int(s.problems)} problem${s.problems === 1 ? '' : 's'} in the data (kept going; see \`xray-lp sources\`):`);
+    lines.push(
+      `  ${int(s.problems)} problem${s.problems === 1 ? '' : 's'} in the data (kept going; see \`xray-lp sources\`):`,
+    );
     const all = s.results.flatMap((r) => r.problems);
     for (const p of all.slice(0, 5)) lines.push(`    ${safe(p.path)}: ${safe(p.message)}`);
     if (all.length > 5) lines.push(`    … and ${int(all.length - 5)} more`);
   }
-  if (s.rejected > 0) lines.push(`  ${int(s.rejected)} input${s.rejected === 1 ? '' : 's'} rejected (details on stderr)`);
+  if (s.rejected > 0)
+    lines.push(`  ${int(s.rejected)} input${s.rejected === 1 ? '' : 's'} rejected (details on stderr)`);
   return `${lines.join('\n')}\n`;
 }

