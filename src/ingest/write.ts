@@ -4,9 +4,17 @@
  * only from an inferred segment, and an inferred segment otherwise only fills in what its
  * calling subsegment lacked. All writes of one input happen in one transaction.
  */
+import { mapCall, type MappingResult } from '../iam/index.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest, type IngestStatements } from '../store/statements.js';
-import { extractDoc, type CallRow, type DataProblem, type ExtractedDoc, type Workload } from './extract.js';
+import {
+  extractDoc,
+  type CallParams,
+  type CallRow,
+  type DataProblem,
+  type ExtractedDoc,
+  type Workload,
+} from './extract.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 
 /** Counts for one input. */
@@ -43,6 +51,9 @@ export class InputWriter {
   readonly problems: DataProblem[] = [];
   private readonly st: IngestStatements;
   private readonly principals = new Map<string, { id: number; attrs: string }>();
+  private readonly targets = new Map<string, number>();
+  /** `principalId|day` pairs whose calls changed. */
+  private readonly touched = new Set<string>();
   readonly sourceId: number;
 
   constructor(
@@ -122,19 +133,19 @@ export class InputWriter {
       const call = ex.calls[0];
       if (!call) continue;
       if (sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue; // filled in above
-      const filled = this.st.fillCallFromInferred.run({
-        trace_id: ex.traceId,
-        sub_id: call.subId,
-        service: call.service,
-        operation: call.operation,
-        region: call.region,
-        account: call.account,
-        params: call.params ? JSON.stringify(call.params) : null,
-      });
-      if (filled.changes > 0) continue;
+      const existing = this.st.findCall.get(ex.traceId, call.subId) as StoredCall | undefined;
+      if (existing) {
+        if (existing.via === 'inferred') continue; // already known from this inferred segment
+        // The caller is stored: the inferred segment only fills in what it did not record.
+        const merged = storedToRow(existing, call);
+        fillIn(merged, call);
+        const targetId = this.targetId(merged);
+        if (targetId !== existing.target_id) this.st.setCallTarget.run(targetId, existing.id);
+        continue;
+      }
       // The calling subsegment is not (yet) in the store: the inferred segment is the call.
       this.counts.calls++;
-      this.insertCall(ex, call, null);
+      this.storeCall(ex, call, null);
     }
   }
 
@@ -178,7 +189,12 @@ export class InputWriter {
         return false;
       }
       // A complete document replaces the in-progress one, calls and all.
-      this.st.deleteSegmentCalls.run(ex.traceId, ex.id);
+      for (const r of this.st.deleteSegmentCalls.all(ex.traceId, ex.id) as {
+        principal_id: number | null;
+        start_time: number;
+      }[]) {
+        this.touch(r.principal_id, r.start_time);
+      }
       this.st.deleteSegmentNodes.run(ex.traceId, ex.id);
       this.st.replaceSegment.run(row);
     } else {
@@ -195,33 +211,97 @@ export class InputWriter {
     for (const n of ex.nodeIds) this.st.insertNode.run(ex.traceId, n, ex.id);
     for (const c of ex.calls) {
       this.counts.calls++;
-      this.insertCall(ex, c, principalId);
+      this.storeCall(ex, c, principalId);
     }
   }
 
-  private insertCall(ex: ExtractedDoc, c: CallRow, principalId: number | null): void {
-    const r = this.st.insertCall.run({
+  /** Stores a call once; a real SDK call replaces one known only from an inferred segment. */
+  private storeCall(ex: ExtractedDoc, c: CallRow, principalId: number | null): void {
+    const row = {
       trace_id: ex.traceId,
       sub_id: c.subId,
       segment_id: ex.id,
       principal_id: principalId,
       start_time: c.startTime,
       end_time: c.endTime,
-      service: c.service,
-      service_name: c.serviceName,
-      operation: c.operation,
-      region: c.region,
-      account: c.account,
+      target_id: this.targetId(c),
       http_status: c.httpStatus,
       outcome: c.outcome,
       error_type: c.errorType,
-      denied_action: c.deniedAction,
-      denied_resource: c.deniedResource,
-      params: c.params ? JSON.stringify(c.params) : null,
       via: c.via,
       source_id: this.sourceId,
-    });
-    if (r.changes > 0) this.counts.newCalls++;
+    };
+    if (this.st.insertCall.run(row).changes > 0) {
+      this.counts.newCalls++;
+      this.touch(principalId, c.startTime);
+      return;
+    }
+    if (c.via === 'inferred') return;
+    const existing = this.st.findCall.get(ex.traceId, c.subId) as StoredCall | undefined;
+    if (!existing || existing.via !== 'inferred') return; // first wins
+    const merged: CallRow = { ...c };
+    fillIn(merged, storedToRow(existing, c));
+    this.st.replaceCall.run({ ...row, target_id: this.targetId(merged), id: existing.id });
+    this.touch(existing.principal_id, existing.start_time);
+    this.touch(principalId, c.startTime);
+  }
+
+  /** The id of the call's target, stored (with its IAM permissions) on first sight. */
+  private targetId(c: CallRow): number {
+    const params = c.params ? canonicalParams(c.params) : null;
+    const sig = JSON.stringify([
+      c.service,
+      c.serviceName,
+      c.operation,
+      c.region,
+      c.account,
+      params,
+      c.deniedAction,
+      c.deniedResource,
+    ]);
+    const cached = this.targets.get(sig);
+    if (cached !== undefined) return cached;
+    let id = (this.st.findTarget.get(sig) as { id: number } | undefined)?.id;
+    if (id === undefined) {
+      const mapping = mapTarget(c);
+      id = Number(
+        this.st.insertTarget.run({
+          sig,
+          service: c.service,
+          service_name: c.serviceName,
+          operation: c.operation,
+          region: c.region,
+          account: c.account,
+          params,
+          denied_action: c.deniedAction,
+          denied_resource: c.deniedResource,
+          mapping: mapping.status,
+          mapping_reason: mapping.status === 'mapped' ? null : mapping.reason,
+        }).lastInsertRowid,
+      );
+      if (mapping.status === 'mapped') {
+        for (const p of mapping.permissions) {
+          this.st.insertPermission.run(
+            id,
+            p.action,
+            p.resource,
+            p.resourceType ?? null,
+            p.resourceUnknown ? 1 : 0,
+            p.note ?? null,
+          );
+        }
+      }
+    }
+    // Bounded: S3 object keys can make nearly every call its own target.
+    if (this.targets.size >= 50_000) this.targets.clear();
+    this.targets.set(sig, id);
+    return id;
+  }
+
+  /** Notes a (workload, day) whose daily summary must be recomputed. */
+  private touch(principalId: number | null, startTime: number): void {
+    if (principalId === null) return;
+    this.touched.add(`${principalId}|${Math.floor(startTime / 86400)}`);
   }
 
   private principal(w: Workload): number {
@@ -264,8 +344,15 @@ export class InputWriter {
     for (let i = 0; i < 64; i++) {
       if (this.st.attributeSubsegments.run().changes === 0) break;
     }
-    this.st.attributeCalls.run();
-    this.st.attributeInferredCalls.run();
+    for (const stmt of [this.st.attributeCalls, this.st.attributeInferredCalls]) {
+      for (const r of stmt.all() as { principal_id: number | null; start_time: number }[])
+        this.touch(r.principal_id, r.start_time);
+    }
+    for (const key of this.touched) {
+      const [p, d] = key.split('|').map(Number) as [number, number];
+      this.st.deletePrincipalDay.run(p, d);
+      this.st.rebuildPrincipalDay.run({ principal_id: p, day: d });
+    }
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);
     this.st.updateSource.run({
@@ -318,4 +405,71 @@ function mergeAttrs(stored: string, add: Record<string, string>): string {
     }
   }
   return changed ? JSON.stringify(base) : stored;
+}
+
+/** A stored call with its target's fields, as `findCall` returns it. */
+interface StoredCall {
+  id: number;
+  via: string;
+  principal_id: number | null;
+  start_time: number;
+  target_id: number;
+  service: string;
+  service_name: string;
+  operation: string | null;
+  region: string | null;
+  account: string | null;
+  params: string | null;
+  denied_action: string | null;
+  denied_resource: string | null;
+}
+
+/** A stored call back as a CallRow (outcome and times from `like`, which describes the same call). */
+function storedToRow(s: StoredCall, like: CallRow): CallRow {
+  let params: CallParams | null = null;
+  try {
+    params = s.params ? (JSON.parse(s.params) as CallParams) : null;
+  } catch {
+    params = null;
+  }
+  return {
+    ...like,
+    service: s.service,
+    serviceName: s.service_name,
+    operation: s.operation,
+    region: s.region,
+    account: s.account,
+    params,
+    deniedAction: s.denied_action,
+    deniedResource: s.denied_resource,
+  };
+}
+
+/** Parameters as stored: keys sorted, so that equal parameters give equal targets. */
+function canonicalParams(p: CallParams): string {
+  const out: CallParams = {};
+  for (const k of Object.keys(p).sort()) out[k] = p[k] as string | string[];
+  return JSON.stringify(out);
+}
+
+/** The IAM permissions a call needed (src/iam), or why there are none. */
+function mapTarget(c: CallRow): MappingResult {
+  if (c.service === '') return { status: 'unmapped', reason: `service "${c.serviceName}" not recognised` };
+  if (c.operation === null) {
+    return {
+      status: 'unmapped',
+      reason:
+        'operation not recorded: the client is not instrumented (plain-HTTP capture); wrap it with the X-Ray SDK to record operations',
+    };
+  }
+  const params: Record<string, unknown> = { ...(c.params ?? {}) };
+  if (c.deniedAction) params.denied_action = c.deniedAction;
+  if (c.deniedResource) params.denied_resource = c.deniedResource;
+  return mapCall({
+    service: c.service,
+    operation: c.operation,
+    region: c.region,
+    account: c.account,
+    params,
+  });
 }

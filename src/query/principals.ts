@@ -28,14 +28,14 @@ export function listPrincipals(store: Store): PrincipalRow[] {
   const rows = store
     .prepare(
       `SELECT p.id, p.key, p.kind, p.name, p.arn, p.account, p.region, p.attrs,
-              count(c.id) AS calls,
-              count(DISTINCT c.trace_id) AS traces,
-              count(DISTINCT c.service || ':' || coalesce(c.operation, '?')) AS distinctOperations,
-              coalesce(sum(c.outcome = 'denied'), 0) AS denied,
-              coalesce(sum(c.outcome IN ('error', 'fault', 'throttle')), 0) AS errors,
-              min(c.start_time) AS first, max(c.start_time) AS last
-       FROM principals p LEFT JOIN calls c ON c.principal_id = p.id
-       GROUP BY p.id
+              coalesce(d.calls, 0) AS calls, coalesce(d.traces, 0) AS traces, coalesce(d.denied, 0) AS denied,
+              coalesce(d.errors, 0) AS errors, d.first, d.last,
+              (SELECT count(DISTINCT t.service || ':' || coalesce(t.operation, '?'))
+                 FROM calls c JOIN targets t ON t.id = c.target_id WHERE c.principal_id = p.id) AS distinctOperations
+       FROM principals p
+       LEFT JOIN (SELECT principal_id, sum(calls) AS calls, sum(traces) AS traces, sum(denied) AS denied,
+                         sum(errors) + sum(faults) + sum(throttles) AS errors, min(first_time) AS first, max(last_time) AS last
+                  FROM principal_days GROUP BY principal_id) d ON d.principal_id = p.id
        ORDER BY calls DESC, p.key`,
     )
     .all() as (Omit<PrincipalRow, 'attrs' | 'firstSeen' | 'lastSeen'> & {

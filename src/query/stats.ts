@@ -59,7 +59,8 @@ export function storeStats(store: Store): StoreStats {
     byOutcome,
     byService: store
       .prepare(
-        `SELECT CASE service WHEN '' THEN '(unknown)' ELSE service END AS service, count(*) AS calls FROM calls GROUP BY 1 ORDER BY calls DESC, service`,
+        `SELECT CASE t.service WHEN '' THEN '(unknown)' ELSE t.service END AS service, count(*) AS calls
+         FROM calls c JOIN targets t ON t.id = c.target_id GROUP BY 1 ORDER BY calls DESC, service`,
       )
       .all() as {
       service: string;

@@ -78,34 +78,74 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (trace_id, id)
   ) WITHOUT ROWID;
 
-  -- One row per AWS call, exactly once per (trace, calling subsegment).
-  CREATE TABLE calls (
+  -- What was called, once per distinct (service, operation, region, account, parameters, denial):
+  -- calls share it, and its IAM permissions are computed once when it is first stored.
+  CREATE TABLE targets (
     id              INTEGER PRIMARY KEY,
-    trace_id        TEXT NOT NULL,
-    sub_id          TEXT NOT NULL,         -- the namespace:aws subsegment (for an inferred-only call: its parent_id)
-    segment_id      TEXT NOT NULL,         -- the top-level document the call was read from
-    principal_id    INTEGER REFERENCES principals(id),
-    start_time      REAL NOT NULL,         -- epoch seconds
-    end_time        REAL,
+    sig             TEXT NOT NULL UNIQUE,  -- JSON of the identifying fields
     service         TEXT NOT NULL,         -- IAM prefix ('dynamodb'); '' when unknown
     service_name    TEXT NOT NULL,         -- as recorded
     operation       TEXT,                  -- as recorded; NULL when unknown (plain-HTTP capture)
     region          TEXT,
     account         TEXT,
-    http_status     INTEGER,
-    outcome         TEXT NOT NULL,         -- 'ok' | 'error' | 'fault' | 'throttle' | 'denied'
-    error_type      TEXT,
-    denied_action   TEXT,
-    denied_resource TEXT,
     params          TEXT,                  -- JSON object of recorded resource parameters
-    via             TEXT NOT NULL,         -- 'sdk' | 'inferred' | 'remote'
-    source_id       INTEGER NOT NULL REFERENCES sources(id),
+    denied_action   TEXT,                  -- parsed from an AccessDenied message
+    denied_resource TEXT,
+    mapping         TEXT NOT NULL,         -- 'mapped' | 'no-permission' | 'unmapped'
+    mapping_reason  TEXT
+  );
+  CREATE INDEX targets_service ON targets (service, operation);
+
+  -- The IAM permissions each target needed (src/iam mapping).
+  CREATE TABLE target_permissions (
+    target_id        INTEGER NOT NULL REFERENCES targets(id),
+    action           TEXT NOT NULL,
+    resource         TEXT NOT NULL,
+    resource_type    TEXT,
+    resource_unknown INTEGER NOT NULL,
+    note             TEXT,
+    PRIMARY KEY (target_id, action, resource)
+  ) WITHOUT ROWID;
+  CREATE INDEX target_permissions_action ON target_permissions (action);
+
+  -- One row per AWS call, exactly once per (trace, calling subsegment).
+  CREATE TABLE calls (
+    id           INTEGER PRIMARY KEY,
+    trace_id     TEXT NOT NULL,
+    sub_id       TEXT NOT NULL,            -- the namespace:aws subsegment (for an inferred-only call: its parent_id)
+    segment_id   TEXT NOT NULL,            -- the top-level document the call was read from
+    principal_id INTEGER REFERENCES principals(id),
+    start_time   REAL NOT NULL,            -- epoch seconds
+    end_time     REAL,
+    target_id    INTEGER NOT NULL REFERENCES targets(id),
+    http_status  INTEGER,
+    outcome      TEXT NOT NULL,            -- 'ok' | 'error' | 'fault' | 'throttle' | 'denied'
+    error_type   TEXT,
+    via          TEXT NOT NULL,            -- 'sdk' | 'inferred' | 'remote'
+    source_id    INTEGER NOT NULL REFERENCES sources(id),
     UNIQUE (trace_id, sub_id)
   );
   CREATE INDEX calls_principal_time ON calls (principal_id, start_time);
   CREATE INDEX calls_time ON calls (start_time);
   CREATE INDEX calls_segment ON calls (trace_id, segment_id);
+  CREATE INDEX calls_target ON calls (target_id);
   CREATE INDEX calls_unattributed ON calls (trace_id) WHERE principal_id IS NULL;
+
+  -- Per workload and UTC day: recomputed from calls for every (workload, day) an ingest touches,
+  -- so that listing workloads never scans every call.
+  CREATE TABLE principal_days (
+    principal_id INTEGER NOT NULL REFERENCES principals(id),
+    day          INTEGER NOT NULL,          -- floor(epoch seconds / 86400)
+    calls        INTEGER NOT NULL,
+    traces       INTEGER NOT NULL,          -- distinct traces with a call that day
+    denied       INTEGER NOT NULL,
+    errors       INTEGER NOT NULL,
+    faults       INTEGER NOT NULL,
+    throttles    INTEGER NOT NULL,
+    first_time   REAL NOT NULL,
+    last_time    REAL NOT NULL,
+    PRIMARY KEY (principal_id, day)
+  ) WITHOUT ROWID;
 
   -- Problems found in the data (not fatal): kept per source, first 100 each.
   CREATE TABLE problems (

@@ -24,7 +24,14 @@ export interface IngestStatements {
   insertPrincipal: Statement;
   updatePrincipal: Statement;
   insertCall: Statement;
-  fillCallFromInferred: Statement;
+  findCall: Statement;
+  replaceCall: Statement;
+  setCallTarget: Statement;
+  findTarget: Statement;
+  insertTarget: Statement;
+  insertPermission: Statement;
+  deletePrincipalDay: Statement;
+  rebuildPrincipalDay: Statement;
   attributeSubsegments: Statement;
   attributeCalls: Statement;
   attributeInferredCalls: Statement;
@@ -62,7 +69,9 @@ export function prepareIngest(db: Store): IngestStatements {
          start_time = @start_time, end_time = @end_time, in_progress = @in_progress, source_id = @source_id
        WHERE trace_id = @trace_id AND id = @id`,
     ),
-    deleteSegmentCalls: db.prepare(`DELETE FROM calls WHERE trace_id = ? AND segment_id = ?`),
+    deleteSegmentCalls: db.prepare(
+      `DELETE FROM calls WHERE trace_id = ? AND segment_id = ? RETURNING principal_id, start_time`,
+    ),
     deleteSegmentNodes: db.prepare(`DELETE FROM nodes WHERE trace_id = ? AND segment_id = ?`),
     insertNode: db.prepare(`INSERT OR IGNORE INTO nodes (trace_id, id, segment_id) VALUES (?, ?, ?)`),
     findPrincipal: db.prepare(`SELECT id, attrs, account, region, arn FROM principals WHERE key = ?`),
@@ -72,29 +81,35 @@ export function prepareIngest(db: Store): IngestStatements {
     updatePrincipal: db.prepare(
       `UPDATE principals SET attrs = @attrs, account = coalesce(account, @account), region = coalesce(region, @region), arn = coalesce(arn, @arn) WHERE id = @id`,
     ),
-    // A real SDK call replaces a call known only from an inferred segment; otherwise first wins.
     insertCall: db.prepare(
-      `INSERT INTO calls (trace_id, sub_id, segment_id, principal_id, start_time, end_time, service, service_name, operation, region, account,
-         http_status, outcome, error_type, denied_action, denied_resource, params, via, source_id)
-       VALUES (@trace_id, @sub_id, @segment_id, @principal_id, @start_time, @end_time, @service, @service_name, @operation, @region, @account,
-         @http_status, @outcome, @error_type, @denied_action, @denied_resource, @params, @via, @source_id)
-       ON CONFLICT (trace_id, sub_id) DO UPDATE SET
-         segment_id = excluded.segment_id, principal_id = excluded.principal_id, start_time = excluded.start_time, end_time = excluded.end_time,
-         service = CASE WHEN excluded.service = '' THEN service ELSE excluded.service END, service_name = excluded.service_name,
-         operation = coalesce(excluded.operation, operation), region = coalesce(excluded.region, region), account = coalesce(excluded.account, account),
-         http_status = excluded.http_status, outcome = excluded.outcome, error_type = excluded.error_type,
-         denied_action = excluded.denied_action, denied_resource = excluded.denied_resource,
-         params = CASE WHEN excluded.params IS NULL THEN params WHEN params IS NULL THEN excluded.params ELSE json_patch(params, excluded.params) END,
-         via = excluded.via, source_id = excluded.source_id
-       WHERE calls.via = 'inferred' AND excluded.via <> 'inferred'`,
+      `INSERT OR IGNORE INTO calls (trace_id, sub_id, segment_id, principal_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
+       VALUES (@trace_id, @sub_id, @segment_id, @principal_id, @start_time, @end_time, @target_id, @http_status, @outcome, @error_type, @via, @source_id)`,
     ),
-    // An inferred segment fills in what the calling subsegment did not record.
-    fillCallFromInferred: db.prepare(
-      `UPDATE calls SET
-         service = CASE WHEN service = '' THEN @service ELSE service END,
-         operation = coalesce(operation, @operation), region = coalesce(region, @region), account = coalesce(account, @account),
-         params = CASE WHEN @params IS NULL THEN params WHEN params IS NULL THEN @params ELSE json_patch(@params, params) END
-       WHERE trace_id = @trace_id AND sub_id = @sub_id AND via <> 'inferred'`,
+    findCall: db.prepare(
+      `SELECT c.id, c.via, c.principal_id, c.start_time, t.service, t.service_name, t.operation, t.region, t.account, t.params, t.denied_action, t.denied_resource
+       FROM calls c JOIN targets t ON t.id = c.target_id WHERE c.trace_id = ? AND c.sub_id = ?`,
+    ),
+    replaceCall: db.prepare(
+      `UPDATE calls SET segment_id = @segment_id, principal_id = @principal_id, start_time = @start_time, end_time = @end_time, target_id = @target_id,
+         http_status = @http_status, outcome = @outcome, error_type = @error_type, via = @via, source_id = @source_id
+       WHERE id = @id`,
+    ),
+    setCallTarget: db.prepare(`UPDATE calls SET target_id = ? WHERE id = ?`),
+    findTarget: db.prepare(`SELECT id FROM targets WHERE sig = ?`),
+    insertTarget: db.prepare(
+      `INSERT INTO targets (sig, service, service_name, operation, region, account, params, denied_action, denied_resource, mapping, mapping_reason)
+       VALUES (@sig, @service, @service_name, @operation, @region, @account, @params, @denied_action, @denied_resource, @mapping, @mapping_reason)`,
+    ),
+    insertPermission: db.prepare(
+      `INSERT OR IGNORE INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, ?, ?, ?)`,
+    ),
+    deletePrincipalDay: db.prepare(`DELETE FROM principal_days WHERE principal_id = ? AND day = ?`),
+    rebuildPrincipalDay: db.prepare(
+      `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
+       SELECT @principal_id, @day, count(*), count(DISTINCT trace_id), sum(outcome = 'denied'), sum(outcome = 'error'), sum(outcome = 'fault'),
+              sum(outcome = 'throttle'), min(start_time), max(start_time)
+       FROM calls WHERE principal_id = @principal_id AND start_time >= @day * 86400.0 AND start_time < (@day + 1) * 86400.0
+       HAVING count(*) > 0`,
     ),
     attributeSubsegments: db.prepare(
       `UPDATE segments SET principal_id = (
@@ -107,7 +122,8 @@ export function prepareIngest(db: Store): IngestStatements {
     attributeCalls: db.prepare(
       `UPDATE calls SET principal_id = (SELECT s.principal_id FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id)
        WHERE principal_id IS NULL AND via <> 'inferred'
-         AND EXISTS (SELECT 1 FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id AND s.principal_id IS NOT NULL)`,
+         AND EXISTS (SELECT 1 FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id AND s.principal_id IS NOT NULL)
+       RETURNING principal_id, start_time`,
     ),
     // An inferred-only call belongs to whoever holds its calling subsegment (e.g. a remote-namespace capture).
     attributeInferredCalls: db.prepare(
@@ -116,7 +132,8 @@ export function prepareIngest(db: Store): IngestStatements {
          WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id)
        WHERE principal_id IS NULL AND via = 'inferred'
          AND EXISTS (SELECT 1 FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
-                     WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id AND p.principal_id IS NOT NULL)`,
+                     WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id AND p.principal_id IS NOT NULL)
+       RETURNING principal_id, start_time`,
     ),
   };
 }

@@ -35,7 +35,12 @@ interface CallRowDb {
 }
 
 function calls(store: Store): CallRowDb[] {
-  return store.prepare('SELECT * FROM calls ORDER BY start_time, sub_id').all() as CallRowDb[];
+  return store
+    .prepare(
+      `SELECT c.*, t.service, t.service_name, t.operation, t.region, t.account, t.params, t.denied_action, t.denied_resource
+       FROM calls c JOIN targets t ON t.id = c.target_id ORDER BY c.start_time, c.sub_id`,
+    )
+    .all() as CallRowDb[];
 }
 
 function principals(store: Store): {
