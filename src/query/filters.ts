@@ -1,0 +1,280 @@
+/**
+ * The filters shared by every query command and by `policy`: a time range and value patterns.
+ * They compile to SQL with bound parameters only; patterns become SQLite GLOBs (`*`, `?`), never
+ * regular expressions, so a hostile pattern costs at most a linear match.
+ */
+import { UserInputError } from '../errors.js';
+import { resolveService } from '../iam/services.js';
+import type { Outcome } from '../ingest/extract.js';
+
+/** The outcomes a call can have. */
+export const OUTCOMES: readonly Outcome[] = ['ok', 'error', 'fault', 'throttle', 'denied'];
+
+/** A validated filter. Every list is OR within itself and AND with the others. */
+export interface CallFilter {
+  /** Inclusive lower bound, epoch seconds. */
+  since?: number;
+  /** Exclusive upper bound, epoch seconds. */
+  until?: number;
+  /** Workload name, key (ARN or kind:account:region:name) or ARN patterns. */
+  principals?: string[];
+  excludePrincipals?: string[];
+  /** IAM prefixes or any service spelling (`DynamoDB`, `SFN`), or patterns of prefixes. */
+  services?: string[];
+  /** IAM action patterns (`dynamodb:*`), case-insensitive as IAM is. */
+  actions?: string[];
+  /** Resource ARN patterns, case-sensitive as ARNs are. */
+  resources?: string[];
+  regions?: string[];
+  accounts?: string[];
+  outcomes?: Outcome[];
+}
+
+/** The raw option values as commander collects them. */
+export interface RawFilterOptions {
+  since?: string;
+  until?: string;
+  now?: string;
+  principal?: string[];
+  excludePrincipal?: string[];
+  service?: string[];
+  action?: string[];
+  resource?: string[];
+  region?: string[];
+  account?: string[];
+  outcome?: string[];
+}
+
+const MAX_PATTERN = 2048;
+const MAX_PATTERNS = 200;
+
+/**
+ * Validates raw options into a {@link CallFilter}. Relative times (`7d`) count back from `--now`
+ * when given, else from the newest recorded call (`newestCall`), so that old dumps work.
+ */
+export function parseFilter(raw: RawFilterOptions, newestCall: () => number | null): CallFilter {
+  const f: CallFilter = {};
+  let anchor: number | undefined;
+  const anchorTime = (): number => {
+    if (anchor !== undefined) return anchor;
+    if (raw.now !== undefined) anchor = parseAbsolute(raw.now, '--now');
+    else anchor = newestCall() ?? Date.now() / 1000;
+    return anchor;
+  };
+  if (raw.since !== undefined) f.since = parseTime(raw.since, '--since', anchorTime);
+  if (raw.until !== undefined) f.until = parseTime(raw.until, '--until', anchorTime);
+  if (f.since !== undefined && f.until !== undefined && f.since >= f.until) {
+    throw new UserInputError(
+      `--since (${new Date(f.since * 1000).toISOString()}) must be before --until (${new Date(f.until * 1000).toISOString()}); --since is inclusive, --until exclusive.`,
+    );
+  }
+  const lists: [keyof RawFilterOptions, keyof CallFilter][] = [
+    ['principal', 'principals'],
+    ['excludePrincipal', 'excludePrincipals'],
+    ['service', 'services'],
+    ['action', 'actions'],
+    ['resource', 'resources'],
+    ['region', 'regions'],
+    ['account', 'accounts'],
+  ];
+  for (const [from, to] of lists) {
+    const values = raw[from] as string[] | undefined;
+    if (!values || values.length === 0) continue;
+    (f as Record<string, unknown>)[to] = checkPatterns(
+      values,
+      `--${from.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    );
+  }
+  if (raw.outcome && raw.outcome.length > 0) {
+    f.outcomes = raw.outcome.map((o) => {
+      const v = o.toLowerCase();
+      if (!(OUTCOMES as readonly string[]).includes(v)) {
+        throw new UserInputError(`--outcome ${JSON.stringify(o)} is not one of ${OUTCOMES.join(', ')}.`);
+      }
+      return v as Outcome;
+    });
+  }
+  return f;
+}
+
+function checkPatterns(values: string[], flag: string): string[] {
+  if (values.length > MAX_PATTERNS)
+    throw new UserInputError(`${flag} given ${values.length} times; at most ${MAX_PATTERNS}.`);
+  for (const v of values) {
+    if (v.length === 0) throw new UserInputError(`${flag} needs a value.`);
+    if (v.length > MAX_PATTERN)
+      throw new UserInputError(`${flag} pattern is ${v.length} characters long; at most ${MAX_PATTERN}.`);
+  }
+  return values;
+}
+
+const RELATIVE = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i;
+const UNIT_SECONDS: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+
+function parseTime(text: string, flag: string, anchor: () => number): number {
+  const rel = RELATIVE.exec(text.trim());
+  if (rel) {
+    const n = Number(rel[1]);
+    const unit = UNIT_SECONDS[(rel[2] ?? '').toLowerCase()] ?? 0;
+    return anchor() - n * unit;
+  }
+  return parseAbsolute(text, flag);
+}
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** ISO 8601 date or date-time (no zone means UTC), or epoch seconds. */
+export function parseAbsolute(text: string, flag: string): number {
+  const s = text.trim();
+  if (/^\d{9,11}(\.\d+)?$/.test(s)) return Number(s);
+  let ms = Number.NaN;
+  if (DATE_ONLY.test(s)) ms = Date.parse(`${s}T00:00:00Z`);
+  else {
+    const m = DATE_TIME.exec(s);
+    if (m) {
+      const zone = m[3]
+        ? m[3].toUpperCase() === 'Z'
+          ? 'Z'
+          : m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')
+        : 'Z';
+      ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
+    }
+  }
+  if (!Number.isFinite(ms) || !roundTrips(s, ms)) {
+    throw new UserInputError(
+      `${flag} ${JSON.stringify(text)} is not a time. Use an ISO 8601 date or date-time (2026-11-20, 2026-11-20T08:00, 2026-11-20T08:00:00+01:00; no zone means UTC), epoch seconds, or a duration back from the newest call (90m, 12h, 7d, 2w).`,
+    );
+  }
+  return ms / 1000;
+}
+
+/** Rejects dates that JavaScript silently rolls over (2026-02-31). */
+function roundTrips(s: string, ms: number): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  if (!m) return true;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  return (
+    check.getUTCFullYear() === y &&
+    check.getUTCMonth() === mo - 1 &&
+    check.getUTCDate() === d &&
+    Number.isFinite(ms)
+  );
+}
+
+/** Turns a user pattern (`*`, `?`) into a SQLite GLOB with every other character literal. */
+export function toGlob(pattern: string): string {
+  // In GLOB, `[` starts a character class: make it literal. `*` and `?` keep their meaning.
+  return pattern.replace(/\[/g, '[[]');
+}
+
+/** SQL for a filter, with its bound parameters. */
+export interface CompiledFilter {
+  where: string;
+  params: unknown[];
+}
+
+/** How the query names the tables the filter reads. */
+export interface FilterAliases {
+  /** Alias of `calls`. */
+  calls: string;
+  /** Alias of `targets` joined on `calls.target_id`. */
+  targets: string;
+  /** Alias of `principals` joined on `calls.principal_id` (LEFT JOIN). */
+  principals: string;
+  /**
+   * Alias of `target_permissions` when the query joins it (one row per permission): action and
+   * resource filters then apply to that row. Otherwise they apply through EXISTS.
+   */
+  permissions?: string;
+}
+
+/** Compiles a filter to a WHERE clause (without the keyword); `1` when it selects everything. */
+export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.since !== undefined) {
+    where.push(`${a.calls}.start_time >= ?`);
+    params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    where.push(`${a.calls}.start_time < ?`);
+    params.push(f.until);
+  }
+  const principalMatch = (p: string): string => {
+    params.push(toGlob(p), toGlob(p), toGlob(p));
+    return `(${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?)`;
+  };
+  if (f.principals?.length) where.push(`(${f.principals.map(principalMatch).join(' OR ')})`);
+  if (f.excludePrincipals?.length) {
+    where.push(`NOT coalesce((${f.excludePrincipals.map(principalMatch).join(' OR ')}), 0)`);
+  }
+  if (f.services?.length) {
+    where.push(
+      `(${f.services
+        .map((s) => {
+          // A plain name resolves through the alias table (`DynamoDB`, `SFN`); patterns match prefixes.
+          const resolved = /[*?]/.test(s) ? undefined : resolveService(s)?.prefix;
+          params.push(toGlob((resolved ?? s).toLowerCase()));
+          return `${a.targets}.service GLOB ?`;
+        })
+        .join(' OR ')})`,
+    );
+  }
+  if (f.regions?.length) {
+    where.push(
+      `(${f.regions.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.region, ${a.principals}.region, '') GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.accounts?.length) {
+    where.push(
+      `(${f.accounts.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.account, ${a.principals}.account, '') GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.outcomes?.length) {
+    where.push(`${a.calls}.outcome IN (${f.outcomes.map(() => '?').join(', ')})`);
+    params.push(...f.outcomes);
+  }
+  const permClauses: string[] = [];
+  const permParams: unknown[] = [];
+  const perm = a.permissions ?? 'fp';
+  if (f.actions?.length) {
+    permClauses.push(
+      `(${f.actions.map((x) => (permParams.push(toGlob(x.toLowerCase())), `lower(${perm}.action) GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.resources?.length) {
+    permClauses.push(
+      `(${f.resources.map((x) => (permParams.push(toGlob(x)), `${perm}.resource GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (permClauses.length > 0) {
+    if (a.permissions) where.push(...permClauses);
+    else
+      where.push(
+        `EXISTS (SELECT 1 FROM target_permissions fp WHERE fp.target_id = ${a.calls}.target_id AND ${permClauses.join(' AND ')})`,
+      );
+    params.push(...permParams);
+  }
+  return { where: where.length > 0 ? where.join(' AND ') : '1', params };
+}
+
+/** A one-line description of a filter for empty-result messages. */
+export function describeFilter(f: CallFilter): string {
+  const parts: string[] = [];
+  if (f.since !== undefined) parts.push(`since ${new Date(f.since * 1000).toISOString()}`);
+  if (f.until !== undefined) parts.push(`until ${new Date(f.until * 1000).toISOString()}`);
+  const list = (name: string, v?: string[]): void => {
+    if (v?.length) parts.push(`${name} ${v.join('|')}`);
+  };
+  list('principal', f.principals);
+  list('excluding', f.excludePrincipals);
+  list('service', f.services);
+  list('action', f.actions);
+  list('resource', f.resources);
+  list('region', f.regions);
+  list('account', f.accounts);
+  list('outcome', f.outcomes);
+  return parts.length > 0 ? parts.join(', ') : 'no filter';
+}
