@@ -19,6 +19,14 @@ export function safe(value: unknown): string {
   });
 }
 
+/** Like {@link safe} for multi-line text: keeps line breaks, neutralises everything else. */
+export function safeText(value: string): string {
+  return value
+    .split('\n')
+    .map((line) => safe(line))
+    .join('\n');
+}
+
 /** Thousands separators, locale-independent. */
 export function int(n: number): string {
   return Math.round(n)

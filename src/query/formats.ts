@@ -1,0 +1,241 @@
+/**
+ * Policies in the formats people deploy: IAM JSON, CloudFormation and SAM YAML, Serverless
+ * Framework `iamRoleStatements`, Terraform `aws_iam_policy_document`. Pure string builders; every
+ * scalar is quoted so that no value from the data can change the structure of the output.
+ */
+import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './policy.js';
+
+/** Output formats of `policy --format`. */
+export type PolicyFormat = 'iam' | 'cloudformation' | 'sam' | 'serverless' | 'terraform';
+
+export const POLICY_FORMATS: readonly PolicyFormat[] = [
+  'iam',
+  'cloudformation',
+  'sam',
+  'serverless',
+  'terraform',
+];
+
+/** File extension per format, for `--out`. */
+export const FORMAT_EXTENSION: Record<PolicyFormat, string> = {
+  iam: '.policy.json',
+  cloudformation: '.cfn.yaml',
+  sam: '.sam.yaml',
+  serverless: '.serverless.yml',
+  terraform: '.tf',
+};
+
+const ACCOUNT = '${AWS::AccountId}';
+const REGION = '${AWS::Region}';
+
+/**
+ * A YAML scalar that is always a string: single-quoted (only `'` is special inside) when it is
+ * printable ASCII; otherwise double-quoted with JSON escapes, which YAML reads the same way, so
+ * that a line break or control character in the data cannot end the scalar.
+ */
+function yq(s: string): string {
+  if (/^[\x20-\x7e]*$/.test(s)) return `'${s.replace(/'/g, "''")}'`;
+  return JSON.stringify(s);
+}
+
+/** A CloudFormation resource string: `!Sub` when it carries placeholders. */
+function cfnValue(s: string): string {
+  if (!s.includes(ACCOUNT) && !s.includes(REGION)) return yq(s);
+  // In !Sub, a literal `${` must be written `${!`; ours are the two pseudo parameters only.
+  const escaped = s.replace(/\$\{(?!AWS::AccountId\}|AWS::Region\})/g, '${!');
+  return `!Sub ${yq(escaped)}`;
+}
+
+function yamlList(items: string[], indent: string, value: (s: string) => string = yq): string {
+  return items.map((i) => `${indent}- ${value(i)}`).join('\n');
+}
+
+function yamlStatements(
+  statements: PolicyStatement[],
+  indent: string,
+  value: (s: string) => string,
+  withSid = true,
+): string {
+  return statements
+    .map((s) => {
+      const lines = [
+        withSid ? `${indent}- Sid: ${yq(s.Sid)}` : `${indent}- Effect: ${yq(s.Effect)}`,
+        ...(withSid ? [`${indent}  Effect: ${yq(s.Effect)}`] : []),
+        `${indent}  Action:`,
+        yamlList(s.Action, `${indent}    `),
+        `${indent}  Resource:`,
+        yamlList(s.Resource, `${indent}    `, value),
+      ];
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
+/** A CloudFormation/SAM logical id: letters and digits only, starting with a letter. */
+export function logicalId(name: string, suffix: string): string {
+  const base = name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+  const id = /^[A-Za-z]/.test(base) ? base : `W${base}`;
+  return `${id}${suffix}`.slice(0, 255);
+}
+
+/** A Terraform identifier. */
+export function terraformName(name: string): string {
+  const n = name.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^[^A-Za-z_]+/, '');
+  return /[A-Za-z0-9]/.test(n) ? n : 'workload';
+}
+
+/** A Terraform quoted string: escapes quotes, backslashes and template sequences. */
+function hq(s: string, placeholders: boolean): string {
+  let out = s
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t')
+    // Literal `${` and `%{` start templates in HCL; doubling the sigil writes them as text.
+    .replace(/\$\{/g, () => '$${')
+    .replace(/%\{/g, () => '%%{');
+  if (placeholders) {
+    out = out
+      .replace(/\$\$\{AWS::AccountId\}/g, '${data.aws_caller_identity.current.account_id}')
+      .replace(/\$\$\{AWS::Region\}/g, '${data.aws_region.current.name}');
+  }
+  return `"${out}"`;
+}
+
+function usesPlaceholders(p: WorkloadPolicy): boolean {
+  return p.documents.some((d) =>
+    d.Statement.some((s) => s.Resource.some((r) => r.includes(ACCOUNT) || r.includes(REGION))),
+  );
+}
+
+/** A comment line, safe: no newline from the data can end it. */
+function comment(prefix: string, text: string): string {
+  return `${prefix} ${text.replace(/[\r\n\u2028\u2029]/g, ' ')}`;
+}
+
+/** Renders one workload's policy in `format`. */
+export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: string = p.name): string {
+  switch (format) {
+    case 'iam':
+      return p.documents.map((d) => JSON.stringify(d, null, 2)).join('\n') + '\n';
+    case 'cloudformation': {
+      const entries = p.documents
+        .map((d: PolicyDocument, i) =>
+          [
+            `- PolicyName: ${yq(`${label}-least-privilege${p.documents.length > 1 ? `-${i + 1}` : ''}`.slice(0, 128))}`,
+            `  PolicyDocument:`,
+            `    Version: '2012-10-17'`,
+            `    Statement:`,
+            yamlStatements(d.Statement, '      ', cfnValue),
+          ].join('\n'),
+        )
+        .join('\n');
+      return `${comment('#', `${p.kind} ${p.principal}: AWS::IAM::Role Properties.Policies`)}\n${entries}\n`;
+    }
+    case 'sam': {
+      const policies = p.documents
+        .map((d) =>
+          [
+            `      - Version: '2012-10-17'`,
+            `        Statement:`,
+            yamlStatements(d.Statement, '          ', cfnValue),
+          ].join('\n'),
+        )
+        .join('\n');
+      return (
+        [
+          comment('#', `${p.kind} ${p.principal}`),
+          `${logicalId(label, 'Function')}:`,
+          `  Type: AWS::Serverless::Function`,
+          `  Properties:`,
+          `    Policies:`,
+          policies,
+        ].join('\n') + '\n'
+      );
+    }
+    case 'serverless': {
+      const value = (s: string): string =>
+        yq(s.replaceAll(ACCOUNT, '${aws:accountId}').replaceAll(REGION, '${aws:region}'));
+      const statements = p.documents.flatMap((d) => d.Statement);
+      return (
+        [
+          comment('#', `${p.kind} ${p.principal} (per-function roles: serverless-iam-roles-per-function)`),
+          `${yq(label)}:`,
+          `  iamRoleStatements:`,
+          yamlStatements(statements, '    ', value, false),
+        ].join('\n') + '\n'
+      );
+    }
+    case 'terraform': {
+      const placeholders = usesPlaceholders(p);
+      const blocks = p.documents.map((d, i) => {
+        const name = terraformName(`${label}${p.documents.length > 1 ? `_${i + 1}` : ''}`);
+        const stmts = d.Statement.map((s) =>
+          [
+            `  statement {`,
+            `    sid       = ${hq(s.Sid, false)}`,
+            `    effect    = "Allow"`,
+            `    actions   = [${s.Action.map((a) => hq(a, false)).join(', ')}]`,
+            `    resources = [`,
+            ...s.Resource.map((r) => `      ${hq(r, placeholders)},`),
+            `    ]`,
+            `  }`,
+          ].join('\n'),
+        ).join('\n\n');
+        return `${comment('#', `${p.kind} ${p.principal}`)}\ndata "aws_iam_policy_document" ${hq(name, false)} {\n${stmts}\n}\n`;
+      });
+      return blocks.join('\n');
+    }
+  }
+}
+
+/** Everything a format needs once per file, before the workloads (Terraform data sources, YAML headers). */
+export function renderPreamble(policies: WorkloadPolicy[], format: PolicyFormat): string {
+  if (format === 'terraform' && policies.some(usesPlaceholders)) {
+    return 'data "aws_caller_identity" "current" {}\ndata "aws_region" "current" {}\n\n';
+  }
+  if (format === 'sam') return 'Resources:\n';
+  if (format === 'serverless') return 'functions:\n';
+  return '';
+}
+
+/** Renders all policies as one file in `format`. */
+export function renderAll(policies: WorkloadPolicy[], format: PolicyFormat): string {
+  if (format === 'iam')
+    return `${JSON.stringify(
+      policies.map((p) => (p.documents.length === 1 ? p.document : p.documents)),
+      null,
+      2,
+    )}\n`;
+  const labels = uniqueLabels(policies, format);
+  const body = policies.map((p, i) => renderPolicy(p, format, labels[i]));
+  if (format === 'sam' || format === 'serverless') {
+    return (
+      renderPreamble(policies, format) + body.map((b) => b.replace(/^/gm, '  ').replace(/ +$/gm, '')).join('')
+    );
+  }
+  if (format === 'cloudformation')
+    return `Policies:\n${body.map((b) => b.replace(/^(?!#)/gm, '  ')).join('')}`;
+  return renderPreamble(policies, format) + body.join('\n');
+}
+
+/**
+ * Names unique within one file: two workloads may share a name (same function in two accounts),
+ * but CloudFormation logical ids, Serverless function keys and Terraform blocks may not.
+ */
+function uniqueLabels(policies: WorkloadPolicy[], format: PolicyFormat): string[] {
+  const key = (name: string): string =>
+    format === 'sam' ? logicalId(name, '') : format === 'terraform' ? terraformName(name) : name;
+  const used = new Set<string>();
+  return policies.map((p) => {
+    let label = p.name;
+    for (let n = 2; used.has(key(label).toLowerCase()); n++) label = `${p.name}-${n}`;
+    used.add(key(label).toLowerCase());
+    return label;
+  });
+}
