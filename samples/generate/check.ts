@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../traces');
 const WEEK = [Date.UTC(2026, 10, 16) / 1000, Date.UTC(2026, 10, 23) / 1000];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;

@@ -1,5 +1,5 @@
 /**
- * Regenerates the sample X-Ray exports in samples/:
+ * Regenerates the sample X-Ray exports in samples/traces/:
  *
  *   node --import tsx samples/generate/generate.ts
  *
@@ -19,7 +19,7 @@ import { captureAll } from './capture.js';
 import { buildPlan, countCalls, traceIdAt, WEEK_START, type LambdaWorkload } from './plan.js';
 import { buildEcs, buildLambda, buildPipeline, renderExport, type Built } from './postprocess.js';
 
-const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const outDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../traces');
 const plan = buildPlan();
 
 const capture = await captureAll([plan.ordersApi, plan.thumbnailer, plan.reportBuilder, plan.billing]);

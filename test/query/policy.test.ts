@@ -16,7 +16,7 @@ import { parseRoleMap } from '../../src/query/roles.js';
 import type { Store } from '../../src/store/db.js';
 import { awsCall, batch, lambdaSegment, repoRoot, tempStore, traceId, writeFile } from '../helpers.js';
 
-const samples = path.join(repoRoot, 'samples');
+const samples = path.join(repoRoot, 'samples/traces');
 let sampleStore: Store;
 
 test.before(async () => {

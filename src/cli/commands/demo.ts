@@ -12,7 +12,7 @@ import { renderPrincipals } from './principals.js';
 
 /** The samples shipped with the package. */
 export function bundledSamples(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples/traces');
 }
 
 /** Registers `xray-lp demo` (what `npm start` runs). */
