@@ -90,12 +90,13 @@ export class InputWriter {
         this.writeDocs(item.segments, item.id, where);
         return;
       case 'segment':
-        this.writeDocs([item.doc], undefined, where);
+        // Loose documents are where independent subsegments come from: keep their node ids.
+        this.writeDocs([item.doc], undefined, where, true);
         return;
     }
   }
 
-  private writeDocs(docs: SegmentDoc[], traceId: string | undefined, where: string): void {
+  private writeDocs(docs: SegmentDoc[], traceId: string | undefined, where: string, keepNodes = false): void {
     const extracted: ExtractedDoc[] = [];
     for (let i = 0; i < docs.length; i++) {
       const before = this.problems.length;
@@ -122,14 +123,19 @@ export class InputWriter {
       if (call && caller) fillIn(caller, call);
       leftover.push(ex);
     }
+    // Node ids matter only where an independent subsegment may need them (see the schema).
+    const nodes =
+      keepNodes ||
+      extracted.some((ex) => ex.type === 'subsegment') ||
+      (extracted[0] !== undefined && this.st.awaitsParent.get(extracted[0].traceId) !== undefined);
     for (const ex of extracted) {
       if (ex.type === 'inferred') continue;
       if (traceId === undefined) this.trace(ex.traceId, null, null, false);
-      this.writeDoc(ex);
+      this.writeDoc(ex, nodes);
     }
     for (const ex of leftover) {
       if (traceId === undefined) this.trace(ex.traceId, null, null, false);
-      if (!this.writeSegmentRow(ex, null)) continue;
+      // Inferred segments are not stored as documents: what they say is idempotent on the call.
       const call = ex.calls[0];
       if (!call) continue;
       if (sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue; // filled in above
@@ -140,7 +146,11 @@ export class InputWriter {
         const merged = storedToRow(existing, call);
         fillIn(merged, call);
         const targetId = this.targetId(merged);
-        if (targetId !== existing.target_id) this.st.setCallTarget.run(targetId, existing.id);
+        if (targetId !== existing.target_id) {
+          this.st.setCallTarget.run(targetId, existing.id);
+          // Its IAM actions may have changed: principal_day_actions must be recomputed.
+          this.touch(existing.principal_id, existing.start_time);
+        }
         continue;
       }
       // The calling subsegment is not (yet) in the store: the inferred segment is the call.
@@ -204,11 +214,10 @@ export class InputWriter {
     return true;
   }
 
-  private writeDoc(ex: ExtractedDoc): void {
+  private writeDoc(ex: ExtractedDoc, nodes: boolean): void {
     const principalId = ex.workload ? this.principal(ex.workload) : null;
     if (!this.writeSegmentRow(ex, principalId)) return;
-    this.st.insertNode.run(ex.traceId, ex.id, ex.id);
-    for (const n of ex.nodeIds) this.st.insertNode.run(ex.traceId, n, ex.id);
+    if (nodes) for (const n of ex.nodeIds) this.st.insertNode.run(ex.traceId, n, ex.id);
     for (const c of ex.calls) {
       this.counts.calls++;
       this.storeCall(ex, c, principalId);
@@ -348,10 +357,27 @@ export class InputWriter {
       for (const r of stmt.all() as { principal_id: number | null; start_time: number }[])
         this.touch(r.principal_id, r.start_time);
     }
+    // principal_day_actions is maintained with principal_days (src/query/principals.ts reads both).
+    const deleteDayActions =
+      this.touched.size > 0
+        ? this.db.prepare('DELETE FROM principal_day_actions WHERE principal_id = ? AND day = ?')
+        : undefined;
+    const rebuildDayActions =
+      this.touched.size > 0
+        ? this.db.prepare(
+            `INSERT INTO principal_day_actions (principal_id, day, action, calls)
+             SELECT @principal_id, @day, tp.action, count(*)
+             FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
+             WHERE c.principal_id = @principal_id AND c.start_time >= @day * 86400.0 AND c.start_time < (@day + 1) * 86400.0
+             GROUP BY tp.action`,
+          )
+        : undefined;
     for (const key of this.touched) {
       const [p, d] = key.split('|').map(Number) as [number, number];
       this.st.deletePrincipalDay.run(p, d);
       this.st.rebuildPrincipalDay.run({ principal_id: p, day: d });
+      deleteDayActions?.run(p, d);
+      rebuildDayActions?.run({ principal_id: p, day: d });
     }
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);

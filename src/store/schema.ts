@@ -52,11 +52,12 @@ export const MIGRATIONS: readonly string[] = [
     source_id INTEGER NOT NULL REFERENCES sources(id)
   ) WITHOUT ROWID;
 
-  -- Every top-level document: segments, inferred segments, independent subsegments.
+  -- Every top-level document but inferred segments (those only describe a call, stored in calls):
+  -- segments and independent subsegments.
   CREATE TABLE segments (
     trace_id     TEXT NOT NULL,
     id           TEXT NOT NULL,
-    type         TEXT NOT NULL,            -- 'segment' | 'subsegment' | 'inferred'
+    type         TEXT NOT NULL,            -- 'segment' | 'subsegment'
     parent_id    TEXT,
     principal_id INTEGER REFERENCES principals(id),
     name         TEXT NOT NULL,
@@ -70,7 +71,9 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX segments_unattributed ON segments (trace_id) WHERE principal_id IS NULL AND type = 'subsegment';
 
   -- Subsegment id → the document that holds it, so that independent subsegments arriving in
-  -- another file can be joined to their parent's workload.
+  -- another file can be joined to their parent's workload. Kept only where that can happen: for
+  -- loose segment documents, and for traces that hold or await independent subsegments (X-Ray
+  -- has already merged them in batch-get-traces output, so most traces need none).
   CREATE TABLE nodes (
     trace_id   TEXT NOT NULL,
     id         TEXT NOT NULL,
@@ -127,7 +130,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX calls_principal_time ON calls (principal_id, start_time);
   CREATE INDEX calls_time ON calls (start_time);
-  CREATE INDEX calls_segment ON calls (trace_id, segment_id);
   CREATE INDEX calls_target ON calls (target_id);
   CREATE INDEX calls_unattributed ON calls (trace_id) WHERE principal_id IS NULL;
 
@@ -145,6 +147,17 @@ export const MIGRATIONS: readonly string[] = [
     first_time   REAL NOT NULL,
     last_time    REAL NOT NULL,
     PRIMARY KEY (principal_id, day)
+  ) WITHOUT ROWID;
+
+  -- Per workload, UTC day and IAM action: the actions each workload's calls needed that day (from
+  -- target_permissions), recomputed with principal_days, so that "distinct actions" per workload
+  -- over any range of whole days never scans calls (targets are too many to roll up: S3 keys).
+  CREATE TABLE principal_day_actions (
+    principal_id INTEGER NOT NULL REFERENCES principals(id),
+    day          INTEGER NOT NULL,          -- floor(epoch seconds / 86400)
+    action       TEXT NOT NULL,
+    calls        INTEGER NOT NULL,          -- calls that needed this action that day
+    PRIMARY KEY (principal_id, day, action)
   ) WITHOUT ROWID;
 
   -- Problems found in the data (not fatal): kept per source, first 100 each.

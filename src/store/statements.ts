@@ -14,6 +14,7 @@ export interface IngestStatements {
   deleteUnprocessed: Statement;
   insertUnprocessed: Statement;
   traceExists: Statement;
+  awaitsParent: Statement;
   findSegment: Statement;
   insertSegment: Statement;
   replaceSegment: Statement;
@@ -59,6 +60,7 @@ export function prepareIngest(db: Store): IngestStatements {
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     traceExists: db.prepare(`SELECT 1 FROM traces WHERE id = ?`),
+    awaitsParent: db.prepare(`SELECT 1 FROM segments WHERE trace_id = ? AND principal_id IS NULL AND type = 'subsegment' LIMIT 1`),
     findSegment: db.prepare(`SELECT in_progress FROM segments WHERE trace_id = ? AND id = ?`),
     insertSegment: db.prepare(
       `INSERT INTO segments (trace_id, id, type, parent_id, principal_id, name, origin, start_time, end_time, in_progress, source_id)
@@ -111,13 +113,17 @@ export function prepareIngest(db: Store): IngestStatements {
        FROM calls WHERE principal_id = @principal_id AND start_time >= @day * 86400.0 AND start_time < (@day + 1) * 86400.0
        HAVING count(*) > 0`,
     ),
+    // The parent is a stored document itself, or a subsegment inside one (nodes).
     attributeSubsegments: db.prepare(
-      `UPDATE segments SET principal_id = (
-         SELECT p.principal_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
-         WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id)
+      `UPDATE segments SET principal_id = coalesce(
+         (SELECT p.principal_id FROM segments p WHERE p.trace_id = segments.trace_id AND p.id = segments.parent_id),
+         (SELECT p.principal_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+          WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id))
        WHERE principal_id IS NULL AND type = 'subsegment' AND parent_id IS NOT NULL
-         AND EXISTS (SELECT 1 FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
-                     WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id AND p.principal_id IS NOT NULL)`,
+         AND coalesce(
+           (SELECT p.principal_id FROM segments p WHERE p.trace_id = segments.trace_id AND p.id = segments.parent_id),
+           (SELECT p.principal_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
+            WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id)) IS NOT NULL`,
     ),
     attributeCalls: db.prepare(
       `UPDATE calls SET principal_id = (SELECT s.principal_id FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id)
