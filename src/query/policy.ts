@@ -294,7 +294,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   const policies = subjects.map((s) => {
     const grants = s.pids.flatMap((p) => grantsByPid.get(p) ?? []);
     const warnings = s.pids.flatMap((p) => unmappedByPid.get(p) ?? []);
-    const policy = buildOne(grants, options, warnings);
+    const policy = buildOne(grants, options, warnings, s.kind);
     return {
       principal: s.key,
       kind: s.kind,
@@ -313,6 +313,7 @@ function buildOne(
   raw: Grant[],
   options: PolicyOptions,
   warnings: PolicyWarning[],
+  kind: string,
 ): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence'> {
   let grants = merge(raw);
   const unknown = grants.filter((g) => g.resourceUnknown);
@@ -332,7 +333,11 @@ function buildOne(
         code: 'resource-unknown',
         action: g.action,
         resource: g.resource,
-        message: `${g.action} granted on ${g.resource}: the trace did not record which resource it used. Add the request parameter to the X-Ray SDK's AWS parameter allow-list (Node: AWSXRay.appendAWSWhitelist) to record it, or pass --unknown-resources omit`,
+        message: `${g.action} granted on ${g.resource}: the trace did not record which resource it used. ${
+          kind === 'stepfunctions'
+            ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
+            : "Add the request parameter to the X-Ray SDK's AWS parameter allow-list (Node: AWSXRay.appendAWSWhitelist) to record it"
+        }, or pass --unknown-resources omit`,
       });
     }
   }

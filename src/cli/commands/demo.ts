@@ -8,6 +8,10 @@ import { listPrincipals } from '../../query/principals.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';
 import { renderSummary } from './ingest.js';
+import { buildPolicies } from '../../query/policy.js';
+import { renderPolicy } from '../../query/formats.js';
+import { safe, safeText } from '../render.js';
+import { renderOverview } from './policy.js';
 import { renderPrincipals } from './principals.js';
 
 /** The samples shipped with the package. */
@@ -34,8 +38,23 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
         for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
         io.out('\nWorkloads found:\n');
         io.out(renderPrincipals(listPrincipals(store)));
+        const policies = buildPolicies(store, { filter: {} });
+        io.out('\nLeast-privilege policies, one per workload:\n');
+        io.out(renderOverview(policies));
+        for (const p of policies.policies) {
+          io.out(`\n# ${safe(p.kind)} ${safe(p.principal)}\n`);
+          io.out(safeText(renderPolicy(p, 'iam')));
+        }
+        const db = path.relative(io.cwd, dbFile) || dbFile;
         io.out(
-          `\nExplore further: npx xray-lp --db ${path.relative(io.cwd, dbFile) || dbFile} stats | sources | principals\n`,
+          [
+            '',
+            'Explore further:',
+            `  npx xray-lp --db ${db} usage --principal orders-api`,
+            `  npx xray-lp --db ${db} policy --format terraform --s3-objects bucket`,
+            `  npx xray-lp --db ${db} explain orders-api dynamodb:DeleteItem`,
+            '',
+          ].join('\n'),
         );
         setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
       } finally {

@@ -1,0 +1,122 @@
+/**
+ * One measured method, run in its own child process by bench/run.ts so that peak RSS is per method:
+ *
+ *   node --import tsx bench/methods.ts <parse|stream|stream-packed|noop> <dump.json> <concatenated|single>
+ *
+ * Prints one JSON line: { method, seconds, readSeconds?, traces, segments, bytes } or { method, error }.
+ * `seconds` covers reading + parsing (module loading and process start are excluded).
+ */
+import { readFileSync, createReadStream, statSync } from 'node:fs';
+import { parser } from 'stream-json';
+import { pick } from 'stream-json/filters/pick.js';
+import { streamArray } from 'stream-json/streamers/stream-array.js';
+import chain from 'stream-chain';
+
+export type MethodName = 'parse' | 'stream' | 'stream-packed' | 'noop';
+
+export interface MethodResult {
+  method: MethodName;
+  seconds: number;
+  readSeconds?: number;
+  traces: number;
+  segments: number;
+  bytes: number;
+  error?: string;
+}
+
+interface TraceLike {
+  Segments?: { Document?: unknown }[];
+}
+
+const now = (): number => Number(process.hrtime.bigint()) / 1e9;
+
+/** Parses every `Document` of a trace; returns the number of segment documents. */
+function parseTrace(trace: TraceLike): number {
+  let n = 0;
+  for (const seg of trace.Segments ?? []) {
+    const doc = JSON.parse(seg.Document as string) as { id?: unknown };
+    if (typeof doc.id === 'string') n++;
+  }
+  return n;
+}
+
+/** (a) baseline: whole file in memory, split the concatenated documents, JSON.parse everything. */
+function parseWhole(file: string): Omit<MethodResult, 'method'> {
+  const t0 = now();
+  const buf = readFileSync(file);
+  const t1 = now();
+  // Documents printed by the AWS CLI end with "}\n" at column 0 and the next starts with "{": "}\n{"
+  // never occurs inside a pretty-printed document (nested lines are indented, strings escape \n).
+  const boundary = Buffer.from('}\n{');
+  let traces = 0;
+  let segments = 0;
+  let start = 0;
+  for (;;) {
+    const idx = buf.indexOf(boundary, start);
+    const end = idx === -1 ? buf.length : idx + 1;
+    const doc = JSON.parse(buf.toString('utf8', start, end)) as { Traces?: TraceLike[] };
+    for (const t of doc.Traces ?? []) {
+      traces++;
+      segments += parseTrace(t);
+    }
+    if (idx === -1) break;
+    start = idx + 2;
+  }
+  return { seconds: now() - t0, readSeconds: t1 - t0, traces, segments, bytes: buf.length };
+}
+
+/** (b) the naive stream-json pipeline: parser → pick Traces → streamArray, then JSON.parse each Document. */
+async function streamJson(
+  file: string,
+  layout: string,
+  packedOnly: boolean,
+): Promise<Omit<MethodResult, 'method'>> {
+  const t0 = now();
+  let traces = 0;
+  let segments = 0;
+  const pipeline = chain([
+    createReadStream(file),
+    parser({ jsonStreaming: layout === 'concatenated', ...(packedOnly ? { streamValues: false } : {}) }),
+    pick({ filter: 'Traces' }),
+    streamArray(),
+  ]);
+  pipeline.on('data', (item: { value: TraceLike }) => {
+    traces++;
+    segments += parseTrace(item.value);
+  });
+  await new Promise<void>((resolve, reject) => {
+    pipeline.on('end', resolve);
+    pipeline.on('error', reject);
+  });
+  return { seconds: now() - t0, traces, segments, bytes: statSync(file).size };
+}
+
+async function main(): Promise<void> {
+  const [method, file, layout = 'concatenated'] = process.argv.slice(2) as [MethodName, string, string];
+  let r: Omit<MethodResult, 'method'>;
+  try {
+    switch (method) {
+      case 'parse':
+        r = parseWhole(file);
+        break;
+      case 'stream':
+        r = await streamJson(file, layout, false);
+        break;
+      case 'stream-packed':
+        r = await streamJson(file, layout, true);
+        break;
+      case 'noop':
+        r = { seconds: 0, traces: 0, segments: 0, bytes: 0 };
+        break;
+      default:
+        throw new Error(`unknown method ${String(method)}`);
+    }
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    console.log(JSON.stringify({ method, error: e.code ? `${e.code}: ${e.message}` : e.message }));
+    return;
+  }
+  console.log(JSON.stringify({ method, ...r }));
+}
+
+await main();

@@ -1,0 +1,483 @@
+/**
+ * Benchmark harness (`npm run bench`). See docs/performance.md.
+ *
+ *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB] [--layout concatenated|single|both]
+ *     [--seed 1] [--runs 1] [--methods a,b,b2,c]
+ *
+ * Default data sets: concatenated 32 MB, 128 MB, 256 MB and single 128 MB. Dumps are generated into
+ * bench/out/ (or reused when their meta matches) and every method runs on the same files:
+ *   (a)  whole file → split documents → JSON.parse each document and each `Document` string
+ *   (b)  naive stream-json: parser({jsonStreaming}) → pick({filter:'Traces'}) → streamArray(), JSON.parse each `Document`
+ *   (b2) the same with parser option streamValues:false (packed tokens only)
+ *   (c)  `node dist/cli/main.js ingest --db <fresh>.db --quiet --json <dump>` end to end
+ * Each method runs in its own child process; peak RSS comes from /usr/bin/time -v (or VmHWM polling).
+ * MB = 2^20 bytes throughout.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import {
+  GENERATOR_VERSION,
+  parseSize,
+  resolveOptions,
+  writeDump,
+  type DumpMeta,
+  type Layout,
+} from './gen.js';
+import type { MethodResult } from './methods.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'bench', 'out');
+const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+const MB = 1024 * 1024;
+const TIME_BIN = '/usr/bin/time';
+
+type MethodKey = 'a' | 'b' | 'b2' | 'c';
+const METHOD_LABEL: Record<MethodKey, string> = {
+  a: '(a) JSON.parse whole',
+  b: '(b) stream-json naive',
+  b2: '(b2) stream-json packed',
+  c: '(c) xray-lp ingest',
+};
+const CHILD_METHOD: Record<Exclude<MethodKey, 'c'>, MethodResult['method']> = {
+  a: 'parse',
+  b: 'stream',
+  b2: 'stream-packed',
+};
+
+interface Dataset {
+  sizeBytes: number;
+  layout: Layout;
+  file: string;
+  meta: DumpMeta;
+  generated: boolean;
+}
+
+interface Measurement {
+  dataset: string;
+  method: MethodKey;
+  label: string;
+  ok: boolean;
+  error?: string;
+  seconds?: number;
+  /** All run times when --runs > 1 (`seconds` is the fastest). */
+  allSeconds?: number[];
+  mbPerSec?: number;
+  segmentsPerSec?: number;
+  peakRssMB?: number;
+  traces?: number;
+  segments?: number;
+  calls?: number;
+  countsMatchMeta?: boolean;
+  /** (c) only: `exact` = meta.calls; `calls+remoteAwsCalls` = also counted remote subsegments to AWS endpoints. */
+  callsCheck?: 'exact' | 'calls+remoteAwsCalls' | 'mismatch';
+  dbBytes?: number;
+  dbToDumpRatio?: number;
+}
+
+interface Args {
+  sizes: number[];
+  layouts: Layout[];
+  seed: number;
+  runs: number;
+  methods: MethodKey[];
+  quick: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const sizes: number[] = [];
+  let layoutArg: string | undefined;
+  const args: Args = { sizes, layouts: [], seed: 1, runs: 1, methods: ['a', 'b', 'b2', 'c'], quick: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--quick') args.quick = true;
+    else if (a === '--size') sizes.push(...val().split(',').map(parseSize));
+    else if (a === '--layout') layoutArg = val();
+    else if (a === '--seed') args.seed = Number(val());
+    else if (a === '--runs') args.runs = Math.max(1, Number(val()));
+    else if (a === '--methods') args.methods = val().split(',') as MethodKey[];
+    else throw new Error(`unknown argument ${a}`);
+  }
+  for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
+  if (layoutArg === 'both') args.layouts = ['concatenated', 'single'];
+  else if (layoutArg === 'concatenated' || layoutArg === 'single') args.layouts = [layoutArg];
+  else if (layoutArg !== undefined) throw new Error('--layout is concatenated, single or both');
+  return args;
+}
+
+/** The (size, layout) pairs to run. */
+function plan(args: Args): [number, Layout][] {
+  if (args.sizes.length > 0) {
+    const layouts = args.layouts.length > 0 ? args.layouts : (['concatenated'] as Layout[]);
+    return args.sizes.flatMap((s) => layouts.map((l): [number, Layout] => [s, l]));
+  }
+  if (args.quick) return [[8 * MB, 'concatenated'], ...(args.layouts.includes('single') ? [[8 * MB, 'single'] as [number, Layout]] : [])]; // prettier-ignore
+  const base: [number, Layout][] = [
+    [32 * MB, 'concatenated'],
+    [128 * MB, 'concatenated'],
+    [256 * MB, 'concatenated'],
+    [128 * MB, 'single'],
+  ];
+  return args.layouts.length > 0 ? base.filter(([, l]) => args.layouts.includes(l)) : base;
+}
+
+const sizeLabel = (bytes: number): string =>
+  bytes >= 1024 * MB && bytes % (1024 * MB) === 0
+    ? `${bytes / 1024 / MB}GB`
+    : bytes < MB
+      ? `${Math.round(bytes / 1024)}KB`
+      : `${Math.round(bytes / MB)}MB`;
+
+async function ensureDump(sizeBytes: number, layout: Layout, seed: number): Promise<Dataset> {
+  const file = join(OUT, `dump-${sizeLabel(sizeBytes)}-${layout}-seed${seed}.json`);
+  const options = resolveOptions({ sizeBytes, layout, seed });
+  const metaFile = `${file}.meta.json`;
+  if (existsSync(file) && existsSync(metaFile)) {
+    try {
+      const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as DumpMeta;
+      if (
+        meta.generatorVersion === GENERATOR_VERSION &&
+        isDeepStrictEqual(meta.options, options) &&
+        !meta.gzip &&
+        statSync(file).size === meta.fileBytes
+      ) {
+        return { sizeBytes, layout, file, meta, generated: false };
+      }
+    } catch {
+      // regenerate
+    }
+  }
+  process.stdout.write(`generating ${file} ... `);
+  const meta = await writeDump(options, file);
+  console.log(`${(meta.bytes / MB / meta.generationSeconds).toFixed(1)} MB/s, ${meta.traces} traces`);
+  return { sizeBytes, layout, file, meta, generated: true };
+}
+
+interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallSeconds: number;
+  peakRssKB?: number;
+}
+
+const hasTimeBin = ((): boolean => {
+  if (!existsSync(TIME_BIN)) return false;
+  const r = spawnSync(TIME_BIN, ['-v', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /Maximum resident set size/.test(r.stderr);
+})();
+
+function readVmHWM(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command, measuring wall time and peak RSS (via /usr/bin/time -v, else by polling VmHWM). */
+function runChild(cmd: string, args: string[]): Promise<ChildRun> {
+  const rssFile = join(tmpdir(), `xray-lp-bench-rss-${process.pid}-${Date.now()}.txt`);
+  const [bin, argv] = hasTimeBin ? [TIME_BIN, ['-v', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const started = process.hrtime.bigint();
+  const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let polled: number | undefined;
+  const poll = hasTimeBin
+    ? undefined
+    : setInterval(() => {
+        const v = child.pid === undefined ? undefined : readVmHWM(child.pid);
+        if (v !== undefined) polled = Math.max(polled ?? 0, v);
+      }, 20);
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (poll) clearInterval(poll);
+      let peakRssKB = polled;
+      if (hasTimeBin) {
+        try {
+          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(rssFile, 'utf8'));
+          if (m) peakRssKB = Number(m[1]);
+          rmSync(rssFile, { force: true });
+        } catch {
+          // no rss
+        }
+      }
+      resolvePromise({
+        code,
+        stdout,
+        stderr,
+        wallSeconds,
+        ...(peakRssKB === undefined ? {} : { peakRssKB }),
+      });
+    });
+  });
+}
+
+/** Reads the file once so every method starts from a warm page cache. */
+function warm(file: string): void {
+  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+}
+
+async function runInProcessMethod(
+  m: Exclude<MethodKey, 'c'>,
+  ds: Dataset,
+  name: string,
+): Promise<Measurement> {
+  warm(ds.file);
+  const r = await runChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'methods.ts'), CHILD_METHOD[m], ds.file, ds.layout]); // prettier-ignore
+  const base: Measurement = { dataset: name, method: m, label: METHOD_LABEL[m], ok: false };
+  let res: MethodResult | undefined;
+  try {
+    res = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as MethodResult;
+  } catch {
+    return { ...base, error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  if (res.error !== undefined) return { ...base, error: res.error, ...(r.peakRssKB ? { peakRssMB: r.peakRssKB / 1024 } : {}) }; // prettier-ignore
+  return {
+    ...base,
+    ok: true,
+    seconds: res.seconds,
+    mbPerSec: ds.meta.bytes / MB / res.seconds,
+    segmentsPerSec: res.segments / res.seconds,
+    ...(r.peakRssKB ? { peakRssMB: r.peakRssKB / 1024 } : {}),
+    traces: res.traces,
+    segments: res.segments,
+    countsMatchMeta: res.traces === ds.meta.traces && res.segments === ds.meta.segments,
+  };
+}
+
+/** Checks that `dist/cli/main.js ingest` exists and prints a JSON summary, on a tiny dump. */
+async function ingestAvailable(seed: number): Promise<string | undefined> {
+  if (!existsSync(CLI)) return `${CLI} not found (run npm run build)`;
+  const probe = await ensureDump(64 * 1024, 'concatenated', seed);
+  const dir = mkdtempSync(join(tmpdir(), 'xray-lp-bench-'));
+  try {
+    const r = await runChild(process.execPath, [CLI, 'ingest', '--db', join(dir, 'probe.db'), '--quiet', '--json', probe.file]); // prettier-ignore
+    if (r.code !== 0) return `exit ${r.code}: ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`;
+    const summary = JSON.parse(r.stdout) as Record<string, unknown>;
+    if (typeof summary.traces !== 'number') return `no "traces" in output: ${r.stdout.slice(0, 100)}`;
+    return undefined;
+  } catch {
+    return 'output is not a JSON summary';
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runIngest(ds: Dataset, name: string): Promise<Measurement> {
+  warm(ds.file);
+  const dir = mkdtempSync(join(tmpdir(), 'xray-lp-bench-'));
+  const db = join(dir, 'bench.db');
+  const base: Measurement = { dataset: name, method: 'c', label: METHOD_LABEL.c, ok: false };
+  try {
+    const r = await runChild(process.execPath, [CLI, 'ingest', '--db', db, '--quiet', '--json', ds.file]);
+    if (r.code !== 0)
+      return { ...base, error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
+    let summary: Record<string, unknown> = {};
+    try {
+      summary = JSON.parse(r.stdout) as Record<string, unknown>;
+    } catch {
+      return { ...base, error: `stdout is not JSON: ${r.stdout.slice(0, 100)}` };
+    }
+    const num = (k: string): number | undefined =>
+      typeof summary[k] === 'number' ? (summary[k] as number) : undefined;
+    let dbBytes = 0;
+    for (const f of [db, `${db}-wal`]) if (existsSync(f)) dbBytes += statSync(f).size;
+    const traces = num('traces');
+    const segments = num('segments');
+    const calls = num('calls');
+    return {
+      ...base,
+      ok: true,
+      seconds: r.wallSeconds,
+      mbPerSec: ds.meta.bytes / MB / r.wallSeconds,
+      segmentsPerSec: (segments ?? ds.meta.segments) / r.wallSeconds,
+      ...(r.peakRssKB ? { peakRssMB: r.peakRssKB / 1024 } : {}),
+      ...(traces === undefined ? {} : { traces }),
+      ...(segments === undefined ? {} : { segments }),
+      ...(calls === undefined ? {} : { calls }),
+      // The ingest may also count plain-HTTP captures of *.amazonaws.com endpoints as calls.
+      countsMatchMeta:
+        traces === ds.meta.traces &&
+        segments === ds.meta.segments &&
+        (calls === ds.meta.calls || calls === ds.meta.calls + ds.meta.remoteAwsCalls),
+      ...(calls === undefined
+        ? {}
+        : {
+            callsCheck:
+              calls === ds.meta.calls
+                ? 'exact'
+                : calls === ds.meta.calls + ds.meta.remoteAwsCalls
+                  ? 'calls+remoteAwsCalls'
+                  : 'mismatch',
+          }),
+      dbBytes,
+      dbToDumpRatio: dbBytes / ds.meta.bytes,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a method `runs` times and keeps the fastest (the machine is shared and noisy). */
+async function best(runs: number, f: () => Promise<Measurement>): Promise<Measurement> {
+  let keep: Measurement | undefined;
+  const all: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const m = await f();
+    if (!m.ok) return m;
+    all.push(m.seconds ?? 0);
+    if (!keep || (m.seconds ?? Infinity) < (keep.seconds ?? Infinity)) keep = m;
+  }
+  if (!keep) throw new Error('no runs');
+  return runs > 1 ? { ...keep, allSeconds: all } : keep;
+}
+
+function machine(): Record<string, unknown> {
+  const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const nproc = spawnSync('nproc', { encoding: 'utf8' }).stdout.trim() || String(cpus().length);
+  return {
+    nproc: Number(nproc),
+    cpu: model,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+}
+
+const fmt = (x: number | undefined, d = 1): string => (x === undefined ? '-' : x.toFixed(d));
+const pad = (s: string, n: number, right = false): string => (right ? s.padStart(n) : s.padEnd(n));
+
+function printTable(rows: Measurement[], baselineRssMB: number | undefined): void {
+  const head = ['dataset', 'method', 'MB/s', 'segments/s', 'peak RSS MB', 'seconds', 'c vs this', 'counts'];
+  const widths = [22, 26, 8, 11, 12, 8, 10, 7];
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => pad(c, widths[i] ?? 8, i >= 2 && i <= 6)).join('  ');
+  console.log(`\n${line(head)}`);
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) {
+    const c = rows.find((x) => x.dataset === r.dataset && x.method === 'c' && x.ok);
+    const ratio =
+      c && r.method !== 'c' && r.ok && c.mbPerSec && r.mbPerSec
+        ? `${(c.mbPerSec / r.mbPerSec).toFixed(2)}x`
+        : '';
+    if (!r.ok) {
+      console.log(
+        line([r.dataset, r.label, '-', '-', fmt(r.peakRssMB, 0), '-', '', `error: ${r.error ?? '?'}`]),
+      );
+      continue;
+    }
+    console.log(
+      line([
+        r.dataset,
+        r.label,
+        fmt(r.mbPerSec),
+        fmt(r.segmentsPerSec, 0),
+        fmt(r.peakRssMB, 0),
+        fmt(r.seconds, 2),
+        ratio,
+        r.countsMatchMeta ? (r.callsCheck === 'calls+remoteAwsCalls' ? 'ok*' : 'ok') : 'DIFF',
+      ]),
+    );
+    if (r.method === 'c' && r.dbToDumpRatio !== undefined)
+      console.log(line(['', `  db size: ${fmt((r.dbBytes ?? 0) / MB)} MB = ${fmt(r.dbToDumpRatio, 2)}x dump`, '', '', '', '', '', ''])); // prettier-ignore
+  }
+  if (baselineRssMB !== undefined)
+    console.log(`\nPeak RSS of an idle child (node + tsx loader, no work): ${fmt(baselineRssMB, 0)} MB.`);
+  console.log('"c vs this" = (c) MB/s divided by this row\'s MB/s. MB = 2^20 bytes.');
+  if (rows.some((r) => r.callsCheck === 'calls+remoteAwsCalls'))
+    console.log(
+      'ok* = ingest calls = meta.calls + meta.remoteAwsCalls (it also counts plain-HTTP captures of AWS endpoints).',
+    );
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  mkdirSync(OUT, { recursive: true });
+  const started = new Date();
+  const info = machine();
+  console.log(`xray-lp bench ${started.toISOString()} — ${String(info.nproc)} CPU(s) ${String(info.cpu)}, node ${process.version}`); // prettier-ignore
+  if (!hasTimeBin)
+    console.log('(/usr/bin/time -v not available: peak RSS by polling /proc/<pid>/status VmHWM)');
+
+  const datasets: Dataset[] = [];
+  for (const [size, layout] of plan(args)) datasets.push(await ensureDump(size, layout, args.seed));
+
+  let ingestSkip: string | undefined;
+  if (args.methods.includes('c')) {
+    ingestSkip = await ingestAvailable(args.seed);
+    if (ingestSkip) console.log(`(c) skipped: ingest not available (${ingestSkip})`);
+  }
+
+  const idle = await runChild(process.execPath, [
+    '--import',
+    'tsx',
+    join(ROOT, 'bench', 'methods.ts'),
+    'noop',
+    '-',
+  ]);
+  const baselineRssMB = idle.peakRssKB === undefined ? undefined : idle.peakRssKB / 1024;
+
+  const rows: Measurement[] = [];
+  for (const ds of datasets) {
+    const name = `${sizeLabel(ds.sizeBytes)} ${ds.layout}`;
+    for (const m of args.methods) {
+      if (m === 'c' && ingestSkip) continue;
+      process.stdout.write(`${name}: ${METHOD_LABEL[m]} ... `);
+      const r = await best(args.runs, () =>
+        m === 'c' ? runIngest(ds, name) : runInProcessMethod(m, ds, name),
+      );
+      console.log(
+        r.ok ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.peakRssMB, 0)} MB RSS` : `error: ${r.error ?? '?'}`,
+      );
+      rows.push(r);
+    }
+  }
+  printTable(rows, baselineRssMB);
+
+  const results = {
+    date: started.toISOString(),
+    machine: info,
+    runsPerMethod: args.runs,
+    idleChildPeakRssMB: baselineRssMB,
+    ingest: ingestSkip ? { skipped: ingestSkip } : { cli: CLI },
+    datasets: datasets.map((d) => ({
+      name: `${sizeLabel(d.sizeBytes)} ${d.layout}`,
+      file: d.file,
+      generated: d.generated,
+      generationMBps: d.meta.bytes / MB / d.meta.generationSeconds,
+      meta: { ...d.meta, callsByService: undefined },
+    })),
+    results: rows.map((r) => {
+      const c = rows.find((x) => x.dataset === r.dataset && x.method === 'c' && x.ok);
+      return {
+        ...r,
+        ...(c && r.method !== 'c' && r.ok && c.mbPerSec && r.mbPerSec
+          ? { cOverThis: c.mbPerSec / r.mbPerSec }
+          : {}),
+      };
+    }),
+  };
+  const resultsFile = join(OUT, 'results.json');
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nwrote ${resultsFile}`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});
