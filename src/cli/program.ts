@@ -5,8 +5,12 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from '../errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerPolicy } from './commands/policy.js';
+import { registerCalls } from './commands/calls.js';
 import { registerPrincipals } from './commands/principals.js';
 import { registerStats } from './commands/stats.js';
+import { registerTimeline } from './commands/timeline.js';
+import { registerUsage } from './commands/usage.js';
 import { reportError, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by a test. */
@@ -34,6 +38,10 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerIngest(program, io, setExit);
   registerStats(program, io);
   registerPrincipals(program, io);
+  registerUsage(program, io);
+  registerCalls(program, io);
+  registerTimeline(program, io);
+  registerPolicy(program, io);
   registerDemo(program, io, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -204,7 +204,8 @@ export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
   }
   const principalMatch = (p: string): string => {
     params.push(toGlob(p), toGlob(p), toGlob(p));
-    return `(${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?)`;
+    // `*` must not match calls without a workload (the LEFT JOIN gives NULL columns there).
+    return `(${a.principals}.id IS NOT NULL AND (${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?))`;
   };
   if (f.principals?.length) where.push(`(${f.principals.map(principalMatch).join(' OR ')})`);
   if (f.excludePrincipals?.length) {

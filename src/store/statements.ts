@@ -88,7 +88,7 @@ export function prepareIngest(db: Store): IngestStatements {
        VALUES (@trace_id, @sub_id, @segment_id, @principal_id, @start_time, @end_time, @target_id, @http_status, @outcome, @error_type, @via, @source_id)`,
     ),
     findCall: db.prepare(
-      `SELECT c.id, c.via, c.principal_id, c.start_time, t.service, t.service_name, t.operation, t.region, t.account, t.params, t.denied_action, t.denied_resource
+      `SELECT c.id, c.via, c.principal_id, c.start_time, c.target_id, t.service, t.service_name, t.operation, t.region, t.account, t.params, t.denied_action, t.denied_resource
        FROM calls c JOIN targets t ON t.id = c.target_id WHERE c.trace_id = ? AND c.sub_id = ?`,
     ),
     replaceCall: db.prepare(

@@ -7,11 +7,14 @@ test('demo ingests the bundled samples into a fresh database and prints workload
   const dir = tempDir();
   const db = path.join(dir, 'demo.db');
   fs.writeFileSync(db, 'stale content that the demo must replace');
-  const r = await cli(['demo', '--samples', path.join(repoRoot, 'samples/traces'), '--demo-db', db], { cwd: dir });
+  const r = await cli(['demo', '--samples', path.join(repoRoot, 'samples/traces'), '--demo-db', db], {
+    cwd: dir,
+  });
   t.is(r.code, 0, r.err);
   t.regex(r.out, /Ingested 4 of 4 inputs/);
   t.regex(r.out, /Workloads found:/);
-  for (const name of ['orders-api', 'thumbnailer', 'report-builder', 'billing-worker', 'order-pipeline']) t.true(r.out.includes(name), name);
+  for (const name of ['orders-api', 'thumbnailer', 'report-builder', 'billing-worker', 'order-pipeline'])
+    t.true(r.out.includes(name), name);
   t.regex(r.out, /Least-privilege policies, one per workload:/);
   t.regex(r.out, /"Action": \[\n\s+"dynamodb:DeleteItem",/);
   t.regex(r.out, /Explore further:/);

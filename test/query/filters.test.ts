@@ -110,6 +110,7 @@ const cases: { name: string; raw: Parameters<typeof parseFilter>[0]; ids: number
     raw: { excludePrincipal: ['notes-api'] },
     ids: [3, 4],
   },
+  { name: 'principal * selects attributed calls only', raw: { principal: ['*'] }, ids: [1, 2, 3] },
   { name: 'service by prefix', raw: { service: ['dynamodb'] }, ids: [1, 3, 4] },
   { name: 'service by SDK spelling', raw: { service: ['DynamoDBv2'] }, ids: [1, 3, 4] },
   { name: 'action glob, case-insensitive', raw: { action: ['DYNAMODB:*'] }, ids: [1, 3, 4] },

@@ -217,7 +217,8 @@ export function registerPolicy(program: Command, io: CliIO): void {
   );
 }
 
-function renderOverview(r: PolicyResult): string {
+/** The workloads table and warnings printed before the policies. */
+export function renderOverview(r: PolicyResult): string {
   const rows = r.policies.map((p) => [
     p.kind,
     shorten(p.name, 40),

@@ -1,54 +1,75 @@
 import type { Command } from 'commander';
+import { explainEmpty } from '../../query/calls.js';
 import { listPrincipals, type PrincipalRow } from '../../query/principals.js';
+import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
-import { int, shorten, table } from '../render.js';
+import {
+  addFormatOptions,
+  emit,
+  outputFormat,
+  renderTable,
+  tableArn,
+  tableTime,
+  type OutputColumn,
+} from '../output.js';
+import { int, shorten } from '../render.js';
+import type { RawFilterOptions } from '../../query/filters.js';
+
+/** The `principals` columns: table headers and CSV fields (the JSON fields of {@link PrincipalRow}). */
+export const PRINCIPAL_COLUMNS: OutputColumn<PrincipalRow>[] = [
+  { field: 'kind', header: 'kind', value: (r) => r.kind },
+  { field: 'name', header: 'name', value: (r) => r.name, cell: (r) => shorten(r.name, 40) },
+  { field: 'key', header: 'ARN / id', value: (r) => r.key, cell: (r) => tableArn(r.arn ?? r.key, 60) },
+  { field: 'account', header: 'account', value: (r) => r.account },
+  { field: 'region', header: 'region', value: (r) => r.region },
+  { field: 'traces', header: 'traces', align: 'right', value: (r) => r.traces, cell: (r) => int(r.traces) },
+  { field: 'calls', header: 'calls', align: 'right', value: (r) => r.calls, cell: (r) => int(r.calls) },
+  {
+    field: 'distinctActions',
+    header: 'actions',
+    align: 'right',
+    value: (r) => r.distinctActions,
+    cell: (r) => int(r.distinctActions),
+  },
+  { field: 'denied', header: 'denied', align: 'right', value: (r) => r.denied, cell: (r) => int(r.denied) },
+  {
+    field: 'firstSeen',
+    header: 'first seen',
+    value: (r) => r.firstSeen,
+    cell: (r) => tableTime(r.firstSeen),
+  },
+  { field: 'lastSeen', header: 'last seen', value: (r) => r.lastSeen, cell: (r) => tableTime(r.lastSeen) },
+];
 
 /** Registers `xray-lp principals`. */
 export function registerPrincipals(program: Command, io: CliIO): void {
-  program
+  const cmd = program
     .command('principals')
-    .description('one row per workload (Lambda function, ECS task family, state machine…) with its activity')
-    .option('--json', 'print as JSON')
-    .action((opts: { json?: boolean }, cmd: Command) => {
-      const store = openForRead(cmd, io);
+    .description(
+      'one row per workload (Lambda function, ECS task family, state machine…) with its activity in the selected range',
+    );
+  addFormatOptions(addFilterOptions(cmd)).action(
+    (opts: RawFilterOptions & { json?: boolean; csv?: boolean }, c: Command) => {
+      const format = outputFormat(opts);
+      const store = openForRead(c, io);
       try {
-        const rows = listPrincipals(store);
-        if (opts.json) io.out(`${JSON.stringify(rows, null, 2)}\n`);
-        else io.out(renderPrincipals(rows));
+        const filter = filterFromOptions(opts, store);
+        const rows = listPrincipals(store, { filter });
+        emit(io, format, PRINCIPAL_COLUMNS, rows, () =>
+          Object.keys(filter).length === 0
+            ? 'No workloads recorded. Run `xray-lp ingest <dump>` first.'
+            : explainEmpty(store, filter, 'workloads with calls'),
+        );
       } finally {
         store.close();
       }
-    });
+    },
+  );
 }
 
-/** The workloads table. */
+/** The workloads table (also printed by `demo`). */
 export function renderPrincipals(rows: PrincipalRow[]): string {
   if (rows.length === 0) return 'No workloads recorded. Run `xray-lp ingest <dump>` first.\n';
-  return `${table(
-    [
-      { header: 'kind' },
-      { header: 'name' },
-      { header: 'account' },
-      { header: 'region' },
-      { header: 'traces', align: 'right' },
-      { header: 'calls', align: 'right' },
-      { header: 'operations', align: 'right' },
-      { header: 'denied', align: 'right' },
-      { header: 'first seen' },
-      { header: 'last seen' },
-    ],
-    rows.map((r) => [
-      r.kind,
-      shorten(r.name, 40),
-      r.account ?? '',
-      r.region ?? '',
-      int(r.traces),
-      int(r.calls),
-      int(r.distinctOperations),
-      int(r.denied),
-      r.firstSeen?.replace(/\.\d+Z$/, 'Z') ?? '',
-      r.lastSeen?.replace(/\.\d+Z$/, 'Z') ?? '',
-    ]),
-  )}\n`;
+  return renderTable(PRINCIPAL_COLUMNS, rows);
 }

@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import {
+  awsCall,
+  batch,
+  cli,
+  hexId,
+  lambdaSegment,
+  repoRoot,
+  T0,
+  tempDir,
+  traceId,
+  writeFile,
+} from '../helpers.js';
+
+const samples = path.join(repoRoot, 'samples/traces');
+
+async function sampleDb(): Promise<string> {
+  const db = path.join(tempDir(), 'p.db');
+  const r = await cli(['--db', db, 'ingest', '-q', samples]);
+  if (r.code !== 0) throw new Error(r.err);
+  return db;
+}
+
+test('policy prints an overview, warnings and each policy', async (t) => {
+  const db = await sampleDb();
+  const r = await cli(['--db', db, 'policy']);
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /│ lambda +│ orders-api +│/);
+  t.regex(r.out, /Warnings:\n/);
+  t.regex(r.out, /\[denied\] dynamodb:DeleteItem/);
+  t.regex(
+    r.out,
+    /# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api\n\{\n {2}"Version": "2012-10-17"/,
+  );
+});
+
+test('policy --json: principal, kind, name, document, warnings, evidence', async (t) => {
+  const db = await sampleDb();
+  const r = await cli(['--db', db, 'policy', '--json', '--principal', 'thumbnailer']);
+  const [p] = JSON.parse(r.out) as Record<string, unknown>[];
+  t.like(p, {
+    principal: 'arn:aws:lambda:eu-west-1:123456789012:function:thumbnailer',
+    kind: 'lambda',
+    name: 'thumbnailer',
+  });
+  const ev = (
+    p!.evidence as {
+      actions: { action: string; calls: number; sampleTraceIds: string[]; firstSeen: string }[];
+    }[]
+  ).flatMap((e) => e.actions);
+  t.true(
+    ev.every(
+      (a) =>
+        a.calls > 0 && a.sampleTraceIds.length >= 1 && a.sampleTraceIds.length <= 3 && /Z$/.test(a.firstSeen),
+    ),
+  );
+});
+
+test('policy output is byte-identical across runs', async (t) => {
+  const db = await sampleDb();
+  const a = await cli(['--db', db, 'policy', '--format', 'terraform']);
+  const b = await cli(['--db', db, 'policy', '--format', 'terraform']);
+  t.is(a.out, b.out);
+});
+
+for (const format of ['cloudformation', 'sam', 'serverless', 'terraform']) {
+  test(`policy --format ${format} prints every workload`, async (t) => {
+    const db = await sampleDb();
+    const r = await cli(['--db', db, 'policy', '--format', format]);
+    t.is(r.code, 0, r.err);
+    for (const name of ['orders-api', 'thumbnailer', 'report-builder']) t.true(r.out.includes(name), name);
+  });
+}
+
+test('policy --out writes one file per workload plus evidence.json; names from data never escape', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'x.db');
+  const id = traceId(90);
+  const evil = ['../../escape', '/etc/passwd', 'CON', '..', 'a/b\\c'].map((name) => ({
+    id: hexId(),
+    name,
+    trace_id: id,
+    start_time: T0,
+    end_time: T0 + 1,
+    subsegments: [
+      awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }),
+    ],
+  }));
+  await cli([
+    '--db',
+    db,
+    'ingest',
+    '-q',
+    writeFile(
+      dir,
+      'd.json',
+      batch([
+        {
+          id,
+          segments: [
+            ...evil,
+            lambdaSegment(id, 'fine', [
+              awsCall('SNS', 'Publish', { topic_arn: 'arn:aws:sns:eu-west-1:123456789012:t' }),
+            ]),
+          ],
+        },
+      ]),
+    ),
+  ]);
+  const out = path.join(dir, 'out');
+  const r = await cli(['--db', db, 'policy', '--out', out]);
+  t.is(r.code, 0, r.err);
+  const files = fs.readdirSync(out).sort();
+  t.is(files.length, 7);
+  t.true(files.includes('evidence.json'));
+  t.true(files.includes('fine.policy.json'));
+  t.true(files.includes('_CON.policy.json'));
+  for (const f of files) t.regex(f, /^[A-Za-z0-9._-]+$/);
+  t.false(fs.existsSync(path.join(dir, 'escape.policy.json')));
+  t.false(fs.existsSync(path.resolve(dir, '../escape.policy.json')));
+  const doc = JSON.parse(fs.readFileSync(path.join(out, 'fine.policy.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  t.deepEqual(Object.keys(doc), ['Version', 'Statement']);
+});
+
+test('explain says why a permission is in, and why another is not', async (t) => {
+  const db = await sampleDb();
+  const yes = await cli(['--db', db, 'explain', 'orders-api', 'dynamodb:GetItem']);
+  t.is(yes.code, 0, yes.err);
+  t.regex(
+    yes.out,
+    /^GRANTED: dynamodb:GetItem for arn:aws:lambda:eu-west-1:123456789012:function:orders-api/,
+  );
+  t.regex(yes.out, /sample traces: 1-/);
+  const no = await cli(['--db', db, 'explain', 'orders-api', 'dynamodb:DeleteTable']);
+  t.regex(no.out, /^NOT GRANTED: .*\n {2}not granted: no recorded call of this workload needed it/);
+  const outside = await cli([
+    '--db',
+    db,
+    'explain',
+    'orders-api',
+    'dynamodb:GetItem',
+    '--until',
+    '2026-01-01',
+  ]);
+  t.regex(outside.out, /outside the selected range/);
+  const denied = await cli(['--db', db, 'explain', 'orders-api', 'dynamodb:DeleteItem', '--json']);
+  t.like(JSON.parse(denied.out), { granted: true, byOutcome: { denied: 1 } });
+});
+
+const usage: [string[], RegExp][] = [
+  [['policy', '--format', 'pulumi'], /--format "pulumi": use one of iam, cloudformation/],
+  [['policy', '--s3-objects', 'some'], /use exact, prefix or bucket/],
+  [['policy', '--max-size', '12'], /at least 200/],
+  [['policy', '--by', 'role'], /needs --roles FILE/],
+  [['policy', '--placeholders', '--account-wildcard'], /exclude each other/],
+  [['policy', '--since', 'last tuesday'], /is not a time/],
+  [['explain', 'orders-api', 'GetItem'], /not an IAM action/],
+];
+for (const [args, message] of usage) {
+  test(`usage error: ${args.join(' ')}`, async (t) => {
+    const db = await sampleDb();
+    const r = await cli(['--db', db, ...args]);
+    t.is(r.code, 2);
+    t.regex(r.err, message);
+  });
+}
+
+test('an empty selection explains itself with the recorded period', async (t) => {
+  const db = await sampleDb();
+  const r = await cli(['--db', db, 'policy', '--since', '2020-01-01', '--until', '2020-02-01']);
+  t.is(r.code, 0);
+  t.regex(
+    r.out,
+    /No calls match \(since 2020-01-01T00:00:00.000Z, until 2020-02-01T00:00:00.000Z\)\. Recorded period: 2026-11-16/,
+  );
+});

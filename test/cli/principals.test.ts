@@ -1,0 +1,82 @@
+import test from 'ava';
+import { cli } from '../helpers.js';
+import { fixtureStore } from '../query/fixture.js';
+
+const db = fixtureStore().then(({ store, file }) => {
+  store.close();
+  return file;
+});
+
+test('principals prints one row per workload', async (t) => {
+  const r = await cli(['--db', await db, 'principals']);
+  t.is(r.code, 0);
+  const lines = r.out.split('\n');
+  t.regex(
+    lines[1]!,
+    /kind\s*│ name\s*│ ARN \/ id\s*│ account\s*│ region\s*│ traces │ calls │ actions │ denied │ first seen\s*│ last seen/,
+  );
+  t.regex(
+    lines[3]!,
+    /│ lambda │ api\s*│ arn:aws:lambda:eu-west-1:123456789012:function:api\s*│ 123456789012 │ eu-west-1 │\s+3 │\s+5 │\s+2 │\s+1 │ 2026-11-20T10:00:00Z │ 2026-11-22T00:30:00Z │/,
+  );
+});
+
+test('principals --json with a range and a workload filter', async (t) => {
+  const r = await cli([
+    '--db',
+    await db,
+    'principals',
+    '--json',
+    '--since',
+    '2026-11-21',
+    '--principal',
+    'api',
+  ]);
+  t.is(r.code, 0);
+  const rows = JSON.parse(r.out) as Record<string, unknown>[];
+  t.deepEqual(Object.keys(rows[0]!), [
+    'id',
+    'key',
+    'kind',
+    'name',
+    'arn',
+    'account',
+    'region',
+    'attrs',
+    'traces',
+    'calls',
+    'distinctActions',
+    'denied',
+    'errors',
+    'faults',
+    'throttles',
+    'firstSeen',
+    'lastSeen',
+  ]);
+  t.like(rows[0], {
+    name: 'api',
+    calls: 3,
+    distinctActions: 1,
+    denied: 1,
+    firstSeen: '2026-11-21T12:00:00.000Z',
+  });
+});
+
+test('principals --csv', async (t) => {
+  const r = await cli(['--db', await db, 'principals', '--csv', '--outcome', 'fault']);
+  t.is(r.code, 0);
+  t.is(
+    r.out,
+    'kind,name,key,account,region,traces,calls,distinctActions,denied,firstSeen,lastSeen\r\n' +
+      'lambda,worker,arn:aws:lambda:us-east-1:222222222222:function:worker,222222222222,us-east-1,1,1,1,0,2026-11-21T01:00:00.000Z,2026-11-21T01:00:00.000Z\r\n',
+  );
+});
+
+test('principals with no match explains and exits 0', async (t) => {
+  const r = await cli(['--db', await db, 'principals', '--until', '2026-01-01']);
+  t.is(r.code, 0);
+  t.regex(
+    r.out,
+    /^No workloads with calls: the range \(until 2026-01-01T00:00:00\.000Z\) is outside the recorded period 2026-11-20T10:00:00\.000Z … 2026-11-22T00:30:00\.000Z\.\n$/,
+  );
+});

@@ -1,0 +1,29 @@
+import test from 'ava';
+import { ingest } from '../../src/ingest/ingest.js';
+import { listPrincipals } from '../../src/query/principals.js';
+import { awsCall, lambdaSegment, tempStore, traceId, writeFile, T0 } from '../helpers.js';
+
+test('principal_day_actions follows a call attributed by a later ingest', async (t) => {
+  const id = traceId(901);
+  const seg = lambdaSegment(id, 'fn', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
+  const invocation = (seg.subsegments as { id: string }[])[0]!;
+  const indep = {
+    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
+    type: 'subsegment',
+    trace_id: id,
+    parent_id: invocation.id,
+  };
+  const { store, dir } = tempStore();
+  await ingest(store, { inputs: [writeFile(dir, 'a.json', JSON.stringify(indep))] });
+  t.deepEqual(listPrincipals(store), []);
+  await ingest(store, { inputs: [writeFile(dir, 'b.json', JSON.stringify(seg))] });
+  const actions = store
+    .prepare('SELECT day, action, calls FROM principal_day_actions ORDER BY action')
+    .all() as { day: number; action: string; calls: number }[];
+  const day = Math.floor((T0 + 1) / 86400);
+  t.deepEqual(actions, [
+    { day, action: 'dynamodb:PutItem', calls: 1 },
+    { day, action: 's3:GetObject', calls: 1 },
+  ]);
+  t.like(listPrincipals(store)[0], { name: 'fn', calls: 2, distinctActions: 2 });
+});
