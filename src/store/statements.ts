@@ -60,7 +60,9 @@ export function prepareIngest(db: Store): IngestStatements {
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     traceExists: db.prepare(`SELECT 1 FROM traces WHERE id = ?`),
-    awaitsParent: db.prepare(`SELECT 1 FROM segments WHERE trace_id = ? AND principal_id IS NULL AND type = 'subsegment' LIMIT 1`),
+    awaitsParent: db.prepare(
+      `SELECT 1 FROM segments WHERE trace_id = ? AND principal_id IS NULL AND type = 'subsegment' LIMIT 1`,
+    ),
     findSegment: db.prepare(`SELECT in_progress FROM segments WHERE trace_id = ? AND id = ?`),
     insertSegment: db.prepare(
       `INSERT INTO segments (trace_id, id, type, parent_id, principal_id, name, origin, start_time, end_time, in_progress, source_id)
