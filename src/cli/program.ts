@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
+import { registerCompare } from './commands/compare.js';
 import { registerPrincipals } from './commands/principals.js';
 import { registerStats } from './commands/stats.js';
 import { registerTimeline } from './commands/timeline.js';
@@ -42,6 +43,7 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerCalls(program, io);
   registerTimeline(program, io);
   registerPolicy(program, io);
+  registerCompare(program, io, setExit);
   registerDemo(program, io, setExit);
   try {
     await program.parseAsync([...argv], { from: 'user' });

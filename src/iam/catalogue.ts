@@ -107,7 +107,11 @@ export function actionInfo(serviceOrAction: string, name?: string): ActionInfo |
   const key = `${service}:${actionName.toLowerCase()}`;
   const cached = actionCache.get(key);
   if (cached !== undefined) return cached ?? undefined;
-  const raw = actionsOf(service)?.[actionName.toLowerCase()];
+  // Own keys only: the operation comes from the data, and `constructor` or `__proto__` would
+  // otherwise find Object.prototype's members and crash the ingest.
+  const actions = actionsOf(service);
+  const lower = actionName.toLowerCase();
+  const raw = actions && Object.hasOwn(actions, lower) ? actions[lower] : undefined;
   let info: ActionInfo | null = null;
   if (raw) {
     const types = resourceTypesOf(service);
@@ -127,5 +131,7 @@ export function actionInfo(serviceOrAction: string, name?: string): ActionInfo |
 
 /** ARN template of a resource type (case-insensitive key), or undefined. */
 export function resourceTypeArn(service: string, type: string): string | undefined {
-  return resourceTypesOf(service.toLowerCase())[type.toLowerCase()]?.arn;
+  const types = resourceTypesOf(service.toLowerCase());
+  const key = type.toLowerCase();
+  return Object.hasOwn(types, key) ? types[key]?.arn : undefined;
 }

@@ -76,7 +76,7 @@ function walk(dir: string): string[] {
       if (e.isDirectory()) subdirs.push(p);
       else if (e.isFile() && DUMP_NAME.test(e.name)) out.push(p);
     }
-    stack.push(...subdirs.reverse());
+    for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k] as string);
   }
   return out;
 }

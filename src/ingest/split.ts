@@ -143,7 +143,8 @@ export class JsonSplitter {
     const out: SplitEvent[] = [];
     this.scan(out);
     // Parts completed before the value switched to part mode come after any earlier whole values.
-    if (this.flushPending) out.push(...this.takePending());
+    // A loop, not `push(...parts)`: 8 MiB of tiny parts is ~100,000 arguments, past the stack.
+    if (this.flushPending) for (const p of this.takePending()) out.push(p);
     this.compact();
     return out;
   }
@@ -259,6 +260,13 @@ export class JsonSplitter {
         continue;
       }
       if (b === QUOTE) {
+        // A bare top-level string was skipped without a word, hiding that the file is not a dump.
+        if (this.depth === 0) {
+          throw new SplitError(
+            `expected '{' or '[' but found a string: this is not a JSON document`,
+            this.base + i,
+          );
+        }
         this.valueStart(i, b);
         this.inString = true;
         this.stringStart = i;

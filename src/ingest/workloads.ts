@@ -29,7 +29,9 @@ function obj(v: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/** A short string, or a number written where a string belongs (other tools emit `"name": 12345`). */
 function s(v: unknown): string | null {
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : null;
 }
 

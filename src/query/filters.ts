@@ -104,6 +104,8 @@ function checkPatterns(values: string[], flag: string): string[] {
     if (v.length === 0) throw new UserInputError(`${flag} needs a value.`);
     if (v.length > MAX_PATTERN)
       throw new UserInputError(`${flag} pattern is ${v.length} characters long; at most ${MAX_PATTERN}.`);
+    // SQLite's GLOB stops at a NUL byte, which would turn `a\0b` into the pattern `a`.
+    if (v.includes('\0')) throw new UserInputError(`${flag} pattern contains a NUL byte; remove it.`);
   }
   return values;
 }

@@ -133,6 +133,10 @@ for (const c of cases) {
   });
 }
 
+test('a NUL byte in a pattern is rejected (GLOB would stop at it)', (t) => {
+  t.throws(() => parse({ principal: ['orders\0evil'] }), { instanceOf: UserInputError, message: /NUL byte/ });
+});
+
 test('a very long pattern is rejected, not run', (t) => {
   t.throws(() => parse({ principal: ['*'.repeat(5000)] }), {
     instanceOf: UserInputError,

@@ -1,0 +1,313 @@
+/**
+ * `xray-lp compare`: observed usage versus what the workloads are granted today, from exported
+ * IAM and Lambda files, offline. Table (default), `--json`, or `--markdown` for review tickets;
+ * `--check` exits 4 when something should be removed or added.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { EXIT, UserInputError, type ExitCode } from '../../errors.js';
+import type { StatementRef } from '../../iam/evaluate.js';
+import { mergeGranted, parseGrantedFile } from '../../iam/granted.js';
+import {
+  compareGranted,
+  type CompareResult,
+  type UnusedGrant,
+  type WorkloadComparison,
+} from '../../query/compare.js';
+import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
+import { storeStats } from '../../query/stats.js';
+import { addFilterOptions, filterFromOptions } from '../filter-options.js';
+import type { CliIO } from '../io.js';
+import { openForRead } from '../options.js';
+import { int, safe, safeText, shorten, table } from '../render.js';
+
+interface CompareCliOptions extends RawFilterOptions {
+  granted: string[];
+  role?: string;
+  allowUnused?: string[];
+  check?: boolean;
+  json?: boolean;
+  markdown?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** How many concrete actions a line shows before "+N more". */
+const SHOW = 8;
+
+/** Registers `xray-lp compare`. */
+export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCode) => void): void {
+  addFilterOptions(
+    program
+      .command('compare')
+      .description('what workloads are granted today but never used, and what they used but are not granted')
+      .requiredOption(
+        '--granted <files...>',
+        'IAM policy documents, `aws iam get-account-authorization-details` and `aws lambda list-functions` output',
+      )
+      .option('--role <arn-or-name>', 'compare every selected workload with this role')
+      .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
+      .option(
+        '--check',
+        'exit 4 when a workload has unused grants (beyond --allow-unused) or missing permissions',
+      )
+      .option('--json', 'print the comparison as JSON')
+      .option('--markdown', 'print the comparison as Markdown, for a review ticket'),
+  ).action((o: CompareCliOptions, cmd: Command) => {
+    if (o.json && o.markdown)
+      throw new UserInputError('--json and --markdown exclude each other: choose one.');
+    const granted = mergeGranted(
+      o.granted.map((file) => {
+        let text: string;
+        try {
+          text = fs.readFileSync(file, 'utf8');
+        } catch (err) {
+          throw new UserInputError(`--granted ${file}: ${(err as Error).message}`);
+        }
+        return parseGrantedFile(text, file);
+      }),
+    );
+    const store = openForRead(cmd, io);
+    let result: CompareResult;
+    try {
+      const filter = filterFromOptions(o, store);
+      result = compareGranted(store, { filter, granted, role: o.role, allowUnused: o.allowUnused });
+      if (result.workloads.length === 0 && result.unmatchedWorkloads.length === 0) {
+        const s = storeStats(store);
+        io.out(
+          s.calls === 0
+            ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
+            : `No calls match (${describeFilter(filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
+        );
+        if (o.check) setExit(EXIT.checkFailed);
+        return;
+      }
+    } finally {
+      store.close();
+    }
+    if (o.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    else if (o.markdown) io.out(safeText(renderMarkdown(result)));
+    else io.out(renderTable(result));
+    if (o.check && !result.passed) {
+      const failing = result.workloads.filter((w) => !w.passes).map((w) => w.name);
+      io.err(
+        failing.length > 0
+          ? `xray-lp: check failed: ${failing.map(safe).join(', ')} ${failing.length === 1 ? 'has' : 'have'} unused or missing permissions\n`
+          : 'xray-lp: check failed: no workload could be compared with a role\n',
+      );
+      setExit(EXIT.checkFailed);
+    }
+  });
+}
+
+const refText = (r: StatementRef): string => `${r.policy} #${r.index + 1}${r.sid ? ` (${r.sid})` : ''}`;
+
+function list(actions: string[]): string {
+  return actions.length <= SHOW
+    ? actions.join(', ')
+    : `${actions.slice(0, SHOW).join(', ')} (+${actions.length - SHOW} more)`;
+}
+
+/** One line per unused grant: the pattern pair, where it is, and what it grants unused. */
+function unusedLine(u: UnusedGrant): string {
+  const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}`;
+  const head =
+    u.used.length === 0
+      ? `${u.action} on ${u.resource} [${where}]: never used: remove the statement pair (${u.granted} action${u.granted === 1 ? '' : 's'})`
+      : `${u.action} on ${u.resource} [${where}]: ${u.unused.length + u.allowedUnused.length} of ${u.granted} actions unused: ${list(u.unused)}`;
+  const used = u.used.length > 0 ? `\n      used: ${list(u.used)} on ${u.usedResources.join(', ')}` : '';
+  const allowed = u.allowedUnused.length > 0 ? `\n      allowed unused: ${list(u.allowedUnused)}` : '';
+  return head + used + allowed;
+}
+
+/**
+ * Pairs of one statement and resource that were never used at all read as one line
+ * ("dynamodb:Query, dynamodb:Scan on table/orders"); partly used pairs keep their own line.
+ */
+function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
+  const out: (string | UnusedGrant)[] = [];
+  const idle = new Map<string, UnusedGrant[]>();
+  for (const u of unused) {
+    if (u.used.length > 0 || u.allowedUnused.length > 0) {
+      out.push(u);
+      continue;
+    }
+    const key = `${u.policy}\u0000${u.statement}\u0000${u.resource}`;
+    idle.set(key, [...(idle.get(key) ?? []), u]);
+  }
+  for (const group of idle.values()) {
+    const u = group[0] as UnusedGrant;
+    const actions = group.flatMap((g) =>
+      /[*?]/.test(g.action) || g.action.startsWith('NotAction')
+        ? [`${g.action} (${g.granted} actions)`]
+        : [g.action],
+    );
+    out.push(
+      `${actions.join(', ')} on ${u.resource} [${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}]: never used`,
+    );
+  }
+  return out;
+}
+
+function renderTable(r: CompareResult): string {
+  let out = '';
+  if (r.workloads.length > 0) {
+    out += `${table(
+      [
+        { header: 'workload' },
+        { header: 'role' },
+        { header: 'granted', align: 'right' },
+        { header: 'used', align: 'right' },
+        { header: 'unused grants', align: 'right' },
+        { header: 'missing', align: 'right' },
+        { header: 'conditional', align: 'right' },
+        { header: 'check' },
+      ],
+      r.workloads.map((w) => [
+        shorten(w.name, 30),
+        shorten(w.role.name, 30),
+        int(w.granted.actions),
+        int(w.used.actions),
+        int(w.unused.reduce((n, u) => n + u.unused.length, 0)),
+        int(w.missing.length),
+        int(w.conditional.length),
+        w.passes ? 'ok' : 'FAIL',
+      ]),
+    )}\n`;
+  }
+  for (const w of r.workloads) out += safeText(section(w));
+  out += safeText(trailer(r));
+  return out;
+}
+
+function section(w: WorkloadComparison): string {
+  const lines = [
+    '',
+    `${w.name} (${w.kind}) as ${w.role.arn ?? w.role.name}: ${w.headline}${w.missing.length > 0 ? `, ${w.missing.length} missing` : ''}`,
+  ];
+  const remove = w.unused.filter((u) => u.unused.length > 0);
+  if (remove.length > 0) {
+    lines.push('  Remove (granted, never used):');
+    for (const g of groupIdle(remove)) lines.push(`    ${typeof g === 'string' ? g : unusedLine(g)}`);
+  }
+  const allowedOnly = w.unused.filter((u) => u.unused.length === 0);
+  if (allowedOnly.length > 0)
+    lines.push(
+      `  Unused but allowed by --allow-unused: ${allowedOnly.map((u) => `${u.action} on ${u.resource}`).join('; ')}`,
+    );
+  if (w.missing.length > 0) {
+    lines.push('  Missing (used, not granted):');
+    for (const m of w.missing)
+      lines.push(
+        `    ${m.action} on ${m.resource}: ${m.reason === 'denied-explicit' ? `explicitly denied by ${m.deniedBy.map(refText).join(', ')}` : 'not granted'} (${int(m.calls)} call${m.calls === 1 ? '' : 's'}${m.denied > 0 ? `, ${int(m.denied)} denied` : ''})`,
+      );
+  }
+  if (w.conditional.length > 0) {
+    lines.push('  Conditional (allowed only if a condition holds; not evaluated):');
+    for (const c of w.conditional)
+      lines.push(`    ${c.action} on ${c.resource}: ${c.statements.map(refText).join(', ')}`);
+  }
+  if (w.unverifiable.length > 0) {
+    lines.push('  Unverifiable (resource not recorded; granted on some resources only):');
+    for (const c of w.unverifiable)
+      lines.push(`    ${c.action} on ${c.resource}: ${c.statements.map(refText).join(', ')}`);
+  }
+  if (w.deniedAtRuntime.length > 0) {
+    lines.push('  Denied when called, though granted here:');
+    for (const d of w.deniedAtRuntime)
+      lines.push(`    ${d.action} on ${d.resource} (${int(d.denied)} denied)`);
+  }
+  if (remove.length === 0 && w.missing.length === 0) lines.push('  Nothing to remove or add.');
+  for (const n of w.notes) lines.push(`  Note: ${n}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function trailer(r: CompareResult): string {
+  const lines: string[] = [];
+  if (r.unmatchedWorkloads.length > 0) {
+    lines.push('', 'Not compared (no role matched):');
+    for (const u of r.unmatchedWorkloads) lines.push(`  ${u.name} (${u.kind}): ${u.reason}`);
+  }
+  if (r.unmatchedRoles.length > 0) {
+    lines.push(
+      '',
+      `Roles in the files that no selected workload runs as: ${r.unmatchedRoles
+        .slice(0, 10)
+        .map((x) => x.name)
+        .join(
+          ', ',
+        )}${r.unmatchedRoles.length > 10 ? `, … ${r.unmatchedRoles.length - 10} more (see --json)` : ''}`,
+    );
+  }
+  return lines.length > 0 ? `${lines.join('\n')}\n` : '';
+}
+
+/** Markdown for review tickets: pipes and backticks in data are escaped. */
+function renderMarkdown(r: CompareResult): string {
+  const md = (s: string): string => s.replace(/[|`\\*_<>]/g, (c) => `\\${c}`);
+  const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
+  const out: string[] = ['# Granted vs used permissions', ''];
+  if (r.workloads.length > 0) {
+    out.push('| workload | role | granted | used | unused grants | missing | conditional | check |');
+    out.push('|---|---|--:|--:|--:|--:|--:|---|');
+    for (const w of r.workloads)
+      out.push(
+        `| ${md(w.name)} | ${md(w.role.name)} | ${w.granted.actions} | ${w.used.actions} | ${w.unused.reduce((n, u) => n + u.unused.length, 0)} | ${w.missing.length} | ${w.conditional.length} | ${w.passes ? 'ok' : '**FAIL**'} |`,
+      );
+  }
+  for (const w of r.workloads) {
+    out.push(
+      '',
+      `## ${md(w.name)} (${md(w.kind)})`,
+      '',
+      `Role ${code(w.role.arn ?? w.role.name)} ${md(w.headline)}.`,
+    );
+    const remove = w.unused.filter((u) => u.unused.length > 0);
+    if (remove.length > 0) {
+      out.push(
+        '',
+        '### Remove (granted, never used)',
+        '',
+        '| action | resource | statement | unused | used on |',
+        '|---|---|---|---|---|',
+      );
+      for (const u of remove)
+        out.push(
+          `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
+        );
+    }
+    if (w.missing.length > 0) {
+      out.push(
+        '',
+        '### Missing (used, not granted)',
+        '',
+        '| action | resource | calls | denied | why |',
+        '|---|---|--:|--:|---|',
+      );
+      for (const m of w.missing)
+        out.push(
+          `| ${code(m.action)} | ${code(m.resource)} | ${m.calls} | ${m.denied} | ${m.reason === 'denied-explicit' ? md(`denied by ${m.deniedBy.map(refText).join(', ')}`) : 'not granted'} |`,
+        );
+    }
+    if (w.conditional.length > 0) {
+      out.push('', '### Conditional (condition not evaluated)', '');
+      for (const c of w.conditional)
+        out.push(`- ${code(c.action)} on ${code(c.resource)}: ${md(c.statements.map(refText).join(', '))}`);
+    }
+    if (w.unverifiable.length > 0) {
+      out.push('', '### Unverifiable (resource not recorded)', '');
+      for (const c of w.unverifiable)
+        out.push(`- ${code(c.action)} on ${code(c.resource)}: ${md(c.statements.map(refText).join(', '))}`);
+    }
+    for (const n of w.notes) out.push('', `> ${md(n)}`);
+  }
+  if (r.unmatchedWorkloads.length > 0) {
+    out.push('', '## Not compared', '');
+    for (const u of r.unmatchedWorkloads) out.push(`- ${md(u.name)} (${md(u.kind)}): ${md(u.reason)}`);
+  }
+  if (r.unmatchedRoles.length > 0) {
+    out.push('', '## Roles no selected workload runs as', '');
+    for (const x of r.unmatchedRoles) out.push(`- ${code(x.arn)}`);
+  }
+  return `${out.join('\n')}\n`;
+}

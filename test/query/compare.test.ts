@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { parsePolicy } from '../../src/iam/evaluate.js';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/iam/granted.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { compareGranted, headline, type WorkloadComparison } from '../../src/query/compare.js';
+import { buildPolicies } from '../../src/query/policy.js';
+import type { Store } from '../../src/store/db.js';
+import { repoRoot, tempStore } from '../helpers.js';
+
+const SAMPLE_DUMPS = [path.join(repoRoot, 'samples/traces')];
+const granted = (...files: string[]): GrantedInputs =>
+  mergeGranted(
+    files.map((f) => parseGrantedFile(fs.readFileSync(path.join(repoRoot, 'samples/granted', f), 'utf8'), f)),
+  );
+const ACCOUNTS = [
+  'account-123456789012.json',
+  'account-210987654321.json',
+  'functions-eu-west-1.json',
+  'functions-us-east-1.json',
+];
+
+let store: Store;
+test.before(async () => {
+  store = tempStore().store;
+  const s = await ingest(store, { inputs: SAMPLE_DUMPS });
+  if (s.rejected > 0) throw new Error('samples did not ingest');
+});
+
+const byName = (ws: WorkloadComparison[], name: string): WorkloadComparison => {
+  const w = ws.find((x) => x.name === name);
+  if (!w) throw new Error(`${name} not compared`);
+  return w;
+};
+
+test('over-broad policy: names the unused dynamodb actions and what was used', (t) => {
+  const r = compareGranted(store, {
+    filter: { principals: ['orders-api'] },
+    granted: granted('over-broad-policy.json'),
+  });
+  t.is(r.workloads.length, 1);
+  const w = byName(r.workloads, 'orders-api');
+  t.is(w.role.matchedBy, 'policy-files');
+  t.false(w.passes);
+  t.false(r.passed);
+  const dynamo = w.unused.find((u) => u.action === 'dynamodb:*');
+  if (!dynamo) return t.fail('no dynamodb:* entry');
+  t.is(dynamo.resource, '*');
+  t.true(dynamo.unused.includes('dynamodb:DeleteTable'));
+  t.true(dynamo.unused.includes('dynamodb:ListTables'), 'on * even wildcard-only actions are granted');
+  t.deepEqual(dynamo.used, [
+    'dynamodb:DeleteItem',
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:Query',
+    'dynamodb:UpdateItem',
+  ]);
+  t.is(dynamo.granted, dynamo.unused.length + dynamo.used.length);
+  t.deepEqual(w.missing, []);
+  // DeleteItem was denied when called though dynamodb:* grants it: something else denies it.
+  t.deepEqual(
+    w.deniedAtRuntime.map((d) => d.action),
+    ['dynamodb:DeleteItem'],
+  );
+  // StartExecution's state machine was not recorded; the policy grants one state machine only.
+  t.deepEqual(
+    w.unverifiable.map((u) => u.action),
+    ['states:StartExecution'],
+  );
+  t.is(w.used.actions, 8);
+  t.is(
+    w.headline,
+    `uses 8 of ${w.granted.actions} granted actions (${Math.round((8 / w.granted.actions) * 100)}%)`,
+  );
+});
+
+test('authorization details + functions: matched per function, explicit deny is missing, conditions reported', (t) => {
+  const r = compareGranted(store, {
+    filter: {},
+    granted: granted(...ACCOUNTS),
+    allowUnused: ['logs:*', 'xray:*'],
+  });
+  t.deepEqual(r.workloads.map((w) => w.name).sort(), ['orders-api', 'report-builder', 'thumbnailer']);
+  t.deepEqual(r.unmatchedWorkloads.map((u) => u.name).sort(), ['billing-worker', 'order-pipeline']);
+  t.deepEqual(
+    r.unmatchedRoles.map((x) => x.name),
+    ['billing-worker-task-role', 'legacy-cron-role'],
+  );
+
+  const orders = byName(r.workloads, 'orders-api');
+  t.is(orders.role.matchedBy, 'functions');
+  t.deepEqual(
+    orders.missing.map((m) => [m.action, m.reason, m.deniedBy.map((d) => d.sid)]),
+    [['dynamodb:DeleteItem', 'denied-explicit', ['NoDeletes']]],
+  );
+  const sqs = orders.unused.find((u) => u.action === 'sqs:*');
+  t.deepEqual(sqs?.used, ['sqs:SendMessage']);
+  t.true(sqs?.unused.includes('sqs:DeleteQueue'));
+  t.true(orders.unused.some((u) => u.action === 'dynamodb:Scan'));
+  // Allowed-unused patterns do not count against the check.
+  const logs = orders.unused.filter((u) => u.action.startsWith('logs:'));
+  t.true(logs.length > 0 && logs.every((u) => u.unused.length === 0 && u.allowedUnused.length === 1));
+
+  const thumbs = byName(r.workloads, 'thumbnailer');
+  t.deepEqual(
+    thumbs.unused
+      .filter((u) => u.unused.length > 0)
+      .map((u) => u.unused)
+      .flat()
+      .sort(),
+    ['s3:DeleteObject', 's3:GetObjectVersion'],
+  );
+  t.deepEqual(
+    thumbs.deniedAtRuntime.map((d) => d.action),
+    ['s3:PutObjectAcl'],
+  );
+
+  const reports = byName(r.workloads, 'report-builder');
+  t.deepEqual(
+    reports.conditional.map((c) => c.action),
+    ['dynamodb:BatchGetItem', 'dynamodb:BatchGetItem', 'dynamodb:Scan'],
+  );
+  t.deepEqual(reports.missing, []);
+  t.true(reports.unused.filter((u) => u.action.startsWith('dynamodb:')).every((u) => u.conditional));
+  t.is(reports.granted.conditional, 4);
+});
+
+test('--role compares the selected workloads with one role', (t) => {
+  const r = compareGranted(store, {
+    filter: { principals: ['billing-worker'] },
+    granted: granted(...ACCOUNTS),
+    role: 'billing-worker-task-role',
+  });
+  const w = byName(r.workloads, 'billing-worker');
+  t.is(w.role.matchedBy, 'role-option');
+  t.deepEqual(w.missing, []);
+  t.deepEqual(
+    w.unverifiable.map((u) => u.action),
+    ['secretsmanager:GetSecretValue'],
+  );
+  t.deepEqual(
+    w.unused.flatMap((u) => u.unused),
+    ['sqs:ChangeMessageVisibility'],
+  );
+  t.regex(w.notes.join('\n'), /could not be mapped/);
+});
+
+test('an unknown --role lists the roles there are', (t) => {
+  const err = t.throws(() =>
+    compareGranted(store, { filter: {}, granted: granted(...ACCOUNTS), role: 'nope' }),
+  );
+  t.regex(
+    err.message,
+    /--role "nope" is not in the --granted files\. Roles there: orders-api-role, thumbnailer-role/,
+  );
+});
+
+test('a functions file alone grants nothing: error', (t) => {
+  t.throws(() => compareGranted(store, { filter: {}, granted: granted('functions-eu-west-1.json') }), {
+    message: /no role or policy found/,
+  });
+});
+
+test('the policy generated from usage passes the comparison (round trip)', (t) => {
+  for (const p of buildPolicies(store, { filter: {} }).policies) {
+    const g: GrantedInputs = {
+      roles: [],
+      policies: p.documents.map((d, i) => parsePolicy(d, `generated-${i}`)),
+      functions: new Map(),
+      files: [],
+    };
+    const r = compareGranted(store, { filter: { principals: [p.principal] }, granted: g });
+    const w = r.workloads[0];
+    if (!w) return t.fail(p.name);
+    t.deepEqual(w.missing, [], p.name);
+    t.deepEqual(w.unverifiable, [], p.name);
+    t.deepEqual(
+      w.unused.flatMap((u) => u.unused),
+      [],
+      p.name,
+    );
+    t.true(w.passes, p.name);
+  }
+});
+
+test('time filter: nothing selected, nothing compared', (t) => {
+  const r = compareGranted(store, {
+    filter: { since: 4_000_000_000 },
+    granted: granted('over-broad-policy.json'),
+  });
+  t.deepEqual(r.workloads, []);
+  t.false(r.passed);
+});
+
+const headlines: [number, number, string][] = [
+  [4, 312, 'uses 4 of 312 granted actions (1%)'],
+  [1, 400, 'uses 1 of 400 granted actions (<1%)'],
+  [0, 10, 'uses 0 of 10 granted actions (0%)'],
+  [1, 1, 'uses 1 of 1 granted action (100%)'],
+  [0, 0, 'is granted nothing'],
+];
+for (const [used, granted_, expected] of headlines)
+  test(`headline ${used}/${granted_}`, (t) => t.is(headline(used, granted_), expected));
