@@ -6,8 +6,9 @@ import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
 import { expandInputs, InflateLimitError, lineColumnOf, openInput, type InputSpec } from './read.js';
-import { ShapeError, ShapeReader } from './shapes.js';
-import { JsonSplitter, SplitError } from './split.js';
+import { parseInline, ParseWorker, type ParseEnd } from './parse.js';
+import { ShapeError, type DumpShape } from './shapes.js';
+import { SplitError } from './split.js';
 import { InputWriter, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
@@ -30,6 +31,8 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Splitter threshold above which one JSON value is read member by member (tests lower it). */
   wholeLimit?: number;
+  /** Parse on a worker thread: always, never, or (default) for inputs over 4 MiB and stdin. */
+  parallel?: 'auto' | boolean;
 }
 
 /** Why an input was rejected, with where and what to do. */
@@ -92,22 +95,28 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   }));
   const statements = prepareIngest(store);
   let totalBytes = 0;
-  for (let i = 0; i < specs.length; i++) {
-    const spec = specs[i] as InputSpec;
-    const r = await ingestOne(store, spec, statements, options, (bytes, traces) => {
-      options.onProgress?.({
-        input: spec.name,
-        index: i,
-        inputs: specs.length,
-        bytes,
-        size: undefined,
-        traces,
-        totalBytes: totalBytes + bytes,
-        elapsedMs: performance.now() - started,
+  let parseWorker: ParseWorker | undefined;
+  const worker = (): ParseWorker => (parseWorker ??= new ParseWorker());
+  try {
+    for (let i = 0; i < specs.length; i++) {
+      const spec = specs[i] as InputSpec;
+      const r = await ingestOne(store, spec, statements, options, worker, (bytes, traces) => {
+        options.onProgress?.({
+          input: spec.name,
+          index: i,
+          inputs: specs.length,
+          bytes,
+          size: undefined,
+          traces,
+          totalBytes: totalBytes + bytes,
+          elapsedMs: performance.now() - started,
+        });
       });
-    });
-    totalBytes += r.bytes;
-    results.push(r);
+      totalBytes += r.bytes;
+      results.push(r);
+    }
+  } finally {
+    await parseWorker?.close();
   }
   const elapsedMs = performance.now() - started;
   const sum = (f: (c: WriteCounts) => number): number =>
@@ -138,71 +147,73 @@ async function ingestOne(
   spec: InputSpec,
   statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
+  worker: () => ParseWorker | undefined,
   progress: (bytes: number, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
   const opened = openInput(spec, { stdin: options.stdin });
-  const splitter = new JsonSplitter({ wholeLimit: options.wholeLimit });
-  const shapes = new ShapeReader();
+  const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit };
+  const w = useWorker(options.parallel ?? 'auto', opened.size) ? worker() : undefined;
+  const batches = w ? w.parse(opened.chunks, parseOptions) : parseInline(opened.chunks, parseOptions);
   store.exec('BEGIN IMMEDIATE');
   let writer: InputWriter | undefined;
   let lastOffset = 0;
+  let shape: DumpShape | null = null;
   try {
     writer = new InputWriter(store, spec.name, statements);
-    const w = writer;
     let lastReport = 0;
-    const handle = (events: ReturnType<JsonSplitter['push']>): void => {
-      for (const ev of events) {
-        lastOffset = ev.offset;
-        const where = `${spec.name} @ byte ${ev.offset}`;
-        for (const item of shapes.read(ev)) w.write(item, where);
+    let end: ParseEnd;
+    for (;;) {
+      const next = await batches.next();
+      if (next.done) {
+        end = next.value;
+        break;
       }
-    };
-    for await (const chunk of opened.chunks) {
-      handle(splitter.push(chunk));
+      lastOffset = next.value.lastOffset;
+      for (const item of next.value.items) writer.writePrepared(item);
       const now = performance.now();
       if (now - lastReport > 200) {
         lastReport = now;
-        progress(splitter.bytesSeen, w.counts.traces);
+        progress(next.value.bytesSeen, writer.counts.traces);
       }
     }
-    handle(splitter.end());
-    if (splitter.bytesSeen === 0 || shapes.shape === 'empty') {
-      if (w.counts.documents === 0 && w.counts.traces === 0 && w.counts.unprocessedTraceIds === 0) {
-        throw new ShapeError(
-          splitter.bytesSeen === 0 ? 'the input is empty' : 'the input holds no JSON value',
-          0,
-          'an export that was cut off or failed leaves an empty file: export it again',
-        );
-      }
+    shape = end.shape;
+    const c = writer.counts;
+    if (end.shape === 'empty' && c.documents === 0 && c.traces === 0 && c.unprocessedTraceIds === 0) {
+      throw new ShapeError(
+        end.bytesSeen === 0 ? 'the input is empty' : 'the input holds no JSON value',
+        0,
+        'an export that was cut off or failed leaves an empty file: export it again',
+      );
     }
-    w.finish({
+    writer.finish({
       sha256: opened.digest(),
       size: opened.rawBytes(),
-      shape: shapes.shape,
+      shape: end.shape,
       elapsedMs: performance.now() - started,
     });
     store.exec('COMMIT');
     return {
       input: spec.name,
       status: 'ingested',
-      shape: shapes.shape,
+      shape: end.shape,
       bytes: opened.rawBytes(),
       sha256: opened.digest(),
-      counts: w.counts,
-      problems: w.problems,
+      counts: writer.counts,
+      problems: writer.problems,
       error: null,
       elapsedMs: performance.now() - started,
     };
   } catch (err) {
     if (store.inTransaction) store.exec('ROLLBACK');
+    await batches.return?.(undefined as never).catch(() => undefined);
     const error = await describe(err, spec, lastOffset);
     if (error === undefined) throw err;
-    // Drain nothing further: the input is abandoned; its bytes so far still count for the summary.
+    // The input is abandoned; its bytes so far still count for the summary.
     return {
       input: spec.name,
       status: 'rejected',
-      shape: shapes.shape === 'empty' ? null : shapes.shape,
+      shape: shape === 'empty' ? null : shape,
       bytes: opened.rawBytes(),
       sha256: null,
       counts: null,
@@ -211,6 +222,12 @@ async function ingestOne(
       elapsedMs: performance.now() - started,
     };
   }
+}
+
+/** Parsing on a worker pays off past a few MiB; standard input may be anything, so it gets one. */
+function useWorker(mode: 'auto' | boolean, size: number | undefined): boolean {
+  if (mode !== 'auto') return mode;
+  return size === undefined || size > 4 * 1024 * 1024;
 }
 
 /** Turns a failure into a rejection message with position, or undefined for a bug. */

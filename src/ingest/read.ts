@@ -109,7 +109,7 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
   const source: AsyncIterable<Buffer> =
     spec.file === undefined
       ? ((options.stdin ?? process.stdin) as AsyncIterable<Buffer>)
-      : fs.createReadStream(spec.file, { highWaterMark: 1 << 20 });
+      : fs.createReadStream(spec.file, { highWaterMark: 256 * 1024 });
   const size = spec.file === undefined ? undefined : safeSize(spec.file);
   const ratio = options.maxInflateRatio ?? 200;
 
@@ -138,7 +138,7 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
       return;
     }
     const input = Readable.from(counted(first, it), { objectMode: false });
-    const gunzip = zlib.createGunzip({ chunkSize: 1 << 20 });
+    const gunzip = zlib.createGunzip({ chunkSize: 256 * 1024 });
     input.on('error', (e) => gunzip.destroy(e));
     input.pipe(gunzip);
     let out = 0;

@@ -70,7 +70,7 @@ function isSpace(b: number): boolean {
 
 /** Options for {@link JsonSplitter}. */
 export interface SplitterOptions {
-  /** A top-level value larger than this is emitted in parts (default 8 MiB). */
+  /** A top-level value larger than this is emitted in parts (default 2 MiB). */
   wholeLimit?: number;
   /** Largest single part (one trace, one member) accepted before failing (default 512 MiB). */
   partLimit?: number;
@@ -122,7 +122,7 @@ export class JsonSplitter {
   private bomChecked = false;
 
   constructor(options: SplitterOptions = {}) {
-    this.wholeLimit = options.wholeLimit ?? 8 * 1024 * 1024;
+    this.wholeLimit = options.wholeLimit ?? 2 * 1024 * 1024;
     this.partLimit = options.partLimit ?? 512 * 1024 * 1024;
     this.maxDepth = options.maxDepth ?? 10_000;
   }

@@ -7,15 +7,9 @@
 import { mapCall, type MappingResult } from '../iam/index.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest, type IngestStatements } from '../store/statements.js';
-import {
-  extractDoc,
-  type CallParams,
-  type CallRow,
-  type DataProblem,
-  type ExtractedDoc,
-  type Workload,
-} from './extract.js';
-import type { DumpItem, SegmentDoc } from './shapes.js';
+import type { CallParams, CallRow, DataProblem, ExtractedDoc, Workload } from './extract.js';
+import { fillIn, prepareItem, sign, type PreparedItem } from './prepare.js';
+import type { DumpItem } from './shapes.js';
 
 /** Counts for one input. */
 export interface WriteCounts {
@@ -33,6 +27,8 @@ export interface WriteCounts {
 
 /** Keeps at most this many problems per input in the database (all are counted). */
 const MAX_STORED_PROBLEMS = 100;
+/** Keeps at most this many problems per input in memory for the summary (all are counted). */
+const MAX_KEPT_PROBLEMS = 1000;
 
 /** Writes the items of one input inside the transaction its caller opened. */
 export class InputWriter {
@@ -65,86 +61,55 @@ export class InputWriter {
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
-  /** Writes one item read from the input. */
+  /** Writes one item read from the input (extracting it here; see {@link writePrepared}). */
   write(item: DumpItem, where: string): void {
-    switch (item.kind) {
-      case 'unprocessed':
-        for (const id of item.ids) {
-          // An id already stored is not missing any more.
-          if (this.st.traceExists.get(id) === undefined) this.st.insertUnprocessed.run(id, this.sourceId);
-          this.counts.unprocessedTraceIds++;
-        }
-        return;
-      case 'trace':
-        if (item.id !== undefined) {
-          this.trace(
-            item.id,
-            item.duration ?? null,
-            item.limitExceeded === undefined ? null : item.limitExceeded ? 1 : 0,
-            true,
-          );
-          this.st.deleteUnprocessed.run(item.id);
-        } else {
-          this.counts.traces++;
-        }
-        this.writeDocs(item.segments, item.id, where);
-        return;
-      case 'segment':
-        // Loose documents are where independent subsegments come from: keep their node ids.
-        this.writeDocs([item.doc], undefined, where, true);
-        return;
-    }
+    this.writePrepared(prepareItem(item, where));
   }
 
-  private writeDocs(docs: SegmentDoc[], traceId: string | undefined, where: string, keepNodes = false): void {
-    const extracted: ExtractedDoc[] = [];
-    for (let i = 0; i < docs.length; i++) {
-      const before = this.problems.length;
-      const ex = extractDoc(
-        docs[i] as SegmentDoc,
-        { traceId, where: docs.length > 1 ? `${where}, segment ${i + 1}` : where },
-        this.problems,
-      );
-      this.counts.problems += this.problems.length - before;
-      if (ex) extracted.push(ex);
+  /** Writes one item already extracted by {@link prepareItem} (possibly on a worker thread). */
+  writePrepared(item: PreparedItem): void {
+    if (item.kind === 'unprocessed') {
+      for (const id of item.ids) {
+        // An id already stored is not missing any more.
+        if (this.st.traceExists.get(id) === undefined) this.st.insertUnprocessed.run(id, this.sourceId);
+        this.counts.unprocessedTraceIds++;
+      }
+      return;
     }
-    this.counts.documents += docs.length;
-    // Inferred segments first fill in calls of this same batch, in memory.
-    const sdkCalls = new Map<string, CallRow>();
-    for (const ex of extracted) {
-      if (ex.type === 'inferred') continue;
-      for (const c of ex.calls) sdkCalls.set(`${ex.traceId}\u0000${c.subId}`, c);
+    if (item.trace?.id !== undefined) {
+      this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
+      this.st.deleteUnprocessed.run(item.trace.id);
+    } else if (item.trace) {
+      this.counts.traces++;
     }
-    const leftover: ExtractedDoc[] = [];
-    for (const ex of extracted) {
-      if (ex.type !== 'inferred') continue;
-      const call = ex.calls[0];
-      const caller = call ? sdkCalls.get(`${ex.traceId}\u0000${call.subId}`) : undefined;
-      if (call && caller) fillIn(caller, call);
-      leftover.push(ex);
-    }
+    this.counts.documents += item.documents;
+    this.counts.problems += item.problems.length;
+    for (const p of item.problems) if (this.problems.length < MAX_KEPT_PROBLEMS) this.problems.push(p);
+    const loose = item.trace === undefined;
+    const docs = item.docs;
     // Node ids matter only where an independent subsegment may need them (see the schema).
     const nodes =
-      keepNodes ||
-      extracted.some((ex) => ex.type === 'subsegment') ||
-      (extracted[0] !== undefined && this.st.awaitsParent.get(extracted[0].traceId) !== undefined);
-    for (const ex of extracted) {
+      item.keepNodes ||
+      docs.some((ex) => ex.type === 'subsegment') ||
+      (docs[0] !== undefined && this.st.awaitsParent.get(docs[0].traceId) !== undefined);
+    for (const ex of docs) {
       if (ex.type === 'inferred') continue;
-      if (traceId === undefined) this.trace(ex.traceId, null, null, false);
+      if (loose) this.trace(ex.traceId, null, null, false);
       this.writeDoc(ex, nodes);
     }
-    for (const ex of leftover) {
-      if (traceId === undefined) this.trace(ex.traceId, null, null, false);
+    for (const ex of docs) {
+      if (ex.type !== 'inferred') continue;
+      if (loose) this.trace(ex.traceId, null, null, false);
       // Inferred segments are not stored as documents: what they say is idempotent on the call.
       const call = ex.calls[0];
       if (!call) continue;
-      if (sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue; // filled in above
       const existing = this.st.findCall.get(ex.traceId, call.subId) as StoredCall | undefined;
       if (existing) {
         if (existing.via === 'inferred') continue; // already known from this inferred segment
         // The caller is stored: the inferred segment only fills in what it did not record.
         const merged = storedToRow(existing, call);
         fillIn(merged, call);
+        sign(merged);
         const targetId = this.targetId(merged);
         if (targetId !== existing.target_id) {
           this.st.setCallTarget.run(targetId, existing.id);
@@ -179,38 +144,38 @@ export class InputWriter {
   /** Returns false when the document was already stored (complete). */
   private writeSegmentRow(ex: ExtractedDoc, principalId: number | null): boolean {
     this.counts.segments++;
-    const existing = this.st.findSegment.get(ex.traceId, ex.id) as { in_progress: number } | undefined;
-    const row = {
-      trace_id: ex.traceId,
-      id: ex.id,
-      type: ex.type,
-      parent_id: ex.parentId,
-      principal_id: principalId,
-      name: ex.name,
-      origin: ex.origin,
-      start_time: ex.startTime,
-      end_time: ex.endTime,
-      in_progress: ex.inProgress ? 1 : 0,
-      source_id: this.sourceId,
-    };
-    if (existing) {
-      if (existing.in_progress === 0 || ex.inProgress) {
-        this.counts.duplicateSegments++;
-        return false;
-      }
-      // A complete document replaces the in-progress one, calls and all.
-      for (const r of this.st.deleteSegmentCalls.all(ex.traceId, ex.id) as {
-        principal_id: number | null;
-        start_time: number;
-      }[]) {
-        this.touch(r.principal_id, r.start_time);
-      }
-      this.st.deleteSegmentNodes.run(ex.traceId, ex.id);
-      this.st.replaceSegment.run(row);
-    } else {
-      this.st.insertSegment.run(row);
+    const row = [
+      ex.traceId,
+      ex.id,
+      ex.type,
+      ex.parentId,
+      principalId,
+      ex.name,
+      ex.origin,
+      ex.startTime,
+      ex.endTime,
+      ex.inProgress ? 1 : 0,
+      this.sourceId,
+    ];
+    // Most documents are new: try the insert first, look only on a conflict.
+    if (this.st.insertSegment.run(row).changes > 0) {
       this.counts.newSegments++;
+      return true;
     }
+    const existing = this.st.findSegment.get(ex.traceId, ex.id) as { in_progress: number };
+    if (existing.in_progress === 0 || ex.inProgress) {
+      this.counts.duplicateSegments++;
+      return false;
+    }
+    // A complete document replaces the in-progress one, calls and all.
+    for (const r of this.st.deleteSegmentCalls.all(ex.traceId, ex.id) as {
+      principal_id: number | null;
+      start_time: number;
+    }[]) {
+      this.touch(r.principal_id, r.start_time);
+    }
+    this.st.deleteSegmentNodes.run(ex.traceId, ex.id);
+    this.st.replaceSegment.run([...row.slice(2), ex.traceId, ex.id]);
     return true;
   }
 
@@ -226,20 +191,20 @@ export class InputWriter {
 
   /** Stores a call once; a real SDK call replaces one known only from an inferred segment. */
   private storeCall(ex: ExtractedDoc, c: CallRow, principalId: number | null): void {
-    const row = {
-      trace_id: ex.traceId,
-      sub_id: c.subId,
-      segment_id: ex.id,
-      principal_id: principalId,
-      start_time: c.startTime,
-      end_time: c.endTime,
-      target_id: this.targetId(c),
-      http_status: c.httpStatus,
-      outcome: c.outcome,
-      error_type: c.errorType,
-      via: c.via,
-      source_id: this.sourceId,
-    };
+    const row = [
+      ex.traceId,
+      c.subId,
+      ex.id,
+      principalId,
+      c.startTime,
+      c.endTime,
+      this.targetId(c),
+      c.httpStatus,
+      c.outcome,
+      c.errorType,
+      c.via,
+      this.sourceId,
+    ];
     if (this.st.insertCall.run(row).changes > 0) {
       this.counts.newCalls++;
       this.touch(principalId, c.startTime);
@@ -250,24 +215,18 @@ export class InputWriter {
     if (!existing || existing.via !== 'inferred') return; // first wins
     const merged: CallRow = { ...c };
     fillIn(merged, storedToRow(existing, c));
-    this.st.replaceCall.run({ ...row, target_id: this.targetId(merged), id: existing.id });
+    sign(merged);
+    row[6] = this.targetId(merged);
+    this.st.replaceCall.run([...row.slice(2), existing.id]);
     this.touch(existing.principal_id, existing.start_time);
     this.touch(principalId, c.startTime);
   }
 
   /** The id of the call's target, stored (with its IAM permissions) on first sight. */
   private targetId(c: CallRow): number {
-    const params = c.params ? canonicalParams(c.params) : null;
-    const sig = JSON.stringify([
-      c.service,
-      c.serviceName,
-      c.operation,
-      c.region,
-      c.account,
-      params,
-      c.deniedAction,
-      c.deniedResource,
-    ]);
+    if (c.sig === undefined) sign(c);
+    const sig = c.sig as string;
+    const params = c.paramsJson ?? null;
     const cached = this.targets.get(sig);
     if (cached !== undefined) return cached;
     let id = (this.st.findTarget.get(sig) as { id: number } | undefined)?.id;
@@ -357,27 +316,16 @@ export class InputWriter {
       for (const r of stmt.all() as { principal_id: number | null; start_time: number }[])
         this.touch(r.principal_id, r.start_time);
     }
-    // principal_day_actions is maintained with principal_days (src/query/principals.ts reads both).
-    const deleteDayActions =
-      this.touched.size > 0
-        ? this.db.prepare('DELETE FROM principal_day_actions WHERE principal_id = ? AND day = ?')
-        : undefined;
-    const rebuildDayActions =
-      this.touched.size > 0
-        ? this.db.prepare(
-            `INSERT INTO principal_day_actions (principal_id, day, action, calls)
-             SELECT @principal_id, @day, tp.action, count(*)
-             FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
-             WHERE c.principal_id = @principal_id AND c.start_time >= @day * 86400.0 AND c.start_time < (@day + 1) * 86400.0
-             GROUP BY tp.action`,
-          )
-        : undefined;
-    for (const key of this.touched) {
-      const [p, d] = key.split('|').map(Number) as [number, number];
-      this.st.deletePrincipalDay.run(p, d);
-      this.st.rebuildPrincipalDay.run({ principal_id: p, day: d });
-      deleteDayActions?.run(p, d);
-      rebuildDayActions?.run({ principal_id: p, day: d });
+    // Rebuild the daily summaries of every (workload, day) this input touched, set-based.
+    // In slices, so that the sort behind the aggregation stays small whatever the input.
+    const keys = [...this.touched];
+    for (let i = 0; i < keys.length; i += 256) {
+      for (const key of keys.slice(i, i + 256)) {
+        const [p, d] = key.split('|').map(Number) as [number, number];
+        this.st.insertTouched.run(p, d);
+      }
+      for (const stmt of this.st.rebuildTouchedDays) stmt.run();
+      this.st.clearTouched.run();
     }
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);
@@ -396,15 +344,6 @@ export class InputWriter {
       elapsed_ms: Math.round(meta.elapsedMs),
     });
   }
-}
-
-/** Copies into `caller` what an inferred segment knows and the caller did not record. */
-function fillIn(caller: CallRow, inferred: CallRow): void {
-  if (caller.service === '') caller.service = inferred.service;
-  caller.operation ??= inferred.operation;
-  caller.region ??= inferred.region;
-  caller.account ??= inferred.account;
-  if (inferred.params) caller.params = { ...inferred.params, ...(caller.params ?? {}) };
 }
 
 function mergeAttrs(stored: string, add: Record<string, string>): string {
@@ -460,6 +399,8 @@ function storedToRow(s: StoredCall, like: CallRow): CallRow {
   }
   return {
     ...like,
+    sig: undefined,
+    paramsJson: undefined,
     service: s.service,
     serviceName: s.service_name,
     operation: s.operation,
@@ -469,13 +410,6 @@ function storedToRow(s: StoredCall, like: CallRow): CallRow {
     deniedAction: s.denied_action,
     deniedResource: s.denied_resource,
   };
-}
-
-/** Parameters as stored: keys sorted, so that equal parameters give equal targets. */
-function canonicalParams(p: CallParams): string {
-  const out: CallParams = {};
-  for (const k of Object.keys(p).sort()) out[k] = p[k] as string | string[];
-  return JSON.stringify(out);
 }
 
 /** The IAM permissions a call needed (src/iam), or why there are none. */

@@ -69,7 +69,7 @@ export function openStore(options: OpenStoreOptions): Store {
       `Cannot open database ${file}: ${(err as Error).message}${code ? ` (${code})` : ''}. Check the path and its permissions, or pass another --db.`,
     );
   }
-  db.pragma('cache_size = -65536');
+  db.pragma('cache_size = -16384');
   db.pragma('temp_store = MEMORY');
   return db;
 }

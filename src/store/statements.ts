@@ -31,8 +31,9 @@ export interface IngestStatements {
   findTarget: Statement;
   insertTarget: Statement;
   insertPermission: Statement;
-  deletePrincipalDay: Statement;
-  rebuildPrincipalDay: Statement;
+  insertTouched: Statement;
+  clearTouched: Statement;
+  rebuildTouchedDays: Statement[];
   attributeSubsegments: Statement;
   attributeCalls: Statement;
   attributeInferredCalls: Statement;
@@ -40,6 +41,10 @@ export interface IngestStatements {
 
 /** Prepares the ingest statements on `db`. */
 export function prepareIngest(db: Store): IngestStatements {
+  // Scratch list of the (workload, day) pairs an input touched; per connection, never persisted.
+  db.exec(
+    'CREATE TEMP TABLE IF NOT EXISTS touched_days (principal_id INTEGER NOT NULL, day INTEGER NOT NULL, PRIMARY KEY (principal_id, day))',
+  );
   return {
     insertSource: db.prepare(
       `INSERT INTO sources (path, sha256, size, shape, ingested_at, documents, traces, segments, calls, new_segments, new_calls, problems, elapsed_ms)
@@ -65,13 +70,13 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     findSegment: db.prepare(`SELECT in_progress FROM segments WHERE trace_id = ? AND id = ?`),
     insertSegment: db.prepare(
-      `INSERT INTO segments (trace_id, id, type, parent_id, principal_id, name, origin, start_time, end_time, in_progress, source_id)
-       VALUES (@trace_id, @id, @type, @parent_id, @principal_id, @name, @origin, @start_time, @end_time, @in_progress, @source_id)`,
+      `INSERT OR IGNORE INTO segments (trace_id, id, type, parent_id, principal_id, name, origin, start_time, end_time, in_progress, source_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     replaceSegment: db.prepare(
-      `UPDATE segments SET type = @type, parent_id = @parent_id, principal_id = @principal_id, name = @name, origin = @origin,
-         start_time = @start_time, end_time = @end_time, in_progress = @in_progress, source_id = @source_id
-       WHERE trace_id = @trace_id AND id = @id`,
+      `UPDATE segments SET type = ?, parent_id = ?, principal_id = ?, name = ?, origin = ?, start_time = ?, end_time = ?, in_progress = ?,
+         source_id = ?
+       WHERE trace_id = ? AND id = ?`,
     ),
     deleteSegmentCalls: db.prepare(
       `DELETE FROM calls WHERE trace_id = ? AND segment_id = ? RETURNING principal_id, start_time`,
@@ -87,16 +92,16 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     insertCall: db.prepare(
       `INSERT OR IGNORE INTO calls (trace_id, sub_id, segment_id, principal_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
-       VALUES (@trace_id, @sub_id, @segment_id, @principal_id, @start_time, @end_time, @target_id, @http_status, @outcome, @error_type, @via, @source_id)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     findCall: db.prepare(
       `SELECT c.id, c.via, c.principal_id, c.start_time, c.target_id, t.service, t.service_name, t.operation, t.region, t.account, t.params, t.denied_action, t.denied_resource
        FROM calls c JOIN targets t ON t.id = c.target_id WHERE c.trace_id = ? AND c.sub_id = ?`,
     ),
     replaceCall: db.prepare(
-      `UPDATE calls SET segment_id = @segment_id, principal_id = @principal_id, start_time = @start_time, end_time = @end_time, target_id = @target_id,
-         http_status = @http_status, outcome = @outcome, error_type = @error_type, via = @via, source_id = @source_id
-       WHERE id = @id`,
+      `UPDATE calls SET segment_id = ?, principal_id = ?, start_time = ?, end_time = ?, target_id = ?, http_status = ?, outcome = ?,
+         error_type = ?, via = ?, source_id = ?
+       WHERE id = ?`,
     ),
     setCallTarget: db.prepare(`UPDATE calls SET target_id = ? WHERE id = ?`),
     findTarget: db.prepare(`SELECT id FROM targets WHERE sig = ?`),
@@ -107,15 +112,34 @@ export function prepareIngest(db: Store): IngestStatements {
     insertPermission: db.prepare(
       `INSERT OR IGNORE INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
-    deletePrincipalDay: db.prepare(`DELETE FROM principal_days WHERE principal_id = ? AND day = ?`),
-    rebuildPrincipalDay: db.prepare(
-      `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
-       SELECT @principal_id, @day, count(*), count(DISTINCT trace_id), sum(outcome = 'denied'), sum(outcome = 'error'), sum(outcome = 'fault'),
-              sum(outcome = 'throttle'), min(start_time), max(start_time)
-       FROM calls WHERE principal_id = @principal_id AND start_time >= @day * 86400.0 AND start_time < (@day + 1) * 86400.0
-       HAVING count(*) > 0`,
-    ),
-    // The parent is a stored document itself, or a subsegment inside one (nodes).
+    insertTouched: db.prepare(`INSERT OR IGNORE INTO temp.touched_days (principal_id, day) VALUES (?, ?)`),
+    clearTouched: db.prepare(`DELETE FROM temp.touched_days`),
+    // Daily summaries are recomputed from calls for the touched (workload, day) pairs, so that
+    // they stay exact whatever an input added, replaced or re-attributed.
+    rebuildTouchedDays: [
+      db.prepare(
+        `DELETE FROM principal_days WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
+         SELECT t.principal_id, t.day, count(*), count(DISTINCT c.trace_id), sum(c.outcome = 'denied'), sum(c.outcome = 'error'),
+                sum(c.outcome = 'fault'), sum(c.outcome = 'throttle'), min(c.start_time), max(c.start_time)
+         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
+           ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
+         GROUP BY t.principal_id, t.day`,
+      ),
+      db.prepare(
+        `DELETE FROM principal_day_actions WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_day_actions (principal_id, day, action, calls)
+         SELECT t.principal_id, t.day, tp.action, count(*)
+         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
+           ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
+         JOIN target_permissions tp ON tp.target_id = c.target_id
+         GROUP BY t.principal_id, t.day, tp.action`,
+      ),
+    ],
     attributeSubsegments: db.prepare(
       `UPDATE segments SET principal_id = coalesce(
          (SELECT p.principal_id FROM segments p WHERE p.trace_id = segments.trace_id AND p.id = segments.parent_id),

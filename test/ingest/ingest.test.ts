@@ -87,10 +87,11 @@ function scenario(): { id: string; segments: Record<string, unknown>[] }[] {
 async function ingestText(
   text: string | Buffer,
   name = 'dump.json',
+  parallel: boolean | 'auto' = 'auto',
 ): Promise<{ store: Store; summary: Awaited<ReturnType<typeof ingest>>; file: string; dir: string }> {
   const { store, dir } = tempStore();
   const file = writeFile(dir, name, text);
-  const summary = await ingest(store, { inputs: [file] });
+  const summary = await ingest(store, { inputs: [file], parallel });
   return { store, summary, file, dir };
 }
 
@@ -179,18 +180,68 @@ const shapes: { name: string; text: () => string | Buffer; shape: string; file?:
 ];
 
 for (const s of shapes) {
-  test(`ingests ${s.name}`, async (t) => {
-    const { store, summary } = await ingestText(s.text(), s.file);
-    t.is(summary.rejected, 0, JSON.stringify(summary.results[0]?.error));
-    t.is(summary.results[0]?.shape, s.shape);
-    t.deepEqual(counts(store), { traces: 2, segments: 2, calls: 3, principals: 1 });
-    const ops = calls(store)
-      .map((c) => `${c.service}:${c.operation}`)
-      .sort();
-    t.deepEqual(ops, ['dynamodb:GetItem', 's3:GetObject', 'sqs:SendMessage']);
-    t.true(calls(store).every((c) => c.principal_id !== null));
-  });
+  for (const parallel of [false, true]) {
+    test(`ingests ${s.name}${parallel ? ' (parsed on a worker thread)' : ''}`, async (t) => {
+      const { store, summary } = await ingestText(s.text(), s.file, parallel);
+      t.is(summary.rejected, 0, JSON.stringify(summary.results[0]?.error));
+      t.is(summary.results[0]?.shape, s.shape);
+      t.deepEqual(counts(store), { traces: 2, segments: 2, calls: 3, principals: 1 });
+      const ops = calls(store)
+        .map((c) => `${c.service}:${c.operation}`)
+        .sort();
+      t.deepEqual(ops, ['dynamodb:GetItem', 's3:GetObject', 'sqs:SendMessage']);
+      t.true(calls(store).every((c) => c.principal_id !== null));
+    });
+  }
 }
+
+test('the worker thread reports rejections with the same position, and the next input still ingests', async (t) => {
+  const { store, dir } = tempStore();
+  const [a, b] = traces;
+  const full = batch([a!]) + batch([b!]);
+  const cut = writeFile(dir, 'cut.json', full.slice(0, full.length - 40));
+  const summary = await ingest(store, {
+    inputs: [
+      cut,
+      writeFile(dir, 'sum.json', '{"TraceSummaries": []}'),
+      writeFile(dir, 'ok.json', batch([a!])),
+    ],
+    parallel: true,
+  });
+  t.deepEqual(
+    summary.results.map((r) => r.status),
+    ['rejected', 'rejected', 'ingested'],
+  );
+  t.regex(summary.results[0]!.error!.message, /truncated/);
+  t.is(summary.results[0]!.error!.offset, Buffer.byteLength(full) - 40);
+  t.regex(summary.results[1]!.error!.message, /trace summaries/);
+  t.regex(summary.results[1]!.error!.hint!, /batch-get-traces/);
+  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, principals: 1 });
+});
+
+test('worker and inline parsing store identical rows', async (t) => {
+  const many = Array.from({ length: 60 }, (_, i) => {
+    const id = traceId(5000 + i);
+    return {
+      id,
+      segments: [
+        lambdaSegment(id, `fn-${i % 5}`, [
+          awsCall('DynamoDB', 'PutItem', { table_name: `t${i % 4}` }),
+          awsCall('S3', 'GetObject', { bucket_name: 'b', key: `k/${i}` }),
+        ]),
+      ],
+    };
+  });
+  const text = batch(many);
+  const dump = (store: Store): unknown =>
+    store
+      .prepare('SELECT trace_id, sub_id, start_time, outcome, via FROM calls ORDER BY trace_id, sub_id')
+      .all();
+  const inline = await ingestText(text, 'a.json', false);
+  const worker = await ingestText(text, 'a.json', true);
+  t.deepEqual(dump(worker.store), dump(inline.store));
+  t.is((dump(inline.store) as unknown[]).length, 120);
+});
 
 test('a huge single document is read member by member with the same result', async (t) => {
   const many = Array.from({ length: 200 }, (_, i) => {
