@@ -28,6 +28,7 @@ import {
   type Layout,
 } from './gen.js';
 import type { MethodResult } from './methods.js';
+import { runQueryBench, type QueryBenchResult } from './queries.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
@@ -85,12 +86,22 @@ interface Args {
   runs: number;
   methods: MethodKey[];
   quick: boolean;
+  /** Calls in the synthetic query/policy database (0 skips those timings). */
+  queryCalls: number;
 }
 
 function parseArgs(argv: string[]): Args {
   const sizes: number[] = [];
   let layoutArg: string | undefined;
-  const args: Args = { sizes, layouts: [], seed: 1, runs: 1, methods: ['a', 'b', 'b2', 'c'], quick: false };
+  const args: Args = {
+    sizes,
+    layouts: [],
+    seed: 1,
+    runs: 1,
+    methods: ['a', 'b', 'b2', 'c'],
+    quick: false,
+    queryCalls: 10_000_000,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = (): string => {
@@ -104,6 +115,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--seed') args.seed = Number(val());
     else if (a === '--runs') args.runs = Math.max(1, Number(val()));
     else if (a === '--methods') args.methods = val().split(',') as MethodKey[];
+    else if (a === '--query-calls') args.queryCalls = Number(val());
+    else if (a === '--no-queries') args.queryCalls = 0;
     else throw new Error(`unknown argument ${a}`);
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
@@ -449,7 +462,17 @@ async function main(): Promise<void> {
   }
   printTable(rows, baselineRssMB);
 
+  // Query and policy timings on a synthetic store of --query-calls calls (default 10M; --quick 200k).
+  const queryCalls = args.quick && args.queryCalls === 10_000_000 ? 200_000 : args.queryCalls;
+  let queries: QueryBenchResult | undefined;
+  if (queryCalls > 0) {
+    console.log(`\nqueries and policies on ${queryCalls.toLocaleString('en')} stored calls:`);
+    queries = runQueryBench({ calls: queryCalls, log: (l) => console.log(l) });
+    console.log(`  baseline SELECT count(*): ${queries.baseline.medianMs.toFixed(1)} ms`);
+  }
+
   const results = {
+    queries,
     date: started.toISOString(),
     machine: info,
     runsPerMethod: args.runs,

@@ -2,7 +2,8 @@
  * `explain`: why a permission is in a workload's policy, or why it is not.
  */
 import type { Store } from '../store/db.js';
-import { compileFilter, toGlob, type CallFilter } from './filters.js';
+import { selectCalls } from './calls.js';
+import { toGlob, type CallFilter } from './filters.js';
 import { buildPolicies, iamGlobMatch, type PolicyOptions, type WorkloadPolicy } from './policy.js';
 import { isoTime } from './stats.js';
 
@@ -43,16 +44,15 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
     .filter((s) => s.Action.some((a) => a.toLowerCase() === o.action.toLowerCase()))
     .filter((s) => !o.resource || s.Resource.some((r) => iamGlobMatch(r, o.resource as string)))
     .map((s) => ({ sid: s.Sid, resources: s.Resource }));
-  const c = compileFilter(
+  const c = selectCalls(
     { ...filter, actions: [o.action], resources: o.resource ? [o.resource] : undefined },
-    { calls: 'c', targets: 't', principals: 'p', permissions: 'tp' },
+    { permissions: true },
   );
   const rows = store
     .prepare(
       `SELECT c.outcome, tp.resource, count(*) AS n, min(c.start_time) AS first, max(c.start_time) AS last, min(c.trace_id) AS t1, max(c.trace_id) AS t2
-       FROM calls c JOIN targets t ON t.id = c.target_id JOIN target_permissions tp ON tp.target_id = c.target_id
-       LEFT JOIN principals p ON p.id = c.principal_id
-       WHERE ${c.where} GROUP BY c.outcome, tp.resource`,
+       FROM ${c.from}
+       WHERE tp.action IS NOT NULL AND ${c.where} GROUP BY c.outcome, tp.resource`,
     )
     .all(...c.params) as {
     outcome: string;

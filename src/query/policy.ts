@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
-import { compileFilter, type CallFilter } from './filters.js';
+import { selectCalls } from './calls.js';
+import type { CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 
 /** How S3 object keys seen in calls become resources. */
@@ -147,15 +148,15 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
         ),
       }
     : options.filter;
-  const granted = compileFilter(filter, { calls: 'c', targets: 't', principals: 'p', permissions: 'tp' });
+  // selectCalls walks the (workload, time) index once the workload patterns are resolved.
+  const granted = selectCalls(filter, { permissions: true });
   const rows = store
     .prepare(
       `SELECT c.principal_id AS pid, tp.action, tp.resource, tp.resource_type AS resourceType, tp.resource_unknown AS resourceUnknown,
               count(*) AS calls, sum(c.outcome = 'denied') AS denied, min(c.start_time) AS first, max(c.start_time) AS last,
               min(c.trace_id) AS t1, max(c.trace_id) AS t2
-       FROM calls c JOIN targets t ON t.id = c.target_id JOIN target_permissions tp ON tp.target_id = c.target_id
-       LEFT JOIN principals p ON p.id = c.principal_id
-       WHERE c.principal_id IS NOT NULL AND ${granted.where}
+       FROM ${granted.from}
+       WHERE c.principal_id IS NOT NULL AND tp.action IS NOT NULL AND ${granted.where}
        GROUP BY c.principal_id, tp.action, tp.resource`,
     )
     .all(...granted.params) as {
@@ -172,14 +173,11 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
     t2: string;
   }[];
   // Calls that map to no IAM action are not silently lost: they become warnings.
-  const callLevel = compileFilter(
-    { ...filter, actions: undefined, resources: undefined },
-    { calls: 'c', targets: 't', principals: 'p' },
-  );
+  const callLevel = selectCalls({ ...filter, actions: undefined, resources: undefined });
   const unmapped = store
     .prepare(
       `SELECT c.principal_id AS pid, t.service_name AS serviceName, t.operation, t.mapping_reason AS reason, count(*) AS calls
-       FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN principals p ON p.id = c.principal_id
+       FROM ${callLevel.from}
        WHERE c.principal_id IS NOT NULL AND t.mapping = 'unmapped' AND ${callLevel.where}
        GROUP BY c.principal_id, t.service_name, t.operation, t.mapping_reason`,
     )
