@@ -223,15 +223,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   }
 
   // Group workloads into policy subjects: each workload, or each role.
-  const subjects: {
-    key: string;
-    kind: string;
-    name: string;
-    account: string | null;
-    region: string | null;
-    pids: number[];
-    members?: string[];
-  }[] = [];
+  const subjects: Subject[] = [];
   const sharedRoles: PolicyResult['sharedRoles'] = [];
   const unmatched: string[] = [];
   const selected = [...new Set([...grantsByPid.keys(), ...unmappedByPid.keys()])].sort((a, b) => {
@@ -247,14 +239,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
       const role = options.roles.get(w.arn ?? '') ?? options.roles.get(w.name) ?? options.roles.get(w.key);
       if (!role) {
         unmatched.push(w.arn ?? w.key);
-        subjects.push({
-          key: w.arn ?? w.key,
-          kind: w.kind,
-          name: w.name,
-          account: w.account,
-          region: w.region,
-          pids: [pid],
-        });
+        subjects.push(ownSubject(w));
         continue;
       }
       byRole.set(role, [...(byRole.get(role) ?? []), pid]);
@@ -277,15 +262,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   } else {
     for (const pid of selected) {
       const w = workloads.get(pid);
-      if (!w) continue;
-      subjects.push({
-        key: w.arn ?? w.key,
-        kind: w.kind,
-        name: w.name,
-        account: w.account,
-        region: w.region,
-        pids: [pid],
-      });
+      if (w) subjects.push(ownSubject(w));
     }
   }
 
@@ -305,6 +282,29 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   });
   policies.sort((a, b) => a.principal.localeCompare(b.principal));
   return { policies, sharedRoles, unmatched: unmatched.sort() };
+}
+
+/** A workload as the subject of its own policy. */
+function ownSubject(w: WorkloadRow): Subject {
+  return {
+    key: w.arn ?? w.key,
+    kind: w.kind,
+    name: w.name,
+    account: w.account,
+    region: w.region,
+    pids: [w.id],
+  };
+}
+
+/** Who a policy is for: one workload, or a role and the workloads that run as it. */
+interface Subject {
+  key: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  region: string | null;
+  pids: number[];
+  members?: string[];
 }
 
 function buildOne(
