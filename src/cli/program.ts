@@ -34,7 +34,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
       'after',
       `
 Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
-            3 some inputs rejected by ingest; 4 a --check found something.`,
+            3 some inputs rejected by ingest; 4 a --check found something; 130 interrupted.`,
     );
   registerIngest(program, io, setExit);
   registerStats(program, io);

@@ -23,7 +23,7 @@ export function bundledSamples(): string {
 export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
   program
     .command('demo')
-    .description('ingest the bundled samples/ into a fresh database and show what was found')
+    .description('ingest the bundled samples/traces into a fresh database and show workloads and policies')
     .option('--samples <dir>', 'read these dumps instead of the bundled samples')
     .option('--demo-db <path>', 'the fresh database to create (replaced if it exists)', 'xray-lp-demo.db')
     .action(async (opts: { samples?: string; demoDb: string }) => {
