@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { runSimulation } from '@cloud-copilot/iam-simulate';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import {
@@ -14,6 +13,7 @@ import {
 } from '../../src/query/policy.js';
 import { parseRoleMap } from '../../src/query/roles.js';
 import type { Store } from '../../src/store/db.js';
+import { oracleAllows } from '../oracle.js';
 import { awsCall, batch, lambdaSegment, repoRoot, tempStore, traceId, writeFile } from '../helpers.js';
 
 const samples = path.join(repoRoot, 'samples/traces');
@@ -26,30 +26,8 @@ test.before(async () => {
 });
 
 /** Asks the AGPL oracle (devDependency only) whether `doc` allows the request. */
-async function allows(
-  doc: PolicyDocument,
-  action: string,
-  resource: string,
-  account: string,
-): Promise<boolean> {
-  const r = await runSimulation(
-    {
-      request: {
-        principal: `arn:aws:iam::${account}:role/xray-lp-test`,
-        action,
-        resource: { resource, accountId: account },
-        contextVariables: {},
-      },
-      identityPolicies: [{ name: 'generated', policy: doc }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
-    } as never,
-    {},
-  );
-  if (r.resultType === 'error')
-    throw new Error(`oracle could not simulate ${action} on ${resource}: ${JSON.stringify(r)}`);
-  return r.overallResult === 'Allowed';
-}
+const allows = (doc: PolicyDocument, action: string, resource: string, account: string): Promise<boolean> =>
+  oracleAllows(doc, action, resource, account);
 
 const accountOf = (arn: string, fallback: string): string =>
   /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(arn)?.[1] ?? fallback;
