@@ -20,6 +20,7 @@
  * number about a tenth of calls, as with real S3 traffic. Outcomes: 95% ok, 2% error, 1%
  * throttle, 0.6% fault, 1.4% denied. About 4 calls per trace; 0.5% of calls are unattributed.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +31,7 @@ import { listPrincipals } from '../src/query/principals.js';
 import { queryTimeline } from '../src/query/timeline.js';
 import { queryUsage } from '../src/query/usage.js';
 import { openStore, type Store } from '../src/store/db.js';
-import { SCHEMA_VERSION } from '../src/store/schema.js';
+import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
 import { mulberry32 } from './gen.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -328,6 +329,10 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
     SELECT c.principal_id, CAST(c.start_time / 86400 AS INTEGER), tp.action, count(*)
     FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
     WHERE c.principal_id IS NOT NULL GROUP BY 1, 2, 3;
+    INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
+    SELECT principal_id, CAST(start_time / 86400 AS INTEGER), target_id, outcome = 'denied', count(*), min(start_time), max(start_time),
+           min(trace_id), max(trace_id)
+    FROM calls WHERE principal_id IS NOT NULL GROUP BY 1, 2, 3, 4;
   `);
   db.prepare(`CREATE TABLE bench_meta (options TEXT NOT NULL)`).run();
   db.prepare(`INSERT INTO bench_meta VALUES (?)`).run(metaKey(o));
@@ -339,7 +344,8 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
 function metaKey(o: QueryBenchOptions): string {
   return JSON.stringify({
     v: 1,
-    schema: SCHEMA_VERSION,
+    // Any change to the schema text (even within one version, before release) means a rebuild.
+    schema: `${SCHEMA_VERSION}:${createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex').slice(0, 12)}`,
     calls: o.calls,
     workloads: o.workloads,
     days: o.days,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
 import { selectCalls } from './calls.js';
-import type { CallFilter } from './filters.js';
+import { compileFilter, type CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 
 /** How S3 object keys seen in calls become resources. */
@@ -140,54 +140,7 @@ interface WorkloadRow {
 
 /** Builds one policy per selected workload (or per role). */
 export function buildPolicies(store: Store, options: PolicyOptions): PolicyResult {
-  const filter: CallFilter = options.excludeDenied
-    ? {
-        ...options.filter,
-        outcomes: (options.filter.outcomes ?? ['ok', 'error', 'fault', 'throttle']).filter(
-          (o) => o !== 'denied',
-        ),
-      }
-    : options.filter;
-  // selectCalls walks the (workload, time) index once the workload patterns are resolved.
-  const granted = selectCalls(filter, { permissions: true });
-  const rows = store
-    .prepare(
-      `SELECT c.principal_id AS pid, tp.action, tp.resource, tp.resource_type AS resourceType, tp.resource_unknown AS resourceUnknown,
-              count(*) AS calls, sum(c.outcome = 'denied') AS denied, min(c.start_time) AS first, max(c.start_time) AS last,
-              min(c.trace_id) AS t1, max(c.trace_id) AS t2
-       FROM ${granted.from}
-       WHERE c.principal_id IS NOT NULL AND tp.action IS NOT NULL AND ${granted.where}
-       GROUP BY c.principal_id, tp.action, tp.resource`,
-    )
-    .all(...granted.params) as {
-    pid: number;
-    action: string;
-    resource: string;
-    resourceType: string | null;
-    resourceUnknown: number;
-    calls: number;
-    denied: number;
-    first: number;
-    last: number;
-    t1: string;
-    t2: string;
-  }[];
-  // Calls that map to no IAM action are not silently lost: they become warnings.
-  const callLevel = selectCalls({ ...filter, actions: undefined, resources: undefined });
-  const unmapped = store
-    .prepare(
-      `SELECT c.principal_id AS pid, t.service_name AS serviceName, t.operation, t.mapping_reason AS reason, count(*) AS calls
-       FROM ${callLevel.from}
-       WHERE c.principal_id IS NOT NULL AND t.mapping = 'unmapped' AND ${callLevel.where}
-       GROUP BY c.principal_id, t.service_name, t.operation, t.mapping_reason`,
-    )
-    .all(...callLevel.params) as {
-    pid: number;
-    serviceName: string;
-    operation: string | null;
-    reason: string | null;
-    calls: number;
-  }[];
+  const { rows, unmapped } = selectUsage(store, options.filter, options.excludeDenied === true);
 
   const workloads = new Map<number, WorkloadRow>();
   for (const w of store
@@ -282,6 +235,128 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   });
   policies.sort((a, b) => a.principal.localeCompare(b.principal));
   return { policies, sharedRoles, unmatched: unmatched.sort() };
+}
+
+/** Per workload, action and resource: what the selected calls add up to. */
+interface UsageRow {
+  pid: number;
+  action: string;
+  resource: string;
+  resourceType: string | null;
+  resourceUnknown: number;
+  calls: number;
+  denied: number;
+  first: number;
+  last: number;
+  t1: string;
+  t2: string;
+}
+
+/** Per workload: calls that map to no IAM action, grouped by what was called. */
+interface UnmappedRow {
+  pid: number;
+  serviceName: string;
+  operation: string | null;
+  reason: string | null;
+  calls: number;
+}
+
+const DAY = 86400;
+
+/**
+ * The usage a policy is built from. Over whole UTC days it reads the per-day rollup
+ * (principal_day_targets), which holds the same sums without reading calls one by one; a range
+ * that starts or ends inside a day, or an outcome filter, reads the calls themselves.
+ */
+export function selectUsage(
+  store: Store,
+  filter: CallFilter,
+  excludeDenied: boolean,
+): { rows: UsageRow[]; unmapped: UnmappedRow[] } {
+  const aligned = (t: number | undefined): boolean => t === undefined || t % DAY === 0;
+  if (filter.outcomes === undefined && aligned(filter.since) && aligned(filter.until)) {
+    return fromRollup(store, filter, excludeDenied);
+  }
+  const f: CallFilter = excludeDenied
+    ? {
+        ...filter,
+        outcomes: (filter.outcomes ?? ['ok', 'error', 'fault', 'throttle']).filter((o) => o !== 'denied'),
+      }
+    : filter;
+  // selectCalls walks the (workload, time) index once the workload patterns are resolved.
+  const granted = selectCalls(f, { permissions: true });
+  const rows = store
+    .prepare(
+      `SELECT c.principal_id AS pid, tp.action, tp.resource, tp.resource_type AS resourceType, tp.resource_unknown AS resourceUnknown,
+              count(*) AS calls, sum(c.outcome = 'denied') AS denied, min(c.start_time) AS first, max(c.start_time) AS last,
+              min(c.trace_id) AS t1, max(c.trace_id) AS t2
+       FROM ${granted.from}
+       WHERE c.principal_id IS NOT NULL AND tp.action IS NOT NULL AND ${granted.where}
+       GROUP BY c.principal_id, tp.action, tp.resource`,
+    )
+    .all(...granted.params) as UsageRow[];
+  // Calls that map to no IAM action are not silently lost: they become warnings.
+  const callLevel = selectCalls({ ...f, actions: undefined, resources: undefined });
+  const unmapped = store
+    .prepare(
+      `SELECT c.principal_id AS pid, t.service_name AS serviceName, t.operation, t.mapping_reason AS reason, count(*) AS calls
+       FROM ${callLevel.from}
+       WHERE c.principal_id IS NOT NULL AND t.mapping = 'unmapped' AND ${callLevel.where}
+       GROUP BY c.principal_id, t.service_name, t.operation, t.mapping_reason`,
+    )
+    .all(...callLevel.params) as UnmappedRow[];
+  return { rows, unmapped };
+}
+
+function fromRollup(
+  store: Store,
+  filter: CallFilter,
+  excludeDenied: boolean,
+): { rows: UsageRow[]; unmapped: UnmappedRow[] } {
+  const { principals, since, until, ...rest } = filter;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (principals?.length) {
+    const inner = compileFilter({ principals }, { calls: 'r', targets: 't', principals: 'p2' });
+    where.push(`r.principal_id IN (SELECT p2.id FROM principals p2 WHERE ${inner.where})`);
+    params.push(...inner.params);
+  }
+  if (since !== undefined) {
+    where.push('r.day >= ?');
+    params.push(since / DAY);
+  }
+  if (until !== undefined) {
+    where.push('r.day < ?');
+    params.push(until / DAY);
+  }
+  if (excludeDenied) where.push('r.denied = 0');
+  const base = where.length > 0 ? where.join(' AND ') : '1';
+  // What is left (service, action, resource, region, account) reads targets, permissions and workloads only.
+  const perm = compileFilter(rest, { calls: 'r', targets: 't', principals: 'p', permissions: 'tp' });
+  const rows = store
+    .prepare(
+      `SELECT r.principal_id AS pid, tp.action, tp.resource, tp.resource_type AS resourceType, tp.resource_unknown AS resourceUnknown,
+              sum(r.calls) AS calls, sum(CASE WHEN r.denied = 1 THEN r.calls ELSE 0 END) AS denied, min(r.first_time) AS first,
+              max(r.last_time) AS last, min(r.trace_min) AS t1, max(r.trace_max) AS t2
+       FROM principal_day_targets r JOIN targets t ON t.id = r.target_id JOIN target_permissions tp ON tp.target_id = r.target_id
+       JOIN principals p ON p.id = r.principal_id
+       WHERE ${base} AND ${perm.where}
+       GROUP BY r.principal_id, tp.action, tp.resource`,
+    )
+    .all(...params, ...perm.params) as UsageRow[];
+  const plain = compileFilter(
+    { ...rest, actions: undefined, resources: undefined },
+    { calls: 'r', targets: 't', principals: 'p' },
+  );
+  const unmapped = store
+    .prepare(
+      `SELECT r.principal_id AS pid, t.service_name AS serviceName, t.operation, t.mapping_reason AS reason, sum(r.calls) AS calls
+       FROM principal_day_targets r JOIN targets t ON t.id = r.target_id JOIN principals p ON p.id = r.principal_id
+       WHERE ${base} AND t.mapping = 'unmapped' AND ${plain.where}
+       GROUP BY r.principal_id, t.service_name, t.operation, t.mapping_reason`,
+    )
+    .all(...params, ...plain.params) as UnmappedRow[];
+  return { rows, unmapped };
 }
 
 /** A workload as the subject of its own policy. */

@@ -160,6 +160,21 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (principal_id, day, action)
   ) WITHOUT ROWID;
 
+  -- Per workload, UTC day, target and denial: what policies are built from, so that a policy over
+  -- whole days never reads calls one by one. Recomputed with principal_days.
+  CREATE TABLE principal_day_targets (
+    principal_id INTEGER NOT NULL REFERENCES principals(id),
+    day          INTEGER NOT NULL,          -- floor(epoch seconds / 86400)
+    target_id    INTEGER NOT NULL REFERENCES targets(id),
+    denied       INTEGER NOT NULL,          -- 1 for the calls that were denied, 0 for the others
+    calls        INTEGER NOT NULL,
+    first_time   REAL NOT NULL,
+    last_time    REAL NOT NULL,
+    trace_min    TEXT NOT NULL,             -- two sample trace ids: the smallest and largest
+    trace_max    TEXT NOT NULL,
+    PRIMARY KEY (principal_id, day, target_id, denied)
+  ) WITHOUT ROWID;
+
   -- Problems found in the data (not fatal): kept per source, first 100 each.
   CREATE TABLE problems (
     source_id INTEGER NOT NULL REFERENCES sources(id),

@@ -139,6 +139,17 @@ export function prepareIngest(db: Store): IngestStatements {
          JOIN target_permissions tp ON tp.target_id = c.target_id
          GROUP BY t.principal_id, t.day, tp.action`,
       ),
+      db.prepare(
+        `DELETE FROM principal_day_targets WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
+         SELECT t.principal_id, t.day, c.target_id, c.outcome = 'denied', count(*), min(c.start_time), max(c.start_time),
+                min(c.trace_id), max(c.trace_id)
+         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
+           ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
+         GROUP BY t.principal_id, t.day, c.target_id, c.outcome = 'denied'`,
+      ),
     ],
     attributeSubsegments: db.prepare(
       `UPDATE segments SET principal_id = coalesce(

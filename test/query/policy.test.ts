@@ -2,6 +2,7 @@ import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import {
+  selectUsage,
   buildPolicies,
   buildStatements,
   commonPathPrefix,
@@ -410,4 +411,79 @@ test('helpers: common path prefix, ARN generalisation, IAM glob', (t) => {
   t.true(iamGlobMatch('arn:aws:s3:::b/in/*', 'arn:aws:s3:::b/in/x/y'));
   t.false(iamGlobMatch('arn:aws:s3:::b/in/*', 'arn:aws:s3:::b/out'));
   t.true(iamGlobMatch('a?c', 'abc'));
+});
+
+/** The usage rows through the per-day rollup and through the calls themselves, side by side. */
+function bothPaths(
+  store: Store,
+  filter: Parameters<typeof selectUsage>[1],
+  excludeDenied = false,
+): [unknown, unknown] {
+  const sort = (r: ReturnType<typeof selectUsage>): unknown => ({
+    rows: [...r.rows].sort((a, b) =>
+      `${a.pid} ${a.action} ${a.resource}`.localeCompare(`${b.pid} ${b.action} ${b.resource}`),
+    ),
+    unmapped: [...r.unmapped].sort((a, b) =>
+      `${a.pid} ${a.serviceName}`.localeCompare(`${b.pid} ${b.serviceName}`),
+    ),
+  });
+  const rollup = selectUsage(store, filter, excludeDenied);
+  // Naming every outcome selects the same calls but forces the read of calls one by one.
+  const all = ['ok', 'error', 'fault', 'throttle', 'denied'] as const;
+  const direct = selectUsage(
+    store,
+    { ...filter, outcomes: excludeDenied ? all.filter((o) => o !== 'denied') : [...all] },
+    false,
+  );
+  return [sort(rollup), sort(direct)];
+}
+
+const rollupCases: [string, Parameters<typeof selectUsage>[1], boolean][] = [
+  ['everything', {}, false],
+  [
+    'whole days',
+    { since: Date.parse('2026-11-18T00:00:00Z') / 1000, until: Date.parse('2026-11-21T00:00:00Z') / 1000 },
+    false,
+  ],
+  ['one workload', { principals: ['orders-api'] }, false],
+  ['excluding a workload', { excludePrincipals: ['orders-api'] }, false],
+  ['service and region', { services: ['dynamodb'], regions: ['eu-west-1'] }, false],
+  ['action and resource patterns', { actions: ['s3:*'], resources: ['arn:aws:s3:::uploads/*'] }, false],
+  ['account', { accounts: ['210987654321'] }, false],
+  ['without denied calls', {}, true],
+];
+for (const [name, filter, excludeDenied] of rollupCases) {
+  test(`policy usage from the daily rollup equals usage from calls: ${name}`, (t) => {
+    const [rollup, direct] = bothPaths(sampleStore, filter, excludeDenied);
+    t.deepEqual(rollup, direct);
+    t.true((rollup as { rows: unknown[] }).rows.length > 0);
+  });
+}
+
+test('the daily target rollup follows re-ingests, in-progress replacement and late attribution', async (t) => {
+  const id = traceId(77);
+  const seg = lambdaSegment(id, 'fn', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
+  const invocation = (seg.subsegments as { id: string }[])[0]!;
+  const indep = {
+    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
+    type: 'subsegment',
+    trace_id: id,
+    parent_id: invocation.id,
+  };
+  const partial = { ...seg, end_time: undefined, in_progress: true, subsegments: [] };
+  const { store, dir } = tempStore();
+  for (const [name, doc] of [
+    ['i.json', indep],
+    ['p.json', partial],
+    ['s.json', seg],
+    ['s2.json', seg],
+  ] as const) {
+    await ingest(store, { inputs: [writeFile(dir, name, JSON.stringify(doc))] });
+    const [rollup, direct] = bothPaths(store, {});
+    t.deepEqual(rollup, direct, `after ${name}`);
+  }
+  const final = selectUsage(store, {}, false)
+    .rows.map((r) => `${r.action} ${r.calls}`)
+    .sort();
+  t.deepEqual(final, ['dynamodb:PutItem 1', 's3:GetObject 1']);
 });
