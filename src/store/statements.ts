@@ -129,17 +129,6 @@ export function prepareIngest(db: Store): IngestStatements {
          GROUP BY t.principal_id, t.day`,
       ),
       db.prepare(
-        `DELETE FROM principal_day_actions WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
-      ),
-      db.prepare(
-        `INSERT INTO principal_day_actions (principal_id, day, action, calls)
-         SELECT t.principal_id, t.day, tp.action, count(*)
-         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
-           ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
-         JOIN target_permissions tp ON tp.target_id = c.target_id
-         GROUP BY t.principal_id, t.day, tp.action`,
-      ),
-      db.prepare(
         `DELETE FROM principal_day_targets WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
       ),
       db.prepare(
@@ -149,6 +138,17 @@ export function prepareIngest(db: Store): IngestStatements {
          FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
            ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
          GROUP BY t.principal_id, t.day, c.target_id, c.outcome = 'denied'`,
+      ),
+      // From the target rollup just rebuilt: far fewer rows than the calls it sums.
+      db.prepare(
+        `DELETE FROM principal_day_actions WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_day_actions (principal_id, day, action, calls)
+         SELECT r.principal_id, r.day, tp.action, sum(r.calls)
+         FROM temp.touched_days t JOIN principal_day_targets r ON r.principal_id = t.principal_id AND r.day = t.day
+         JOIN target_permissions tp ON tp.target_id = r.target_id
+         GROUP BY r.principal_id, r.day, tp.action`,
       ),
     ],
     attributeSubsegments: db.prepare(
