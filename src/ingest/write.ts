@@ -53,7 +53,7 @@ export class InputWriter {
   readonly sourceId: number;
 
   constructor(
-    private readonly db: Store,
+    db: Store,
     path: string,
     statements?: IngestStatements,
   ) {
