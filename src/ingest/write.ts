@@ -52,11 +52,7 @@ export class InputWriter {
   private readonly touched = new Set<string>();
   readonly sourceId: number;
 
-  constructor(
-    db: Store,
-    path: string,
-    statements?: IngestStatements,
-  ) {
+  constructor(db: Store, path: string, statements?: IngestStatements) {
     this.st = statements ?? prepareIngest(db);
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
