@@ -119,7 +119,7 @@ export function batch(
 /** Runs the CLI in-process, capturing output. */
 export async function cli(
   argv: string[],
-  opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string } = {},
+  opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string; tty?: boolean } = {},
 ): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
@@ -130,7 +130,7 @@ export async function cli(
     err: (t) => {
       err += t;
     },
-    errIsTTY: false,
+    errIsTTY: opts.tty ?? false,
     stdin: opts.stdin ?? (process.stdin as NodeJS.ReadableStream),
     env: { ...(opts.env ?? {}) },
     cwd: opts.cwd ?? process.cwd(),

@@ -2,6 +2,7 @@
  * `ingest`: read → split → recognise → extract → write, one input at a time, each input in
  * its own transaction so that a bad file contributes nothing and the others still land.
  */
+import fs from 'node:fs';
 import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
@@ -16,10 +17,15 @@ export interface IngestProgress {
   input: string;
   index: number;
   inputs: number;
+  /** Bytes of this input read from disk (compressed bytes for gzip). */
   bytes: number;
+  /** Size of this input on disk, when known (not for stdin). */
   size: number | undefined;
   traces: number;
+  /** Bytes read from disk over all inputs so far. */
   totalBytes: number;
+  /** Size on disk of all inputs, when every one is a file. */
+  totalSize: number | undefined;
   elapsedMs: number;
 }
 
@@ -95,20 +101,26 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   }));
   const statements = prepareIngest(store);
   let totalBytes = 0;
+  let totalSize: number | undefined = 0;
+  for (const spec of specs) {
+    const size = spec.file === undefined ? undefined : fileSize(spec.file);
+    totalSize = size === undefined || totalSize === undefined ? undefined : totalSize + size;
+  }
   let parseWorker: ParseWorker | undefined;
   const worker = (): ParseWorker => (parseWorker ??= new ParseWorker());
   try {
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i] as InputSpec;
-      const r = await ingestOne(store, spec, statements, options, worker, (bytes, traces) => {
+      const r = await ingestOne(store, spec, statements, options, worker, (bytes, size, traces) => {
         options.onProgress?.({
           input: spec.name,
           index: i,
           inputs: specs.length,
           bytes,
-          size: undefined,
+          size,
           traces,
           totalBytes: totalBytes + bytes,
+          totalSize,
           elapsedMs: performance.now() - started,
         });
       });
@@ -148,7 +160,7 @@ async function ingestOne(
   statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
   worker: () => ParseWorker | undefined,
-  progress: (bytes: number, traces: number) => void,
+  progress: (bytes: number, size: number | undefined, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
   const opened = openInput(spec, { stdin: options.stdin });
@@ -174,7 +186,7 @@ async function ingestOne(
       const now = performance.now();
       if (now - lastReport > 200) {
         lastReport = now;
-        progress(next.value.bytesSeen, writer.counts.traces);
+        progress(opened.rawBytes(), opened.size, writer.counts.traces);
       }
     }
     shape = end.shape;
@@ -221,6 +233,14 @@ async function ingestOne(
       error,
       elapsedMs: performance.now() - started,
     };
+  }
+}
+
+function fileSize(file: string): number | undefined {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return undefined;
   }
 }
 

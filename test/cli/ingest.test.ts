@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { progressLine } from '../../src/cli/commands/ingest.js';
 import { awsCall, batch, cli, lambdaSegment, repoRoot, tempDir, traceId, writeFile } from '../helpers.js';
 
 const run = promisify(execFile);
@@ -99,4 +100,57 @@ test('the built binary: stats --json reports counts and the recorded period', as
   const s = JSON.parse(stdout) as Record<string, unknown>;
   t.like(s, { traces: 1, segments: 1, calls: 1, principals: 1 });
   t.regex(String(s.firstCall), /^\d{4}-\d\d-\d\dT/);
+});
+
+test('the progress line shows bytes, share, traces, speed and ETA; data in it is neutralised', (t) => {
+  const line = progressLine({
+    input: 'dump\u001b[2J.json',
+    index: 1,
+    inputs: 3,
+    bytes: 64 * 1024 * 1024,
+    size: 256 * 1024 * 1024,
+    traces: 12345,
+    totalBytes: 100e6,
+    totalSize: 400e6,
+    elapsedMs: 10_000,
+  });
+  t.is(line, 'ingest [2/3] dump\\x1b[2J.json: 64 MiB of 256 MiB (25%), 12,345 traces, 10.0 MB/s, ETA 0:30');
+  const stdin = progressLine({
+    input: '-',
+    index: 0,
+    inputs: 1,
+    bytes: 1024,
+    size: undefined,
+    traces: 1,
+    totalBytes: 1024,
+    totalSize: undefined,
+    elapsedMs: 2000,
+  });
+  t.is(stdin, 'ingest [1/1] -: 1.0 KiB, 1 traces, 0.0 MB/s');
+});
+
+test('ingest draws progress on stderr only when it is a terminal', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'x.db');
+  const big = writeFile(
+    dir,
+    'big.json',
+    batch(
+      Array.from({ length: 3000 }, (_, i) => ({
+        id: traceId(100000 + i),
+        segments: [
+          lambdaSegment(traceId(100000 + i), 'fn', [
+            awsCall('SQS', 'SendMessage', {
+              queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q',
+            }),
+          ]),
+        ],
+      })),
+    ),
+  );
+  const tty = await cli(['--db', db, 'ingest', big], { tty: true });
+  t.is(tty.code, 0);
+  t.regex(tty.err, /\ringest \[1\/1\] .*big\.json: .* traces, [\d.]+ MB\/s/);
+  const pipe = await cli(['--db', path.join(dir, 'y.db'), 'ingest', big]);
+  t.is(pipe.err, '');
 });

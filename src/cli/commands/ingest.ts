@@ -63,10 +63,20 @@ Each input is ingested in one transaction: a rejected input leaves nothing behin
     });
 }
 
-function progressLine(p: IngestProgress): string {
+/** The progress line drawn on a terminal: how far, how fast, and how long to go. */
+export function progressLine(p: IngestProgress): string {
   const secs = p.elapsedMs / 1000;
-  const rate = secs > 0 ? p.totalBytes / 1e6 / secs : 0;
-  return `ingest [${p.index + 1}/${p.inputs}] ${safe(p.input)}: ${bytes(p.bytes)}, ${int(p.traces)} traces, ${rate.toFixed(1)} MB/s`;
+  const rate = secs > 0 ? p.totalBytes / secs : 0;
+  const of =
+    p.size !== undefined
+      ? ` of ${bytes(p.size)} (${Math.min(100, Math.floor((p.bytes / Math.max(1, p.size)) * 100))}%)`
+      : '';
+  let eta = '';
+  if (p.totalSize !== undefined && rate > 0 && secs >= 1) {
+    const left = Math.max(0, Math.round((p.totalSize - p.totalBytes) / rate));
+    eta = `, ETA ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+  }
+  return `ingest [${p.index + 1}/${p.inputs}] ${safe(p.input)}: ${bytes(p.bytes)}${of}, ${int(p.traces)} traces, ${(rate / 1e6).toFixed(1)} MB/s${eta}`;
 }
 
 /** The human summary printed after an ingest. */
