@@ -3,13 +3,13 @@
  * its own transaction so that a bad file contributes nothing and the others still land.
  */
 import fs from 'node:fs';
+import { DumpFormatError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
-import { expandInputs, InflateLimitError, lineColumnOf, openInput, type InputSpec } from './read.js';
+import { expandInputs, lineColumnOf, openInput, type InputSpec } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './parse.js';
 import { ShapeError, type DumpShape } from './shapes.js';
-import { SplitError } from './split.js';
 import { InputWriter, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
@@ -259,17 +259,11 @@ async function describe(
   let offset: number | undefined;
   let message: string;
   let hint: string | undefined;
-  if (err instanceof SplitError || err instanceof ShapeError) {
-    offset = err.offset;
+  if (err instanceof DumpFormatError) {
+    // Splitter, shape and gzip-limit errors: the input is not a dump we can read.
+    offset = err.position?.offset;
     message = err.message;
-    hint = err instanceof ShapeError ? err.hint : undefined;
-    if (err instanceof SplitError)
-      hint = /truncated/.test(err.message)
-        ? 'the export was cut off: export it again'
-        : 'the file is not valid JSON at this point';
-  } else if (err instanceof InflateLimitError) {
-    message = err.message;
-    hint = 'decompress it yourself if it is genuine, and ingest the result';
+    hint = err.hint;
   } else if (
     (err as NodeJS.ErrnoException)?.code === 'Z_DATA_ERROR' ||
     (err as NodeJS.ErrnoException)?.code === 'Z_BUF_ERROR'

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
+import { DumpFormatError } from '../errors.js';
 
 /** One input to ingest. */
 export interface InputSpec {
@@ -164,7 +165,7 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
 }
 
 /** A gzip stream that inflates beyond the accepted ratio. */
-export class InflateLimitError extends Error {
+export class InflateLimitError extends DumpFormatError {
   constructor(
     readonly inflated: number,
     readonly compressed: number,
@@ -172,6 +173,7 @@ export class InflateLimitError extends Error {
   ) {
     super(
       `gzip data inflates more than ${ratio}× (${inflated} bytes from ${compressed}): refusing what looks like a gzip bomb`,
+      { hint: 'decompress it yourself if it is genuine, and ingest the result' },
     );
   }
 }

@@ -4,6 +4,7 @@
  * and rejects, with a hint, the shapes that look like X-Ray data but cannot be ingested.
  */
 import { isUtf8 } from 'node:buffer';
+import { DumpFormatError } from '../errors.js';
 import type { SplitEvent } from './split.js';
 
 /** A segment document as X-Ray stores it. Every field is optional until validated. */
@@ -35,13 +36,14 @@ export type DumpShape =
   | 'empty';
 
 /** A value that cannot be ingested, with what to do about it. */
-export class ShapeError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-    readonly hint?: string,
-  ) {
-    super(message);
+export class ShapeError extends DumpFormatError {
+  constructor(message: string, offset: number, hint?: string) {
+    super(message, { position: { offset }, hint });
+  }
+
+  /** Byte offset of the value at fault in the (decompressed) input. */
+  get offset(): number {
+    return this.position?.offset ?? 0;
   }
 }
 

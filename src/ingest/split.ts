@@ -14,6 +14,8 @@
  * The splitter validates structure only; `JSON.parse` of each emitted slice validates the rest.
  */
 
+import { DumpFormatError } from '../errors.js';
+
 /** One top-level value, small enough to parse whole. */
 export interface WholeValue {
   kind: 'whole';
@@ -45,12 +47,19 @@ export interface PartsEnd {
 export type SplitEvent = WholeValue | PartValue | PartsEnd;
 
 /** A structural problem in the byte stream (bad bracket, truncation, stray byte). */
-export class SplitError extends Error {
-  constructor(
-    message: string,
-    readonly offset: number,
-  ) {
-    super(message);
+export class SplitError extends DumpFormatError {
+  constructor(message: string, offset: number) {
+    super(message, {
+      position: { offset },
+      hint: /truncated/.test(message)
+        ? 'the export was cut off: export it again'
+        : 'the file is not valid JSON at this point',
+    });
+  }
+
+  /** Byte offset of the problem in the (decompressed) input. */
+  get offset(): number {
+    return this.position?.offset ?? 0;
   }
 }
 
