@@ -220,7 +220,7 @@ test('corpus: control characters and ANSI escapes in names, operations and ARNs 
 
 test('corpus: --json output escapes control characters and round-trips the exact names', async (t) => {
   const { db } = await ingestBetweenGood('control-characters.json');
-  for (const cmd of ['principals', 'usage', 'calls', 'timeline', 'stats']) {
+  for (const cmd of ['principals', 'usage', 'calls', 'timeline', 'stats', 'sources', 'policy']) {
     const r = await cli(['--db', db, cmd, '--json']);
     t.is(r.code, 0, r.err);
     t.is(TERMINAL_UNSAFE.exec(r.out)?.[0], undefined, `${cmd} --json printed a raw control character`);

@@ -18,6 +18,7 @@ import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
+import { safeJson } from '../output.js';
 import { openForRead } from '../options.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
 
@@ -85,7 +86,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
     } finally {
       store.close();
     }
-    if (o.json) io.out(`${JSON.stringify(result, null, 2)}\n`);
+    if (o.json) io.out(`${safeJson(result)}\n`);
     else if (o.markdown) io.out(safeText(renderMarkdown(result)));
     else io.out(renderTable(result));
     if (o.check && !result.passed) {

@@ -3,6 +3,7 @@ import { EXIT, type ExitCode } from '../../errors.js';
 import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';
+import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
 import { bytes, int, safe } from '../render.js';
 
@@ -42,7 +43,7 @@ Each input is ingested in one transaction: a rejected input leaves nothing behin
           onProgress: showProgress ? (p) => io.err(`\r${progressLine(p)}\u001b[K`) : undefined,
         });
         if (showProgress) io.err('\r\u001b[K');
-        if (opts.json) io.out(`${JSON.stringify(summary, null, 2)}\n`);
+        if (opts.json) io.out(`${safeJson(summary)}\n`);
         else if (!opts.quiet) io.out(renderSummary(summary));
         for (const r of summary.results) {
           if (r.status !== 'rejected' || !r.error) continue;

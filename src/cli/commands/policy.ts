@@ -21,6 +21,7 @@ import { storeStats } from '../../query/stats.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
+import { safeJson } from '../output.js';
 import { openForRead } from '../options.js';
 import { OutDir } from '../out-dir.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
@@ -150,7 +151,7 @@ export function registerPolicy(program: Command, io: CliIO): void {
         return;
       }
       if (o.json) {
-        io.out(`${JSON.stringify(result.policies, null, 2)}\n`);
+        io.out(`${safeJson(result.policies)}\n`);
         return;
       }
       io.out(renderOverview(result));
@@ -191,7 +192,7 @@ export function registerPolicy(program: Command, io: CliIO): void {
       try {
         const e = explainPermission(store, { ...policyOptions(o, store), principal, action, resource });
         if (o.json) {
-          io.out(`${JSON.stringify(e, null, 2)}\n`);
+          io.out(`${safeJson(e)}\n`);
           return;
         }
         const lines = [

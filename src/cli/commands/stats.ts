@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { listSources, storeStats } from '../../query/stats.js';
 import type { CliIO } from '../io.js';
+import { safeJson } from '../output.js';
 import { openForRead } from '../options.js';
 import { bytes, int, shorten, table } from '../render.js';
 
@@ -15,7 +16,7 @@ export function registerStats(program: Command, io: CliIO): void {
       try {
         const s = storeStats(store);
         if (opts.json) {
-          io.out(`${JSON.stringify(s, null, 2)}\n`);
+          io.out(`${safeJson(s)}\n`);
           return;
         }
         const lines = [
@@ -54,7 +55,7 @@ export function registerStats(program: Command, io: CliIO): void {
       try {
         const rows = listSources(store);
         if (opts.json) {
-          io.out(`${JSON.stringify(rows, null, 2)}\n`);
+          io.out(`${safeJson(rows)}\n`);
           return;
         }
         if (rows.length === 0) {
