@@ -28,6 +28,7 @@ import {
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../iam/granted.js';
 import type { Store } from '../store/db.js';
 import { compileFilter, type CallFilter } from './filters.js';
+import { loadWorkloads, type WorkloadRecord } from './principals.js';
 
 /** Options for {@link compareGranted}. */
 export interface CompareOptions {
@@ -156,15 +157,6 @@ interface Used {
   denied: number;
 }
 
-interface WorkloadRow {
-  id: number;
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-}
-
 interface Subject {
   name: string;
   arn: string | null;
@@ -225,9 +217,7 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
     });
     usedByPid.set(r.pid, list);
   }
-  const workloads = (
-    store.prepare('SELECT id, key, kind, name, arn, account FROM principals').all() as WorkloadRow[]
-  )
+  const workloads = loadWorkloads(store)
     .filter((w) => usedByPid.has(w.id) || unmapped.has(w.id))
     .sort((a, b) => (a.arn ?? a.key).localeCompare(b.arn ?? b.key));
 
@@ -427,7 +417,7 @@ function grantedSet(policies: readonly Policy[], catalogue: ActionCatalogue): Gr
 }
 
 function compareOne(
-  w: WorkloadRow,
+  w: WorkloadRecord,
   principal: string,
   subject: Subject,
   matchedBy: MatchedBy,

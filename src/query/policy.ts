@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
 import { selectCalls } from './calls.js';
+import { loadWorkloads, type WorkloadRecord } from './principals.js';
 import { compileFilter, type CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 
@@ -128,25 +129,11 @@ interface Grant {
   observed: Map<string, number>;
 }
 
-interface WorkloadRow {
-  id: number;
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
-}
-
 /** Builds one policy per selected workload (or per role). */
 export function buildPolicies(store: Store, options: PolicyOptions): PolicyResult {
   const { rows, unmapped } = selectUsage(store, options.filter, options.excludeDenied === true);
 
-  const workloads = new Map<number, WorkloadRow>();
-  for (const w of store
-    .prepare('SELECT id, key, kind, name, arn, account, region FROM principals')
-    .all() as WorkloadRow[])
-    workloads.set(w.id, w);
+  const workloads = new Map(loadWorkloads(store).map((w) => [w.id, w]));
 
   const grantsByPid = new Map<number, Grant[]>();
   for (const r of rows) {
@@ -360,7 +347,7 @@ function fromRollup(
 }
 
 /** A workload as the subject of its own policy. */
-function ownSubject(w: WorkloadRow): Subject {
+function ownSubject(w: WorkloadRecord): Subject {
   return {
     key: w.arn ?? w.key,
     kind: w.kind,

@@ -193,3 +193,21 @@ function safeJson(s: string): Record<string, unknown> {
     return {};
   }
 }
+
+/** A workload's identity, as policy building and comparison need it. */
+export interface WorkloadRecord {
+  id: number;
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+/** Every workload's identity (no activity: see {@link listPrincipals} for that). */
+export function loadWorkloads(store: Store): WorkloadRecord[] {
+  return store
+    .prepare('SELECT id, key, kind, name, arn, account, region FROM principals ORDER BY id')
+    .all() as WorkloadRecord[];
+}
