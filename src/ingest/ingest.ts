@@ -64,18 +64,20 @@ export interface InputResult {
 }
 
 /** What an ingest run did, as the CLI prints it (`--json` prints this object). */
-export interface IngestSummary {
+export interface IngestSummary extends Pick<
+  WriteCounts,
+  | 'traces'
+  | 'newTraces'
+  | 'segments'
+  | 'calls'
+  | 'newSegments'
+  | 'newCalls'
+  | 'duplicateSegments'
+  | 'problems'
+> {
   inputs: number;
   ingested: number;
   rejected: number;
-  traces: number;
-  newTraces: number;
-  segments: number;
-  calls: number;
-  newSegments: number;
-  newCalls: number;
-  duplicateSegments: number;
-  problems: number;
   /** Workloads in the database after the run. */
   workloads: number;
   bytes: number;
