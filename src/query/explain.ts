@@ -75,7 +75,9 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
   if (granted) {
     reasons.push(`granted because ${calls} selected call${calls === 1 ? '' : 's'} needed it`);
     if (byOutcome.denied)
-      reasons.push(`${byOutcome.denied} of them were denied: the workload lacks this permission today`);
+      reasons.push(
+        `${byOutcome.denied} of them ${byOutcome.denied === 1 ? 'was' : 'were'} denied: the workload lacks this permission today`,
+      );
   } else if (calls > 0 && byOutcome.denied === calls && o.excludeDenied) {
     reasons.push('every call that needed it was denied, and --exclude-denied leaves those out');
   } else if (calls === 0) {

@@ -207,7 +207,7 @@ export function registerPolicy(program: Command, io: CliIO): void {
           );
           lines.push(`  sample traces: ${e.sampleTraceIds.join(', ')}`);
           for (const r of e.resources.slice(0, 10))
-            lines.push(`  resource ${r.resource} (${int(r.calls)} calls)`);
+            lines.push(`  resource ${r.resource} (${int(r.calls)} call${r.calls === 1 ? '' : 's'})`);
         }
         for (const s of e.statements) lines.push(`  statement ${s.sid}: ${s.resources.join(', ')}`);
         io.out(`${safeText(lines.join('\n'))}\n`);
