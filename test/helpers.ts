@@ -96,6 +96,18 @@ export function lambdaSegment(
   };
 }
 
+/**
+ * `call` sent on its own as an independent subsegment (`type: "subsegment"`), parented to the
+ * `Invocation` subsegment of a Lambda segment made by {@link lambdaSegment}.
+ */
+export function independentCall(
+  seg: Record<string, unknown>,
+  call: Record<string, unknown>,
+): Record<string, unknown> {
+  const invocation = (seg.subsegments as { id: string }[])[0]!;
+  return { ...call, type: 'subsegment', trace_id: seg.trace_id, parent_id: invocation.id };
+}
+
 /** batch-get-traces output for the given traces (each a list of segment documents). */
 export function batch(
   traces: { id: string; segments: Record<string, unknown>[] }[],

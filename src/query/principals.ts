@@ -11,6 +11,17 @@ import { selectCalls } from './calls.js';
 import { compileFilter, type CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 
+/** A workload's identity, as policy building and comparison need it. */
+export interface WorkloadRecord {
+  id: number;
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+  region: string | null;
+}
+
 /**
  * One workload and what it did in the range (`principals --json` prints an array of these, most
  * calls first).
@@ -22,14 +33,7 @@ import { isoTime } from './stats.js';
  * its calls needed); `denied`, `errors` (4xx other than throttling and denial), `faults` (5xx),
  * `throttles` (calls with that outcome); `firstSeen`, `lastSeen` (ISO 8601 UTC, null without calls).
  */
-export interface PrincipalRow {
-  id: number;
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
+export interface PrincipalRow extends WorkloadRecord {
   attrs: Record<string, unknown>;
   traces: number;
   calls: number;
@@ -192,17 +196,6 @@ function safeJson(s: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-/** A workload's identity, as policy building and comparison need it. */
-export interface WorkloadRecord {
-  id: number;
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
 }
 
 /** Every workload's identity (no activity: see {@link listPrincipals} for that). */

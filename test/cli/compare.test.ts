@@ -11,17 +11,11 @@ test.before(async () => {
   if (r.code !== 0) throw new Error(r.err);
 });
 
+/** Runs `xray-lp compare` on the sample database. */
+const compare = (args: string[]): ReturnType<typeof cli> => cli(['--db', db, 'compare', ...args]);
+
 test('table: names what to remove; --check exits 4', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
-    '--granted',
-    g('over-broad-policy.json'),
-    '--principal',
-    'orders-api',
-    '--check',
-  ]);
+  const r = await compare(['--granted', g('over-broad-policy.json'), '--principal', 'orders-api', '--check']);
   t.is(r.code, 4);
   t.regex(
     r.out,
@@ -35,23 +29,12 @@ test('table: names what to remove; --check exits 4', async (t) => {
 });
 
 test('without --check the exit code is 0', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
-    '--granted',
-    g('over-broad-policy.json'),
-    '--principal',
-    'orders-api',
-  ]);
+  const r = await compare(['--granted', g('over-broad-policy.json'), '--principal', 'orders-api']);
   t.is(r.code, 0);
 });
 
 test('--json: the documented shape', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
+  const r = await compare([
     '--json',
     '--allow-unused',
     'logs:*',
@@ -99,10 +82,7 @@ test('--json: the documented shape', async (t) => {
 });
 
 test('--markdown for a review ticket', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
+  const r = await compare([
     '--markdown',
     '--granted',
     g('account-123456789012.json'),
@@ -119,10 +99,7 @@ test('--markdown for a review ticket', async (t) => {
 });
 
 test('--role with the shared workload filters', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
+  const r = await compare([
     '--granted',
     g('account-123456789012.json'),
     '--principal',
@@ -173,22 +150,13 @@ const errors: { name: string; args: string[]; message: RegExp }[] = [
 ];
 for (const e of errors)
   test(`exit 2: ${e.name}`, async (t) => {
-    const r = await cli(['--db', db, 'compare', ...e.args]);
+    const r = await compare([...e.args]);
     t.is(r.code, 2);
     t.regex(r.err, e.message);
   });
 
 test('--check with nothing selected fails rather than passing silently', async (t) => {
-  const r = await cli([
-    '--db',
-    db,
-    'compare',
-    '--granted',
-    g('over-broad-policy.json'),
-    '--since',
-    '2099-01-01',
-    '--check',
-  ]);
+  const r = await compare(['--granted', g('over-broad-policy.json'), '--since', '2099-01-01', '--check']);
   t.is(r.code, 4);
   t.regex(r.out, /No calls match/);
 });

@@ -15,6 +15,7 @@ import {
   tempStore,
   traceId,
   writeFile,
+  independentCall,
 } from '../helpers.js';
 
 interface CallRowDb {
@@ -545,13 +546,7 @@ test('an inferred segment whose caller is absent is the call itself, replaced wh
 test('an independent subsegment in another file is joined to its parent workload', async (t) => {
   const id = traceId(13);
   const seg = lambdaSegment(id, 'fn', []);
-  const invocation = (seg.subsegments as { id: string }[])[0]!;
-  const indep: Record<string, unknown> = {
-    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
-    type: 'subsegment',
-    trace_id: id,
-    parent_id: invocation.id,
-  };
+  const indep = independentCall(seg, awsCall('DynamoDB', 'PutItem', { table_name: 't' }));
   const nested = {
     id: hexId(),
     name: 'handler',

@@ -15,7 +15,16 @@ import {
 import { parseRoleMap } from '../../src/query/roles.js';
 import type { Store } from '../../src/store/db.js';
 import { oracleAllows } from '../oracle.js';
-import { awsCall, batch, lambdaSegment, repoRoot, tempStore, traceId, writeFile } from '../helpers.js';
+import {
+  awsCall,
+  batch,
+  lambdaSegment,
+  repoRoot,
+  tempStore,
+  traceId,
+  writeFile,
+  independentCall,
+} from '../helpers.js';
 
 const samples = path.join(repoRoot, 'samples/traces');
 let sampleStore: Store;
@@ -463,13 +472,7 @@ for (const [name, filter, excludeDenied] of rollupCases) {
 test('the daily target rollup follows re-ingests, in-progress replacement and late attribution', async (t) => {
   const id = traceId(77);
   const seg = lambdaSegment(id, 'fn', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
-  const invocation = (seg.subsegments as { id: string }[])[0]!;
-  const indep = {
-    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
-    type: 'subsegment',
-    trace_id: id,
-    parent_id: invocation.id,
-  };
+  const indep = independentCall(seg, awsCall('DynamoDB', 'PutItem', { table_name: 't' }));
   const partial = { ...seg, end_time: undefined, in_progress: true, subsegments: [] };
   const { store, dir } = tempStore();
   for (const [name, doc] of [

@@ -1,18 +1,12 @@
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { listPrincipals } from '../../src/query/principals.js';
-import { awsCall, lambdaSegment, tempStore, traceId, writeFile, T0 } from '../helpers.js';
+import { awsCall, lambdaSegment, tempStore, traceId, writeFile, T0, independentCall } from '../helpers.js';
 
 test('principal_day_actions follows a call attributed by a later ingest', async (t) => {
   const id = traceId(901);
   const seg = lambdaSegment(id, 'fn', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
-  const invocation = (seg.subsegments as { id: string }[])[0]!;
-  const indep = {
-    ...awsCall('DynamoDB', 'PutItem', { table_name: 't' }),
-    type: 'subsegment',
-    trace_id: id,
-    parent_id: invocation.id,
-  };
+  const indep = independentCall(seg, awsCall('DynamoDB', 'PutItem', { table_name: 't' }));
   const { store, dir } = tempStore();
   await ingest(store, { inputs: [writeFile(dir, 'a.json', JSON.stringify(indep))] });
   t.deepEqual(listPrincipals(store), []);
