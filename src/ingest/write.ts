@@ -25,6 +25,8 @@ export interface WriteCounts {
   problems: number;
 }
 
+/** New calls added to the rollups at a time: bounds the sort behind each addition. */
+const NEW_CALLS_CHUNK = 131_072;
 /** Keeps at most this many problems per input in the database (all are counted). */
 const MAX_STORED_PROBLEMS = 100;
 /** Keeps at most this many problems per input in memory for the summary (all are counted). */
@@ -48,8 +50,16 @@ export class InputWriter {
   private readonly st: IngestStatements;
   private readonly principals = new Map<string, { id: number; attrs: string }>();
   private readonly targets = new Map<string, number>();
-  /** `principalId|day` pairs whose calls changed. */
+  /**
+   * `principalId|day` pairs whose rollups cannot be updated by adding new calls (calls replaced,
+   * deleted, re-attributed or re-targeted, or added to a trace stored before): recomputed at finish.
+   */
   private readonly touched = new Set<string>();
+  /** Trace ids first stored by the item being written: their calls are new to every rollup. */
+  private readonly itemNewTraces = new Set<string>();
+  /** Smallest call id inserted since the last flush (every call with id >= it is that new). */
+  private chunkLow: number | undefined;
+  private chunkCalls = 0;
   readonly sourceId: number;
 
   constructor(db: Store, path: string, statements?: IngestStatements) {
@@ -64,6 +74,7 @@ export class InputWriter {
 
   /** Writes one item already extracted by {@link prepareItem} (possibly on a worker thread). */
   writePrepared(item: PreparedItem): void {
+    this.itemNewTraces.clear();
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -118,6 +129,20 @@ export class InputWriter {
       this.counts.calls++;
       this.storeCall(ex, call, null);
     }
+    // Between items only: a new trace's calls are all in one item, so distinct-trace counts add up.
+    if (this.chunkCalls >= NEW_CALLS_CHUNK) this.flushNewCalls();
+  }
+
+  /**
+   * Adds the calls inserted since the last flush to the daily rollups, set-based. Exact for every
+   * (workload, day) not in `touched`: their new calls all belong to traces first stored with them,
+   * so no distinct trace is counted twice. Touched pairs may receive wrong sums here; finish()
+   * recomputes them from calls.
+   */
+  private flushNewCalls(): void {
+    if (this.chunkLow !== undefined) for (const stmt of this.st.addNewCalls) stmt.run(this.chunkLow);
+    this.chunkLow = undefined;
+    this.chunkCalls = 0;
   }
 
   /**
@@ -131,8 +156,10 @@ export class InputWriter {
     traceObject: boolean,
   ): void {
     const inserted = this.st.insertTrace.run(id, duration, limitExceeded, this.sourceId).changes > 0;
-    if (inserted) this.counts.newTraces++;
-    else if (duration !== null || limitExceeded !== null)
+    if (inserted) {
+      this.counts.newTraces++;
+      this.itemNewTraces.add(id);
+    } else if (duration !== null || limitExceeded !== null)
       this.st.updateTrace.run(duration, limitExceeded, id);
     if (inserted || traceObject) this.counts.traces++;
   }
@@ -201,9 +228,17 @@ export class InputWriter {
       c.via,
       this.sourceId,
     ];
-    if (this.st.insertCall.run(row).changes > 0) {
+    const info = this.st.insertCall.run(row);
+    if (info.changes > 0) {
       this.counts.newCalls++;
-      this.touch(principalId, c.startTime);
+      if (principalId !== null) {
+        // New rows take ids above every row that exists, so the minimum bounds the chunk.
+        const id = Number(info.lastInsertRowid);
+        if (this.chunkLow === undefined || id < this.chunkLow) this.chunkLow = id;
+        this.chunkCalls++;
+        // A trace stored before may already have calls on this (workload, day): recount it.
+        if (!this.itemNewTraces.has(ex.traceId)) this.touch(principalId, c.startTime);
+      }
       return;
     }
     if (c.via === 'inferred') return;
@@ -312,6 +347,7 @@ export class InputWriter {
       for (const r of stmt.all() as { principal_id: number | null; start_time: number }[])
         this.touch(r.principal_id, r.start_time);
     }
+    this.flushNewCalls();
     // Rebuild the daily summaries of every (workload, day) this input touched, set-based.
     // In slices, so that the sort behind the aggregation stays small whatever the input.
     const keys = [...this.touched];

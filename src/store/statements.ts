@@ -34,6 +34,7 @@ export interface IngestStatements {
   insertTouched: Statement;
   clearTouched: Statement;
   rebuildTouchedDays: Statement[];
+  addNewCalls: Statement[];
   attributeSubsegments: Statement;
   attributeCalls: Statement;
   attributeInferredCalls: Statement;
@@ -149,6 +150,40 @@ export function prepareIngest(db: Store): IngestStatements {
          FROM temp.touched_days t JOIN principal_day_targets r ON r.principal_id = t.principal_id AND r.day = t.day
          JOIN target_permissions tp ON tp.target_id = r.target_id
          GROUP BY r.principal_id, r.day, tp.action`,
+      ),
+    ],
+    // The rollups of calls proven new (see InputWriter.flushNewCalls), added to what is stored:
+    // calls with id >= ? that have a workload. One sort of at most a chunk of calls each.
+    addNewCalls: [
+      db.prepare(
+        `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
+         SELECT principal_id, CAST(floor(start_time / 86400.0) AS INTEGER) AS d, count(*), count(DISTINCT trace_id),
+                sum(outcome = 'denied'), sum(outcome = 'error'), sum(outcome = 'fault'), sum(outcome = 'throttle'),
+                min(start_time), max(start_time)
+         FROM calls WHERE id >= ? AND principal_id IS NOT NULL
+         GROUP BY principal_id, d
+         ON CONFLICT (principal_id, day) DO UPDATE SET calls = calls + excluded.calls, traces = traces + excluded.traces,
+           denied = denied + excluded.denied, errors = errors + excluded.errors, faults = faults + excluded.faults,
+           throttles = throttles + excluded.throttles, first_time = min(first_time, excluded.first_time),
+           last_time = max(last_time, excluded.last_time)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
+         SELECT principal_id, CAST(floor(start_time / 86400.0) AS INTEGER) AS d, target_id, outcome = 'denied' AS den, count(*),
+                min(start_time), max(start_time), min(trace_id), max(trace_id)
+         FROM calls WHERE id >= ? AND principal_id IS NOT NULL
+         GROUP BY principal_id, d, target_id, den
+         ON CONFLICT (principal_id, day, target_id, denied) DO UPDATE SET calls = calls + excluded.calls,
+           first_time = min(first_time, excluded.first_time), last_time = max(last_time, excluded.last_time),
+           trace_min = min(trace_min, excluded.trace_min), trace_max = max(trace_max, excluded.trace_max)`,
+      ),
+      db.prepare(
+        `INSERT INTO principal_day_actions (principal_id, day, action, calls)
+         SELECT c.principal_id, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS d, tp.action, count(*)
+         FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
+         WHERE c.id >= ? AND c.principal_id IS NOT NULL
+         GROUP BY c.principal_id, d, tp.action
+         ON CONFLICT (principal_id, day, action) DO UPDATE SET calls = calls + excluded.calls`,
       ),
     ],
     attributeSubsegments: db.prepare(
