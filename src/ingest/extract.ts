@@ -43,9 +43,6 @@ export interface CallRow {
   deniedResource: string | null;
   params: CallParams | null;
   via: CallVia;
-  /** Set by prepare.ts `sign()`: the canonical parameters and the target signature. */
-  paramsJson?: string | null;
-  sig?: string;
 }
 
 /** A problem found in the data: not fatal, counted and reported. */

@@ -25,10 +25,19 @@ port.on('message', (m: ToWorker) => {
   try {
     if (m.type === 'chunk') {
       const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
-      port.postMessage({ type: 'batch', input, batch: state.push(bytes) } satisfies FromWorker);
+      port.postMessage({
+        type: 'batch',
+        input,
+        batch: JSON.stringify(state.push(bytes)),
+      } satisfies FromWorker);
     } else {
       const batch = state.finish();
-      port.postMessage({ type: 'end', input, batch, end: state.end() } satisfies FromWorker);
+      port.postMessage({
+        type: 'end',
+        input,
+        batch: JSON.stringify(batch),
+        end: state.end(),
+      } satisfies FromWorker);
     }
   } catch (err) {
     failed = true;

@@ -7,7 +7,7 @@
  * stays flat however fast it runs.
  */
 import { Worker } from 'node:worker_threads';
-import { prepareItem, type PreparedItem } from './prepare.js';
+import { Preparer, type PreparedItem } from './prepare.js';
 import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
 import { JsonSplitter, SplitError } from './split.js';
 
@@ -48,6 +48,7 @@ export async function* parseInline(
 export class ParseState {
   private readonly splitter: JsonSplitter;
   private readonly shapes = new ShapeReader();
+  private readonly preparer = new Preparer();
   private lastOffset = 0;
 
   constructor(private readonly options: ParseOptions) {
@@ -71,7 +72,7 @@ export class ParseState {
     for (const ev of events) {
       this.lastOffset = ev.offset;
       const where = `${this.options.name} @ byte ${ev.offset}`;
-      for (const item of this.shapes.read(ev)) items.push(prepareItem(item, where));
+      for (const item of this.shapes.read(ev)) items.push(this.preparer.prepare(item, where));
     }
     return { items, lastOffset: this.lastOffset, bytesSeen: this.splitter.bytesSeen };
   }
@@ -83,10 +84,13 @@ export type ToWorker =
   | { type: 'chunk'; input: number; bytes: Uint8Array }
   | { type: 'end'; input: number };
 
-/** Messages from the worker. */
+/**
+ * Messages from the worker. Batches travel as JSON text: cloning one string is a copy, while
+ * structured cloning of the items (or even of their tuples) costs several times as much.
+ */
 export type FromWorker =
-  | { type: 'batch'; input: number; batch: ParsedBatch }
-  | { type: 'end'; input: number; batch: ParsedBatch; end: ParseEnd }
+  | { type: 'batch'; input: number; batch: string }
+  | { type: 'end'; input: number; batch: string; end: ParseEnd }
   | {
       type: 'error';
       input: number;
@@ -97,7 +101,7 @@ export type FromWorker =
     };
 
 /** Chunks handed to the worker and not yet answered. */
-const MAX_IN_FLIGHT = 4;
+const MAX_IN_FLIGHT = 16;
 
 /** A parse worker reused across the inputs of one ingest run. */
 export class ParseWorker {
@@ -145,12 +149,8 @@ export class ParseWorker {
       if (m.input !== input) continue; // left over from an input abandoned part-way
       if (m.type === 'error') throw rebuildError(m);
       inFlight--;
-      if (m.type === 'batch') {
-        yield m.batch;
-        continue;
-      }
-      yield m.batch;
-      return m.end;
+      yield JSON.parse(m.batch) as ParsedBatch;
+      if (m.type === 'end') return m.end;
     }
   }
 

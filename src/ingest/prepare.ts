@@ -1,10 +1,76 @@
 /**
  * The pure half of writing: from what an input yields to what the store needs, with no database.
- * It runs on a worker thread for large inputs (see parse-worker.ts), so its output is plain data
- * that survives structured cloning.
+ * It runs on a worker thread for large inputs (see parse-worker.ts), so its output is compact
+ * plain data: structured cloning writes every key of every object, and per-call objects cost more
+ * to send between threads than to parse, so documents and calls travel as tuples, and each
+ * target and workload is described once per input and then referred to by number.
  */
-import { extractDoc, type CallParams, type CallRow, type DataProblem, type ExtractedDoc } from './extract.js';
+import {
+  extractDoc,
+  type CallParams,
+  type CallRow,
+  type CallVia,
+  type DataProblem,
+  type ExtractedDoc,
+  type Outcome,
+  type Workload,
+} from './extract.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
+
+/** One call: its target is an index into the targets described so far in this input. */
+export type WireCall = [
+  subId: string,
+  startTime: number,
+  endTime: number | null,
+  target: number,
+  httpStatus: number | null,
+  outcome: Outcome,
+  errorType: string | null,
+  via: CallVia,
+];
+
+/** One document: its workload is an index into the workloads described so far, or -1. */
+export type WireDoc = [
+  traceId: string,
+  id: string,
+  type: ExtractedDoc['type'],
+  parentId: string | null,
+  workload: number,
+  name: string,
+  origin: string | null,
+  startTime: number | null,
+  endTime: number | null,
+  inProgress: 0 | 1,
+  nodeIds: string[],
+  calls: WireCall[],
+];
+
+/** What was called: the fields that identify a target (see the `targets` table). */
+export interface TargetFields {
+  service: string;
+  serviceName: string;
+  operation: string | null;
+  region: string | null;
+  account: string | null;
+  params: CallParams | null;
+  deniedAction: string | null;
+  deniedResource: string | null;
+}
+
+/** A target seen for the first time in this input (or since the last reset). */
+export interface TargetDef extends TargetFields {
+  index: number;
+  /** JSON of the identifying fields: the `targets.sig` column. */
+  sig: string;
+  /** Canonical JSON of `params` (keys sorted), or null. */
+  paramsJson: string | null;
+}
+
+/** A workload (with these attributes) seen for the first time in this input. */
+export interface WorkloadDef {
+  index: number;
+  workload: Workload;
+}
 
 /** One item, ready for the writer. */
 export type PreparedItem =
@@ -17,61 +83,150 @@ export type PreparedItem =
       keepNodes: boolean;
       /** Documents read, including those skipped as problems. */
       documents: number;
-      docs: ExtractedDoc[];
+      /** True when earlier target and workload indexes no longer apply (see {@link MAX_INTERNED}). */
+      reset: boolean;
+      targets: TargetDef[];
+      workloads: WorkloadDef[];
+      docs: WireDoc[];
       problems: DataProblem[];
     };
 
-/** Extracts an item's documents and lets inferred segments fill in their callers in the same batch. */
-export function prepareItem(item: DumpItem, where: string): PreparedItem {
-  switch (item.kind) {
-    case 'unprocessed':
-      return { kind: 'unprocessed', ids: item.ids };
-    case 'trace':
-      return prepareDocs(item.segments, where, false, {
-        id: item.id,
-        duration: item.duration ?? null,
-        limitExceeded: item.limitExceeded === undefined ? null : item.limitExceeded ? 1 : 0,
-      });
-    case 'segment':
-      return prepareDocs([item.doc], where, true, undefined);
-  }
-}
+/** Distinct targets or workloads remembered per input; past this the tables start over (S3 keys). */
+const MAX_INTERNED = 50_000;
 
-function prepareDocs(
-  docs: SegmentDoc[],
-  where: string,
-  keepNodes: boolean,
-  trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined,
-): PreparedItem {
-  const problems: DataProblem[] = [];
-  const extracted: ExtractedDoc[] = [];
-  for (let i = 0; i < docs.length; i++) {
-    const ex = extractDoc(
-      docs[i] as SegmentDoc,
-      { traceId: trace?.id, where: docs.length > 1 ? `${where}, segment ${i + 1}` : where },
-      problems,
-    );
-    if (ex) extracted.push(ex);
-  }
-  // Inferred segments first fill in the calls of their callers in this same batch.
-  const sdkCalls = new Map<string, CallRow>();
-  for (const ex of extracted) {
-    if (ex.type === 'inferred') continue;
-    for (const c of ex.calls) sdkCalls.set(`${ex.traceId}\u0000${c.subId}`, c);
-  }
-  const kept: ExtractedDoc[] = [];
-  for (const ex of extracted) {
-    const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
-    const caller = call ? sdkCalls.get(`${ex.traceId}\u0000${call.subId}`) : undefined;
-    if (call && caller) {
-      fillIn(caller, call);
-      continue; // fully accounted for: the caller carries what it said
+/** Prepares the items of one input, numbering its targets and workloads. */
+export class Preparer {
+  private readonly targets = new Map<string, number>();
+  private readonly workloads = new Map<string, number>();
+  private next = 0;
+
+  /** Extracts an item's documents; inferred segments first fill in their callers in the same item. */
+  prepare(item: DumpItem, where: string): PreparedItem {
+    switch (item.kind) {
+      case 'unprocessed':
+        return { kind: 'unprocessed', ids: item.ids };
+      case 'trace':
+        return this.docs(item.segments, where, false, {
+          id: item.id,
+          duration: item.duration ?? null,
+          limitExceeded: item.limitExceeded === undefined ? null : item.limitExceeded ? 1 : 0,
+        });
+      case 'segment':
+        return this.docs([item.doc], where, true, undefined);
     }
-    kept.push(ex);
   }
-  // Signatures are computed here, off the writing thread (see write.ts targetId).
-  for (const ex of kept) for (const c of ex.calls) sign(c);
-  return { kind: 'docs', trace, keepNodes, documents: docs.length, docs: kept, problems };
+
+  private docs(
+    docs: SegmentDoc[],
+    where: string,
+    keepNodes: boolean,
+    trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined,
+  ): PreparedItem {
+    const problems: DataProblem[] = [];
+    const extracted: ExtractedDoc[] = [];
+    for (let i = 0; i < docs.length; i++) {
+      const ex = extractDoc(
+        docs[i] as SegmentDoc,
+        { traceId: trace?.id, where: docs.length > 1 ? `${where}, segment ${i + 1}` : where },
+        problems,
+      );
+      if (ex) extracted.push(ex);
+    }
+    // Inferred segments first fill in the calls of their callers in this same item.
+    const sdkCalls = new Map<string, CallRow>();
+    for (const ex of extracted) {
+      if (ex.type === 'inferred') continue;
+      for (const c of ex.calls) sdkCalls.set(`${ex.traceId}\u0000${c.subId}`, c);
+    }
+    let reset = false;
+    if (this.targets.size >= MAX_INTERNED || this.workloads.size >= MAX_INTERNED) {
+      this.targets.clear();
+      this.workloads.clear();
+      reset = true;
+    }
+    const out: PreparedItem & { kind: 'docs' } = {
+      kind: 'docs',
+      trace,
+      keepNodes,
+      documents: docs.length,
+      reset,
+      targets: [],
+      workloads: [],
+      docs: [],
+      problems,
+    };
+    for (const ex of extracted) {
+      const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
+      const caller = call ? sdkCalls.get(`${ex.traceId}\u0000${call.subId}`) : undefined;
+      if (call && caller) {
+        fillIn(caller, call);
+        continue; // fully accounted for: the caller carries what it said
+      }
+    }
+    for (const ex of extracted) {
+      const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
+      if (call && sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue;
+      out.docs.push([
+        ex.traceId,
+        ex.id,
+        ex.type,
+        ex.parentId,
+        ex.workload ? this.workload(ex.workload, out.workloads) : -1,
+        ex.name,
+        ex.origin,
+        ex.startTime,
+        ex.endTime,
+        ex.inProgress ? 1 : 0,
+        ex.nodeIds,
+        ex.calls.map((c) => [
+          c.subId,
+          c.startTime,
+          c.endTime,
+          this.target(c, out.targets),
+          c.httpStatus,
+          c.outcome,
+          c.errorType,
+          c.via,
+        ]),
+      ]);
+    }
+    return out;
+  }
+
+  private target(c: CallRow, defs: TargetDef[]): number {
+    const paramsJson = c.params ? canonicalParams(c.params) : null;
+    const sig = signature(c, paramsJson);
+    let index = this.targets.get(sig);
+    if (index === undefined) {
+      index = this.next++;
+      this.targets.set(sig, index);
+      defs.push({
+        index,
+        sig,
+        paramsJson,
+        service: c.service,
+        serviceName: c.serviceName,
+        operation: c.operation,
+        region: c.region,
+        account: c.account,
+        params: c.params,
+        deniedAction: c.deniedAction,
+        deniedResource: c.deniedResource,
+      });
+    }
+    return index;
+  }
+
+  private workload(w: Workload, defs: WorkloadDef[]): number {
+    const key = JSON.stringify([w.key, w.kind, w.name, w.arn, w.account, w.region, w.attrs]);
+    let index = this.workloads.get(key);
+    if (index === undefined) {
+      index = this.next++;
+      this.workloads.set(key, index);
+      defs.push({ index, workload: w });
+    }
+    return index;
+  }
 }
 
 /** Parameters as stored: keys sorted, so that equal parameters give equal targets. */
@@ -81,23 +236,22 @@ export function canonicalParams(p: CallParams): string {
   return JSON.stringify(out);
 }
 
-/** Sets `sig` and `paramsJson`: what identifies the call's target (service, operation, parameters…). */
-export function sign(c: CallRow): void {
-  c.paramsJson = c.params ? canonicalParams(c.params) : null;
-  c.sig = JSON.stringify([
-    c.service,
-    c.serviceName,
-    c.operation,
-    c.region,
-    c.account,
-    c.paramsJson,
-    c.deniedAction,
-    c.deniedResource,
+/** What identifies a call's target (service, operation, parameters…): the `targets.sig` column. */
+export function signature(t: TargetFields, paramsJson: string | null): string {
+  return JSON.stringify([
+    t.service,
+    t.serviceName,
+    t.operation,
+    t.region,
+    t.account,
+    paramsJson,
+    t.deniedAction,
+    t.deniedResource,
   ]);
 }
 
 /** Copies into `caller` what an inferred segment knows and the caller did not record. */
-export function fillIn(caller: CallRow, inferred: CallRow): void {
+export function fillIn(caller: TargetFields, inferred: TargetFields): void {
   if (caller.service === '') caller.service = inferred.service;
   caller.operation ??= inferred.operation;
   caller.region ??= inferred.region;

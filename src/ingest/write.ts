@@ -7,9 +7,28 @@
 import { mapCall, type MappingResult } from '../iam/index.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest, type IngestStatements } from '../store/statements.js';
-import type { CallParams, CallRow, DataProblem, ExtractedDoc, Workload } from './extract.js';
-import { fillIn, prepareItem, sign, type PreparedItem } from './prepare.js';
+import type { CallParams, DataProblem, Workload } from './extract.js';
+import {
+  canonicalParams,
+  fillIn,
+  Preparer,
+  signature,
+  type PreparedItem,
+  type TargetFields,
+  type WireCall,
+  type WireDoc,
+} from './prepare.js';
 import type { DumpItem } from './shapes.js';
+
+// Positions in the tuples of prepare.ts.
+const DOC_TRACE = 0;
+const DOC_ID = 1;
+const DOC_TYPE = 2;
+const DOC_WORKLOAD = 4;
+const DOC_NODES = 10;
+const DOC_CALLS = 11;
+const CALL_SUB = 0;
+const CALL_TARGET = 3;
 
 /** Counts for one input. */
 export interface WriteCounts {
@@ -49,7 +68,10 @@ export class InputWriter {
   readonly problems: DataProblem[] = [];
   private readonly st: IngestStatements;
   private readonly principals = new Map<string, { id: number; attrs: string }>();
-  private readonly targets = new Map<string, number>();
+  /** Target and workload numbers of this input's items → stored ids. */
+  private readonly targetIds = new Map<number, number>();
+  private readonly principalIds = new Map<number, number>();
+  private preparer: Preparer | undefined;
   /**
    * `principalId|day` pairs whose rollups cannot be updated by adding new calls (calls replaced,
    * deleted, re-attributed or re-targeted, or added to a trace stored before): recomputed at finish.
@@ -69,10 +91,10 @@ export class InputWriter {
 
   /** Writes one item read from the input (extracting it here; see {@link writePrepared}). */
   write(item: DumpItem, where: string): void {
-    this.writePrepared(prepareItem(item, where));
+    this.writePrepared((this.preparer ??= new Preparer()).prepare(item, where));
   }
 
-  /** Writes one item already extracted by {@link prepareItem} (possibly on a worker thread). */
+  /** Writes one item already extracted by a {@link Preparer} (possibly on a worker thread). */
   writePrepared(item: PreparedItem): void {
     this.itemNewTraces.clear();
     if (item.kind === 'unprocessed') {
@@ -83,6 +105,12 @@ export class InputWriter {
       }
       return;
     }
+    if (item.reset) {
+      this.targetIds.clear();
+      this.principalIds.clear();
+    }
+    for (const w of item.workloads) this.principalIds.set(w.index, this.principal(w.workload));
+    for (const t of item.targets) this.targetIds.set(t.index, this.targetId(t, t.sig, t.paramsJson));
     if (item.trace?.id !== undefined) {
       this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
       this.st.deleteUnprocessed.run(item.trace.id);
@@ -97,26 +125,26 @@ export class InputWriter {
     // Node ids matter only where an independent subsegment may need them (see the schema).
     const nodes =
       item.keepNodes ||
-      docs.some((ex) => ex.type === 'subsegment') ||
-      (docs[0] !== undefined && this.st.awaitsParent.get(docs[0].traceId) !== undefined);
-    for (const ex of docs) {
-      if (ex.type === 'inferred') continue;
-      if (loose) this.trace(ex.traceId, null, null, false);
-      this.writeDoc(ex, nodes);
+      docs.some((d) => d[DOC_TYPE] === 'subsegment') ||
+      (docs[0] !== undefined && this.st.awaitsParent.get(docs[0][DOC_TRACE]) !== undefined);
+    for (const d of docs) {
+      if (d[DOC_TYPE] === 'inferred') continue;
+      if (loose) this.trace(d[DOC_TRACE], null, null, false);
+      this.writeDoc(d, nodes);
     }
-    for (const ex of docs) {
-      if (ex.type !== 'inferred') continue;
-      if (loose) this.trace(ex.traceId, null, null, false);
+    for (const d of docs) {
+      if (d[DOC_TYPE] !== 'inferred') continue;
+      const traceId = d[DOC_TRACE];
+      if (loose) this.trace(traceId, null, null, false);
       // Inferred segments are not stored as documents: what they say is idempotent on the call.
-      const call = ex.calls[0];
+      const call = d[DOC_CALLS][0];
       if (!call) continue;
-      const existing = this.st.findCall.get(ex.traceId, call.subId) as StoredCall | undefined;
+      const existing = this.st.findCall.get(traceId, call[CALL_SUB]) as StoredCall | undefined;
       if (existing) {
         if (existing.via === 'inferred') continue; // already known from this inferred segment
         // The caller is stored: the inferred segment only fills in what it did not record.
-        const merged = storedToRow(existing, call);
-        fillIn(merged, call);
-        sign(merged);
+        const merged = storedFields(existing);
+        fillIn(merged, this.fieldsOf(this.wireTarget(call)));
         const targetId = this.targetId(merged);
         if (targetId !== existing.target_id) {
           this.st.setCallTarget.run(targetId, existing.id);
@@ -127,7 +155,7 @@ export class InputWriter {
       }
       // The calling subsegment is not (yet) in the store: the inferred segment is the call.
       this.counts.calls++;
-      this.storeCall(ex, call, null);
+      this.storeCall(d, call, null);
     }
     // Between items only: a new trace's calls are all in one item, so distinct-trace counts add up.
     if (this.chunkCalls >= NEW_CALLS_CHUNK) this.flushNewCalls();
@@ -165,19 +193,20 @@ export class InputWriter {
   }
 
   /** Returns false when the document was already stored (complete). */
-  private writeSegmentRow(ex: ExtractedDoc, principalId: number | null): boolean {
+  private writeSegmentRow(d: WireDoc, principalId: number | null): boolean {
     this.counts.segments++;
+    const [traceId, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
     const row = [
-      ex.traceId,
-      ex.id,
-      ex.type,
-      ex.parentId,
+      traceId,
+      id,
+      type,
+      parentId,
       principalId,
-      ex.name,
-      ex.origin,
-      ex.startTime,
-      ex.endTime,
-      ex.inProgress ? 1 : 0,
+      name,
+      origin,
+      startTime,
+      endTime,
+      inProgress,
       this.sourceId,
     ];
     // Most documents are new: try the insert first, look only on a conflict.
@@ -185,47 +214,50 @@ export class InputWriter {
       this.counts.newSegments++;
       return true;
     }
-    const existing = this.st.findSegment.get(ex.traceId, ex.id) as { in_progress: number };
-    if (existing.in_progress === 0 || ex.inProgress) {
+    const existing = this.st.findSegment.get(traceId, id) as { in_progress: number };
+    if (existing.in_progress === 0 || inProgress === 1) {
       this.counts.duplicateSegments++;
       return false;
     }
     // A complete document replaces the in-progress one, calls and all.
-    for (const r of this.st.deleteSegmentCalls.all(ex.traceId, ex.id) as {
+    for (const r of this.st.deleteSegmentCalls.all(traceId, id) as {
       principal_id: number | null;
       start_time: number;
     }[]) {
       this.touch(r.principal_id, r.start_time);
     }
-    this.st.deleteSegmentNodes.run(ex.traceId, ex.id);
-    this.st.replaceSegment.run([...row.slice(2), ex.traceId, ex.id]);
+    this.st.deleteSegmentNodes.run(traceId, id);
+    this.st.replaceSegment.run([...row.slice(2), traceId, id]);
     return true;
   }
 
-  private writeDoc(ex: ExtractedDoc, nodes: boolean): void {
-    const principalId = ex.workload ? this.principal(ex.workload) : null;
-    if (!this.writeSegmentRow(ex, principalId)) return;
-    if (nodes) for (const n of ex.nodeIds) this.st.insertNode.run(ex.traceId, n, ex.id);
-    for (const c of ex.calls) {
+  private writeDoc(d: WireDoc, nodes: boolean): void {
+    const w = d[DOC_WORKLOAD];
+    const principalId = w < 0 ? null : this.lookup(this.principalIds, w, 'workload');
+    if (!this.writeSegmentRow(d, principalId)) return;
+    if (nodes) for (const n of d[DOC_NODES]) this.st.insertNode.run(d[DOC_TRACE], n, d[DOC_ID]);
+    for (const c of d[DOC_CALLS]) {
       this.counts.calls++;
-      this.storeCall(ex, c, principalId);
+      this.storeCall(d, c, principalId);
     }
   }
 
   /** Stores a call once; a real SDK call replaces one known only from an inferred segment. */
-  private storeCall(ex: ExtractedDoc, c: CallRow, principalId: number | null): void {
+  private storeCall(d: WireDoc, c: WireCall, principalId: number | null): void {
+    const [subId, startTime, endTime, , httpStatus, outcome, errorType, via] = c;
+    const traceId = d[DOC_TRACE];
     const row = [
-      ex.traceId,
-      c.subId,
-      ex.id,
+      traceId,
+      subId,
+      d[DOC_ID],
       principalId,
-      c.startTime,
-      c.endTime,
-      this.targetId(c),
-      c.httpStatus,
-      c.outcome,
-      c.errorType,
-      c.via,
+      startTime,
+      endTime,
+      this.wireTarget(c),
+      httpStatus,
+      outcome,
+      errorType,
+      via,
       this.sourceId,
     ];
     const info = this.st.insertCall.run(row);
@@ -237,63 +269,72 @@ export class InputWriter {
         if (this.chunkLow === undefined || id < this.chunkLow) this.chunkLow = id;
         this.chunkCalls++;
         // A trace stored before may already have calls on this (workload, day): recount it.
-        if (!this.itemNewTraces.has(ex.traceId)) this.touch(principalId, c.startTime);
+        if (!this.itemNewTraces.has(traceId)) this.touch(principalId, startTime);
       }
       return;
     }
-    if (c.via === 'inferred') return;
-    const existing = this.st.findCall.get(ex.traceId, c.subId) as StoredCall | undefined;
+    if (via === 'inferred') return;
+    const existing = this.st.findCall.get(traceId, subId) as StoredCall | undefined;
     if (!existing || existing.via !== 'inferred') return; // first wins
-    const merged: CallRow = { ...c };
-    fillIn(merged, storedToRow(existing, c));
-    sign(merged);
+    const merged = this.fieldsOf(row[6] as number);
+    fillIn(merged, storedFields(existing));
     row[6] = this.targetId(merged);
     this.st.replaceCall.run([...row.slice(2), existing.id]);
     this.touch(existing.principal_id, existing.start_time);
-    this.touch(principalId, c.startTime);
+    this.touch(principalId, startTime);
   }
 
-  /** The id of the call's target, stored (with its IAM permissions) on first sight. */
-  private targetId(c: CallRow): number {
-    if (c.sig === undefined) sign(c);
-    const sig = c.sig as string;
-    const params = c.paramsJson ?? null;
-    const cached = this.targets.get(sig);
-    if (cached !== undefined) return cached;
-    let id = (this.st.findTarget.get(sig) as { id: number } | undefined)?.id;
-    if (id === undefined) {
-      const mapping = mapTarget(c);
-      id = Number(
-        this.st.insertTarget.run({
-          sig,
-          service: c.service,
-          service_name: c.serviceName,
-          operation: c.operation,
-          region: c.region,
-          account: c.account,
-          params,
-          denied_action: c.deniedAction,
-          denied_resource: c.deniedResource,
-          mapping: mapping.status,
-          mapping_reason: mapping.status === 'mapped' ? null : mapping.reason,
-        }).lastInsertRowid,
-      );
-      if (mapping.status === 'mapped') {
-        for (const p of mapping.permissions) {
-          this.st.insertPermission.run(
-            id,
-            p.action,
-            p.resource,
-            p.resourceType ?? null,
-            p.resourceUnknown ? 1 : 0,
-            p.note ?? null,
-          );
-        }
+  /** The stored id of a call's target, from the numbering of this input's items. */
+  private wireTarget(c: WireCall): number {
+    return this.lookup(this.targetIds, c[CALL_TARGET], 'target');
+  }
+
+  private lookup(map: Map<number, number>, index: number, what: string): number {
+    const id = map.get(index);
+    // A bug, not bad input: the preparer describes every target and workload before using it.
+    if (id === undefined) throw new Error(`${what} #${index} used before it was described`);
+    return id;
+  }
+
+  /** The identifying fields of a stored target (for the rare merges of a call with its inferred segment). */
+  private fieldsOf(targetId: number): TargetFields {
+    return storedFields(this.st.targetById.get(targetId) as StoredTarget);
+  }
+
+  /** The id of the target with these fields, stored (with its IAM permissions) on first sight. */
+  private targetId(t: TargetFields, sig?: string, paramsJson?: string | null): number {
+    const params = paramsJson !== undefined ? paramsJson : t.params ? canonicalParams(t.params) : null;
+    const signed = sig ?? signature(t, params);
+    const found = this.st.findTarget.get(signed) as { id: number } | undefined;
+    if (found) return found.id;
+    const mapping = mapTarget(t);
+    const id = Number(
+      this.st.insertTarget.run({
+        sig: signed,
+        service: t.service,
+        service_name: t.serviceName,
+        operation: t.operation,
+        region: t.region,
+        account: t.account,
+        params,
+        denied_action: t.deniedAction,
+        denied_resource: t.deniedResource,
+        mapping: mapping.status,
+        mapping_reason: mapping.status === 'mapped' ? null : mapping.reason,
+      }).lastInsertRowid,
+    );
+    if (mapping.status === 'mapped') {
+      for (const p of mapping.permissions) {
+        this.st.insertPermission.run(
+          id,
+          p.action,
+          p.resource,
+          p.resourceType ?? null,
+          p.resourceUnknown ? 1 : 0,
+          p.note ?? null,
+        );
       }
     }
-    // Bounded: S3 object keys can make nearly every call its own target.
-    if (this.targets.size >= 50_000) this.targets.clear();
-    this.targets.set(sig, id);
     return id;
   }
 
@@ -404,13 +445,8 @@ function mergeAttrs(stored: string, add: Record<string, string>): string {
   return changed ? JSON.stringify(base) : stored;
 }
 
-/** A stored call with its target's fields, as `findCall` returns it. */
-interface StoredCall {
-  id: number;
-  via: string;
-  principal_id: number | null;
-  start_time: number;
-  target_id: number;
+/** A stored target's identifying fields, as `targetById` returns them. */
+interface StoredTarget {
   service: string;
   service_name: string;
   operation: string | null;
@@ -421,8 +457,17 @@ interface StoredCall {
   denied_resource: string | null;
 }
 
-/** A stored call back as a CallRow (outcome and times from `like`, which describes the same call). */
-function storedToRow(s: StoredCall, like: CallRow): CallRow {
+/** A stored call with its target's fields, as `findCall` returns it. */
+interface StoredCall extends StoredTarget {
+  id: number;
+  via: string;
+  principal_id: number | null;
+  start_time: number;
+  target_id: number;
+}
+
+/** A stored target back as the fields that identify it. */
+function storedFields(s: StoredTarget): TargetFields {
   let params: CallParams | null = null;
   try {
     params = s.params ? (JSON.parse(s.params) as CallParams) : null;
@@ -430,9 +475,6 @@ function storedToRow(s: StoredCall, like: CallRow): CallRow {
     params = null;
   }
   return {
-    ...like,
-    sig: undefined,
-    paramsJson: undefined,
     service: s.service,
     serviceName: s.service_name,
     operation: s.operation,
@@ -445,7 +487,7 @@ function storedToRow(s: StoredCall, like: CallRow): CallRow {
 }
 
 /** The IAM permissions a call needed (src/iam), or why there are none. */
-function mapTarget(c: CallRow): MappingResult {
+function mapTarget(c: TargetFields): MappingResult {
   if (c.service === '') return { status: 'unmapped', reason: `service "${c.serviceName}" not recognised` };
   if (c.operation === null) {
     return {

@@ -29,6 +29,7 @@ export interface IngestStatements {
   replaceCall: Statement;
   setCallTarget: Statement;
   findTarget: Statement;
+  targetById: Statement;
   insertTarget: Statement;
   insertPermission: Statement;
   insertTouched: Statement;
@@ -106,6 +107,9 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     setCallTarget: db.prepare(`UPDATE calls SET target_id = ? WHERE id = ?`),
     findTarget: db.prepare(`SELECT id FROM targets WHERE sig = ?`),
+    targetById: db.prepare(
+      `SELECT service, service_name, operation, region, account, params, denied_action, denied_resource FROM targets WHERE id = ?`,
+    ),
     insertTarget: db.prepare(
       `INSERT INTO targets (sig, service, service_name, operation, region, account, params, denied_action, denied_resource, mapping, mapping_reason)
        VALUES (@sig, @service, @service_name, @operation, @region, @account, @params, @denied_action, @denied_resource, @mapping, @mapping_reason)`,
