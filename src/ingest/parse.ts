@@ -9,7 +9,8 @@
 import { Worker } from 'node:worker_threads';
 import { Preparer, type PreparedItem } from './prepare.js';
 import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
-import { JsonSplitter, SplitError } from './split.js';
+import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from './split.js';
+import type { DumpItem } from './shapes.js';
 
 /** Items prepared from one chunk of input, with where reading got to. */
 export interface ParsedBatch {
@@ -67,15 +68,32 @@ export class ParseState {
     return { shape: this.shapes.shape, bytesSeen: this.splitter.bytesSeen };
   }
 
-  private batch(events: ReturnType<JsonSplitter['push']>): ParsedBatch {
+  private batch(events: SplitEvent[]): ParsedBatch {
     const items: PreparedItem[] = [];
-    for (const ev of events) {
-      this.lastOffset = ev.offset;
-      const where = `${this.options.name} @ byte ${ev.offset}`;
-      for (const item of this.shapes.read(ev)) items.push(this.preparer.prepare(item, where));
-    }
+    for (const ev of events) this.read(ev, items);
     return { items, lastOffset: this.lastOffset, bytesSeen: this.splitter.bytesSeen };
   }
+
+  private read(ev: SplitEvent, items: PreparedItem[]): void {
+    this.lastOffset = ev.offset;
+    let read: DumpItem[];
+    try {
+      read = this.shapes.read(ev);
+    } catch (err) {
+      if (ev.kind !== 'whole' || !ev.unchecked) throw err;
+      // Delimited without a scan and not valid: scan it for the exact error, or the values it holds.
+      for (const inner of rescan(ev)) this.read(inner, items);
+      return;
+    }
+    const where = `${this.options.name} @ byte ${ev.offset}`;
+    for (const item of read) items.push(this.preparer.prepare(item, where));
+  }
+}
+
+/** Splits a fast-path value again byte by byte (offsets and messages stay those of the input). */
+function rescan(ev: WholeValue): SplitEvent[] {
+  const splitter = new JsonSplitter({ fast: false, wholeLimit: Infinity, offset: ev.offset });
+  return [...splitter.push(ev.bytes), ...splitter.end()];
 }
 
 /** Messages to the worker. */

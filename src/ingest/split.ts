@@ -22,6 +22,12 @@ export interface WholeValue {
   /** Byte offset of its first byte in the input. */
   offset: number;
   bytes: Buffer;
+  /**
+   * True when the value was delimited without scanning it (see {@link JsonSplitter}): exact
+   * for valid JSON. When it fails to parse, split it again with `fast: false` for the precise
+   * error, or the values it holds.
+   */
+  unchecked?: boolean;
 }
 
 /** One member of a top-level value too large to parse whole. */
@@ -72,6 +78,9 @@ const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NEWLINE_BRACE = Buffer.from('\n{');
+/** {@link JsonSplitter} boundary(): wait for more data. */
+const WAIT = -2;
 
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
@@ -85,6 +94,10 @@ export interface SplitterOptions {
   partLimit?: number;
   /** Deepest nesting accepted (default 10,000). */
   maxDepth?: number;
+  /** Delimit values by their `}\n{` boundaries without scanning them (default true). */
+  fast?: boolean;
+  /** Input offset of the first byte pushed (default 0), for splitting a slice of an input. */
+  offset?: number;
 }
 
 /**
@@ -128,12 +141,17 @@ export class JsonSplitter {
   private readonly wholeLimit: number;
   private readonly partLimit: number;
   private readonly maxDepth: number;
+  private readonly fast: boolean;
   private bomChecked = false;
+  /** Set by {@link end}: no more data will come, so the fast path never waits. */
+  private ending = false;
 
   constructor(options: SplitterOptions = {}) {
     this.wholeLimit = options.wholeLimit ?? 2 * 1024 * 1024;
     this.partLimit = options.partLimit ?? 512 * 1024 * 1024;
     this.maxDepth = options.maxDepth ?? 10_000;
+    this.fast = options.fast ?? true;
+    this.base = options.offset ?? 0;
   }
 
   /** Total bytes pushed so far. */
@@ -161,6 +179,7 @@ export class JsonSplitter {
   /** Finishes the input; throws {@link SplitError} when it ended inside a value. */
   end(): SplitEvent[] {
     const out: SplitEvent[] = [];
+    this.ending = true;
     if (!this.bomChecked) this.checkBom();
     this.scan(out);
     if (this.inString) {
@@ -216,6 +235,7 @@ export class JsonSplitter {
     this.stringStart -= shift;
     if (this.topStart >= 0) this.topStart -= shift;
     if (this.partStart >= 0) this.partStart -= shift;
+    if (this.boundaryFrom > 0) this.boundaryFrom -= shift;
     for (const p of this.pending) {
       p.start -= shift;
       p.end -= shift;
@@ -267,6 +287,24 @@ export class JsonSplitter {
       if (isSpace(b)) {
         i++;
         continue;
+      }
+      if (b === OPEN_OBJ && this.depth === 0 && this.fast) {
+        const end = this.boundary(i);
+        if (end === WAIT) {
+          this.pos = i;
+          return;
+        }
+        if (end > 0) {
+          out.push({
+            kind: 'whole',
+            offset: this.base + i,
+            bytes: Buffer.from(buf.subarray(i, end)),
+            unchecked: true,
+          });
+          i = end;
+          continue;
+        }
+        // No boundary within the limit: scan this value byte by byte (it may need part mode).
       }
       if (b === QUOTE) {
         // A bare top-level string was skipped without a word, hiding that the file is not a dump.
@@ -354,6 +392,42 @@ export class JsonSplitter {
     this.pos = i;
     this.checkPartSize(len);
   }
+
+  /**
+   * The fast path. Between top-level values, where the value starting at `i` is followed by a
+   * newline and a `{` at the start of a line (how the AWS CLI and JSON Lines concatenate
+   * documents), returns the index just past its closing `}` without scanning its bytes: in
+   * valid JSON a raw newline never occurs inside a string, and `}` then `{` never occur inside
+   * a value without a comma between them. Invalid JSON fails `JSON.parse` of the slice, and
+   * the caller then splits it again byte by byte for the exact error. Returns {@link WAIT} when
+   * more data could still show a boundary, or -1 to scan the value byte by byte.
+   */
+  private boundary(i: number): number {
+    const limit = Math.min(this.len, i + this.wholeLimit);
+    const view = this.buf.subarray(0, limit);
+    let from = Math.max(i + 1, this.boundaryFrom);
+    for (;;) {
+      const nl = view.indexOf(NEWLINE_BRACE, from);
+      if (nl < 0) break;
+      let e = nl;
+      while (e > i && isSpace(this.buf[e - 1] as number)) e--;
+      if (this.buf[e - 1] === CLOSE_OBJ) {
+        this.boundaryFrom = 0;
+        return e;
+      }
+      from = nl + 1;
+    }
+    if (!this.ending && this.len - i < this.wholeLimit) {
+      // Resume the search where it stopped (less the needle's first byte) when data arrives.
+      this.boundaryFrom = Math.max(i + 1, limit - 1);
+      return WAIT;
+    }
+    this.boundaryFrom = 0;
+    return -1;
+  }
+
+  /** Where {@link boundary} resumes its search for the value it is waiting on (buffer index). */
+  private boundaryFrom = 0;
 
   /** A value begins at `i` (first byte `b`): a top-level value or a part. */
   private valueStart(i: number, b: number): void {

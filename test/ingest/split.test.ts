@@ -1,4 +1,6 @@
 import test from 'ava';
+import { generateDumpSync } from '../../bench/gen.js';
+import { parseInline } from '../../src/ingest/parse.js';
 import { JsonSplitter, SplitError, type SplitEvent } from '../../src/ingest/split.js';
 
 /** Feeds `text` in chunks of `chunk` bytes and collects every event. */
@@ -142,3 +144,105 @@ test('nesting beyond the limit fails without recursion', (t) => {
   const err = t.throws(() => split(deep, 4096), { instanceOf: SplitError });
   t.regex(err!.message, /nesting deeper than 10000/);
 });
+
+// ---- the fast path: values delimited by their `}\n{` boundary without a scan ----------------
+
+/** Every event of `text` split in chunks, with or without the fast path. */
+function events(text: string | Buffer, chunk: number, fast: boolean): SplitEvent[] {
+  const s = new JsonSplitter({ fast });
+  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
+  const out: SplitEvent[] = [];
+  for (let i = 0; i < buf.length; i += chunk) out.push(...s.push(buf.subarray(i, i + chunk)));
+  out.push(...s.end());
+  return out;
+}
+
+const plain = (evs: SplitEvent[]): unknown[] =>
+  evs.map((e) => ({
+    kind: e.kind,
+    offset: e.offset,
+    bytes: 'bytes' in e ? e.bytes.toString('latin1') : null,
+  }));
+
+const generated = [
+  ...generateDumpSync({ sizeBytes: 300_000, seed: 3, workloads: 5, layout: 'concatenated' }),
+].join('');
+
+const fastInputs: { name: string; input: string }[] = [
+  { name: 'a generated batch-get-traces dump (AWS CLI layout)', input: generated },
+  { name: 'JSON Lines', input: '{"a":1}\n{"b":{"c":[1,2]}}\n{"d":"}\\n{"}\n' },
+  { name: 'CRLF and blank lines between values', input: '{"a":1}\r\n\r\n{"b":2}  \n{"c":3}' },
+  { name: 'nested objects that close at a line start', input: '{\n"a": {\n"b": 1\n}\n}\n{\n"c": 2\n}\n' },
+];
+
+for (const c of fastInputs) {
+  for (const chunk of [5, 4096, 65536]) {
+    test(`the fast path gives the same values and offsets as scanning: ${c.name} (chunks of ${chunk})`, (t) => {
+      t.deepEqual(plain(events(c.input, chunk, true)), plain(events(c.input, chunk, false)));
+    });
+  }
+}
+
+test('the fast path is taken for AWS CLI output (most values are not scanned)', (t) => {
+  const evs = events(generated, 65536, true);
+  const unchecked = evs.filter((e) => e.kind === 'whole' && e.unchecked).length;
+  t.true(evs.length > 10);
+  t.true(unchecked >= evs.length - 1, `${unchecked} of ${evs.length} values took the fast path`);
+});
+
+test('a value past the whole-value limit still goes to part mode with the fast path on', (t) => {
+  const big = `{"Traces":[${Array.from({ length: 400 }, (_, i) => `{"Id":"t${i}","Segments":[]}`).join(',\n')}]}\n{"a":1}`;
+  const s = new JsonSplitter({ wholeLimit: 1000 });
+  const buf = Buffer.from(big);
+  const evs: SplitEvent[] = [];
+  for (let i = 0; i < buf.length; i += 256) evs.push(...s.push(buf.subarray(i, i + 256)));
+  evs.push(...s.end());
+  t.is(evs.filter((e) => e.kind === 'part').length, 400);
+  const last = evs.at(-1);
+  t.is(last && 'bytes' in last ? last.bytes.toString() : null, '{"a":1}');
+});
+
+/** Items (or the error) of parsing `text` as one input, in chunks of 64 bytes. */
+async function parseAll(text: string): Promise<{ items: number; error?: string; offset?: number }> {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    const b = Buffer.from(text);
+    for (let i = 0; i < b.length; i += 64) yield b.subarray(i, i + 64);
+  }
+  let items = 0;
+  try {
+    for await (const batch of parseInline(chunks(), { name: 'x' })) items += batch.items.length;
+    return { items };
+  } catch (err) {
+    return { items, error: (err as Error).message, offset: (err as SplitError).offset };
+  }
+}
+
+/** The error the byte-by-byte splitter alone reports for `text`. */
+function scannedError(text: string): { error: string; offset: number } | undefined {
+  try {
+    events(text, 64, false);
+    return undefined;
+  } catch (err) {
+    return { error: (err as Error).message, offset: (err as SplitError).offset };
+  }
+}
+
+const seg = (n: number): string =>
+  JSON.stringify({ id: `s${n}`, trace_id: '1-5f84c7a1-000000000000000000000001', name: 'fn' });
+
+test('a fast-path slice holding two values is split again, not rejected', async (t) => {
+  t.deepEqual(await parseAll(`${seg(1)}${seg(2)}\n${seg(3)}\n`), { items: 3 });
+});
+
+for (const [name, text] of [
+  ['a bracket that closes the wrong thing', `{"Traces":[}\n{"Traces":[]}\n`],
+  ['a stray comma after a value', `${seg(1)},\n${seg(2)}\n`],
+  ['a string left open before the next line', `{"Traces":"x\n{"Traces":[]}\n`],
+] as const) {
+  test(`an invalid value delimited by the fast path gets the scanner's error: ${name}`, async (t) => {
+    const want = scannedError(text);
+    const got = await parseAll(text);
+    t.truthy(got.error);
+    if (want) t.like(got, { error: want.error, offset: want.offset });
+  });
+}
