@@ -118,8 +118,12 @@ export type FromWorker =
       hint?: string;
     };
 
-/** Chunks handed to the worker and not yet answered. */
-const MAX_IN_FLIGHT = 16;
+/**
+ * Chunks (256 KiB) handed to the worker and not yet answered: 8 MiB, enough for the worker to
+ * keep parsing while the writer adds a chunk of calls to the rollups (measured: 16 → 32 gave
+ * ~3% on 256 MB; 64 no more, for 10 MB more RSS).
+ */
+const MAX_IN_FLIGHT = 32;
 
 /** A parse worker reused across the inputs of one ingest run. */
 export class ParseWorker {

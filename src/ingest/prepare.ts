@@ -194,12 +194,14 @@ export class Preparer {
   }
 
   private target(c: CallRow, defs: TargetDef[]): number {
-    const paramsJson = c.params ? canonicalParams(c.params) : null;
-    const sig = signature(c, paramsJson);
-    let index = this.targets.get(sig);
+    // The signature (two JSON.stringify passes) is built only for targets not seen yet.
+    const key = targetKey(c);
+    let index = this.targets.get(key);
     if (index === undefined) {
       index = this.next++;
-      this.targets.set(sig, index);
+      this.targets.set(key, index);
+      const paramsJson = c.params ? canonicalParams(c.params) : null;
+      const sig = signature(c, paramsJson);
       defs.push({
         index,
         sig,
@@ -218,7 +220,8 @@ export class Preparer {
   }
 
   private workload(w: Workload, defs: WorkloadDef[]): number {
-    const key = JSON.stringify([w.key, w.kind, w.name, w.arn, w.account, w.region, w.attrs]);
+    let key = lp(w.key) + lp(w.kind) + lp(w.name) + lp(w.arn) + lp(w.account) + lp(w.region);
+    for (const k in w.attrs) key += lp(k) + lp(w.attrs[k] ?? null);
     let index = this.workloads.get(key);
     if (index === undefined) {
       index = this.next++;
@@ -227,6 +230,32 @@ export class Preparer {
     }
     return index;
   }
+}
+
+/** A string or null, length-prefixed so that concatenations of them are unambiguous. */
+function lp(s: string | null): string {
+  return s === null ? '-' : `${s.length}:${s}`;
+}
+
+/** Identifies a target as {@link signature} does, more cheaply: an unambiguous concatenation. */
+export function targetKey(c: CallRow): string {
+  let key =
+    lp(c.service) +
+    lp(c.serviceName) +
+    lp(c.operation) +
+    lp(c.region) +
+    lp(c.account) +
+    lp(c.deniedAction) +
+    lp(c.deniedResource);
+  if (c.params === null) return key + '-';
+  const keys = Object.keys(c.params);
+  if (keys.length > 1) keys.sort();
+  key += `{${keys.length}|`;
+  for (const k of keys) {
+    const v = c.params[k] as string | string[];
+    key += lp(k) + (typeof v === 'string' ? lp(v) : `[${v.length}|${v.map(lp).join('')}`);
+  }
+  return key;
 }
 
 /** Parameters as stored: keys sorted, so that equal parameters give equal targets. */

@@ -44,8 +44,12 @@ export interface WriteCounts {
   problems: number;
 }
 
-/** New calls added to the rollups at a time: bounds the sort behind each addition. */
-const NEW_CALLS_CHUNK = 131_072;
+/**
+ * New calls added to the rollups at a time: bounds the sort behind each addition. Larger chunks
+ * cost less in total (fewer upserts of the same day) but stall the parse worker for longer;
+ * 32,768 measured best end to end on 256 MB (56 vs 53 MB/s with 131,072).
+ */
+const NEW_CALLS_CHUNK = 32_768;
 /** Keeps at most this many problems per input in the database (all are counted). */
 const MAX_STORED_PROBLEMS = 100;
 /** Keeps at most this many problems per input in memory for the summary (all are counted). */
@@ -84,8 +88,12 @@ export class InputWriter {
   private chunkCalls = 0;
   readonly sourceId: number;
 
+  /** False while the unprocessed-trace list is known to be empty: no delete per trace then. */
+  private mayHaveUnprocessed: boolean;
+
   constructor(db: Store, path: string, statements?: IngestStatements) {
     this.st = statements ?? prepareIngest(db);
+    this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
@@ -100,7 +108,10 @@ export class InputWriter {
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
-        if (this.st.traceExists.get(id) === undefined) this.st.insertUnprocessed.run(id, this.sourceId);
+        if (this.st.traceExists.get(id) === undefined) {
+          this.st.insertUnprocessed.run(id, this.sourceId);
+          this.mayHaveUnprocessed = true;
+        }
         this.counts.unprocessedTraceIds++;
       }
       return;
@@ -113,7 +124,7 @@ export class InputWriter {
     for (const t of item.targets) this.targetIds.set(t.index, this.targetId(t, t.sig, t.paramsJson));
     if (item.trace?.id !== undefined) {
       this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
-      this.st.deleteUnprocessed.run(item.trace.id);
+      if (this.mayHaveUnprocessed) this.st.deleteUnprocessed.run(item.trace.id);
     } else if (item.trace) {
       this.counts.traces++;
     }

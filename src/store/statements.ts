@@ -13,6 +13,7 @@ export interface IngestStatements {
   updateTrace: Statement;
   deleteUnprocessed: Statement;
   insertUnprocessed: Statement;
+  anyUnprocessed: Statement;
   traceExists: Statement;
   awaitsParent: Statement;
   findSegment: Statement;
@@ -66,6 +67,7 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
+    anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
     traceExists: db.prepare(`SELECT 1 FROM traces WHERE id = ?`),
     awaitsParent: db.prepare(
       `SELECT 1 FROM segments WHERE trace_id = ? AND principal_id IS NULL AND type = 'subsegment' LIMIT 1`,
