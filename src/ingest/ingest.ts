@@ -7,7 +7,7 @@ import { DumpFormatError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
-import { expandInputs, lineColumnOf, openInput, type InputSpec } from './read.js';
+import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './parse.js';
 import { ShapeError, type DumpShape } from './shapes.js';
 import { InputWriter, type WriteCounts } from './write.js';
@@ -170,10 +170,18 @@ async function ingestOne(
   progress: (bytes: number, size: number | undefined, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
-  const opened = openInput(spec, { stdin: options.stdin });
   const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit };
-  const w = useWorker(options.parallel ?? 'auto', opened.size) ? worker() : undefined;
-  const batches = w ? w.parse(opened.chunks, parseOptions) : parseInline(opened.chunks, parseOptions);
+  const size = spec.file === undefined ? undefined : fileSize(spec.file);
+  const w = useWorker(options.parallel ?? 'auto', size) ? worker() : undefined;
+  // A file parsed on the worker is also read there: this thread only writes.
+  const opened = w && spec.file !== undefined ? undefined : openInput(spec, { stdin: options.stdin });
+  let read = 0;
+  const batches = opened
+    ? w
+      ? w.parse(opened.chunks, parseOptions)
+      : parseInline(opened.chunks, parseOptions)
+    : (w as ParseWorker).parseFile(spec.file as string, parseOptions, (n) => (read = n));
+  const rawBytes = (): number => opened?.rawBytes() ?? read;
   store.exec('BEGIN IMMEDIATE');
   let writer: InputWriter | undefined;
   let lastOffset = 0;
@@ -193,7 +201,7 @@ async function ingestOne(
       const now = performance.now();
       if (now - lastReport > 200) {
         lastReport = now;
-        progress(opened.rawBytes(), opened.size, writer.counts.traces);
+        progress(rawBytes(), size, writer.counts.traces);
       }
     }
     shape = end.shape;
@@ -205,9 +213,10 @@ async function ingestOne(
         'an export that was cut off or failed leaves an empty file: export it again',
       );
     }
+    const sha256 = end.source?.sha256 ?? (opened as OpenedInput).digest();
     writer.finish({
-      sha256: opened.digest(),
-      size: opened.rawBytes(),
+      sha256,
+      size: rawBytes(),
       shape: end.shape,
       elapsedMs: performance.now() - started,
     });
@@ -216,8 +225,8 @@ async function ingestOne(
       input: spec.name,
       status: 'ingested',
       shape: end.shape,
-      bytes: opened.rawBytes(),
-      sha256: opened.digest(),
+      bytes: rawBytes(),
+      sha256,
       counts: writer.counts,
       problems: writer.problems,
       error: null,
@@ -233,7 +242,7 @@ async function ingestOne(
       input: spec.name,
       status: 'rejected',
       shape: shape === 'empty' ? null : shape,
-      bytes: opened.rawBytes(),
+      bytes: rawBytes(),
       sha256: null,
       counts: null,
       problems: writer?.problems ?? [],

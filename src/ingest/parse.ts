@@ -7,6 +7,7 @@
  * stays flat however fast it runs.
  */
 import { Worker } from 'node:worker_threads';
+import { DumpFormatError } from '../errors.js';
 import { Preparer, type PreparedItem } from './prepare.js';
 import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
 import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from './split.js';
@@ -25,6 +26,8 @@ export interface ParsedBatch {
 export interface ParseEnd {
   shape: DumpShape;
   bytesSeen: number;
+  /** Provenance of a file the worker read itself ({@link ParseWorker.parseFile}). */
+  source?: { sha256: string; rawBytes: number };
 }
 
 /** Options for parsing one input. */
@@ -100,22 +103,29 @@ function rescan(ev: WholeValue): SplitEvent[] {
 export type ToWorker =
   | { type: 'start'; input: number; options: ParseOptions }
   | { type: 'chunk'; input: number; bytes: Uint8Array }
-  | { type: 'end'; input: number };
+  | { type: 'end'; input: number }
+  | { type: 'read'; input: number; options: ParseOptions; file: string }
+  | { type: 'ack'; input: number }
+  | { type: 'stop'; input: number };
 
 /**
  * Messages from the worker. Batches travel as JSON text: cloning one string is a copy, while
  * structured cloning of the items (or even of their tuples) costs several times as much.
  */
 export type FromWorker =
-  | { type: 'batch'; input: number; batch: string }
-  | { type: 'end'; input: number; batch: string; end: ParseEnd }
+  | { type: 'batch'; input: number; batch: string; read?: number }
+  | { type: 'end'; input: number; batch: string; end: ParseEnd; read?: number }
   | {
       type: 'error';
       input: number;
-      kind: 'split' | 'shape' | 'other';
+      read?: number;
+      /** split/shape/format: the input is not a readable dump; io: the file or gzip stream failed. */
+      kind: 'split' | 'shape' | 'format' | 'io' | 'other';
       message: string;
-      offset: number;
+      offset: number | undefined;
       hint?: string;
+      code?: string;
+      syscall?: string;
     };
 
 /**
@@ -124,6 +134,13 @@ export type FromWorker =
  * ~3% on 256 MB; 64 no more, for 10 MB more RSS).
  */
 const MAX_IN_FLIGHT = 32;
+
+/**
+ * Batches a worker reading a file itself may send ahead of the writer (each is one 256 KiB chunk
+ * of input, ~50 KB of JSON): enough to keep parsing through the writer's longest pause (adding a
+ * chunk of calls to the rollups, ~150 ms) without letting memory grow with the input.
+ */
+export const MAX_UNACKED = 64;
 
 /** A parse worker reused across the inputs of one ingest run. */
 export class ParseWorker {
@@ -176,6 +193,41 @@ export class ParseWorker {
     }
   }
 
+  /**
+   * Reads, parses and prepares a whole file on the worker: this thread then only writes, and the
+   * worker never waits for it to hand over bytes. The end carries the file's sha256 and size.
+   */
+  async *parseFile(
+    file: string,
+    options: ParseOptions,
+    /** Told the bytes read from disk so far, with every batch (and on failure). */
+    onRead: (bytes: number) => void,
+  ): AsyncGenerator<ParsedBatch, ParseEnd> {
+    const input = ++this.input;
+    this.worker.postMessage({ type: 'read', input, options, file } satisfies ToWorker);
+    let done = false;
+    try {
+      for (;;) {
+        const m = await this.next();
+        if (m.input !== input) continue; // left over from an input abandoned part-way
+        if (m.read !== undefined) onRead(m.read);
+        if (m.type === 'error') {
+          done = true;
+          throw rebuildError(m);
+        }
+        this.worker.postMessage({ type: 'ack', input } satisfies ToWorker);
+        yield JSON.parse(m.batch) as ParsedBatch;
+        if (m.type === 'end') {
+          done = true;
+          return m.end;
+        }
+      }
+    } finally {
+      // Abandoned (the writer failed, or the caller stopped): the worker stops reading.
+      if (!done) this.worker.postMessage({ type: 'stop', input } satisfies ToWorker);
+    }
+  }
+
   private async next(): Promise<FromWorker> {
     for (;;) {
       const m = this.queue.shift();
@@ -193,10 +245,36 @@ export class ParseWorker {
   }
 }
 
+/** The error a worker reported, as the class the inline path would have thrown. */
 function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {
-  if (m.kind === 'split') return new SplitError(m.message, m.offset);
-  if (m.kind === 'shape') return new ShapeError(m.message, m.offset, m.hint);
+  if (m.kind === 'split') return new SplitError(m.message, m.offset ?? 0);
+  if (m.kind === 'shape') return new ShapeError(m.message, m.offset ?? 0, m.hint);
+  if (m.kind === 'format')
+    return new DumpFormatError(m.message, {
+      hint: m.hint,
+      position: m.offset === undefined ? undefined : { offset: m.offset },
+    });
+  if (m.kind === 'io') return Object.assign(new Error(m.message), { code: m.code, syscall: m.syscall });
   return new Error(m.message);
+}
+
+/** A failure as a message: what {@link rebuildError} needs to throw the same error again. */
+export function describeFailure(err: unknown, input: number): FromWorker {
+  const e = err as Error & { offset?: number; hint?: string; code?: unknown; syscall?: unknown };
+  const base = { type: 'error', input, message: e?.message ?? String(err) } as const;
+  if (err instanceof SplitError) return { ...base, kind: 'split', offset: err.offset };
+  if (err instanceof ShapeError) return { ...base, kind: 'shape', offset: err.offset, hint: err.hint };
+  if (err instanceof DumpFormatError)
+    return { ...base, kind: 'format', offset: err.position?.offset, hint: err.hint };
+  if (typeof e?.code === 'string')
+    return {
+      ...base,
+      kind: 'io',
+      offset: undefined,
+      code: e.code,
+      syscall: typeof e.syscall === 'string' ? e.syscall : undefined,
+    };
+  return { ...base, kind: 'other', offset: undefined };
 }
 
 function startWorker(): Worker {

@@ -194,51 +194,53 @@ test('a missing database directory: clear message, exit 1, nothing created', asy
   t.false(fs.existsSync(path.join(dir, 'missing')));
 });
 
-test('a full disk (SQLITE_FULL) mid-input: clear message, exit 1, the database keeps what it had', async (t) => {
-  const dir = tempDir();
-  const file = path.join(dir, 'x.db');
-  const store = openStore({ path: file });
-  await ingest(store, { inputs: [bad('good-1.json'), bad('good-2.json')] });
-  // SQLite's own way to simulate ENOSPC: the file may not grow past its current size.
-  const pages = store.pragma('page_count', { simple: true }) as number;
-  store.pragma(`max_page_count = ${pages + 2}`);
-  const big = path.join(dir, 'big.json');
-  const traces = [];
-  for (let i = 0; i < 2000; i++) {
-    const id = traceId(900_000 + i);
-    traces.push({
-      id,
-      segments: [
-        lambdaSegment(id, 'full', [
-          awsCall('SNS', 'Publish', { topic_arn: `arn:aws:sns:eu-west-1:123456789012:t${i}` }),
-        ]),
-      ],
-    });
-  }
-  fs.writeFileSync(big, batch(traces));
-  const err = await ingest(store, { inputs: [big] }).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  t.is((err as { code?: string } | undefined)?.code, 'SQLITE_FULL');
-  let printed = '';
-  const io: CliIO = {
-    out: () => undefined,
-    err: (s) => (printed += s),
-    errIsTTY: false,
-    stdin: process.stdin,
-    env: {},
-    cwd: dir,
-  };
-  t.is(reportError(io, err), 1);
-  t.true(
-    printed.includes(
-      '(SQLITE_FULL); the disk is full; free space and run the command again (nothing from the interrupted input was kept)',
-    ),
-    printed,
-  );
-  t.false(store.inTransaction);
-  store.close();
-  t.like(inspect(file), { ...GOOD_ONLY, integrity: 'ok' });
-  t.deepEqual(inspect(file).sources, [bad('good-1.json'), bad('good-2.json')]);
-});
+for (const parallel of [false, true]) {
+  test(`a full disk (SQLITE_FULL) mid-input: clear message, exit 1, the database keeps what it had${parallel ? ' (file read on the worker thread)' : ''}`, async (t) => {
+    const dir = tempDir();
+    const file = path.join(dir, 'x.db');
+    const store = openStore({ path: file });
+    await ingest(store, { inputs: [bad('good-1.json'), bad('good-2.json')] });
+    // SQLite's own way to simulate ENOSPC: the file may not grow past its current size.
+    const pages = store.pragma('page_count', { simple: true }) as number;
+    store.pragma(`max_page_count = ${pages + 2}`);
+    const big = path.join(dir, 'big.json');
+    const traces = [];
+    for (let i = 0; i < 2000; i++) {
+      const id = traceId(900_000 + i);
+      traces.push({
+        id,
+        segments: [
+          lambdaSegment(id, 'full', [
+            awsCall('SNS', 'Publish', { topic_arn: `arn:aws:sns:eu-west-1:123456789012:t${i}` }),
+          ]),
+        ],
+      });
+    }
+    fs.writeFileSync(big, batch(traces));
+    const err = await ingest(store, { inputs: [big], parallel }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    t.is((err as { code?: string } | undefined)?.code, 'SQLITE_FULL');
+    let printed = '';
+    const io: CliIO = {
+      out: () => undefined,
+      err: (s) => (printed += s),
+      errIsTTY: false,
+      stdin: process.stdin,
+      env: {},
+      cwd: dir,
+    };
+    t.is(reportError(io, err), 1);
+    t.true(
+      printed.includes(
+        '(SQLITE_FULL); the disk is full; free space and run the command again (nothing from the interrupted input was kept)',
+      ),
+      printed,
+    );
+    t.false(store.inTransaction);
+    store.close();
+    t.like(inspect(file), { ...GOOD_ONLY, integrity: 'ok' });
+    t.deepEqual(inspect(file).sources, [bad('good-1.json'), bad('good-2.json')]);
+  });
+}
