@@ -103,6 +103,7 @@ export interface OpenInputOptions {
 
 /** Opens an input for streaming. Never reads it whole. */
 export function openInput(spec: InputSpec, options: OpenInputOptions = {}): OpenedInput {
+  const size = spec.file === undefined ? undefined : safeSize(spec.file);
   const hash: Hash = createHash('sha256');
   let raw = 0;
   let gz = false;
@@ -110,8 +111,8 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
   const source: AsyncIterable<Buffer> =
     spec.file === undefined
       ? ((options.stdin ?? process.stdin) as AsyncIterable<Buffer>)
-      : fs.createReadStream(spec.file, { highWaterMark: 256 * 1024 });
-  const size = spec.file === undefined ? undefined : safeSize(spec.file);
+      : // Each read allocates a buffer this large: no larger than the file (most are small).
+        fs.createReadStream(spec.file, { highWaterMark: readSize(size) });
   const ratio = options.maxInflateRatio ?? 200;
 
   async function* counted(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
@@ -176,6 +177,11 @@ export class InflateLimitError extends DumpFormatError {
       { hint: 'decompress it yourself if it is genuine, and ingest the result' },
     );
   }
+}
+
+/** Read size: 256 KiB, or the file's size (at least 4 KiB) when smaller. */
+function readSize(size: number | undefined): number {
+  return Math.max(4096, Math.min(256 * 1024, size ?? 256 * 1024));
 }
 
 function safeSize(file: string): number | undefined {

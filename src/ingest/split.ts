@@ -105,7 +105,8 @@ export interface SplitterOptions {
  * {@link end} after the last chunk: it fails on truncated input.
  */
 export class JsonSplitter {
-  private buf: Buffer = Buffer.allocUnsafe(1 << 20);
+  /** Grows (doubling) to what the input needs; starts small because most inputs are small files. */
+  private buf: Buffer = Buffer.allocUnsafe(64 * 1024);
   /** Bytes in `buf` that hold data. */
   private len = 0;
   /** Input offset of `buf[0]`. */

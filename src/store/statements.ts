@@ -131,7 +131,7 @@ export function prepareIngest(db: Store): IngestStatements {
         `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
          SELECT t.principal_id, t.day, count(*), count(DISTINCT c.trace_id), sum(c.outcome = 'denied'), sum(c.outcome = 'error'),
                 sum(c.outcome = 'fault'), sum(c.outcome = 'throttle'), min(c.start_time), max(c.start_time)
-         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
+         FROM temp.touched_days t CROSS JOIN calls c INDEXED BY calls_principal_time
            ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
          GROUP BY t.principal_id, t.day`,
       ),
@@ -142,31 +142,34 @@ export function prepareIngest(db: Store): IngestStatements {
         `INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
          SELECT t.principal_id, t.day, c.target_id, c.outcome = 'denied', count(*), min(c.start_time), max(c.start_time),
                 min(c.trace_id), max(c.trace_id)
-         FROM temp.touched_days t JOIN calls c INDEXED BY calls_principal_time
+         FROM temp.touched_days t CROSS JOIN calls c INDEXED BY calls_principal_time
            ON c.principal_id = t.principal_id AND c.start_time >= t.day * 86400.0 AND c.start_time < (t.day + 1) * 86400.0
          GROUP BY t.principal_id, t.day, c.target_id, c.outcome = 'denied'`,
       ),
-      // From the target rollup just rebuilt: far fewer rows than the calls it sums.
+      // From the target rollup just rebuilt: far fewer rows than the calls it sums. CROSS JOIN
+      // keeps the touched pairs outermost; the planner would otherwise scan the whole rollup.
       db.prepare(
         `DELETE FROM principal_day_actions WHERE (principal_id, day) IN (SELECT principal_id, day FROM temp.touched_days)`,
       ),
       db.prepare(
         `INSERT INTO principal_day_actions (principal_id, day, action, calls)
          SELECT r.principal_id, r.day, tp.action, sum(r.calls)
-         FROM temp.touched_days t JOIN principal_day_targets r ON r.principal_id = t.principal_id AND r.day = t.day
+         FROM temp.touched_days t CROSS JOIN principal_day_targets r ON r.principal_id = t.principal_id AND r.day = t.day
          JOIN target_permissions tp ON tp.target_id = r.target_id
          GROUP BY r.principal_id, r.day, tp.action`,
       ),
     ],
     // The rollups of calls proven new (see InputWriter.flushNewCalls), added to what is stored:
     // calls with id >= ? that have a workload. One sort of at most a chunk of calls each.
+    // NOT INDEXED: the planner would otherwise walk calls_principal_time for `principal_id IS
+    // NOT NULL`, i.e. every call ever stored, on every flush (quadratic over an ingest run).
     addNewCalls: [
       db.prepare(
         `INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
          SELECT principal_id, CAST(floor(start_time / 86400.0) AS INTEGER) AS d, count(*), count(DISTINCT trace_id),
                 sum(outcome = 'denied'), sum(outcome = 'error'), sum(outcome = 'fault'), sum(outcome = 'throttle'),
                 min(start_time), max(start_time)
-         FROM calls WHERE id >= ? AND principal_id IS NOT NULL
+         FROM calls NOT INDEXED WHERE id >= ? AND principal_id IS NOT NULL
          GROUP BY principal_id, d
          ON CONFLICT (principal_id, day) DO UPDATE SET calls = calls + excluded.calls, traces = traces + excluded.traces,
            denied = denied + excluded.denied, errors = errors + excluded.errors, faults = faults + excluded.faults,
@@ -177,7 +180,7 @@ export function prepareIngest(db: Store): IngestStatements {
         `INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
          SELECT principal_id, CAST(floor(start_time / 86400.0) AS INTEGER) AS d, target_id, outcome = 'denied' AS den, count(*),
                 min(start_time), max(start_time), min(trace_id), max(trace_id)
-         FROM calls WHERE id >= ? AND principal_id IS NOT NULL
+         FROM calls NOT INDEXED WHERE id >= ? AND principal_id IS NOT NULL
          GROUP BY principal_id, d, target_id, den
          ON CONFLICT (principal_id, day, target_id, denied) DO UPDATE SET calls = calls + excluded.calls,
            first_time = min(first_time, excluded.first_time), last_time = max(last_time, excluded.last_time),
@@ -186,7 +189,7 @@ export function prepareIngest(db: Store): IngestStatements {
       db.prepare(
         `INSERT INTO principal_day_actions (principal_id, day, action, calls)
          SELECT c.principal_id, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS d, tp.action, count(*)
-         FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
+         FROM calls c NOT INDEXED JOIN target_permissions tp ON tp.target_id = c.target_id
          WHERE c.id >= ? AND c.principal_id IS NOT NULL
          GROUP BY c.principal_id, d, tp.action
          ON CONFLICT (principal_id, day, action) DO UPDATE SET calls = calls + excluded.calls`,
