@@ -46,7 +46,7 @@ export function reportError(io: CliIO, err: unknown): ExitCode {
       e.code === 'SQLITE_BUSY'
         ? 'another process holds the database; wait for it to finish or raise --busy-timeout'
         : e.code === 'SQLITE_FULL'
-          ? 'the disk is full; free space and run the command again (nothing from the interrupted input was kept)'
+          ? 'the disk is full; free space and run the command again (inputs not yet committed were rolled back whole; what is stored is never stored twice)'
           : e.code === 'SQLITE_READONLY'
             ? 'the database file or its directory is read-only; pass a writable --db'
             : 'check the database file, or pass another --db';

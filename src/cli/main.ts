@@ -5,11 +5,11 @@
 import { processIO } from './io.js';
 import { runCli } from './program.js';
 
-// Ctrl-C during an ingest: the input being read is one uncommitted transaction, which SQLite
-// discards; say so instead of dying silently.
+// Ctrl-C during an ingest: the inputs since the last commit are one uncommitted transaction,
+// which SQLite discards; say so instead of dying silently.
 process.once('SIGINT', () => {
   process.stderr.write(
-    '\nxray-lp: interrupted. Inputs already reported as ingested are kept; the one being read was not (each input is one transaction). Run the same command again to finish.\n',
+    '\nxray-lp: interrupted. What was committed is kept, whole; the inputs not yet committed were rolled back. Run the same command again to finish: what is stored is never stored twice.\n',
   );
   process.exit(130);
 });

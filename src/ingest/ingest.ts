@@ -1,6 +1,6 @@
 /**
- * `ingest`: read → split → recognise → extract → write, one input at a time, each input in
- * its own transaction so that a bad file contributes nothing and the others still land.
+ * `ingest`: read → split → recognise → extract → write, one input at a time, each input in its
+ * own savepoint so that a bad file contributes nothing and the others still land.
  */
 import fs from 'node:fs';
 import { DumpFormatError } from '../errors.js';
@@ -86,6 +86,15 @@ export interface IngestSummary extends Pick<
   results: InputResult[];
 }
 
+/**
+ * Inputs are committed in groups: each input is a savepoint inside the group's transaction (a
+ * rejected input is rolled back alone), and the group commits once it holds this many bytes or
+ * has run this long. A commit per input cost more than parsing a typical 25 KB batch file:
+ * 1,457 such files ingested at 7 MB/s with one transaction each.
+ */
+const GROUP_BYTES = 64 * 1024 * 1024;
+const GROUP_MS = 2000;
+
 /** Ingests every input into `store`. Never throws for bad input: rejections are in the summary. */
 export async function ingest(store: Store, options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -118,9 +127,16 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   // checks (three lookups per call) buy nothing here; tests run `foreign_key_check` after ingests.
   const foreignKeys = store.pragma('foreign_keys', { simple: true }) as number;
   store.pragma('foreign_keys = OFF');
+  let groupStarted = 0;
+  let groupBytes = 0;
   try {
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i] as InputSpec;
+      if (!store.inTransaction) {
+        store.exec('BEGIN IMMEDIATE');
+        groupStarted = performance.now();
+        groupBytes = 0;
+      }
       const r = await ingestOne(store, spec, statements, options, worker, (bytes, size, traces) => {
         options.onProgress?.({
           input: spec.name,
@@ -135,8 +151,21 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         });
       });
       totalBytes += r.bytes;
+      groupBytes += r.bytes;
       results.push(r);
+      if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) store.exec('COMMIT');
     }
+    if (store.inTransaction) store.exec('COMMIT');
+  } catch (err) {
+    // The failing input was rolled back to its savepoint: keep the whole inputs before it.
+    if (store.inTransaction) {
+      try {
+        store.exec('COMMIT');
+      } catch {
+        if (store.inTransaction) store.exec('ROLLBACK');
+      }
+    }
+    throw err;
   } finally {
     await parseWorker?.close();
     store.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
@@ -187,7 +216,8 @@ async function ingestOne(
       : parseInline(opened.chunks, parseOptions)
     : (w as ParseWorker).parseFile(spec.file as string, parseOptions, (n) => (read = n));
   const rawBytes = (): number => opened?.rawBytes() ?? read;
-  store.exec('BEGIN IMMEDIATE');
+  // Within the group's transaction (see GROUP_BYTES): all of this input, or none of it.
+  store.exec('SAVEPOINT input');
   let writer: InputWriter | undefined;
   let lastOffset = 0;
   let shape: DumpShape | null = null;
@@ -225,7 +255,7 @@ async function ingestOne(
       shape: end.shape,
       elapsedMs: performance.now() - started,
     });
-    store.exec('COMMIT');
+    store.exec('RELEASE input');
     return {
       input: spec.name,
       status: 'ingested',
@@ -238,7 +268,11 @@ async function ingestOne(
       elapsedMs: performance.now() - started,
     };
   } catch (err) {
-    if (store.inTransaction) store.exec('ROLLBACK');
+    // Unless SQLite already rolled the whole transaction back (it does on some I/O errors).
+    if (store.inTransaction) {
+      store.exec('ROLLBACK TO input');
+      store.exec('RELEASE input');
+    }
     await batches.return?.(undefined as never).catch(() => undefined);
     const error = await describe(err, spec, lastOffset);
     if (error === undefined) throw err;

@@ -2,7 +2,8 @@
  * Writes extracted documents into the store, exactly once: a segment already stored complete is
  * skipped, a complete segment replaces an in-progress one, a real SDK call replaces a call known
  * only from an inferred segment, and an inferred segment otherwise only fills in what its
- * calling subsegment lacked. All writes of one input happen in one transaction.
+ * calling subsegment lacked. All writes of one input happen inside one savepoint of the caller's
+ * transaction (see ingest.ts).
  */
 import { mapCall, type MappingResult } from '../iam/index.js';
 import type { Store } from '../store/db.js';

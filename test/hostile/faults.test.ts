@@ -234,7 +234,7 @@ for (const parallel of [false, true]) {
     t.is(reportError(io, err), 1);
     t.true(
       printed.includes(
-        '(SQLITE_FULL); the disk is full; free space and run the command again (nothing from the interrupted input was kept)',
+        '(SQLITE_FULL); the disk is full; free space and run the command again (inputs not yet committed were rolled back whole; what is stored is never stored twice)',
       ),
       printed,
     );

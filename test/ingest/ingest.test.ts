@@ -1097,3 +1097,37 @@ test('an input abandoned part-way on the worker thread does not disturb the next
   );
   t.deepEqual(counts(store), { traces: 10, segments: 10, calls: 10, principals: 3 });
 });
+
+test('a full disk part-way through a group of inputs: the group is rolled back whole, and a re-run stores everything once', async (t) => {
+  const { store, dir } = tempStore();
+  const [a] = traces;
+  const first = writeFile(dir, 'first.json', batch([a!]));
+  const many = Array.from({ length: 2000 }, (_, i) => {
+    const id = traceId(80_000 + i);
+    return {
+      id,
+      segments: [
+        lambdaSegment(id, 'big', [
+          awsCall('SNS', 'Publish', { topic_arn: `arn:aws:sns:eu-west-1:123456789012:t${i}` }),
+        ]),
+      ],
+    };
+  });
+  const big = writeFile(dir, 'big.json', batch(many));
+  // The database may not grow past a few pages: the first input fits, the second cannot.
+  const pages = store.pragma('page_count', { simple: true }) as number;
+  store.pragma(`max_page_count = ${pages + 60}`);
+  const err = await ingest(store, { inputs: [first, big] }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  t.is((err as { code?: string } | undefined)?.code, 'SQLITE_FULL');
+  // SQLite rolls a transaction back whole on a full disk: the first input, uncommitted, went too.
+  t.false(store.inTransaction);
+  t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, principals: 0 });
+  t.is(store.pragma('integrity_check', { simple: true }), 'ok');
+  store.pragma('max_page_count = 1073741823');
+  const summary = await ingest(store, { inputs: [first, big, first] });
+  t.is(summary.ingested, 3);
+  t.deepEqual(counts(store), { traces: 2001, segments: 2001, calls: 2002, principals: 2 });
+});

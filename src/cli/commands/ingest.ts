@@ -27,7 +27,8 @@ export function registerIngest(program: Command, io: CliIO, setExit: (code: Exit
       `
 Exit codes: 0 all inputs ingested, 3 some inputs rejected (the others are kept),
             2 usage error, 1 failure (database unusable, disk full…).
-Each input is ingested in one transaction: a rejected input leaves nothing behind.`,
+Each input is ingested atomically (a savepoint; inputs are committed in groups of up to 64 MiB
+or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps only whole inputs.`,
     )
     .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
       const timeout = Number(opts.busyTimeout ?? '60');
