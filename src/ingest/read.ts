@@ -111,8 +111,10 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
   const source: AsyncIterable<Buffer> =
     spec.file === undefined
       ? ((options.stdin ?? process.stdin) as AsyncIterable<Buffer>)
-      : // Each read allocates a buffer this large: no larger than the file (most are small).
-        fs.createReadStream(spec.file, { highWaterMark: readSize(size) });
+      : size !== undefined && size <= SMALL_FILE
+        ? readSmall(spec.file)
+        : // Each read allocates a buffer this large: no larger than the file.
+          fs.createReadStream(spec.file, { highWaterMark: readSize(size) });
   const ratio = options.maxInflateRatio ?? 200;
 
   async function* counted(first: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
@@ -177,6 +179,17 @@ export class InflateLimitError extends DumpFormatError {
       { hint: 'decompress it yourself if it is genuine, and ingest the result' },
     );
   }
+}
+
+/**
+ * Files up to this size are read in one synchronous call: a typical batch-get-traces file is
+ * ~25 KB, and the asynchronous open/read/close round trips cost more than reading it (a directory
+ * of 1,457 such files spent a quarter of its time waiting on them).
+ */
+const SMALL_FILE = 1024 * 1024;
+
+async function* readSmall(file: string): AsyncGenerator<Buffer> {
+  yield fs.readFileSync(file);
 }
 
 /** Read size: 256 KiB, or the file's size (at least 4 KiB) when smaller. */
