@@ -37,7 +37,7 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Splitter threshold above which one JSON value is read member by member (tests lower it). */
   wholeLimit?: number;
-  /** Parse on a worker thread: always, never, or (default) for inputs over 4 MiB and stdin. */
+  /** Parse on a worker thread: always, never, or (default) when the inputs total over 4 MiB, or for stdin. */
   parallel?: 'auto' | boolean;
 }
 
@@ -123,6 +123,20 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   }
   let parseWorker: ParseWorker | undefined;
   const worker = (): ParseWorker => (parseWorker ??= new ParseWorker());
+  const mode = options.parallel ?? 'auto';
+  // One decision per run: a directory of small files is parsed on the worker too, a few ahead.
+  const parallel = mode === 'auto' ? totalSize === undefined || totalSize > WORKER_MIN_BYTES : mode;
+  const requested = new Map<number, number>();
+  const requestAhead = (from: number): void => {
+    for (let j = from; j < Math.min(specs.length, from + READ_AHEAD_INPUTS); j++) {
+      const file = specs[j]?.file;
+      if (file === undefined || requested.has(j)) continue;
+      requested.set(
+        j,
+        worker().request(file, { name: (specs[j] as InputSpec).name, wholeLimit: options.wholeLimit }),
+      );
+    }
+  };
   // The writer only ever references rows it has just looked up or inserted, so per-row foreign-key
   // checks (three lookups per call) buy nothing here; tests run `foreign_key_check` after ingests.
   const foreignKeys = store.pragma('foreign_keys', { simple: true }) as number;
@@ -137,7 +151,13 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         groupStarted = performance.now();
         groupBytes = 0;
       }
-      const r = await ingestOne(store, spec, statements, options, worker, (bytes, size, traces) => {
+      if (parallel) requestAhead(i);
+      const how: ParseHow = !parallel
+        ? { on: 'this thread' }
+        : requested.has(i)
+          ? { on: 'worker file', worker: worker(), input: requested.get(i) as number }
+          : { on: 'worker chunks', worker: worker() };
+      const r = await ingestOne(store, spec, statements, options, how, (bytes, size, traces) => {
         options.onProgress?.({
           input: spec.name,
           index: i,
@@ -200,21 +220,21 @@ async function ingestOne(
   spec: InputSpec,
   statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
-  worker: () => ParseWorker | undefined,
+  how: ParseHow,
   progress: (bytes: number, size: number | undefined, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
   const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit };
   const size = spec.file === undefined ? undefined : fileSize(spec.file);
-  const w = useWorker(options.parallel ?? 'auto', size) ? worker() : undefined;
   // A file parsed on the worker is also read there: this thread only writes.
-  const opened = w && spec.file !== undefined ? undefined : openInput(spec, { stdin: options.stdin });
+  const opened = how.on === 'worker file' ? undefined : openInput(spec, { stdin: options.stdin });
   let read = 0;
-  const batches = opened
-    ? w
-      ? w.parse(opened.chunks, parseOptions)
-      : parseInline(opened.chunks, parseOptions)
-    : (w as ParseWorker).parseFile(spec.file as string, parseOptions, (n) => (read = n));
+  const batches =
+    how.on === 'worker file'
+      ? how.worker.parseFile(how.input, (n) => (read = n))
+      : how.on === 'worker chunks'
+        ? how.worker.parse((opened as OpenedInput).chunks, parseOptions)
+        : parseInline((opened as OpenedInput).chunks, parseOptions);
   const rawBytes = (): number => opened?.rawBytes() ?? read;
   // Within the group's transaction (see GROUP_BYTES): all of this input, or none of it.
   store.exec('SAVEPOINT input');
@@ -299,11 +319,16 @@ function fileSize(file: string): number | undefined {
   }
 }
 
-/** Parsing on a worker pays off past a few MiB; standard input may be anything, so it gets one. */
-function useWorker(mode: 'auto' | boolean, size: number | undefined): boolean {
-  if (mode !== 'auto') return mode;
-  return size === undefined || size > 4 * 1024 * 1024;
-}
+/** Where an input is parsed: here, or on the worker (which reads files itself). */
+type ParseHow =
+  | { on: 'this thread' }
+  | { on: 'worker file'; worker: ParseWorker; input: number }
+  | { on: 'worker chunks'; worker: ParseWorker };
+
+/** Parsing on a worker pays off past a few MiB in all (standard input may be anything: it gets one). */
+const WORKER_MIN_BYTES = 4 * 1024 * 1024;
+/** Files the worker is asked to read ahead of the one being written. */
+const READ_AHEAD_INPUTS = 8;
 
 /** Turns a failure into a rejection message with position, or undefined for a bug. */
 async function describe(

@@ -146,7 +146,11 @@ export const MAX_UNACKED = 64;
 export class ParseWorker {
   private readonly worker: Worker;
   private input = 0;
+  /** Messages as they arrive, then sorted per input by {@link take}. */
   private readonly queue: FromWorker[] = [];
+  private readonly pending = new Map<number, FromWorker[]>();
+  /** Inputs given up part-way: their remaining messages are dropped. */
+  private readonly abandoned = new Set<number>();
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
@@ -173,49 +177,25 @@ export class ParseWorker {
     const source = chunks[Symbol.asyncIterator]();
     let inFlight = 0;
     let sentEnd = false;
-    for (;;) {
-      while (!sentEnd && inFlight < MAX_IN_FLIGHT) {
-        const next = await source.next();
-        if (next.done) {
-          this.worker.postMessage({ type: 'end', input } satisfies ToWorker);
-          sentEnd = true;
-        } else {
-          this.worker.postMessage({ type: 'chunk', input, bytes: next.value } satisfies ToWorker);
-        }
-        inFlight++;
-      }
-      const m = await this.next();
-      if (m.input !== input) continue; // left over from an input abandoned part-way
-      if (m.type === 'error') throw rebuildError(m);
-      inFlight--;
-      yield JSON.parse(m.batch) as ParsedBatch;
-      if (m.type === 'end') return m.end;
-    }
-  }
-
-  /**
-   * Reads, parses and prepares a whole file on the worker: this thread then only writes, and the
-   * worker never waits for it to hand over bytes. The end carries the file's sha256 and size.
-   */
-  async *parseFile(
-    file: string,
-    options: ParseOptions,
-    /** Told the bytes read from disk so far, with every batch (and on failure). */
-    onRead: (bytes: number) => void,
-  ): AsyncGenerator<ParsedBatch, ParseEnd> {
-    const input = ++this.input;
-    this.worker.postMessage({ type: 'read', input, options, file } satisfies ToWorker);
     let done = false;
     try {
       for (;;) {
-        const m = await this.next();
-        if (m.input !== input) continue; // left over from an input abandoned part-way
-        if (m.read !== undefined) onRead(m.read);
+        while (!sentEnd && inFlight < MAX_IN_FLIGHT) {
+          const next = await source.next();
+          if (next.done) {
+            this.worker.postMessage({ type: 'end', input } satisfies ToWorker);
+            sentEnd = true;
+          } else {
+            this.worker.postMessage({ type: 'chunk', input, bytes: next.value } satisfies ToWorker);
+          }
+          inFlight++;
+        }
+        const m = await this.take(input);
         if (m.type === 'error') {
           done = true;
           throw rebuildError(m);
         }
-        this.worker.postMessage({ type: 'ack', input } satisfies ToWorker);
+        inFlight--;
         yield JSON.parse(m.batch) as ParsedBatch;
         if (m.type === 'end') {
           done = true;
@@ -223,19 +203,86 @@ export class ParseWorker {
         }
       }
     } finally {
-      // Abandoned (the writer failed, or the caller stopped): the worker stops reading.
-      if (!done) this.worker.postMessage({ type: 'stop', input } satisfies ToWorker);
+      if (!done) this.abandon(input);
     }
   }
 
-  private async next(): Promise<FromWorker> {
+  /**
+   * Asks the worker to read, parse and prepare a whole file, and returns the input's number for
+   * {@link parseFile}. Files are read in the order asked: asking for the next few before
+   * writing the current one keeps the worker busy meanwhile (many small files).
+   */
+  request(file: string, options: ParseOptions): number {
+    const input = ++this.input;
+    this.worker.postMessage({ type: 'read', input, options, file } satisfies ToWorker);
+    return input;
+  }
+
+  /**
+   * The batches of a file asked for with {@link request}: this thread then only writes, and the
+   * worker never waits for it to hand over bytes. The end carries the file's sha256 and size.
+   */
+  async *parseFile(
+    input: number,
+    /** Told the bytes read from disk so far, with every batch (and on failure). */
+    onRead: (bytes: number) => void,
+  ): AsyncGenerator<ParsedBatch, ParseEnd> {
+    let done = false;
+    try {
+      for (;;) {
+        const m = await this.take(input);
+        if (m.read !== undefined) onRead(m.read);
+        if (m.type === 'error') {
+          done = true;
+          throw rebuildError(m);
+        }
+        if (m.type === 'batch') this.ack(m);
+        yield JSON.parse(m.batch) as ParsedBatch;
+        if (m.type === 'end') {
+          done = true;
+          return m.end;
+        }
+      }
+    } finally {
+      // Abandoned (the writer failed, or the caller stopped): the worker stops reading it.
+      if (!done) this.abandon(input);
+    }
+  }
+
+  /** The next message for `input`; those for later inputs wait their turn. */
+  private async take(input: number): Promise<FromWorker> {
     for (;;) {
+      const mine = this.pending.get(input);
+      const waiting = mine?.shift();
+      if (waiting) return waiting;
       const m = this.queue.shift();
-      if (m) return m;
+      if (m) {
+        if (m.input === input) return m;
+        if (this.abandoned.has(m.input)) this.ack(m);
+        else {
+          const list = this.pending.get(m.input);
+          if (list) list.push(m);
+          else this.pending.set(m.input, [m]);
+        }
+        continue;
+      }
       if (this.failure) throw this.failure;
       await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
     }
+  }
+
+  /** Tells a worker reading a file that a batch was taken (its read-ahead is bounded by these). */
+  private ack(m: FromWorker): void {
+    if (m.type === 'batch' && m.read !== undefined)
+      this.worker.postMessage({ type: 'ack', input: m.input } satisfies ToWorker);
+  }
+
+  private abandon(input: number): void {
+    this.abandoned.add(input);
+    this.worker.postMessage({ type: 'stop', input } satisfies ToWorker);
+    for (const m of this.pending.get(input) ?? []) this.ack(m);
+    this.pending.delete(input);
   }
 
   /** Stops the worker. */

@@ -4,12 +4,14 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import test from 'ava';
+import { generateDumpSync } from '../../bench/gen.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import type { Store } from '../../src/store/db.js';
 import {
   awsCall,
   batch,
   counts,
+  fixturesDir,
   hexId,
   lambdaSegment,
   T0,
@@ -1130,4 +1132,49 @@ test('a full disk part-way through a group of inputs: the group is rolled back w
   const summary = await ingest(store, { inputs: [first, big, first] });
   t.is(summary.ingested, 3);
   t.deepEqual(counts(store), { traces: 2001, segments: 2001, calls: 2002, principals: 2 });
+});
+
+test('many inputs read ahead on the worker give the same results and rows as one by one on this thread', async (t) => {
+  const dir = tempDir();
+  const bad = path.join(fixturesDir, 'bad');
+  const corpus = fs
+    .readdirSync(bad)
+    .filter((f) => !f.endsWith('.md'))
+    .sort()
+    .map((f) => path.join(bad, f));
+  const generated = [
+    ...generateDumpSync({ sizeBytes: 200_000, seed: 4, workloads: 6, layout: 'concatenated' }),
+  ];
+  const small = generated.map((doc, i) => writeFile(dir, `g${String(i).padStart(3, '0')}.json`, doc));
+  // Good and bad interleaved, with repeats, and standard input in the middle.
+  const inputs = [...small.slice(0, 4), ...corpus, '-', ...small.slice(2), small[0]!];
+  const dump = (store: Store): unknown => ({
+    calls: store
+      .prepare('SELECT trace_id, sub_id, principal_id, target_id, outcome FROM calls ORDER BY 1, 2')
+      .all(),
+    segments: store
+      .prepare('SELECT trace_id, id, principal_id, in_progress FROM segments ORDER BY 1, 2')
+      .all(),
+    sources: store.prepare('SELECT path, sha256, size, traces, new_calls FROM sources ORDER BY id').all(),
+    days: store.prepare('SELECT * FROM principal_day_targets ORDER BY 1, 2, 3, 4').all(),
+  });
+  const run = async (parallel: boolean): Promise<{ results: unknown[]; rows: unknown }> => {
+    const { store } = tempStore();
+    // Standard input arrives late: by then the worker has read the files after it ahead.
+    const stdin = Readable.from(
+      (async function* () {
+        await new Promise((r) => setTimeout(r, 150));
+        yield Buffer.from(batch([traces[0]!]));
+      })(),
+    );
+    const summary = await ingest(store, { inputs, parallel, stdin });
+    return { results: summary.results.map(({ elapsedMs: _e, ...r }) => r), rows: dump(store) };
+  };
+  const inline = await run(false);
+  const worker = await run(true);
+  t.deepEqual(worker.results, inline.results);
+  t.deepEqual(worker.rows, inline.rows);
+  const statuses = (inline.results as { status: string }[]).map((r) => r.status);
+  t.true(statuses.filter((s) => s === 'rejected').length >= 8, statuses.join(' '));
+  t.true(statuses.filter((s) => s === 'ingested').length >= small.length + 5, statuses.join(' '));
 });
