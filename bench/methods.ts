@@ -6,7 +6,8 @@
  * Prints one JSON line: { method, seconds, readSeconds?, traces, segments, bytes } or { method, error }.
  * `seconds` covers reading + parsing (module loading and process start are excluded).
  */
-import { readFileSync, createReadStream, statSync } from 'node:fs';
+import { readFileSync, readdirSync, createReadStream, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parser } from 'stream-json';
 import { pick } from 'stream-json/filters/pick.js';
 import { streamArray } from 'stream-json/streamers/stream-array.js';
@@ -38,6 +39,31 @@ function parseTrace(trace: TraceLike): number {
     if (typeof doc.id === 'string') n++;
   }
   return n;
+}
+
+/** The files of a `files` dataset (a directory), or the file itself. */
+function filesOf(file: string): string[] {
+  return statSync(file).isDirectory()
+    ? readdirSync(file)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => join(file, f))
+    : [file];
+}
+
+/** (a) for a directory: each file read whole and parsed as in {@link parseWhole}. */
+function parseFiles(dir: string): Omit<MethodResult, 'method'> {
+  const t0 = now();
+  let traces = 0;
+  let segments = 0;
+  let bytes = 0;
+  for (const f of filesOf(dir)) {
+    const r = parseWhole(f);
+    traces += r.traces;
+    segments += r.segments;
+    bytes += r.bytes;
+  }
+  return { seconds: now() - t0, traces, segments, bytes };
 }
 
 /** (a) baseline: whole file in memory, split the concatenated documents, JSON.parse everything. */
@@ -91,19 +117,34 @@ async function streamJson(
   return { seconds: now() - t0, traces, segments, bytes: statSync(file).size };
 }
 
+/** (b) over every file of a directory, one after another (or over the one file). */
+async function streamFiles(
+  file: string,
+  layout: string,
+  packedOnly: boolean,
+): Promise<Omit<MethodResult, 'method'>> {
+  const t0 = now();
+  const total = { traces: 0, segments: 0, bytes: 0 };
+  for (const f of filesOf(file)) {
+    const r = await streamJson(f, layout === 'files' ? 'concatenated' : layout, packedOnly);
+    total.traces += r.traces;
+    total.segments += r.segments;
+    total.bytes += r.bytes;
+  }
+  return { seconds: now() - t0, ...total };
+}
+
 async function main(): Promise<void> {
   const [method, file, layout = 'concatenated'] = process.argv.slice(2) as [MethodName, string, string];
   let r: Omit<MethodResult, 'method'>;
   try {
     switch (method) {
       case 'parse':
-        r = parseWhole(file);
+        r = statSync(file).isDirectory() ? parseFiles(file) : parseWhole(file);
         break;
       case 'stream':
-        r = await streamJson(file, layout, false);
-        break;
       case 'stream-packed':
-        r = await streamJson(file, layout, true);
+        r = await streamFiles(file, layout, method === 'stream-packed');
         break;
       case 'noop':
         r = { seconds: 0, traces: 0, segments: 0, bytes: 0 };

@@ -1,10 +1,11 @@
 /**
  * Benchmark harness (`npm run bench`). See docs/performance.md.
  *
- *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB] [--layout concatenated|single|both]
+ *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB] [--layout concatenated|single|files|both|all]
  *     [--seed 1] [--runs 1] [--methods a,b,b2,c]
  *
- * Default data sets: concatenated 32 MB, 128 MB, 256 MB and single 128 MB. Dumps are generated into
+ * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, and 32 MB as files (one per
+ * batch-get-traces document, in a directory). Dumps are generated into
  * bench/out/ (or reused when their meta matches) and every method runs on the same files:
  *   (a)  whole file → split documents → JSON.parse each document and each `Document` string
  *   (b)  naive stream-json: parser({jsonStreaming}) → pick({filter:'Traces'}) → streamArray(), JSON.parse each `Document`
@@ -14,7 +15,16 @@
  * MB = 2^20 bytes throughout.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,9 +59,15 @@ const CHILD_METHOD: Record<Exclude<MethodKey, 'c'>, MethodResult['method']> = {
   b2: 'stream-packed',
 };
 
+/**
+ * `files` is the concatenated dump split into one file per document, in a directory: what a
+ * script calling `aws xray batch-get-traces` in a loop leaves behind (~25 KB files).
+ */
+type BenchLayout = Layout | 'files';
+
 interface Dataset {
   sizeBytes: number;
-  layout: Layout;
+  layout: BenchLayout;
   file: string;
   meta: DumpMeta;
   generated: boolean;
@@ -81,7 +97,7 @@ interface Measurement {
 
 interface Args {
   sizes: number[];
-  layouts: Layout[];
+  layouts: BenchLayout[];
   seed: number;
   runs: number;
   methods: MethodKey[];
@@ -121,23 +137,26 @@ function parseArgs(argv: string[]): Args {
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
   if (layoutArg === 'both') args.layouts = ['concatenated', 'single'];
-  else if (layoutArg === 'concatenated' || layoutArg === 'single') args.layouts = [layoutArg];
-  else if (layoutArg !== undefined) throw new Error('--layout is concatenated, single or both');
+  else if (layoutArg === 'all') args.layouts = ['concatenated', 'single', 'files'];
+  else if (layoutArg === 'concatenated' || layoutArg === 'single' || layoutArg === 'files')
+    args.layouts = [layoutArg];
+  else if (layoutArg !== undefined) throw new Error('--layout is concatenated, single, files, both or all');
   return args;
 }
 
 /** The (size, layout) pairs to run. */
-function plan(args: Args): [number, Layout][] {
+function plan(args: Args): [number, BenchLayout][] {
   if (args.sizes.length > 0) {
-    const layouts = args.layouts.length > 0 ? args.layouts : (['concatenated'] as Layout[]);
-    return args.sizes.flatMap((s) => layouts.map((l): [number, Layout] => [s, l]));
+    const layouts = args.layouts.length > 0 ? args.layouts : (['concatenated'] as BenchLayout[]);
+    return args.sizes.flatMap((s) => layouts.map((l): [number, BenchLayout] => [s, l]));
   }
-  if (args.quick) return [[8 * MB, 'concatenated'], ...(args.layouts.includes('single') ? [[8 * MB, 'single'] as [number, Layout]] : [])]; // prettier-ignore
-  const base: [number, Layout][] = [
+  if (args.quick) return [[8 * MB, 'concatenated'], ...(args.layouts.includes('single') ? [[8 * MB, 'single'] as [number, BenchLayout]] : [])]; // prettier-ignore
+  const base: [number, BenchLayout][] = [
     [32 * MB, 'concatenated'],
     [128 * MB, 'concatenated'],
     [256 * MB, 'concatenated'],
     [128 * MB, 'single'],
+    [32 * MB, 'files'],
   ];
   return args.layouts.length > 0 ? base.filter(([, l]) => args.layouts.includes(l)) : base;
 }
@@ -149,7 +168,8 @@ const sizeLabel = (bytes: number): string =>
       ? `${Math.round(bytes / 1024)}KB`
       : `${Math.round(bytes / MB)}MB`;
 
-async function ensureDump(sizeBytes: number, layout: Layout, seed: number): Promise<Dataset> {
+async function ensureDump(sizeBytes: number, layout: BenchLayout, seed: number): Promise<Dataset> {
+  if (layout === 'files') return ensureFiles(sizeBytes, seed);
   const file = join(OUT, `dump-${sizeLabel(sizeBytes)}-${layout}-seed${seed}.json`);
   const options = resolveOptions({ sizeBytes, layout, seed });
   const metaFile = `${file}.meta.json`;
@@ -172,6 +192,27 @@ async function ensureDump(sizeBytes: number, layout: Layout, seed: number): Prom
   const meta = await writeDump(options, file);
   console.log(`${(meta.bytes / MB / meta.generationSeconds).toFixed(1)} MB/s, ${meta.traces} traces`);
   return { sizeBytes, layout, file, meta, generated: true };
+}
+
+/** The concatenated dump of this size, one file per document (split at the AWS CLI's `}\n{`). */
+async function ensureFiles(sizeBytes: number, seed: number): Promise<Dataset> {
+  const whole = await ensureDump(sizeBytes, 'concatenated', seed);
+  const dir = join(OUT, `dump-${sizeLabel(sizeBytes)}-files-seed${seed}`);
+  const done = join(dir, '.complete');
+  if (!existsSync(done) || readFileSync(done, 'utf8') !== whole.meta.sha256) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const text = readFileSync(whole.file, 'utf8');
+    let start = 0;
+    for (let n = 0; start < text.length; n++) {
+      const at = text.indexOf('}\n{', start);
+      const end = at === -1 ? text.length : at + 2;
+      writeFileSync(join(dir, `batch-${String(n).padStart(6, '0')}.json`), text.slice(start, end));
+      start = end;
+    }
+    writeFileSync(done, whole.meta.sha256);
+  }
+  return { ...whole, layout: 'files', file: dir, generated: whole.generated };
 }
 
 interface ChildRun {
@@ -242,7 +283,8 @@ function runChild(cmd: string, args: string[]): Promise<ChildRun> {
 
 /** Reads the file once so every method starts from a warm page cache. */
 function warm(file: string): void {
-  spawnSync('cat', [file], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const files = statSync(file).isDirectory() ? readdirSync(file).map((f) => join(file, f)) : [file];
+  spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'ignore'] });
 }
 
 async function runInProcessMethod(
