@@ -108,6 +108,26 @@ export function independentCall(
   return { ...call, type: 'subsegment', trace_id: seg.trace_id, parent_id: invocation.id };
 }
 
+/** The inferred segment X-Ray makes for `call` (the AWS SDK subsegment it describes), in trace `trace`. */
+export function inferredFor(
+  call: { id?: unknown; name?: unknown },
+  trace: string,
+  origin: string,
+  aws: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    id: hexId(),
+    name: call.name,
+    inferred: true,
+    parent_id: call.id,
+    trace_id: trace,
+    origin,
+    start_time: T0 + 1,
+    end_time: T0 + 1.1,
+    aws,
+  };
+}
+
 /** batch-get-traces output for the given traces (each a list of segment documents). */
 export function batch(
   traces: { id: string; segments: Record<string, unknown>[] }[],

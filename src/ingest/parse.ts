@@ -171,15 +171,15 @@ export class ParseWorker {
   }
 
   /** Parses one input on the worker; same contract as {@link parseInline}. */
-  async *parse(chunks: AsyncIterable<Buffer>, options: ParseOptions): AsyncGenerator<ParsedBatch, ParseEnd> {
+  parse(chunks: AsyncIterable<Buffer>, options: ParseOptions): AsyncGenerator<ParsedBatch, ParseEnd> {
     const input = ++this.input;
     this.worker.postMessage({ type: 'start', input, options } satisfies ToWorker);
     const source = chunks[Symbol.asyncIterator]();
     let inFlight = 0;
     let sentEnd = false;
-    let done = false;
-    try {
-      for (;;) {
+    return this.batchesOf(input, {
+      // Keep at most MAX_IN_FLIGHT chunks with the worker.
+      beforeTake: async () => {
         while (!sentEnd && inFlight < MAX_IN_FLIGHT) {
           const next = await source.next();
           if (next.done) {
@@ -190,21 +190,9 @@ export class ParseWorker {
           }
           inFlight++;
         }
-        const m = await this.take(input);
-        if (m.type === 'error') {
-          done = true;
-          throw rebuildError(m);
-        }
-        inFlight--;
-        yield JSON.parse(m.batch) as ParsedBatch;
-        if (m.type === 'end') {
-          done = true;
-          return m.end;
-        }
-      }
-    } finally {
-      if (!done) this.abandon(input);
-    }
+      },
+      onMessage: () => inFlight--,
+    });
   }
 
   /**
@@ -222,21 +210,34 @@ export class ParseWorker {
    * The batches of a file asked for with {@link request}: this thread then only writes, and the
    * worker never waits for it to hand over bytes. The end carries the file's sha256 and size.
    */
-  async *parseFile(
+  parseFile(
     input: number,
     /** Told the bytes read from disk so far, with every batch (and on failure). */
     onRead: (bytes: number) => void,
   ): AsyncGenerator<ParsedBatch, ParseEnd> {
+    return this.batchesOf(input, {
+      onMessage: (m) => {
+        if (m.read !== undefined) onRead(m.read);
+        this.ack(m);
+      },
+    });
+  }
+
+  /** An input's batches as the worker sends them; given up part-way, the worker is told to stop. */
+  private async *batchesOf(
+    input: number,
+    hooks: { beforeTake?: () => Promise<void>; onMessage: (m: FromWorker) => void },
+  ): AsyncGenerator<ParsedBatch, ParseEnd> {
     let done = false;
     try {
       for (;;) {
+        await hooks.beforeTake?.();
         const m = await this.take(input);
-        if (m.read !== undefined) onRead(m.read);
+        hooks.onMessage(m);
         if (m.type === 'error') {
           done = true;
           throw rebuildError(m);
         }
-        if (m.type === 'batch') this.ack(m);
         yield JSON.parse(m.batch) as ParsedBatch;
         if (m.type === 'end') {
           done = true;
@@ -244,7 +245,6 @@ export class ParseWorker {
         }
       }
     } finally {
-      // Abandoned (the writer failed, or the caller stopped): the worker stops reading it.
       if (!done) this.abandon(input);
     }
   }

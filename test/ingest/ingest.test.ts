@@ -20,6 +20,7 @@ import {
   traceId,
   writeFile,
   independentCall,
+  inferredFor,
 } from '../helpers.js';
 
 interface CallRowDb {
@@ -495,17 +496,10 @@ test('an inferred segment is not a second call; it fills in what the caller lack
   const id = traceId(11);
   const call = awsCall('SNS', 'Publish', {});
   const seg = lambdaSegment(id, 'fn', [call]);
-  const inferred = {
-    id: hexId(),
-    name: 'SNS',
-    inferred: true,
-    parent_id: call.id,
-    trace_id: id,
-    origin: 'AWS::SNS',
-    start_time: T0 + 1,
-    end_time: T0 + 1.1,
-    aws: { operation: 'Publish', topic_arn: 'arn:aws:sns:eu-west-1:123456789012:events' },
-  };
+  const inferred = inferredFor(call, id, 'AWS::SNS', {
+    operation: 'Publish',
+    topic_arn: 'arn:aws:sns:eu-west-1:123456789012:events',
+  });
   for (const order of [
     [seg, inferred],
     [inferred, seg],
@@ -522,17 +516,10 @@ test('an inferred segment whose caller is absent is the call itself, replaced wh
   const id = traceId(12);
   const call = awsCall('DynamoDB', 'UpdateItem', { table_name: 'orders' });
   const seg = lambdaSegment(id, 'fn', [call]);
-  const inferred = {
-    id: hexId(),
-    name: 'DynamoDB',
-    inferred: true,
-    parent_id: call.id,
-    trace_id: id,
-    origin: 'AWS::DynamoDB::Table',
-    start_time: T0 + 1,
-    end_time: T0 + 1.1,
-    aws: { operation: 'UpdateItem', table_name: 'orders' },
-  };
+  const inferred = inferredFor(call, id, 'AWS::DynamoDB::Table', {
+    operation: 'UpdateItem',
+    table_name: 'orders',
+  });
   const { store, dir } = tempStore();
   await ingest(store, { inputs: [writeFile(dir, 'inferred.json', JSON.stringify(inferred))] });
   let rows = calls(store);

@@ -13,8 +13,8 @@ import type { Store } from '../../src/store/db.js';
 import {
   awsCall,
   batch,
-  hexId,
   independentCall,
+  inferredFor,
   lambdaSegment,
   repoRoot,
   T0,
@@ -132,17 +132,11 @@ test('in-progress then complete, late attribution, inferred-only then caller', a
     awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' }),
   ]);
   const partial = { ...complete, end_time: undefined, in_progress: true, subsegments: [] };
-  const inferred = {
-    id: hexId(),
-    name: 'SNS',
-    inferred: true,
-    parent_id: call.id,
-    trace_id: id,
-    origin: 'AWS::SNS',
-    start_time: T0 + 1,
-    end_time: T0 + 1.1,
-    aws: { operation: 'Publish', region: 'eu-west-1', topic_arn: 'arn:aws:sns:eu-west-1:123456789012:t' },
-  };
+  const inferred = inferredFor(call, id, 'AWS::SNS', {
+    operation: 'Publish',
+    region: 'eu-west-1',
+    topic_arn: 'arn:aws:sns:eu-west-1:123456789012:t',
+  });
   const indep = independentCall(complete, awsCall('DynamoDB', 'PutItem', { table_name: 't' }));
   const other = traceId(9003);
   const { store, dir } = tempStore();

@@ -4,8 +4,8 @@ import { parseInline } from '../../src/ingest/parse.js';
 import { JsonSplitter, SplitError, type SplitEvent } from '../../src/ingest/split.js';
 
 /** Feeds `text` in chunks of `chunk` bytes and collects every event. */
-function split(text: string | Buffer, chunk = 7, wholeLimit?: number): SplitEvent[] {
-  const s = new JsonSplitter({ wholeLimit });
+function split(text: string | Buffer, chunk = 7, wholeLimit?: number, fast = true): SplitEvent[] {
+  const s = new JsonSplitter({ wholeLimit, fast });
   const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
   const out: SplitEvent[] = [];
   for (let i = 0; i < buf.length; i += chunk) out.push(...s.push(buf.subarray(i, i + chunk)));
@@ -148,14 +148,8 @@ test('nesting beyond the limit fails without recursion', (t) => {
 // ---- the fast path: values delimited by their `}\n{` boundary without a scan ----------------
 
 /** Every event of `text` split in chunks, with or without the fast path. */
-function events(text: string | Buffer, chunk: number, fast: boolean): SplitEvent[] {
-  const s = new JsonSplitter({ fast });
-  const buf = Buffer.isBuffer(text) ? text : Buffer.from(text);
-  const out: SplitEvent[] = [];
-  for (let i = 0; i < buf.length; i += chunk) out.push(...s.push(buf.subarray(i, i + chunk)));
-  out.push(...s.end());
-  return out;
-}
+const events = (text: string | Buffer, chunk: number, fast: boolean): SplitEvent[] =>
+  split(text, chunk, undefined, fast);
 
 const plain = (evs: SplitEvent[]): unknown[] =>
   evs.map((e) => ({
