@@ -2,7 +2,6 @@
  * `ingest`: read → split → recognise → extract → write, one input at a time, each input in its
  * own savepoint so that a bad file contributes nothing and the others still land.
  */
-import fs from 'node:fs';
 import { DumpFormatError } from '../errors.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
@@ -118,7 +117,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   let totalBytes = 0;
   let totalSize: number | undefined = 0;
   for (const spec of specs) {
-    const size = spec.file === undefined ? undefined : fileSize(spec.file);
+    const size = spec.size;
     totalSize = size === undefined || totalSize === undefined ? undefined : totalSize + size;
   }
   let parseWorker: ParseWorker | undefined;
@@ -129,12 +128,9 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const requested = new Map<number, number>();
   const requestAhead = (from: number): void => {
     for (let j = from; j < Math.min(specs.length, from + READ_AHEAD_INPUTS); j++) {
-      const file = specs[j]?.file;
-      if (file === undefined || requested.has(j)) continue;
-      requested.set(
-        j,
-        worker().request(file, { name: (specs[j] as InputSpec).name, wholeLimit: options.wholeLimit }),
-      );
+      const spec = specs[j] as InputSpec;
+      if (spec.file === undefined || requested.has(j)) continue;
+      requested.set(j, worker().request(spec, { name: spec.name, wholeLimit: options.wholeLimit }));
     }
   };
   // The writer only ever references rows it has just looked up or inserted, so per-row foreign-key
@@ -225,7 +221,7 @@ async function ingestOne(
 ): Promise<InputResult> {
   const started = performance.now();
   const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit };
-  const size = spec.file === undefined ? undefined : fileSize(spec.file);
+  const size = spec.size;
   // A file parsed on the worker is also read there: this thread only writes.
   const opened = how.on === 'worker file' ? undefined : openInput(spec, { stdin: options.stdin });
   let read = 0;
@@ -308,14 +304,6 @@ async function ingestOne(
       error,
       elapsedMs: performance.now() - started,
     };
-  }
-}
-
-function fileSize(file: string): number | undefined {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return undefined;
   }
 }
 

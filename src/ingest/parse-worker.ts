@@ -12,7 +12,7 @@ import {
   type ParseOptions,
   type ToWorker,
 } from './parse.js';
-import { openInput } from './read.js';
+import { openInput, type InputSpec } from './read.js';
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker.ts runs as a worker thread only');
@@ -21,7 +21,7 @@ if (!port) throw new Error('parse-worker.ts runs as a worker thread only');
 let chunked: { input: number; state: ParseState; failed: boolean } | undefined;
 
 // File mode: files to read, in order; batches sent and taken (over all files).
-const requests: { input: number; options: ParseOptions; file: string }[] = [];
+const requests: { input: number; options: ParseOptions; spec: InputSpec }[] = [];
 const stopped = new Set<number>();
 let reading = false;
 let sent = 0;
@@ -70,14 +70,14 @@ port.on('message', (m: ToWorker) => {
 async function readAll(): Promise<void> {
   reading = true;
   for (let r = requests.shift(); r; r = requests.shift()) {
-    if (!stopped.has(r.input)) await readFile(r.input, r.options, r.file);
+    if (!stopped.has(r.input)) await readFile(r.input, r.options, r.spec);
   }
   reading = false;
 }
 
-async function readFile(me: number, options: ParseOptions, file: string): Promise<void> {
+async function readFile(me: number, options: ParseOptions, spec: InputSpec): Promise<void> {
   const parse = new ParseState(options);
-  const opened = openInput({ name: options.name, file });
+  const opened = openInput(spec);
   try {
     for await (const chunk of opened.chunks) {
       if (stopped.has(me)) return; // leaving the loop closes the file

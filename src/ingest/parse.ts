@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../errors.js';
 import { Preparer, type PreparedItem } from './prepare.js';
+import type { InputSpec } from './read.js';
 import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
 import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from './split.js';
 import type { DumpItem } from './shapes.js';
@@ -104,7 +105,7 @@ export type ToWorker =
   | { type: 'start'; input: number; options: ParseOptions }
   | { type: 'chunk'; input: number; bytes: Uint8Array }
   | { type: 'end'; input: number }
-  | { type: 'read'; input: number; options: ParseOptions; file: string }
+  | { type: 'read'; input: number; options: ParseOptions; spec: InputSpec }
   | { type: 'ack'; input: number }
   | { type: 'stop'; input: number };
 
@@ -200,9 +201,9 @@ export class ParseWorker {
    * {@link parseFile}. Files are read in the order asked: asking for the next few before
    * writing the current one keeps the worker busy meanwhile (many small files).
    */
-  request(file: string, options: ParseOptions): number {
+  request(spec: InputSpec, options: ParseOptions): number {
     const input = ++this.input;
-    this.worker.postMessage({ type: 'read', input, options, file } satisfies ToWorker);
+    this.worker.postMessage({ type: 'read', input, options, spec } satisfies ToWorker);
     return input;
   }
 

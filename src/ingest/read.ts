@@ -15,6 +15,8 @@ export interface InputSpec {
   name: string;
   /** Absolute path, or undefined for standard input. */
   file: string | undefined;
+  /** Size on disk, when known (stat once, when the inputs are listed). */
+  size?: number;
 }
 
 /** File names a directory walk picks up; explicit file arguments are always read. */
@@ -56,9 +58,9 @@ export function expandInputs(inputs: readonly string[]): { specs: InputSpec[]; p
           name: input,
           message: 'directory holds no .json, .jsonl, .ndjson, .txt or .gz files',
         });
-      for (const f of found) specs.push({ name: f, file: path.resolve(f) });
+      for (const f of found) specs.push({ name: f, file: path.resolve(f), size: safeSize(f) });
     } else {
-      specs.push({ name: input, file: path.resolve(input) });
+      specs.push({ name: input, file: path.resolve(input), size: stat.size });
     }
   }
   return { specs, problems };
@@ -103,7 +105,7 @@ export interface OpenInputOptions {
 
 /** Opens an input for streaming. Never reads it whole. */
 export function openInput(spec: InputSpec, options: OpenInputOptions = {}): OpenedInput {
-  const size = spec.file === undefined ? undefined : safeSize(spec.file);
+  const size = spec.file === undefined ? undefined : (spec.size ?? safeSize(spec.file));
   const hash: Hash = createHash('sha256');
   let raw = 0;
   let gz = false;

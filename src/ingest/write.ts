@@ -12,14 +12,12 @@ import type { CallParams, DataProblem, Workload } from './extract.js';
 import {
   canonicalParams,
   fillIn,
-  Preparer,
   signature,
   type PreparedItem,
   type TargetFields,
   type WireCall,
   type WireDoc,
 } from './prepare.js';
-import type { DumpItem } from './shapes.js';
 
 // Positions in the tuples of prepare.ts.
 const DOC_TRACE = 0;
@@ -76,7 +74,6 @@ export class InputWriter {
   /** Target and workload numbers of this input's items → stored ids. */
   private readonly targetIds = new Map<number, number>();
   private readonly principalIds = new Map<number, number>();
-  private preparer: Preparer | undefined;
   /**
    * `principalId|day` pairs whose rollups cannot be updated by adding new calls (calls replaced,
    * deleted, re-attributed or re-targeted, or added to a trace stored before): recomputed at finish.
@@ -98,12 +95,7 @@ export class InputWriter {
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
-  /** Writes one item read from the input (extracting it here; see {@link writePrepared}). */
-  write(item: DumpItem, where: string): void {
-    this.writePrepared((this.preparer ??= new Preparer()).prepare(item, where));
-  }
-
-  /** Writes one item already extracted by a {@link Preparer} (possibly on a worker thread). */
+  /** Writes one item already extracted by a `Preparer` (prepare.ts) (possibly on a worker thread). */
   writePrepared(item: PreparedItem): void {
     this.itemNewTraces.clear();
     if (item.kind === 'unprocessed') {
