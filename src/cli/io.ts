@@ -1,7 +1,7 @@
 /**
  * The CLI's one door to the process: output streams, exit codes, and how errors are shown.
  */
-import { EXIT, XrayLpError, type ExitCode } from '../errors.js';
+import { EXIT, XrayLpError, type ExitCode } from '../shared/errors.js';
 import { safe } from './render.js';
 
 /** Where a command writes; tests pass buffers instead of the process streams. */

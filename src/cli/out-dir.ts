@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 
 // Windows reserves these names whatever the extension; a review folder may be copied there.
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;

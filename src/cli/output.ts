@@ -3,7 +3,7 @@
  * and `--csv` (RFC 4180). Data is neutralised for terminals in every format.
  */
 import type { Command } from 'commander';
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import type { CliIO } from './io.js';
 import { safe, shorten, table } from './render.js';
 

@@ -2,13 +2,13 @@
  * The commander program. Built per invocation with injected I/O, so tests run it in-process.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, type ExitCode } from '../errors.js';
+import { EXIT, type ExitCode } from '../shared/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
 import { registerCompare } from './commands/compare.js';
-import { registerPrincipals } from './commands/principals.js';
+import { registerPrincipals } from './commands/workloads.js';
 import { registerStats } from './commands/stats.js';
 import { registerTimeline } from './commands/timeline.js';
 import { registerUsage } from './commands/usage.js';

@@ -10,7 +10,7 @@
  * Wildcard expansion (`dynamodb:*` → concrete actions) takes an {@link ActionCatalogue} so that
  * this module reads nothing itself; `src/query/compare.ts` passes one backed by iam-data.
  */
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import type { ActionInfo } from './catalogue.js';
 
 /** The answer for one request. */

@@ -2,12 +2,12 @@
  * `ingest`: read → split → recognise → extract → write, one input at a time, each input in its
  * own savepoint so that a bad file contributes nothing and the others still land.
  */
-import { DumpFormatError } from '../errors.js';
+import { DumpFormatError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
-import { parseInline, ParseWorker, type ParseEnd } from './parse.js';
+import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
 import { ShapeError, type DumpShape } from './shapes.js';
 import { InputWriter, type WriteCounts } from './write.js';
 

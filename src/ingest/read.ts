@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
-import { DumpFormatError } from '../errors.js';
+import { DumpFormatError } from '../shared/errors.js';
 
 /** One input to ingest. */
 export interface InputSpec {

@@ -4,8 +4,8 @@
  * and rejects, with a hint, the shapes that look like X-Ray data but cannot be ingested.
  */
 import { isUtf8 } from 'node:buffer';
-import { DumpFormatError } from '../errors.js';
-import type { SplitEvent } from './split.js';
+import { DumpFormatError } from '../shared/errors.js';
+import type { SplitEvent } from '../json/split.js';
 
 /** A segment document as X-Ray stores it. Every field is optional until validated. */
 export type SegmentDoc = Record<string, unknown>;

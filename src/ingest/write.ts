@@ -17,7 +17,7 @@ import {
   type TargetFields,
   type WireCall,
   type WireDoc,
-} from './prepare.js';
+} from './wire.js';
 
 // Positions in the tuples of prepare.ts.
 const DOC_TRACE = 0;

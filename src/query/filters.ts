@@ -3,7 +3,7 @@
  * They compile to SQL with bound parameters only; patterns become SQLite GLOBs (`*`, `?`), never
  * regular expressions, so a hostile pattern costs at most a linear match.
  */
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import { resolveService } from '../iam/services.js';
 import type { Outcome } from '../ingest/extract.js';
 

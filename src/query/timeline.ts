@@ -1,7 +1,7 @@
 /**
  * Calls per UTC day or hour, with empty buckets filled in so that gaps show.
  */
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
 import { recordedPeriod, selectCalls } from './calls.js';
 import type { CallFilter } from './filters.js';

@@ -2,7 +2,7 @@
  * Aggregated usage: calls grouped by any combination of workload, service, IAM action, resource,
  * operation, region, account, outcome, day and hour.
  */
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
 import { selectCalls, UNATTRIBUTED } from './calls.js';
 import type { CallFilter } from './filters.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { StoreError } from '../errors.js';
+import { StoreError } from '../shared/errors.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 /** The open database, as every core function receives it. */

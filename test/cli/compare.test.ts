@@ -1,6 +1,6 @@
 import path from 'node:path';
 import test from 'ava';
-import type { CompareResult } from '../../src/query/compare.js';
+import type { CompareResult } from '../../src/compare/compare.js';
 import { cli, fixturesDir, repoRoot, tempDir } from '../helpers.js';
 
 const g = (f: string): string => path.join(repoRoot, 'samples/granted', f);

@@ -12,7 +12,7 @@ import {
   type Policy,
 } from '../../src/iam/evaluate.js';
 import { actionInfo } from '../../src/iam/index.js';
-import { referenceCatalogue } from '../../src/query/compare.js';
+import { referenceCatalogue } from '../../src/compare/compare.js';
 
 const ACCT = '111122223333';
 const TABLE = `arn:aws:dynamodb:eu-west-1:${ACCT}:table/orders`;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { CallRow } from '../../src/ingest/extract.js';
-import { canonicalParams, signature, targetKey } from '../../src/ingest/prepare.js';
+import { canonicalParams, signature, targetKey } from '../../src/ingest/wire.js';
 import { mulberry32 } from '../../bench/gen.js';
 
 /** Short strings from an alphabet of the separators targetKey uses, so that collisions would show. */

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { generateDumpSync } from '../../bench/gen.js';
-import { parseInline } from '../../src/ingest/parse.js';
-import { JsonSplitter, SplitError, type SplitEvent } from '../../src/ingest/split.js';
+import { parseInline } from '../../src/ingest/pipeline.js';
+import { JsonSplitter, SplitError, type SplitEvent } from '../../src/json/split.js';
 
 /** Feeds `text` in chunks of `chunk` bytes and collects every event. */
 function split(text: string | Buffer, chunk = 7, wholeLimit?: number, fast = true): SplitEvent[] {

@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parsePolicy } from '../../src/iam/evaluate.js';
-import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/iam/granted.js';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/grants/granted.js';
 import { ingest } from '../../src/ingest/ingest.js';
-import { compareGranted, headline, type WorkloadComparison } from '../../src/query/compare.js';
-import { buildPolicies } from '../../src/query/policy.js';
+import { compareGranted, headline, type WorkloadComparison } from '../../src/compare/compare.js';
+import { buildPolicies } from '../../src/policy/build.js';
 import type { Store } from '../../src/store/db.js';
 import { repoRoot, tempStore } from '../helpers.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
-import { UserInputError } from '../../src/errors.js';
+import { UserInputError } from '../../src/shared/errors.js';
 import { compileFilter, parseAbsolute, parseFilter, toGlob } from '../../src/query/filters.js';
 
 const NEWEST = Date.parse('2026-11-22T12:00:00Z') / 1000;

@@ -1,8 +1,8 @@
 import { parse } from '@cdktf/hcl2json';
 import test from 'ava';
 import YAML from 'yaml';
-import { logicalId, renderAll, renderPolicy, terraformName } from '../../src/query/formats.js';
-import type { WorkloadPolicy } from '../../src/query/policy.js';
+import { logicalId, renderAll, renderPolicy, terraformName } from '../../src/policy/formats.js';
+import type { WorkloadPolicy } from '../../src/policy/build.js';
 
 function policy(resources: string[], name = 'orders-api'): WorkloadPolicy {
   const document = {

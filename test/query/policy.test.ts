@@ -11,8 +11,8 @@ import {
   iamGlobMatch,
   type PolicyDocument,
   type PolicyOptions,
-} from '../../src/query/policy.js';
-import { parseRoleMap } from '../../src/query/roles.js';
+} from '../../src/policy/build.js';
+import { parseRoleMap } from '../../src/grants/roles.js';
 import type { Store } from '../../src/store/db.js';
 import { oracleAllows } from '../oracle.js';
 import {

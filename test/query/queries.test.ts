@@ -1,8 +1,8 @@
 import test from 'ava';
-import { UserInputError } from '../../src/errors.js';
+import { UserInputError } from '../../src/shared/errors.js';
 import { explainEmpty, listCalls } from '../../src/query/calls.js';
 import type { CallFilter } from '../../src/query/filters.js';
-import { listPrincipals } from '../../src/query/principals.js';
+import { listPrincipals } from '../../src/query/workloads.js';
 import { queryTimeline } from '../../src/query/timeline.js';
 import { parseGroupBy, queryUsage, type UsageGroup } from '../../src/query/usage.js';
 import { openStore } from '../../src/store/db.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
-import { listPrincipals } from '../../src/query/principals.js';
+import { listPrincipals } from '../../src/query/workloads.js';
 import { awsCall, lambdaSegment, tempStore, traceId, writeFile, T0, independentCall } from '../helpers.js';
 
 test('principal_day_actions follows a call attributed by a later ingest', async (t) => {

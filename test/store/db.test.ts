@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import test from 'ava';
-import { StoreError } from '../../src/errors.js';
+import { StoreError } from '../../src/shared/errors.js';
 import { openStore } from '../../src/store/db.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
 import { tempDir } from '../helpers.js';

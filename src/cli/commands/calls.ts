@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserInputError } from '../../errors.js';
+import { UserInputError } from '../../shared/errors.js';
 import { explainEmpty, listCalls, type CallRow } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';

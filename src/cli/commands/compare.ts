@@ -5,15 +5,15 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { EXIT, UserInputError, type ExitCode } from '../../errors.js';
+import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
-import { mergeGranted, parseGrantedFile } from '../../iam/granted.js';
+import { mergeGranted, parseGrantedFile } from '../../grants/granted.js';
 import {
   compareGranted,
   type CompareResult,
   type UnusedGrant,
   type WorkloadComparison,
-} from '../../query/compare.js';
+} from '../../compare/compare.js';
 import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';

@@ -2,17 +2,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { EXIT, type ExitCode } from '../../errors.js';
+import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest } from '../../ingest/ingest.js';
-import { listPrincipals } from '../../query/principals.js';
+import { listPrincipals } from '../../query/workloads.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';
 import { renderSummary } from './ingest.js';
-import { buildPolicies } from '../../query/policy.js';
-import { renderPolicy } from '../../query/formats.js';
+import { buildPolicies } from '../../policy/build.js';
+import { renderPolicy } from '../../policy/formats.js';
 import { safe, safeText } from '../render.js';
 import { renderOverview } from './policy.js';
-import { renderPrincipals } from './principals.js';
+import { renderPrincipals } from './workloads.js';
 
 /** The samples shipped with the package. */
 export function bundledSamples(): string {

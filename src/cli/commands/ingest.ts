@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { EXIT, type ExitCode } from '../../errors.js';
+import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { UserInputError } from '../../errors.js';
+import { UserInputError } from '../../shared/errors.js';
 import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import {
   FORMAT_EXTENSION,
@@ -8,15 +8,15 @@ import {
   renderAll,
   renderPolicy,
   type PolicyFormat,
-} from '../../query/formats.js';
+} from '../../policy/formats.js';
 import {
   buildPolicies,
   type PolicyOptions,
   type PolicyResult,
   type S3ObjectScope,
-} from '../../query/policy.js';
-import { explainPermission } from '../../query/explain.js';
-import { parseRoleMap } from '../../query/roles.js';
+} from '../../policy/build.js';
+import { explainPermission } from '../../policy/explain.js';
+import { parseRoleMap } from '../../grants/roles.js';
 import { storeStats } from '../../query/stats.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserInputError } from '../../errors.js';
+import { UserInputError } from '../../shared/errors.js';
 import { explainEmpty } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { queryTimeline, type TimelineBucket, type TimelineRow } from '../../query/timeline.js';

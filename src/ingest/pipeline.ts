@@ -7,11 +7,11 @@
  * stays flat however fast it runs.
  */
 import { Worker } from 'node:worker_threads';
-import { DumpFormatError } from '../errors.js';
-import { Preparer, type PreparedItem } from './prepare.js';
+import { DumpFormatError } from '../shared/errors.js';
+import { Preparer, type PreparedItem } from './wire.js';
 import type { InputSpec } from './read.js';
 import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
-import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from './split.js';
+import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from '../json/split.js';
 import type { DumpItem } from './shapes.js';
 
 /** Items prepared from one chunk of input, with where reading got to. */
@@ -329,7 +329,7 @@ function startWorker(): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     // Running from source under tsx (the tests): the worker needs tsx's loader as well.
-    const url = new URL('./parse-worker.ts', here).href;
+    const url = new URL('./worker.ts', here).href;
     return new Worker(
       `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url)}); });`,
       {
@@ -338,7 +338,7 @@ function startWorker(): Worker {
     );
   }
   // Bounded heap: the worker holds a few chunks and their items at a time, never more.
-  return new Worker(new URL('./parse-worker.js', here), {
+  return new Worker(new URL('./worker.js', here), {
     resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
   });
 }

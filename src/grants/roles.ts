@@ -2,8 +2,8 @@
  * Which IAM role each Lambda function runs as, from `aws lambda list-functions` output (also
  * concatenated pages, or `get-function-configuration` output) or a plain JSON map.
  */
-import { UserInputError } from '../errors.js';
-import type { RoleMap } from './policy.js';
+import { UserInputError } from '../shared/errors.js';
+import type { RoleMap } from '../policy/build.js';
 
 /**
  * Parses the text of a roles file. Accepts `{"Functions":[{FunctionName, FunctionArn, Role}]}`,

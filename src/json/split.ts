@@ -14,7 +14,7 @@
  * The splitter validates structure only; `JSON.parse` of each emitted slice validates the rest.
  */
 
-import { DumpFormatError } from '../errors.js';
+import { DumpFormatError } from '../shared/errors.js';
 
 /** One top-level value, small enough to parse whole. */
 export interface WholeValue {

@@ -11,7 +11,7 @@ import {
   type FromWorker,
   type ParseOptions,
   type ToWorker,
-} from './parse.js';
+} from './pipeline.js';
 import { openInput, type InputSpec } from './read.js';
 
 const port = parentPort;

@@ -9,7 +9,7 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { UserInputError } from '../errors.js';
+import { UserInputError } from '../shared/errors.js';
 import { actionInfo, type ActionInfo } from '../iam/catalogue.js';
 import {
   actionFitsResources,
@@ -25,10 +25,10 @@ import {
   type Statement,
   type StatementRef,
 } from '../iam/evaluate.js';
-import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../iam/granted.js';
+import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
 import type { Store } from '../store/db.js';
-import { compileFilter, type CallFilter } from './filters.js';
-import { loadWorkloads, type WorkloadRecord } from './principals.js';
+import { compileFilter, type CallFilter } from '../query/filters.js';
+import { loadWorkloads, type WorkloadRecord } from '../query/workloads.js';
 
 /** Options for {@link compareGranted}. */
 export interface CompareOptions {

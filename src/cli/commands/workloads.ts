@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { explainEmpty } from '../../query/calls.js';
-import { listPrincipals, type PrincipalRow } from '../../query/principals.js';
+import { listPrincipals, type PrincipalRow } from '../../query/workloads.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';

@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Store } from '../store/db.js';
-import { selectCalls } from './calls.js';
-import { loadWorkloads, type WorkloadRecord } from './principals.js';
-import { compileFilter, type CallFilter } from './filters.js';
-import { isoTime } from './stats.js';
+import { selectCalls } from '../query/calls.js';
+import { loadWorkloads, type WorkloadRecord } from '../query/workloads.js';
+import { compileFilter, type CallFilter } from '../query/filters.js';
+import { isoTime } from '../query/stats.js';
 
 /** How S3 object keys seen in calls become resources. */
 export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';

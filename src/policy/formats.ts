@@ -3,7 +3,7 @@
  * Framework `iamRoleStatements`, Terraform `aws_iam_policy_document`. Pure string builders; every
  * scalar is quoted so that no value from the data can change the structure of the output.
  */
-import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './policy.js';
+import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './build.js';
 
 /** Output formats of `policy --format`. */
 export type PolicyFormat = 'iam' | 'cloudformation' | 'sam' | 'serverless' | 'terraform';

@@ -10,10 +10,10 @@
  * - `aws lambda list-functions` / `get-function-configuration` output: which role each function
  *   runs as (parsed by {@link parseRoleMap}).
  */
-import { UserInputError } from '../errors.js';
-import type { RoleMap } from '../query/policy.js';
-import { parseRoleMap } from '../query/roles.js';
-import { parsePolicy, type Policy } from './evaluate.js';
+import { UserInputError } from '../shared/errors.js';
+import type { RoleMap } from '../policy/build.js';
+import { parseRoleMap } from './roles.js';
+import { parsePolicy, type Policy } from '../iam/evaluate.js';
 
 /** A role and the policies attached to it. */
 export interface GrantedRole {

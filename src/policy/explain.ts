@@ -2,10 +2,10 @@
  * `explain`: why a permission is in a workload's policy, or why it is not.
  */
 import type { Store } from '../store/db.js';
-import { selectCalls } from './calls.js';
-import { toGlob, type CallFilter } from './filters.js';
-import { buildPolicies, iamGlobMatch, type PolicyOptions, type WorkloadPolicy } from './policy.js';
-import { isoTime } from './stats.js';
+import { selectCalls } from '../query/calls.js';
+import { toGlob, type CallFilter } from '../query/filters.js';
+import { buildPolicies, iamGlobMatch, type PolicyOptions, type WorkloadPolicy } from './build.js';
+import { isoTime } from '../query/stats.js';
 
 /** What `explain` found (`explain --json` prints this object). */
 export interface Explanation {
