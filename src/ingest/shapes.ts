@@ -3,9 +3,10 @@
  * traces, a single trace, list-retrieved-traces output, raw segment documents, daemon packets;
  * and rejects, with a hint, the shapes that look like X-Ray data but cannot be ingested.
  */
-import { isUtf8 } from 'node:buffer';
-import { DumpFormatError } from '../shared/errors.js';
+import { parseJson } from '../json/parse.js';
 import type { SplitEvent } from '../json/split.js';
+import { DumpFormatError } from '../shared/errors.js';
+import { isObject } from '../shared/values.js';
 
 /** A segment document as X-Ray stores it. Every field is optional until validated. */
 export type SegmentDoc = Record<string, unknown>;
@@ -44,35 +45,6 @@ export class ShapeError extends DumpFormatError {
   /** Byte offset of the value at fault in the (decompressed) input. */
   get offset(): number {
     return this.position?.offset ?? 0;
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/**
- * Parses JSON, turning V8's message into one with an input byte offset. Bytes that are not
- * valid UTF-8 are refused with their position: decoding would turn them into U+FFFD silently,
- * so two different names or ARNs could be stored as one and nobody would know.
- */
-export function parseJson(bytes: Buffer | string, offset: number, what: string): unknown {
-  if (typeof bytes !== 'string' && !isUtf8(bytes)) {
-    const bad = firstInvalidUtf8(bytes);
-    throw new ShapeError(
-      `invalid UTF-8 in ${what}: byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')} at byte ${offset + bad} is not part of a valid UTF-8 sequence`,
-      offset + bad,
-      'the file is not UTF-8 text (another encoding, or binary data): convert it to UTF-8 or export it again',
-    );
-  }
-  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const m = /position (\d+)/.exec(msg);
-    const at = m ? offset + Buffer.byteLength(text.slice(0, Number(m[1]))) : offset;
-    throw new ShapeError(`invalid JSON in ${what}: ${msg.replace(/\s+in JSON at position \d+.*$/, '')}`, at);
   }
 }
 
@@ -351,40 +323,4 @@ function unknownShape(value: unknown, offset: number): ShapeError {
     offset,
     'expected batch-get-traces output ({"Traces": [...]}), Trace objects, or segment documents',
   );
-}
-
-/**
- * Index of the first byte of `buf` that does not start or continue a valid UTF-8 sequence
- * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). Only called after
- * `isUtf8` said no, to say where.
- */
-export function firstInvalidUtf8(buf: Uint8Array): number {
-  let i = 0;
-  while (i < buf.length) {
-    const b = buf[i] as number;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0; // overlong
-      if (b === 0xed) hi = 0x9f; // surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90; // overlong
-      if (b === 0xf4) hi = 0x8f; // above U+10FFFF
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      const c = buf[i + k];
-      if (c === undefined) return i;
-      if (k === 1 ? c < lo || c > hi : c < 0x80 || c > 0xbf) return i;
-    }
-    i += need + 1;
-  }
-  return buf.length;
 }

@@ -4,6 +4,8 @@
  * machine, an application on EC2 or Elastic Beanstalk, …
  */
 import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
+import { parseLambdaFunction } from '../iam/services/lambda.js';
+import { asObject as obj, str as s } from '../shared/values.js';
 import type { SegmentDoc } from './shapes.js';
 
 /** Kinds of workload, from the segment's origin and `aws` block. */
@@ -21,18 +23,6 @@ export interface Workload {
   region: string | null;
   /** Extra facts (qualifier, cluster, container, instance…) merged across segments. */
   attrs: Record<string, string>;
-}
-
-function obj(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === 'object' && v !== null && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
-
-/** A short string, or a number written where a string belongs (other tools emit `"name": 12345`). */
-function s(v: unknown): string | null {
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  return typeof v === 'string' && v.length > 0 && v.length <= 2048 ? v : null;
 }
 
 function account(v: string | null | undefined): string | null {
@@ -53,31 +43,6 @@ function fallbackKey(kind: WorkloadKind, acct: string | null, reg: string | null
   return `${kind}:${acct ?? ''}:${reg ?? ''}:${name}`;
 }
 
-/**
- * Lambda function ARN → unqualified ARN and qualifier. `function:name:live` and
- * `function:name:$LATEST` are one workload: permissions belong to the function's role.
- */
-export function lambdaIdentity(arnText: string): {
-  arn: string;
-  name: string;
-  qualifier: string | null;
-  account: string | null;
-  region: string | null;
-} | null {
-  const arn = parseArn(arnText);
-  if (!arn || arn.service !== 'lambda') return null;
-  const parts = arn.resource.split(':');
-  if (parts[0] !== 'function' || !parts[1]) return null;
-  const name = parts[1];
-  return {
-    arn: `arn:${arn.partition}:lambda:${arn.region}:${arn.account}:function:${name}`,
-    name,
-    qualifier: parts[2] ?? null,
-    account: account(arn.account),
-    region: region(arn.region),
-  };
-}
-
 /** Identifies the workload of a (non-inferred) segment. Every segment has one. */
 export function workloadOf(doc: SegmentDoc): Workload {
   const aws = obj(doc.aws) ?? {};
@@ -88,7 +53,7 @@ export function workloadOf(doc: SegmentDoc): Workload {
 
   if (origin === 'aws::lambda::function' || origin === 'aws::lambda') {
     const arnText = s(aws.function_arn) ?? resourceArn;
-    const id = arnText ? lambdaIdentity(arnText) : null;
+    const id = arnText ? parseLambdaFunction(arnText) : null;
     if (id) {
       const attrs: Record<string, string> = {};
       if (id.qualifier) attrs.qualifier = id.qualifier;

@@ -15,6 +15,7 @@
  */
 
 import { DumpFormatError } from '../shared/errors.js';
+import { parseJson } from './parse.js';
 
 /** One top-level value, small enough to parse whole. */
 export interface WholeValue {
@@ -544,4 +545,19 @@ export class JsonSplitter {
 function describeByte(b: number): string {
   if (b >= 0x20 && b < 0x7f) return `'${String.fromCharCode(b)}'`;
   return `byte 0x${b.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * Every top-level JSON value of a small input held in memory (a roles file, a granted-policy
+ * export, CLI pagination printed page after page), parsed. Throws a {@link DumpFormatError}
+ * subclass with the byte offset when the text is not a sequence of JSON objects and arrays.
+ */
+export function parseAll(text: string | Buffer, what: string): unknown[] {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  const splitter = new JsonSplitter({ wholeLimit: Infinity, fast: false });
+  const out: unknown[] = [];
+  for (const ev of [...splitter.push(bytes), ...splitter.end()]) {
+    if (ev.kind === 'whole') out.push(parseJson(ev.bytes, ev.offset, what));
+  }
+  return out;
 }

@@ -3,131 +3,22 @@
  * calls were seen to use, with the evidence for every grant. Deterministic: the same database and
  * options give byte-identical documents.
  */
-import { createHash } from 'node:crypto';
+import { compareText } from '../shared/order.js';
+import { DAY, isoTime } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { selectCalls } from '../query/calls.js';
+import { compileFilter, selectCalls, type CallFilter } from '../store/filter.js';
 import { loadWorkloads, type WorkloadRecord } from '../query/workloads.js';
-import { compileFilter, type CallFilter } from '../query/filters.js';
-import { isoTime } from '../query/stats.js';
+import { dropCovered, generaliseArn, merge, scopeS3Objects, sum, type Grant } from './grants.js';
+import {
+  buildStatements,
+  compactSize,
+  INLINE_POLICIES_LIMIT,
+  MANAGED_POLICY_LIMIT,
+  packDocuments,
+} from './statements.js';
+import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 
-/** How S3 object keys seen in calls become resources. */
-export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
-
-/** Options for {@link buildPolicies}. Every generalisation is opt-in except the S3 default. */
-export interface PolicyOptions {
-  filter: CallFilter;
-  /** Leave out permissions seen only in denied calls (default: include them, flagged). */
-  excludeDenied?: boolean;
-  /** Default `prefix`: the longest common `/`-prefix of the keys per bucket and action set. */
-  s3Objects?: S3ObjectScope;
-  accountWildcard?: boolean;
-  regionWildcard?: boolean;
-  /** Write `${AWS::AccountId}` / `${AWS::Region}` in ARNs (for templates). */
-  placeholders?: boolean;
-  /** Permissions whose resource was not recorded: `include` (narrowest wildcard, default) or `omit`. */
-  unknownResources?: 'include' | 'omit';
-  /** Split a policy into several whose compact size is at most this many characters. */
-  maxSize?: number;
-  /** Build one policy per IAM role from the union of its functions (see {@link RoleMap}). */
-  roles?: RoleMap;
-}
-
-/** Function (name or ARN) → role ARN, from `aws lambda list-functions` or a JSON map. */
-export type RoleMap = Map<string, string>;
-
-/** One statement, in IAM policy grammar. */
-export interface PolicyStatement {
-  Sid: string;
-  Effect: 'Allow';
-  Action: string[];
-  Resource: string[];
-}
-
-/** A policy document: only `Version` and `Statement`, as IAM accepts. */
-export interface PolicyDocument {
-  Version: '2012-10-17';
-  Statement: PolicyStatement[];
-}
-
-/** Why a reviewer should look twice. */
-export interface PolicyWarning {
-  code:
-    | 'denied'
-    | 'resource-unknown'
-    | 'omitted-unknown'
-    | 'unmapped'
-    | 'size-managed'
-    | 'size-inline'
-    | 'split'
-    | 'placeholders';
-  message: string;
-  action?: string;
-  resource?: string;
-}
-
-/** Evidence for one action of one statement. */
-export interface ActionEvidence {
-  action: string;
-  calls: number;
-  denied: number;
-  firstSeen: string | null;
-  lastSeen: string | null;
-  /** Up to 3 trace ids of calls that needed this action. */
-  sampleTraceIds: string[];
-  /** The resources as recorded (before S3 scoping or wildcards), with their call counts. */
-  observed: { resource: string; calls: number }[];
-}
-
-/** Evidence for one statement. */
-export interface StatementEvidence {
-  sid: string;
-  actions: ActionEvidence[];
-}
-
-/** One generated policy (`policy --json` prints an array of these). */
-export interface WorkloadPolicy {
-  /** The workload's ARN, or its key where it has none; for `--by role`, the role ARN. */
-  principal: string;
-  kind: string;
-  name: string;
-  account: string | null;
-  region: string | null;
-  /** The policy; when `--max-size` split it, the first part (all parts are in `documents`). */
-  document: PolicyDocument;
-  documents: PolicyDocument[];
-  /** Compact size of `document` as IAM counts it (no whitespace). */
-  size: number;
-  warnings: PolicyWarning[];
-  evidence: StatementEvidence[];
-  /** For `--by role`: the workloads whose usage was merged into this policy. */
-  members?: string[];
-}
-
-/** The result of {@link buildPolicies}. */
-export interface PolicyResult {
-  policies: WorkloadPolicy[];
-  /** For `--by role`: roles shared by several functions. */
-  sharedRoles: { role: string; functions: string[] }[];
-  /** Workloads in the selection that the role map does not name (they keep their own policy). */
-  unmatched: string[];
-}
-
-/** IAM's limits on policy size, in characters without whitespace. */
-export const MANAGED_POLICY_LIMIT = 6144;
-export const INLINE_POLICIES_LIMIT = 10240;
-
-interface Grant {
-  action: string;
-  resource: string;
-  resourceType: string | null;
-  resourceUnknown: boolean;
-  calls: number;
-  denied: number;
-  first: number;
-  last: number;
-  traces: string[];
-  observed: Map<string, number>;
-}
+export type * from './types.js';
 
 /** Builds one policy per selected workload (or per role). */
 export function buildPolicies(store: Store, options: PolicyOptions): PolicyResult {
@@ -169,7 +60,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   const selected = [...new Set([...grantsByPid.keys(), ...unmappedByPid.keys()])].sort((a, b) => {
     const wa = workloads.get(a);
     const wb = workloads.get(b);
-    return (wa?.key ?? '').localeCompare(wb?.key ?? '');
+    return compareText(wa?.key ?? '', wb?.key ?? '');
   });
   if (options.roles) {
     const byRole = new Map<string, number[]>();
@@ -184,7 +75,7 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
       }
       byRole.set(role, [...(byRole.get(role) ?? []), pid]);
     }
-    for (const [role, pids] of [...byRole.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+    for (const [role, pids] of [...byRole.entries()].sort((a, b) => compareText(a[0], b[0]))) {
       const members = pids.map((p) => workloads.get(p)?.arn ?? workloads.get(p)?.key ?? String(p));
       if (pids.length > 1) sharedRoles.push({ role, functions: members });
       const roleName = role.split('/').pop() ?? role;
@@ -220,8 +111,8 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
       ...(s.members ? { members: s.members } : {}),
     };
   });
-  policies.sort((a, b) => a.principal.localeCompare(b.principal));
-  return { policies, sharedRoles, unmatched: unmatched.sort() };
+  policies.sort((a, b) => compareText(a.principal, b.principal));
+  return { policies, sharedRoles, unmatched: unmatched.sort(compareText) };
 }
 
 /** Per workload, action and resource: what the selected calls add up to. */
@@ -247,8 +138,6 @@ interface UnmappedRow {
   reason: string | null;
   calls: number;
 }
-
-const DAY = 86400;
 
 /**
  * The usage a policy is built from. Over whole UTC days it reads the per-day rollup
@@ -422,7 +311,7 @@ function buildOne(
     });
   }
   const statements = buildStatements(grants);
-  const documents = split(statements, options.maxSize);
+  const documents = packDocuments(statements, options.maxSize);
   if (documents.length > 1) {
     warnings.push({
       code: 'split',
@@ -468,262 +357,10 @@ function buildOne(
     })),
   );
   warnings.sort((a, b) =>
-    (a.code + (a.action ?? '') + (a.resource ?? '')).localeCompare(
+    compareText(
+      a.code + (a.action ?? '') + (a.resource ?? ''),
       b.code + (b.action ?? '') + (b.resource ?? ''),
     ),
   );
   return { document, documents, size, warnings, evidence };
-}
-
-function sum(ns: number[]): number {
-  return ns.reduce((a, b) => a + b, 0);
-}
-
-/** Merges grants with the same action and resource, adding their evidence. */
-function merge(grants: Grant[]): Grant[] {
-  const out = new Map<string, Grant>();
-  for (const g of grants) {
-    const key = `${g.action}\u0000${g.resource}`;
-    const prev = out.get(key);
-    if (!prev) {
-      out.set(key, { ...g, observed: new Map(g.observed), traces: [...g.traces] });
-      continue;
-    }
-    prev.calls += g.calls;
-    prev.denied += g.denied;
-    prev.first = Math.min(prev.first, g.first);
-    prev.last = Math.max(prev.last, g.last);
-    prev.traces = [...new Set([...prev.traces, ...g.traces])].sort().slice(0, 3);
-    prev.resourceUnknown = prev.resourceUnknown && g.resourceUnknown;
-    for (const [r, n] of g.observed) prev.observed.set(r, (prev.observed.get(r) ?? 0) + n);
-  }
-  return [...out.values()];
-}
-
-const S3_OBJECT = /^(arn:[^:]+:s3:::)([^/]+)\/(.*)$/;
-
-/**
- * S3 object ARNs keep their full key at ingest; here they are scoped. `prefix`: per bucket and
- * set of actions, the longest common path prefix of the keys at `/` boundaries, as `prefix*`.
- */
-export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
-  if (scope === 'exact') return grants;
-  const objects = grants.filter(
-    (g) => g.resourceType === 'object' && !g.resourceUnknown && S3_OBJECT.test(g.resource),
-  );
-  if (objects.length === 0) return grants;
-  const rest = grants.filter((g) => !objects.includes(g));
-  // For each object ARN, the set of actions used on it.
-  const actionsByArn = new Map<string, Set<string>>();
-  for (const g of objects) {
-    const set = actionsByArn.get(g.resource) ?? new Set<string>();
-    set.add(g.action);
-    actionsByArn.set(g.resource, set);
-  }
-  // Group object ARNs by bucket and action set.
-  const groups = new Map<string, string[]>();
-  for (const [arn, actions] of actionsByArn) {
-    const m = S3_OBJECT.exec(arn)!;
-    const key = `${m[1]}${m[2]}\u0000${[...actions].sort().join(',')}`;
-    groups.set(key, [...(groups.get(key) ?? []), arn]);
-  }
-  const scoped = new Map<string, string>();
-  for (const [key, arns] of groups) {
-    const bucketArn = key.split('\u0000')[0] as string;
-    if (scope === 'bucket') {
-      for (const a of arns) scoped.set(a, `${bucketArn}/*`);
-      continue;
-    }
-    const keys = arns.map((a) => S3_OBJECT.exec(a)![3] as string);
-    const prefix = commonPathPrefix(keys);
-    for (const a of arns) scoped.set(a, `${bucketArn}/${prefix}*`);
-  }
-  return [...rest, ...objects.map((g) => ({ ...g, resource: scoped.get(g.resource) ?? g.resource }))];
-}
-
-/** Longest common prefix of the keys that ends at a `/` (or is empty). */
-export function commonPathPrefix(keys: string[]): string {
-  if (keys.length === 0) return '';
-  let prefix = keys[0] as string;
-  for (const k of keys) {
-    let i = 0;
-    while (i < prefix.length && i < k.length && prefix[i] === k[i]) i++;
-    prefix = prefix.slice(0, i);
-  }
-  const cut = prefix.lastIndexOf('/');
-  return cut >= 0 ? prefix.slice(0, cut + 1) : '';
-}
-
-/** Applies `--account-wildcard`, `--region-wildcard` and `--placeholders` to an ARN. */
-export function generaliseArn(
-  arn: string,
-  o: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
-): string {
-  if (!arn.startsWith('arn:')) return arn;
-  const parts = arn.split(':');
-  if (parts.length < 6) return arn;
-  if (parts[3]) parts[3] = o.regionWildcard ? '*' : o.placeholders ? '${AWS::Region}' : (parts[3] as string);
-  if (parts[4])
-    parts[4] = o.accountWildcard ? '*' : o.placeholders ? '${AWS::AccountId}' : (parts[4] as string);
-  return parts.join(':');
-}
-
-/** Glob match with `*` and `?` as IAM evaluates resource patterns. */
-export function iamGlobMatch(pattern: string, value: string): boolean {
-  // Iterative matcher with backtracking on the last star: linear in practice, no regex.
-  let p = 0;
-  let v = 0;
-  let star = -1;
-  let mark = 0;
-  while (v < value.length) {
-    if (p < pattern.length && (pattern[p] === '?' || pattern[p] === value[v])) {
-      p++;
-      v++;
-    } else if (p < pattern.length && pattern[p] === '*') {
-      star = p++;
-      mark = v;
-    } else if (star >= 0) {
-      p = star + 1;
-      v = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.length && pattern[p] === '*') p++;
-  return p === pattern.length;
-}
-
-/** Drops a grant when another grant of the same action already covers its resource. */
-function dropCovered(grants: Grant[]): Grant[] {
-  const byAction = new Map<string, Grant[]>();
-  for (const g of grants) byAction.set(g.action, [...(byAction.get(g.action) ?? []), g]);
-  const out: Grant[] = [];
-  for (const list of byAction.values()) {
-    const patterns = list.filter((g) => /[*?]/.test(g.resource));
-    for (const g of list) {
-      const cover = patterns.find(
-        (p) => p !== g && p.resource !== g.resource && iamGlobMatch(p.resource, g.resource),
-      );
-      if (!cover) {
-        out.push(g);
-        continue;
-      }
-      // Fold the evidence into the covering grant.
-      cover.calls += g.calls;
-      cover.denied += g.denied;
-      cover.first = Math.min(cover.first, g.first);
-      cover.last = Math.max(cover.last, g.last);
-      cover.traces = [...new Set([...cover.traces, ...g.traces])].sort().slice(0, 3);
-      for (const [r, n] of g.observed) cover.observed.set(r, (cover.observed.get(r) ?? 0) + n);
-    }
-  }
-  return out;
-}
-
-/**
- * Statements that grant exactly the (action, resource) pairs: either one statement per set of
- * resources sharing an action set, or one per set of actions sharing a resource set, whichever
- * is smaller. Neither widens any grant.
- */
-export function buildStatements(grants: { action: string; resource: string }[]): PolicyStatement[] {
-  const byResource = new Map<string, Set<string>>();
-  const byAction = new Map<string, Set<string>>();
-  for (const g of grants) {
-    (byResource.get(g.resource) ?? byResource.set(g.resource, new Set()).get(g.resource)!).add(g.action);
-    (byAction.get(g.action) ?? byAction.set(g.action, new Set()).get(g.action)!).add(g.resource);
-  }
-  const group = (m: Map<string, Set<string>>): Map<string, { keys: string[]; values: string[] }> => {
-    const out = new Map<string, { keys: string[]; values: string[] }>();
-    for (const [k, set] of m) {
-      const values = [...set].sort();
-      const sig = values.join('\u0000');
-      const entry = out.get(sig) ?? { keys: [], values };
-      entry.keys.push(k);
-      out.set(sig, entry);
-    }
-    return out;
-  };
-  const a: PolicyStatement[] = [...group(byResource).values()].map((e) => statement(e.values, e.keys));
-  const b: PolicyStatement[] = [...group(byAction).values()].map((e) => statement(e.keys, e.values));
-  const pick =
-    compactSize({ Version: '2012-10-17', Statement: b }) <
-    compactSize({ Version: '2012-10-17', Statement: a })
-      ? b
-      : a;
-  return sortStatements(pick);
-}
-
-function statement(actions: string[], resources: string[]): PolicyStatement {
-  const Action = [...actions].sort(
-    (x, y) => x.toLowerCase().localeCompare(y.toLowerCase()) || (x < y ? -1 : 1),
-  );
-  const Resource = [...resources].sort();
-  return { Sid: sidFor(Action, Resource), Effect: 'Allow', Action, Resource };
-}
-
-function sortStatements(st: PolicyStatement[]): PolicyStatement[] {
-  return st.sort(
-    (x, y) =>
-      (x.Action[0] ?? '').localeCompare(y.Action[0] ?? '') ||
-      (x.Resource[0] ?? '').localeCompare(y.Resource[0] ?? '') ||
-      x.Sid.localeCompare(y.Sid),
-  );
-}
-
-/** A stable Sid from the statement's content: service name + short hash. */
-function sidFor(actions: string[], resources: string[]): string {
-  const services = [...new Set(actions.map((a) => a.split(':')[0] ?? ''))].sort();
-  const name =
-    services
-      .map((s) => s.replace(/[^A-Za-z0-9]/g, '').replace(/^./, (c) => c.toUpperCase()))
-      .join('')
-      .slice(0, 40) || 'Allow';
-  const hash = createHash('sha256')
-    .update(actions.join(','))
-    .update('\u0000')
-    .update(resources.join(','))
-    .digest('hex')
-    .slice(0, 8)
-    .toUpperCase();
-  return `${name}${hash}`;
-}
-
-/** Size of a policy as IAM counts it: the JSON without whitespace. */
-export function compactSize(doc: PolicyDocument): number {
-  return JSON.stringify(doc).length;
-}
-
-/** Splits statements into documents of at most `max` characters (a statement too big alone is split by resources). */
-function split(statements: PolicyStatement[], max: number | undefined): PolicyDocument[] {
-  const wrap = (s: PolicyStatement[]): PolicyDocument => ({ Version: '2012-10-17', Statement: s });
-  if (!max || compactSize(wrap(statements)) <= max) return [wrap(statements)];
-  const pieces: PolicyStatement[] = [];
-  for (const st of statements) {
-    if (compactSize(wrap([st])) <= max || st.Resource.length <= 1) {
-      pieces.push(st);
-      continue;
-    }
-    let chunk: string[] = [];
-    for (const r of st.Resource) {
-      const next = [...chunk, r];
-      if (chunk.length > 0 && compactSize(wrap([{ ...st, Resource: next }])) > max) {
-        pieces.push({ ...st, Sid: sidFor(st.Action, chunk), Resource: chunk });
-        chunk = [r];
-      } else {
-        chunk = next;
-      }
-    }
-    if (chunk.length > 0) pieces.push({ ...st, Sid: sidFor(st.Action, chunk), Resource: chunk });
-  }
-  const docs: PolicyStatement[][] = [];
-  let current: PolicyStatement[] = [];
-  for (const p of pieces) {
-    if (current.length > 0 && compactSize(wrap([...current, p])) > max) {
-      docs.push(current);
-      current = [];
-    }
-    current.push(p);
-  }
-  if (current.length > 0) docs.push(current);
-  return docs.map(wrap);
 }

@@ -2,9 +2,9 @@
  * `explain`: why a permission is in a workload's policy, or why it is not.
  */
 import type { Store } from '../store/db.js';
-import { selectCalls } from '../query/calls.js';
-import { toGlob, type CallFilter } from '../query/filters.js';
-import { buildPolicies, iamGlobMatch, type PolicyOptions, type WorkloadPolicy } from './build.js';
+import { globMatch } from '../iam/glob.js';
+import { selectCalls, toGlob, type CallFilter } from '../store/filter.js';
+import { buildPolicies, type PolicyOptions, type WorkloadPolicy } from './build.js';
 import { isoTime } from '../query/stats.js';
 
 /** What `explain` found (`explain --json` prints this object). */
@@ -42,7 +42,7 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
   const statements = (policy?.documents ?? [])
     .flatMap((d) => d.Statement)
     .filter((s) => s.Action.some((a) => a.toLowerCase() === o.action.toLowerCase()))
-    .filter((s) => !o.resource || s.Resource.some((r) => iamGlobMatch(r, o.resource as string)))
+    .filter((s) => !o.resource || s.Resource.some((r) => globMatch(r, o.resource as string)))
     .map((s) => ({ sid: s.Sid, resources: s.Resource }));
   const c = selectCalls(
     { ...filter, actions: [o.action], resources: o.resource ? [o.resource] : undefined },

@@ -4,32 +4,12 @@
  * regular expressions, so a hostile pattern costs at most a linear match.
  */
 import { UserInputError } from '../shared/errors.js';
-import { resolveService } from '../iam/services.js';
-import type { Outcome } from '../ingest/extract.js';
+import { OUTCOMES, type Outcome } from '../shared/outcome.js';
+import type { CallFilter } from '../store/filter.js';
 
-/** The outcomes a call can have. */
-export const OUTCOMES: readonly Outcome[] = ['ok', 'error', 'fault', 'throttle', 'denied'];
+export type { CallFilter };
 
-/** A validated filter. Every list is OR within itself and AND with the others. */
-export interface CallFilter {
-  /** Inclusive lower bound, epoch seconds. */
-  since?: number;
-  /** Exclusive upper bound, epoch seconds. */
-  until?: number;
-  /** Workload name, key (ARN or kind:account:region:name) or ARN patterns. */
-  principals?: string[];
-  excludePrincipals?: string[];
-  /** IAM prefixes or any service spelling (`DynamoDB`, `SFN`), or patterns of prefixes. */
-  services?: string[];
-  /** IAM action patterns (`dynamodb:*`), case-insensitive as IAM is. */
-  actions?: string[];
-  /** Resource ARN patterns, case-sensitive as ARNs are. */
-  resources?: string[];
-  regions?: string[];
-  accounts?: string[];
-  outcomes?: Outcome[];
-}
-
+export { OUTCOMES };
 /** The raw option values as commander collects them. */
 export interface RawFilterOptions {
   since?: string;
@@ -163,104 +143,6 @@ function roundTrips(s: string, ms: number): boolean {
     check.getUTCDate() === d &&
     Number.isFinite(ms)
   );
-}
-
-/** Turns a user pattern (`*`, `?`) into a SQLite GLOB with every other character literal. */
-export function toGlob(pattern: string): string {
-  // In GLOB, `[` starts a character class: make it literal. `*` and `?` keep their meaning.
-  return pattern.replace(/\[/g, '[[]');
-}
-
-/** SQL for a filter, with its bound parameters. */
-export interface CompiledFilter {
-  where: string;
-  params: unknown[];
-}
-
-/** How the query names the tables the filter reads. */
-export interface FilterAliases {
-  /** Alias of `calls`. */
-  calls: string;
-  /** Alias of `targets` joined on `calls.target_id`. */
-  targets: string;
-  /** Alias of `principals` joined on `calls.principal_id` (LEFT JOIN). */
-  principals: string;
-  /**
-   * Alias of `target_permissions` when the query joins it (one row per permission): action and
-   * resource filters then apply to that row. Otherwise they apply through EXISTS.
-   */
-  permissions?: string;
-}
-
-/** Compiles a filter to a WHERE clause (without the keyword); `1` when it selects everything. */
-export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (f.since !== undefined) {
-    where.push(`${a.calls}.start_time >= ?`);
-    params.push(f.since);
-  }
-  if (f.until !== undefined) {
-    where.push(`${a.calls}.start_time < ?`);
-    params.push(f.until);
-  }
-  const principalMatch = (p: string): string => {
-    params.push(toGlob(p), toGlob(p), toGlob(p));
-    // `*` must not match calls without a workload (the LEFT JOIN gives NULL columns there).
-    return `(${a.principals}.id IS NOT NULL AND (${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?))`;
-  };
-  if (f.principals?.length) where.push(`(${f.principals.map(principalMatch).join(' OR ')})`);
-  if (f.excludePrincipals?.length) {
-    where.push(`NOT coalesce((${f.excludePrincipals.map(principalMatch).join(' OR ')}), 0)`);
-  }
-  if (f.services?.length) {
-    where.push(
-      `(${f.services
-        .map((s) => {
-          // A plain name resolves through the alias table (`DynamoDB`, `SFN`); patterns match prefixes.
-          const resolved = /[*?]/.test(s) ? undefined : resolveService(s)?.prefix;
-          params.push(toGlob((resolved ?? s).toLowerCase()));
-          return `${a.targets}.service GLOB ?`;
-        })
-        .join(' OR ')})`,
-    );
-  }
-  if (f.regions?.length) {
-    where.push(
-      `(${f.regions.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.region, ${a.principals}.region, '') GLOB ?`)).join(' OR ')})`,
-    );
-  }
-  if (f.accounts?.length) {
-    where.push(
-      `(${f.accounts.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.account, ${a.principals}.account, '') GLOB ?`)).join(' OR ')})`,
-    );
-  }
-  if (f.outcomes?.length) {
-    where.push(`${a.calls}.outcome IN (${f.outcomes.map(() => '?').join(', ')})`);
-    params.push(...f.outcomes);
-  }
-  const permClauses: string[] = [];
-  const permParams: unknown[] = [];
-  const perm = a.permissions ?? 'fp';
-  if (f.actions?.length) {
-    permClauses.push(
-      `(${f.actions.map((x) => (permParams.push(toGlob(x.toLowerCase())), `lower(${perm}.action) GLOB ?`)).join(' OR ')})`,
-    );
-  }
-  if (f.resources?.length) {
-    permClauses.push(
-      `(${f.resources.map((x) => (permParams.push(toGlob(x)), `${perm}.resource GLOB ?`)).join(' OR ')})`,
-    );
-  }
-  if (permClauses.length > 0) {
-    if (a.permissions) where.push(...permClauses);
-    else
-      where.push(
-        `EXISTS (SELECT 1 FROM target_permissions fp WHERE fp.target_id = ${a.calls}.target_id AND ${permClauses.join(' AND ')})`,
-      );
-    params.push(...permParams);
-  }
-  return { where: where.length > 0 ? where.join(' AND ') : '1', params };
 }
 
 /** A one-line description of a filter for empty-result messages. */

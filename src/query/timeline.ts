@@ -3,7 +3,8 @@
  */
 import { UserInputError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
-import { recordedPeriod, selectCalls } from './calls.js';
+import { selectCalls } from '../store/filter.js';
+import { recordedPeriod } from './calls.js';
 import type { CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 

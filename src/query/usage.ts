@@ -4,7 +4,8 @@
  */
 import { UserInputError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
-import { selectCalls, UNATTRIBUTED } from './calls.js';
+import { selectCalls } from '../store/filter.js';
+import { UNATTRIBUTED } from './calls.js';
 import type { CallFilter } from './filters.js';
 import { isoTime } from './stats.js';
 

@@ -7,8 +7,7 @@
  * region, account, outcome) cannot use the rollups and aggregates the matching calls instead.
  */
 import type { Store } from '../store/db.js';
-import { selectCalls } from './calls.js';
-import { compileFilter, type CallFilter } from './filters.js';
+import { compileFilter, selectCalls, type CallFilter } from '../store/filter.js';
 import { isoTime } from './stats.js';
 
 /** A workload's identity, as policy building and comparison need it. */

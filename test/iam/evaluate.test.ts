@@ -5,14 +5,14 @@ import {
   evaluate,
   expandActionPattern,
   explain,
-  globsOverlap,
   parsePolicy,
   resourceMatches,
   type Decision,
   type Policy,
 } from '../../src/iam/evaluate.js';
 import { actionInfo } from '../../src/iam/index.js';
-import { referenceCatalogue } from '../../src/compare/compare.js';
+import { referenceCatalogue } from '../../src/iam/catalogue.js';
+import { globsOverlap } from '../../src/iam/glob.js';
 
 const ACCT = '111122223333';
 const TABLE = `arn:aws:dynamodb:eu-west-1:${ACCT}:table/orders`;

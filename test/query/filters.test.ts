@@ -1,7 +1,8 @@
 import test from 'ava';
 import Database from 'better-sqlite3';
 import { UserInputError } from '../../src/shared/errors.js';
-import { compileFilter, parseAbsolute, parseFilter, toGlob } from '../../src/query/filters.js';
+import { compileFilter, toGlob } from '../../src/store/filter.js';
+import { parseAbsolute, parseFilter } from '../../src/query/filters.js';
 
 const NEWEST = Date.parse('2026-11-22T12:00:00Z') / 1000;
 const parse = (raw: Parameters<typeof parseFilter>[0]) => parseFilter(raw, () => NEWEST);

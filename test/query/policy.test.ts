@@ -1,14 +1,12 @@
 import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
+import { commonPathPrefix, generaliseArn } from '../../src/policy/grants.js';
+import { buildStatements, compactSize } from '../../src/policy/statements.js';
+import { globMatch as iamGlobMatch } from '../../src/iam/glob.js';
 import {
   selectUsage,
   buildPolicies,
-  buildStatements,
-  commonPathPrefix,
-  compactSize,
-  generaliseArn,
-  iamGlobMatch,
   type PolicyDocument,
   type PolicyOptions,
 } from '../../src/policy/build.js';

@@ -4,7 +4,7 @@
  * `123456789012:function:name[:qualifier]` or a full ARN. A qualifier (recorded separately or
  * inside the name) is part of the resource IAM checks: `function:name:qualifier`.
  */
-import { parseArn } from '../arn.js';
+import { formatArn, isAccountId, isRegion, parseArn } from '../arn.js';
 import { buildArn, withOverrides } from '../resources.js';
 import { str } from '../params.js';
 import { needs } from './rules.js';
@@ -68,6 +68,34 @@ export function parseFunctionName(text: string): FunctionRef | undefined {
     ...(account ? { account } : {}),
     ...(region ? { region } : {}),
     ...(partition ? { partition } : {}),
+  };
+}
+
+/** A Lambda function identified by an ARN: the unqualified ARN is the function, whatever alias or version ran. */
+export interface LambdaFunction {
+  /** `arn:partition:lambda:region:account:function:name`, without qualifier. */
+  arn: string;
+  name: string;
+  qualifier: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+/**
+ * A function ARN (`…:function:name` or `…:function:name:alias`) as the function it names.
+ * Undefined for anything else, partial ARNs included (they carry no region).
+ */
+export function parseLambdaFunction(text: string): LambdaFunction | undefined {
+  const arn = parseArn(text);
+  if (!arn || arn.service !== 'lambda' || !arn.resource.startsWith('function:')) return undefined;
+  const ref = parseFunctionName(text);
+  if (!ref) return undefined;
+  return {
+    arn: formatArn({ ...arn, resource: `function:${ref.name}` }),
+    name: ref.name,
+    qualifier: ref.qualifier ?? null,
+    account: isAccountId(arn.account) ? arn.account : null,
+    region: isRegion(arn.region) ? arn.region : null,
   };
 }
 

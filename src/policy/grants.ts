@@ -1,0 +1,143 @@
+/**
+ * What happens to the observed (action, resource) pairs before they become statements: merging
+ * equal grants, scoping S3 object keys, generalising account and region, and dropping grants that
+ * another one already covers. Every step keeps the evidence (calls, first/last seen, traces).
+ */
+import { arnParts } from '../iam/arn.js';
+import { globMatch } from '../iam/glob.js';
+import type { PolicyOptions, S3ObjectScope } from './types.js';
+
+/** One (action, resource) permission with the evidence of the calls that needed it. */
+export interface Grant {
+  action: string;
+  resource: string;
+  resourceType: string | null;
+  resourceUnknown: boolean;
+  calls: number;
+  denied: number;
+  first: number;
+  last: number;
+  /** Up to 3 sample trace ids, sorted. */
+  traces: string[];
+  /** The resources as recorded (before scoping and generalising), with their call counts. */
+  observed: Map<string, number>;
+}
+
+export function sum(ns: number[]): number {
+  return ns.reduce((a, b) => a + b, 0);
+}
+
+/** Merges grants with the same action and resource, adding their evidence. */
+export function merge(grants: Grant[]): Grant[] {
+  const out = new Map<string, Grant>();
+  for (const g of grants) {
+    const key = `${g.action}\u0000${g.resource}`;
+    const prev = out.get(key);
+    if (!prev) {
+      out.set(key, { ...g, observed: new Map(g.observed), traces: [...g.traces] });
+      continue;
+    }
+    prev.calls += g.calls;
+    prev.denied += g.denied;
+    prev.first = Math.min(prev.first, g.first);
+    prev.last = Math.max(prev.last, g.last);
+    prev.traces = [...new Set([...prev.traces, ...g.traces])].sort().slice(0, 3);
+    prev.resourceUnknown = prev.resourceUnknown && g.resourceUnknown;
+    for (const [r, n] of g.observed) prev.observed.set(r, (prev.observed.get(r) ?? 0) + n);
+  }
+  return [...out.values()];
+}
+
+const S3_OBJECT = /^(arn:[^:]+:s3:::)([^/]+)\/(.*)$/;
+
+/**
+ * S3 object ARNs keep their full key at ingest; here they are scoped. `prefix`: per bucket and
+ * set of actions, the longest common path prefix of the keys at `/` boundaries, as `prefix*`.
+ */
+export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
+  if (scope === 'exact') return grants;
+  const objects = grants.filter(
+    (g) => g.resourceType === 'object' && !g.resourceUnknown && S3_OBJECT.test(g.resource),
+  );
+  if (objects.length === 0) return grants;
+  const rest = grants.filter((g) => !objects.includes(g));
+  // For each object ARN, the set of actions used on it.
+  const actionsByArn = new Map<string, Set<string>>();
+  for (const g of objects) {
+    const set = actionsByArn.get(g.resource) ?? new Set<string>();
+    set.add(g.action);
+    actionsByArn.set(g.resource, set);
+  }
+  // Group object ARNs by bucket and action set.
+  const groups = new Map<string, string[]>();
+  for (const [arn, actions] of actionsByArn) {
+    const m = S3_OBJECT.exec(arn)!;
+    const key = `${m[1]}${m[2]}\u0000${[...actions].sort().join(',')}`;
+    groups.set(key, [...(groups.get(key) ?? []), arn]);
+  }
+  const scoped = new Map<string, string>();
+  for (const [key, arns] of groups) {
+    const bucketArn = key.split('\u0000')[0] as string;
+    if (scope === 'bucket') {
+      for (const a of arns) scoped.set(a, `${bucketArn}/*`);
+      continue;
+    }
+    const keys = arns.map((a) => S3_OBJECT.exec(a)![3] as string);
+    const prefix = commonPathPrefix(keys);
+    for (const a of arns) scoped.set(a, `${bucketArn}/${prefix}*`);
+  }
+  return [...rest, ...objects.map((g) => ({ ...g, resource: scoped.get(g.resource) ?? g.resource }))];
+}
+
+/** Longest common prefix of the keys that ends at a `/` (or is empty). */
+export function commonPathPrefix(keys: string[]): string {
+  if (keys.length === 0) return '';
+  let prefix = keys[0] as string;
+  for (const k of keys) {
+    let i = 0;
+    while (i < prefix.length && i < k.length && prefix[i] === k[i]) i++;
+    prefix = prefix.slice(0, i);
+  }
+  const cut = prefix.lastIndexOf('/');
+  return cut >= 0 ? prefix.slice(0, cut + 1) : '';
+}
+
+/** Applies `--account-wildcard`, `--region-wildcard` and `--placeholders` to an ARN. */
+export function generaliseArn(
+  arn: string,
+  o: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+): string {
+  const parts = arnParts(arn);
+  if (!parts || !arn.startsWith('arn:')) return arn;
+  const [, partition, service, region, account, resource] = parts;
+  const r = region && (o.regionWildcard ? '*' : o.placeholders ? '${AWS::Region}' : region);
+  const a = account && (o.accountWildcard ? '*' : o.placeholders ? '${AWS::AccountId}' : account);
+  return `arn:${partition}:${service}:${r}:${a}:${resource}`;
+}
+
+/** Drops a grant when another grant of the same action already covers its resource. */
+export function dropCovered(grants: Grant[]): Grant[] {
+  const byAction = new Map<string, Grant[]>();
+  for (const g of grants) byAction.set(g.action, [...(byAction.get(g.action) ?? []), g]);
+  const out: Grant[] = [];
+  for (const list of byAction.values()) {
+    const patterns = list.filter((g) => /[*?]/.test(g.resource));
+    for (const g of list) {
+      const cover = patterns.find(
+        (p) => p !== g && p.resource !== g.resource && globMatch(p.resource, g.resource),
+      );
+      if (!cover) {
+        out.push(g);
+        continue;
+      }
+      // Fold the evidence into the covering grant.
+      cover.calls += g.calls;
+      cover.denied += g.denied;
+      cover.first = Math.min(cover.first, g.first);
+      cover.last = Math.max(cover.last, g.last);
+      cover.traces = [...new Set([...cover.traces, ...g.traces])].sort().slice(0, 3);
+      for (const [r, n] of g.observed) cover.observed.set(r, (cover.observed.get(r) ?? 0) + n);
+    }
+  }
+  return out;
+}

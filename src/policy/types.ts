@@ -1,0 +1,105 @@
+/**
+ * The shapes of a generated policy and the options that shape it (`policy --json` prints
+ * {@link WorkloadPolicy} objects).
+ */
+import type { RoleMap } from '../grants/roles.js';
+import type { CallFilter } from '../store/filter.js';
+
+/** How S3 object keys seen in calls become resources. */
+export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
+
+/** Options for {@link buildPolicies}. Every generalisation is opt-in except the S3 default. */
+export interface PolicyOptions {
+  filter: CallFilter;
+  /** Leave out permissions seen only in denied calls (default: include them, flagged). */
+  excludeDenied?: boolean;
+  /** Default `prefix`: the longest common `/`-prefix of the keys per bucket and action set. */
+  s3Objects?: S3ObjectScope;
+  accountWildcard?: boolean;
+  regionWildcard?: boolean;
+  /** Write `${AWS::AccountId}` / `${AWS::Region}` in ARNs (for templates). */
+  placeholders?: boolean;
+  /** Permissions whose resource was not recorded: `include` (narrowest wildcard, default) or `omit`. */
+  unknownResources?: 'include' | 'omit';
+  /** Split a policy into several whose compact size is at most this many characters. */
+  maxSize?: number;
+  /** Build one policy per IAM role from the union of its functions (see {@link RoleMap}). */
+  roles?: RoleMap;
+}
+
+/** One statement, in IAM policy grammar. */
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+}
+
+/** A policy document: only `Version` and `Statement`, as IAM accepts. */
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+/** Why a reviewer should look twice. */
+export interface PolicyWarning {
+  code:
+    | 'denied'
+    | 'resource-unknown'
+    | 'omitted-unknown'
+    | 'unmapped'
+    | 'size-managed'
+    | 'size-inline'
+    | 'split'
+    | 'placeholders';
+  message: string;
+  action?: string;
+  resource?: string;
+}
+
+/** Evidence for one action of one statement. */
+export interface ActionEvidence {
+  action: string;
+  calls: number;
+  denied: number;
+  firstSeen: string | null;
+  lastSeen: string | null;
+  /** Up to 3 trace ids of calls that needed this action. */
+  sampleTraceIds: string[];
+  /** The resources as recorded (before S3 scoping or wildcards), with their call counts. */
+  observed: { resource: string; calls: number }[];
+}
+
+/** Evidence for one statement. */
+export interface StatementEvidence {
+  sid: string;
+  actions: ActionEvidence[];
+}
+
+/** One generated policy (`policy --json` prints an array of these). */
+export interface WorkloadPolicy {
+  /** The workload's ARN, or its key where it has none; for `--by role`, the role ARN. */
+  principal: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  region: string | null;
+  /** The policy; when `--max-size` split it, the first part (all parts are in `documents`). */
+  document: PolicyDocument;
+  documents: PolicyDocument[];
+  /** Compact size of `document` as IAM counts it (no whitespace). */
+  size: number;
+  warnings: PolicyWarning[];
+  evidence: StatementEvidence[];
+  /** For `--by role`: the workloads whose usage was merged into this policy. */
+  members?: string[];
+}
+
+/** The result of {@link buildPolicies}. */
+export interface PolicyResult {
+  policies: WorkloadPolicy[];
+  /** For `--by role`: roles shared by several functions. */
+  sharedRoles: { role: string; functions: string[] }[];
+  /** Workloads in the selection that the role map does not name (they keep their own policy). */
+  unmatched: string[];
+}

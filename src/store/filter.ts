@@ -1,0 +1,171 @@
+/**
+ * A filter on calls and how it becomes SQL: bound parameters only, and user patterns as SQLite
+ * GLOBs (`*`, `?`; every other character literal), never regular expressions, so a hostile
+ * pattern costs at most a linear match. Parsing the user's options into a filter is the query
+ * layer's job (src/query/filters.ts).
+ */
+import { resolveService } from '../iam/services.js';
+import type { Outcome } from '../shared/outcome.js';
+
+/** A validated filter. Every list is OR within itself and AND with the others. */
+export interface CallFilter {
+  /** Inclusive lower bound, epoch seconds. */
+  since?: number;
+  /** Exclusive upper bound, epoch seconds. */
+  until?: number;
+  /** Workload name, key (ARN or kind:account:region:name) or ARN patterns. */
+  principals?: string[];
+  excludePrincipals?: string[];
+  /** IAM prefixes or any service spelling (`DynamoDB`, `SFN`), or patterns of prefixes. */
+  services?: string[];
+  /** IAM action patterns (`dynamodb:*`), case-insensitive as IAM is. */
+  actions?: string[];
+  /** Resource ARN patterns, case-sensitive as ARNs are. */
+  resources?: string[];
+  regions?: string[];
+  accounts?: string[];
+  outcomes?: Outcome[];
+}
+
+/** Turns a user pattern (`*`, `?`) into a SQLite GLOB with every other character literal. */
+export function toGlob(pattern: string): string {
+  // In GLOB, `[` starts a character class: make it literal. `*` and `?` keep their meaning.
+  return pattern.replace(/\[/g, '[[]');
+}
+
+/** SQL for a filter, with its bound parameters. */
+export interface CompiledFilter {
+  where: string;
+  params: unknown[];
+}
+
+/** How the query names the tables the filter reads. */
+export interface FilterAliases {
+  /** Alias of `calls`. */
+  calls: string;
+  /** Alias of `targets` joined on `calls.target_id`. */
+  targets: string;
+  /** Alias of `principals` joined on `calls.principal_id` (LEFT JOIN). */
+  principals: string;
+  /**
+   * Alias of `target_permissions` when the query joins it (one row per permission): action and
+   * resource filters then apply to that row. Otherwise they apply through EXISTS.
+   */
+  permissions?: string;
+}
+
+/** Compiles a filter to a WHERE clause (without the keyword); `1` when it selects everything. */
+export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.since !== undefined) {
+    where.push(`${a.calls}.start_time >= ?`);
+    params.push(f.since);
+  }
+  if (f.until !== undefined) {
+    where.push(`${a.calls}.start_time < ?`);
+    params.push(f.until);
+  }
+  const principalMatch = (p: string): string => {
+    params.push(toGlob(p), toGlob(p), toGlob(p));
+    // `*` must not match calls without a workload (the LEFT JOIN gives NULL columns there).
+    return `(${a.principals}.id IS NOT NULL AND (${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?))`;
+  };
+  if (f.principals?.length) where.push(`(${f.principals.map(principalMatch).join(' OR ')})`);
+  if (f.excludePrincipals?.length) {
+    where.push(`NOT coalesce((${f.excludePrincipals.map(principalMatch).join(' OR ')}), 0)`);
+  }
+  if (f.services?.length) {
+    where.push(
+      `(${f.services
+        .map((s) => {
+          // A plain name resolves through the alias table (`DynamoDB`, `SFN`); patterns match prefixes.
+          const resolved = /[*?]/.test(s) ? undefined : resolveService(s)?.prefix;
+          params.push(toGlob((resolved ?? s).toLowerCase()));
+          return `${a.targets}.service GLOB ?`;
+        })
+        .join(' OR ')})`,
+    );
+  }
+  if (f.regions?.length) {
+    where.push(
+      `(${f.regions.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.region, ${a.principals}.region, '') GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.accounts?.length) {
+    where.push(
+      `(${f.accounts.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.account, ${a.principals}.account, '') GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.outcomes?.length) {
+    where.push(`${a.calls}.outcome IN (${f.outcomes.map(() => '?').join(', ')})`);
+    params.push(...f.outcomes);
+  }
+  const permClauses: string[] = [];
+  const permParams: unknown[] = [];
+  const perm = a.permissions ?? 'fp';
+  if (f.actions?.length) {
+    permClauses.push(
+      `(${f.actions.map((x) => (permParams.push(toGlob(x.toLowerCase())), `lower(${perm}.action) GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (f.resources?.length) {
+    permClauses.push(
+      `(${f.resources.map((x) => (permParams.push(toGlob(x)), `${perm}.resource GLOB ?`)).join(' OR ')})`,
+    );
+  }
+  if (permClauses.length > 0) {
+    if (a.permissions) where.push(...permClauses);
+    else
+      where.push(
+        `EXISTS (SELECT 1 FROM target_permissions fp WHERE fp.target_id = ${a.calls}.target_id AND ${permClauses.join(' AND ')})`,
+      );
+    params.push(...permParams);
+  }
+  return { where: where.length > 0 ? where.join(' AND ') : '1', params };
+}
+
+/** FROM and WHERE (without the keywords) selecting the calls a filter matches, with their parameters. */
+export interface CallSelection {
+  from: string;
+  where: string;
+  params: unknown[];
+}
+
+/**
+ * Builds the FROM/WHERE for `filter` over `calls c`, `targets t`, `principals p` (LEFT JOIN: unattributed
+ * calls have none) and, when `permissions` is true, `target_permissions tp` (LEFT JOIN, one row per
+ * permission; calls that need none keep one row with `tp` NULL).
+ *
+ * Workload patterns are resolved first into a set of principal ids, so that the query walks the
+ * `(principal_id, start_time)` index once per matching workload instead of every call in the range:
+ * this is what makes "one workload, 7 days" answer in milliseconds on 10 million calls.
+ */
+export function selectCalls(filter: CallFilter, options: { permissions?: boolean } = {}): CallSelection {
+  const { principals, ...rest } = filter;
+  const where: string[] = [];
+  const params: unknown[] = [];
+  let from = 'calls c';
+  if (principals?.length) {
+    // Only the principal clauses are compiled here; they read nothing but the `p2` alias.
+    const inner = compileFilter({ principals }, { calls: 'c', targets: 't', principals: 'p2' });
+    where.push(`c.principal_id IN (SELECT p2.id FROM principals p2 WHERE ${inner.where})`);
+    params.push(...inner.params);
+    // Without statistics the planner may prefer the time index for a wide window; the workload
+    // index is never worse once the workloads are known.
+    from = 'calls c INDEXED BY calls_principal_time';
+  }
+  from += ' JOIN targets t ON t.id = c.target_id LEFT JOIN principals p ON p.id = c.principal_id';
+  if (options.permissions) from += ' LEFT JOIN target_permissions tp ON tp.target_id = c.target_id';
+  const compiled = compileFilter(rest, {
+    calls: 'c',
+    targets: 't',
+    principals: 'p',
+    ...(options.permissions ? { permissions: 'tp' } : {}),
+  });
+  if (compiled.where !== '1') {
+    where.push(compiled.where);
+    params.push(...compiled.params);
+  }
+  return { from, where: where.length > 0 ? where.join(' AND ') : '1', params };
+}
