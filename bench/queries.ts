@@ -1,12 +1,12 @@
 /**
- * Query benchmark: how fast `principals`, `usage`, `calls` and `timeline` answer on a large store.
+ * Query benchmark: how fast `workloads`, `usage`, `calls`, `timeline`, `policy` and `compare` answer on a large store.
  *
  *   node --import tsx bench/queries.ts [--calls 10000000] [--workloads 1000] [--days 30] [--seed 1]
  *     [--runs 5] [--db bench/out/queries-<calls>.db] [--rebuild]
  *
  * Builds a synthetic database directly with prepared inserts in the real schema (no dump, no
- * ingest: this measures queries, not ingest), including the `principal_days` and
- * `principal_day_actions` rollups that ingest maintains, then times each query through the same
+ * ingest: this measures queries, not ingest), with the rollups built from their one definition
+ * (src/store/rollups.ts), then times each query through the same
  * core functions the CLI calls, on a fresh read-only connection as the CLI uses. Each figure is
  * the median of `--runs` runs after one warm-up run, and a ratio to a same-run baseline
  * (`SELECT count(*) FROM calls`, a full pass over the smallest index) so that figures from a
@@ -27,10 +27,11 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { listCalls } from '../src/query/calls.js';
 import { buildPolicies } from '../src/policy/build.js';
-import { listPrincipals } from '../src/query/workloads.js';
+import { listWorkloads } from '../src/query/workloads.js';
 import { queryTimeline } from '../src/query/timeline.js';
 import { queryUsage } from '../src/query/usage.js';
 import { openStore, type Store } from '../src/store/db.js';
+import { rebuildRollups, ROLLUPS } from '../src/store/rollups.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
 import { mulberry32 } from './gen.js';
 
@@ -78,9 +79,10 @@ export interface QueryBenchResult {
   stored: {
     calls: number;
     targets: number;
-    principals: number;
-    principalDays: number;
-    principalDayActions: number;
+    workloads: number;
+    workloadDays: number;
+    workloadDayActions: number;
+    workloadDayTargets: number;
   };
   baseline: QueryTiming;
   queries: QueryTiming[];
@@ -134,8 +136,8 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
      VALUES (1, 'bench', '', 0, 'synthetic', ?, 0, 0, 0, ?, 0, ?, 0, 0)`,
   ).run(new Date().toISOString(), o.calls, o.calls);
 
-  const insPrincipal = db.prepare(
-    `INSERT INTO principals (id, key, kind, name, arn, account, region, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, '{}')`,
+  const insWorkload = db.prepare(
+    `INSERT INTO workloads (id, key, kind, name, arn, account, region, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, '{}')`,
   );
   const insTarget = db.prepare(
     `INSERT INTO targets (id, sig, service, service_name, operation, region, account, params, denied_action, denied_resource, mapping, mapping_reason)
@@ -145,7 +147,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
     `INSERT INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, NULL, 0, NULL)`,
   );
   const insCall = db.prepare(
-    `INSERT INTO calls (trace_id, sub_id, segment_id, principal_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
+    `INSERT INTO calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)`,
   );
 
@@ -186,7 +188,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
       const kind = i % 10 < 6 ? 'lambda' : i % 10 < 9 ? 'ecs' : 'ec2';
       const name = `${kind}-svc-${i.toString().padStart(4, '0')}`;
       const arn = kind === 'lambda' ? `arn:aws:lambda:${region}:${account}:function:${name}` : null;
-      insPrincipal.run(id, arn ?? `${kind}:${account}:${region}:${name}`, kind, name, arn, account, region);
+      insWorkload.run(id, arn ?? `${kind}:${account}:${region}:${name}`, kind, name, arn, account, region);
       const ts: Target[] = [];
       const add = (w: number, t: number): void => void ts.push({ id: t, weight: w });
       const tables = 1 + Math.floor(rng() * 3);
@@ -319,21 +321,8 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
   o.log?.('  indexes…');
   for (const { sql } of indexes) db.exec(sql);
   o.log?.('  rollups…');
-  // The same definitions ingest uses (statements.ts rebuildPrincipalDay, write.ts), all at once.
-  db.exec(`
-    INSERT INTO principal_days (principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time)
-    SELECT principal_id, CAST(start_time / 86400 AS INTEGER), count(*), count(DISTINCT trace_id), sum(outcome = 'denied'),
-           sum(outcome = 'error'), sum(outcome = 'fault'), sum(outcome = 'throttle'), min(start_time), max(start_time)
-    FROM calls WHERE principal_id IS NOT NULL GROUP BY 1, 2;
-    INSERT INTO principal_day_actions (principal_id, day, action, calls)
-    SELECT c.principal_id, CAST(c.start_time / 86400 AS INTEGER), tp.action, count(*)
-    FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
-    WHERE c.principal_id IS NOT NULL GROUP BY 1, 2, 3;
-    INSERT INTO principal_day_targets (principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max)
-    SELECT principal_id, CAST(start_time / 86400 AS INTEGER), target_id, outcome = 'denied', count(*), min(start_time), max(start_time),
-           min(trace_id), max(trace_id)
-    FROM calls WHERE principal_id IS NOT NULL GROUP BY 1, 2, 3, 4;
-  `);
+  // The one definition ingest maintains them with (src/store/rollups.ts).
+  rebuildRollups(db);
   db.prepare(`CREATE TABLE bench_meta (options TEXT NOT NULL)`).run();
   db.prepare(`INSERT INTO bench_meta VALUES (?)`).run(metaKey(o));
   db.pragma('journal_mode = DELETE');
@@ -345,7 +334,10 @@ function metaKey(o: QueryBenchOptions): string {
   return JSON.stringify({
     v: 1,
     // Any change to the schema text (even within one version, before release) means a rebuild.
-    schema: `${SCHEMA_VERSION}:${createHash('sha256').update(MIGRATIONS.join('\n')).digest('hex').slice(0, 12)}`,
+    schema: `${SCHEMA_VERSION}:${createHash('sha256')
+      .update(MIGRATIONS.map((m) => m.sql).join('\n') + ROLLUPS.map((r) => JSON.stringify(r)).join('\n'))
+      .digest('hex')
+      .slice(0, 12)}`,
     calls: o.calls,
     workloads: o.workloads,
     days: o.days,
@@ -410,15 +402,16 @@ export function runQueryBench(partial: Partial<QueryBenchOptions> = {}): QueryBe
     const stored = {
       calls: n('SELECT count(*) AS n FROM calls'),
       targets: n('SELECT count(*) AS n FROM targets'),
-      principals: n('SELECT count(*) AS n FROM principals'),
-      principalDays: n('SELECT count(*) AS n FROM principal_days'),
-      principalDayActions: n('SELECT count(*) AS n FROM principal_day_actions'),
+      workloads: n('SELECT count(*) AS n FROM workloads'),
+      workloadDays: n('SELECT count(*) AS n FROM workload_days'),
+      workloadDayActions: n('SELECT count(*) AS n FROM workload_day_actions'),
+      workloadDayTargets: n('SELECT count(*) AS n FROM workload_day_targets'),
     };
     const last = (store.prepare('SELECT max(start_time) AS t FROM calls').get() as { t: number }).t;
     // The busiest workload is the worst case for "one workload"; the median one is the typical case.
     const ranked = store
       .prepare(
-        'SELECT p.name, sum(d.calls) AS calls FROM principal_days d JOIN principals p ON p.id = d.principal_id GROUP BY p.id ORDER BY calls DESC',
+        'SELECT w.name, sum(d.calls) AS calls FROM workload_days d JOIN workloads w ON w.id = d.workload_id GROUP BY w.id ORDER BY calls DESC',
       )
       .all() as { name: string; calls: number }[];
     const busiest = ranked[0]!.name;
@@ -440,18 +433,18 @@ export function runQueryBench(partial: Partial<QueryBenchOptions> = {}): QueryBe
         'full table scan: SELECT sum(http_status) FROM calls',
         () => (n('SELECT sum(http_status) AS n FROM calls'), 1),
       ],
-      ['principals', () => listPrincipals(store).length],
+      ['workloads', () => listWorkloads(store).length],
       [
-        'principals --since 7d (partial days read from calls)',
-        () => listPrincipals(store, { filter: { since: week.since } }).length,
+        'workloads --since 7d (partial days read from calls)',
+        () => listWorkloads(store, { filter: { since: week.since } }).length,
       ],
       [
-        `usage --principal <busiest> --since 7d`,
-        () => queryUsage(store, { filter: { principals: [busiest], ...week } }).length,
+        `usage --workload <busiest> --since 7d`,
+        () => queryUsage(store, { filter: { workloads: [busiest], ...week } }).length,
       ],
       [
-        `usage --principal <median> --since 7d`,
-        () => queryUsage(store, { filter: { principals: [typical], ...week } }).length,
+        `usage --workload <median> --since 7d`,
+        () => queryUsage(store, { filter: { workloads: [typical], ...week } }).length,
       ],
       ['usage (all workloads, one whole day)', () => queryUsage(store, { filter: oneDay }).length],
       [
@@ -460,17 +453,16 @@ export function runQueryBench(partial: Partial<QueryBenchOptions> = {}): QueryBe
       ],
       ['calls --limit 100', () => listCalls(store, { filter: {}, limit: 100 }).length],
       [
-        'calls --principal <busiest> --outcome denied --limit 100',
-        () =>
-          listCalls(store, { filter: { principals: [busiest], outcomes: ['denied'] }, limit: 100 }).length,
+        'calls --workload <busiest> --outcome denied --limit 100',
+        () => listCalls(store, { filter: { workloads: [busiest], outcomes: ['denied'] }, limit: 100 }).length,
       ],
       [
-        'timeline --principal <busiest> (30 days)',
-        () => queryTimeline(store, { filter: { principals: [busiest] } }).length,
+        'timeline --workload <busiest> (30 days)',
+        () => queryTimeline(store, { filter: { workloads: [busiest] } }).length,
       ],
       [
-        'policy --principal <busiest> (30 days)',
-        () => buildPolicies(store, { filter: { principals: [busiest] } }).policies.length,
+        'policy --workload <busiest> (30 days)',
+        () => buildPolicies(store, { filter: { workloads: [busiest] } }).policies.length,
       ],
     ];
     // Policies for every workload over all 10M calls: one long aggregation, timed once per run.
@@ -531,8 +523,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const r = runQueryBench({ ...parseArgs(process.argv.slice(2)), log: (l) => console.error(l) });
   const pad = Math.max(...r.queries.map((q) => q.name.length), r.baseline.name.length);
   console.log(
-    `\n${r.stored.calls.toLocaleString('en')} calls, ${r.stored.principals} workloads, ${r.stored.targets.toLocaleString('en')} targets; ` +
-      `principal_days ${r.stored.principalDays.toLocaleString('en')} rows, principal_day_actions ${r.stored.principalDayActions.toLocaleString('en')} rows; ` +
+    `\n${r.stored.calls.toLocaleString('en')} calls, ${r.stored.workloads} workloads, ${r.stored.targets.toLocaleString('en')} targets; ` +
+      `workload_days ${r.stored.workloadDays.toLocaleString('en')} rows, workload_day_actions ${r.stored.workloadDayActions.toLocaleString('en')}, workload_day_targets ${r.stored.workloadDayTargets.toLocaleString('en')}; ` +
       `database ${(r.dbBytes / 2 ** 20).toFixed(0)} MiB${r.buildSeconds === null ? ' (reused)' : `, built in ${r.buildSeconds.toFixed(1)} s`}`,
   );
   console.log(`${'query'.padEnd(pad)}  median ms  first ms  × baseline  rows`);

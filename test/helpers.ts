@@ -176,8 +176,8 @@ export function counts(store: Store): {
   traces: number;
   segments: number;
   calls: number;
-  principals: number;
+  workloads: number;
 } {
   const n = (t: string): number => (store.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-  return { traces: n('traces'), segments: n('segments'), calls: n('calls'), principals: n('principals') };
+  return { traces: n('traces'), segments: n('segments'), calls: n('calls'), workloads: n('workloads') };
 }

@@ -8,7 +8,7 @@ import { registerIngest } from './commands/ingest.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
 import { registerCompare } from './commands/compare.js';
-import { registerPrincipals } from './commands/workloads.js';
+import { registerWorkloads } from './commands/workloads.js';
 import { registerStats } from './commands/stats.js';
 import { registerTimeline } from './commands/timeline.js';
 import { registerUsage } from './commands/usage.js';
@@ -38,7 +38,7 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
     );
   registerIngest(program, io, setExit);
   registerStats(program, io);
-  registerPrincipals(program, io);
+  registerWorkloads(program, io);
   registerUsage(program, io);
   registerCalls(program, io);
   registerTimeline(program, io);

@@ -23,8 +23,9 @@ import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
 import { compareText } from '../shared/order.js';
 import type { Store } from '../store/db.js';
-import { compileFilter, type CallFilter } from '../store/filter.js';
-import { loadWorkloads, type WorkloadRecord } from '../query/workloads.js';
+import type { CallFilter } from '../store/filter.js';
+import { readPermissions, readUnmapped, type UsageSource } from '../store/usage.js';
+import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 
 /** Options for {@link compareGranted}. */
 export interface CompareOptions {
@@ -36,6 +37,8 @@ export interface CompareOptions {
   allowUnused?: string[];
   /** Defaults to the bundled reference ({@link referenceCatalogue}). */
   catalogue?: ActionCatalogue;
+  /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
+  source?: UsageSource;
 }
 
 /** How a workload was matched to what it is granted. */
@@ -168,51 +171,23 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
     throw new UserInputError(
       '--granted: no role or policy found in the files. Pass a policy document or `aws iam get-account-authorization-details` output (a functions file alone says which role, not what it grants).',
     );
-  const f = compileFilter(options.filter, { calls: 'c', targets: 't', principals: 'p', permissions: 'tp' });
-  const rows = store
-    .prepare(
-      `SELECT c.principal_id AS pid, tp.action, tp.resource, min(tp.resource_unknown) AS unknown,
-              count(*) AS calls, sum(c.outcome = 'denied') AS denied
-       FROM calls c JOIN targets t ON t.id = c.target_id JOIN target_permissions tp ON tp.target_id = c.target_id
-       LEFT JOIN principals p ON p.id = c.principal_id
-       WHERE c.principal_id IS NOT NULL AND ${f.where}
-       GROUP BY c.principal_id, tp.action, tp.resource`,
-    )
-    .all(...f.params) as {
-    pid: number;
-    action: string;
-    resource: string;
-    unknown: number;
-    calls: number;
-    denied: number;
-  }[];
-  const callLevel = compileFilter(
-    { ...options.filter, actions: undefined, resources: undefined },
-    { calls: 'c', targets: 't', principals: 'p' },
-  );
-  const unmapped = new Map(
-    (
-      store
-        .prepare(
-          `SELECT c.principal_id AS pid, count(*) AS n FROM calls c JOIN targets t ON t.id = c.target_id
-           LEFT JOIN principals p ON p.id = c.principal_id
-           WHERE c.principal_id IS NOT NULL AND t.mapping = 'unmapped' AND ${callLevel.where} GROUP BY c.principal_id`,
-        )
-        .all(...callLevel.params) as { pid: number; n: number }[]
-    ).map((r) => [r.pid, r.n]),
-  );
+  // The same reader as policies: whole days from the rollups, partial days from calls.
+  const scope = { filter: options.filter, source: options.source };
   const usedByPid = new Map<number, Used[]>();
-  for (const r of rows) {
-    const list = usedByPid.get(r.pid) ?? [];
+  for (const r of readPermissions(store, scope)) {
+    const list = usedByPid.get(r.subject) ?? [];
     list.push({
       action: r.action,
       resource: r.resource,
-      resourceUnknown: r.unknown === 1,
+      resourceUnknown: r.resourceUnknown,
       calls: r.calls,
       denied: r.denied,
     });
-    usedByPid.set(r.pid, list);
+    usedByPid.set(r.subject, list);
   }
+  const unmapped = new Map<number, number>();
+  for (const u of readUnmapped(store, scope))
+    unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
   const workloads = loadWorkloads(store)
     .filter((w) => usedByPid.has(w.id) || unmapped.has(w.id))
     .sort((a, b) => compareText(a.arn ?? a.key, b.arn ?? b.key));

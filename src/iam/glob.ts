@@ -19,6 +19,19 @@ export function hasVariable(s: string): boolean {
  * and any other `${…}` is a variable; without (Version absent or 2008-10-17), `${` is literal.
  */
 export function tokenize(pattern: string, variables: boolean): Token[] {
+  const key = `${variables ? 'v' : 'l'}${pattern}`;
+  const hit = tokenCache.get(key);
+  if (hit) return hit;
+  const out = tokenizeUncached(pattern, variables);
+  // Policies repeat a few patterns against thousands of requests; bounded, so hostile input can't grow it.
+  if (tokenCache.size >= 10_000) tokenCache.clear();
+  tokenCache.set(key, out);
+  return out;
+}
+
+const tokenCache = new Map<string, Token[]>();
+
+function tokenizeUncached(pattern: string, variables: boolean): Token[] {
   const out: Token[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;

@@ -109,10 +109,6 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     error: { message: p.message, hint: 'check the path' },
     elapsedMs: 0,
   }));
-  // Statement journals of the rollup upserts and their sorts spill to temporary files instead of
-  // the heap (~10-20 MB less peak RSS on 1 GB inputs); the setting is restored at the end.
-  const tempStore = store.pragma('temp_store', { simple: true }) as number;
-  store.pragma('temp_store = FILE');
   const statements = prepareIngest(store);
   let totalBytes = 0;
   let totalSize: number | undefined = 0;
@@ -185,12 +181,11 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   } finally {
     await parseWorker?.close();
     store.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
-    store.pragma(`temp_store = ${tempStore}`);
   }
   const elapsedMs = performance.now() - started;
   const sum = (f: (c: WriteCounts) => number): number =>
     results.reduce((a, r) => a + (r.status === 'ingested' && r.counts ? f(r.counts) : 0), 0);
-  const workloads = (store.prepare('SELECT count(*) AS n FROM principals').get() as { n: number }).n;
+  const workloads = (store.prepare('SELECT count(*) AS n FROM workloads').get() as { n: number }).n;
   return {
     inputs: results.length,
     ingested: results.filter((r) => r.status === 'ingested').length,

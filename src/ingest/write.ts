@@ -6,6 +6,7 @@
  * transaction (see ingest.ts).
  */
 import { mapCall, type MappingResult } from '../iam/index.js';
+import { dayOf } from '../shared/time.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest, type IngestStatements } from '../store/statements.js';
 import type { CallParams, DataProblem, Workload } from './extract.js';
@@ -70,12 +71,12 @@ export class InputWriter {
   };
   readonly problems: DataProblem[] = [];
   private readonly st: IngestStatements;
-  private readonly principals = new Map<string, { id: number; attrs: string }>();
+  private readonly workloads = new Map<string, { id: number; attrs: string }>();
   /** Target and workload numbers of this input's items → stored ids. */
   private readonly targetIds = new Map<number, number>();
-  private readonly principalIds = new Map<number, number>();
+  private readonly workloadIds = new Map<number, number>();
   /**
-   * `principalId|day` pairs whose rollups cannot be updated by adding new calls (calls replaced,
+   * `workloadId|day` pairs whose rollups cannot be updated by adding new calls (calls replaced,
    * deleted, re-attributed or re-targeted, or added to a trace stored before): recomputed at finish.
    */
   private readonly touched = new Set<string>();
@@ -111,9 +112,9 @@ export class InputWriter {
     }
     if (item.reset) {
       this.targetIds.clear();
-      this.principalIds.clear();
+      this.workloadIds.clear();
     }
-    for (const w of item.workloads) this.principalIds.set(w.index, this.principal(w.workload));
+    for (const w of item.workloads) this.workloadIds.set(w.index, this.workload(w.workload));
     for (const t of item.targets) this.targetIds.set(t.index, this.targetId(t, t.sig, t.paramsJson));
     if (item.trace?.id !== undefined) {
       this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
@@ -152,8 +153,8 @@ export class InputWriter {
         const targetId = this.targetId(merged);
         if (targetId !== existing.target_id) {
           this.st.setCallTarget.run(targetId, existing.id);
-          // Its IAM actions may have changed: principal_day_actions must be recomputed.
-          this.touch(existing.principal_id, existing.start_time);
+          // Its IAM actions may have changed: workload_day_actions must be recomputed.
+          this.touch(existing.workload_id, existing.start_time);
         }
         continue;
       }
@@ -197,7 +198,7 @@ export class InputWriter {
   }
 
   /** Returns false when the document was already stored (complete). */
-  private writeSegmentRow(d: WireDoc, principalId: number | null): boolean {
+  private writeSegmentRow(d: WireDoc, workloadId: number | null): boolean {
     this.counts.segments++;
     const [traceId, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
     const row = [
@@ -205,7 +206,7 @@ export class InputWriter {
       id,
       type,
       parentId,
-      principalId,
+      workloadId,
       name,
       origin,
       startTime,
@@ -225,10 +226,10 @@ export class InputWriter {
     }
     // A complete document replaces the in-progress one, calls and all.
     for (const r of this.st.deleteSegmentCalls.all(traceId, id) as {
-      principal_id: number | null;
+      workload_id: number | null;
       start_time: number;
     }[]) {
-      this.touch(r.principal_id, r.start_time);
+      this.touch(r.workload_id, r.start_time);
     }
     this.st.deleteSegmentNodes.run(traceId, id);
     this.st.replaceSegment.run([...row.slice(2), traceId, id]);
@@ -237,24 +238,24 @@ export class InputWriter {
 
   private writeDoc(d: WireDoc, nodes: boolean): void {
     const w = d[DOC_WORKLOAD];
-    const principalId = w < 0 ? null : this.lookup(this.principalIds, w, 'workload');
-    if (!this.writeSegmentRow(d, principalId)) return;
+    const workloadId = w < 0 ? null : this.lookup(this.workloadIds, w, 'workload');
+    if (!this.writeSegmentRow(d, workloadId)) return;
     if (nodes) for (const n of d[DOC_NODES]) this.st.insertNode.run(d[DOC_TRACE], n, d[DOC_ID]);
     for (const c of d[DOC_CALLS]) {
       this.counts.calls++;
-      this.storeCall(d, c, principalId);
+      this.storeCall(d, c, workloadId);
     }
   }
 
   /** Stores a call once; a real SDK call replaces one known only from an inferred segment. */
-  private storeCall(d: WireDoc, c: WireCall, principalId: number | null): void {
+  private storeCall(d: WireDoc, c: WireCall, workloadId: number | null): void {
     const [subId, startTime, endTime, , httpStatus, outcome, errorType, via] = c;
     const traceId = d[DOC_TRACE];
     const row = [
       traceId,
       subId,
       d[DOC_ID],
-      principalId,
+      workloadId,
       startTime,
       endTime,
       this.wireTarget(c),
@@ -267,13 +268,13 @@ export class InputWriter {
     const info = this.st.insertCall.run(row);
     if (info.changes > 0) {
       this.counts.newCalls++;
-      if (principalId !== null) {
+      if (workloadId !== null) {
         // New rows take ids above every row that exists, so the minimum bounds the chunk.
         const id = Number(info.lastInsertRowid);
         if (this.chunkLow === undefined || id < this.chunkLow) this.chunkLow = id;
         this.chunkCalls++;
         // A trace stored before may already have calls on this (workload, day): recount it.
-        if (!this.itemNewTraces.has(traceId)) this.touch(principalId, startTime);
+        if (!this.itemNewTraces.has(traceId)) this.touch(workloadId, startTime);
       }
       return;
     }
@@ -284,8 +285,8 @@ export class InputWriter {
     fillIn(merged, storedFields(existing));
     row[6] = this.targetId(merged);
     this.st.replaceCall.run([...row.slice(2), existing.id]);
-    this.touch(existing.principal_id, existing.start_time);
-    this.touch(principalId, startTime);
+    this.touch(existing.workload_id, existing.start_time);
+    this.touch(workloadId, startTime);
   }
 
   /** The stored id of a call's target, from the numbering of this input's items. */
@@ -343,19 +344,19 @@ export class InputWriter {
   }
 
   /** Notes a (workload, day) whose daily summary must be recomputed. */
-  private touch(principalId: number | null, startTime: number): void {
-    if (principalId === null) return;
-    this.touched.add(`${principalId}|${Math.floor(startTime / 86400)}`);
+  private touch(workloadId: number | null, startTime: number): void {
+    if (workloadId === null) return;
+    this.touched.add(`${workloadId}|${dayOf(startTime)}`);
   }
 
-  private principal(w: Workload): number {
+  private workload(w: Workload): number {
     const attrs = JSON.stringify(w.attrs);
-    const cached = this.principals.get(w.key);
+    const cached = this.workloads.get(w.key);
     if (cached && (cached.attrs === attrs || attrs === '{}')) return cached.id;
-    const found = this.st.findPrincipal.get(w.key) as { id: number; attrs: string } | undefined;
+    const found = this.st.findWorkload.get(w.key) as { id: number; attrs: string } | undefined;
     if (!found) {
       const id = Number(
-        this.st.insertPrincipal.run({
+        this.st.insertWorkload.run({
           key: w.key,
           kind: w.kind,
           name: w.name,
@@ -365,12 +366,12 @@ export class InputWriter {
           attrs,
         }).lastInsertRowid,
       );
-      this.principals.set(w.key, { id, attrs });
+      this.workloads.set(w.key, { id, attrs });
       return id;
     }
     const merged = mergeAttrs(found.attrs, w.attrs);
     if (merged !== found.attrs) {
-      this.st.updatePrincipal.run({
+      this.st.updateWorkload.run({
         id: found.id,
         attrs: merged,
         account: w.account,
@@ -378,7 +379,7 @@ export class InputWriter {
         arn: w.arn,
       });
     }
-    this.principals.set(w.key, { id: found.id, attrs });
+    this.workloads.set(w.key, { id: found.id, attrs });
     return found.id;
   }
 
@@ -389,8 +390,8 @@ export class InputWriter {
       if (this.st.attributeSubsegments.run().changes === 0) break;
     }
     for (const stmt of [this.st.attributeCalls, this.st.attributeInferredCalls]) {
-      for (const r of stmt.all() as { principal_id: number | null; start_time: number }[])
-        this.touch(r.principal_id, r.start_time);
+      for (const r of stmt.all() as { workload_id: number | null; start_time: number }[])
+        this.touch(r.workload_id, r.start_time);
     }
     this.flushNewCalls();
     // Rebuild the daily summaries of every (workload, day) this input touched, set-based.
@@ -465,7 +466,7 @@ interface StoredTarget {
 interface StoredCall extends StoredTarget {
   id: number;
   via: string;
-  principal_id: number | null;
+  workload_id: number | null;
   start_time: number;
   target_id: number;
 }

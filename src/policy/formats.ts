@@ -194,48 +194,81 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
   }
 }
 
-/** Everything a format needs once per file, before the workloads (Terraform data sources, YAML headers). */
-export function renderPreamble(policies: WorkloadPolicy[], format: PolicyFormat): string {
-  if (format === 'terraform' && policies.some(usesPlaceholders)) {
-    return 'data "aws_caller_identity" "current" {}\ndata "aws_region" "current" {}\n\n';
-  }
-  if (format === 'sam') return 'Resources:\n';
-  if (format === 'serverless') return 'functions:\n';
-  return '';
-}
-
-/** Renders all policies as one file in `format`. */
-export function renderAll(policies: WorkloadPolicy[], format: PolicyFormat): string {
-  if (format === 'iam')
-    return `${JSON.stringify(
-      policies.map((p) => (p.documents.length === 1 ? p.document : p.documents)),
-      null,
-      2,
-    )}\n`;
-  const labels = uniqueLabels(policies, format);
-  const body = policies.map((p, i) => renderPolicy(p, format, labels[i]));
-  if (format === 'sam' || format === 'serverless') {
-    return (
-      renderPreamble(policies, format) + body.map((b) => b.replace(/^/gm, '  ').replace(/ +$/gm, '')).join('')
-    );
-  }
-  if (format === 'cloudformation')
-    return `Policies:\n${body.map((b) => b.replace(/^(?!#)/gm, '  ')).join('')}`;
-  return renderPreamble(policies, format) + body.join('\n');
-}
+/** Terraform data sources that `${AWS::AccountId}` and `${AWS::Region}` are rewritten to. */
+const TERRAFORM_DATA = 'data "aws_caller_identity" "current" {}\ndata "aws_region" "current" {}\n\n';
 
 /**
- * Names unique within one file: two workloads may share a name (same function in two accounts),
- * but CloudFormation logical ids, Serverless function keys and Terraform blocks may not.
+ * Writes the policies of one file in `format`, one at a time, so that a caller can print each
+ * policy as it is built: `begin()`, then `add()` per policy, then `end()`. Names that must be
+ * unique within a file (CloudFormation logical ids, Serverless function keys, Terraform blocks)
+ * are allocated as policies come: two workloads may share a name (same function in two accounts).
  */
-function uniqueLabels(policies: WorkloadPolicy[], format: PolicyFormat): string[] {
-  const key = (name: string): string =>
-    format === 'sam' ? logicalId(name, '') : format === 'terraform' ? terraformName(name) : name;
-  const used = new Set<string>();
-  return policies.map((p) => {
-    let label = p.name;
-    for (let n = 2; used.has(key(label).toLowerCase()); n++) label = `${p.name}-${n}`;
-    used.add(key(label).toLowerCase());
+export class PolicyWriter {
+  private count = 0;
+  private readonly used = new Set<string>();
+
+  /**
+   * @param terraformData Terraform only: write the `aws_caller_identity` and `aws_region` data
+   *   sources that placeholders refer to.
+   */
+  constructor(
+    private readonly format: PolicyFormat,
+    private readonly terraformData = false,
+  ) {}
+
+  /** What the file starts with. */
+  begin(): string {
+    switch (this.format) {
+      case 'iam':
+        return '[';
+      case 'cloudformation':
+        return 'Policies:\n';
+      case 'sam':
+        return 'Resources:\n';
+      case 'serverless':
+        return 'functions:\n';
+      case 'terraform':
+        return this.terraformData ? TERRAFORM_DATA : '';
+    }
+  }
+
+  /** The text of one more policy. */
+  add(p: WorkloadPolicy): string {
+    const first = this.count++ === 0;
+    if (this.format === 'iam') {
+      const doc = JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2);
+      return `${first ? '\n' : ',\n'}${doc.replace(/^/gm, '  ')}`;
+    }
+    const body = renderPolicy(p, this.format, this.label(p.name));
+    if (this.format === 'sam' || this.format === 'serverless')
+      return body.replace(/^/gm, '  ').replace(/ +$/gm, '');
+    if (this.format === 'cloudformation') return body.replace(/^(?!#)/gm, '  ');
+    return first ? body : `\n${body}`;
+  }
+
+  /** What the file ends with. */
+  end(): string {
+    if (this.format === 'iam') return this.count > 0 ? '\n]\n' : ']\n';
+    return '';
+  }
+
+  private label(name: string): string {
+    const key = (n: string): string =>
+      (this.format === 'sam'
+        ? logicalId(n, '')
+        : this.format === 'terraform'
+          ? terraformName(n)
+          : n
+      ).toLowerCase();
+    let label = name;
+    for (let n = 2; this.used.has(key(label)); n++) label = `${name}-${n}`;
+    this.used.add(key(label));
     return label;
-  });
+  }
+}
+
+/** Renders all policies as one file in `format` (what {@link PolicyWriter} writes). */
+export function renderAll(policies: WorkloadPolicy[], format: PolicyFormat): string {
+  const w = new PolicyWriter(format, format === 'terraform' && policies.some(usesPlaceholders));
+  return w.begin() + policies.map((p) => w.add(p)).join('') + w.end();
 }

@@ -23,29 +23,38 @@ export interface Grant {
   observed: Map<string, number>;
 }
 
+/** Sum of the numbers. */
 export function sum(ns: number[]): number {
   return ns.reduce((a, b) => a + b, 0);
 }
 
-/** Merges grants with the same action and resource, adding their evidence. */
+/** Adds the evidence of `g` to `into` (same action, and a resource that covers g's). */
+function absorb(into: Grant, g: Grant): void {
+  into.calls += g.calls;
+  into.denied += g.denied;
+  into.first = Math.min(into.first, g.first);
+  into.last = Math.max(into.last, g.last);
+  into.traces = [...new Set([...into.traces, ...g.traces])].sort().slice(0, 3);
+  for (const [r, n] of g.observed) into.observed.set(r, (into.observed.get(r) ?? 0) + n);
+}
+
+/**
+ * Merges grants with the same action and resource, adding their evidence. In place: the first
+ * grant of each (action, resource) absorbs the others (callers own the grants they pass).
+ */
 export function merge(grants: Grant[]): Grant[] {
   const out = new Map<string, Grant>();
   for (const g of grants) {
     const key = `${g.action}\u0000${g.resource}`;
     const prev = out.get(key);
     if (!prev) {
-      out.set(key, { ...g, observed: new Map(g.observed), traces: [...g.traces] });
+      out.set(key, g);
       continue;
     }
-    prev.calls += g.calls;
-    prev.denied += g.denied;
-    prev.first = Math.min(prev.first, g.first);
-    prev.last = Math.max(prev.last, g.last);
-    prev.traces = [...new Set([...prev.traces, ...g.traces])].sort().slice(0, 3);
+    absorb(prev, g);
     prev.resourceUnknown = prev.resourceUnknown && g.resourceUnknown;
-    for (const [r, n] of g.observed) prev.observed.set(r, (prev.observed.get(r) ?? 0) + n);
   }
-  return [...out.values()];
+  return out.size === grants.length ? grants : [...out.values()];
 }
 
 const S3_OBJECT = /^(arn:[^:]+:s3:::)([^/]+)\/(.*)$/;
@@ -60,7 +69,8 @@ export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
     (g) => g.resourceType === 'object' && !g.resourceUnknown && S3_OBJECT.test(g.resource),
   );
   if (objects.length === 0) return grants;
-  const rest = grants.filter((g) => !objects.includes(g));
+  const isObject = new Set(objects);
+  const rest = grants.filter((g) => !isObject.has(g));
   // For each object ARN, the set of actions used on it.
   const actionsByArn = new Map<string, Set<string>>();
   for (const g of objects) {
@@ -73,7 +83,9 @@ export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
   for (const [arn, actions] of actionsByArn) {
     const m = S3_OBJECT.exec(arn)!;
     const key = `${m[1]}${m[2]}\u0000${[...actions].sort().join(',')}`;
-    groups.set(key, [...(groups.get(key) ?? []), arn]);
+    const group = groups.get(key);
+    if (group) group.push(arn);
+    else groups.set(key, [arn]);
   }
   const scoped = new Map<string, string>();
   for (const [key, arns] of groups) {
@@ -86,7 +98,8 @@ export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
     const prefix = commonPathPrefix(keys);
     for (const a of arns) scoped.set(a, `${bucketArn}/${prefix}*`);
   }
-  return [...rest, ...objects.map((g) => ({ ...g, resource: scoped.get(g.resource) ?? g.resource }))];
+  for (const g of objects) rest.push({ ...g, resource: scoped.get(g.resource) ?? g.resource });
+  return rest;
 }
 
 /** Longest common prefix of the keys that ends at a `/` (or is empty). */
@@ -100,6 +113,13 @@ export function commonPathPrefix(keys: string[]): string {
   }
   const cut = prefix.lastIndexOf('/');
   return cut >= 0 ? prefix.slice(0, cut + 1) : '';
+}
+
+/** True when the options generalise ARNs at all. */
+export function generalises(
+  o: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+): boolean {
+  return Boolean(o.accountWildcard || o.regionWildcard || o.placeholders);
 }
 
 /** Applies `--account-wildcard`, `--region-wildcard` and `--placeholders` to an ARN. */
@@ -118,7 +138,11 @@ export function generaliseArn(
 /** Drops a grant when another grant of the same action already covers its resource. */
 export function dropCovered(grants: Grant[]): Grant[] {
   const byAction = new Map<string, Grant[]>();
-  for (const g of grants) byAction.set(g.action, [...(byAction.get(g.action) ?? []), g]);
+  for (const g of grants) {
+    const list = byAction.get(g.action);
+    if (list) list.push(g);
+    else byAction.set(g.action, [g]);
+  }
   const out: Grant[] = [];
   for (const list of byAction.values()) {
     const patterns = list.filter((g) => /[*?]/.test(g.resource));
@@ -130,13 +154,7 @@ export function dropCovered(grants: Grant[]): Grant[] {
         out.push(g);
         continue;
       }
-      // Fold the evidence into the covering grant.
-      cover.calls += g.calls;
-      cover.denied += g.denied;
-      cover.first = Math.min(cover.first, g.first);
-      cover.last = Math.max(cover.last, g.last);
-      cover.traces = [...new Set([...cover.traces, ...g.traces])].sort().slice(0, 3);
-      for (const [r, n] of g.observed) cover.observed.set(r, (cover.observed.get(r) ?? 0) + n);
+      absorb(cover, g); // the covering grant carries the evidence
     }
   }
   return out;

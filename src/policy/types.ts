@@ -4,6 +4,7 @@
  */
 import type { RoleMap } from '../grants/roles.js';
 import type { CallFilter } from '../store/filter.js';
+import type { UsageSource } from '../store/usage.js';
 
 /** How S3 object keys seen in calls become resources. */
 export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
@@ -25,6 +26,8 @@ export interface PolicyOptions {
   maxSize?: number;
   /** Build one policy per IAM role from the union of its functions (see {@link RoleMap}). */
   roles?: RoleMap;
+  /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
+  source?: UsageSource;
 }
 
 /** One statement, in IAM policy grammar. */

@@ -5,10 +5,15 @@
 import type { Store } from '../store/db.js';
 import { selectCalls, type CallFilter } from '../store/filter.js';
 import { describeFilter } from './filters.js';
-import { isoTime } from './stats.js';
+import { isoTime } from '../shared/time.js';
+import { UNATTRIBUTED } from '../store/usage.js';
 
-/** Label of calls whose workload could not be determined (`principal_id` NULL). */
-export const UNATTRIBUTED = '(unattributed)';
+export { UNATTRIBUTED };
+
+/** The newest recorded call's time, epoch seconds (null when the database holds none): the anchor of `--since 7d`. */
+export function newestCall(store: Store): number | null {
+  return recordedPeriod(store).last;
+}
 
 /** The first and last recorded call, epoch seconds (null when the database holds none). */
 export function recordedPeriod(store: Store): { first: number | null; last: number | null } {
@@ -47,8 +52,8 @@ export interface ListCallsOptions {
 /**
  * One recorded AWS call (`calls --json` prints an array of these, newest first).
  *
- * Fields: `time` ISO 8601 UTC start; `durationMs` (null when no end time); `principal` workload name or
- * `(unattributed)`; `principalKey` (null when unattributed); `principalKind`; `service` IAM prefix
+ * Fields: `time` ISO 8601 UTC start; `durationMs` (null when no end time); `workload` workload name or
+ * `(unattributed)`; `workloadKey` (null when unattributed); `workloadKind`; `service` IAM prefix
  * (`(unknown)` when not recognised); `serviceName` as recorded; `operation` (null when not recorded);
  * `region`, `account` of the target, else of the workload; `actions` and `resources` the IAM
  * permissions the call needed (empty when none or unmapped); `mapping` `mapped` | `no-permission` |
@@ -58,9 +63,9 @@ export interface ListCallsOptions {
 export interface CallRow {
   time: string;
   durationMs: number | null;
-  principal: string;
-  principalKey: string | null;
-  principalKind: string | null;
+  workload: string;
+  workloadKey: string | null;
+  workloadKind: string | null;
   service: string;
   serviceName: string;
   operation: string | null;
@@ -83,8 +88,8 @@ export function listCalls(store: Store, options: ListCallsOptions): CallRow[] {
   // Permissions are fetched for the page only, after the LIMIT, so one call stays one row.
   const rows = store
     .prepare(
-      `SELECT c.id, c.start_time, c.end_time, p.name, p.key, p.kind, t.service, t.service_name, t.operation,
-              coalesce(t.region, p.region) AS region, coalesce(t.account, p.account) AS account, t.mapping,
+      `SELECT c.id, c.start_time, c.end_time, w.name, w.key, w.kind, t.service, t.service_name, t.operation,
+              coalesce(t.region, w.region) AS region, coalesce(t.account, w.account) AS account, t.mapping,
               c.outcome, c.http_status, c.error_type, c.trace_id, c.via, c.target_id
        FROM ${sel.from} WHERE ${sel.where}
        ORDER BY c.start_time DESC, c.id DESC LIMIT ?`,
@@ -122,9 +127,9 @@ export function listCalls(store: Store, options: ListCallsOptions): CallRow[] {
     return {
       time: isoTime(r.start_time) ?? '',
       durationMs: r.end_time === null ? null : Math.round((r.end_time - r.start_time) * 1000),
-      principal: r.name ?? UNATTRIBUTED,
-      principalKey: r.key,
-      principalKind: r.kind,
+      workload: r.name ?? UNATTRIBUTED,
+      workloadKey: r.key,
+      workloadKind: r.kind,
       service: r.service === '' ? '(unknown)' : r.service,
       serviceName: r.service_name,
       operation: r.operation,

@@ -10,12 +10,17 @@ import type { CallFilter } from '../store/filter.js';
 export type { CallFilter };
 
 export { OUTCOMES };
+
 /** The raw option values as commander collects them. */
 export interface RawFilterOptions {
   since?: string;
   until?: string;
   now?: string;
+  workload?: string[];
+  excludeWorkload?: string[];
+  /** The old spelling of `workload` (still accepted). */
   principal?: string[];
+  /** The old spelling of `excludeWorkload` (still accepted). */
   excludePrincipal?: string[];
   service?: string[];
   action?: string[];
@@ -49,8 +54,10 @@ export function parseFilter(raw: RawFilterOptions, newestCall: () => number | nu
     );
   }
   const lists: [keyof RawFilterOptions, keyof CallFilter][] = [
-    ['principal', 'principals'],
-    ['excludePrincipal', 'excludePrincipals'],
+    ['workload', 'workloads'],
+    ['principal', 'workloads'],
+    ['excludeWorkload', 'excludeWorkloads'],
+    ['excludePrincipal', 'excludeWorkloads'],
     ['service', 'services'],
     ['action', 'actions'],
     ['resource', 'resources'],
@@ -60,10 +67,10 @@ export function parseFilter(raw: RawFilterOptions, newestCall: () => number | nu
   for (const [from, to] of lists) {
     const values = raw[from] as string[] | undefined;
     if (!values || values.length === 0) continue;
-    (f as Record<string, unknown>)[to] = checkPatterns(
-      values,
-      `--${from.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
-    );
+    const checked = checkPatterns(values, `--${from.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
+    // `--principal` is the old spelling of `--workload`: both add to the same list.
+    const previous = (f as Record<string, string[] | undefined>)[to] ?? [];
+    (f as Record<string, unknown>)[to] = [...previous, ...checked];
   }
   if (raw.outcome && raw.outcome.length > 0) {
     f.outcomes = raw.outcome.map((o) => {
@@ -153,8 +160,8 @@ export function describeFilter(f: CallFilter): string {
   const list = (name: string, v?: string[]): void => {
     if (v?.length) parts.push(`${name} ${v.join('|')}`);
   };
-  list('principal', f.principals);
-  list('excluding', f.excludePrincipals);
+  list('workload', f.workloads);
+  list('excluding', f.excludeWorkloads);
   list('service', f.services);
   list('action', f.actions);
   list('resource', f.resources);

@@ -3,13 +3,17 @@
  */
 import type { Store } from '../store/db.js';
 
+import { isoTime } from '../shared/time.js';
+
+export { isoTime };
+
 /** Totals and the recorded period (`stats --json` prints this object). */
 export interface StoreStats {
   sources: number;
   traces: number;
   segments: number;
   calls: number;
-  principals: number;
+  workloads: number;
   /** Calls whose workload could not be determined (independent subsegment without its parent, inferred-only call). */
   unattributedCalls: number;
   unprocessedTraceIds: number;
@@ -19,14 +23,7 @@ export interface StoreStats {
   lastCall: string | null;
   byOutcome: Record<string, number>;
   byService: { service: string; calls: number }[];
-  byKind: { kind: string; principals: number }[];
-}
-
-/** Epoch seconds → ISO 8601 UTC, or null. */
-export function isoTime(epochSeconds: number | null | undefined): string | null {
-  if (epochSeconds === null || epochSeconds === undefined || !Number.isFinite(epochSeconds)) return null;
-  const d = new Date(epochSeconds * 1000);
-  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  byKind: { kind: string; workloads: number }[];
 }
 
 function count(store: Store, sql: string): number {
@@ -50,8 +47,8 @@ export function storeStats(store: Store): StoreStats {
     traces: count(store, 'SELECT count(*) AS n FROM traces'),
     segments: count(store, 'SELECT count(*) AS n FROM segments'),
     calls: count(store, 'SELECT count(*) AS n FROM calls'),
-    principals: count(store, 'SELECT count(*) AS n FROM principals'),
-    unattributedCalls: count(store, 'SELECT count(*) AS n FROM calls WHERE principal_id IS NULL'),
+    workloads: count(store, 'SELECT count(*) AS n FROM workloads'),
+    unattributedCalls: count(store, 'SELECT count(*) AS n FROM calls WHERE workload_id IS NULL'),
     unprocessedTraceIds: count(store, 'SELECT count(*) AS n FROM unprocessed_traces'),
     problems: count(store, 'SELECT coalesce(sum(problems), 0) AS n FROM sources'),
     firstCall: isoTime(range.a),
@@ -68,11 +65,11 @@ export function storeStats(store: Store): StoreStats {
     }[],
     byKind: store
       .prepare(
-        'SELECT kind, count(*) AS principals FROM principals GROUP BY kind ORDER BY principals DESC, kind',
+        'SELECT kind, count(*) AS workloads FROM workloads GROUP BY kind ORDER BY workloads DESC, kind',
       )
       .all() as {
       kind: string;
-      principals: number;
+      workloads: number;
     }[],
   };
 }

@@ -2,17 +2,17 @@
  * Calls per UTC day or hour, with empty buckets filled in so that gaps show.
  */
 import { UserInputError } from '../shared/errors.js';
+import { DAY, HOUR, isoTime } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { selectCalls } from '../store/filter.js';
+import type { CallFilter } from '../store/filter.js';
+import { readUsage, type UsageSource } from '../store/usage.js';
 import { recordedPeriod } from './calls.js';
-import type { CallFilter } from './filters.js';
-import { isoTime } from './stats.js';
 
 /** Bucket sizes `timeline --by` accepts. */
 export type TimelineBucket = 'day' | 'hour';
 
 /** Seconds per bucket. */
-export const BUCKET_SECONDS: Record<TimelineBucket, number> = { day: 86400, hour: 3600 };
+export const BUCKET_SECONDS: Record<TimelineBucket, number> = { day: DAY, hour: HOUR };
 
 /** More buckets than this is not a chart any more. */
 export const MAX_BUCKETS = 5000;
@@ -22,6 +22,8 @@ export interface TimelineOptions {
   filter: CallFilter;
   /** Default `day`. */
   by?: TimelineBucket;
+  /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
+  source?: UsageSource;
 }
 
 /**
@@ -47,22 +49,21 @@ export interface TimelineRow {
 export function queryTimeline(store: Store, options: TimelineOptions): TimelineRow[] {
   const by = options.by ?? 'day';
   const size = BUCKET_SECONDS[by];
-  const sel = selectCalls(options.filter);
-  const rows = store
-    .prepare(
-      `SELECT CAST(c.start_time / ? AS INTEGER) AS b, count(*) AS calls, total(c.outcome = 'error') AS errors,
-              total(c.outcome = 'fault') AS faults, total(c.outcome = 'throttle') AS throttles,
-              total(c.outcome = 'denied') AS denied
-       FROM ${sel.from} WHERE ${sel.where} GROUP BY b ORDER BY b`,
-    )
-    .all(size, ...sel.params) as {
-    b: number;
-    calls: number;
-    errors: number;
-    faults: number;
-    throttles: number;
-    denied: number;
-  }[];
+  // Hour buckets are read from calls (the rollups are per day); day buckets from the rollups.
+  const rows = readUsage(store, { filter: options.filter, groupBy: [by], source: options.source })
+    .map((r) => ({
+      b: Math.floor(
+        Date.parse(by === 'day' ? `${String(r.day)}T00:00:00Z` : String(r.hour).replace(/Z$/, ':00Z')) /
+          1000 /
+          size,
+      ),
+      calls: r.calls,
+      errors: r.errors,
+      faults: r.faults,
+      throttles: r.throttles,
+      denied: r.denied,
+    }))
+    .sort((x, y) => x.b - y.b);
   const firstRow = rows[0];
   const lastRow = rows[rows.length - 1];
   if (!firstRow || !lastRow) return [];

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../shared/errors.js';
+import { rebuildRollups } from './rollups.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 /** The open database, as every core function receives it. */
@@ -72,20 +73,29 @@ export function openStore(options: OpenStoreOptions): Store {
   // 32 MiB: enough to keep the hot index pages of a 1 GB ingest cached (44 vs 39 MB/s with 16 MiB)
   // while peak RSS stays under 200 MB (177–192 MB at 1 GB).
   db.pragma('cache_size = -32768');
-  db.pragma('temp_store = MEMORY');
+  // Large sorts (a policy read groups every permission of the range) spill to temporary files
+  // beyond the cache instead of growing the heap: peak RSS stays flat as the database grows.
+  db.pragma('temp_store = FILE');
   return db;
 }
 
+/**
+ * Applies the missing migrations in one transaction, then rebuilds the rollups when a step asked
+ * for it: a crash half-way leaves the database as it was, never migrated without its rollups.
+ */
 function migrate(db: Store, from: number): void {
-  for (let v = from; v < SCHEMA_VERSION; v++) {
-    const sql = MIGRATIONS[v];
-    if (sql === undefined) break;
+  if (from >= SCHEMA_VERSION) return;
+  db.transaction(() => {
     // Re-read the version inside the write lock: another process may have migrated meanwhile.
-    db.transaction(() => {
-      const now = db.pragma('user_version', { simple: true }) as number;
-      if (now !== v) return;
-      db.exec(sql);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
-  }
+    const now = db.pragma('user_version', { simple: true }) as number;
+    let rebuild = false;
+    for (let v = now; v < SCHEMA_VERSION; v++) {
+      const step = MIGRATIONS[v] as (typeof MIGRATIONS)[number];
+      db.exec(step.sql);
+      // A new database (version 0) has no calls: nothing to rebuild.
+      if (step.rebuildRollups && now > 0) rebuild = true;
+    }
+    if (rebuild) rebuildRollups(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }

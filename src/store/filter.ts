@@ -14,8 +14,8 @@ export interface CallFilter {
   /** Exclusive upper bound, epoch seconds. */
   until?: number;
   /** Workload name, key (ARN or kind:account:region:name) or ARN patterns. */
-  principals?: string[];
-  excludePrincipals?: string[];
+  workloads?: string[];
+  excludeWorkloads?: string[];
   /** IAM prefixes or any service spelling (`DynamoDB`, `SFN`), or patterns of prefixes. */
   services?: string[];
   /** IAM action patterns (`dynamodb:*`), case-insensitive as IAM is. */
@@ -41,12 +41,12 @@ export interface CompiledFilter {
 
 /** How the query names the tables the filter reads. */
 export interface FilterAliases {
-  /** Alias of `calls`. */
+  /** Alias of the relation with `start_time` and `outcome` (calls); only read when the filter has a range or outcomes. */
   calls: string;
   /** Alias of `targets` joined on `calls.target_id`. */
   targets: string;
-  /** Alias of `principals` joined on `calls.principal_id` (LEFT JOIN). */
-  principals: string;
+  /** Alias of `workloads` joined on `calls.workload_id` (LEFT JOIN). */
+  workloads: string;
   /**
    * Alias of `target_permissions` when the query joins it (one row per permission): action and
    * resource filters then apply to that row. Otherwise they apply through EXISTS.
@@ -66,14 +66,14 @@ export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
     where.push(`${a.calls}.start_time < ?`);
     params.push(f.until);
   }
-  const principalMatch = (p: string): string => {
+  const workloadMatch = (p: string): string => {
     params.push(toGlob(p), toGlob(p), toGlob(p));
     // `*` must not match calls without a workload (the LEFT JOIN gives NULL columns there).
-    return `(${a.principals}.id IS NOT NULL AND (${a.principals}.name GLOB ? OR ${a.principals}.key GLOB ? OR coalesce(${a.principals}.arn, '') GLOB ?))`;
+    return `(${a.workloads}.id IS NOT NULL AND (${a.workloads}.name GLOB ? OR ${a.workloads}.key GLOB ? OR coalesce(${a.workloads}.arn, '') GLOB ?))`;
   };
-  if (f.principals?.length) where.push(`(${f.principals.map(principalMatch).join(' OR ')})`);
-  if (f.excludePrincipals?.length) {
-    where.push(`NOT coalesce((${f.excludePrincipals.map(principalMatch).join(' OR ')}), 0)`);
+  if (f.workloads?.length) where.push(`(${f.workloads.map(workloadMatch).join(' OR ')})`);
+  if (f.excludeWorkloads?.length) {
+    where.push(`NOT coalesce((${f.excludeWorkloads.map(workloadMatch).join(' OR ')}), 0)`);
   }
   if (f.services?.length) {
     where.push(
@@ -89,12 +89,12 @@ export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
   }
   if (f.regions?.length) {
     where.push(
-      `(${f.regions.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.region, ${a.principals}.region, '') GLOB ?`)).join(' OR ')})`,
+      `(${f.regions.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.region, ${a.workloads}.region, '') GLOB ?`)).join(' OR ')})`,
     );
   }
   if (f.accounts?.length) {
     where.push(
-      `(${f.accounts.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.account, ${a.principals}.account, '') GLOB ?`)).join(' OR ')})`,
+      `(${f.accounts.map((r) => (params.push(toGlob(r)), `coalesce(${a.targets}.account, ${a.workloads}.account, '') GLOB ?`)).join(' OR ')})`,
     );
   }
   if (f.outcomes?.length) {
@@ -132,35 +132,43 @@ export interface CallSelection {
   params: unknown[];
 }
 
+/** `c.workload_id IN (…)` for the workload patterns of a filter (the alias of the calls or rollup rows). */
+export function workloadIn(alias: string, patterns: readonly string[]): { sql: string; params: unknown[] } {
+  const inner = compileFilter({ workloads: [...patterns] }, { calls: alias, targets: 't', workloads: 'w2' });
+  return {
+    sql: `${alias}.workload_id IN (SELECT w2.id FROM workloads w2 WHERE ${inner.where})`,
+    params: inner.params,
+  };
+}
+
 /**
- * Builds the FROM/WHERE for `filter` over `calls c`, `targets t`, `principals p` (LEFT JOIN: unattributed
- * calls have none) and, when `permissions` is true, `target_permissions tp` (LEFT JOIN, one row per
- * permission; calls that need none keep one row with `tp` NULL).
+ * Builds the FROM/WHERE for `filter` over `calls c`, `targets t`, `workloads w` (LEFT JOIN:
+ * unattributed calls have none) and, when `permissions` is true, `target_permissions tp` (LEFT
+ * JOIN, one row per permission; calls that need none keep one row with `tp` NULL). For listing
+ * individual calls; aggregated usage is read through usage.ts.
  *
- * Workload patterns are resolved first into a set of principal ids, so that the query walks the
- * `(principal_id, start_time)` index once per matching workload instead of every call in the range:
- * this is what makes "one workload, 7 days" answer in milliseconds on 10 million calls.
+ * Workload patterns are resolved first into a set of ids, so that the query walks the
+ * `(workload_id, start_time)` index once per matching workload instead of every call in the range.
  */
 export function selectCalls(filter: CallFilter, options: { permissions?: boolean } = {}): CallSelection {
-  const { principals, ...rest } = filter;
+  const { workloads, ...rest } = filter;
   const where: string[] = [];
   const params: unknown[] = [];
   let from = 'calls c';
-  if (principals?.length) {
-    // Only the principal clauses are compiled here; they read nothing but the `p2` alias.
-    const inner = compileFilter({ principals }, { calls: 'c', targets: 't', principals: 'p2' });
-    where.push(`c.principal_id IN (SELECT p2.id FROM principals p2 WHERE ${inner.where})`);
-    params.push(...inner.params);
+  if (workloads?.length) {
+    const inWorkloads = workloadIn('c', workloads);
+    where.push(inWorkloads.sql);
+    params.push(...inWorkloads.params);
     // Without statistics the planner may prefer the time index for a wide window; the workload
     // index is never worse once the workloads are known.
-    from = 'calls c INDEXED BY calls_principal_time';
+    from = 'calls c INDEXED BY calls_workload_time';
   }
-  from += ' JOIN targets t ON t.id = c.target_id LEFT JOIN principals p ON p.id = c.principal_id';
+  from += ' JOIN targets t ON t.id = c.target_id LEFT JOIN workloads w ON w.id = c.workload_id';
   if (options.permissions) from += ' LEFT JOIN target_permissions tp ON tp.target_id = c.target_id';
   const compiled = compileFilter(rest, {
     calls: 'c',
     targets: 't',
-    principals: 'p',
+    workloads: 'w',
     ...(options.permissions ? { permissions: 'tp' } : {}),
   });
   if (compiled.where !== '1') {

@@ -7,9 +7,22 @@
  * identities, one row per AWS call with its recorded resource parameters), not the documents.
  */
 
-/** Each entry moves the schema from version `index` to `index + 1`. Never edit a shipped entry. */
-export const MIGRATIONS: readonly string[] = [
-  /* v1 */ `
+/** One step of the schema. */
+export interface Migration {
+  /** DDL (and data moves) from the previous version to this one. */
+  readonly sql: string;
+  /**
+   * The rollups must be recomputed from calls after this step. They are rebuilt once, after the
+   * last step, with the current definitions (store/rollups.ts): a migration's SQL stays as
+   * shipped, while the rollup definitions it would need belong to the newest schema only.
+   */
+  readonly rebuildRollups?: boolean;
+}
+
+/** Each entry moves the schema from version `index` to `index + 1`. Never edit a shipped entry's SQL. */
+export const MIGRATIONS: readonly Migration[] = [
+  /* v1 */ {
+    sql: `
   CREATE TABLE sources (
     id          INTEGER PRIMARY KEY,
     path        TEXT NOT NULL,
@@ -182,6 +195,64 @@ export const MIGRATIONS: readonly string[] = [
     message   TEXT NOT NULL
   );
   `,
+  },
+  /* v2: one word for the identity that made the calls ("workload"); the per-target rollup keyed by
+     the full outcome, so that every usage query over whole days can be answered from it. */
+  {
+    rebuildRollups: true,
+    sql: `
+  ALTER TABLE principals RENAME TO workloads;
+  ALTER TABLE segments RENAME COLUMN principal_id TO workload_id;
+  ALTER TABLE calls RENAME COLUMN principal_id TO workload_id;
+  DROP INDEX calls_principal_time;
+  CREATE INDEX calls_workload_time ON calls (workload_id, start_time);
+  DROP TABLE principal_days;
+  DROP TABLE principal_day_actions;
+  DROP TABLE principal_day_targets;
+  -- Calls whose permission is unknown are reported per workload: their targets are few.
+  CREATE INDEX targets_unmapped ON targets (id) WHERE mapping = 'unmapped';
+
+  -- Per workload and UTC day. \`traces\` (distinct traces with a call that day) is the one figure
+  -- that only this rollup (or the calls themselves) can give.
+  CREATE TABLE workload_days (
+    workload_id INTEGER NOT NULL REFERENCES workloads(id),
+    day         INTEGER NOT NULL,          -- floor(epoch seconds / 86400)
+    calls       INTEGER NOT NULL,
+    traces      INTEGER NOT NULL,
+    denied      INTEGER NOT NULL,
+    errors      INTEGER NOT NULL,
+    faults      INTEGER NOT NULL,
+    throttles   INTEGER NOT NULL,
+    first_time  REAL NOT NULL,
+    last_time   REAL NOT NULL,
+    PRIMARY KEY (workload_id, day)
+  ) WITHOUT ROWID;
+
+  -- Per workload, UTC day and IAM action: distinct actions over whole days without reading targets.
+  CREATE TABLE workload_day_actions (
+    workload_id INTEGER NOT NULL REFERENCES workloads(id),
+    day         INTEGER NOT NULL,
+    action      TEXT NOT NULL,
+    calls       INTEGER NOT NULL,          -- calls that needed this action that day (once per permission)
+    PRIMARY KEY (workload_id, day, action)
+  ) WITHOUT ROWID;
+
+  -- Per workload, UTC day, target and outcome: what the usage reader (store/usage.ts) reads for
+  -- whole days, and computes from calls, in the same shape, for the partial days at the ends.
+  CREATE TABLE workload_day_targets (
+    workload_id INTEGER NOT NULL REFERENCES workloads(id),
+    day         INTEGER NOT NULL,
+    target_id   INTEGER NOT NULL REFERENCES targets(id),
+    outcome     TEXT NOT NULL,
+    calls       INTEGER NOT NULL,
+    first_time  REAL NOT NULL,
+    last_time   REAL NOT NULL,
+    trace_min   TEXT NOT NULL,             -- two sample trace ids: the smallest and the largest
+    trace_max   TEXT NOT NULL,
+    PRIMARY KEY (workload_id, day, target_id, outcome)
+  ) WITHOUT ROWID;
+  `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -29,9 +29,9 @@ test('calls --json: one document, every field', async (t) => {
   t.deepEqual(Object.keys(rows[0]!), [
     'time',
     'durationMs',
-    'principal',
-    'principalKey',
-    'principalKind',
+    'workload',
+    'workloadKey',
+    'workloadKind',
     'service',
     'serviceName',
     'operation',
@@ -54,7 +54,7 @@ test('calls --csv joins lists with spaces', async (t) => {
   const [header, row] = r.out.split('\r\n');
   t.is(
     header,
-    'time,principal,service,operation,resources,outcome,traceId,actions,region,account,httpStatus,errorType,durationMs,principalKey,principalKind,serviceName,mapping,via',
+    'time,workload,service,operation,resources,outcome,traceId,actions,region,account,httpStatus,errorType,durationMs,workloadKey,workloadKind,serviceName,mapping,via',
   );
   t.true(
     row!.includes(

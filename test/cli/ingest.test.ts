@@ -98,7 +98,7 @@ test('the built binary: stats --json reports counts and the recorded period', as
   await run(process.execPath, [bin, '--db', db, 'ingest', '-q', dump(dir)]);
   const { stdout } = await run(process.execPath, [bin, '--db', db, 'stats', '--json']);
   const s = JSON.parse(stdout) as Record<string, unknown>;
-  t.like(s, { traces: 1, segments: 1, calls: 1, principals: 1 });
+  t.like(s, { traces: 1, segments: 1, calls: 1, workloads: 1 });
   t.regex(String(s.firstCall), /^\d{4}-\d\d-\d\dT/);
 });
 

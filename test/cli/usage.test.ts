@@ -88,7 +88,7 @@ test('usage --csv prints full ARNs with a header of field names', async (t) => {
 const usageErrors: [string[], RegExp][] = [
   [
     ['--group-by', 'principal,acton'],
-    /--group-by "acton" is not a grouping\. Use a comma-separated list of: principal, service, action, resource, operation, region, account, outcome, day, hour\./,
+    /--group-by "acton" is not a grouping\. Use a comma-separated list of: workload, service, action, resource, operation, region, account, outcome, day, hour\./,
   ],
   [['--since', 'last tuesday'], /--since "last tuesday" is not a time/],
   [['--outcome', 'oops'], /--outcome "oops" is not one of/],
@@ -113,7 +113,7 @@ test('usage with no match explains in one line and exits 0; JSON stays a documen
   const j = await cli(['--db', await db, 'usage', '--json', '--principal', 'nobody']);
   t.is(j.code, 0);
   t.is(j.out, '[]\n');
-  t.regex(j.err, /^No calls match \(principal nobody\); the recorded period is /);
+  t.regex(j.err, /^No calls match \(workload nobody\); the recorded period is /);
 });
 
 // CSV cells: RFC 4180 quoting and spreadsheet formula injection.

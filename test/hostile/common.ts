@@ -11,14 +11,14 @@ export const bad = (name: string): string => path.join(badDir, name);
 export const mainJs = path.join(repoRoot, 'dist/cli/main.js');
 
 /** What `good-1.json` + `good-2.json` alone put in a database. */
-export const GOOD_ONLY = { traces: 2, segments: 2, calls: 3, principals: 2 } as const;
+export const GOOD_ONLY = { traces: 2, segments: 2, calls: 3, workloads: 2 } as const;
 
 /** Row counts and consistency of a database file, read through a separate connection. */
 export function inspect(file: string): {
   traces: number;
   segments: number;
   calls: number;
-  principals: number;
+  workloads: number;
   sources: string[];
   problems: number;
   integrity: string;
@@ -31,7 +31,7 @@ export function inspect(file: string): {
       traces: n('SELECT count(*) AS n FROM traces'),
       segments: n('SELECT count(*) AS n FROM segments'),
       calls: n('SELECT count(*) AS n FROM calls'),
-      principals: n('SELECT count(*) AS n FROM principals'),
+      workloads: n('SELECT count(*) AS n FROM workloads'),
       sources: (db.prepare('SELECT path FROM sources ORDER BY id').all() as { path: string }[]).map(
         (r) => r.path,
       ),

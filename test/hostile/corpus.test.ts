@@ -80,25 +80,25 @@ for (const r of rejected) {
 interface Accepted {
   file: string;
   /** What the bad file adds to the good files' counts. */
-  adds: { traces: number; segments: number; calls: number; principals: number };
+  adds: { traces: number; segments: number; calls: number; workloads: number };
   problems: number;
 }
 
 const accepted: Accepted[] = [
-  { file: 'bom.json', adds: { traces: 1, segments: 1, calls: 1, principals: 1 }, problems: 0 },
-  { file: 'zero-traces.json', adds: { traces: 0, segments: 0, calls: 0, principals: 0 }, problems: 0 },
-  { file: 'coerced-types.json', adds: { traces: 1, segments: 1, calls: 2, principals: 1 }, problems: 0 },
-  { file: 'wrong-types.json', adds: { traces: 1, segments: 2, calls: 2, principals: 2 }, problems: 1 },
+  { file: 'bom.json', adds: { traces: 1, segments: 1, calls: 1, workloads: 1 }, problems: 0 },
+  { file: 'zero-traces.json', adds: { traces: 0, segments: 0, calls: 0, workloads: 0 }, problems: 0 },
+  { file: 'coerced-types.json', adds: { traces: 1, segments: 1, calls: 2, workloads: 1 }, problems: 0 },
+  { file: 'wrong-types.json', adds: { traces: 1, segments: 2, calls: 2, workloads: 2 }, problems: 1 },
   {
     file: 'missing-and-duplicate-ids.json',
-    adds: { traces: 1, segments: 2, calls: 1, principals: 1 },
+    adds: { traces: 1, segments: 2, calls: 1, workloads: 1 },
     problems: 3,
   },
-  { file: 'prototype-keys.json', adds: { traces: 1, segments: 2, calls: 3, principals: 2 }, problems: 0 },
-  { file: 'control-characters.json', adds: { traces: 1, segments: 3, calls: 5, principals: 3 }, problems: 0 },
+  { file: 'prototype-keys.json', adds: { traces: 1, segments: 2, calls: 3, workloads: 2 }, problems: 0 },
+  { file: 'control-characters.json', adds: { traces: 1, segments: 3, calls: 5, workloads: 3 }, problems: 0 },
   {
     file: 'path-traversal-names.json',
-    adds: { traces: 1, segments: 9, calls: 9, principals: 9 },
+    adds: { traces: 1, segments: 9, calls: 9, workloads: 9 },
     problems: 0,
   },
 ];
@@ -113,7 +113,7 @@ for (const a of accepted) {
       traces: GOOD_ONLY.traces + a.adds.traces,
       segments: GOOD_ONLY.segments + a.adds.segments,
       calls: GOOD_ONLY.calls + a.adds.calls,
-      principals: GOOD_ONLY.principals + a.adds.principals,
+      workloads: GOOD_ONLY.workloads + a.adds.workloads,
       problems: a.problems,
       integrity: 'ok',
       foreignKeys: 0,
@@ -129,7 +129,7 @@ test('corpus: numbers written as strings and strings written as numbers are read
     d
       .prepare(
         `SELECT c.sub_id, c.http_status, c.start_time, t.operation, t.account, t.params, p.name, p.account AS pacct, tr.duration
-         FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN principals p ON p.id = c.principal_id
+         FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN workloads p ON p.id = c.workload_id
          JOIN traces tr ON tr.id = c.trace_id WHERE c.sub_id IN ('5002', '5003') ORDER BY c.sub_id`,
       )
       .all(),
@@ -209,7 +209,7 @@ test('corpus: control characters and ANSI escapes in names, operations and ARNs 
   const d = new (await import('better-sqlite3')).default(db, { readonly: true });
   t.is(
     (
-      d.prepare(`SELECT count(*) AS n FROM principals WHERE name LIKE 'evil' || char(27) || '%'`).get() as {
+      d.prepare(`SELECT count(*) AS n FROM workloads WHERE name LIKE 'evil' || char(27) || '%'`).get() as {
         n: number;
       }
     ).n,

@@ -64,7 +64,7 @@ const EXPECTED = {
   traces: FILES * TRACES_PER_FILE,
   segments: FILES * TRACES_PER_FILE,
   calls: 2 * FILES * TRACES_PER_FILE,
-  principals: 5,
+  workloads: 5,
 };
 
 test.serial(

@@ -189,9 +189,9 @@ export async function runFuzz(options: FuzzOptions): Promise<void> {
         if (r.code === 3) {
           if (!r.err.includes(`rejected ${file}`))
             throw new Error(`rejection does not name the file: ${r.err}`);
-          const { traces, segments, calls, principals, sources } = state;
+          const { traces, segments, calls, workloads, sources } = state;
           if (
-            JSON.stringify({ traces, segments, calls, principals }) !== JSON.stringify(GOOD_ONLY) ||
+            JSON.stringify({ traces, segments, calls, workloads }) !== JSON.stringify(GOOD_ONLY) ||
             sources.includes(file)
           )
             throw new Error(`a rejected file left data behind: ${JSON.stringify(state)}`);

@@ -92,7 +92,7 @@ test('a single 100 MB string is read in bounded parts and not stored', async (t)
   // Values longer than 2,048 characters are not identities: nothing that long is stored.
   const longest = d
     .prepare(
-      'SELECT max(n) AS n FROM (SELECT max(length(name)) AS n FROM principals UNION ALL SELECT max(length(name)) FROM segments)',
+      'SELECT max(n) AS n FROM (SELECT max(length(name)) AS n FROM workloads UNION ALL SELECT max(length(name)) FROM segments)',
     )
     .get() as { n: number };
   t.true(longest.n <= 2048);

@@ -26,7 +26,7 @@ import {
 interface CallRowDb {
   trace_id: string;
   sub_id: string;
-  principal_id: number | null;
+  workload_id: number | null;
   service: string;
   service_name: string;
   operation: string | null;
@@ -59,7 +59,7 @@ function principals(store: Store): {
   attrs: string;
 }[] {
   return store
-    .prepare('SELECT key, kind, name, arn, account, region, attrs FROM principals ORDER BY key')
+    .prepare('SELECT key, kind, name, arn, account, region, attrs FROM workloads ORDER BY key')
     .all() as never;
 }
 
@@ -191,12 +191,12 @@ for (const s of shapes) {
       const { store, summary } = await ingestText(s.text(), s.file, parallel);
       t.is(summary.rejected, 0, JSON.stringify(summary.results[0]?.error));
       t.is(summary.results[0]?.shape, s.shape);
-      t.deepEqual(counts(store), { traces: 2, segments: 2, calls: 3, principals: 1 });
+      t.deepEqual(counts(store), { traces: 2, segments: 2, calls: 3, workloads: 1 });
       const ops = calls(store)
         .map((c) => `${c.service}:${c.operation}`)
         .sort();
       t.deepEqual(ops, ['dynamodb:GetItem', 's3:GetObject', 'sqs:SendMessage']);
-      t.true(calls(store).every((c) => c.principal_id !== null));
+      t.true(calls(store).every((c) => c.workload_id !== null));
     });
   }
 }
@@ -222,7 +222,7 @@ test('the worker thread reports rejections with the same position, and the next 
   t.is(summary.results[0]!.error!.offset, Buffer.byteLength(full) - 40);
   t.regex(summary.results[1]!.error!.message, /trace summaries/);
   t.regex(summary.results[1]!.error!.hint!, /batch-get-traces/);
-  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, principals: 1 });
+  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, workloads: 1 });
 });
 
 test('worker and inline parsing store identical rows', async (t) => {
@@ -263,7 +263,7 @@ test('a huge single document is read member by member with the same result', asy
   const file = writeFile(dir, 'big.json', batch(many));
   const summary = await ingest(store, { inputs: [file], wholeLimit: 4096 });
   t.is(summary.rejected, 0);
-  t.deepEqual(counts(store), { traces: 200, segments: 200, calls: 200, principals: 7 });
+  t.deepEqual(counts(store), { traces: 200, segments: 200, calls: 200, workloads: 7 });
 });
 
 test('a huge single Trace object in parts keeps its trace metadata', async (t) => {
@@ -399,7 +399,7 @@ test('a file truncated mid-way contributes nothing, names the position, and the 
   t.is(err.offset, Buffer.byteLength(cut));
   t.is(err.line, cut.split('\n').length);
   // Only the other file's single trace is stored, although the first document of the cut file was complete.
-  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, principals: 1 });
+  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, workloads: 1 });
 });
 
 test('a missing input is reported and the rest is ingested', async (t) => {
@@ -457,7 +457,7 @@ test('overlapping dumps and a trace split across files store each segment and ca
   const f1 = writeFile(dir, '1.json', batch([{ id, segments: [fn] }]));
   const f2 = writeFile(dir, '2.json', batch([{ id, segments: [fn, ecs] }]));
   await ingest(store, { inputs: [f1, f2, f1, f2] });
-  t.deepEqual(counts(store), { traces: 1, segments: 2, calls: 2, principals: 2 });
+  t.deepEqual(counts(store), { traces: 1, segments: 2, calls: 2, workloads: 2 });
 });
 
 test('a complete segment replaces an in-progress one', async (t) => {
@@ -486,7 +486,7 @@ test('a complete segment replaces an in-progress one', async (t) => {
   await ingest(store, { inputs: [p] });
   t.is(counts(store).calls, 1);
   await ingest(store, { inputs: [c, p] });
-  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, principals: 1 });
+  t.deepEqual(counts(store), { traces: 1, segments: 1, calls: 2, workloads: 1 });
   t.deepEqual(store.prepare('SELECT in_progress FROM segments').get(), { in_progress: 0 });
 });
 
@@ -525,13 +525,13 @@ test('an inferred segment whose caller is absent is the call itself, replaced wh
   let rows = calls(store);
   t.is(rows.length, 1);
   t.is(rows[0]!.via, 'inferred');
-  t.is(rows[0]!.principal_id, null);
+  t.is(rows[0]!.workload_id, null);
   t.is(rows[0]!.service, 'dynamodb');
   await ingest(store, { inputs: [writeFile(dir, 'seg.json', JSON.stringify(seg))] });
   rows = calls(store);
   t.is(rows.length, 1);
   t.is(rows[0]!.via, 'sdk');
-  t.not(rows[0]!.principal_id, null);
+  t.not(rows[0]!.workload_id, null);
 });
 
 test('an independent subsegment in another file is joined to its parent workload', async (t) => {
@@ -554,13 +554,13 @@ test('an independent subsegment in another file is joined to its parent workload
   const b = writeFile(dir, 'b.json', JSON.stringify(seg));
   await ingest(store, { inputs: [a] });
   t.is(
-    (store.prepare('SELECT count(*) AS n FROM calls WHERE principal_id IS NULL').get() as { n: number }).n,
+    (store.prepare('SELECT count(*) AS n FROM calls WHERE workload_id IS NULL').get() as { n: number }).n,
     2,
   );
   await ingest(store, { inputs: [b] });
   const rows = calls(store);
   t.is(rows.length, 2);
-  t.true(rows.every((r) => r.principal_id !== null));
+  t.true(rows.every((r) => r.workload_id !== null));
 });
 
 test('the Lambda service segment and the function segment are one workload; aliases are attributes', async (t) => {
@@ -690,7 +690,7 @@ test('inferred segments are never workloads', async (t) => {
     aws: { operation: 'GetItem', table_name: 't' },
   };
   const { store } = await ingestText(JSON.stringify(inferred));
-  t.is(counts(store).principals, 0);
+  t.is(counts(store).workloads, 0);
 });
 
 test('AWS calls at any depth are found; children of a call are not calls', async (t) => {
@@ -1084,7 +1084,7 @@ test('an input abandoned part-way on the worker thread does not disturb the next
     summary.results.map((r) => r.status),
     ['rejected', 'ingested'],
   );
-  t.deepEqual(counts(store), { traces: 10, segments: 10, calls: 10, principals: 3 });
+  t.deepEqual(counts(store), { traces: 10, segments: 10, calls: 10, workloads: 3 });
 });
 
 test('a full disk part-way through a group of inputs: the group is rolled back whole, and a re-run stores everything once', async (t) => {
@@ -1113,12 +1113,12 @@ test('a full disk part-way through a group of inputs: the group is rolled back w
   t.is((err as { code?: string } | undefined)?.code, 'SQLITE_FULL');
   // SQLite rolls a transaction back whole on a full disk: the first input, uncommitted, went too.
   t.false(store.inTransaction);
-  t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, principals: 0 });
+  t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, workloads: 0 });
   t.is(store.pragma('integrity_check', { simple: true }), 'ok');
   store.pragma('max_page_count = 1073741823');
   const summary = await ingest(store, { inputs: [first, big, first] });
   t.is(summary.ingested, 3);
-  t.deepEqual(counts(store), { traces: 2001, segments: 2001, calls: 2002, principals: 2 });
+  t.deepEqual(counts(store), { traces: 2001, segments: 2001, calls: 2002, workloads: 2 });
 });
 
 test('many inputs read ahead on the worker give the same results and rows as one by one on this thread', async (t) => {
@@ -1137,13 +1137,13 @@ test('many inputs read ahead on the worker give the same results and rows as one
   const inputs = [...small.slice(0, 4), ...corpus, '-', ...small.slice(2), small[0]!];
   const dump = (store: Store): unknown => ({
     calls: store
-      .prepare('SELECT trace_id, sub_id, principal_id, target_id, outcome FROM calls ORDER BY 1, 2')
+      .prepare('SELECT trace_id, sub_id, workload_id, target_id, outcome FROM calls ORDER BY 1, 2')
       .all(),
     segments: store
-      .prepare('SELECT trace_id, id, principal_id, in_progress FROM segments ORDER BY 1, 2')
+      .prepare('SELECT trace_id, id, workload_id, in_progress FROM segments ORDER BY 1, 2')
       .all(),
     sources: store.prepare('SELECT path, sha256, size, traces, new_calls FROM sources ORDER BY id').all(),
-    days: store.prepare('SELECT * FROM principal_day_targets ORDER BY 1, 2, 3, 4').all(),
+    days: store.prepare('SELECT * FROM workload_day_targets ORDER BY 1, 2, 3, 4').all(),
   });
   const run = async (parallel: boolean): Promise<{ results: unknown[]; rows: unknown }> => {
     const { store } = tempStore();

@@ -64,14 +64,14 @@ for (const [suffix, outcome] of expected) {
     if (outcome[0] === 'rejected') {
       t.is(r.status, 'rejected');
       t.regex(r.error!.message, outcome[1]);
-      t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, principals: 0 });
+      t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, workloads: 0 });
       return;
     }
     const [, shape, segments, calls, workloads] = outcome;
     t.is(r.status, 'ingested', r.error?.message);
     t.is(r.shape, shape);
     const c = counts(store);
-    t.deepEqual([c.segments, c.calls, c.principals], [segments, calls, workloads]);
+    t.deepEqual([c.segments, c.calls, c.workloads], [segments, calls, workloads]);
   });
 }
 

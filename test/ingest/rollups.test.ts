@@ -1,5 +1,5 @@
 /**
- * The daily rollups (principal_days, principal_day_targets, principal_day_actions) must always
+ * The daily rollups (workload_days, workload_day_targets, workload_day_actions) must always
  * equal what the calls table says, whatever sequence of inputs built it: the writer adds to
  * them incrementally where it can prove that is exact and recomputes them where it cannot
  * (replaced, re-attributed or re-targeted calls, traces continued from an earlier input).
@@ -28,24 +28,24 @@ function expected(store: Store): Record<string, unknown[]> {
   return {
     days: store
       .prepare(
-        `SELECT principal_id, CAST(start_time / 86400 AS INTEGER) AS day, count(*) AS calls, count(DISTINCT trace_id) AS traces,
+        `SELECT workload_id, CAST(start_time / 86400 AS INTEGER) AS day, count(*) AS calls, count(DISTINCT trace_id) AS traces,
            sum(outcome = 'denied') AS denied, sum(outcome = 'error') AS errors, sum(outcome = 'fault') AS faults,
            sum(outcome = 'throttle') AS throttles, min(start_time) AS first_time, max(start_time) AS last_time
-         FROM calls WHERE principal_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
+         FROM calls WHERE workload_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`,
       )
       .all(),
     targets: store
       .prepare(
-        `SELECT principal_id, CAST(start_time / 86400 AS INTEGER) AS day, target_id, outcome = 'denied' AS denied, count(*) AS calls,
+        `SELECT workload_id, CAST(start_time / 86400 AS INTEGER) AS day, target_id, outcome, count(*) AS calls,
            min(start_time) AS first_time, max(start_time) AS last_time, min(trace_id) AS trace_min, max(trace_id) AS trace_max
-         FROM calls WHERE principal_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+         FROM calls WHERE workload_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
       .all(),
     actions: store
       .prepare(
-        `SELECT c.principal_id, CAST(c.start_time / 86400 AS INTEGER) AS day, tp.action, count(*) AS calls
+        `SELECT c.workload_id, CAST(c.start_time / 86400 AS INTEGER) AS day, tp.action, count(*) AS calls
          FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id
-         WHERE c.principal_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+         WHERE c.workload_id IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(),
   };
@@ -55,18 +55,18 @@ function actual(store: Store): Record<string, unknown[]> {
   return {
     days: store
       .prepare(
-        `SELECT principal_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time
-         FROM principal_days ORDER BY 1, 2`,
+        `SELECT workload_id, day, calls, traces, denied, errors, faults, throttles, first_time, last_time
+         FROM workload_days ORDER BY 1, 2`,
       )
       .all(),
     targets: store
       .prepare(
-        `SELECT principal_id, day, target_id, denied, calls, first_time, last_time, trace_min, trace_max
-         FROM principal_day_targets ORDER BY 1, 2, 3, 4`,
+        `SELECT workload_id, day, target_id, outcome, calls, first_time, last_time, trace_min, trace_max
+         FROM workload_day_targets ORDER BY 1, 2, 3, 4`,
       )
       .all(),
     actions: store
-      .prepare(`SELECT principal_id, day, action, calls FROM principal_day_actions ORDER BY 1, 2, 3`)
+      .prepare(`SELECT workload_id, day, action, calls FROM workload_day_actions ORDER BY 1, 2, 3`)
       .all(),
   };
 }
@@ -117,7 +117,7 @@ test('a trace continued in a later input (and in a later item of the same input)
   const two = batch([{ id, segments: [s2] }]) + batch([{ id, segments: [s3] }]);
   await ingest(store, { inputs: [writeFile(dir, '2.json', two)] });
   check(t, store, 'continued');
-  const [r] = store.prepare('SELECT traces, calls FROM principal_days WHERE principal_id = 1').all() as {
+  const [r] = store.prepare('SELECT traces, calls FROM workload_days WHERE workload_id = 1').all() as {
     traces: number;
     calls: number;
   }[];
@@ -172,7 +172,7 @@ test('calls either side of midnight count on their own day', async (t) => {
     inputs: [writeFile(dir, 'm.json', batch([{ id, segments: [lambdaSegment(id, 'fn', [before, after])] }]))],
   });
   check(t, store, 'midnight');
-  t.is((store.prepare('SELECT count(*) AS n FROM principal_days').get() as { n: number }).n, 2);
+  t.is((store.prepare('SELECT count(*) AS n FROM workload_days').get() as { n: number }).n, 2);
 });
 
 test('the bundled samples, twice', async (t) => {

@@ -36,7 +36,7 @@ const byName = (ws: WorkloadComparison[], name: string): WorkloadComparison => {
 
 test('over-broad policy: names the unused dynamodb actions and what was used', (t) => {
   const r = compareGranted(store, {
-    filter: { principals: ['orders-api'] },
+    filter: { workloads: ['orders-api'] },
     granted: granted('over-broad-policy.json'),
   });
   t.is(r.workloads.length, 1);
@@ -128,7 +128,7 @@ test('authorization details + functions: matched per function, explicit deny is 
 
 test('--role compares the selected workloads with one role', (t) => {
   const r = compareGranted(store, {
-    filter: { principals: ['billing-worker'] },
+    filter: { workloads: ['billing-worker'] },
     granted: granted(...ACCOUNTS),
     role: 'billing-worker-task-role',
   });
@@ -170,7 +170,7 @@ test('the policy generated from usage passes the comparison (round trip)', (t) =
       functions: new Map(),
       files: [],
     };
-    const r = compareGranted(store, { filter: { principals: [p.principal] }, granted: g });
+    const r = compareGranted(store, { filter: { workloads: [p.principal] }, granted: g });
     const w = r.workloads[0];
     if (!w) return t.fail(p.name);
     t.deepEqual(w.missing, [], p.name);

@@ -70,12 +70,12 @@ test('globs make [ literal and keep * and ?', (t) => {
 function db(): Database.Database {
   const d = new Database(':memory:');
   d.exec(`
-    CREATE TABLE principals (id INTEGER PRIMARY KEY, key TEXT, name TEXT, arn TEXT, account TEXT, region TEXT);
+    CREATE TABLE workloads (id INTEGER PRIMARY KEY, key TEXT, name TEXT, arn TEXT, account TEXT, region TEXT);
     CREATE TABLE targets (id INTEGER PRIMARY KEY, service TEXT, region TEXT, account TEXT);
     CREATE TABLE target_permissions (target_id INTEGER, action TEXT, resource TEXT);
-    CREATE TABLE calls (id INTEGER PRIMARY KEY, principal_id INTEGER, target_id INTEGER, start_time REAL, outcome TEXT);
-    INSERT INTO principals VALUES (1, 'arn:aws:lambda:eu-west-1:111111111111:function:notes-api', 'notes-api', 'arn:aws:lambda:eu-west-1:111111111111:function:notes-api', '111111111111', 'eu-west-1');
-    INSERT INTO principals VALUES (2, 'ecs:222222222222:us-east-1:worker', 'worker', NULL, '222222222222', 'us-east-1');
+    CREATE TABLE calls (id INTEGER PRIMARY KEY, workload_id INTEGER, target_id INTEGER, start_time REAL, outcome TEXT);
+    INSERT INTO workloads VALUES (1, 'arn:aws:lambda:eu-west-1:111111111111:function:notes-api', 'notes-api', 'arn:aws:lambda:eu-west-1:111111111111:function:notes-api', '111111111111', 'eu-west-1');
+    INSERT INTO workloads VALUES (2, 'ecs:222222222222:us-east-1:worker', 'worker', NULL, '222222222222', 'us-east-1');
     INSERT INTO targets VALUES (10, 'dynamodb', 'eu-west-1', '111111111111'), (11, 's3', NULL, NULL), (12, 'dynamodb', 'us-east-1', '222222222222');
     INSERT INTO target_permissions VALUES (10, 'dynamodb:PutItem', 'arn:aws:dynamodb:eu-west-1:111111111111:table/notes'),
       (11, 's3:GetObject', 'arn:aws:s3:::logs-2026/a[1].txt'), (12, 'dynamodb:GetItem', 'arn:aws:dynamodb:us-east-1:222222222222:table/Jobs');
@@ -86,11 +86,11 @@ function db(): Database.Database {
 
 function select(raw: Parameters<typeof parseFilter>[0]): number[] {
   const f = parse(raw);
-  const { where, params } = compileFilter(f, { calls: 'c', targets: 't', principals: 'p' });
+  const { where, params } = compileFilter(f, { calls: 'c', targets: 't', workloads: 'p' });
   const d = db();
   const rows = d
     .prepare(
-      `SELECT c.id FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN principals p ON p.id = c.principal_id WHERE ${where} ORDER BY c.id`,
+      `SELECT c.id FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN workloads p ON p.id = c.workload_id WHERE ${where} ORDER BY c.id`,
     )
     .all(...params) as { id: number }[];
   return rows.map((r) => r.id);

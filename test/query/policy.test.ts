@@ -4,14 +4,10 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { commonPathPrefix, generaliseArn } from '../../src/policy/grants.js';
 import { buildStatements, compactSize } from '../../src/policy/statements.js';
 import { globMatch as iamGlobMatch } from '../../src/iam/glob.js';
-import {
-  selectUsage,
-  buildPolicies,
-  type PolicyDocument,
-  type PolicyOptions,
-} from '../../src/policy/build.js';
+import { buildPolicies, type PolicyDocument, type PolicyOptions } from '../../src/policy/build.js';
 import { parseRoleMap } from '../../src/grants/roles.js';
 import type { Store } from '../../src/store/db.js';
+import type { CallFilter } from '../../src/store/filter.js';
 import { oracleAllows } from '../oracle.js';
 import {
   awsCall,
@@ -49,7 +45,7 @@ test('every selected call of every workload is allowed by its policy (oracle: ia
   for (const p of policies) {
     const rows = sampleStore
       .prepare(
-        `SELECT DISTINCT tp.action, tp.resource FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id JOIN principals pr ON pr.id = c.principal_id
+        `SELECT DISTINCT tp.action, tp.resource FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id JOIN workloads pr ON pr.id = c.workload_id
          WHERE coalesce(pr.arn, pr.key) = ?`,
       )
       .all(p.principal) as { action: string; resource: string }[];
@@ -123,7 +119,7 @@ test('policies deny probes they should not allow: other actions, other resources
 
 test('--account-wildcard and --region-wildcard widen exactly those fields', async (t) => {
   const wide = buildPolicies(sampleStore, {
-    filter: { principals: ['orders-api'] },
+    filter: { workloads: ['orders-api'] },
     accountWildcard: true,
     regionWildcard: true,
   }).policies[0]!;
@@ -143,7 +139,7 @@ test('--account-wildcard and --region-wildcard widen exactly those fields', asyn
       '999999999999',
     ),
   );
-  const acct = buildPolicies(sampleStore, { filter: { principals: ['orders-api'] }, accountWildcard: true })
+  const acct = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] }, accountWildcard: true })
     .policies[0]!;
   t.true(
     await allows(
@@ -192,24 +188,24 @@ test('only valid policy grammar: Version and Statement, Sids alphanumeric and un
 });
 
 test('denied calls are included and flagged by default; --exclude-denied leaves them out', (t) => {
-  const inc = buildPolicies(sampleStore, { filter: { principals: ['orders-api'] } }).policies[0]!;
+  const inc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] } }).policies[0]!;
   t.true(inc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
   t.truthy(inc.warnings.find((w) => w.code === 'denied' && w.action === 'dynamodb:DeleteItem'));
   const ev = inc.evidence.flatMap((e) => e.actions).find((a) => a.action === 'dynamodb:DeleteItem')!;
   t.is(ev.denied, 1);
   t.true(ev.sampleTraceIds.length >= 1 && ev.sampleTraceIds.length <= 3);
-  const exc = buildPolicies(sampleStore, { filter: { principals: ['orders-api'] }, excludeDenied: true })
+  const exc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] }, excludeDenied: true })
     .policies[0]!;
   t.false(exc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
 });
 
 test('unknown resources get the narrowest wildcard and a warning; omit leaves them out', (t) => {
-  const inc = buildPolicies(sampleStore, { filter: { principals: ['billing-worker'] } }).policies[0]!;
+  const inc = buildPolicies(sampleStore, { filter: { workloads: ['billing-worker'] } }).policies[0]!;
   const secret = inc.document.Statement.find((s) => s.Action.includes('secretsmanager:GetSecretValue'))!;
   t.deepEqual(secret.Resource, ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:*']);
   t.truthy(inc.warnings.find((w) => w.code === 'resource-unknown' && /allow-list/.test(w.message)));
   const omit = buildPolicies(sampleStore, {
-    filter: { principals: ['billing-worker'] },
+    filter: { workloads: ['billing-worker'] },
     unknownResources: 'omit',
   }).policies[0]!;
   t.false(omit.document.Statement.some((s) => s.Action.includes('secretsmanager:GetSecretValue')));
@@ -217,7 +213,7 @@ test('unknown resources get the narrowest wildcard and a warning; omit leaves th
 });
 
 test('calls that map to no action are warnings, not silently dropped', (t) => {
-  const p = buildPolicies(sampleStore, { filter: { principals: ['billing-worker'] } }).policies[0]!;
+  const p = buildPolicies(sampleStore, { filter: { workloads: ['billing-worker'] } }).policies[0]!;
   t.truthy(p.warnings.find((w) => w.code === 'unmapped' && /kms\.eu-west-1\.amazonaws\.com/.test(w.message)));
 });
 
@@ -420,40 +416,33 @@ test('helpers: common path prefix, ARN generalisation, IAM glob', (t) => {
   t.true(iamGlobMatch('a?c', 'abc'));
 });
 
-/** The usage rows through the per-day rollup and through the calls themselves, side by side. */
-function bothPaths(
-  store: Store,
-  filter: Parameters<typeof selectUsage>[1],
-  excludeDenied = false,
-): [unknown, unknown] {
-  const sort = (r: ReturnType<typeof selectUsage>): unknown => ({
-    rows: [...r.rows].sort((a, b) =>
-      `${a.pid} ${a.action} ${a.resource}`.localeCompare(`${b.pid} ${b.action} ${b.resource}`),
-    ),
-    unmapped: [...r.unmapped].sort((a, b) =>
-      `${a.pid} ${a.serviceName}`.localeCompare(`${b.pid} ${b.serviceName}`),
-    ),
-  });
-  const rollup = selectUsage(store, filter, excludeDenied);
-  // Naming every outcome selects the same calls but forces the read of calls one by one.
-  const all = ['ok', 'error', 'fault', 'throttle', 'denied'] as const;
-  const direct = selectUsage(
-    store,
-    { ...filter, outcomes: excludeDenied ? all.filter((o) => o !== 'denied') : [...all] },
-    false,
-  );
-  return [sort(rollup), sort(direct)];
+/** Policies read through the rollups and through the calls themselves, side by side. */
+function bothPaths(store: Store, filter: CallFilter, excludeDenied = false): [unknown, unknown] {
+  const rollup = buildPolicies(store, { filter, excludeDenied });
+  const direct = buildPolicies(store, { filter, excludeDenied, source: 'calls' });
+  return [rollup, direct];
 }
 
-const rollupCases: [string, Parameters<typeof selectUsage>[1], boolean][] = [
+const rollupCases: [string, CallFilter, boolean][] = [
   ['everything', {}, false],
   [
     'whole days',
     { since: Date.parse('2026-11-18T00:00:00Z') / 1000, until: Date.parse('2026-11-21T00:00:00Z') / 1000 },
     false,
   ],
-  ['one workload', { principals: ['orders-api'] }, false],
-  ['excluding a workload', { excludePrincipals: ['orders-api'] }, false],
+  [
+    'partial days at both ends',
+    { since: Date.parse('2026-11-18T07:30:00Z') / 1000, until: Date.parse('2026-11-21T13:15:00Z') / 1000 },
+    false,
+  ],
+  [
+    'within one day',
+    { since: Date.parse('2026-11-19T06:00:00Z') / 1000, until: Date.parse('2026-11-19T18:00:00Z') / 1000 },
+    false,
+  ],
+  ['outcomes', { outcomes: ['ok', 'denied'] }, false],
+  ['one workload', { workloads: ['orders-api'] }, false],
+  ['excluding a workload', { excludeWorkloads: ['orders-api'] }, false],
   ['service and region', { services: ['dynamodb'], regions: ['eu-west-1'] }, false],
   ['action and resource patterns', { actions: ['s3:*'], resources: ['arn:aws:s3:::uploads/*'] }, false],
   ['account', { accounts: ['210987654321'] }, false],
@@ -463,7 +452,7 @@ for (const [name, filter, excludeDenied] of rollupCases) {
   test(`policy usage from the daily rollup equals usage from calls: ${name}`, (t) => {
     const [rollup, direct] = bothPaths(sampleStore, filter, excludeDenied);
     t.deepEqual(rollup, direct);
-    t.true((rollup as { rows: unknown[] }).rows.length > 0);
+    t.true((rollup as { policies: unknown[] }).policies.length > 0);
   });
 }
 
@@ -483,8 +472,8 @@ test('the daily target rollup follows re-ingests, in-progress replacement and la
     const [rollup, direct] = bothPaths(store, {});
     t.deepEqual(rollup, direct, `after ${name}`);
   }
-  const final = selectUsage(store, {}, false)
-    .rows.map((r) => `${r.action} ${r.calls}`)
+  const final = buildPolicies(store, { filter: {} })
+    .policies.flatMap((p) => p.evidence.flatMap((e) => e.actions.map((a) => `${a.action} ${a.calls}`)))
     .sort();
   t.deepEqual(final, ['dynamodb:PutItem 1', 's3:GetObject 1']);
 });

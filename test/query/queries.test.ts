@@ -2,10 +2,11 @@ import test from 'ava';
 import { UserInputError } from '../../src/shared/errors.js';
 import { explainEmpty, listCalls } from '../../src/query/calls.js';
 import type { CallFilter } from '../../src/query/filters.js';
-import { listPrincipals } from '../../src/query/workloads.js';
+import { listWorkloads } from '../../src/query/workloads.js';
 import { queryTimeline } from '../../src/query/timeline.js';
 import { parseGroupBy, queryUsage, type UsageGroup } from '../../src/query/usage.js';
 import { openStore } from '../../src/store/db.js';
+import { rebuildRollups } from '../../src/store/rollups.js';
 import { tempDir } from '../helpers.js';
 import { D20, D21, D22, fixtureStore, H } from './fixture.js';
 
@@ -15,7 +16,7 @@ const fixture = fixtureStore();
 
 test('principals: every workload with its totals over the whole period', async (t) => {
   const { store } = await fixture;
-  const rows = listPrincipals(store);
+  const rows = listWorkloads(store);
   t.deepEqual(
     rows.map((r) => [
       r.name,
@@ -85,13 +86,13 @@ const ranges: { title: string; filter: CallFilter; expect: [string, number, numb
 for (const r of ranges) {
   test(`principals over a range: ${r.title}`, async (t) => {
     const { store } = await fixture;
-    const rows = listPrincipals(store, { filter: r.filter });
+    const rows = listWorkloads(store, { filter: r.filter });
     t.deepEqual(
       rows.map((p) => [p.name, p.calls, p.distinctActions]),
       r.expect,
     );
     // The calls path (taken for any finer filter) agrees with the rollup path.
-    const viaCalls = listPrincipals(store, {
+    const viaCalls = listWorkloads(store, {
       filter: { ...r.filter, outcomes: ['ok', 'error', 'fault', 'throttle', 'denied'] },
     });
     t.deepEqual(
@@ -102,9 +103,9 @@ for (const r of ranges) {
 }
 
 const principalFilters: { title: string; filter: CallFilter; expect: [string, number][] }[] = [
-  { title: 'by name', filter: { principals: ['work*'] }, expect: [['worker', 3]] },
-  { title: 'by ARN', filter: { principals: ['arn:aws:lambda:eu-west-1:*'] }, expect: [['api', 5]] },
-  { title: 'excluding', filter: { excludePrincipals: ['api'] }, expect: [['worker', 3]] },
+  { title: 'by name', filter: { workloads: ['work*'] }, expect: [['worker', 3]] },
+  { title: 'by ARN', filter: { workloads: ['arn:aws:lambda:eu-west-1:*'] }, expect: [['api', 5]] },
+  { title: 'excluding', filter: { excludeWorkloads: ['api'] }, expect: [['worker', 3]] },
   {
     title: 'by service (calls path)',
     filter: { services: ['DynamoDB'] },
@@ -121,7 +122,7 @@ for (const r of principalFilters) {
   test(`principals filtered ${r.title}`, async (t) => {
     const { store } = await fixture;
     t.deepEqual(
-      listPrincipals(store, { filter: r.filter }).map((p) => [p.name, p.calls]),
+      listWorkloads(store, { filter: r.filter }).map((p) => [p.name, p.calls]),
       r.expect,
     );
   });
@@ -129,7 +130,7 @@ for (const r of principalFilters) {
 
 test('principals: distinct actions under an action filter count only matching actions', async (t) => {
   const { store } = await fixture;
-  const [w] = listPrincipals(store, { filter: { actions: ['dynamodb:BatchGetItem'] } });
+  const [w] = listWorkloads(store, { filter: { actions: ['dynamodb:BatchGetItem'] } });
   t.like(w, { name: 'worker', calls: 1, distinctActions: 1 });
 });
 
@@ -139,7 +140,7 @@ test('usage: default rows are workload × action × resource, gaps and unattribu
   const { store } = await fixture;
   const rows = queryUsage(store, { filter: {} });
   t.deepEqual(
-    rows.map((r) => [r.principal, r.action, r.resource, r.calls, r.errors, r.faults, r.throttles, r.denied]),
+    rows.map((r) => [r.workload, r.action, r.resource, r.calls, r.errors, r.faults, r.throttles, r.denied]),
     [
       ['api', 'dynamodb:PutItem', 'arn:aws:dynamodb:eu-west-1:123456789012:table/notes', 2, 0, 0, 1, 0],
       ['api', 's3:GetObject', 'arn:aws:s3:::*/*', 2, 0, 0, 0, 1],
@@ -152,12 +153,12 @@ test('usage: default rows are workload × action × resource, gaps and unattribu
     ],
   );
   t.like(rows[0], {
-    principalKey: 'arn:aws:lambda:eu-west-1:123456789012:function:api',
-    principalKind: 'lambda',
+    workloadKey: 'arn:aws:lambda:eu-west-1:123456789012:function:api',
+    workloadKind: 'lambda',
     firstSeen: '2026-11-20T10:00:00.000Z',
     lastSeen: '2026-11-20T10:00:01.000Z',
   });
-  t.is(rows[2]!.principalKey, null);
+  t.is(rows[2]!.workloadKey, null);
   t.regex(rows[3]!.note ?? '', /needs no permission/);
 });
 
@@ -202,7 +203,7 @@ const groupings: { by: UsageGroup[]; expect: unknown[][] }[] = [
     ],
   },
   {
-    by: ['principal', 'hour'],
+    by: ['workload', 'hour'],
     expect: [
       ['api', '2026-11-20T10:00Z', 2],
       ['(unattributed)', '2026-11-21T02:00Z', 1],
@@ -261,8 +262,8 @@ for (const g of groupings) {
         (k) => !['calls', 'errors', 'faults', 'throttles', 'denied', 'firstSeen', 'lastSeen'].includes(k),
       ),
       g.by.flatMap((b) =>
-        b === 'principal'
-          ? ['principal', 'principalKey', 'principalKind']
+        b === 'workload'
+          ? ['workload', 'workloadKey', 'workloadKind']
           : b === 'action'
             ? ['action', 'note']
             : [b],
@@ -283,10 +284,10 @@ const filters: { title: string; filter: CallFilter; expect: [string, number][] }
     ],
   },
   { title: 'until', filter: { until: D20 + 12 * H }, expect: [['api', 2]] },
-  { title: 'principal', filter: { principals: ['worker'] }, expect: [['worker', 3]] },
+  { title: 'principal', filter: { workloads: ['worker'] }, expect: [['worker', 3]] },
   {
     title: 'principal * leaves unattributed out',
-    filter: { principals: ['*'] },
+    filter: { workloads: ['*'] },
     expect: [
       ['api', 5],
       ['worker', 3],
@@ -294,7 +295,7 @@ const filters: { title: string; filter: CallFilter; expect: [string, number][] }
   },
   {
     title: 'exclude-principal keeps unattributed',
-    filter: { excludePrincipals: ['api'] },
+    filter: { excludeWorkloads: ['api'] },
     expect: [
       ['worker', 3],
       ['(unattributed)', 1],
@@ -322,7 +323,7 @@ const filters: { title: string; filter: CallFilter; expect: [string, number][] }
   { title: 'outcome', filter: { outcomes: ['error', 'fault'] }, expect: [['worker', 2]] },
   {
     title: 'combined: principal, service and range',
-    filter: { principals: ['api'], services: ['s3'], since: D21 + 12 * H },
+    filter: { workloads: ['api'], services: ['s3'], since: D21 + 12 * H },
     expect: [['api', 2]],
   },
 ];
@@ -330,7 +331,7 @@ for (const f of filters) {
   test(`usage filtered by ${f.title}`, async (t) => {
     const { store } = await fixture;
     t.deepEqual(
-      queryUsage(store, { filter: f.filter, groupBy: ['principal'] }).map((r) => [r.principal, r.calls]),
+      queryUsage(store, { filter: f.filter, groupBy: ['workload'] }).map((r) => [r.workload, r.calls]),
       f.expect,
     );
   });
@@ -346,8 +347,9 @@ test('usage: an action filter with the action grouping keeps only matching permi
 });
 
 const groupByInputs: [string[] | undefined, UsageGroup[]][] = [
-  [undefined, ['principal', 'action', 'resource']],
-  [['day,principal'], ['principal', 'day']],
+  [undefined, ['workload', 'action', 'resource']],
+  // `principal` is the first release's name of `workload`.
+  [['day,principal'], ['workload', 'day']],
   [
     ['Service', 'outcome,service'],
     ['service', 'outcome'],
@@ -363,7 +365,7 @@ test('parseGroupBy rejects a typo and lists the valid groupings', (t) => {
   const e = t.throws(() => parseGroupBy(['principal,acton']), { instanceOf: UserInputError });
   t.regex(
     e!.message,
-    /"acton".*principal, service, action, resource, operation, region, account, outcome, day, hour/,
+    /"acton".*workload, service, action, resource, operation, region, account, outcome, day, hour/,
   );
   t.throws(() => parseGroupBy([',']), { instanceOf: UserInputError });
 });
@@ -374,7 +376,7 @@ test('calls: newest first, limited, with permissions and unattributed calls', as
   const { store } = await fixture;
   const rows = listCalls(store, { filter: {}, limit: 4 });
   t.deepEqual(
-    rows.map((r) => [r.time, r.principal, r.service, r.operation, r.outcome]),
+    rows.map((r) => [r.time, r.workload, r.service, r.operation, r.outcome]),
     [
       ['2026-11-22T00:30:00.000Z', 'api', 's3', 'GetObject', 'denied'],
       ['2026-11-21T23:30:00.000Z', 'api', 's3', 'GetObject', 'ok'],
@@ -383,14 +385,14 @@ test('calls: newest first, limited, with permissions and unattributed calls', as
     ],
   );
   t.like(rows[2], { actions: [], resources: [], mapping: 'no-permission' });
-  t.like(rows[3], { principalKey: null, principalKind: null, httpStatus: 200, via: 'sdk', durationMs: 50 });
+  t.like(rows[3], { workloadKey: null, workloadKind: null, httpStatus: 200, via: 'sdk', durationMs: 50 });
   t.is(listCalls(store, { filter: {} }).length, 9);
 });
 
 test('calls: a call needing two permissions lists both resources', async (t) => {
   const { store } = await fixture;
   const [c] = listCalls(store, {
-    filter: { principals: ['worker'], services: ['dynamodb'], outcomes: ['ok'] },
+    filter: { workloads: ['worker'], services: ['dynamodb'], outcomes: ['ok'] },
   });
   t.deepEqual(c?.actions, ['dynamodb:BatchGetItem']);
   t.deepEqual(c?.resources, [
@@ -423,7 +425,7 @@ test('timeline by day fills every day of the matching calls', async (t) => {
 test('timeline by hour shows empty hours inside the asked range, clipped to the recorded period', async (t) => {
   const { store } = await fixture;
   const rows = queryTimeline(store, {
-    filter: { principals: ['worker'], since: D20 + 11 * H, until: D20 + 15 * H },
+    filter: { workloads: ['worker'], since: D20 + 11 * H, until: D20 + 15 * H },
     by: 'hour',
   });
   t.deepEqual(
@@ -446,6 +448,7 @@ test('timeline by hour shows empty hours inside the asked range, clipped to the 
 test('timeline refuses more buckets than a chart can show', async (t) => {
   const { store } = await fixtureStore(); // modified below: not the shared one
   store.prepare('UPDATE calls SET start_time = start_time - 400 * 86400 WHERE outcome = ?').run('fault');
+  rebuildRollups(store); // the rollups follow the calls, as ingest keeps them
   t.throws(() => queryTimeline(store, { filter: {}, by: 'hour' }), {
     instanceOf: UserInputError,
     message: /at most 5000\. Narrow --since\/--until or use --by day/,
@@ -455,7 +458,7 @@ test('timeline refuses more buckets than a chart can show', async (t) => {
 
 test('timeline of nothing is empty', async (t) => {
   const { store } = await fixture;
-  t.deepEqual(queryTimeline(store, { filter: { principals: ['nobody'] } }), []);
+  t.deepEqual(queryTimeline(store, { filter: { workloads: ['nobody'] } }), []);
 });
 
 // ---------------------------------------------------------------- empty results
@@ -473,7 +476,7 @@ test('explainEmpty says why: empty database, range outside the period, or no mat
     'No calls: the range (since 2026-11-23T00:00:00.000Z) is outside the recorded period 2026-11-20T10:00:00.000Z … 2026-11-22T00:30:00.000Z.',
   );
   t.is(
-    explainEmpty(store, { principals: ['nobody'] }, 'calls'),
-    'No calls match (principal nobody); the recorded period is 2026-11-20T10:00:00.000Z … 2026-11-22T00:30:00.000Z.',
+    explainEmpty(store, { workloads: ['nobody'] }, 'calls'),
+    'No calls match (workload nobody); the recorded period is 2026-11-20T10:00:00.000Z … 2026-11-22T00:30:00.000Z.',
   );
 });

@@ -19,7 +19,7 @@ test('a new database is created at the current schema version, in WAL mode', (t)
 test('an older database is migrated step by step', (t) => {
   const file = path.join(tempDir(), 'old.db');
   const raw = new Database(file);
-  raw.exec(MIGRATIONS[0]!);
+  raw.exec(MIGRATIONS[0]!.sql);
   raw.pragma('user_version = 1');
   raw.close();
   const db = openStore({ path: file });

@@ -15,10 +15,10 @@ export const MAX_CALLS_LIMIT = 1_000_000;
 export const CALL_COLUMNS: OutputColumn<CallRow>[] = [
   { field: 'time', header: 'time', value: (r) => r.time, cell: (r) => tableTime(r.time) },
   {
-    field: 'principal',
+    field: 'workload',
     header: 'workload',
-    value: (r) => r.principal,
-    cell: (r) => shorten(r.principal, 32),
+    value: (r) => r.workload,
+    cell: (r) => shorten(r.workload, 32),
   },
   { field: 'service', header: 'service', value: (r) => r.service },
   {
@@ -45,23 +45,15 @@ export const CALL_COLUMNS: OutputColumn<CallRow>[] = [
   { field: 'httpStatus', header: 'http', value: (r) => r.httpStatus },
   { field: 'errorType', header: 'error', value: (r) => r.errorType },
   { field: 'durationMs', header: 'ms', value: (r) => r.durationMs },
-  { field: 'principalKey', header: 'workload key', value: (r) => r.principalKey },
-  { field: 'principalKind', header: 'kind', value: (r) => r.principalKind },
+  { field: 'workloadKey', header: 'workload key', value: (r) => r.workloadKey },
+  { field: 'workloadKind', header: 'kind', value: (r) => r.workloadKind },
   { field: 'serviceName', header: 'service name', value: (r) => r.serviceName },
   { field: 'mapping', header: 'mapping', value: (r) => r.mapping },
   { field: 'via', header: 'via', value: (r) => r.via },
 ];
 
 // The table keeps to what the issue asks for; JSON and CSV carry every field.
-const TABLE_FIELDS = new Set([
-  'time',
-  'principal',
-  'service',
-  'operation',
-  'resources',
-  'outcome',
-  'traceId',
-]);
+const TABLE_FIELDS = new Set(['time', 'workload', 'service', 'operation', 'resources', 'outcome', 'traceId']);
 
 /** Parses `--limit`: a whole number from 1 to {@link MAX_CALLS_LIMIT}. */
 export function parseLimit(text: string | undefined): number {

@@ -16,7 +16,7 @@ import {
 } from '../../compare/compare.js';
 import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
-import { addFilterOptions, filterFromOptions } from '../filter-options.js';
+import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { openForRead } from '../options.js';
@@ -30,8 +30,6 @@ interface CompareCliOptions extends RawFilterOptions {
   json?: boolean;
   markdown?: boolean;
 }
-
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 /** How many concrete actions a line shows before "+N more". */
 const SHOW = 8;

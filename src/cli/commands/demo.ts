@@ -4,15 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest } from '../../ingest/ingest.js';
-import { listPrincipals } from '../../query/workloads.js';
+import { listWorkloads } from '../../query/workloads.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';
-import { renderSummary } from './ingest.js';
-import { buildPolicies } from '../../policy/build.js';
-import { renderPolicy } from '../../policy/formats.js';
-import { safe, safeText } from '../render.js';
-import { renderOverview } from './policy.js';
-import { renderPrincipals } from './workloads.js';
+import { renderSummary as renderIngestSummary } from './ingest.js';
+import { policies } from '../../policy/build.js';
+import { renderIamPolicy, renderSummary, summaryOf } from './policy.js';
+import { renderWorkloads } from './workloads.js';
 
 /** The samples shipped with the package. */
 export function bundledSamples(): string {
@@ -34,23 +32,24 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
       try {
         io.out(`Ingesting ${samples} into a fresh database ${dbFile}\n\n`);
         const summary = await ingest(store, { inputs: [samples], stdin: io.stdin });
-        io.out(renderSummary(summary));
+        io.out(renderIngestSummary(summary));
         for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
         io.out('\nWorkloads found:\n');
-        io.out(renderPrincipals(listPrincipals(store)));
-        const policies = buildPolicies(store, { filter: {} });
+        io.out(renderWorkloads(listWorkloads(store)));
         io.out('\nLeast-privilege policies, one per workload:\n');
-        io.out(renderOverview(policies));
-        for (const p of policies.policies) {
-          io.out(`\n# ${safe(p.kind)} ${safe(p.principal)}\n`);
-          io.out(safeText(renderPolicy(p, 'iam')));
+        const run = policies(store, { filter: {} });
+        const rows = [];
+        for (const p of run) {
+          rows.push(summaryOf(p));
+          io.out(renderIamPolicy(p));
         }
+        io.out(`\nSummary:\n${renderSummary(rows, run)}`);
         const db = path.relative(io.cwd, dbFile) || dbFile;
         io.out(
           [
             '',
             'Explore further:',
-            `  npx xray-lp --db ${db} usage --principal orders-api`,
+            `  npx xray-lp --db ${db} usage --workload orders-api`,
             `  npx xray-lp --db ${db} policy --format terraform --s3-objects bucket`,
             `  npx xray-lp --db ${db} explain orders-api dynamodb:DeleteItem`,
             '',

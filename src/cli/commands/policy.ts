@@ -1,23 +1,13 @@
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserInputError } from '../../shared/errors.js';
-import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
-import {
-  FORMAT_EXTENSION,
-  POLICY_FORMATS,
-  renderAll,
-  renderPolicy,
-  type PolicyFormat,
-} from '../../policy/formats.js';
-import {
-  buildPolicies,
-  type PolicyOptions,
-  type PolicyResult,
-  type S3ObjectScope,
-} from '../../policy/build.js';
-import { explainPermission } from '../../policy/explain.js';
 import { parseRoleMap } from '../../grants/roles.js';
-import { storeStats } from '../../query/stats.js';
+import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
+import { explainPermission } from '../../policy/explain.js';
+import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
+import type { WorkloadPolicy } from '../../policy/types.js';
+import { explainEmpty } from '../../query/calls.js';
+import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
@@ -28,59 +18,65 @@ import { int, safe, safeText, shorten, table } from '../render.js';
 
 interface PolicyCliOptions extends RawFilterOptions {
   json?: boolean;
-  format: string;
+  format: PolicyFormat;
   out?: string;
   excludeDenied?: boolean;
-  s3Objects: string;
+  s3Objects: S3ObjectScope;
   accountWildcard?: boolean;
   regionWildcard?: boolean;
   placeholders?: boolean;
-  unknownResources: string;
+  unknownResources: 'include' | 'omit';
   maxSize?: string;
-  by: string;
+  by: 'workload' | 'role';
   roles?: string;
 }
 
-/** Adds the options that shape a policy (shared by `policy` and `explain`). */
-function addPolicyOptions(cmd: Command): Command {
+const SHAPE = 'Policy shape:';
+
+/** Adds the options that shape a policy (shared by `policy`, `explain` and `report`). */
+export function addPolicyOptions(cmd: Command): Command {
+  const o = (flags: string, description: string): Option => new Option(flags, description).helpGroup(SHAPE);
   return addFilterOptions(cmd)
-    .option('--exclude-denied', 'leave out permissions seen only in denied calls (default: include, flagged)')
-    .option(
-      '--s3-objects <scope>',
-      'S3 object resources: exact keys, common prefix, or whole bucket (exact|prefix|bucket)',
-      'prefix',
+    .addOption(
+      o('--exclude-denied', 'leave out permissions seen only in denied calls (default: include, flagged)'),
     )
-    .option('--account-wildcard', 'write * for the account in ARNs')
-    .option('--region-wildcard', 'write * for the region in ARNs')
-    .option('--placeholders', 'write ${AWS::AccountId} and ${AWS::Region} in ARNs, for templates')
-    .option(
-      '--unknown-resources <mode>',
-      'permissions whose resource was not recorded: include (narrowest wildcard) or omit',
-      'include',
+    .addOption(
+      o('--s3-objects <scope>', 'S3 object resources: exact keys, their common prefix, or the whole bucket')
+        .choices(['exact', 'prefix', 'bucket'])
+        .default('prefix'),
     )
-    .option(
-      '--max-size <chars>',
-      'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
+    .addOption(o('--account-wildcard', 'write * for the account in ARNs').conflicts('placeholders'))
+    .addOption(o('--region-wildcard', 'write * for the region in ARNs').conflicts('placeholders'))
+    .addOption(o('--placeholders', 'write ${AWS::AccountId} and ${AWS::Region} in ARNs, for templates'))
+    .addOption(
+      o(
+        '--unknown-resources <mode>',
+        'permissions whose resource was not recorded: narrowest wildcard, or left out',
+      )
+        .choices(['include', 'omit'])
+        .default('include'),
     )
-    .option('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)', 'workload')
-    .option(
-      '--roles <file>',
-      'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
+    .addOption(
+      o(
+        '--max-size <chars>',
+        'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
+      ),
+    )
+    .addOption(
+      o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
+        .choices(['workload', 'role'])
+        .default('workload'),
+    )
+    .addOption(
+      o(
+        '--roles <file>',
+        'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
+      ),
     );
 }
 
-function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions {
-  const s3 = o.s3Objects;
-  if (!['exact', 'prefix', 'bucket'].includes(s3))
-    throw new UserInputError(`--s3-objects ${JSON.stringify(s3)}: use exact, prefix or bucket.`);
-  if (!['include', 'omit'].includes(o.unknownResources))
-    throw new UserInputError(
-      `--unknown-resources ${JSON.stringify(o.unknownResources)}: use include or omit.`,
-    );
-  if (o.placeholders && (o.accountWildcard || o.regionWildcard))
-    throw new UserInputError(
-      '--placeholders and --account-wildcard/--region-wildcard exclude each other: choose one.',
-    );
+/** Reads the policy-shaping options (UserInputError, exit 2, for bad values). */
+export function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions {
   let maxSize: number | undefined;
   if (o.maxSize !== undefined) {
     maxSize = Number(o.maxSize);
@@ -89,8 +85,6 @@ function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions {
         `--max-size ${JSON.stringify(o.maxSize)}: a whole number of characters, at least 200 (IAM's managed-policy limit is 6144).`,
       );
   }
-  if (!['workload', 'role'].includes(o.by))
-    throw new UserInputError(`--by ${JSON.stringify(o.by)}: use workload or role.`);
   let roles: PolicyOptions['roles'];
   if (o.by === 'role') {
     if (!o.roles)
@@ -108,11 +102,11 @@ function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions {
   return {
     filter: filterFromOptions(o, store),
     excludeDenied: o.excludeDenied,
-    s3Objects: s3 as S3ObjectScope,
+    s3Objects: o.s3Objects,
     accountWildcard: o.accountWildcard,
     regionWildcard: o.regionWildcard,
     placeholders: o.placeholders,
-    unknownResources: o.unknownResources as 'include' | 'omit',
+    unknownResources: o.unknownResources,
     maxSize,
     roles,
   };
@@ -124,44 +118,24 @@ export function registerPolicy(program: Command, io: CliIO): void {
     program
       .command('policy')
       .description('one least-privilege IAM policy per workload, from the calls it was seen to make')
-      .option('--format <format>', `output format: ${POLICY_FORMATS.join(', ')}`, 'iam')
+      .addOption(new Option('--format <format>', 'output format').choices(POLICY_FORMATS).default('iam'))
       .option('--json', 'print policies with warnings and evidence as one JSON array')
       .option('--out <dir>', 'write one file per workload (and evidence.json) into this folder'),
   ).action((o: PolicyCliOptions, cmd: Command) => {
-    if (!(POLICY_FORMATS as readonly string[]).includes(o.format))
-      throw new UserInputError(
-        `--format ${JSON.stringify(o.format)}: use one of ${POLICY_FORMATS.join(', ')}.`,
-      );
-    const format = o.format as PolicyFormat;
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o, store);
-      const result = buildPolicies(store, options);
-      if (result.policies.length === 0) {
-        const s = storeStats(store);
-        io.out(
-          s.calls === 0
-            ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
-            : `No calls match (${describeFilter(options.filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
-        );
-        return;
-      }
-      if (o.out) {
-        writeOut(o.out, result, format, io);
-        return;
-      }
-      if (o.json) {
-        io.out(`${safeJson(result.policies)}\n`);
-        return;
-      }
-      io.out(renderOverview(result));
-      if (format === 'iam') {
-        for (const p of result.policies) {
-          io.out(`\n# ${safe(p.kind)} ${safe(p.principal)}\n`);
-          io.out(safeText(renderPolicy(p, 'iam')));
-        }
-      } else {
-        io.out(`\n${safeText(renderAll(result.policies, format))}`);
+      const run = policies(store, options);
+      // Each policy is printed as soon as it is built: memory holds one, whatever the output size.
+      const count = o.out
+        ? writeOut(o.out, run, o.format, options, io)
+        : o.json
+          ? writeJson(run, io)
+          : writeText(run, o.format, options, io);
+      if (count === 0) {
+        const empty = explainEmpty(store, options.filter, 'calls');
+        if (o.json) io.err(`${safe(empty)}\n`);
+        else io.out(`${safe(empty)}\n`);
       }
     } finally {
       store.close();
@@ -172,13 +146,13 @@ export function registerPolicy(program: Command, io: CliIO): void {
     program
       .command('explain')
       .description("why a permission is in a workload's policy, or why it is not")
-      .argument('<principal>', 'workload name, ARN or key')
+      .argument('<workload>', 'workload name, ARN or key')
       .argument('<action>', 'IAM action, e.g. dynamodb:PutItem')
       .argument('[resource]', 'resource ARN (wildcards allowed)')
       .option('--json', 'print as JSON'),
   ).action(
     (
-      principal: string,
+      workload: string,
       action: string,
       resource: string | undefined,
       o: PolicyCliOptions & { json?: boolean },
@@ -190,13 +164,13 @@ export function registerPolicy(program: Command, io: CliIO): void {
         );
       const store = openForRead(cmd, io);
       try {
-        const e = explainPermission(store, { ...policyOptions(o, store), principal, action, resource });
+        const e = explainPermission(store, { ...policyOptions(o, store), workload, action, resource });
         if (o.json) {
           io.out(`${safeJson(e)}\n`);
           return;
         }
         const lines = [
-          `${e.granted ? 'GRANTED' : 'NOT GRANTED'}: ${e.action}${e.resource ? ` on ${e.resource}` : ''} for ${e.principal}`,
+          `${e.granted ? 'GRANTED' : 'NOT GRANTED'}: ${e.action}${e.resource ? ` on ${e.resource}` : ''} for ${e.workload}`,
           ...e.reasons.map((r) => `  ${r}`),
         ];
         if (e.calls > 0) {
@@ -218,16 +192,61 @@ export function registerPolicy(program: Command, io: CliIO): void {
   );
 }
 
-/** The workloads table and warnings printed before the policies. */
-export function renderOverview(r: PolicyResult): string {
-  const rows = r.policies.map((p) => [
-    p.kind,
-    shorten(p.name, 40),
-    int(p.documents.reduce((a, d) => a + d.Statement.length, 0)),
-    int(p.documents.reduce((a, d) => a + d.Statement.reduce((b, s) => b + s.Action.length, 0), 0)),
-    int(p.size),
-    int(p.warnings.length),
-  ]);
+/** `--json`: one JSON array, written element by element (the same bytes as the whole array). */
+function writeJson(run: PolicyRun, io: CliIO): number {
+  let n = 0;
+  io.out('[');
+  for (const p of run) io.out(`${n++ === 0 ? '\n' : ',\n'}${safeJson(p).replace(/^/gm, '  ')}`);
+  io.out(n > 0 ? '\n]\n' : ']\n');
+  return n;
+}
+
+/** The summary row of one policy, kept after the policy itself is gone. */
+export interface SummaryRow {
+  kind: string;
+  name: string;
+  statements: number;
+  actions: number;
+  size: number;
+  warnings: number;
+}
+
+/** The summary row of one policy. */
+export function summaryOf(p: WorkloadPolicy): SummaryRow {
+  return {
+    kind: p.kind,
+    name: p.name,
+    statements: p.documents.reduce((a, d) => a + d.Statement.length, 0),
+    actions: p.documents.reduce((a, d) => a + d.Statement.reduce((b, s) => b + s.Action.length, 0), 0),
+    size: p.size,
+    warnings: p.warnings.length,
+  };
+}
+
+/** The human output: each policy with its warnings as it comes, then a summary table. */
+function writeText(run: PolicyRun, format: PolicyFormat, options: PolicyOptions, io: CliIO): number {
+  const rows: SummaryRow[] = [];
+  const writer = format === 'iam' ? undefined : new PolicyWriter(format, options.placeholders === true);
+  if (writer) io.out(safeText(writer.begin()));
+  for (const p of run) {
+    rows.push(summaryOf(p));
+    io.out(writer ? safeText(writer.add(p)) : renderIamPolicy(p));
+  }
+  if (writer) io.out(safeText(writer.end()));
+  if (rows.length > 0) io.out(`\n${renderSummary(rows, run)}`);
+  return rows.length;
+}
+
+/** One policy as the human `iam` output shows it: a header, the document(s), the warnings. */
+export function renderIamPolicy(p: WorkloadPolicy): string {
+  let out = `\n# ${safe(p.kind)} ${safe(p.principal)}\n`;
+  out += safeText(p.documents.map((d) => JSON.stringify(d, null, 2)).join('\n')) + '\n';
+  for (const w of p.warnings) out += `#   [${w.code}] ${safe(w.message)}\n`;
+  return out;
+}
+
+/** The table of every policy printed, and the role notes. */
+export function renderSummary(rows: SummaryRow[], run: Pick<PolicyRun, 'sharedRoles' | 'unmatched'>): string {
   let out = `${table(
     [
       { header: 'kind' },
@@ -237,45 +256,65 @@ export function renderOverview(r: PolicyResult): string {
       { header: 'size', align: 'right' },
       { header: 'warnings', align: 'right' },
     ],
-    rows,
+    rows.map((r) => [
+      r.kind,
+      shorten(r.name, 40),
+      int(r.statements),
+      int(r.actions),
+      int(r.size),
+      int(r.warnings),
+    ]),
   )}\n`;
-  const warned = r.policies.filter((p) => p.warnings.length > 0);
-  if (warned.length > 0) {
-    out += '\nWarnings:\n';
-    for (const p of warned)
-      for (const w of p.warnings) out += `  ${safe(p.name)}: [${w.code}] ${safe(w.message)}\n`;
-  }
-  for (const s of r.sharedRoles)
+  for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;
-  if (r.unmatched.length > 0)
-    out += `\nNot in the roles file (own policy each): ${r.unmatched.map(safe).join(', ')}\n`;
+  if (run.unmatched.length > 0)
+    out += `\nNot in the roles file (own policy each): ${run.unmatched.map(safe).join(', ')}\n`;
   return out;
 }
 
-function writeOut(dir: string, r: PolicyResult, format: PolicyFormat, io: CliIO): void {
-  const out = new OutDir(dir);
-  const written: string[] = [];
-  const evidence = r.policies.map((p) => {
-    const file = out.name(p.name, FORMAT_EXTENSION[format]);
-    out.write(
-      file,
-      format === 'iam'
-        ? `${JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2)}\n`
-        : renderAll([p], format),
-    );
-    written.push(file);
-    return {
-      principal: p.principal,
-      kind: p.kind,
-      name: p.name,
-      file: file.slice(out.dir.length + 1),
-      warnings: p.warnings,
-      evidence: p.evidence,
-    };
-  });
-  const evidenceFile = out.name('evidence', '.json');
-  out.write(evidenceFile, `${JSON.stringify(evidence, null, 2)}\n`);
-  io.out(
-    `Wrote ${written.length} polic${written.length === 1 ? 'y' : 'ies'} and evidence.json to ${safe(out.dir)}\n`,
-  );
+/** `--out DIR`: a file per policy and evidence.json, each written as its policy comes. */
+function writeOut(
+  dir: string,
+  run: PolicyRun,
+  format: PolicyFormat,
+  options: PolicyOptions,
+  io: CliIO,
+): number {
+  let out: OutDir | undefined;
+  let evidence: number | undefined;
+  let n = 0;
+  try {
+    for (const p of run) {
+      if (!out) {
+        out = new OutDir(dir);
+        evidence = fs.openSync(out.name('evidence', '.json'), 'w');
+        fs.writeSync(evidence, '[');
+      }
+      const file = out.name(p.name, FORMAT_EXTENSION[format]);
+      const writer = new PolicyWriter(format, options.placeholders === true);
+      out.write(
+        file,
+        format === 'iam'
+          ? `${JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2)}\n`
+          : writer.begin() + writer.add(p) + writer.end(),
+      );
+      const entry = {
+        principal: p.principal,
+        kind: p.kind,
+        name: p.name,
+        file: file.slice(out.dir.length + 1),
+        warnings: p.warnings,
+        evidence: p.evidence,
+      };
+      fs.writeSync(
+        evidence as number,
+        `${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`,
+      );
+    }
+    if (evidence !== undefined) fs.writeSync(evidence, '\n]\n');
+  } finally {
+    if (evidence !== undefined) fs.closeSync(evidence);
+  }
+  if (out) io.out(`Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json to ${safe(out.dir)}\n`);
+  return n;
 }

@@ -20,7 +20,7 @@ export function registerStats(program: Command, io: CliIO): void {
           return;
         }
         const lines = [
-          `sources ${int(s.sources)}, traces ${int(s.traces)}, segments ${int(s.segments)}, AWS calls ${int(s.calls)}, workloads ${int(s.principals)}`,
+          `sources ${int(s.sources)}, traces ${int(s.traces)}, segments ${int(s.segments)}, AWS calls ${int(s.calls)}, workloads ${int(s.workloads)}`,
           s.firstCall ? `recorded period: ${s.firstCall} … ${s.lastCall}` : 'no calls recorded yet',
           `outcomes: ${
             Object.entries(s.byOutcome)

@@ -2,24 +2,22 @@ import type { Command } from 'commander';
 import { explainEmpty } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { parseGroupBy, queryUsage, USAGE_GROUPS, type UsageGroup, type UsageRow } from '../../query/usage.js';
-import { addFilterOptions, filterFromOptions } from '../filter-options.js';
+import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
 import { addFormatOptions, emit, outputFormat, tableArn, tableTime, type OutputColumn } from '../output.js';
 import { int, shorten } from '../render.js';
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
-
 /** Columns each group adds (table header, CSV field = JSON field). */
 const GROUP_COLUMNS: Record<UsageGroup, OutputColumn<UsageRow>[]> = {
-  principal: [
+  workload: [
     {
-      field: 'principal',
+      field: 'workload',
       header: 'workload',
-      value: (r) => r.principal,
-      cell: (r) => shorten(r.principal ?? '', 40),
+      value: (r) => r.workload,
+      cell: (r) => shorten(r.workload ?? '', 40),
     },
-    { field: 'principalKind', header: 'kind', value: (r) => r.principalKind },
+    { field: 'workloadKind', header: 'kind', value: (r) => r.workloadKind },
   ],
   service: [{ field: 'service', header: 'service', value: (r) => r.service }],
   action: [
@@ -74,7 +72,7 @@ export function registerUsage(program: Command, io: CliIO): void {
     )
     .option(
       '--group-by <list>',
-      `comma-separated, repeatable: ${USAGE_GROUPS.join(', ')} (default principal,action,resource)`,
+      `comma-separated, repeatable: ${USAGE_GROUPS.join(', ')} (default workload,action,resource)`,
       collect,
     );
   addFormatOptions(addFilterOptions(cmd)).action(

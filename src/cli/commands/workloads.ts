@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { explainEmpty } from '../../query/calls.js';
-import { listPrincipals, type PrincipalRow } from '../../query/workloads.js';
+import { listWorkloads, type WorkloadRow } from '../../query/workloads.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
@@ -16,8 +16,8 @@ import {
 import { int, shorten } from '../render.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 
-/** The `principals` columns: table headers and CSV fields (the JSON fields of {@link PrincipalRow}). */
-export const PRINCIPAL_COLUMNS: OutputColumn<PrincipalRow>[] = [
+/** The `workloads` columns: table headers and CSV fields (the JSON fields of {@link WorkloadRow}). */
+export const WORKLOAD_COLUMNS: OutputColumn<WorkloadRow>[] = [
   { field: 'kind', header: 'kind', value: (r) => r.kind },
   { field: 'name', header: 'name', value: (r) => r.name, cell: (r) => shorten(r.name, 40) },
   { field: 'key', header: 'ARN / id', value: (r) => r.key, cell: (r) => tableArn(r.arn ?? r.key, 60) },
@@ -42,10 +42,11 @@ export const PRINCIPAL_COLUMNS: OutputColumn<PrincipalRow>[] = [
   { field: 'lastSeen', header: 'last seen', value: (r) => r.lastSeen, cell: (r) => tableTime(r.lastSeen) },
 ];
 
-/** Registers `xray-lp principals`. */
-export function registerPrincipals(program: Command, io: CliIO): void {
+/** Registers `xray-lp workloads` (`principals`, its first name, still works). */
+export function registerWorkloads(program: Command, io: CliIO): void {
   const cmd = program
-    .command('principals')
+    .command('workloads')
+    .alias('principals')
     .description(
       'one row per workload (Lambda function, ECS task family, state machine…) with its activity in the selected range',
     );
@@ -55,8 +56,8 @@ export function registerPrincipals(program: Command, io: CliIO): void {
       const store = openForRead(c, io);
       try {
         const filter = filterFromOptions(opts, store);
-        const rows = listPrincipals(store, { filter });
-        emit(io, format, PRINCIPAL_COLUMNS, rows, () =>
+        const rows = listWorkloads(store, { filter });
+        emit(io, format, WORKLOAD_COLUMNS, rows, () =>
           Object.keys(filter).length === 0
             ? 'No workloads recorded. Run `xray-lp ingest <dump>` first.'
             : explainEmpty(store, filter, 'workloads with calls'),
@@ -69,7 +70,7 @@ export function registerPrincipals(program: Command, io: CliIO): void {
 }
 
 /** The workloads table (also printed by `demo`). */
-export function renderPrincipals(rows: PrincipalRow[]): string {
+export function renderWorkloads(rows: WorkloadRow[]): string {
   if (rows.length === 0) return 'No workloads recorded. Run `xray-lp ingest <dump>` first.\n';
-  return renderTable(PRINCIPAL_COLUMNS, rows);
+  return renderTable(WORKLOAD_COLUMNS, rows);
 }

@@ -1,0 +1,23 @@
+/**
+ * Workload identities as stored (who made the calls). Their activity is read through usage.ts.
+ */
+import type { Store } from './db.js';
+
+/** A workload's identity, as policy building and comparison need it. */
+export interface WorkloadRecord {
+  id: number;
+  /** Stable id: the unqualified ARN where there is one, else `kind:account:region:name`. */
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+/** Every workload's identity, by id. */
+export function loadWorkloads(store: Store): WorkloadRecord[] {
+  return store
+    .prepare('SELECT id, key, kind, name, arn, account, region FROM workloads ORDER BY id')
+    .all() as WorkloadRecord[];
+}
