@@ -2,8 +2,54 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layers of src/, lowest first, and what each may import besides itself. A folder imports
+ * only from the folders listed for it: lower layers never import higher ones (README, "How it is
+ * built"). `cli` may import anything; nothing imports `cli`.
+ */
+export const LAYERS = {
+  shared: [],
+  json: ['shared'],
+  iam: ['shared'],
+  store: ['shared', 'iam'],
+  ingest: ['shared', 'json', 'iam', 'store'],
+  grants: ['shared', 'json', 'iam'],
+  query: ['shared', 'iam', 'store'],
+  policy: ['shared', 'iam', 'store', 'grants'],
+  compare: ['shared', 'iam', 'store', 'grants'],
+  report: ['shared', 'iam', 'store', 'grants', 'query', 'policy', 'compare'],
+};
+const FOLDERS = [...Object.keys(LAYERS), 'cli'];
+
+/** Only the CLI draws on a terminal or parses the command line. */
+const CLI_ONLY = ['cli-table3', 'commander'].map((name) => ({
+  name,
+  message: 'Only src/cli talks to the terminal and parses options; core functions return data.',
+}));
+
+const layering = Object.entries(LAYERS).map(([layer, allowed]) => {
+  const forbidden = FOLDERS.filter((f) => f !== layer && !allowed.includes(f));
+  return {
+    files: [`src/${layer}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: CLI_ONLY,
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
+              message: `src/${layer} may import only from ${[layer, ...allowed].join(', ')}: lower layers never import higher ones (README, "How it is built").`,
+            },
+          ],
+        },
+      ],
+    },
+  };
+});
+
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts', 'samples/generate/node_modules/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -17,8 +63,24 @@ export default tseslint.config(
       ],
     },
   },
+  ...layering,
   {
-    files: ['src/cli/**', 'bench/**', 'scripts/**', 'samples/generate/**', 'test/**'],
+    // SQL text lives in src/store and src/query only: everything else asks them for data.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**', 'src/query/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "CallExpression[callee.type='MemberExpression'][callee.property.name=/^(prepare|exec|pragma)$/][arguments.0.type=/^(Literal|TemplateLiteral)$/]",
+          message: 'SQL belongs in src/store or src/query: add a function there and call it.',
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/cli/**', 'bench/**', 'samples/generate/**', 'test/**'],
     rules: { 'no-console': 'off', 'no-restricted-properties': 'off' },
   },
 );

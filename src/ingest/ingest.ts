@@ -4,6 +4,7 @@
  */
 import { DumpFormatError } from '../shared/errors.js';
 import type { Store } from '../store/db.js';
+import { WriteSession } from '../store/session.js';
 import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
@@ -129,17 +130,14 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
       requested.set(j, worker().request(spec, { name: spec.name, wholeLimit: options.wholeLimit }));
     }
   };
-  // The writer only ever references rows it has just looked up or inserted, so per-row foreign-key
-  // checks (three lookups per call) buy nothing here; tests run `foreign_key_check` after ingests.
-  const foreignKeys = store.pragma('foreign_keys', { simple: true }) as number;
-  store.pragma('foreign_keys = OFF');
+  const session = new WriteSession(store);
   let groupStarted = 0;
   let groupBytes = 0;
   try {
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i] as InputSpec;
-      if (!store.inTransaction) {
-        store.exec('BEGIN IMMEDIATE');
+      if (!session.open) {
+        session.begin();
         groupStarted = performance.now();
         groupBytes = 0;
       }
@@ -149,7 +147,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         : requested.has(i)
           ? { on: 'worker file', worker: worker(), input: requested.get(i) as number }
           : { on: 'worker chunks', worker: worker() };
-      const r = await ingestOne(store, spec, statements, options, how, (bytes, size, traces) => {
+      const r = await ingestOne(store, session, spec, statements, options, how, (bytes, size, traces) => {
         options.onProgress?.({
           input: spec.name,
           index: i,
@@ -165,27 +163,21 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
       totalBytes += r.bytes;
       groupBytes += r.bytes;
       results.push(r);
-      if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) store.exec('COMMIT');
+      if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) session.commit();
     }
-    if (store.inTransaction) store.exec('COMMIT');
+    session.commit();
   } catch (err) {
     // The failing input was rolled back to its savepoint: keep the whole inputs before it.
-    if (store.inTransaction) {
-      try {
-        store.exec('COMMIT');
-      } catch {
-        if (store.inTransaction) store.exec('ROLLBACK');
-      }
-    }
+    session.salvage();
     throw err;
   } finally {
     await parseWorker?.close();
-    store.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    session.close();
   }
   const elapsedMs = performance.now() - started;
   const sum = (f: (c: WriteCounts) => number): number =>
     results.reduce((a, r) => a + (r.status === 'ingested' && r.counts ? f(r.counts) : 0), 0);
-  const workloads = (store.prepare('SELECT count(*) AS n FROM workloads').get() as { n: number }).n;
+  const workloads = session.workloads();
   return {
     inputs: results.length,
     ingested: results.filter((r) => r.status === 'ingested').length,
@@ -208,6 +200,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
 
 async function ingestOne(
   store: Store,
+  session: WriteSession,
   spec: InputSpec,
   statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
@@ -228,7 +221,7 @@ async function ingestOne(
         : parseInline((opened as OpenedInput).chunks, parseOptions);
   const rawBytes = (): number => opened?.rawBytes() ?? read;
   // Within the group's transaction (see GROUP_BYTES): all of this input, or none of it.
-  store.exec('SAVEPOINT input');
+  session.beginInput();
   let writer: InputWriter | undefined;
   let lastOffset = 0;
   let shape: DumpShape | null = null;
@@ -266,7 +259,7 @@ async function ingestOne(
       shape: end.shape,
       elapsedMs: performance.now() - started,
     });
-    store.exec('RELEASE input');
+    session.keepInput();
     return {
       input: spec.name,
       status: 'ingested',
@@ -279,11 +272,7 @@ async function ingestOne(
       elapsedMs: performance.now() - started,
     };
   } catch (err) {
-    // Unless SQLite already rolled the whole transaction back (it does on some I/O errors).
-    if (store.inTransaction) {
-      store.exec('ROLLBACK TO input');
-      store.exec('RELEASE input');
-    }
+    session.undoInput();
     await batches.return?.(undefined as never).catch(() => undefined);
     const error = await describe(err, spec, lastOffset);
     if (error === undefined) throw err;

@@ -10,8 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
 import { Preparer, type PreparedItem } from './wire.js';
 import type { InputSpec } from './read.js';
-import { ShapeError, ShapeReader, type DumpShape } from './shapes.js';
-import { JsonSplitter, SplitError, type SplitEvent, type WholeValue } from '../json/split.js';
+import { ShapeReader, type DumpShape } from './shapes.js';
+import { JsonSplitter, type SplitEvent, type WholeValue } from '../json/split.js';
 import type { DumpItem } from './shapes.js';
 
 /** Items prepared from one chunk of input, with where reading got to. */
@@ -19,8 +19,6 @@ export interface ParsedBatch {
   items: PreparedItem[];
   /** Offset of the last value started (for error messages about what follows). */
   lastOffset: number;
-  /** Decompressed bytes consumed so far. */
-  bytesSeen: number;
 }
 
 /** What the whole input turned out to be. */
@@ -75,7 +73,7 @@ export class ParseState {
   private batch(events: SplitEvent[]): ParsedBatch {
     const items: PreparedItem[] = [];
     for (const ev of events) this.read(ev, items);
-    return { items, lastOffset: this.lastOffset, bytesSeen: this.splitter.bytesSeen };
+    return { items, lastOffset: this.lastOffset };
   }
 
   private read(ev: SplitEvent, items: PreparedItem[]): void {
@@ -120,8 +118,8 @@ export type FromWorker =
       type: 'error';
       input: number;
       read?: number;
-      /** split/shape/format: the input is not a readable dump; io: the file or gzip stream failed. */
-      kind: 'split' | 'shape' | 'format' | 'io' | 'other';
+      /** format: the input is not a readable dump; io: the file or gzip stream failed. */
+      kind: 'format' | 'io' | 'other';
       message: string;
       offset: number | undefined;
       hint?: string;
@@ -295,8 +293,6 @@ export class ParseWorker {
 
 /** The error a worker reported, as the class the inline path would have thrown. */
 function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {
-  if (m.kind === 'split') return new SplitError(m.message, m.offset ?? 0);
-  if (m.kind === 'shape') return new ShapeError(m.message, m.offset ?? 0, m.hint);
   if (m.kind === 'format')
     return new DumpFormatError(m.message, {
       hint: m.hint,
@@ -310,8 +306,7 @@ function rebuildError(m: Extract<FromWorker, { type: 'error' }>): Error {
 export function describeFailure(err: unknown, input: number): FromWorker {
   const e = err as Error & { offset?: number; hint?: string; code?: unknown; syscall?: unknown };
   const base = { type: 'error', input, message: e?.message ?? String(err) } as const;
-  if (err instanceof SplitError) return { ...base, kind: 'split', offset: err.offset };
-  if (err instanceof ShapeError) return { ...base, kind: 'shape', offset: err.offset, hint: err.hint };
+  // Splitter, JSON, shape and gzip-limit errors alike: a message, a position and a hint.
   if (err instanceof DumpFormatError)
     return { ...base, kind: 'format', offset: err.position?.offset, hint: err.hint };
   if (typeof e?.code === 'string')

@@ -91,9 +91,6 @@ export interface OpenedInput {
   digest(): string;
   /** Bytes read as stored. */
   rawBytes(): number;
-  /** Size on disk when known in advance (for progress). */
-  size: number | undefined;
-  compressed(): boolean;
 }
 
 /** Options for {@link openInput}. */
@@ -108,7 +105,6 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
   const size = spec.file === undefined ? undefined : (spec.size ?? safeSize(spec.file));
   const hash: Hash = createHash('sha256');
   let raw = 0;
-  let gz = false;
   let digest: string | undefined;
   const source: AsyncIterable<Buffer> =
     spec.file === undefined
@@ -138,8 +134,8 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
     const first = Buffer.isBuffer(head.value) ? head.value : Buffer.from(head.value);
     hash.update(first);
     raw += first.length;
-    gz = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-    if (!gz) {
+    const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+    if (!gzip) {
       yield* counted(first, it);
       return;
     }
@@ -164,8 +160,6 @@ export function openInput(spec: InputSpec, options: OpenInputOptions = {}): Open
     chunks: chunks(),
     digest: () => (digest ??= hash.digest('hex')),
     rawBytes: () => raw,
-    size,
-    compressed: () => gz,
   };
 }
 
