@@ -33,7 +33,7 @@ import { queryUsage } from '../src/query/usage.js';
 import { openStore, type Store } from '../src/store/db.js';
 import { rebuildRollups, ROLLUPS } from '../src/store/rollups.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../src/store/schema.js';
-import { mulberry32 } from './gen.js';
+import { mulberry32 } from '../test/support/generator.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DAY = 86400;

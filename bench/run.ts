@@ -36,7 +36,7 @@ import {
   writeDump,
   type DumpMeta,
   type Layout,
-} from './gen.js';
+} from '../test/support/generator.js';
 import type { MethodResult } from './methods.js';
 import { runQueryBench, type QueryBenchResult } from './queries.js';
 

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ESLint } from 'eslint';
-import { fixturesDir, repoRoot } from './helpers.js';
+import { fixturesDir, repoRoot } from './support/helpers.js';
 
 const layering = path.join(fixturesDir, 'layering');
 

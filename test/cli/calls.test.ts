@@ -1,5 +1,5 @@
 import test from 'ava';
-import { cli } from '../helpers.js';
+import { cli } from '../support/helpers.js';
 import { fixtureStore } from '../query/fixture.js';
 
 const db = fixtureStore().then(({ store, file }) => {

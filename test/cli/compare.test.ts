@@ -1,7 +1,7 @@
 import path from 'node:path';
 import test from 'ava';
 import type { CompareResult } from '../../src/compare/compare.js';
-import { cli, fixturesDir, repoRoot, tempDir } from '../helpers.js';
+import { cli, fixturesDir, repoRoot, tempDir } from '../support/helpers.js';
 
 const g = (f: string): string => path.join(repoRoot, 'samples/granted', f);
 let db: string;

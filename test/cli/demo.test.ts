@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { cli, repoRoot, tempDir } from '../helpers.js';
+import { cli, repoRoot, tempDir } from '../support/helpers.js';
 
 test('demo ingests the bundled samples into a fresh database and prints workloads and policies', async (t) => {
   const dir = tempDir();

@@ -4,7 +4,16 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { progressLine } from '../../src/cli/commands/ingest.js';
-import { awsCall, batch, cli, lambdaSegment, repoRoot, tempDir, traceId, writeFile } from '../helpers.js';
+import {
+  awsCall,
+  batch,
+  cli,
+  lambdaSegment,
+  repoRoot,
+  tempDir,
+  traceId,
+  writeFile,
+} from '../support/helpers.js';
 
 const run = promisify(execFile);
 const bin = path.join(repoRoot, 'dist/cli/main.js');

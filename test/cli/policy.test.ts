@@ -12,7 +12,7 @@ import {
   tempDir,
   traceId,
   writeFile,
-} from '../helpers.js';
+} from '../support/helpers.js';
 
 const samples = path.join(repoRoot, 'samples/traces');
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import test from 'ava';
-import { awsCall, batch, cli, lambdaSegment, tempDir, traceId, writeFile } from '../helpers.js';
+import { awsCall, batch, cli, lambdaSegment, tempDir, traceId, writeFile } from '../support/helpers.js';
 
 async function seeded(): Promise<string> {
   const dir = tempDir();

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { bar, renderTimeline } from '../../src/cli/commands/timeline.js';
-import { cli } from '../helpers.js';
+import { cli } from '../support/helpers.js';
 import { fixtureStore } from '../query/fixture.js';
 
 const db = fixtureStore().then(({ store, file }) => {

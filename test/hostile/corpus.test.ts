@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { cli, tempDir } from '../helpers.js';
+import { cli, tempDir } from '../support/helpers.js';
 import { bad, GOOD_ONLY, inspect, TERMINAL_UNSAFE } from './common.js';
 
 interface Rejected {

@@ -10,7 +10,7 @@ import test from 'ava';
 import { reportError, type CliIO } from '../../src/cli/io.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { openStore } from '../../src/store/db.js';
-import { awsCall, batch, cli, lambdaSegment, tempDir, traceId } from '../helpers.js';
+import { awsCall, batch, cli, lambdaSegment, tempDir, traceId } from '../support/helpers.js';
 import { bad, GOOD_ONLY, inspect, mainJs } from './common.js';
 
 const FILES = 24;

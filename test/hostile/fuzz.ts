@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
-import { awsCall, batch, cli, lambdaSegment, T0, tempDir, traceId } from '../helpers.js';
+import { awsCall, batch, cli, lambdaSegment, T0, tempDir, traceId } from '../support/helpers.js';
 import { bad, GOOD_ONLY, inspect } from './common.js';
 
 /** Valid inputs of several shapes to start from. */

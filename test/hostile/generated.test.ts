@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import test from 'ava';
-import { cli, T0, tempDir, traceId } from '../helpers.js';
+import { cli, T0, tempDir, traceId } from '../support/helpers.js';
 import { bad, GOOD_ONLY, inspect } from './common.js';
 
 const DEPTH = 100_000;

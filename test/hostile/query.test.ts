@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import test from 'ava';
-import { cli, tempDir } from '../helpers.js';
+import { cli, tempDir } from '../support/helpers.js';
 import { bad } from './common.js';
 
 async function database(): Promise<string> {

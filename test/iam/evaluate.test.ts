@@ -1,4 +1,4 @@
-import { oracleAllows as oracle } from '../oracle.js';
+import { oracleAllows as oracle } from '../support/oracle.js';
 import test from 'ava';
 import {
   actionFitsResources,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
-import { counts, sharedDir, tempStore } from '../helpers.js';
+import { counts, sharedDir, tempStore } from '../support/helpers.js';
 
 const dir = path.join(sharedDir, 'fixtures/public');
 const present = fs.existsSync(dir);

@@ -4,7 +4,7 @@
  */
 import { ingest } from '../../src/ingest/ingest.js';
 import type { Store } from '../../src/store/db.js';
-import { awsCall, batch, hexId, lambdaSegment, tempStore, traceId, writeFile } from '../helpers.js';
+import { awsCall, batch, hexId, lambdaSegment, tempStore, traceId, writeFile } from '../support/helpers.js';
 
 /** 2026-11-20T00:00:00Z and the next two days. */
 export const D20 = Date.UTC(2026, 10, 20) / 1000;

@@ -5,7 +5,7 @@ import test from 'ava';
 import { StoreError } from '../../src/shared/errors.js';
 import { openStore } from '../../src/store/db.js';
 import { MIGRATIONS, SCHEMA_VERSION } from '../../src/store/schema.js';
-import { tempDir } from '../helpers.js';
+import { tempDir } from '../support/helpers.js';
 
 test('a new database is created at the current schema version, in WAL mode', (t) => {
   const file = path.join(tempDir(), 'a.db');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import { evaluate } from '../../src/iam/evaluate.js';
 import { mergeGranted, parseGrantedFile, type GrantedFile } from '../../src/grants/granted.js';
-import { fixturesDir } from '../helpers.js';
+import { fixturesDir } from '../support/helpers.js';
 
 const dir = path.join(fixturesDir, 'granted');
 const load = (name: string): GrantedFile =>

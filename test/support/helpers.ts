@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from '../src/cli/program.js';
-import type { CliIO } from '../src/cli/io.js';
-import { openStore, type Store } from '../src/store/db.js';
+import { runCli } from '../../src/cli/program.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { openStore, type Store } from '../../src/store/db.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = path.resolve(repoRoot, '../shared');
 export const fixturesDir = path.join(repoRoot, 'test/fixtures');
 

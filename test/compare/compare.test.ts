@@ -7,7 +7,7 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { compareGranted, headline, type WorkloadComparison } from '../../src/compare/compare.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import type { Store } from '../../src/store/db.js';
-import { repoRoot, tempStore } from '../helpers.js';
+import { repoRoot, tempStore } from '../support/helpers.js';
 
 const SAMPLE_DUMPS = [path.join(repoRoot, 'samples/traces')];
 const granted = (...files: string[]): GrantedInputs =>

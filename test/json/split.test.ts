@@ -1,5 +1,5 @@
 import test from 'ava';
-import { generateDumpSync } from '../../bench/gen.js';
+import { generateDumpSync } from '../support/generator.js';
 import { parseInline } from '../../src/ingest/pipeline.js';
 import { JsonSplitter, SplitError, type SplitEvent } from '../../src/json/split.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { CallRow } from '../../src/ingest/extract.js';
 import { canonicalParams, signature, targetKey } from '../../src/ingest/wire.js';
-import { mulberry32 } from '../../bench/gen.js';
+import { mulberry32 } from '../support/generator.js';
 
 /** Short strings from an alphabet of the separators targetKey uses, so that collisions would show. */
 function randomCall(rnd: () => number): CallRow {

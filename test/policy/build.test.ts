@@ -8,7 +8,7 @@ import { buildPolicies, type PolicyDocument, type PolicyOptions } from '../../sr
 import { parseRoleMap } from '../../src/grants/roles.js';
 import type { Store } from '../../src/store/db.js';
 import type { CallFilter } from '../../src/store/filter.js';
-import { oracleAllows } from '../oracle.js';
+import { oracleAllows } from '../support/oracle.js';
 import {
   awsCall,
   batch,
@@ -18,7 +18,7 @@ import {
   traceId,
   writeFile,
   independentCall,
-} from '../helpers.js';
+} from '../support/helpers.js';
 
 const samples = path.join(repoRoot, 'samples/traces');
 let sampleStore: Store;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { emptyStats, generateDump, writeDump, type GenOptions } from '../../bench/gen.js';
+import { emptyStats, generateDump, writeDump, type GenOptions } from './generator.js';
 
 const SMALL: Partial<GenOptions> = { sizeBytes: 200 * 1024, seed: 1 };
 

@@ -1,0 +1,134 @@
+/** Which workload a segment belongs to (src/ingest/workloads.ts). */
+import test from 'ava';
+import { awsCall, batch, counts, hexId, lambdaSegment, T0, traceId } from '../support/helpers.js';
+import { workloadRows, ingestText } from './support.js';
+
+test('the Lambda service segment and the function segment are one workload; aliases are attributes', async (t) => {
+  const id = traceId(14);
+  const fnArn = 'arn:aws:lambda:eu-west-1:123456789012:function:orders';
+  const service = {
+    id: hexId(),
+    name: 'orders',
+    origin: 'AWS::Lambda',
+    trace_id: id,
+    start_time: T0,
+    end_time: T0 + 3,
+    resource_arn: fnArn,
+    http: { response: { status: 200 } },
+  };
+  const fn = lambdaSegment(id, 'orders', [awsCall('DynamoDB', 'GetItem', { table_name: 'o' })], {
+    qualifier: 'live',
+  });
+  const fn2 = lambdaSegment(traceId(15), 'orders', [], { qualifier: '7' });
+  const { store } = await ingestText(
+    batch([
+      { id, segments: [service, fn] },
+      { id: traceId(15), segments: [fn2] },
+    ]),
+  );
+  const p = workloadRows(store);
+  t.is(p.length, 1);
+  t.like(p[0]!, {
+    key: fnArn,
+    kind: 'lambda',
+    name: 'orders',
+    arn: fnArn,
+    account: '123456789012',
+    region: 'eu-west-1',
+  });
+  t.deepEqual(JSON.parse(p[0]!.attrs), { qualifiers: ['7', 'live'] });
+});
+
+test('workload kinds from origins and aws blocks', async (t) => {
+  const id = traceId(16);
+  const base = { trace_id: id, start_time: T0, end_time: T0 + 1 };
+  const segs = [
+    {
+      ...base,
+      id: hexId(),
+      name: 'billing',
+      origin: 'AWS::ECS::Container',
+      aws: {
+        ecs: {
+          container: 'billing-1',
+          cluster_arn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          task_family: 'billing',
+        },
+      },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'web',
+      origin: 'AWS::EKS::Container',
+      aws: { eks: { cluster_name: 'k', pod: 'web-1' }, account_id: '123456789012' },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'api',
+      origin: 'AWS::EC2::Instance',
+      aws: { ec2: { instance_id: 'i-1', availability_zone: 'us-east-1c' } },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'Scorekeep',
+      origin: 'AWS::ElasticBeanstalk::Environment',
+      aws: { elastic_beanstalk: { environment_name: 'scorekeep-dev' } },
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'flow',
+      origin: 'AWS::StepFunctions::StateMachine',
+      resource_arn: 'arn:aws:states:eu-west-1:123456789012:execution:flow:run-1',
+    },
+    {
+      ...base,
+      id: hexId(),
+      name: 'app/Prod',
+      origin: 'AWS::ApiGateway::Stage',
+      resource_arn: 'arn:aws:apigateway:us-east-1::/restapis/abc/stages/Prod',
+      aws: { api_gateway: { account_id: '123456789012', rest_api_id: 'abc', stage: 'Prod' } },
+    },
+    { ...base, id: hexId(), name: 'plain-service' },
+  ];
+  const { store } = await ingestText(batch([{ id, segments: segs }]));
+  const p = workloadRows(store).map((r) => [r.kind, r.name, r.account, r.region]);
+  t.deepEqual(
+    p.sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    [
+      ['apigateway', 'app/Prod', '123456789012', 'us-east-1'],
+      ['beanstalk', 'scorekeep-dev', null, null],
+      ['ec2', 'api', null, 'us-east-1'],
+      ['ecs', 'billing', '123456789012', 'eu-west-1'],
+      ['eks', 'web', '123456789012', null],
+      ['service', 'plain-service', null, null],
+      ['stepfunctions', 'flow', '123456789012', 'eu-west-1'],
+    ],
+  );
+  t.truthy(
+    workloadRows(store).find(
+      (r) =>
+        r.kind === 'stepfunctions' && r.arn === 'arn:aws:states:eu-west-1:123456789012:stateMachine:flow',
+    ),
+  );
+});
+
+test('inferred segments are never workloads', async (t) => {
+  const id = traceId(17);
+  const inferred = {
+    id: hexId(),
+    name: 'DynamoDB',
+    inferred: true,
+    parent_id: hexId(),
+    trace_id: id,
+    origin: 'AWS::DynamoDB::Table',
+    start_time: T0,
+    end_time: T0 + 1,
+    aws: { operation: 'GetItem', table_name: 't' },
+  };
+  const { store } = await ingestText(JSON.stringify(inferred));
+  t.is(counts(store).workloads, 0);
+});
