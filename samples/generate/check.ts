@@ -9,33 +9,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
+import { parseAll } from '../../src/json/split.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../traces');
 const WEEK = [Date.UTC(2026, 10, 16) / 1000, Date.UTC(2026, 10, 23) / 1000];
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = Record<string, any>;
-
-/** Split concatenated JSON texts (what `xargs -n 5 aws xray batch-get-traces` writes). */
-function splitConcatenated(text: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') {
-      if (depth++ === 0) start = i;
-    } else if (c === '}' || c === ']') {
-      if (--depth === 0) out.push(text.slice(start, i + 1));
-    }
-  }
-  if (depth !== 0) throw new Error('unbalanced JSON');
-  return out;
-}
 
 let failures = 0;
 const fail = (msg: string): void => {
@@ -49,7 +28,8 @@ for (const file of fs
   .sort()) {
   const raw = fs.readFileSync(path.join(dir, file));
   const text = file.endsWith('.gz') ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
-  const docs = splitConcatenated(text).map((t) => JSON.parse(t) as Doc);
+  // The project's one JSON splitter reads the concatenated CLI documents.
+  const docs = parseAll(text, file) as Doc[];
   let traces = 0;
   let segments = 0;
   const stats = { inferred: 0, aws: 0, errors: 0, throttles: 0, denied: 0, remote: 0, maxDepth: 0 };

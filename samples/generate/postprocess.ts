@@ -11,6 +11,7 @@
  *  5. add `aws.resource_names` and inferred segments;
  *  6. synthesise the Step Functions segments (no SDK emits them).
  */
+import { batchText, documentText, type TraceText } from '../../test/support/aws-cli.js';
 import type { RawDoc } from './capture.js';
 import {
   hex,
@@ -22,13 +23,6 @@ import {
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Doc = Record<string, any>;
-
-export interface Trace {
-  Id: string;
-  Duration: number;
-  LimitExceeded?: boolean;
-  Segments: { Id: string; Document: string }[];
-}
 
 /** Unit of time used for layout: 100 ns. Offsets are relative to a whole-second base. */
 const U = 1e7;
@@ -298,33 +292,24 @@ function ordered(n: Doc): Doc {
   return out;
 }
 
-/** Java `Double.toString` for epoch seconds: 1794787200.123 → "1.794787200123E9". */
-export function javaDouble(v: number): string {
-  const s = String(v);
-  if (Math.abs(v) < 1e7 || s.includes('e')) return s;
-  const [int = '', frac = ''] = s.replace('-', '').split('.');
-  const digits = (int + frac).replace(/0+$/, '');
-  return `${v < 0 ? '-' : ''}${digits[0]}.${digits.slice(1) || '0'}E${int.length - 1}`;
-}
-
+/** A segment document as the `Document` string X-Ray returns: keys in X-Ray's order, Java-style times. */
 export function documentString(n: Doc): string {
-  const text = JSON.stringify(ordered(n), (k, v: unknown) =>
-    (k === 'start_time' || k === 'end_time') && typeof v === 'number' ? `@@T${javaDouble(v)}` : v,
-  );
-  return text.replace(/"@@T([^"]+)"/g, '$1');
+  return documentText(ordered(n));
 }
 
-function traceOf(traceId: string, segments: Doc[], withLimitExceeded: boolean): Trace {
+function traceOf(traceId: string, segments: Doc[], withLimitExceeded: boolean): TraceText {
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of segments) {
     lo = Math.min(lo, s.start_time);
     hi = Math.max(hi, s.end_time);
   }
-  const t: Trace = { Id: traceId, Duration: Math.round((hi - lo) * 1000) / 1000, Segments: [] };
-  if (withLimitExceeded) t.LimitExceeded = false;
-  t.Segments = segments.map((s) => ({ Id: s.id as string, Document: documentString(s) }));
-  return t;
+  return {
+    id: traceId,
+    duration: Math.round((hi - lo) * 1000) / 1000,
+    ...(withLimitExceeded ? { limitExceeded: false } : {}),
+    docs: segments.map((s) => [s.id as string, documentString(s)]),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,17 +595,18 @@ export function renderExport(
     .sort((a, b) => b.t0 - a.t0)
     .map((b) => traceOf(b.traceId, b.segments, opts.limitExceeded));
   // Unprocessed ids are the newest (still being indexed), so they come first.
-  const ids: (Trace | string)[] = [...(opts.unprocessed ?? []), ...traces];
+  const ids: (TraceText | string)[] = [...(opts.unprocessed ?? []), ...traces];
   const docs: string[] = [];
   for (let i = 0; i < ids.length; i += 5) {
     const chunk = ids.slice(i, i + 5);
-    const got = chunk.filter((t): t is Trace => typeof t !== 'string');
+    const got = chunk.filter((t): t is TraceText => typeof t !== 'string');
     const shuffled = got.length === 5 ? PERMUTATION.map((p) => got[p]!) : got;
-    const doc = {
-      Traces: shuffled,
-      UnprocessedTraceIds: chunk.filter((t): t is string => typeof t === 'string'),
-    };
-    docs.push(JSON.stringify(doc, null, 4) + '\n');
+    docs.push(
+      batchText(
+        shuffled,
+        chunk.filter((t): t is string => typeof t === 'string'),
+      ),
+    );
   }
   return { text: docs.join(''), traces: traces.length, documents: docs.length };
 }

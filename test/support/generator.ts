@@ -13,6 +13,7 @@ import { dirname, resolve } from 'node:path';
 import { once } from 'node:events';
 import { createGzip } from 'node:zlib';
 import type { Writable } from 'node:stream';
+import { javaTimes, traceText, unprocessedText } from './aws-cli.js';
 
 /** Bump when the output for a given set of options changes, so cached dumps are regenerated. */
 export const GENERATOR_VERSION = 1;
@@ -462,21 +463,6 @@ type Doc = Record<string, unknown>;
 
 const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const round6 = (x: number): number => Math.round(x * 1e6) / 1e6;
-
-/** `1756684800.123` -> `1.756684800123E9`: X-Ray stores times as Java doubles (§1). */
-function javaDouble(intPart: string, frac: string): string {
-  const digits = (intPart + frac).replace(/0+$/, '');
-  const rest = digits.slice(1);
-  return `${digits[0] ?? '0'}.${rest === '' ? '0' : rest}E${intPart.length - 1}`;
-}
-const TIME_RE = /("(?:start|end)_time":)(\d{10})(?:\.(\d+))?/g;
-const javaTimes = (json: string): string =>
-  json.replace(TIME_RE, (_m, key: string, i: string, f: string | undefined) => key + javaDouble(i, f ?? ''));
-
-const I16 = ' '.repeat(16);
-const I20 = ' '.repeat(20);
-const I12 = ' '.repeat(12);
-const I8 = ' '.repeat(8);
 
 interface CallOutcome {
   kind: 'ok' | 'error' | 'throttle' | 'fault' | 'denied';
@@ -929,32 +915,6 @@ class TraceBuilder {
   }
 }
 
-/** Pretty-prints one Trace object exactly as the AWS CLI does (4-space indent, at array depth 2). */
-function formatTrace(t: {
-  id: string;
-  duration: number;
-  docs: [string, string][];
-  limitExceeded: boolean;
-}): string {
-  let s = `${I8}{\n${I12}"Id": "${t.id}",\n${I12}"Duration": ${pyFloat(t.duration)},\n${I12}"LimitExceeded": ${t.limitExceeded},\n${I12}"Segments": [\n`;
-  for (let i = 0; i < t.docs.length; i++) {
-    const [id, doc] = t.docs[i] as [string, string];
-    s += `${I16}{\n${I20}"Id": "${id}",\n${I20}"Document": ${JSON.stringify(doc)}\n${I16}}${i < t.docs.length - 1 ? ',' : ''}\n`;
-  }
-  return `${s}${I12}]\n${I8}}`;
-}
-
-/** Python float repr for the values we produce (always has a fractional part). */
-function pyFloat(x: number): string {
-  const s = String(x);
-  return s.includes('.') || s.includes('e') ? s : `${s}.0`;
-}
-
-function formatUnprocessed(ids: string[]): string {
-  if (ids.length === 0) return '[]';
-  return `[\n${ids.map((id) => `${I8}"${id}"`).join(',\n')}\n    ]`;
-}
-
 export function emptyStats(): DumpStats {
   return {
     bytes: 0,
@@ -1015,16 +975,16 @@ export function* generateDumpSync(
         // Rarely an id is not yet indexed: it is listed in UnprocessedTraceIds instead.
         if (rng.chance(0.002))
           unprocessed.push(tb.traceId(Math.floor(opts.startEpoch + rng.next() * opts.days * 86400)));
-        else parts.push(formatTrace(tb.trace()));
+        else parts.push(traceText(tb.trace()));
       }
       if (parts.length === 0) {
-        parts.push(formatTrace(tb.trace()));
+        parts.push(traceText(tb.trace()));
         unprocessed = unprocessed.slice(1);
       }
       stats.unprocessedTraceIds += unprocessed.length;
       stats.documents++;
       yield emit(
-        `{\n    "Traces": [\n${parts.join(',\n')}\n    ],\n    "UnprocessedTraceIds": ${formatUnprocessed(unprocessed)}\n}\n`,
+        `{\n    "Traces": [\n${parts.join(',\n')}\n    ],\n    "UnprocessedTraceIds": ${unprocessedText(unprocessed)}\n}\n`,
       );
     } while (stats.bytes < opts.sizeBytes);
     return;
@@ -1041,7 +1001,7 @@ export function* generateDumpSync(
       unprocessed.push(tb.traceId(Math.floor(opts.startEpoch + rng.next() * opts.days * 86400)));
       continue;
     }
-    chunk += (first ? '' : ',\n') + formatTrace(tb.trace());
+    chunk += (first ? '' : ',\n') + traceText(tb.trace());
     first = false;
     if (chunk.length > 256 * 1024) {
       yield emit(chunk);
@@ -1049,7 +1009,7 @@ export function* generateDumpSync(
     }
   }
   stats.unprocessedTraceIds = unprocessed.length;
-  yield emit(`${chunk}\n    ],\n    "UnprocessedTraceIds": ${formatUnprocessed(unprocessed)}\n}\n`);
+  yield emit(`${chunk}\n    ],\n    "UnprocessedTraceIds": ${unprocessedText(unprocessed)}\n}\n`);
 }
 
 /** The dump as an async sequence of text chunks (see `generateDumpSync`). */

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { openStore, type Store } from '../../src/store/db.js';
+import { batchText, documentText } from './aws-cli.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = path.resolve(repoRoot, '../shared');
@@ -128,11 +129,24 @@ export function inferredFor(
   };
 }
 
-/** batch-get-traces output for the given traces (each a list of segment documents). */
+/**
+ * batch-get-traces output for the given traces (each a list of segment documents), as the AWS CLI
+ * prints it (aws-cli.ts). `documentAsObject` gives `Document` as an object (as some tools write
+ * it), `pretty: false` one compact line: neither is the CLI's own output.
+ */
 export function batch(
   traces: { id: string; segments: Record<string, unknown>[] }[],
   opts: { documentAsObject?: boolean; pretty?: boolean } = {},
 ): string {
+  if (!opts.documentAsObject && opts.pretty !== false)
+    return batchText(
+      traces.map((t) => ({
+        id: t.id,
+        duration: 2,
+        limitExceeded: false,
+        docs: t.segments.map((s): [string, string] => [String(s.id), documentText(s)]),
+      })),
+    );
   const doc = {
     Traces: traces.map((t) => ({
       Id: t.id,
