@@ -17,6 +17,8 @@ export interface OpenStoreOptions {
   path: string;
   /** Open read-only and fail when the file does not exist (query commands). */
   readonly?: boolean;
+  /** With `readonly`: open a database of an older schema as it is (to inspect it), instead of refusing it. */
+  allowOlder?: boolean;
   /** Milliseconds to wait for another writer before failing (default 30 s). */
   busyTimeoutMs?: number;
 }
@@ -57,7 +59,7 @@ export function openStore(options: OpenStoreOptions): Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       migrate(db, version);
-    } else if (version < SCHEMA_VERSION) {
+    } else if (version < SCHEMA_VERSION && !options.allowOlder) {
       db.close();
       throw new StoreError(
         `Database ${file} has schema version ${version}; this xray-lp needs ${SCHEMA_VERSION}. Run \`xray-lp ingest\` (with no input it only migrates) to upgrade it.`,

@@ -8,7 +8,7 @@ import { fixturesDir, repoRoot } from '../support/helpers.js';
 
 export const badDir = path.join(fixturesDir, 'bad');
 export const bad = (name: string): string => path.join(badDir, name);
-export const mainJs = path.join(repoRoot, 'dist/cli/main.js');
+export { mainJs } from '../support/helpers.js';
 
 /** What `good-1.json` + `good-2.json` alone put in a database. */
 export const GOOD_ONLY = { traces: 2, segments: 2, calls: 3, workloads: 2 } as const;

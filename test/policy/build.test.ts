@@ -477,3 +477,27 @@ test('the daily target rollup follows re-ingests, in-progress replacement and la
     .sort();
   t.deepEqual(final, ['dynamodb:PutItem 1', 's3:GetObject 1']);
 });
+
+test('a workload in a newer partition gets a policy with that partition in every ARN', async (t) => {
+  const id = traceId(4242);
+  const seg = lambdaSegment(
+    id,
+    'eu-sovereign',
+    [
+      awsCall('DynamoDB', 'GetItem', { table_name: 'orders', region: 'eusc-de-east-1' }),
+      awsCall('SQS', 'SendMessage', {
+        region: 'eusc-de-east-1',
+        queue_url: 'https://sqs.eusc-de-east-1.amazonaws.eu/123456789012/jobs',
+      }),
+    ],
+    { region: 'eusc-de-east-1' },
+  );
+  const { store, dir } = tempStore();
+  await ingest(store, { inputs: [writeFile(dir, 'eusc.json', batch([{ id, segments: [seg] }]))] });
+  const [p] = buildPolicies(store, { filter: {} }).policies;
+  t.is(p?.principal, 'arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:eu-sovereign');
+  t.deepEqual(p?.document.Statement.flatMap((s) => s.Resource).sort(), [
+    'arn:aws-eusc:dynamodb:eusc-de-east-1:123456789012:table/orders',
+    'arn:aws-eusc:sqs:eusc-de-east-1:123456789012:jobs',
+  ]);
+});

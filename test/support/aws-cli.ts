@@ -35,7 +35,10 @@ const TIME_RE = /("(?:start|end)_time":)(\d{10})(?:\.(\d+))?/g;
 
 /** A compact segment document JSON text with `start_time`/`end_time` rewritten as Java doubles, as X-Ray stores them. */
 export function javaTimes(json: string): string {
-  return json.replace(TIME_RE, (_m, key: string, i: string, f: string | undefined) => key + javaDoubleText(i, f ?? ''));
+  return json.replace(
+    TIME_RE,
+    (_m, key: string, i: string, f: string | undefined) => key + javaDoubleText(i, f ?? ''),
+  );
 }
 
 /** A segment document as the `Document` string X-Ray returns. */
@@ -86,6 +89,7 @@ export function batchTail(unprocessed: readonly string[]): string {
 
 /** A whole batch-get-traces response, as `aws xray batch-get-traces` prints it. */
 export function batchText(traces: readonly TraceText[], unprocessed: readonly string[] = []): string {
-  if (traces.length === 0) return `{\n    "Traces": [],\n    "UnprocessedTraceIds": ${unprocessedText(unprocessed)}\n}\n`;
+  if (traces.length === 0)
+    return `{\n    "Traces": [],\n    "UnprocessedTraceIds": ${unprocessedText(unprocessed)}\n}\n`;
   return BATCH_HEAD + traces.map(traceText).join(',\n') + batchTail(unprocessed);
 }

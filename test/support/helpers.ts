@@ -8,11 +8,14 @@ import { fileURLToPath } from 'node:url';
 import { runCli } from '../../src/cli/program.js';
 import type { CliIO } from '../../src/cli/io.js';
 import { openStore, type Store } from '../../src/store/db.js';
+import { partitionOf } from '../../src/iam/arn.js';
 import { batchText, documentText } from './aws-cli.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const sharedDir = path.resolve(repoRoot, '../shared');
 export const fixturesDir = path.join(repoRoot, 'test/fixtures');
+/** The built binary (`npm test` builds it first). */
+export const mainJs = path.join(repoRoot, 'dist/cli/main.js');
 
 /** A fresh temp directory, removed at process exit. */
 const tempDirs: string[] = [];
@@ -83,7 +86,7 @@ export function lambdaSegment(
 ): Record<string, unknown> {
   const region = opts.region ?? 'eu-west-1';
   const account = opts.account ?? '123456789012';
-  const arn = `arn:aws:lambda:${region}:${account}:function:${fn}${opts.qualifier ? `:${opts.qualifier}` : ''}`;
+  const arn = `arn:${partitionOf(region)}:lambda:${region}:${account}:function:${fn}${opts.qualifier ? `:${opts.qualifier}` : ''}`;
   return {
     id: hexId(),
     name: fn,

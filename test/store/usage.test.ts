@@ -1,0 +1,139 @@
+/**
+ * The one usage reader (src/store/usage.ts) against a direct scan of calls: every command that
+ * reads usage gives the same numbers whether whole days come from the rollups (the default) or
+ * every row is computed from calls (`source: 'calls'`), for ranges aligned to UTC days and not,
+ * open or closed, within one day, and under every kind of filter.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { compareGranted } from '../../src/compare/compare.js';
+import { mergeGranted, parseGrantedFile } from '../../src/grants/granted.js';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildPolicies } from '../../src/policy/build.js';
+import { explainPermission } from '../../src/policy/explain.js';
+import { queryTimeline } from '../../src/query/timeline.js';
+import { queryUsage, type UsageGroup } from '../../src/query/usage.js';
+import { listWorkloads } from '../../src/query/workloads.js';
+import type { Store } from '../../src/store/db.js';
+import type { CallFilter } from '../../src/store/filter.js';
+import { splitRange, type UsageSource } from '../../src/store/usage.js';
+import { DAY } from '../../src/shared/time.js';
+import { repoRoot, tempStore } from '../support/helpers.js';
+
+const at = (iso: string): number => Date.parse(iso) / 1000;
+
+/** Ranges over the samples' week (2026-11-16 … 22): aligned, unaligned, open, within one day, empty. */
+const RANGES: [string, Pick<CallFilter, 'since' | 'until'>][] = [
+  ['everything', {}],
+  ['whole days', { since: at('2026-11-17T00:00:00Z'), until: at('2026-11-21T00:00:00Z') }],
+  ['partial days at both ends', { since: at('2026-11-17T09:30:00Z'), until: at('2026-11-21T13:15:30Z') }],
+  ['open end, partial start', { since: at('2026-11-18T16:45:00Z') }],
+  ['open start, partial end', { until: at('2026-11-19T07:05:00Z') }],
+  ['within one day', { since: at('2026-11-19T06:00:00Z'), until: at('2026-11-19T18:00:00Z') }],
+  ['one second', { since: at('2026-11-19T10:00:00Z'), until: at('2026-11-19T10:00:01Z') }],
+  ['outside the data', { since: at('2027-01-01T00:00:00Z') }],
+];
+
+const FILTERS: [string, CallFilter][] = [
+  ['no filter', {}],
+  ['a workload', { workloads: ['orders-api'] }],
+  ['excluding a workload', { excludeWorkloads: ['orders-api'] }],
+  ['a service and a region', { services: ['dynamodb'], regions: ['eu-west-1'] }],
+  ['an action pattern', { actions: ['s3:*'] }],
+  ['a resource pattern', { resources: ['arn:aws:dynamodb:*:table/orders'] }],
+  ['an account', { accounts: ['210987654321'] }],
+  ['outcomes', { outcomes: ['error', 'denied', 'throttle'] }],
+];
+
+const GROUPINGS: UsageGroup[][] = [
+  ['workload', 'action', 'resource'],
+  ['service', 'outcome'],
+  ['action'],
+  ['day', 'workload'],
+  ['hour'],
+  ['operation', 'region', 'account'],
+];
+
+let store: Store;
+test.before(async () => {
+  store = tempStore().store;
+  const s = await ingest(store, { inputs: [path.join(repoRoot, 'samples/traces')] });
+  if (s.rejected > 0) throw new Error('samples did not ingest');
+});
+
+const granted = mergeGranted(
+  [
+    'account-123456789012.json',
+    'account-210987654321.json',
+    'functions-eu-west-1.json',
+    'functions-us-east-1.json',
+  ].map((f) => parseGrantedFile(fs.readFileSync(path.join(repoRoot, 'samples/granted', f), 'utf8'), f)),
+);
+
+/** Every command's answer for a filter, read from one source. */
+function answers(filter: CallFilter, source: UsageSource): Record<string, unknown> {
+  return {
+    workloads: listWorkloads(store, { filter, source }),
+    usage: GROUPINGS.map((groupBy) => queryUsage(store, { filter, groupBy, source })),
+    timeline: queryTimeline(store, { filter, by: 'day', source }),
+    policies: buildPolicies(store, { filter, source }),
+    policiesWithoutDenied: buildPolicies(store, { filter, source, excludeDenied: true }),
+    compare: compareGranted(store, { filter, granted, source, allowUnused: ['logs:*'] }),
+    explain: explainPermission(store, { filter, source, workload: 'orders-api', action: 'dynamodb:GetItem' }),
+  };
+}
+
+for (const [range, r] of RANGES) {
+  for (const [name, f] of FILTERS) {
+    test(`rollups and calls agree: ${range}, ${name}`, (t) => {
+      const filter = { ...f, ...r };
+      const fromRollups = answers(filter, 'rollups');
+      t.deepEqual(fromRollups, answers(filter, 'calls'));
+      if (range === 'everything' && name === 'no filter')
+        t.true((fromRollups.workloads as unknown[]).length >= 5, 'the samples hold every workload');
+    });
+  }
+}
+
+test('the answers are not empty where the samples have data (the comparison means something)', (t) => {
+  const a = answers({ since: at('2026-11-17T09:30:00Z'), until: at('2026-11-21T13:15:30Z') }, 'rollups');
+  t.true((a.workloads as unknown[]).length > 0);
+  t.true((a.policies as { policies: unknown[] }).policies.length > 0);
+  t.true((a.usage as unknown[][]).every((rows) => rows.length > 0));
+});
+
+const SPLITS: [string, number | undefined, number | undefined, ReturnType<typeof splitRange>][] = [
+  ['open', undefined, undefined, { days: { from: undefined, to: undefined }, edges: [] }],
+  ['aligned', 10 * DAY, 12 * DAY, { days: { from: 10, to: 12 }, edges: [] }],
+  [
+    'both edges',
+    10 * DAY + 5,
+    12 * DAY + 7,
+    {
+      days: { from: 11, to: 12 },
+      edges: [
+        [10 * DAY + 5, 11 * DAY],
+        [12 * DAY, 12 * DAY + 7],
+      ],
+    },
+  ],
+  ['within a day', 10 * DAY + 5, 10 * DAY + 9, { days: undefined, edges: [[10 * DAY + 5, 10 * DAY + 9]] }],
+  [
+    'across one midnight, no whole day',
+    10 * DAY + 5,
+    11 * DAY + 9,
+    { days: undefined, edges: [[10 * DAY + 5, 11 * DAY + 9]] },
+  ],
+  [
+    'open end',
+    10 * DAY + 5,
+    undefined,
+    { days: { from: 11, to: undefined }, edges: [[10 * DAY + 5, 11 * DAY]] },
+  ],
+];
+for (const [name, since, until, want] of SPLITS) {
+  test(`splitRange: ${name}`, (t) => {
+    t.deepEqual(splitRange(since, until), want);
+  });
+}
