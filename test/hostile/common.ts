@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { fixturesDir, repoRoot } from '../support/helpers.js';
+import { fixturesDir } from '../support/helpers.js';
 
 export const badDir = path.join(fixturesDir, 'bad');
 export const bad = (name: string): string => path.join(badDir, name);
