@@ -2,7 +2,7 @@
  * The three output formats of the query commands: a table (default), `--json` (one JSON document)
  * and `--csv` (RFC 4180). Data is neutralised for terminals in every format.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UserInputError } from '../shared/errors.js';
 import type { CliIO } from './io.js';
 import { safe, shorten, table } from './render.js';
@@ -10,13 +10,22 @@ import { safe, shorten, table } from './render.js';
 /** What `--json` / `--csv` select. */
 export type OutputFormat = 'table' | 'json' | 'csv';
 
+/** The help heading of output options. */
+export const OUTPUT = 'Output:';
+
 /** Adds `--json` and `--csv`. */
 export function addFormatOptions(cmd: Command): Command {
   return cmd
-    .option('--json', 'print one JSON document (field names are documented in the README)')
-    .option(
-      '--csv',
-      'print CSV (RFC 4180; cells that a spreadsheet would run as a formula get a leading quote)',
+    .addOption(
+      new Option('--json', 'print one JSON document (field names are documented in the README)').helpGroup(
+        OUTPUT,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--csv',
+        'print CSV (RFC 4180; cells that a spreadsheet would run as a formula get a leading quote)',
+      ).helpGroup(OUTPUT),
     );
 }
 

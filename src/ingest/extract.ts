@@ -2,7 +2,7 @@
  * From one segment document to the facts we store: which workload it belongs to, and every AWS
  * call made inside it. Pure: no I/O, no database.
  *
- * Rules (see ../shared/reference/xray-format.md): AWS calls are nodes with `namespace: "aws"` at
+ * Rules (see docs/xray-format.md): AWS calls are nodes with `namespace: "aws"` at
  * any depth; children of a call (Go SDK's marshal/attempt/…) are not calls; inferred segments
  * describe a call that the caller's subsegment already records; plain-HTTP (`remote`)
  * subsegments to an AWS endpoint are calls whose operation is unknown.

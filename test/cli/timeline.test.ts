@@ -47,7 +47,7 @@ test('timeline --by hour --json', async (t) => {
 test('timeline with a bad --by or nothing to show', async (t) => {
   const bad = await cli(['--db', await db, 'timeline', '--by', 'week']);
   t.is(bad.code, 2);
-  t.regex(bad.err, /--by "week" is not a bucket size; use day or hour/);
+  t.regex(bad.err, /argument 'week' is invalid. Allowed choices are day, hour/);
   const none = await cli(['--db', await db, 'timeline', '--service', 'kinesis']);
   t.is(none.code, 0);
   t.regex(none.out, /^No calls match \(service kinesis\); the recorded period is/);

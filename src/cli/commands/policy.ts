@@ -11,7 +11,7 @@ import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
-import { safeJson } from '../output.js';
+import { OUTPUT, safeJson } from '../output.js';
 import { openForRead } from '../options.js';
 import { OutDir } from '../out-dir.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
@@ -118,9 +118,21 @@ export function registerPolicy(program: Command, io: CliIO): void {
     program
       .command('policy')
       .description('one least-privilege IAM policy per workload, from the calls it was seen to make')
-      .addOption(new Option('--format <format>', 'output format').choices(POLICY_FORMATS).default('iam'))
-      .option('--json', 'print policies with warnings and evidence as one JSON array')
-      .option('--out <dir>', 'write one file per workload (and evidence.json) into this folder'),
+      .addOption(
+        new Option('--format <format>', 'output format')
+          .choices(POLICY_FORMATS)
+          .default('iam')
+          .helpGroup(OUTPUT),
+      )
+      .addOption(
+        new Option('--json', 'print policies with warnings and evidence as one JSON array').helpGroup(OUTPUT),
+      )
+      .addOption(
+        new Option(
+          '--out <dir>',
+          'write one file per workload (and evidence.json) into this folder',
+        ).helpGroup(OUTPUT),
+      ),
   ).action((o: PolicyCliOptions, cmd: Command) => {
     const store = openForRead(cmd, io);
     try {

@@ -1,5 +1,4 @@
-import type { Command } from 'commander';
-import { UserInputError } from '../../shared/errors.js';
+import { Option, type Command } from 'commander';
 import { explainEmpty } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { queryTimeline, type TimelineBucket, type TimelineRow } from '../../query/timeline.js';
@@ -74,13 +73,11 @@ export function registerTimeline(program: Command, io: CliIO): void {
   const cmd = program
     .command('timeline')
     .description('calls per UTC day or hour for the selected calls, as a text chart')
-    .option('--by <bucket>', 'day or hour', 'day');
+    .addOption(new Option('--by <bucket>', 'bucket size').choices(['day', 'hour']).default('day'));
   addFormatOptions(addFilterOptions(cmd)).action(
-    (opts: RawFilterOptions & { json?: boolean; csv?: boolean; by: string }, c: Command) => {
+    (opts: RawFilterOptions & { json?: boolean; csv?: boolean; by: TimelineBucket }, c: Command) => {
       const format = outputFormat(opts);
-      const by = opts.by.toLowerCase();
-      if (by !== 'day' && by !== 'hour')
-        throw new UserInputError(`--by ${JSON.stringify(opts.by)} is not a bucket size; use day or hour.`);
+      const by = opts.by;
       const store = openForRead(c, io);
       try {
         const filter = filterFromOptions(opts, store);
