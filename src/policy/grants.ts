@@ -5,18 +5,14 @@
  */
 import { arnParts } from '../iam/arn.js';
 import { globMatch } from '../iam/glob.js';
+import type { PermissionUsage } from '../store/usage.js';
 import type { PolicyOptions, S3ObjectScope } from './types.js';
 
-/** One (action, resource) permission with the evidence of the calls that needed it. */
-export interface Grant {
-  action: string;
-  resource: string;
-  resourceType: string | null;
-  resourceUnknown: boolean;
-  calls: number;
-  denied: number;
-  first: number;
-  last: number;
+/**
+ * One (action, resource) permission with the evidence of the calls that needed it: a row of the
+ * usage reader, with its sample traces as a list and the resources as recorded.
+ */
+export interface Grant extends Omit<PermissionUsage, 'subject' | 'traceMin' | 'traceMax' | 'members'> {
   /** Up to 3 sample trace ids, sorted. */
   traces: string[];
   /** The resources as recorded (before scoping and generalising), with their call counts. */

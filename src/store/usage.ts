@@ -13,6 +13,7 @@
 import { DAY } from '../shared/time.js';
 import type { Store } from './db.js';
 import { compileFilter, workloadIn, type CallFilter } from './filter.js';
+import type { WorkloadRecord } from './workloads.js';
 import {
   aggregateSql,
   rollupColumns,
@@ -376,14 +377,8 @@ export function readUnmapped(store: Store, scope: UsageScope): UnmappedUsage[] {
 /* ------------------------------------------------------------------ workloads */
 
 /** A workload with its totals over the scope (`workloads` lists these). */
-export interface WorkloadUsage {
-  id: number;
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
+export interface WorkloadUsage extends WorkloadRecord {
+  /** Qualifiers, cluster, origin… as recorded (JSON). */
   attrs: string;
   calls: number;
   /** Distinct traces with a selected call, counted per UTC day and summed. */

@@ -3,6 +3,7 @@
  */
 import { ingest } from '../../src/ingest/ingest.js';
 import type { Store } from '../../src/store/db.js';
+import type { WorkloadRecord } from '../../src/store/workloads.js';
 import { awsCall, lambdaSegment, tempStore, traceId, writeFile } from '../support/helpers.js';
 
 export interface CallRowDb {
@@ -31,15 +32,8 @@ export function calls(store: Store): CallRowDb[] {
     .all() as CallRowDb[];
 }
 
-export function workloadRows(store: Store): {
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
-  attrs: string;
-}[] {
+/** The stored workloads, by key. */
+export function workloadRows(store: Store): (Omit<WorkloadRecord, 'id'> & { attrs: string })[] {
   return store
     .prepare('SELECT key, kind, name, arn, account, region, attrs FROM workloads ORDER BY key')
     .all() as never;
