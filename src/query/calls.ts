@@ -17,12 +17,11 @@ export function newestCall(store: Store): number | null {
 
 /** The first and last recorded call, epoch seconds (null when the database holds none). */
 export function recordedPeriod(store: Store): { first: number | null; last: number | null } {
-  // Two index lookups (calls_time), not a scan.
-  const r = store.prepare('SELECT min(start_time) AS first, max(start_time) AS last FROM calls').get() as {
-    first: number | null;
-    last: number | null;
-  };
-  return r;
+  // Two statements, so that each is one index lookup (calls_time): SQLite's min/max optimisation
+  // applies only to a query with a single min() or max(); both in one statement scan every call.
+  const first = store.prepare('SELECT min(start_time) AS t FROM calls').get() as { t: number | null };
+  const last = store.prepare('SELECT max(start_time) AS t FROM calls').get() as { t: number | null };
+  return { first: first.t, last: last.t };
 }
 
 /**

@@ -4,6 +4,7 @@
 import type { Store } from '../store/db.js';
 
 import { isoTime } from '../shared/time.js';
+import { recordedPeriod } from './calls.js';
 
 export { isoTime };
 
@@ -32,10 +33,7 @@ function count(store: Store, sql: string): number {
 
 /** Computes {@link StoreStats}. */
 export function storeStats(store: Store): StoreStats {
-  const range = store.prepare('SELECT min(start_time) AS a, max(start_time) AS b FROM calls').get() as {
-    a: number | null;
-    b: number | null;
-  };
+  const range = recordedPeriod(store);
   const byOutcome: Record<string, number> = {};
   for (const r of store
     .prepare('SELECT outcome, count(*) AS n FROM calls GROUP BY outcome ORDER BY outcome')
@@ -51,8 +49,8 @@ export function storeStats(store: Store): StoreStats {
     unattributedCalls: count(store, 'SELECT count(*) AS n FROM calls WHERE workload_id IS NULL'),
     unprocessedTraceIds: count(store, 'SELECT count(*) AS n FROM unprocessed_traces'),
     problems: count(store, 'SELECT coalesce(sum(problems), 0) AS n FROM sources'),
-    firstCall: isoTime(range.a),
-    lastCall: isoTime(range.b),
+    firstCall: isoTime(range.first),
+    lastCall: isoTime(range.last),
     byOutcome,
     byService: store
       .prepare(

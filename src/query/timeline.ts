@@ -5,7 +5,7 @@ import { UserInputError } from '../shared/errors.js';
 import { DAY, HOUR, isoTime } from '../shared/time.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
-import { readUsage, type UsageSource } from '../store/usage.js';
+import { readActivity, type UsageSource } from '../store/usage.js';
 import { recordedPeriod } from './calls.js';
 
 /** Bucket sizes `timeline --by` accepts. */
@@ -50,20 +50,12 @@ export function queryTimeline(store: Store, options: TimelineOptions): TimelineR
   const by = options.by ?? 'day';
   const size = BUCKET_SECONDS[by];
   // Hour buckets are read from calls (the rollups are per day); day buckets from the rollups.
-  const rows = readUsage(store, { filter: options.filter, groupBy: [by], source: options.source })
-    .map((r) => ({
-      b: Math.floor(
-        Date.parse(by === 'day' ? `${String(r.day)}T00:00:00Z` : String(r.hour).replace(/Z$/, ':00Z')) /
-          1000 /
-          size,
-      ),
-      calls: r.calls,
-      errors: r.errors,
-      faults: r.faults,
-      throttles: r.throttles,
-      denied: r.denied,
-    }))
-    .sort((x, y) => x.b - y.b);
+  const rows = readActivity(store, { filter: options.filter, unit: size, source: options.source }).map(
+    (r) => ({
+      ...r,
+      b: r.bucket,
+    }),
+  );
   const firstRow = rows[0];
   const lastRow = rows[rows.length - 1];
   if (!firstRow || !lastRow) return [];

@@ -478,7 +478,7 @@ interface Dimension {
 }
 
 // The only SQL text a grouping can reach: a fixed map from dimension to expressions over the rows
-// `f`, targets `t`, workloads `w` (LEFT JOIN) and permissions `tp` (projected on what is grouped).
+// `f`, targets `t`, workloads `w` (LEFT JOIN) and permissions `fp` (projected on what is grouped).
 const DIMENSIONS: Record<UsageDimension, (unit: number) => Dimension> = {
   workload: () => ({
     columns: [
@@ -494,16 +494,16 @@ const DIMENSIONS: Record<UsageDimension, (unit: number) => Dimension> = {
     columns: [
       [
         // Calls without permissions stay visible: the gap is what the user needs to see.
-        `CASE WHEN tp.action IS NOT NULL THEN tp.action
+        `CASE WHEN fp.action IS NOT NULL THEN fp.action
               WHEN t.mapping = 'no-permission' THEN '${NO_PERMISSION}'
               ELSE '(unmapped ' || CASE t.service WHEN '' THEN t.service_name ELSE t.service END
                    || ':' || coalesce(t.operation, '?') || ')' END`,
         'action',
       ],
-      [`CASE WHEN tp.action IS NULL THEN t.mapping_reason ELSE tp.note END`, 'note'],
+      [`CASE WHEN fp.action IS NULL THEN t.mapping_reason ELSE fp.note END`, 'note'],
     ],
   }),
-  resource: () => ({ permissions: ['resource'], columns: [['tp.resource', 'resource']] }),
+  resource: () => ({ permissions: ['resource'], columns: [['fp.resource', 'resource']] }),
   operation: () => ({
     columns: [
       [
@@ -555,10 +555,15 @@ export function readUsage(store: Store, o: ReadUsageOptions): UsageGroupRow[] {
   const hasPermFilter = perm.where !== '1';
   let join = '';
   const params: unknown[] = [...facts.params];
-  if (permCols.length > 0) {
-    // Projected on what is grouped, after the permission filter: a call counts once per value.
+  if (permCols.includes('action') && permCols.includes('resource')) {
+    // One row per permission already: no projection needed, only the filter.
+    join = `${hasPermFilter ? 'JOIN' : 'LEFT JOIN'} target_permissions fp ON fp.target_id = f.target_id${hasPermFilter ? ` AND ${perm.where}` : ''}`;
+    params.push(...perm.params);
+  } else if (permCols.length > 0) {
+    // Projected on what is grouped, after the permission filter, so that a call counts once per
+    // value; only over the targets of the selected rows (the table holds every target ever seen).
     join = `${hasPermFilter ? 'JOIN' : 'LEFT JOIN'} (SELECT DISTINCT fp.target_id, ${permCols.map((c) => `fp.${c}`).join(', ')}
-      FROM target_permissions fp WHERE ${perm.where}) tp ON tp.target_id = f.target_id`;
+      FROM target_permissions fp WHERE fp.target_id IN (SELECT target_id FROM f) AND ${perm.where}) fp ON fp.target_id = f.target_id`;
     params.push(...perm.params);
   }
   const outer = compileFilter(
@@ -578,15 +583,66 @@ export function readUsage(store: Store, o: ReadUsageOptions): UsageGroupRow[] {
   const position = (alias: string): number => columns.findIndex(([, a]) => a === alias) + 1;
   const keys = dims.map((d) => position((d.columns[0] as [string, string])[1]));
   const order = columns.filter(([, a]) => a !== 'workloadId').map(([, a]) => position(a));
-  const sql = `SELECT ${columns.map(([e, a]) => `${e} AS ${a}`).join(', ')},
+  const sql = `WITH f AS (${facts.sql})
+    SELECT ${columns.map(([e, a]) => `${e} AS ${a}`).join(', ')},
       sum(f.calls) AS calls, sum(CASE f.outcome WHEN 'error' THEN f.calls ELSE 0 END) AS errors,
       sum(CASE f.outcome WHEN 'fault' THEN f.calls ELSE 0 END) AS faults,
       sum(CASE f.outcome WHEN 'throttle' THEN f.calls ELSE 0 END) AS throttles,
       sum(CASE f.outcome WHEN 'denied' THEN f.calls ELSE 0 END) AS denied,
       min(f.first_time) AS first, max(f.last_time) AS last, min(f.trace_min) AS traceMin, max(f.trace_max) AS traceMax
-    FROM (${facts.sql}) f JOIN targets t ON t.id = f.target_id LEFT JOIN workloads w ON w.id = f.workload_id ${join}
+    FROM f JOIN targets t ON t.id = f.target_id LEFT JOIN workloads w ON w.id = f.workload_id ${join}
     WHERE ${outer.where}
     GROUP BY ${keys.join(', ')}
     ORDER BY ${[`${columns.length + 1} DESC`, ...order].join(', ')}`;
   return store.prepare(sql).all(...params) as UsageGroupRow[];
+}
+
+/* ------------------------------------------------------------------ activity (timeline) */
+
+/** Calls in one `unit`-second bucket, by outcome. */
+export interface ActivityRow {
+  /** The bucket number: epoch seconds / unit, floored. */
+  bucket: number;
+  calls: number;
+  errors: number;
+  faults: number;
+  throttles: number;
+  denied: number;
+}
+
+/**
+ * Calls per bucket by outcome, oldest first. When the filter is no finer than the workload this
+ * reads `workload_days` (one row per workload and day) rather than the target rows under them,
+ * which for a busy workload are thousands of times more.
+ */
+export function readActivity(store: Store, o: UsageScope & { unit: number }): ActivityRow[] {
+  const f = o.filter;
+  if (finerThanWorkload(f)) {
+    const by: UsageDimension = o.unit === DAY ? 'day' : 'hour';
+    return readUsage(store, { filter: f, source: o.source, groupBy: [by] })
+      .map((r) => ({
+        bucket: Math.floor(
+          Date.parse(by === 'day' ? `${String(r.day)}T00:00:00Z` : String(r.hour).replace(/Z$/, ':00Z')) /
+            1000 /
+            o.unit,
+        ),
+        calls: r.calls,
+        errors: r.errors,
+        faults: r.faults,
+        throttles: r.throttles,
+        denied: r.denied,
+      }))
+      .sort((x, y) => x.bucket - y.bucket);
+  }
+  const facts = rows(WORKLOAD_DAYS, o, { unit: o.unit, unattributed: true });
+  const outer = outerWhere(f, undefined);
+  return store
+    .prepare(
+      `SELECT f.day AS bucket, sum(f.calls) AS calls, sum(f.errors) AS errors, sum(f.faults) AS faults,
+         sum(f.throttles) AS throttles, sum(f.denied) AS denied
+       FROM (${facts.sql}) f ${joinsFor(f)}
+       WHERE ${outer.sql}
+       GROUP BY 1 ORDER BY 1`,
+    )
+    .all(...facts.params, ...outer.params) as ActivityRow[];
 }
