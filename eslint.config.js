@@ -49,7 +49,16 @@ const layering = Object.entries(LAYERS).map(([layer, allowed]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '**/*.d.ts', 'samples/generate/node_modules/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'coverage/',
+      '**/*.d.ts',
+      '**/node_modules/',
+      'samples/generate/otel/raw/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

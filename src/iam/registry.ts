@@ -3,7 +3,9 @@
  * default `prefix:Operation` lookup in `map.ts`; a handler is only needed where names differ or
  * resources need parsing. Nothing imports from this file except `map.ts`.
  */
+import { bedrock } from './services/bedrock.js';
 import { dynamodb } from './services/dynamodb.js';
+import { kinesis } from './services/kinesis.js';
 import { lambda } from './services/lambda.js';
 import { s3 } from './services/s3.js';
 import { sagemaker } from './services/sagemaker.js';
@@ -13,7 +15,17 @@ import { sts } from './services/sts.js';
 import type { OperationRule, ServiceHandler } from './types.js';
 
 /** Every handler, one per service that needs special handling. */
-export const HANDLERS: readonly ServiceHandler[] = [s3, dynamodb, sqs, sns, lambda, sagemaker, sts];
+export const HANDLERS: readonly ServiceHandler[] = [
+  s3,
+  dynamodb,
+  sqs,
+  sns,
+  lambda,
+  sagemaker,
+  sts,
+  kinesis,
+  bedrock,
+];
 
 /** Operation names compare without case, `_`, `-` or spaces: `list_objects_v2` = `ListObjectsV2`. */
 export function operationKey(operation: string): string {

@@ -13,7 +13,8 @@ import type { CallVia, Outcome } from '../shared/outcome.js';
 import { asObject as obj, num, str, strList } from '../shared/values.js';
 import { classify, firstException, parseDenied } from './outcome.js';
 import type { SegmentDoc } from './shapes.js';
-import { workloadOf, type Workload } from './workloads.js';
+import { seenIn, workloadOf, type Workload } from './workloads.js';
+import { otelAccount, otelAttributesOfNode, otelParams, otelRegion } from './attributes.js';
 
 export type { Workload } from './workloads.js';
 export type { CallVia, Outcome } from '../shared/outcome.js';
@@ -96,24 +97,6 @@ const PARAM_KEYS = [
   'stream_name',
 ] as const;
 
-/** OTel attributes copied into `metadata.default` that do not identify a resource. */
-const OTEL_NON_IDS = new Set([
-  'aws.region',
-  'aws.operation',
-  'aws.service',
-  'aws.request_id',
-  'aws.requestId',
-  'aws.span.kind',
-  'aws.local.service',
-  'aws.local.operation',
-  'aws.local.environment',
-  'aws.remote.service',
-  'aws.remote.operation',
-  'aws.remote.environment',
-  'aws.sdk.descendant',
-  'aws.is.local.root',
-]);
-
 /** Options for {@link extractDoc}. */
 export interface ExtractOptions {
   /** The trace the document came in, when it came inside a Trace object. */
@@ -160,7 +143,7 @@ export function extractDoc(
     startTime,
     endTime: num(doc.end_time),
     inProgress: doc.in_progress === true,
-    workload: type === 'segment' ? workloadOf(doc) : undefined,
+    workload: type === 'segment' ? seenIn(workloadOf(doc), 'x-ray') : undefined,
     calls: [],
     nodeIds: [],
   };
@@ -291,12 +274,21 @@ function callFromNode(
     resolveService(name) ??
     resolveService(str(node.origin)) ??
     hostInfo?.service;
-  const params = extractParams(aws, obj(obj(node.metadata)?.default));
+  // OTel-instrumented code rendered as X-Ray segments carries its span attributes too.
+  const otel = otelAttributesOfNode(node);
+  const params = mergeParams(extractParams(aws), otel ? otelParams(otel, service?.prefix ?? '') : null);
   const idFacts = identifierFacts(params);
   const status = num(obj(obj(node.http)?.response)?.status);
   const exception = firstException(node.cause);
   const denied = parseDenied(exception?.message ?? null);
-  const outcome = classify(node, status, exception, denied !== null);
+  const outcome = classify({
+    status,
+    exception,
+    denied: denied !== null,
+    throttle: node.throttle === true,
+    fault: node.fault === true,
+    error: node.error === true,
+  });
   let region = str(aws.region);
   if (region !== null && !isRegion(region)) region = null;
   let account = str(aws.account_id);
@@ -308,8 +300,9 @@ function callFromNode(
     service: service?.prefix ?? '',
     serviceName: name || (hostInfo?.endpointPrefix ?? ''),
     operation: via === 'remote' ? null : str(aws.operation),
-    region: region ?? hostInfo?.region ?? idFacts.region ?? fallback.region,
-    account: account ?? idFacts.account ?? fallback.account,
+    region:
+      region ?? hostInfo?.region ?? (otel ? otelRegion(otel) : null) ?? idFacts.region ?? fallback.region,
+    account: account ?? (otel ? otelAccount(otel) : null) ?? idFacts.account ?? fallback.account,
     httpStatus: status,
     outcome,
     errorType: exception?.type ?? null,
@@ -320,10 +313,8 @@ function callFromNode(
   };
 }
 
-function extractParams(
-  aws: Record<string, unknown>,
-  otel: Record<string, unknown> | undefined,
-): CallParams | null {
+/** The X-Ray SDKs' parameters of the `aws` block (allow-listed request and response fields). */
+function extractParams(aws: Record<string, unknown>): CallParams | null {
   const params: CallParams = {};
   let any = false;
   for (const k of PARAM_KEYS) {
@@ -335,21 +326,18 @@ function extractParams(
       any = true;
     }
   }
-  if (otel) {
-    for (const [k, v] of Object.entries(otel)) {
-      if (!k.startsWith('aws.') || OTEL_NON_IDS.has(k)) continue;
-      const value = Array.isArray(v) ? strList(v) : str(v);
-      if (value !== null) {
-        params[k] = value;
-        any = true;
-      }
-    }
-  }
   return any ? params : null;
 }
 
+function mergeParams(a: CallParams | null, b: CallParams | null): CallParams | null {
+  return a && b ? { ...b, ...a } : (a ?? b);
+}
+
 /** Account and region read off the resource identifiers themselves (ARNs, queue URLs). */
-function identifierFacts(params: CallParams | null): { account: string | null; region: string | null } {
+export function identifierFacts(params: CallParams | null): {
+  account: string | null;
+  region: string | null;
+} {
   if (!params) return { account: null, region: null };
   for (const v of Object.values(params)) {
     for (const s of Array.isArray(v) ? v : [v]) {

@@ -10,7 +10,7 @@ import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
 import { ShapeError, type DumpShape } from './shapes.js';
-import { InputWriter, type WriteCounts } from './write.js';
+import { InputWriter, settleFallbacks, type SettledFallbacks, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
 export interface IngestProgress {
@@ -80,6 +80,11 @@ export interface IngestSummary extends Pick<
   rejected: number;
   /** Workloads in the database after the run. */
   workloads: number;
+  /**
+   * OpenTelemetry calls of Lambda functions whose trace held no span with the function's account:
+   * stored under the workload their resource alone gives (`lambda::region:name`).
+   */
+  fallbacks: SettledFallbacks;
   bytes: number;
   elapsedMs: number;
   mbPerSecond: number;
@@ -131,6 +136,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     }
   };
   const session = new WriteSession(store);
+  let fallbacks: SettledFallbacks = { calls: 0, workloads: [] };
   let groupStarted = 0;
   let groupBytes = 0;
   try {
@@ -166,6 +172,10 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
       if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) session.commit();
     }
     session.commit();
+    // Once per run: a trace's spans may be spread over several of its inputs.
+    session.begin();
+    fallbacks = settleFallbacks(store, statements);
+    session.commit();
   } catch (err) {
     // The failing input was rolled back to its savepoint: keep the whole inputs before it.
     session.salvage();
@@ -191,6 +201,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     duplicateSegments: sum((c) => c.duplicateSegments),
     problems: sum((c) => c.problems),
     workloads,
+    fallbacks,
     bytes: totalBytes,
     elapsedMs,
     mbPerSecond: elapsedMs > 0 ? totalBytes / 1e6 / (elapsedMs / 1000) : 0,

@@ -33,20 +33,29 @@ const DENIED_MESSAGE =
 const THROTTLE_TYPES =
   /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|RequestThrottled|LimitExceededException|TransactionInProgress|BandwidthLimitExceeded/;
 
-/** The outcome of a call from its flags, status, exception and whether a denial was parsed. */
-export function classify(
-  node: Record<string, unknown>,
-  status: number | null,
-  ex: ExceptionInfo | undefined,
-  parsedDenial: boolean,
-): Outcome {
+/** What a call record says about how it ended, whichever format it came in. */
+export interface OutcomeFacts {
+  /** HTTP status of the response, when recorded. */
+  status: number | null;
+  exception: ExceptionInfo | undefined;
+  /** An AccessDenied message was parsed into an action. */
+  denied: boolean;
+  /** X-Ray's `throttle`, `fault` and `error` flags; OpenTelemetry's ERROR status is `error`. */
+  throttle?: boolean;
+  fault?: boolean;
+  error?: boolean;
+}
+
+/** The outcome of a call. The HTTP status decides where there is one; the flags otherwise. */
+export function classify(f: OutcomeFacts): Outcome {
+  const { status, exception: ex } = f;
   const type = ex?.type ?? '';
   const message = ex?.message ?? '';
-  if (parsedDenial || DENIED_TYPES.test(type) || DENIED_MESSAGE.test(message)) return 'denied';
+  if (f.denied || DENIED_TYPES.test(type) || DENIED_MESSAGE.test(message)) return 'denied';
   // A 403 with no exception text is an authorisation failure in every AWS protocol we know.
   if (status === 403 && !type && !message) return 'denied';
   if (
-    node.throttle === true ||
+    f.throttle === true ||
     status === 429 ||
     THROTTLE_TYPES.test(type) ||
     THROTTLE_TYPES.test(message.slice(0, 200))
@@ -59,8 +68,8 @@ export function classify(
     if (status >= 400) return 'error';
     if (status >= 200 && status < 400 && !ex) return 'ok';
   }
-  if (node.fault === true) return 'fault';
-  if (node.error === true) return 'error';
+  if (f.fault === true) return 'fault';
+  if (f.error === true) return 'error';
   return ex ? 'error' : 'ok';
 }
 

@@ -1,12 +1,24 @@
 /**
- * Recognises what each JSON value of an input is: a batch-get-traces response, a bare array of
- * traces, a single trace, list-retrieved-traces output, raw segment documents, daemon packets;
- * and rejects, with a hint, the shapes that look like X-Ray data but cannot be ingested.
+ * Recognises what each JSON value of an input is, and turns it into items: X-Ray exports
+ * (batch-get-traces responses, bare trace arrays, single traces, list-retrieved-traces output,
+ * raw segment documents, daemon packets, put-trace-segments input) and OpenTelemetry exports
+ * (aws/spans records, filter-log-events and get-log-events output, OTLP/JSON, list-retrieved-traces
+ * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
 import { parseJson } from '../json/parse.js';
 import type { SplitEvent } from '../json/split.js';
-import { DumpFormatError } from '../shared/errors.js';
 import { isObject } from '../shared/values.js';
+import { ShapeError } from './errors.js';
+import {
+  isOtlpDocument,
+  isSpanRecord,
+  spanFromRecord,
+  spansOfOtlp,
+  spansOfResource,
+  type Span,
+} from './spans.js';
+
+export { ShapeError };
 
 /** A segment document as X-Ray stores it. Every field is optional until validated. */
 export type SegmentDoc = Record<string, unknown>;
@@ -23,6 +35,7 @@ export type DumpItem =
       offset: number;
     }
   | { kind: 'segment'; doc: SegmentDoc; offset: number }
+  | { kind: 'spans'; spans: Span[]; offset: number }
   | { kind: 'unprocessed'; ids: string[] };
 
 /** The shape an input turned out to have (the first one seen, for provenance). */
@@ -34,24 +47,11 @@ export type DumpShape =
   | 'segment-documents'
   | 'daemon-packets'
   | 'put-trace-segments'
+  | 'otel-spans'
+  | 'cloudwatch-log-events'
+  | 'otlp'
   | 'empty';
 
-/** A value that cannot be ingested, with what to do about it. */
-export class ShapeError extends DumpFormatError {
-  constructor(message: string, offset: number, hint?: string) {
-    super(message, { position: { offset }, hint });
-  }
-
-  /** Byte offset of the value at fault in the (decompressed) input. */
-  get offset(): number {
-    return this.position?.offset ?? 0;
-  }
-}
-
-/**
- * Turns split events into dump items. Stateful: a top-level value emitted in parts needs the
- * context of the member it belongs to.
- */
 export class ShapeReader {
   /** The first shape recognised in this input. */
   shape: DumpShape = 'empty';
@@ -61,10 +61,27 @@ export class ShapeReader {
   /** Set after a daemon header line: the next value is one segment document. */
   private sawDaemonHeader = false;
 
+  /** True once a span record held a nanosecond time as a bare number above 2^53. */
+  private exactNanos = false;
+
+  /**
+   * Parses one value. Flat span records write nanosecond times as bare 19-digit numbers, which
+   * `JSON.parse` rounds (to 256 ns): the first such record is parsed again keeping every digit,
+   * and so is every value after it, so that a span gives the same microsecond in every layout.
+   */
+  private parse(bytes: Buffer | string, offset: number, what: string): unknown {
+    const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
+    if (this.exactNanos || !isObject(value) || !isSpanRecord(value)) return value;
+    const inexact = (v: unknown): boolean => typeof v === 'number' && !Number.isSafeInteger(v);
+    if (!inexact(value.startTimeUnixNano) && !inexact(value.endTimeUnixNano)) return value;
+    this.exactNanos = true;
+    return parseJson(bytes, offset, what, { exactNanos: true });
+  }
+
   /** Converts one split event into zero or more items; throws {@link ShapeError}. */
   read(event: SplitEvent): DumpItem[] {
     if (event.kind === 'whole') {
-      const value = parseJson(event.bytes, event.offset, 'this document');
+      const value = this.parse(event.bytes, event.offset, 'this document');
       return this.fromTop(value, event.offset);
     }
     if (event.kind === 'parts-end') {
@@ -84,7 +101,7 @@ export class ShapeReader {
       this.partSawSegments = false;
       return items;
     }
-    const value = parseJson(
+    const value = this.parse(
       event.bytes,
       event.offset,
       event.key ? `member "${event.key}"` : 'this array element',
@@ -96,9 +113,6 @@ export class ShapeReader {
       if (key === 'Id' && typeof value === 'string') this.partTrace.id = value;
       else if (key === 'Duration' && duration(value) !== undefined) this.partTrace.duration = duration(value);
       else if (key === 'LimitExceeded' && typeof value === 'boolean') this.partTrace.limitExceeded = value;
-      else if (key === 'TraceFormat' && typeof value === 'string') {
-        if (value.toUpperCase() === 'OTEL') throw otelError(event.offset);
-      }
       this.rejectTopKey(key, event.offset);
       return [];
     }
@@ -106,16 +120,31 @@ export class ShapeReader {
     switch (key) {
       case 'Traces':
         this.setShape('batch-get-traces');
-        return [this.trace(value, event.offset)];
+        return this.trace(value, event.offset);
       case 'Segments':
-      case 'Spans':
+      case 'Spans': {
         this.setShape('trace');
         this.partSawSegments = true;
-        return this.segmentEntries([value], event.offset, key).map((doc) => ({
-          kind: 'segment',
-          doc,
-          offset: event.offset,
-        }));
+        const { docs, spans } = this.entries([value], event.offset, key);
+        return [
+          ...docs.map((doc): DumpItem => ({ kind: 'segment', doc, offset: event.offset })),
+          ...(spans.length > 0 ? [{ kind: 'spans' as const, spans, offset: event.offset }] : []),
+        ];
+      }
+      case 'resourceSpans':
+        // One resource of a huge OTLP/JSON document.
+        this.setShape('otlp');
+        return [
+          {
+            kind: 'spans',
+            spans: spansOfResource(value, { offset: event.offset, what: 'resourceSpans[]' }),
+            offset: event.offset,
+          },
+        ];
+      case 'events':
+        // One log event of a huge filter-log-events or get-log-events output.
+        this.setShape('cloudwatch-log-events');
+        return this.logEvents([value], event.offset);
       case 'UnprocessedTraceIds':
         return typeof value === 'string' ? [{ kind: 'unprocessed', ids: [value] }] : [];
       case 'TraceSegmentDocuments':
@@ -145,8 +174,23 @@ export class ShapeReader {
       throw new ShapeError(`expected a JSON object or array, found ${typeof value}`, offset);
     if ('TraceSummaries' in value) throw summariesError(offset);
     if ('Services' in value && Array.isArray(value.Services)) throw serviceGraphError(offset);
-    if (typeof value.TraceFormat === 'string' && value.TraceFormat.toUpperCase() === 'OTEL')
-      throw otelError(offset);
+    if (isSpanRecord(value)) {
+      this.setShape('otel-spans');
+      return [{ kind: 'spans', spans: [spanFromRecord(value, { offset, what: 'the span record' })], offset }];
+    }
+    if (isOtlpDocument(value)) {
+      this.setShape('otlp');
+      return [{ kind: 'spans', spans: spansOfOtlp(value, { offset, what: 'the OTLP document' }), offset }];
+    }
+    if (Array.isArray(value.events) && value.events.some((e) => isObject(e) && 'message' in e)) {
+      this.setShape('cloudwatch-log-events');
+      return this.logEvents(value.events, offset);
+    }
+    if ('@message' in value) {
+      // A Logs Insights result row (`fields @message`), saved as JSON lines.
+      this.setShape('otel-spans');
+      return this.logEvents([{ message: value['@message'] }], offset);
+    }
     if (value.format === 'json' && 'version' in value && !('trace_id' in value)) {
       // Daemon UDP packet header; the segment document follows as the next value.
       this.sawDaemonHeader = true;
@@ -156,7 +200,7 @@ export class ShapeReader {
     if (Array.isArray(value.Traces)) {
       const retrieved = 'RetrievalStatus' in value || 'TraceFormat' in value;
       this.setShape(retrieved ? 'list-retrieved-traces' : 'batch-get-traces');
-      const items: DumpItem[] = value.Traces.map((t) => this.trace(t, offset));
+      const items: DumpItem[] = value.Traces.flatMap((t) => this.trace(t, offset));
       if (Array.isArray(value.UnprocessedTraceIds)) {
         const ids = value.UnprocessedTraceIds.filter((x): x is string => typeof x === 'string');
         if (ids.length > 0) items.push({ kind: 'unprocessed', ids });
@@ -170,7 +214,7 @@ export class ShapeReader {
     }
     if (Array.isArray(value.TraceSegmentDocuments)) {
       this.setShape('put-trace-segments');
-      return value.TraceSegmentDocuments.map((d) => ({
+      return value.TraceSegmentDocuments.map((d): DumpItem => ({
         kind: 'segment',
         doc: this.segmentDoc(d, offset),
         offset,
@@ -178,16 +222,12 @@ export class ShapeReader {
     }
     if (Array.isArray(value.Segments) || Array.isArray(value.Spans)) {
       this.setShape('trace');
-      return [this.trace(value, offset)];
+      return this.trace(value, offset);
     }
     if ('Document' in value && !('Segments' in value)) {
       // One `{Id, Document}` entry on its own (cut out of a Segments array).
       this.setShape('segment-documents');
-      return this.segmentEntries([value], offset, 'Segments').map((doc) => ({
-        kind: 'segment',
-        doc,
-        offset,
-      }));
+      return this.entryItems([value], offset, 'Segments');
     }
     if ('UnprocessedTraceSegments' in value) {
       throw new ShapeError(
@@ -207,7 +247,11 @@ export class ShapeReader {
   private fromArrayElement(value: unknown, offset: number): DumpItem[] {
     if (isObject(value) && (Array.isArray(value.Segments) || Array.isArray(value.Spans))) {
       this.setShape('trace-array');
-      return [this.trace(value, offset)];
+      return this.trace(value, offset);
+    }
+    if (isObject(value) && isSpanRecord(value)) {
+      this.setShape('otel-spans');
+      return [{ kind: 'spans', spans: [spanFromRecord(value, { offset, what: 'a span record' })], offset }];
     }
     if (isObject(value) && looksLikeSegment(value)) {
       this.setShape('segment-documents');
@@ -217,43 +261,97 @@ export class ShapeReader {
     if (isObject(value) && ('Document' in value || 'Id' in value)) {
       // A bare Segments[] array ({Id, Document} entries).
       this.setShape('segment-documents');
-      return this.segmentEntries([value], offset, 'array').map((doc) => ({ kind: 'segment', doc, offset }));
+      return this.entryItems([value], offset, 'array');
     }
     throw unknownShape(value, offset);
   }
 
-  private trace(value: unknown, offset: number): DumpItem {
+  /**
+   * One Trace object: its X-Ray segment documents as a trace item, and (list-retrieved-traces in
+   * OTEL format) its span documents as a spans item.
+   */
+  private trace(value: unknown, offset: number): DumpItem[] {
     if (!isObject(value)) throw new ShapeError('expected a Trace object in Traces[]', offset);
-    const entries = Array.isArray(value.Segments)
+    const list = Array.isArray(value.Segments)
       ? value.Segments
       : Array.isArray(value.Spans)
         ? value.Spans
         : [];
     const key = Array.isArray(value.Segments) ? 'Segments' : 'Spans';
-    return {
-      kind: 'trace',
-      id: typeof value.Id === 'string' ? value.Id : undefined,
-      duration: duration(value.Duration),
-      limitExceeded: typeof value.LimitExceeded === 'boolean' ? value.LimitExceeded : undefined,
-      segments: this.segmentEntries(entries, offset, key),
-      offset,
-    };
+    const { docs, spans } = this.entries(list, offset, key);
+    const items: DumpItem[] = [];
+    if (docs.length > 0 || spans.length === 0)
+      items.push({
+        kind: 'trace',
+        id: typeof value.Id === 'string' ? value.Id : undefined,
+        duration: duration(value.Duration),
+        limitExceeded: typeof value.LimitExceeded === 'boolean' ? value.LimitExceeded : undefined,
+        segments: docs,
+        offset,
+      });
+    if (spans.length > 0) items.push({ kind: 'spans', spans, offset });
+    return items;
   }
 
-  /** `{Id, Document: "<json>"}`, `{Id, Document: {…}}`, or an already-parsed document. */
-  private segmentEntries(entries: unknown[], offset: number, key: string): SegmentDoc[] {
+  /** {@link entries} as items: segments one by one, spans together. */
+  private entryItems(list: unknown[], offset: number, key: string): DumpItem[] {
+    const { docs, spans } = this.entries(list, offset, key);
+    return [
+      ...docs.map((doc): DumpItem => ({ kind: 'segment', doc, offset })),
+      ...(spans.length > 0 ? [{ kind: 'spans' as const, spans, offset }] : []),
+    ];
+  }
+
+  /**
+   * `{Id, Document: "<json>"}`, `{Id, Document: {…}}`, or an already-parsed document. A Document
+   * holding an OpenTelemetry span (a flat record or an OTLP document, as list-retrieved-traces
+   * gives in OTEL format) is read as spans; anything else must be an X-Ray segment document.
+   */
+  private entries(list: unknown[], offset: number, key: string): { docs: SegmentDoc[]; spans: Span[] } {
     const docs: SegmentDoc[] = [];
-    for (const entry of entries) {
+    const spans: Span[] = [];
+    for (const [i, entry] of list.entries()) {
       if (!isObject(entry)) throw new ShapeError(`expected an object in ${key}[]`, offset);
-      if ('Document' in entry) docs.push(this.segmentDoc(entry.Document, offset));
-      else if (looksLikeSegment(entry)) docs.push(entry);
-      else
-        throw new ShapeError(
-          `an entry of ${key}[] has neither a Document nor segment fields (id, name, trace_id)`,
-          offset,
-        );
+      if (!('Document' in entry)) {
+        if (looksLikeSegment(entry)) docs.push(entry);
+        else
+          throw new ShapeError(
+            `an entry of ${key}[] has neither a Document nor segment fields (id, name, trace_id)`,
+            offset,
+          );
+        continue;
+      }
+      const raw = entry.Document;
+      const doc = typeof raw === 'string' ? this.parse(raw, offset, `${key}[${i}].Document`) : raw;
+      const what = `${key}[${i}].Document`;
+      if (isObject(doc) && isSpanRecord(doc)) spans.push(spanFromRecord(doc, { offset, what }));
+      else if (isObject(doc) && isOtlpDocument(doc)) spans.push(...spansOfOtlp(doc, { offset, what }));
+      else docs.push(this.segmentDoc(doc, offset));
     }
-    return docs;
+    return { docs, spans };
+  }
+
+  /**
+   * CloudWatch Logs events (`filter-log-events`, `get-log-events`, Logs Insights rows): each
+   * `message` is one span record of `aws/spans`, as a JSON string.
+   */
+  private logEvents(events: unknown[], offset: number): DumpItem[] {
+    const spans: Span[] = [];
+    for (const [i, e] of events.entries()) {
+      const message = isObject(e) ? e.message : undefined;
+      const what = `events[${i}].message`;
+      // A Lambda log line (`START RequestId: …`) means another log group was exported.
+      const json = typeof message === 'string' && message.trimStart().startsWith('{');
+      const record = json ? this.parse(message, offset, what) : message;
+      if (!isObject(record) || !isSpanRecord(record))
+        throw new ShapeError(
+          `${what} is not an OpenTelemetry span record`,
+          offset,
+          'xray-lp reads the spans of the aws/spans log group (Transaction Search): export that log group',
+        );
+      spans.push(spanFromRecord(record, { offset, what }));
+    }
+    return spans.length > 0 ? [{ kind: 'spans', spans, offset }] : [];
   }
 
   private segmentDoc(document: unknown, offset: number): SegmentDoc {
@@ -261,8 +359,7 @@ export class ShapeReader {
       typeof document === 'string' ? parseJson(document, offset, 'a segment Document string') : document;
     if (!isObject(doc)) throw new ShapeError('a segment Document is not a JSON object', offset);
     // Inside a Segments/Spans entry a document is a segment even when it lacks fields (extract
-    // reports those as problems); only an OpenTelemetry span or a foreign object is refused.
-    if ('traceId' in doc || 'spanId' in doc || 'resourceSpans' in doc) throw otelError(offset);
+    // reports those as problems); only a foreign object is refused.
     if (!('id' in doc || 'trace_id' in doc || 'name' in doc || 'start_time' in doc)) {
       throw new ShapeError(
         `a segment Document lacks X-Ray segment fields (found keys: ${Object.keys(doc).slice(0, 8).join(', ')})`,
@@ -301,14 +398,6 @@ function serviceGraphError(offset: number): ShapeError {
   );
 }
 
-function otelError(offset: number): ShapeError {
-  return new ShapeError(
-    'OpenTelemetry-format retrieved traces are not supported yet',
-    offset,
-    'retrieve the traces in X-Ray format: `aws xray list-retrieved-traces --trace-format XRAY`',
-  );
-}
-
 function unknownShape(value: unknown, offset: number): ShapeError {
   if (typeof value === 'string' || typeof value === 'number') {
     return new ShapeError(
@@ -319,8 +408,8 @@ function unknownShape(value: unknown, offset: number): ShapeError {
   }
   const keys = isObject(value) ? Object.keys(value).slice(0, 8).join(', ') : typeof value;
   return new ShapeError(
-    `not an X-Ray trace export (found ${isObject(value) ? `keys: ${keys}` : keys})`,
+    `not a trace export (found ${isObject(value) ? `keys: ${keys}` : keys})`,
     offset,
-    'expected batch-get-traces output ({"Traces": [...]}), Trace objects, or segment documents',
+    'expected X-Ray traces (batch-get-traces output, Trace objects, segment documents) or OpenTelemetry spans (aws/spans records, OTLP/JSON)',
   );
 }

@@ -15,7 +15,9 @@ import {
   type Outcome,
   type Workload,
 } from './extract.js';
+import { extractSpan } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
+import type { Span } from './spans.js';
 
 /** One call: its target is an index into the targets described so far in this input. */
 export type WireCall = [
@@ -43,6 +45,10 @@ export type WireDoc = [
   inProgress: 0 | 1,
   nodeIds: string[],
   calls: WireCall[],
+  /** The workload an OpenTelemetry span falls back to (index), or -1. */
+  fallback: number,
+  /** 1: keep the document as a row; 0: only its calls (spans whose resource says who they are). */
+  keep: 0 | 1,
 ];
 
 /** What was called: the fields that identify a target (see the `targets` table). */
@@ -113,7 +119,81 @@ export class Preparer {
         });
       case 'segment':
         return this.docs([item.doc], where, true, undefined);
+      case 'spans':
+        return this.spans(item.spans);
     }
+  }
+
+  /** OpenTelemetry spans: each one a document, loose (its trace is in its id). */
+  private spans(spans: Span[]): PreparedItem {
+    const out = this.emptyDocs(spans.length, false, undefined, []);
+    for (const span of spans) {
+      const ex = extractSpan(span);
+      out.docs.push(
+        this.wireDoc(ex, out, ex.fallback ? this.workload(ex.fallback, out.workloads) : -1, ex.keep ? 1 : 0),
+      );
+    }
+    return out;
+  }
+
+  /** A docs item with nothing in it yet (the interning tables start over when they grow large). */
+  private emptyDocs(
+    documents: number,
+    keepNodes: boolean,
+    trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined,
+    problems: DataProblem[],
+  ): PreparedItem & { kind: 'docs' } {
+    let reset = false;
+    if (this.targets.size >= MAX_INTERNED || this.workloads.size >= MAX_INTERNED) {
+      this.targets.clear();
+      this.workloads.clear();
+      reset = true;
+    }
+    return {
+      kind: 'docs',
+      trace,
+      keepNodes,
+      documents,
+      reset,
+      targets: [],
+      workloads: [],
+      docs: [],
+      problems,
+    };
+  }
+
+  /** One extracted document as a tuple, its targets and workload described on first sight. */
+  private wireDoc(
+    ex: ExtractedDoc,
+    out: PreparedItem & { kind: 'docs' },
+    fallback = -1,
+    keep: 0 | 1 = 1,
+  ): WireDoc {
+    return [
+      ex.traceId,
+      ex.id,
+      ex.type,
+      ex.parentId,
+      ex.workload ? this.workload(ex.workload, out.workloads) : -1,
+      ex.name,
+      ex.origin,
+      ex.startTime,
+      ex.endTime,
+      ex.inProgress ? 1 : 0,
+      ex.nodeIds,
+      ex.calls.map((c) => [
+        c.subId,
+        c.startTime,
+        c.endTime,
+        this.target(c, out.targets),
+        c.httpStatus,
+        c.outcome,
+        c.errorType,
+        c.via,
+      ]),
+      fallback,
+      keep,
+    ];
   }
 
   private docs(
@@ -138,57 +218,16 @@ export class Preparer {
       if (ex.type === 'inferred') continue;
       for (const c of ex.calls) sdkCalls.set(`${ex.traceId}\u0000${c.subId}`, c);
     }
-    let reset = false;
-    if (this.targets.size >= MAX_INTERNED || this.workloads.size >= MAX_INTERNED) {
-      this.targets.clear();
-      this.workloads.clear();
-      reset = true;
-    }
-    const out: PreparedItem & { kind: 'docs' } = {
-      kind: 'docs',
-      trace,
-      keepNodes,
-      documents: docs.length,
-      reset,
-      targets: [],
-      workloads: [],
-      docs: [],
-      problems,
-    };
+    const out = this.emptyDocs(docs.length, keepNodes, trace, problems);
     for (const ex of extracted) {
       const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
       const caller = call ? sdkCalls.get(`${ex.traceId}\u0000${call.subId}`) : undefined;
-      if (call && caller) {
-        fillIn(caller, call);
-        continue; // fully accounted for: the caller carries what it said
-      }
+      if (call && caller) fillIn(caller, call); // fully accounted for: the caller carries what it said
     }
     for (const ex of extracted) {
       const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
       if (call && sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue;
-      out.docs.push([
-        ex.traceId,
-        ex.id,
-        ex.type,
-        ex.parentId,
-        ex.workload ? this.workload(ex.workload, out.workloads) : -1,
-        ex.name,
-        ex.origin,
-        ex.startTime,
-        ex.endTime,
-        ex.inProgress ? 1 : 0,
-        ex.nodeIds,
-        ex.calls.map((c) => [
-          c.subId,
-          c.startTime,
-          c.endTime,
-          this.target(c, out.targets),
-          c.httpStatus,
-          c.outcome,
-          c.errorType,
-          c.via,
-        ]),
-      ]);
+      out.docs.push(this.wireDoc(ex, out));
     }
     return out;
   }

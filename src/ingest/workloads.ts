@@ -1,18 +1,23 @@
 /**
- * Which workload a segment belongs to. A workload is the identity that holds IAM permissions:
- * a Lambda function (all versions and aliases), an ECS task family, a Step Functions state
- * machine, an application on EC2 or Elastic Beanstalk, …
+ * Which workload made a call. A workload is the identity that holds IAM permissions: a Lambda
+ * function (all versions and aliases), an ECS task family, a Step Functions state machine, an
+ * application on EC2 or Elastic Beanstalk, …
+ *
+ * X-Ray segments (`workloadOf`) and OpenTelemetry resources (`workloadOfResource`) are read by
+ * different rules, but every workload is built by the same constructors below: a function traced
+ * first with the X-Ray SDK and later with OpenTelemetry is one workload with one key.
  */
-import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
-import { parseLambdaFunction } from '../iam/services/lambda.js';
+import type { TraceFormat } from '../store/workloads.js';
+import { formatArn, isAccountId, isRegion, parseArn, partitionOf } from '../iam/arn.js';
+import { parseLambdaFunction, type LambdaFunction } from '../iam/services/lambda.js';
 import { asObject as obj, str as s } from '../shared/values.js';
 import type { SegmentDoc } from './shapes.js';
 
-/** Kinds of workload, from the segment's origin and `aws` block. */
+/** Kinds of workload. */
 export type WorkloadKind =
   'lambda' | 'ecs' | 'eks' | 'ec2' | 'beanstalk' | 'stepfunctions' | 'apigateway' | 'apprunner' | 'service';
 
-/** A workload as identified from one segment. */
+/** A workload as identified from one segment or span. */
 export interface Workload {
   /** Stable identity: the unqualified ARN where there is one, else `kind:account:region:name`. */
   key: string;
@@ -23,6 +28,11 @@ export interface Workload {
   region: string | null;
   /** Extra facts (qualifier, cluster, container, instance…) merged across segments. */
   attrs: Record<string, string>;
+}
+
+/** The workload, noting the trace format it was seen in (a workload's formats accumulate when stored). */
+export function seenIn(w: Workload, format: TraceFormat): Workload {
+  return { ...w, attrs: { ...w.attrs, format } };
 }
 
 function account(v: string | null | undefined): string | null {
@@ -43,6 +53,163 @@ function fallbackKey(kind: WorkloadKind, acct: string | null, reg: string | null
   return `${kind}:${acct ?? ''}:${reg ?? ''}:${name}`;
 }
 
+/* ------------------------------------------------------------------ constructors */
+
+/** A Lambda function named by its ARN: the unqualified ARN is the key, the qualifier an attribute. */
+export function lambdaWorkload(fn: LambdaFunction, fallbackAccount: string | null = null): Workload {
+  const attrs: Record<string, string> = {};
+  if (fn.qualifier) attrs.qualifier = fn.qualifier;
+  return {
+    key: fn.arn,
+    kind: 'lambda',
+    name: fn.name,
+    arn: fn.arn,
+    account: fn.account ?? fallbackAccount,
+    region: fn.region,
+    attrs,
+  };
+}
+
+/**
+ * A Lambda function known by name: with its account and region, its ARN (the key of the same
+ * function seen with one); without them, a key that says what is missing.
+ */
+export function namedLambdaWorkload(
+  name: string,
+  acct: string | null,
+  reg: string | null,
+  partition?: string,
+): Workload {
+  if (acct && reg) {
+    const arn = formatArn({
+      partition: partition ?? partitionOf(reg),
+      service: 'lambda',
+      region: reg,
+      account: acct,
+      resource: `function:${name}`,
+    });
+    return { key: arn, kind: 'lambda', name, arn, account: acct, region: reg, attrs: {} };
+  }
+  return {
+    key: fallbackKey('lambda', acct, reg, name),
+    kind: 'lambda',
+    name,
+    arn: null,
+    account: acct,
+    region: reg,
+    attrs: {},
+  };
+}
+
+/** An ECS task family (or container name) in its cluster. */
+export function ecsWorkload(f: {
+  account: string | null;
+  region: string | null;
+  cluster: string | null;
+  family: string | null;
+  name: string;
+  container?: string | null;
+  launchType?: string | null;
+}): Workload {
+  const wlName = f.family ?? f.name;
+  const attrs: Record<string, string> = {};
+  if (f.cluster) attrs.cluster = f.cluster;
+  if (f.container) attrs.container = f.container;
+  if (f.family) attrs.task_family = f.family;
+  if (f.launchType) attrs.launch_type = f.launchType;
+  return {
+    key: fallbackKey('ecs', f.account, f.region, f.cluster ? `${f.cluster}/${wlName}` : wlName),
+    kind: 'ecs',
+    name: wlName,
+    arn: null,
+    account: f.account,
+    region: f.region,
+    attrs,
+  };
+}
+
+/** A service on an EKS cluster (regions are not part of the key: X-Ray does not record them). */
+export function eksWorkload(f: {
+  account: string | null;
+  cluster: string | null;
+  name: string;
+  pod?: string | null;
+}): Workload {
+  const attrs: Record<string, string> = {};
+  if (f.cluster) attrs.cluster = f.cluster;
+  if (f.pod) attrs.pod = f.pod;
+  return {
+    key: fallbackKey('eks', f.account, null, f.cluster ? `${f.cluster}/${f.name}` : f.name),
+    kind: 'eks',
+    name: f.name,
+    arn: null,
+    account: f.account,
+    region: null,
+    attrs,
+  };
+}
+
+/** An Elastic Beanstalk environment. */
+export function beanstalkWorkload(f: {
+  account: string | null;
+  region: string | null;
+  environment: string;
+  service: string;
+}): Workload {
+  return {
+    key: fallbackKey('beanstalk', f.account, f.region, f.environment),
+    kind: 'beanstalk',
+    name: f.environment,
+    arn: null,
+    account: f.account,
+    region: f.region,
+    attrs: { service: f.service },
+  };
+}
+
+/** An application on EC2, by its service name. */
+export function ec2Workload(f: {
+  account: string | null;
+  region: string | null;
+  name: string;
+  instanceId?: string | null;
+}): Workload {
+  const attrs: Record<string, string> = {};
+  if (f.instanceId) attrs.instance_id = f.instanceId;
+  return {
+    key: fallbackKey('ec2', f.account, f.region, f.name),
+    kind: 'ec2',
+    name: f.name,
+    arn: null,
+    account: f.account,
+    region: f.region,
+    attrs,
+  };
+}
+
+/** Any other service, by name (App Runner services have a kind of their own). */
+export function serviceWorkload(f: {
+  kind?: 'apprunner' | 'service';
+  account: string | null;
+  name: string;
+  origin?: string | null;
+}): Workload {
+  const kind = f.kind ?? 'service';
+  const attrs: Record<string, string> = {};
+  if (f.origin) attrs.origin = f.origin;
+  return {
+    key: fallbackKey(kind, f.account, null, f.name),
+    kind,
+    name: f.name,
+    arn: null,
+    account: f.account,
+    region: null,
+    attrs,
+  };
+}
+
+/* ------------------------------------------------------------------ X-Ray segments */
+
 /** Identifies the workload of a (non-inferred) segment. Every segment has one. */
 export function workloadOf(doc: SegmentDoc): Workload {
   const aws = obj(doc.aws) ?? {};
@@ -53,37 +220,16 @@ export function workloadOf(doc: SegmentDoc): Workload {
 
   if (origin === 'aws::lambda::function' || origin === 'aws::lambda') {
     const arnText = s(aws.function_arn) ?? resourceArn;
-    const id = arnText ? parseLambdaFunction(arnText) : null;
-    if (id) {
-      const attrs: Record<string, string> = {};
-      if (id.qualifier) attrs.qualifier = id.qualifier;
-      return {
-        key: id.arn,
-        kind: 'lambda',
-        name: id.name,
-        arn: id.arn,
-        account: id.account ?? segAccount,
-        region: id.region,
-        attrs,
-      };
-    }
+    const fn = arnText ? parseLambdaFunction(arnText) : undefined;
+    if (fn) return lambdaWorkload(fn, segAccount);
     const logs = Array.isArray(aws.cloudwatch_logs) ? obj(aws.cloudwatch_logs[0]) : undefined;
     const logArn = parseArn(s(logs?.arn) ?? '');
-    const reg = region(logArn?.region);
-    const acct = segAccount ?? account(logArn?.account);
-    if (acct && reg) {
-      const arn = `arn:${logArn?.partition ?? 'aws'}:lambda:${reg}:${acct}:function:${name}`;
-      return { key: arn, kind: 'lambda', name, arn, account: acct, region: reg, attrs: {} };
-    }
-    return {
-      key: fallbackKey('lambda', acct, reg, name),
-      kind: 'lambda',
+    return namedLambdaWorkload(
       name,
-      arn: null,
-      account: acct,
-      region: reg,
-      attrs: {},
-    };
+      segAccount ?? account(logArn?.account),
+      region(logArn?.region),
+      logArn?.partition,
+    );
   }
 
   if (origin === 'aws::stepfunctions::statemachine') {
@@ -93,7 +239,7 @@ export function workloadOf(doc: SegmentDoc): Workload {
       const [type, machine] = arn.resource.split(':');
       const smName =
         (type === 'stateMachine' || type === 'execution' || type === 'express') && machine ? machine : name;
-      const smArn = `arn:${arn.partition}:states:${arn.region}:${arn.account}:stateMachine:${smName}`;
+      const smArn = formatArn({ ...arn, resource: `stateMachine:${smName}` });
       return {
         key: smArn,
         kind: 'stepfunctions',
@@ -134,97 +280,125 @@ export function workloadOf(doc: SegmentDoc): Workload {
     const e = ecs ?? {};
     const clusterArn = parseArn(s(e.cluster_arn) ?? '');
     const taskArn = parseArn(s(e.task_arn) ?? '');
-    const family = s(e.task_family);
-    const acct = account(clusterArn?.account) ?? account(taskArn?.account) ?? segAccount;
-    const reg = region(clusterArn?.region) ?? region(taskArn?.region) ?? regionOfZone(s(e.availability_zone));
-    const cluster = clusterArn?.resource.replace(/^cluster\//, '') ?? null;
-    const wlName = family ?? name;
-    const attrs: Record<string, string> = {};
-    if (cluster) attrs.cluster = cluster;
-    const container = s(e.container);
-    if (container) attrs.container = container;
-    if (family) attrs.task_family = family;
-    const launch = s(e.launch_type);
-    if (launch) attrs.launch_type = launch;
-    return {
-      key: fallbackKey('ecs', acct, reg, cluster ? `${cluster}/${wlName}` : wlName),
-      kind: 'ecs',
-      name: wlName,
-      arn: null,
-      account: acct,
-      region: reg,
-      attrs,
-    };
+    return ecsWorkload({
+      account: account(clusterArn?.account) ?? account(taskArn?.account) ?? segAccount,
+      region: region(clusterArn?.region) ?? region(taskArn?.region) ?? regionOfZone(s(e.availability_zone)),
+      cluster: clusterArn?.resource.replace(/^cluster\//, '') ?? null,
+      family: s(e.task_family),
+      name,
+      container: s(e.container),
+      launchType: s(e.launch_type),
+    });
   }
 
   const eks = obj(aws.eks);
   if (origin === 'aws::eks::container' || eks) {
-    const cluster = s(eks?.cluster_name);
-    const attrs: Record<string, string> = {};
-    if (cluster) attrs.cluster = cluster;
-    const pod = s(eks?.pod);
-    if (pod) attrs.pod = pod;
-    return {
-      key: fallbackKey('eks', segAccount, null, cluster ? `${cluster}/${name}` : name),
-      kind: 'eks',
-      name,
-      arn: null,
-      account: segAccount,
-      region: null,
-      attrs,
-    };
+    return eksWorkload({ account: segAccount, cluster: s(eks?.cluster_name), name, pod: s(eks?.pod) });
   }
 
   const eb = obj(aws.elastic_beanstalk);
   const ec2 = obj(aws.ec2);
   const reg = regionOfZone(s(ec2?.availability_zone));
   if (origin === 'aws::elasticbeanstalk::environment' || eb) {
-    const env = s(eb?.environment_name) ?? name;
-    const attrs: Record<string, string> = { service: name };
-    return {
-      key: fallbackKey('beanstalk', segAccount, reg, env),
-      kind: 'beanstalk',
-      name: env,
-      arn: null,
+    return beanstalkWorkload({
       account: segAccount,
       region: reg,
-      attrs,
-    };
+      environment: s(eb?.environment_name) ?? name,
+      service: name,
+    });
   }
   if (origin === 'aws::ec2::instance' || ec2) {
-    const attrs: Record<string, string> = {};
-    const instance = s(ec2?.instance_id);
-    if (instance) attrs.instance_id = instance;
+    return ec2Workload({ account: segAccount, region: reg, name, instanceId: s(ec2?.instance_id) });
+  }
+  if (origin === 'aws::apprunner::service')
+    return serviceWorkload({ kind: 'apprunner', account: segAccount, name });
+  return serviceWorkload({ account: segAccount, name, origin: origin ? (s(doc.origin) ?? origin) : null });
+}
+
+/* ------------------------------------------------------------------ OpenTelemetry resources */
+
+/**
+ * The workload of a span, from its resource attributes (and, for a Lambda function, the ARN or
+ * account its SERVER span carries). `complete` is false for a Lambda function whose account is
+ * not known from the span itself: its calls then take the workload of their parent spans (the
+ * function's SERVER span has it), and this one only when the trace holds none.
+ */
+export function workloadOfResource(
+  resource: Record<string, unknown>,
+  attributes: Record<string, unknown>,
+): { workload: Workload; complete: boolean } {
+  const r = (k: string): string | null => s(resource[k]);
+  const platform = (r('cloud.platform') ?? '').toLowerCase();
+  const local = (s(attributes['aws.local.environment']) ?? r('aws.local.environment') ?? '').toLowerCase();
+  const service = r('service.name') ?? s(attributes['aws.local.service']) ?? '(unnamed)';
+  const acct = account(r('cloud.account.id'));
+  const reg = region(r('cloud.region'));
+
+  // The invoked ARN: the SERVER span's cloud.resource_id (faas.id before semconv 1.26; ADOT copies
+  // it onto child spans), or the resource's. It names the function whatever else the resource says.
+  for (const v of [
+    attributes['cloud.resource_id'],
+    attributes['faas.id'],
+    resource['cloud.resource_id'],
+    resource['faas.id'],
+  ]) {
+    const fn = typeof v === 'string' ? parseLambdaFunction(v) : undefined;
+    if (fn) return { workload: lambdaWorkload(fn, acct), complete: true };
+  }
+  if (platform === 'aws_lambda' || r('faas.name') !== null || local.startsWith('lambda:')) {
+    const name = r('faas.name') ?? service;
+    const spanAccount = account(s(attributes['cloud.account.id']));
+    const w = namedLambdaWorkload(name, acct ?? spanAccount, reg);
+    return { workload: w, complete: w.arn !== null };
+  }
+
+  const taskArn = parseArn(r('aws.ecs.task.arn') ?? '');
+  const clusterArn = parseArn(r('aws.ecs.cluster.arn') ?? '');
+  if (platform === 'aws_ecs' || taskArn || clusterArn || r('aws.ecs.task.family') !== null) {
+    const launch = r('aws.ecs.launchtype');
     return {
-      key: fallbackKey('ec2', segAccount, reg, name),
-      kind: 'ec2',
-      name,
-      arn: null,
-      account: segAccount,
-      region: reg,
-      attrs,
+      workload: ecsWorkload({
+        account: acct ?? account(clusterArn?.account) ?? account(taskArn?.account),
+        region: reg ?? region(clusterArn?.region) ?? region(taskArn?.region),
+        cluster: clusterArn?.resource.replace(/^cluster\//, '') ?? null,
+        family: r('aws.ecs.task.family'),
+        name: service,
+        container: r('container.name'),
+        launchType: launch ? launch.toUpperCase() : null,
+      }),
+      complete: true,
     };
   }
-  if (origin === 'aws::apprunner::service') {
+
+  const eksArn = parseArn(r('aws.eks.cluster.arn') ?? '');
+  if (platform === 'aws_eks' || eksArn || r('k8s.cluster.name') !== null || local.startsWith('eks:')) {
+    const cluster = r('k8s.cluster.name') ?? eksArn?.resource.replace(/^cluster\//, '') ?? null;
     return {
-      key: fallbackKey('apprunner', segAccount, null, name),
-      kind: 'apprunner',
-      name,
-      arn: null,
-      account: segAccount,
-      region: null,
-      attrs: {},
+      workload: eksWorkload({
+        account: acct ?? account(eksArn?.account),
+        cluster,
+        name: service,
+        pod: r('k8s.pod.name'),
+      }),
+      complete: true,
     };
   }
-  const attrs: Record<string, string> = {};
-  if (origin) attrs.origin = s(doc.origin) ?? origin;
-  return {
-    key: fallbackKey('service', segAccount, null, name),
-    kind: 'service',
-    name,
-    arn: null,
-    account: segAccount,
-    region: null,
-    attrs,
-  };
+
+  if (platform === 'aws_elastic_beanstalk') {
+    const environment =
+      r('service.namespace') ?? r('deployment.environment.name') ?? r('deployment.environment') ?? service;
+    return {
+      workload: beanstalkWorkload({ account: acct, region: reg, environment, service }),
+      complete: true,
+    };
+  }
+  if (platform === 'aws_ec2' || local.startsWith('ec2:')) {
+    return {
+      workload: ec2Workload({ account: acct, region: reg, name: service, instanceId: r('host.id') }),
+      complete: true,
+    };
+  }
+  if (platform === 'aws_app_runner')
+    return { workload: serviceWorkload({ kind: 'apprunner', account: acct, name: service }), complete: true };
+  return { workload: serviceWorkload({ account: acct, name: service }), complete: true };
 }

@@ -27,6 +27,8 @@ const DOC_TYPE = 2;
 const DOC_WORKLOAD = 4;
 const DOC_NODES = 10;
 const DOC_CALLS = 11;
+const DOC_FALLBACK = 12;
+const DOC_KEEP = 13;
 const CALL_SUB = 0;
 const CALL_TARGET = 3;
 
@@ -89,16 +91,22 @@ export class InputWriter {
 
   /** False while the unprocessed-trace list is known to be empty: no delete per trace then. */
   private mayHaveUnprocessed: boolean;
+  /** False when no span has settled for its fallback workload: nothing to revisit then. */
+  private readonly mayHaveSettled: boolean;
+  /** Traces already revisited while writing the current item. */
+  private readonly revisited = new Set<string>();
 
   constructor(db: Store, path: string, statements?: IngestStatements) {
     this.st = statements ?? prepareIngest(db);
     this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
+    this.mayHaveSettled = this.st.anySettled.get() !== undefined;
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
   /** Writes one item already extracted by a `Preparer` (prepare.ts) (possibly on a worker thread). */
   writePrepared(item: PreparedItem): void {
     this.itemNewTraces.clear();
+    this.revisited.clear();
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -198,7 +206,7 @@ export class InputWriter {
   }
 
   /** Returns false when the document was already stored (complete). */
-  private writeSegmentRow(d: WireDoc, workloadId: number | null): boolean {
+  private writeSegmentRow(d: WireDoc, workloadId: number | null, fallbackId: number | null): boolean {
     this.counts.segments++;
     const [traceId, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
     const row = [
@@ -213,6 +221,7 @@ export class InputWriter {
       endTime,
       inProgress,
       this.sourceId,
+      fallbackId,
     ];
     // Most documents are new: try the insert first, look only on a conflict.
     if (this.st.insertSegment.run(row).changes > 0) {
@@ -239,7 +248,19 @@ export class InputWriter {
   private writeDoc(d: WireDoc, nodes: boolean): void {
     const w = d[DOC_WORKLOAD];
     const workloadId = w < 0 ? null : this.lookup(this.workloadIds, w, 'workload');
-    if (!this.writeSegmentRow(d, workloadId)) return;
+    if (d[DOC_KEEP] === 0) {
+      // A span whose resource says who made it needs no row: its call is stored once by its own key.
+      this.counts.segments++;
+      for (const c of d[DOC_CALLS]) {
+        this.counts.calls++;
+        this.storeCall(d, c, workloadId);
+      }
+      return;
+    }
+    const f = d[DOC_FALLBACK];
+    const fallbackId = f < 0 ? null : this.lookup(this.workloadIds, f, 'workload');
+    if (!this.writeSegmentRow(d, workloadId, fallbackId)) return;
+    if (workloadId !== null && this.mayHaveSettled) this.unsettle(d[DOC_TRACE]);
     if (nodes) for (const n of d[DOC_NODES]) this.st.insertNode.run(d[DOC_TRACE], n, d[DOC_ID]);
     for (const c of d[DOC_CALLS]) {
       this.counts.calls++;
@@ -343,6 +364,58 @@ export class InputWriter {
     return id;
   }
 
+  /**
+   * Gives calls still without a workload the workload of their document, now known (an
+   * independent subsegment's parent, a span's SERVER span). A call that recorded no account or
+   * region takes the workload's: the same fallback as for a call inside a segment of a known
+   * workload (extract.ts), applied once the workload is known.
+   */
+  private attributeCalls(): void {
+    const scopes = new Map<number, { account: string | null; region: string | null }>();
+    const retargeted = new Map<string, number>();
+    for (const stmt of [this.st.attributeCalls, this.st.attributeInferredCalls]) {
+      for (const r of stmt.all() as AttributedCall[]) {
+        this.touch(r.workload_id, r.start_time);
+        if (r.workload_id === null) continue;
+        let scope = scopes.get(r.workload_id);
+        if (!scope) {
+          scope = this.st.workloadScope.get(r.workload_id) as {
+            account: string | null;
+            region: string | null;
+          };
+          scopes.set(r.workload_id, scope);
+        }
+        const key = `${r.target_id}|${r.workload_id}`;
+        let target = retargeted.get(key);
+        if (target === undefined) {
+          const t = this.fieldsOf(r.target_id);
+          const filled = { ...t, account: t.account ?? scope.account, region: t.region ?? scope.region };
+          target =
+            filled.account === t.account && filled.region === t.region ? r.target_id : this.targetId(filled);
+          retargeted.set(key, target);
+        }
+        if (target !== r.target_id) this.st.setCallTarget.run(target, r.id);
+      }
+    }
+  }
+
+  /**
+   * A span with a known workload arrived in a trace where spans settled for their fallback
+   * workload in an earlier run (their SERVER span was missing then): they wait again, and
+   * finish() gives them this workload if it is their parent's; else the run's end settles them again.
+   */
+  private unsettle(traceId: string): void {
+    if (this.revisited.has(traceId)) return;
+    this.revisited.add(traceId);
+    if (this.st.traceHasSettled.get(traceId) === undefined) return;
+    for (const r of this.st.unsettleCalls.all({ trace: traceId }) as {
+      workload_id: number | null;
+      start_time: number;
+    }[])
+      this.touch(r.workload_id, r.start_time);
+    this.st.unsettleSegments.run(traceId);
+  }
+
   /** Notes a (workload, day) whose daily summary must be recomputed. */
   private touch(workloadId: number | null, startTime: number): void {
     if (workloadId === null) return;
@@ -363,7 +436,8 @@ export class InputWriter {
           arn: w.arn,
           account: w.account,
           region: w.region,
-          attrs,
+          // Stored as merged, so that list attributes (qualifiers, formats) are lists from the start.
+          attrs: mergeAttrs('{}', w.attrs),
         }).lastInsertRowid,
       );
       this.workloads.set(w.key, { id, attrs });
@@ -389,22 +463,9 @@ export class InputWriter {
     for (let i = 0; i < 64; i++) {
       if (this.st.attributeSubsegments.run().changes === 0) break;
     }
-    for (const stmt of [this.st.attributeCalls, this.st.attributeInferredCalls]) {
-      for (const r of stmt.all() as { workload_id: number | null; start_time: number }[])
-        this.touch(r.workload_id, r.start_time);
-    }
+    this.attributeCalls();
     this.flushNewCalls();
-    // Rebuild the daily summaries of every (workload, day) this input touched, set-based.
-    // In slices, so that the sort behind the aggregation stays small whatever the input.
-    const keys = [...this.touched];
-    for (let i = 0; i < keys.length; i += 256) {
-      for (const key of keys.slice(i, i + 256)) {
-        const [p, d] = key.split('|').map(Number) as [number, number];
-        this.st.insertTouched.run(p, d);
-      }
-      for (const stmt of this.st.rebuildTouchedDays) stmt.run();
-      this.st.clearTouched.run();
-    }
+    rebuildDays(this.st, this.touched);
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);
     this.st.updateSource.run({
@@ -424,6 +485,70 @@ export class InputWriter {
   }
 }
 
+/** A call just given a workload, as the attribution statements return it. */
+interface AttributedCall {
+  id: number;
+  workload_id: number | null;
+  start_time: number;
+  target_id: number;
+}
+
+/**
+ * Recomputes the daily rollups of the touched `workload|day` pairs from calls, set-based, in
+ * slices so that the sort behind each aggregation stays small whatever the input.
+ */
+function rebuildDays(st: IngestStatements, touched: Iterable<string>): void {
+  const keys = [...touched];
+  for (let i = 0; i < keys.length; i += 256) {
+    for (const key of keys.slice(i, i + 256)) {
+      const [p, d] = key.split('|').map(Number) as [number, number];
+      st.insertTouched.run(p, d);
+    }
+    for (const stmt of st.rebuildTouchedDays) stmt.run();
+    st.clearTouched.run();
+  }
+}
+
+/** What {@link settleFallbacks} did. */
+export interface SettledFallbacks {
+  /** Calls stored under a workload their trace could not complete. */
+  calls: number;
+  /** Those workloads' keys (a Lambda function without its account: `lambda::region:name`). */
+  workloads: string[];
+}
+
+/**
+ * At the end of an ingest run: the spans of a Lambda function whose trace held no span with the
+ * function's account (its SERVER span) take the workload their resource gives, and their calls
+ * with it. Run once per run, not per input, because the SERVER span of a trace is often in a
+ * later file than its calls (it ends, and is logged, last).
+ */
+export function settleFallbacks(db: Store, st: IngestStatements = prepareIngest(db)): SettledFallbacks {
+  const ids = (st.fallbackCandidates.all() as { id: number }[]).map((r) => r.id);
+  if (ids.length === 0) return { calls: 0, workloads: [] };
+  st.settleFallbacks.run();
+  for (let i = 0; i < 64; i++) if (st.attributeSubsegments.run().changes === 0) break;
+  const touched = new Set<string>();
+  const used = new Map<number, number>();
+  for (const r of st.attributeCalls.all() as AttributedCall[]) {
+    if (r.workload_id === null) continue;
+    touched.add(`${r.workload_id}|${dayOf(r.start_time)}`);
+    used.set(r.workload_id, (used.get(r.workload_id) ?? 0) + 1);
+  }
+  // Fallback workloads that every span found better (now or in an earlier run) are not workloads.
+  for (const id of ids) st.dropUnusedFallback.run({ id });
+  rebuildDays(st, touched);
+  const keys: string[] = [];
+  for (const id of used.keys()) {
+    const w = st.workloadKey.get(id) as { key: string } | undefined;
+    if (w) keys.push(w.key);
+  }
+  return { calls: [...used.values()].reduce((a, b) => a + b, 0), workloads: keys.sort() };
+}
+
+/** Attributes whose values accumulate, stored as a sorted list under another name. */
+const LIST_ATTRS: Record<string, string | undefined> = { qualifier: 'qualifiers', format: 'formats' };
+
 function mergeAttrs(stored: string, add: Record<string, string>): string {
   let base: Record<string, unknown> = {};
   try {
@@ -434,9 +559,10 @@ function mergeAttrs(stored: string, add: Record<string, string>): string {
   let changed = false;
   for (const [k, v] of Object.entries(add)) {
     // Qualifiers (aliases, versions) accumulate: a function is one workload whatever alias ran it.
-    const key = k === 'qualifier' ? 'qualifiers' : k;
+    // So do the formats it was traced in (one history across the move from X-Ray to OpenTelemetry).
+    const key = LIST_ATTRS[k] ?? k;
     const prev = base[key];
-    if (key === 'qualifiers') {
+    if (LIST_ATTRS[k]) {
       const list = Array.isArray(prev) ? (prev as string[]) : [];
       if (!list.includes(v)) {
         base[key] = [...list, v].sort();

@@ -13,11 +13,29 @@ export class JsonSyntaxError extends DumpFormatError {
 }
 
 /**
+ * Nanosecond times written as bare JSON numbers (flat span records hold 19 digits, above 2^53):
+ * quoted before parsing, so that their digits survive `JSON.parse` and are read exactly.
+ */
+const BARE_NANOS =
+  /("(?:startTimeUnixNano|endTimeUnixNano|timeUnixNano|observedTimeUnixNano|durationNano)"\s*:\s*)(\d{16,})/g;
+
+/** Options of {@link parseJson}. */
+export interface ParseOptions {
+  /** Keep every digit of bare nanosecond times (OpenTelemetry spans), as strings. */
+  exactNanos?: boolean;
+}
+
+/**
  * Parses JSON, turning V8's message into one with an input byte offset. Bytes that are not
  * valid UTF-8 are refused with their position: decoding would turn them into U+FFFD silently,
  * so two different names or ARNs could be stored as one and nobody would know.
  */
-export function parseJson(bytes: Buffer | string, offset: number, what: string): unknown {
+export function parseJson(
+  bytes: Buffer | string,
+  offset: number,
+  what: string,
+  options: ParseOptions = {},
+): unknown {
   if (typeof bytes !== 'string' && !isUtf8(bytes)) {
     const bad = firstInvalidUtf8(bytes);
     throw new JsonSyntaxError(
@@ -28,7 +46,9 @@ export function parseJson(bytes: Buffer | string, offset: number, what: string):
   }
   const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
   try {
-    return JSON.parse(text);
+    // Quoting adds two bytes per time before any position V8 reports: positions stay close
+    // enough (the value is named), and only spans have such keys.
+    return JSON.parse(options.exactNanos ? text.replace(BARE_NANOS, '$1"$2"') : text);
   } catch (err) {
     const msg = (err as Error).message;
     const m = /position (\d+)/.exec(msg);
@@ -36,6 +56,7 @@ export function parseJson(bytes: Buffer | string, offset: number, what: string):
     throw new JsonSyntaxError(
       `invalid JSON in ${what}: ${msg.replace(/\s+in JSON at position \d+.*$/, '')}`,
       at,
+      'the text at this position is not JSON: the file was truncated or edited after export; export it again',
     );
   }
 }

@@ -383,6 +383,17 @@ export class JsonSplitter {
       }
       // Numbers, true, false, null.
       if (this.depth === 0) {
+        // A CloudWatch Logs export to S3 starts every line with the event's time.
+        const after = this.timestampPrefix(i);
+        if (after === WAIT) {
+          this.pos = i;
+          return;
+        }
+        if (after > 0) {
+          this.linePrefixed = true;
+          i = after;
+          continue;
+        }
         throw new SplitError(
           `expected '{' or '[' but found ${describeByte(b)}: this is not a JSON document`,
           this.base + i,
@@ -409,7 +420,9 @@ export class JsonSplitter {
     const view = this.buf.subarray(0, limit);
     let from = Math.max(i + 1, this.boundaryFrom);
     for (;;) {
-      const nl = view.indexOf(NEWLINE_BRACE, from);
+      // Lines of a CloudWatch Logs export start with a timestamp, not a brace: `}\n2026-…`
+      // cannot occur inside a JSON value either (a value after `}` needs a comma).
+      const nl = this.linePrefixed ? nextLineOfValue(view, from) : view.indexOf(NEWLINE_BRACE, from);
       if (nl < 0) break;
       let e = nl;
       while (e > i && isSpace(this.buf[e - 1] as number)) e--;
@@ -430,6 +443,25 @@ export class JsonSplitter {
 
   /** Where {@link boundary} resumes its search for the value it is waiting on (buffer index). */
   private boundaryFrom = 0;
+
+  /** True once a line started with a timestamp (a CloudWatch Logs export to S3). */
+  linePrefixed = false;
+
+  /**
+   * At `i`, between top-level values: the index after an ISO 8601 timestamp and the blank that
+   * follows it (`2026-11-23T10:00:00.123Z `), 0 when there is none, or {@link WAIT} when the bytes
+   * so far could still be one. Nothing else can stand there in JSON, so skipping it is exact.
+   */
+  private timestampPrefix(i: number): number {
+    const b = this.buf[i] as number;
+    if (b < 0x30 || b > 0x39) return 0;
+    const end = Math.min(this.len, i + 40);
+    const text = this.buf.toString('latin1', i, end);
+    const m = TIMESTAMP_PREFIX.exec(text);
+    if (m) return i + m[0].length;
+    if (!this.ending && end - i < 40 && TIMESTAMP_START.test(text)) return WAIT;
+    return 0;
+  }
 
   /** A value begins at `i` (first byte `b`): a top-level value or a part. */
   private valueStart(i: number, b: number): void {
@@ -540,6 +572,20 @@ export class JsonSplitter {
     this.flushPending = false;
     return events;
   }
+}
+
+/** An ISO 8601 date-time and the blank after it, at the start of a line. */
+const TIMESTAMP_PREFIX = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)[ \t]/;
+/** What the start of one looks like, while more bytes are awaited. */
+const TIMESTAMP_START = /^[\d:.TZ+-]*$/;
+
+/** The next newline followed by `{` or a digit (the start of a prefixed line), or -1. */
+function nextLineOfValue(view: Buffer, from: number): number {
+  for (let nl = view.indexOf(0x0a, from); nl >= 0 && nl + 1 < view.length; nl = view.indexOf(0x0a, nl + 1)) {
+    const next = view[nl + 1] as number;
+    if (next === OPEN_OBJ || (next >= 0x30 && next <= 0x39)) return nl;
+  }
+  return -1;
 }
 
 function describeByte(b: number): string {

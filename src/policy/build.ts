@@ -198,7 +198,7 @@ function buildOne(
         message: `${g.action} granted on ${g.resource}: the trace did not record which resource it used. ${
           kind === 'stepfunctions'
             ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
-            : "Add the request parameter to the X-Ray SDK's AWS parameter allow-list (Node: AWSXRay.appendAWSWhitelist) to record it"
+            : 'X-Ray SDKs record only the request parameters on their allow-list (add this one; Node: AWSXRay.appendAWSWhitelist), and OpenTelemetry instrumentations a fixed set (S3: the bucket, never the key), so record the resource yourself or review the wildcard'
         }, or pass --unknown-resources omit`,
       });
     }

@@ -5,7 +5,7 @@
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readWorkloads, type UsageSource } from '../store/usage.js';
-import type { WorkloadRecord } from '../store/workloads.js';
+import type { TraceFormat, WorkloadRecord } from '../store/workloads.js';
 import { isoTime } from '../shared/time.js';
 import { isObject } from '../shared/values.js';
 
@@ -17,13 +17,15 @@ export { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
  *
  * Fields: `id` (database id); `key` (stable id: unqualified ARN, else `kind:account:region:name`);
  * `kind` (`lambda`, `ecs`, `ec2`, …); `name`; `arn`, `account`, `region` (null when unknown);
- * `attrs` (qualifiers, cluster, origin… as recorded); `traces` (distinct traces with a call, counted
+ * `attrs` (qualifiers, cluster, origin… as recorded); `formats` (the trace formats it was seen in:
+ * `x-ray`, `opentelemetry`); `traces` (distinct traces with a call, counted
  * per UTC day: a trace spanning midnight counts on both days); `calls`; `distinctActions` (IAM actions
  * its calls needed); `denied`, `errors` (4xx other than throttling and denial), `faults` (5xx),
  * `throttles` (calls with that outcome); `firstSeen`, `lastSeen` (ISO 8601 UTC, null without calls).
  */
 export interface WorkloadRow extends WorkloadRecord {
   attrs: Record<string, unknown>;
+  formats: TraceFormat[];
   traces: number;
   calls: number;
   distinctActions: number;
@@ -48,25 +50,37 @@ export interface ListWorkloadsOptions {
  */
 export function listWorkloads(store: Store, options: ListWorkloadsOptions = {}): WorkloadRow[] {
   // Field order as documented on WorkloadRow (it is the JSON order).
-  return readWorkloads(store, { filter: options.filter ?? {}, source: options.source }).map((r) => ({
-    id: r.id,
-    key: r.key,
-    kind: r.kind,
-    name: r.name,
-    arn: r.arn,
-    account: r.account,
-    region: r.region,
-    attrs: parseAttrs(r.attrs),
-    traces: r.traces,
-    calls: r.calls,
-    distinctActions: r.actions,
-    denied: r.denied,
-    errors: r.errors,
-    faults: r.faults,
-    throttles: r.throttles,
-    firstSeen: isoTime(r.first),
-    lastSeen: isoTime(r.last),
-  }));
+  return readWorkloads(store, { filter: options.filter ?? {}, source: options.source }).map((r) => {
+    const attrs = parseAttrs(r.attrs);
+    return {
+      id: r.id,
+      key: r.key,
+      kind: r.kind,
+      name: r.name,
+      arn: r.arn,
+      account: r.account,
+      region: r.region,
+      attrs,
+      formats: formatsOf(attrs),
+      traces: r.traces,
+      calls: r.calls,
+      distinctActions: r.actions,
+      denied: r.denied,
+      errors: r.errors,
+      faults: r.faults,
+      throttles: r.throttles,
+      firstSeen: isoTime(r.first),
+      lastSeen: isoTime(r.last),
+    };
+  });
+}
+
+const FORMATS: readonly TraceFormat[] = ['x-ray', 'opentelemetry'];
+
+/** The trace formats recorded in a workload's attributes, in a fixed order. */
+export function formatsOf(attrs: Record<string, unknown>): TraceFormat[] {
+  const list = Array.isArray(attrs.formats) ? (attrs.formats as unknown[]) : [];
+  return FORMATS.filter((f) => list.includes(f));
 }
 
 function parseAttrs(s: string): Record<string, unknown> {

@@ -211,6 +211,28 @@ export const MIGRATIONS: readonly Migration[] = [
   DROP TABLE principal_day_targets;
   -- Calls whose permission is unknown are reported per workload: their targets are few.
   CREATE INDEX targets_unmapped ON targets (id) WHERE mapping = 'unmapped';
+  -- Every workload of a schema 1 database was traced by X-Ray (the only input it read). Release
+  -- 0.1.0 stored a first alias as \`qualifier\`: it is the list \`qualifiers\` now.
+  UPDATE workloads SET attrs = json_set(
+    json_remove(CASE WHEN json_valid(attrs) THEN attrs ELSE '{}' END, '$.qualifier'),
+    '$.formats', json('["x-ray"]'),
+    '$.qualifiers', CASE
+      WHEN json_valid(attrs) AND json_type(attrs, '$.qualifier') = 'text' AND json_type(attrs, '$.qualifiers') IS NULL
+        THEN json_array(json_extract(attrs, '$.qualifier'))
+      ELSE json_extract(CASE WHEN json_valid(attrs) THEN attrs ELSE '{}' END, '$.qualifiers') END);
+  UPDATE workloads SET attrs = json_remove(attrs, '$.qualifiers') WHERE json_type(attrs, '$.qualifiers') = 'null';
+
+  -- An OpenTelemetry span of a Lambda function that does not carry the function's account waits
+  -- for a parent span that does (its SERVER span); \`fallback_id\` is the workload its resource
+  -- alone gives, taken at the end of the ingest run when no parent in the trace knew better
+  -- ("settled": workload_id = fallback_id). A settled span is revisited when a later input brings
+  -- more of its trace. A span that found its workload through a parent forgets its fallback.
+  ALTER TABLE segments ADD COLUMN fallback_id INTEGER REFERENCES workloads(id);
+  CREATE INDEX segments_pending ON segments (fallback_id) WHERE workload_id IS NULL AND fallback_id IS NOT NULL;
+  CREATE INDEX segments_settled ON segments (trace_id) WHERE fallback_id IS NOT NULL AND workload_id = fallback_id;
+  CREATE INDEX segments_settled_by ON segments (fallback_id) WHERE fallback_id IS NOT NULL AND workload_id = fallback_id;
+  -- The fallback workloads: Lambda functions known without their account (\`lambda::region:name\`).
+  CREATE INDEX workloads_fallback ON workloads (id) WHERE kind = 'lambda' AND account IS NULL;
 
   -- Per workload and UTC day. \`traces\` (distinct traces with a call that day) is the one figure
   -- that only this rollup (or the calls themselves) can give.

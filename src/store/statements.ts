@@ -40,6 +40,15 @@ export interface IngestStatements {
   addNewCalls: Statement[];
   attributeSubsegments: Statement;
   attributeCalls: Statement;
+  workloadScope: Statement;
+  workloadKey: Statement;
+  fallbackCandidates: Statement;
+  anySettled: Statement;
+  settleFallbacks: Statement;
+  traceHasSettled: Statement;
+  unsettleCalls: Statement;
+  unsettleSegments: Statement;
+  dropUnusedFallback: Statement;
   attributeInferredCalls: Statement;
 }
 
@@ -75,12 +84,12 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     findSegment: db.prepare(`SELECT in_progress FROM segments WHERE trace_id = ? AND id = ?`),
     insertSegment: db.prepare(
-      `INSERT OR IGNORE INTO segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id, fallback_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     replaceSegment: db.prepare(
       `UPDATE segments SET type = ?, parent_id = ?, workload_id = ?, name = ?, origin = ?, start_time = ?, end_time = ?, in_progress = ?,
-         source_id = ?
+         source_id = ?, fallback_id = ?
        WHERE trace_id = ? AND id = ?`,
     ),
     deleteSegmentCalls: db.prepare(
@@ -132,7 +141,7 @@ export function prepareIngest(db: Store): IngestStatements {
       db.prepare(addCallsSql(r, 'calls c NOT INDEXED', 'c.id >= ? AND c.workload_id IS NOT NULL')),
     ),
     attributeSubsegments: db.prepare(
-      `UPDATE segments SET workload_id = coalesce(
+      `UPDATE segments SET fallback_id = NULL, workload_id = coalesce(
          (SELECT p.workload_id FROM segments p WHERE p.trace_id = segments.trace_id AND p.id = segments.parent_id),
          (SELECT p.workload_id FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
           WHERE n.trace_id = segments.trace_id AND n.id = segments.parent_id))
@@ -146,7 +155,37 @@ export function prepareIngest(db: Store): IngestStatements {
       `UPDATE calls SET workload_id = (SELECT s.workload_id FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id)
        WHERE workload_id IS NULL AND via <> 'inferred'
          AND EXISTS (SELECT 1 FROM segments s WHERE s.trace_id = calls.trace_id AND s.id = calls.segment_id AND s.workload_id IS NOT NULL)
+       RETURNING id, workload_id, start_time, target_id`,
+    ),
+    workloadScope: db.prepare(`SELECT account, region FROM workloads WHERE id = ?`),
+    workloadKey: db.prepare(`SELECT key FROM workloads WHERE id = ?`),
+    // Fallback workloads: Lambda functions known without their account (`lambda::region:name`).
+    fallbackCandidates: db.prepare(`SELECT id FROM workloads WHERE kind = 'lambda' AND account IS NULL`),
+    anySettled: db.prepare(
+      `SELECT 1 FROM segments WHERE fallback_id IS NOT NULL AND workload_id = fallback_id LIMIT 1`,
+    ),
+    settleFallbacks: db.prepare(
+      `UPDATE segments SET workload_id = fallback_id WHERE workload_id IS NULL AND fallback_id IS NOT NULL`,
+    ),
+    traceHasSettled: db.prepare(
+      `SELECT 1 FROM segments WHERE trace_id = ? AND fallback_id IS NOT NULL AND workload_id = fallback_id LIMIT 1`,
+    ),
+    unsettleCalls: db.prepare(
+      `UPDATE calls SET workload_id = NULL WHERE trace_id = @trace AND segment_id IN (
+         SELECT id FROM segments WHERE trace_id = @trace AND fallback_id IS NOT NULL AND workload_id = fallback_id)
        RETURNING workload_id, start_time`,
+    ),
+    unsettleSegments: db.prepare(
+      `UPDATE segments SET workload_id = NULL WHERE trace_id = ? AND fallback_id IS NOT NULL AND workload_id = fallback_id`,
+    ),
+    // Only fallback workloads are dropped: nothing but calls and settled or waiting spans refers
+    // to them; one that X-Ray segments also named (its formats say "x-ray") is kept.
+    dropUnusedFallback: db.prepare(
+      `DELETE FROM workloads WHERE id = @id
+         AND NOT EXISTS (SELECT 1 FROM calls WHERE workload_id = @id)
+         AND NOT EXISTS (SELECT 1 FROM segments WHERE fallback_id IS NOT NULL AND workload_id = fallback_id AND fallback_id = @id)
+         AND NOT EXISTS (SELECT 1 FROM segments WHERE workload_id IS NULL AND fallback_id IS NOT NULL AND fallback_id = @id)
+         AND instr(attrs, '"x-ray"') = 0`,
     ),
     // An inferred-only call belongs to whoever holds its calling subsegment (e.g. a remote-namespace capture).
     attributeInferredCalls: db.prepare(
@@ -156,7 +195,7 @@ export function prepareIngest(db: Store): IngestStatements {
        WHERE workload_id IS NULL AND via = 'inferred'
          AND EXISTS (SELECT 1 FROM nodes n JOIN segments p ON p.trace_id = n.trace_id AND p.id = n.segment_id
                      WHERE n.trace_id = calls.trace_id AND n.id = calls.sub_id AND p.workload_id IS NOT NULL)
-       RETURNING workload_id, start_time`,
+       RETURNING id, workload_id, start_time, target_id`,
     ),
   };
 }

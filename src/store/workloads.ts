@@ -3,6 +3,13 @@
  */
 import type { Store } from './db.js';
 
+/**
+ * The trace formats a workload can be seen in, kept as the sorted `formats` list of its stored
+ * attributes: a function traced first with the X-Ray SDK and then with OpenTelemetry is one
+ * workload with both.
+ */
+export type TraceFormat = 'x-ray' | 'opentelemetry';
+
 /** A workload's identity, as policy building and comparison need it. */
 export interface WorkloadRecord {
   id: number;

@@ -13,11 +13,11 @@ test('principals prints one row per workload', async (t) => {
   const lines = r.out.split('\n');
   t.regex(
     lines[1]!,
-    /kind\s*│ name\s*│ ARN \/ id\s*│ account\s*│ region\s*│ traces │ calls │ actions │ denied │ first seen\s*│ last seen/,
+    /kind\s*│ name\s*│ ARN \/ id\s*│ account\s*│ region\s*│ traced by │ traces │ calls │ actions │ denied │ first seen\s*│ last seen/,
   );
   t.regex(
     lines[3]!,
-    /│ lambda │ api\s*│ arn:aws:lambda:eu-west-1:123456789012:function:api\s*│ 123456789012 │ eu-west-1 │\s+3 │\s+5 │\s+2 │\s+1 │ 2026-11-20T10:00:00Z │ 2026-11-22T00:30:00Z │/,
+    /│ lambda │ api\s*│ arn:aws:lambda:eu-west-1:123456789012:function:api\s*│ 123456789012 │ eu-west-1 │ X-Ray\s+│\s+3 │\s+5 │\s+2 │\s+1 │ 2026-11-20T10:00:00Z │ 2026-11-22T00:30:00Z │/,
   );
 });
 
@@ -43,6 +43,7 @@ test('principals --json with a range and a workload filter', async (t) => {
     'account',
     'region',
     'attrs',
+    'formats',
     'traces',
     'calls',
     'distinctActions',
@@ -55,6 +56,7 @@ test('principals --json with a range and a workload filter', async (t) => {
   ]);
   t.like(rows[0], {
     name: 'api',
+    formats: ['x-ray'],
     calls: 3,
     distinctActions: 1,
     denied: 1,
@@ -67,8 +69,8 @@ test('principals --csv', async (t) => {
   t.is(r.code, 0);
   t.is(
     r.out,
-    'kind,name,key,account,region,traces,calls,distinctActions,denied,firstSeen,lastSeen\r\n' +
-      'lambda,worker,arn:aws:lambda:us-east-1:222222222222:function:worker,222222222222,us-east-1,1,1,1,0,2026-11-21T01:00:00.000Z,2026-11-21T01:00:00.000Z\r\n',
+    'kind,name,key,account,region,formats,traces,calls,distinctActions,denied,firstSeen,lastSeen\r\n' +
+      'lambda,worker,arn:aws:lambda:us-east-1:222222222222:function:worker,222222222222,us-east-1,x-ray,1,1,1,0,2026-11-21T01:00:00.000Z,2026-11-21T01:00:00.000Z\r\n',
   );
 });
 

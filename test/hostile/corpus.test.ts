@@ -39,7 +39,7 @@ const rejected: Rejected[] = [
     at: '1:21',
     message: 'invalid UTF-8 in this document: byte 0xc0 at byte 20 is not part of a valid UTF-8 sequence',
   },
-  { file: 'document-not-json.json', at: '1:1', message: 'invalid JSON in a segment Document string' },
+  { file: 'document-not-json.json', at: '1:1', message: 'invalid JSON in Segments[0].Document' },
   { file: 'empty.json', at: '1:1', message: 'the input is empty' },
   {
     file: 'binary-garbage.bin',
@@ -51,7 +51,7 @@ const rejected: Rejected[] = [
     at: '1:1',
     message: "expected '{' or '[' but found a string: this is not a JSON document",
   },
-  { file: 'not-an-export.json', at: '1:1', message: 'not an X-Ray trace export (found keys: hello)' },
+  { file: 'not-an-export.json', at: '1:1', message: 'not a trace export (found keys: hello)' },
 ];
 
 async function ingestBetweenGood(

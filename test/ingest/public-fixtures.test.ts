@@ -31,10 +31,7 @@ const expected: [string, ['ingested', string, number, number, number] | ['reject
   ['python-xray-sdk__README__block07.json', ['rejected', /trace summaries/]],
   // LocalStack does not merge: two independent subsegments whose parent segment is not in the dump.
   ['python-xray-sdk__README__block08.json', ['ingested', 'trace-array', 2, 1, 0]],
-  [
-    'xray-segmentdocument-schema-v1.0.0.json',
-    ['rejected', /not an X-Ray trace export \(found keys: \$schema/],
-  ],
+  ['xray-segmentdocument-schema-v1.0.0.json', ['rejected', /not a trace export \(found keys: \$schema/]],
   ['xray-api-segmentdocuments__block03.txt', ['rejected', /invalid JSON in this document/]],
   ['xray-api-segmentdocuments__block04.txt', ['rejected', /truncated/]],
   ['xray-api-sendingdata__block05.txt', ['rejected', /expected '\{' or '\[' but found '\$'/]],

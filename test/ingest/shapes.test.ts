@@ -167,34 +167,18 @@ const rejected: { name: string; text: string; message: RegExp; hint?: RegExp }[]
   },
   { name: '--output text', text: 'TRACES\t1.0\t1-5f1\tFalse\nSEGMENTS\t{"id":"1"}\n', message: /found 'T'/ },
   { name: 'binary garbage', text: '\u0000\u0001\u00ff', message: /not a JSON document/ },
-  {
-    name: 'OTEL-format retrieved traces',
-    text: JSON.stringify({
-      RetrievalStatus: 'COMPLETE',
-      TraceFormat: 'OTEL',
-      Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b"}' }] }],
-    }),
-    message: /OpenTelemetry-format retrieved traces are not supported yet/,
-    hint: /--trace-format XRAY/,
-  },
-  {
-    name: 'OTEL span documents without TraceFormat',
-    text: JSON.stringify({
-      Traces: [{ Id: 'x', Spans: [{ Id: 'a', Document: '{"traceId":"a","spanId":"b","name":"n"}' }] }],
-    }),
-    message: /OpenTelemetry/,
-  },
   { name: 'an empty file', text: '', message: /the input is empty/ },
   { name: 'whitespace only', text: '  \n\n', message: /holds no JSON value/ },
   {
     name: 'a Document string that is not JSON',
     text: JSON.stringify({ Traces: [{ Id: 'x', Segments: [{ Id: 'a', Document: '{"id": oops}' }] }] }),
-    message: /invalid JSON in a segment Document string/,
+    message: /invalid JSON in Segments\[0\]\.Document/,
   },
   {
     name: 'some other JSON',
     text: JSON.stringify({ hello: 'world' }),
-    message: /not an X-Ray trace export \(found keys: hello\)/,
+    message: /not a trace export \(found keys: hello\)/,
+    hint: /OpenTelemetry spans/,
   },
 ];
 

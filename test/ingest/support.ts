@@ -10,6 +10,7 @@ export interface CallRowDb {
   trace_id: string;
   sub_id: string;
   workload_id: number | null;
+  start_time: number;
   service: string;
   service_name: string;
   operation: string | null;

@@ -36,7 +36,7 @@ test('the Lambda service segment and the function segment are one workload; alia
     account: '123456789012',
     region: 'eu-west-1',
   });
-  t.deepEqual(JSON.parse(p[0]!.attrs), { qualifiers: ['7', 'live'] });
+  t.deepEqual(JSON.parse(p[0]!.attrs), { formats: ['x-ray'], qualifiers: ['7', 'live'] });
 });
 
 test('workload kinds from origins and aws blocks', async (t) => {

@@ -99,6 +99,13 @@ export function renderSummary(s: IngestSummary): string {
     for (const p of all.slice(0, 5)) lines.push(`    ${safe(p.path)}: ${safe(p.message)}`);
     if (all.length > 5) lines.push(`    … and ${int(all.length - 5)} more`);
   }
+  if (s.fallbacks.calls > 0) {
+    const w = s.fallbacks.workloads;
+    lines.push(
+      `  ${int(s.fallbacks.calls)} call${s.fallbacks.calls === 1 ? '' : 's'} of ${w.length === 1 ? 'a Lambda function' : `${int(w.length)} Lambda functions`} stored without the function's account (${w.slice(0, 3).map(safe).join(', ')}${w.length > 3 ? ', …' : ''}):`,
+      "    their traces held no span naming it (the function's SERVER span). Ingest the rest of those traces and they move to the function's ARN.",
+    );
+  }
   if (s.rejected > 0)
     lines.push(`  ${int(s.rejected)} input${s.rejected === 1 ? '' : 's'} rejected (details on stderr)`);
   return `${lines.join('\n')}\n`;

@@ -23,6 +23,12 @@ export const WORKLOAD_COLUMNS: OutputColumn<WorkloadRow>[] = [
   { field: 'key', header: 'ARN / id', value: (r) => r.key, cell: (r) => tableArn(r.arn ?? r.key, 60) },
   { field: 'account', header: 'account', value: (r) => r.account },
   { field: 'region', header: 'region', value: (r) => r.region },
+  {
+    field: 'formats',
+    header: 'traced by',
+    value: (r) => r.formats.join('+'),
+    cell: (r) => r.formats.map((f) => (f === 'x-ray' ? 'X-Ray' : 'OTel')).join('+'),
+  },
   { field: 'traces', header: 'traces', align: 'right', value: (r) => r.traces, cell: (r) => int(r.traces) },
   { field: 'calls', header: 'calls', align: 'right', value: (r) => r.calls, cell: (r) => int(r.calls) },
   {

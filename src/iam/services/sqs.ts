@@ -71,7 +71,7 @@ export const sqs: ServiceHandler = {
       );
       return c ? [c] : [];
     }
-    const name = str(call.params, 'queue_name', 'aws.sqs.queue.name');
+    const name = str(call.params, 'queue_name', 'aws.sqs.queue.name', 'aws.queue.name');
     if (name === undefined || !QUEUE_NAME.test(name)) return [];
     const owner = str(call.params, 'queue_owner_aws_account_id');
     const c = buildArn('sqs', 'queue', { QueueName: name }, withOverrides(scope, undefined, owner));

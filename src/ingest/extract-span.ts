@@ -1,0 +1,152 @@
+/**
+ * From one OpenTelemetry span to the facts we store, in the same shape as an X-Ray document
+ * (extract.ts): the workload, and the AWS call the span records. Pure: no I/O, no database.
+ *
+ * An AWS call is a span with `rpc.system` (or `rpc.system.name`) `aws-api`, or an Application
+ * Signals `aws.remote.service` of `AWS::…`. Every instrumentation spells the service, the
+ * operation and the resource its own way (docs/otel-format.md); they are brought here to the
+ * parameters the IAM mapping reads (src/iam), so that nothing after this knows where a call came from.
+ */
+import { resolveService } from '../iam/services.js';
+import type { Outcome } from '../shared/outcome.js';
+import { str } from '../shared/values.js';
+import type { CallRow, ExtractedDoc } from './extract.js';
+import { identifierFacts } from './extract.js';
+import { otelAccount, otelParams, otelRegion } from './attributes.js';
+import { classify, parseDenied, type ExceptionInfo } from './outcome.js';
+import type { Span } from './spans.js';
+import { seenIn, workloadOfResource, type Workload } from './workloads.js';
+
+/** What one span contributes: a document in the X-Ray sense, and whether to keep it as a row. */
+export interface ExtractedSpan extends ExtractedDoc {
+  /**
+   * For a Lambda function whose account the span does not carry: the workload it falls back to
+   * when no parent span in the trace knows the function better.
+   */
+  fallback: Workload | undefined;
+  /**
+   * Kept as a row (for the spans of a Lambda function, whose calls may find their workload
+   * through their parents); other spans need no row: their resource says who they are.
+   */
+  keep: boolean;
+}
+
+/** True when the span records an AWS API call. */
+export function isAwsCall(span: Span): boolean {
+  if (span.kind === 'SERVER') return false;
+  const a = span.attributes;
+  if (a['rpc.system'] === 'aws-api' || a['rpc.system.name'] === 'aws-api') return true;
+  const remote = a['aws.remote.service'];
+  return typeof remote === 'string' && /^AWS::/i.test(remote);
+}
+
+/** Extracts one span. */
+export function extractSpan(span: Span): ExtractedSpan {
+  const found = workloadOfResource(span.resource, span.attributes);
+  const complete = found.complete;
+  const workload = seenIn(found.workload, 'opentelemetry');
+  const lambda = workload.kind === 'lambda';
+  const call = isAwsCall(span) ? callOfSpan(span, workload) : undefined;
+  return {
+    traceId: span.traceId,
+    id: span.spanId,
+    // A span whose workload is not known yet waits for its parents, as an independent X-Ray
+    // subsegment does.
+    type: complete ? 'segment' : 'subsegment',
+    parentId: span.parentSpanId,
+    name: span.name.slice(0, 2048),
+    origin: null,
+    startTime: span.start,
+    endTime: span.end,
+    inProgress: false,
+    workload: complete ? workload : undefined,
+    calls: call ? [call] : [],
+    nodeIds: [],
+    fallback: complete ? undefined : workload,
+    keep: lambda,
+  };
+}
+
+/** A string attribute. */
+function attr(span: Span, key: string): string | null {
+  return str(span.attributes[key]);
+}
+
+/** The service, as the SDK or Application Signals names it. */
+function serviceOf(span: Span): { name: string; prefix: string } {
+  const named =
+    attr(span, 'rpc.service') ??
+    (/^[^\s.]+\.[A-Za-z]/.test(span.name) ? span.name.slice(0, span.name.indexOf('.')) : null) ??
+    attr(span, 'aws.remote.service') ??
+    attr(span, 'aws.service') ??
+    '';
+  return {
+    name: named,
+    prefix: resolveService(named)?.prefix ?? resolveService(attr(span, 'aws.remote.service'))?.prefix ?? '',
+  };
+}
+
+/** The operation: `rpc.method`, else the span name `Service.Operation`, else Application Signals'. */
+function operationOf(span: Span): string | null {
+  const method = attr(span, 'rpc.method');
+  if (method) return method;
+  const m = /^[^\s.]+\.([A-Za-z][A-Za-z0-9]*)$/.exec(span.name);
+  if (m) return m[1] as string;
+  return attr(span, 'aws.remote.operation') ?? attr(span, 'aws.operation');
+}
+
+/** The exception the span recorded: an `exception` event, else the status message and `error.type`. */
+function exceptionOf(span: Span): ExceptionInfo | undefined {
+  for (const e of span.events) {
+    if (e.name !== 'exception') continue;
+    const type = str(e.attributes['exception.type']);
+    const message = str(e.attributes['exception.message']) ?? span.status.message;
+    if (type || message)
+      return { type: type?.slice(0, 200) ?? null, message: message?.slice(0, 4000) ?? null };
+  }
+  const type = attr(span, 'error.type');
+  if (span.status.message || type)
+    return { type: type?.slice(0, 200) ?? null, message: span.status.message?.slice(0, 4000) ?? null };
+  return undefined;
+}
+
+function statusOf(span: Span): number | null {
+  for (const k of ['http.response.status_code', 'http.status_code']) {
+    const v = span.attributes[k];
+    const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : NaN;
+    if (Number.isInteger(n) && n >= 100 && n < 600) return n;
+  }
+  return null;
+}
+
+function callOfSpan(span: Span, workload: Workload): CallRow {
+  const { name, prefix } = serviceOf(span);
+  const params = otelParams(span.attributes, prefix);
+  const ids = identifierFacts(params);
+  const exception = exceptionOf(span);
+  const denied = parseDenied(exception?.message ?? null) ?? parseDenied(span.status.message);
+  const status = statusOf(span);
+  const outcome: Outcome = classify({
+    status,
+    exception,
+    denied: denied !== null,
+    error: span.status.code === 'ERROR',
+  });
+  return {
+    subId: span.spanId,
+    startTime: span.start,
+    endTime: span.end,
+    service: prefix,
+    serviceName: name,
+    operation: operationOf(span),
+    region: otelRegion(span.attributes) ?? ids.region ?? workload.region,
+    account: otelAccount(span.attributes) ?? ids.account ?? workload.account,
+    httpStatus: status,
+    outcome,
+    errorType: exception?.type ?? null,
+    deniedAction: denied?.action ?? null,
+    deniedResource: denied?.resource ?? null,
+    params,
+    via: 'sdk',
+  };
+}
