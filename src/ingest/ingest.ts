@@ -37,6 +37,8 @@ export interface IngestOptions {
   onProgress?: (p: IngestProgress) => void;
   /** Splitter threshold above which one JSON value is read member by member (tests lower it). */
   wholeLimit?: number;
+  /** Size above which one OTLP resource is read span by span with a streaming parser (tests lower it). */
+  streamLimit?: number;
   /** Parse on a worker thread: always, never, or (default) when the inputs total over 4 MiB, or for stdin. */
   parallel?: 'auto' | boolean;
 }
@@ -132,7 +134,14 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     for (let j = from; j < Math.min(specs.length, from + READ_AHEAD_INPUTS); j++) {
       const spec = specs[j] as InputSpec;
       if (spec.file === undefined || requested.has(j)) continue;
-      requested.set(j, worker().request(spec, { name: spec.name, wholeLimit: options.wholeLimit }));
+      requested.set(
+        j,
+        worker().request(spec, {
+          name: spec.name,
+          wholeLimit: options.wholeLimit,
+          streamLimit: options.streamLimit,
+        }),
+      );
     }
   };
   const session = new WriteSession(store);
@@ -219,7 +228,7 @@ async function ingestOne(
   progress: (bytes: number, size: number | undefined, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
-  const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit };
+  const parseOptions = { name: spec.name, wholeLimit: options.wholeLimit, streamLimit: options.streamLimit };
   const size = spec.size;
   // A file parsed on the worker is also read there: this thread only writes.
   const opened = how.on === 'worker file' ? undefined : openInput(spec, { stdin: options.stdin });

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
 import { Preparer, type PreparedItem } from './wire.js';
 import type { InputSpec } from './read.js';
-import { ShapeReader, type DumpShape } from './shapes.js';
+import { ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
 import { JsonSplitter, type SplitEvent, type WholeValue } from '../json/split.js';
 import type { DumpItem } from './shapes.js';
 
@@ -34,6 +34,8 @@ export interface ParseOptions {
   /** Name used in problem reports (`file @ byte N`). */
   name: string;
   wholeLimit?: number;
+  /** An OTLP resource larger than this is read span by span (default 8 MiB; tests lower it). */
+  streamLimit?: number;
 }
 
 /** Parses on the calling thread. */
@@ -55,7 +57,11 @@ export class ParseState {
   private lastOffset = 0;
 
   constructor(private readonly options: ParseOptions) {
-    this.splitter = new JsonSplitter({ wholeLimit: options.wholeLimit });
+    this.splitter = new JsonSplitter({
+      wholeLimit: options.wholeLimit,
+      streamLimit: options.streamLimit,
+      streamKeys: STREAM_KEYS,
+    });
   }
 
   push(chunk: Buffer): ParsedBatch {

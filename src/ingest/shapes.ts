@@ -6,7 +6,8 @@
  * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
 import { parseJson } from '../json/parse.js';
-import type { SplitEvent } from '../json/split.js';
+import type { SplitEvent, StreamedPart } from '../json/split.js';
+import { ResourceSpansStream } from './otlp-stream.js';
 import { isObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
 import {
@@ -52,6 +53,31 @@ export type DumpShape =
   | 'otlp'
   | 'empty';
 
+/** A JSON number that lost digits in parsing. */
+function inexact(v: unknown): boolean {
+  return typeof v === 'number' && !Number.isSafeInteger(v);
+}
+
+/** The span objects of OTLP `resourceSpans` elements, unconverted. */
+function otlpSpanObjects(resourceSpans: unknown[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const rs of resourceSpans) {
+    const scopes = isObject(rs) ? (rs.scopeSpans ?? rs.instrumentationLibrarySpans) : undefined;
+    if (!Array.isArray(scopes)) continue;
+    for (const ss of scopes) {
+      const spans = isObject(ss) ? ss.spans : undefined;
+      if (Array.isArray(spans)) for (const s of spans) if (isObject(s)) out.push(s);
+    }
+  }
+  return out;
+}
+
+/**
+ * Members whose elements the splitter may pass on in pieces when one is too large to parse whole
+ * (an OTLP resource with a huge `spans` array): read by {@link ResourceSpansStream}.
+ */
+export const STREAM_KEYS: ReadonlySet<string> = new Set(['resourceSpans']);
+
 export class ShapeReader {
   /** The first shape recognised in this input. */
   shape: DumpShape = 'empty';
@@ -61,6 +87,24 @@ export class ShapeReader {
   /** Set after a daemon header line: the next value is one segment document. */
   private sawDaemonHeader = false;
 
+  /** The OTLP `resourceSpans` element being streamed, if any. */
+  private resourceSpans: ResourceSpansStream | undefined;
+
+  /** A piece of an element too large to parse whole: only OTLP resources are streamed (see {@link STREAM_KEYS}). */
+  private streamed(event: StreamedPart): DumpItem[] {
+    if (event.key !== 'resourceSpans')
+      throw new ShapeError(`member "${event.key}" cannot be read in pieces`, event.offset);
+    this.setShape('otlp');
+    if (event.first) this.resourceSpans = new ResourceSpansStream();
+    const reader = this.resourceSpans as ResourceSpansStream;
+    const spans = reader.push(event.bytes, event.offset);
+    if (event.last) {
+      spans.push(...reader.end(event.offset + event.bytes.length));
+      this.resourceSpans = undefined;
+    }
+    return spans.length > 0 ? [{ kind: 'spans', spans, offset: event.offset }] : [];
+  }
+
   /** True once a span record held a nanosecond time as a bare number above 2^53. */
   private exactNanos = false;
 
@@ -69,11 +113,18 @@ export class ShapeReader {
    * `JSON.parse` rounds (to 256 ns): the first such record is parsed again keeping every digit,
    * and so is every value after it, so that a span gives the same microsecond in every layout.
    */
-  private parse(bytes: Buffer | string, offset: number, what: string): unknown {
+  private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
     const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
-    if (this.exactNanos || !isObject(value) || !isSpanRecord(value)) return value;
-    const inexact = (v: unknown): boolean => typeof v === 'number' && !Number.isSafeInteger(v);
-    if (!inexact(value.startTimeUnixNano) && !inexact(value.endTimeUnixNano)) return value;
+    if (this.exactNanos || !isObject(value)) return value;
+    // OTLP writes times as strings, but a hand-made document may not: the same check per span.
+    const spans = isSpanRecord(value)
+      ? [value]
+      : isOtlpDocument(value)
+        ? otlpSpanObjects(value.resourceSpans as unknown[])
+        : key === 'resourceSpans'
+          ? otlpSpanObjects([value])
+          : [];
+    if (!spans.some((s) => inexact(s.startTimeUnixNano) || inexact(s.endTimeUnixNano))) return value;
     this.exactNanos = true;
     return parseJson(bytes, offset, what, { exactNanos: true });
   }
@@ -101,10 +152,12 @@ export class ShapeReader {
       this.partSawSegments = false;
       return items;
     }
+    if (event.kind === 'stream') return this.streamed(event);
     const value = this.parse(
       event.bytes,
       event.offset,
       event.key ? `member "${event.key}"` : 'this array element',
+      event.key,
     );
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';

@@ -45,13 +45,29 @@ export interface PartValue {
   bytes: Buffer;
 }
 
+/**
+ * A piece of one part too large even for part mode (an OTLP `resourceSpans` element holding a
+ * million spans), for a streaming parser: its bytes in order, from the piece marked `first` to
+ * the one marked `last`. Only members named in {@link SplitterOptions.streamKeys} are streamed.
+ */
+export interface StreamedPart {
+  kind: 'stream';
+  /** Byte offset of this piece's first byte in the input. */
+  offset: number;
+  /** The member whose array element this is. */
+  key: string;
+  bytes: Buffer;
+  first: boolean;
+  last: boolean;
+}
+
 /** Marks the end of a top-level value that was emitted in parts. */
 export interface PartsEnd {
   kind: 'parts-end';
   offset: number;
 }
 
-export type SplitEvent = WholeValue | PartValue | PartsEnd;
+export type SplitEvent = WholeValue | PartValue | StreamedPart | PartsEnd;
 
 /** A structural problem in the byte stream (bad bracket, truncation, stray byte). */
 export class SplitError extends DumpFormatError {
@@ -99,6 +115,14 @@ export interface SplitterOptions {
   fast?: boolean;
   /** Input offset of the first byte pushed (default 0), for splitting a slice of an input. */
   offset?: number;
+  /**
+   * Members of a top-level object whose array elements, past {@link streamLimit} bytes, are
+   * passed on in pieces ({@link StreamedPart}) instead of failing at `partLimit` or being held
+   * whole: the caller parses them with a streaming parser.
+   */
+  streamKeys?: ReadonlySet<string>;
+  /** An element of a `streamKeys` member larger than this is streamed (default 8 MiB). */
+  streamLimit?: number;
 }
 
 /**
@@ -142,6 +166,10 @@ export class JsonSplitter {
 
   private readonly wholeLimit: number;
   private readonly partLimit: number;
+  private readonly streamKeys: ReadonlySet<string>;
+  private readonly streamLimit: number;
+  /** True while the current part is passed on in pieces; `partStart` is then where the next piece starts. */
+  private streaming = false;
   private readonly maxDepth: number;
   private readonly fast: boolean;
   private bomChecked = false;
@@ -154,6 +182,8 @@ export class JsonSplitter {
     this.maxDepth = options.maxDepth ?? 10_000;
     this.fast = options.fast ?? true;
     this.base = options.offset ?? 0;
+    this.streamKeys = options.streamKeys ?? new Set();
+    this.streamLimit = options.streamLimit ?? 8 * 1024 * 1024;
   }
 
   /** Total bytes pushed so far. */
@@ -277,7 +307,7 @@ export class JsonSplitter {
           // Rescan only the last byte next time (it may be a backslash escaping the next quote).
           i = Math.max(this.stringStart + 1, len - 1);
           this.pos = i;
-          this.checkPartSize(len);
+          this.checkPartSize(len, out);
           return;
         }
         this.inString = false;
@@ -403,7 +433,7 @@ export class JsonSplitter {
       i++;
     }
     this.pos = i;
-    this.checkPartSize(len);
+    this.checkPartSize(len, out);
   }
 
   /**
@@ -515,8 +545,15 @@ export class JsonSplitter {
   private endPart(end: number, out: SplitEvent[]): void {
     const start = this.partStart;
     this.partStart = -1;
-    if (this.partMode) {
-      out.push(this.partEvent(start, end, this.partKey, this.partIsElement));
+    if (this.streaming) {
+      this.streaming = false;
+      out.push(this.piece(start, end, false, true));
+    } else if (this.partMode) {
+      out.push(
+        this.streamable(this.partKey, this.partIsElement, end - start)
+          ? this.piece(start, end, true, true)
+          : this.partEvent(start, end, this.partKey, this.partIsElement),
+      );
     } else {
       this.pending.push({ start, end, key: this.partKey, element: this.partIsElement });
     }
@@ -548,13 +585,53 @@ export class JsonSplitter {
     this.pending = [];
   }
 
-  /** Switches a top-level value that grew past the limit to part mode; bounds a single part. */
-  private checkPartSize(len: number): void {
+  /** True for an element of a `streamKeys` member of `size` bytes, past the stream limit. */
+  private streamable(key: string | undefined, element: boolean, size: number): boolean {
+    return element && key !== undefined && size > this.streamLimit && this.streamKeys.has(key);
+  }
+
+  /** One piece of a streamed part, `buf[start, end)` (a part found complete in one scan is one piece). */
+  private piece(start: number, end: number, first: boolean, last: boolean, key = this.partKey): StreamedPart {
+    return {
+      kind: 'stream',
+      offset: this.base + start,
+      key: key ?? '',
+      bytes: Buffer.from(this.buf.subarray(start, end)),
+      first,
+      last,
+    };
+  }
+
+  /**
+   * Switches a top-level value that grew past the limit to part mode; streams a part of a
+   * `streamKeys` member that grew past `streamLimit` (passing on what it holds so far, so that
+   * the buffer keeps only what is still being scanned); bounds any other single part.
+   */
+  private checkPartSize(len: number, out: SplitEvent[]): void {
     if (this.topStart >= 0 && !this.partMode && len - this.topStart > this.wholeLimit) {
       this.partMode = true;
       this.flushPending = true;
     }
-    if (this.partStart >= 0 && len - this.partStart > this.partLimit) {
+    if (this.partStart < 0) return;
+    if (this.streaming) {
+      if (len > this.partStart) {
+        out.push(this.piece(this.partStart, len, false, false));
+        this.partStart = len;
+      }
+      return;
+    }
+    // Not before the parts completed ahead of it are out (they are emitted after this scan).
+    if (
+      this.partMode &&
+      !this.flushPending &&
+      this.streamable(this.partKey, this.partIsElement, len - this.partStart)
+    ) {
+      this.streaming = true;
+      out.push(this.piece(this.partStart, len, true, false));
+      this.partStart = len;
+      return;
+    }
+    if (len - this.partStart > this.partLimit) {
       throw new SplitError(
         `a single value is larger than ${Math.round(this.partLimit / 1048576)} MiB; no trace or segment document is this large`,
         this.base + this.partStart,
@@ -566,8 +643,12 @@ export class JsonSplitter {
   private flushPending = false;
 
   /** Events for parts completed before the switch to part mode. */
-  private takePending(): PartValue[] {
-    const events = this.pending.map((p) => this.partEvent(p.start, p.end, p.key, p.element));
+  private takePending(): (PartValue | StreamedPart)[] {
+    const events = this.pending.map((p) =>
+      this.streamable(p.key, p.element, p.end - p.start)
+        ? this.piece(p.start, p.end, true, true, p.key)
+        : this.partEvent(p.start, p.end, p.key, p.element),
+    );
     this.pending = [];
     this.flushPending = false;
     return events;

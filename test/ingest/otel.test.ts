@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import test from 'ava';
 import { ingest, type IngestSummary } from '../../src/ingest/ingest.js';
@@ -244,6 +245,93 @@ test('nanosecond times are read exactly: a 19-digit bare number and the same dig
     t.is(calls(store)[0]!.start_time, 1795000000.123456, name);
     store.close();
   }
+});
+
+// ---- one huge OTLP document: streamed span by span ----------------------------------------
+
+type ResourceSpans = {
+  resource: { attributes: { key: string; value: unknown }[] };
+  scopeSpans: { scope: unknown; spans: Record<string, unknown>[] }[];
+};
+
+/** Every OTLP request of the samples folded into one document: one resourceSpans entry per workload. */
+function oneDocument(order: 'resource-first' | 'resource-last' = 'resource-first'): string {
+  const byResource = new Map<string, ResourceSpans>();
+  for (const l of fs.readFileSync(path.join(otel, 'otlp-traces.jsonl'), 'utf8').trimEnd().split('\n')) {
+    for (const rs of (JSON.parse(l) as { resourceSpans: ResourceSpans[] }).resourceSpans) {
+      const key = JSON.stringify(rs.resource);
+      const into = byResource.get(key) ?? { resource: rs.resource, scopeSpans: [] };
+      into.scopeSpans.push(...rs.scopeSpans);
+      byResource.set(key, into);
+    }
+  }
+  const entries = [...byResource.values()].map((rs) =>
+    order === 'resource-first' ? rs : { scopeSpans: rs.scopeSpans, schemaUrl: '', resource: rs.resource },
+  );
+  return JSON.stringify({ resourceSpans: entries }, null, 2);
+}
+
+/** Ingests `text` from standard input in 4 KiB chunks, as a huge file arrives: in many reads. */
+function ingestChunked(store: Store, text: string, parallel = false): Promise<IngestSummary> {
+  const bytes = Buffer.from(text);
+  const chunks = Array.from({ length: Math.ceil(bytes.length / 4096) }, (_, i) =>
+    bytes.subarray(i * 4096, (i + 1) * 4096),
+  );
+  // Limits far below the document's 150 KB: part mode, then streaming, for every resource.
+  return ingest(store, {
+    inputs: ['-'],
+    stdin: Readable.from(chunks),
+    wholeLimit: 1024,
+    streamLimit: 2048,
+    parallel,
+  });
+}
+
+for (const order of ['resource-first', 'resource-last'] as const) {
+  test(`one OTLP document whose resources are too large to parse whole is read span by span (${order})`, async (t) => {
+    for (const parallel of [false, true]) {
+      const { store } = tempStore();
+      const s = await ingestChunked(store, oneDocument(order), parallel);
+      t.is(s.rejected, 0, s.results[0]?.error?.message);
+      t.is(s.results[0]!.shape, 'otlp');
+      t.is(s.newCalls, 92);
+      t.is(policyBytes(store), await reference);
+      store.close();
+    }
+  });
+}
+
+test('a streamed OTLP span keeps every digit of a bare-number nanosecond time', async (t) => {
+  const doc = JSON.parse(oneDocument()) as { resourceSpans: ResourceSpans[] };
+  const span = doc.resourceSpans[0]!.scopeSpans[0]!.spans[0]!;
+  const text = JSON.stringify(doc).replace(
+    `"startTimeUnixNano":"${String(span.startTimeUnixNano)}"`,
+    '"startTimeUnixNano":1795000000123456499',
+  );
+  const { store } = tempStore();
+  const s = await ingestChunked(store, text);
+  t.is(s.rejected, 0, s.results[0]?.error?.message);
+  const row = store.prepare('SELECT start_time FROM segments WHERE id = ?').get(span.spanId) as
+    { start_time: number } | undefined;
+  const call = store.prepare('SELECT start_time FROM calls WHERE sub_id = ?').get(span.spanId) as
+    { start_time: number } | undefined;
+  t.is((row ?? call)!.start_time, 1795000000.123456);
+  store.close();
+});
+
+test('a streamed OTLP resource that breaks off mid-way is refused with its position, and nothing of it is stored', async (t) => {
+  const text = oneDocument();
+  const cut = text.indexOf('"spanId"', text.length >> 1);
+  const bad = `${text.slice(0, cut)}"spanId": oops${text.slice(cut + 8)}`;
+  const { store } = tempStore();
+  const s = await ingestChunked(store, bad);
+  t.is(s.rejected, 1);
+  // Standard input has no lines to count back to: the byte offset of the piece is given.
+  const e = s.results[0]!.error!;
+  t.regex(e.message, /invalid JSON in a resourceSpans entry/);
+  t.true(e.offset !== undefined && e.offset > text.length / 2 - 8192 && e.offset <= cut, `${e.offset}`);
+  t.deepEqual(counts(store), { traces: 0, segments: 0, calls: 0, workloads: 0 });
+  store.close();
 });
 
 // ---- malformed input: refused whole, with its position ------------------------------------

@@ -139,6 +139,70 @@ test('memory stays bounded while a huge value streams in parts', (t) => {
   t.true((s as unknown as { buf: Buffer }).buf.length <= 4 << 20);
 });
 
+test('an element of a stream key past the stream limit is passed on in pieces that add up to it', (t) => {
+  const spans = Array.from({ length: 300 }, (_, i) => ({
+    spanId: i.toString(16).padStart(16, '0'),
+    name: 'x'.repeat(30),
+  }));
+  const big = { resource: { attributes: [] }, scopeSpans: [{ spans }] };
+  const small = { resource: { attributes: [{ key: 'a', value: { stringValue: 'b' } }] }, scopeSpans: [] };
+  const input = JSON.stringify({ resourceSpans: [small, big, small] });
+  for (const chunk of [7, 100, 4096]) {
+    const s = new JsonSplitter({
+      wholeLimit: 256,
+      streamLimit: 1024,
+      streamKeys: new Set(['resourceSpans']),
+    });
+    const buf = Buffer.from(input);
+    const events: SplitEvent[] = [];
+    for (let i = 0; i < buf.length; i += chunk) events.push(...s.push(buf.subarray(i, i + chunk)));
+    events.push(...s.end());
+    const pieces = events.filter((e) => e.kind === 'stream');
+    t.true(pieces.length >= 2, `chunk ${chunk}`);
+    t.true(pieces[0]!.first && !pieces[0]!.last);
+    t.true(pieces.at(-1)!.last);
+    t.true(pieces.every((p) => p.key === 'resourceSpans'));
+    t.deepEqual(JSON.parse(Buffer.concat(pieces.map((p) => p.bytes)).toString()), big, `chunk ${chunk}`);
+    // The elements either side are ordinary parts, in order.
+    const kinds = events.map((e) => (e.kind === 'part' ? 'part' : e.kind));
+    t.is(kinds.indexOf('stream'), 1, `chunk ${chunk}: ${kinds.join()}`);
+    t.is(kinds.lastIndexOf('part'), kinds.length - 2);
+    t.deepEqual(
+      events
+        .filter((e) => e.kind === 'part')
+        .map((e) => JSON.parse((e as { bytes: Buffer }).bytes.toString())),
+      [small, small],
+    );
+  }
+});
+
+test('a streamed element holds no more than the scan needs, however large it grows', (t) => {
+  const s = new JsonSplitter({
+    wholeLimit: 1 << 16,
+    streamLimit: 1 << 18,
+    streamKeys: new Set(['resourceSpans']),
+  });
+  s.push(Buffer.from('{"resourceSpans":[{"resource":{},"scopeSpans":[{"spans":['));
+  const one = Buffer.from(`${JSON.stringify({ spanId: 'a'.repeat(16), name: 'z'.repeat(1000) })},`);
+  let bytes = 0;
+  for (let i = 0; i < 20_000; i++)
+    for (const e of s.push(one)) if (e.kind === 'stream') bytes += e.bytes.length; // ~20 MB
+  t.true(bytes > 19_000_000);
+  t.true((s as unknown as { buf: Buffer }).buf.length <= 4 << 20);
+});
+
+test('an element of any other member past the part limit still fails', (t) => {
+  const s = new JsonSplitter({
+    wholeLimit: 256,
+    partLimit: 4096,
+    streamLimit: 1024,
+    streamKeys: new Set(['resourceSpans']),
+  });
+  s.push(Buffer.from('{"Traces":[{"Id":"'));
+  const err = t.throws(() => s.push(Buffer.from('x'.repeat(10_000))), { instanceOf: SplitError });
+  t.regex(err!.message, /larger than/);
+});
+
 test('nesting beyond the limit fails without recursion', (t) => {
   const deep = '['.repeat(20_000) + ']'.repeat(20_000);
   const err = t.throws(() => split(deep, 4096), { instanceOf: SplitError });
