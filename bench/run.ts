@@ -1,11 +1,14 @@
 /**
  * Benchmark harness (`npm run bench`). See docs/performance.md.
  *
- *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB] [--layout concatenated|single|files|both|all]
+ *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB]
+ *     [--layout concatenated|single|files|otel-spans|otlp|otlp-one-resource (comma-separated)|both|otel|all]
  *     [--seed 1] [--runs 1] [--methods a,b,b2,c]
  *
- * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, and 32 MB as files (one per
- * batch-get-traces document, in a directory). Dumps are generated into
+ * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, 32 MB as files (one per
+ * batch-get-traces document, in a directory), and the 128 MB dump's traces as OpenTelemetry spans
+ * (aws/spans records, OTLP requests, one OTLP document with a single resource; ingest only, with
+ * its speed per MB against the X-Ray dump's). Dumps are generated into
  * bench/out/ (or reused when their meta matches) and every method runs on the same files:
  *   (a)  whole file → split documents → JSON.parse each document and each `Document` string
  *   (b)  naive stream-json: parser({jsonStreaming}) → pick({filter:'Traces'}) → streamArray(), JSON.parse each `Document`
@@ -37,6 +40,7 @@ import {
   type DumpMeta,
   type Layout,
 } from '../test/support/generator.js';
+import { writeOtelDump, type OtelLayout, type OtelMeta } from '../test/support/otel-dump.js';
 import type { MethodResult } from './methods.js';
 import { runQueryBench, type QueryBenchResult } from './queries.js';
 
@@ -63,7 +67,10 @@ const CHILD_METHOD: Record<Exclude<MethodKey, 'c'>, MethodResult['method']> = {
  * `files` is the concatenated dump split into one file per document, in a directory: what a
  * script calling `aws xray batch-get-traces` in a loop leaves behind (~25 KB files).
  */
-type BenchLayout = Layout | 'files';
+type BenchLayout = Layout | 'files' | OtelLayout;
+
+const OTEL_LAYOUTS: readonly OtelLayout[] = ['otel-spans', 'otlp', 'otlp-one-resource'];
+const isOtel = (l: BenchLayout): l is OtelLayout => (OTEL_LAYOUTS as readonly string[]).includes(l);
 
 interface Dataset {
   sizeBytes: number;
@@ -137,10 +144,17 @@ function parseArgs(argv: string[]): Args {
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
   if (layoutArg === 'both') args.layouts = ['concatenated', 'single'];
-  else if (layoutArg === 'all') args.layouts = ['concatenated', 'single', 'files'];
-  else if (layoutArg === 'concatenated' || layoutArg === 'single' || layoutArg === 'files')
-    args.layouts = [layoutArg];
-  else if (layoutArg !== undefined) throw new Error('--layout is concatenated, single, files, both or all');
+  else if (layoutArg === 'all') args.layouts = ['concatenated', 'single', 'files', ...OTEL_LAYOUTS];
+  else if (layoutArg === 'otel') args.layouts = ['concatenated', ...OTEL_LAYOUTS];
+  else if (layoutArg !== undefined) {
+    const ls = layoutArg.split(',') as BenchLayout[];
+    for (const l of ls)
+      if (!['concatenated', 'single', 'files', ...OTEL_LAYOUTS].includes(l))
+        throw new Error(
+          `--layout is concatenated, single, files, ${OTEL_LAYOUTS.join(', ')} (comma-separated), both, otel or all`,
+        );
+    args.layouts = ls;
+  }
   return args;
 }
 
@@ -157,6 +171,10 @@ function plan(args: Args): [number, BenchLayout][] {
     [256 * MB, 'concatenated'],
     [128 * MB, 'single'],
     [32 * MB, 'files'],
+    // OpenTelemetry: the 128 MB concatenated dump's traces, as the spans the JS instrumentations record.
+    [128 * MB, 'otel-spans'],
+    [128 * MB, 'otlp'],
+    [128 * MB, 'otlp-one-resource'],
   ];
   return args.layouts.length > 0 ? base.filter(([, l]) => args.layouts.includes(l)) : base;
 }
@@ -170,6 +188,7 @@ const sizeLabel = (bytes: number): string =>
 
 async function ensureDump(sizeBytes: number, layout: BenchLayout, seed: number): Promise<Dataset> {
   if (layout === 'files') return ensureFiles(sizeBytes, seed);
+  if (isOtel(layout)) return ensureOtel(sizeBytes, layout, seed);
   const file = join(OUT, `dump-${sizeLabel(sizeBytes)}-${layout}-seed${seed}.json`);
   const options = resolveOptions({ sizeBytes, layout, seed });
   const metaFile = `${file}.meta.json`;
@@ -213,6 +232,39 @@ async function ensureFiles(sizeBytes: number, seed: number): Promise<Dataset> {
     writeFileSync(done, whole.meta.sha256);
   }
   return { ...whole, layout: 'files', file: dir, generated: whole.generated };
+}
+
+/**
+ * The concatenated X-Ray dump of this size rewritten as OpenTelemetry spans (test/support/otel-dump.ts).
+ * Its meta counts are the OTel file's: bytes, traces, spans (as `segments`) and SDK calls.
+ */
+async function ensureOtel(sizeBytes: number, layout: OtelLayout, seed: number): Promise<Dataset> {
+  const xray = await ensureDump(sizeBytes, 'concatenated', seed);
+  const file = join(OUT, `dump-${sizeLabel(sizeBytes)}-${layout}-seed${seed}.json`);
+  let otel: OtelMeta | undefined;
+  try {
+    const m = JSON.parse(readFileSync(`${file}.meta.json`, 'utf8')) as OtelMeta;
+    if (m.from === xray.meta.sha256 && statSync(file).size === m.bytes) otel = m;
+  } catch {
+    // (re)generate
+  }
+  const generated = otel === undefined;
+  if (!otel) {
+    process.stdout.write(`generating ${file} ... `);
+    otel = await writeOtelDump(xray.file, xray.meta.sha256, layout, file);
+    console.log(`${otel.spans} spans`);
+  }
+  const meta: DumpMeta = {
+    ...xray.meta,
+    bytes: otel.bytes,
+    fileBytes: otel.bytes,
+    traces: otel.traces,
+    segments: otel.spans,
+    inferredSegments: 0,
+    calls: otel.calls,
+    remoteAwsCalls: 0,
+  };
+  return { sizeBytes, layout, file, meta, generated };
 }
 
 interface ChildRun {
@@ -403,6 +455,38 @@ async function best(runs: number, f: () => Promise<Measurement>): Promise<Measur
   return runs > 1 ? { ...keep, allSeconds: all } : keep;
 }
 
+/** Each OpenTelemetry dataset's ingest speed over that of the X-Ray dump it was made from. */
+function otelRatios(
+  datasets: Dataset[],
+  rows: Measurement[],
+): {
+  dataset: string;
+  mbPerSec: number;
+  xrayMbPerSec: number;
+  ratio: number;
+  peakRssMB?: number;
+  xrayPeakRssMB?: number;
+}[] {
+  const c = (name: string): Measurement | undefined =>
+    rows.find((r) => r.dataset === name && r.method === 'c' && r.ok);
+  return datasets.flatMap((d) => {
+    if (!isOtel(d.layout)) return [];
+    const mine = c(`${sizeLabel(d.sizeBytes)} ${d.layout}`);
+    const xray = c(`${sizeLabel(d.sizeBytes)} concatenated`);
+    if (!mine?.mbPerSec || !xray?.mbPerSec) return [];
+    return [
+      {
+        dataset: mine.dataset,
+        mbPerSec: mine.mbPerSec,
+        xrayMbPerSec: xray.mbPerSec,
+        ratio: mine.mbPerSec / xray.mbPerSec,
+        ...(mine.peakRssMB === undefined ? {} : { peakRssMB: mine.peakRssMB }),
+        ...(xray.peakRssMB === undefined ? {} : { xrayPeakRssMB: xray.peakRssMB }),
+      },
+    ];
+  });
+}
+
 function machine(): Record<string, unknown> {
   const cpuinfo = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
   const model = /model name\s*:\s*(.+)/.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? 'unknown';
@@ -493,6 +577,7 @@ async function main(): Promise<void> {
     const name = `${sizeLabel(ds.sizeBytes)} ${ds.layout}`;
     for (const m of args.methods) {
       if (m === 'c' && ingestSkip) continue;
+      if (m !== 'c' && isOtel(ds.layout)) continue; // the reference parsers read X-Ray batches only
       process.stdout.write(`${name}: ${METHOD_LABEL[m]} ... `);
       const r = await best(args.runs, () =>
         m === 'c' ? runIngest(ds, name) : runInProcessMethod(m, ds, name),
@@ -504,6 +589,16 @@ async function main(): Promise<void> {
     }
   }
   printTable(rows, baselineRssMB);
+  const otel = otelRatios(datasets, rows);
+  if (otel.length > 0) {
+    console.log(
+      '\nOpenTelemetry ingest against X-Ray ingest of the same traces (per MB of input, same run):',
+    );
+    for (const o of otel)
+      console.log(
+        `  ${o.dataset.padEnd(24)} ${fmt(o.mbPerSec).padStart(6)} MB/s vs ${fmt(o.xrayMbPerSec).padStart(6)} MB/s = ${o.ratio.toFixed(2)}x, peak RSS ${fmt(o.peakRssMB, 0)} vs ${fmt(o.xrayPeakRssMB, 0)} MB`,
+      );
+  }
 
   // Query and policy timings on a synthetic store of --query-calls calls (default 10M; --quick 200k).
   const queryCalls = args.quick && args.queryCalls === 10_000_000 ? 200_000 : args.queryCalls;
@@ -520,6 +615,7 @@ async function main(): Promise<void> {
     machine: info,
     runsPerMethod: args.runs,
     idleChildPeakRssMB: baselineRssMB,
+    otelVsXray: otel,
     ingest: ingestSkip ? { skipped: ingestSkip } : { cli: CLI },
     datasets: datasets.map((d) => ({
       name: `${sizeLabel(d.sizeBytes)} ${d.layout}`,

@@ -150,3 +150,18 @@ function callOfSpan(span: Span, workload: Workload): CallRow {
     via: 'sdk',
   };
 }
+
+/**
+ * The span, once a parent span in its trace has named its workload (a Lambda function's SERVER
+ * span, which carries the account): as if its own resource had. Its calls take the workload's
+ * account and region where they recorded none, as calls of a known workload do (callOfSpan).
+ */
+export function withWorkload(ex: ExtractedSpan, workload: Workload): ExtractedSpan {
+  return {
+    ...ex,
+    type: 'segment',
+    workload,
+    fallback: undefined,
+    calls: ex.calls.map((c) => ({ ...c, account: c.account ?? workload.account, region: c.region ?? workload.region })),
+  };
+}

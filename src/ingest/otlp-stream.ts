@@ -19,6 +19,9 @@ import { asObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
 import { attributeMap, spanFromOtlp, type Span } from './spans.js';
 
+/** Characters tokenized at a time. */
+const FEED_SLICE = 64 * 1024;
+
 /** Spans that may arrive before their resource (OTLP writers put the resource first). */
 const MAX_WAITING = 10_000;
 
@@ -72,7 +75,12 @@ export class ResourceSpansStream {
   }
 
   private feed(text: string): void {
-    if (text === '') return;
+    // In slices: the tokenizer returns every token of what it is given at once (an 8 MiB piece
+    // would be millions of token objects).
+    for (let i = 0; i < text.length; i += FEED_SLICE) this.feedSlice(text.slice(i, i + FEED_SLICE));
+  }
+
+  private feedSlice(text: string): void {
     let tokens: unknown;
     try {
       tokens = this.tokenize(text);

@@ -38,6 +38,9 @@ export interface ParseOptions {
   streamLimit?: number;
 }
 
+/** Spans prepared as one item at most (a chunk of input holds a few thousand). */
+const MAX_SPANS_PER_ITEM = 20_000;
+
 /** Parses on the calling thread. */
 export async function* parseInline(
   chunks: AsyncIterable<Buffer>,
@@ -78,11 +81,31 @@ export class ParseState {
 
   private batch(events: SplitEvent[]): ParsedBatch {
     const items: PreparedItem[] = [];
-    for (const ev of events) this.read(ev, items);
+    // Spans read from one chunk are prepared together (one record per line otherwise makes one
+    // item per span): a trace's spans then mostly share an item, so that the rollups can add
+    // their calls instead of recounting the day (write.ts), and a span finds its parent here.
+    let spans: (DumpItem & { kind: 'spans' }) | undefined;
+    const flush = (): void => {
+      if (spans) items.push(this.preparer.prepare(spans, `${this.options.name} @ byte ${spans.offset}`));
+      spans = undefined;
+    };
+    for (const ev of events) {
+      for (const { item, where } of this.read(ev)) {
+        if (item.kind === 'spans') {
+          if (spans) for (const s of item.spans) spans.spans.push(s);
+          else spans = { ...item, spans: [...item.spans] };
+          if (spans.spans.length >= MAX_SPANS_PER_ITEM) flush();
+          continue;
+        }
+        flush();
+        items.push(this.preparer.prepare(item, where));
+      }
+    }
+    flush();
     return { items, lastOffset: this.lastOffset };
   }
 
-  private read(ev: SplitEvent, items: PreparedItem[]): void {
+  private read(ev: SplitEvent): { item: DumpItem; where: string }[] {
     this.lastOffset = ev.offset;
     let read: DumpItem[];
     try {
@@ -90,11 +113,10 @@ export class ParseState {
     } catch (err) {
       if (ev.kind !== 'whole' || !ev.unchecked) throw err;
       // Delimited without a scan and not valid: scan it for the exact error, or the values it holds.
-      for (const inner of rescan(ev)) this.read(inner, items);
-      return;
+      return rescan(ev).flatMap((inner) => this.read(inner));
     }
     const where = `${this.options.name} @ byte ${ev.offset}`;
-    for (const item of read) items.push(this.preparer.prepare(item, where));
+    return read.map((item) => ({ item, where }));
   }
 }
 

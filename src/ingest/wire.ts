@@ -15,7 +15,7 @@ import {
   type Outcome,
   type Workload,
 } from './extract.js';
-import { extractSpan } from './extract-span.js';
+import { extractSpan, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
 
@@ -100,8 +100,13 @@ export type PreparedItem =
 /** Distinct targets or workloads remembered per input; past this the tables start over (S3 keys). */
 const MAX_INTERNED = 50_000;
 
+/** Span workloads remembered per input for their children; past this the table starts over. */
+const MAX_SPAN_WORKLOADS = 100_000;
+
 /** Prepares the items of one input, numbering its targets and workloads. */
 export class Preparer {
+  /** `traceId/spanId` → the workload of Lambda spans seen in this input, for their children. */
+  private readonly spanWorkloads = new Map<string, Workload>();
   private readonly targets = new Map<string, number>();
   private readonly workloads = new Map<string, number>();
   private next = 0;
@@ -124,11 +129,32 @@ export class Preparer {
     }
   }
 
-  /** OpenTelemetry spans: each one a document, loose (its trace is in its id). */
+  /**
+   * OpenTelemetry spans: each one a document, loose (its trace is in its id). A span whose
+   * resource does not name its workload (a Lambda function without its account) takes its
+   * parent's when this input has shown it, here rather than in the database, so that its calls
+   * are stored under their workload at once (as X-Ray calls are) and the daily rollups can add
+   * them; spans whose parents come later wait in the database (write.ts).
+   */
   private spans(spans: Span[]): PreparedItem {
     const out = this.emptyDocs(spans.length, false, undefined, []);
-    for (const span of spans) {
-      const ex = extractSpan(span);
+    const extracted = spans.map(extractSpan);
+    const known = this.spanWorkloads;
+    if (known.size > MAX_SPAN_WORKLOADS) known.clear();
+    for (const ex of extracted) if (ex.keep && ex.workload) known.set(`${ex.traceId}/${ex.id}`, ex.workload);
+    // Exporters send a span when it ends: children usually come before their parents in a batch.
+    for (let round = 0, changed = true; changed && round < 32; round++) {
+      changed = false;
+      for (const [i, ex] of extracted.entries()) {
+        if (ex.workload || !ex.fallback || ex.parentId === null) continue;
+        const parent = known.get(`${ex.traceId}/${ex.parentId}`);
+        if (!parent) continue;
+        extracted[i] = withWorkload(ex, parent);
+        known.set(`${ex.traceId}/${ex.id}`, parent);
+        changed = true;
+      }
+    }
+    for (const ex of extracted) {
       out.docs.push(
         this.wireDoc(ex, out, ex.fallback ? this.workload(ex.fallback, out.workloads) : -1, ex.keep ? 1 : 0),
       );
