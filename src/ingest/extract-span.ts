@@ -162,6 +162,10 @@ export function withWorkload(ex: ExtractedSpan, workload: Workload): ExtractedSp
     type: 'segment',
     workload,
     fallback: undefined,
-    calls: ex.calls.map((c) => ({ ...c, account: c.account ?? workload.account, region: c.region ?? workload.region })),
+    calls: ex.calls.map((c) => ({
+      ...c,
+      account: c.account ?? workload.account,
+      region: c.region ?? workload.region,
+    })),
   };
 }
