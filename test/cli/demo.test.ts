@@ -3,7 +3,19 @@ import path from 'node:path';
 import test from 'ava';
 import { cli, repoRoot, tempDir } from '../support/helpers.js';
 
-test('demo ingests the bundled samples into a fresh database and prints workloads and policies', async (t) => {
+test('demo ingests the bundled X-Ray and OpenTelemetry samples side by side: one workload per function, traced by both', async (t) => {
+  const dir = tempDir();
+  const r = await cli(['demo', '--demo-db', path.join(dir, 'demo.db')], { cwd: dir });
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /Ingesting X-Ray .*\nIngested 4 of 4 inputs/);
+  t.regex(r.out, /Ingesting OpenTelemetry .*aws-spans\.jsonl\nIngested 1 of 1 input/);
+  for (const name of ['orders-api', 'thumbnailer', 'billing-worker'])
+    t.regex(r.out, new RegExp(`│ ${name} .*│ X-Ray\\+OTel │`), name);
+  t.regex(r.out, /│ report-builder .*│ X-Ray      │/);
+  t.regex(r.out, /--since 2026-11-23/);
+});
+
+test('demo ingests the samples it is given into a fresh database and prints workloads and policies', async (t) => {
   const dir = tempDir();
   const db = path.join(dir, 'demo.db');
   fs.writeFileSync(db, 'stale content that the demo must replace');
@@ -12,7 +24,7 @@ test('demo ingests the bundled samples into a fresh database and prints workload
   });
   t.is(r.code, 0, r.err);
   t.regex(r.out, /Ingested 4 of 4 inputs/);
-  t.regex(r.out, /Workloads found:/);
+  t.regex(r.out, /Workloads found/);
   for (const name of ['orders-api', 'thumbnailer', 'report-builder', 'billing-worker', 'order-pipeline'])
     t.true(r.out.includes(name), name);
   t.regex(r.out, /Least-privilege policies, one per workload:/);

@@ -213,6 +213,12 @@ const CASES: [string, string[], string[]][] = [
     ['dynamodb:GetItem arn:aws:dynamodb:us-east-1:111122223333:table/test-table'],
     [],
   ],
+  // A query of an index is authorised on the index (aws.dynamodb.index_name).
+  [
+    'js078-dynamodb-query-index',
+    ['dynamodb:Query arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/by-customer'],
+    [],
+  ],
   [
     'js078-dynamodb-putitem-accessdenied',
     ['dynamodb:PutItem arn:aws:dynamodb:us-east-1:123456789012:table/Orders'],

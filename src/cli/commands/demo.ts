@@ -12,29 +12,48 @@ import { policies } from '../../policy/build.js';
 import { renderIamPolicy, renderSummary, summaryOf } from './policy.js';
 import { renderWorkloads } from './workloads.js';
 
-/** The samples shipped with the package. */
-export function bundledSamples(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples/traces');
+const SAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples');
+
+/** The samples shipped with the package: X-Ray exports, and the same workloads traced with OpenTelemetry a week later. */
+export function bundledSamples(): { title: string; inputs: string[] }[] {
+  return [
+    { title: 'X-Ray (batch-get-traces output, sampled)', inputs: [path.join(SAMPLES, 'traces')] },
+    {
+      title: 'OpenTelemetry (CloudWatch Transaction Search, aws/spans: every span)',
+      inputs: [path.join(SAMPLES, 'otel', 'aws-spans.jsonl')],
+    },
+  ];
 }
 
 /** Registers `xray-lp demo` (what `npm start` runs). */
 export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
   program
     .command('demo')
-    .description('ingest the bundled samples/traces into a fresh database and show workloads and policies')
+    .description(
+      'ingest the bundled samples (X-Ray and OpenTelemetry exports of the same workloads) into a fresh database and show workloads and policies',
+    )
     .option('--samples <dir>', 'read these dumps instead of the bundled samples')
     .option('--demo-db <path>', 'the fresh database to create (replaced if it exists)', 'xray-lp-demo.db')
     .action(async (opts: { samples?: string; demoDb: string }) => {
-      const samples = opts.samples ?? bundledSamples();
+      const sets = opts.samples ? [{ title: 'the dumps given', inputs: [opts.samples] }] : bundledSamples();
       const dbFile = path.resolve(io.cwd, opts.demoDb);
       for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
       const store = openStore({ path: dbFile });
       try {
-        io.out(`Ingesting ${samples} into a fresh database ${dbFile}\n\n`);
-        const summary = await ingest(store, { inputs: [samples], stdin: io.stdin });
-        io.out(renderIngestSummary(summary));
-        for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
-        io.out('\nWorkloads found:\n');
+        io.out(`A fresh database: ${dbFile}\n`);
+        let rejected = 0;
+        for (const set of sets) {
+          io.out(
+            `\nIngesting ${set.title}: ${set.inputs.map((i) => path.relative(io.cwd, i) || i).join(', ')}\n`,
+          );
+          const summary = await ingest(store, { inputs: set.inputs, stdin: io.stdin });
+          io.out(renderIngestSummary(summary));
+          rejected += summary.rejected;
+          for (const r of summary.results) if (r.error) io.err(`rejected ${r.input}: ${r.error.message}\n`);
+        }
+        io.out(
+          '\nWorkloads found (a function traced first with X-Ray, then with OpenTelemetry, is one workload):\n',
+        );
         io.out(renderWorkloads(listWorkloads(store)));
         io.out('\nLeast-privilege policies, one per workload:\n');
         const run = policies(store, { filter: {} });
@@ -50,12 +69,13 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
             '',
             'Explore further:',
             `  npx xray-lp --db ${db} usage --workload orders-api`,
+            `  npx xray-lp --db ${db} policy --workload billing-worker --since 2026-11-23   # the OpenTelemetry week only`,
             `  npx xray-lp --db ${db} policy --format terraform --s3-objects bucket`,
             `  npx xray-lp --db ${db} explain orders-api dynamodb:DeleteItem`,
             '',
           ].join('\n'),
         );
-        setExit(summary.rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
+        setExit(rejected > 0 ? EXIT.rejectedInputs : EXIT.ok);
       } finally {
         store.close();
       }

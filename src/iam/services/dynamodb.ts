@@ -57,7 +57,8 @@ export const dynamodb: ServiceHandler = {
   resources(call: IamCall, _step: Step, types: readonly string[], scope: Scope): Candidate[] {
     const out: Candidate[] = [];
     const names = tables(call.params);
-    const rawIndex = str(call.params, 'index_name');
+    // X-Ray's allow-list spelling, and OpenTelemetry's.
+    const rawIndex = str(call.params, 'index_name', 'aws.dynamodb.index_name');
     const index = rawIndex !== undefined && TABLE_NAME.test(rawIndex) ? rawIndex : undefined;
     for (const name of names) {
       if (name.startsWith('arn:')) {

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
-import { dirOption, here, platformEnv, runChild } from './capture.js';
+import { ATTEMPTS, dirOption, here, platformEnv, resourceProblem, runChild } from './capture.js';
 import { normalize, type NormTrace } from './normalize.js';
 import { ACCOUNT, buildPlan, REGION } from './plan.js';
 import { startStub } from './stub.js';
@@ -181,7 +181,6 @@ const traces: NormTrace[] = [];
 const problems: string[] = [];
 try {
   for (const e of plan) {
-    const before = receiver.bodies.length;
     const unitsFile = path.join(tmp, `units-${e.env.replace(/[^a-z0-9]/gi, '_')}.json`);
     const env: NodeJS.ProcessEnv = {
       ...platformEnv(e, stub, tmp),
@@ -208,27 +207,50 @@ try {
       // CloudWatch agent on localhost:4316; there is none here.
       OTEL_AWS_SERVICE_EVENTS_ENABLED: 'false',
     };
-    await runChild(
-      [
-        '--require',
-        path.join(here, 'adot-preload.cjs'),
-        '--require',
-        register,
-        '--import',
-        'tsx',
-        path.join(here, 'workload.ts'),
-      ],
-      env,
-      `${e.env} (ADOT)`,
-    );
-    await new Promise((r) => setTimeout(r, 300));
-    const bodies = receiver.bodies.slice(before).map((b) => b.body);
-    bodies.forEach((b) => raw.push(JSON.stringify({ env: e.env, body: JSON.parse(b) as unknown })));
-    const units = JSON.parse(fs.readFileSync(unitsFile, 'utf8')) as RawCapture['units'];
-    try {
-      traces.push(...normalize(e, toRawCapture(e.env, bodies, units)));
-    } catch (err) {
-      problems.push(`${e.env}: ${(err as Error).message}`);
+    for (let attempt = 1; ; attempt++) {
+      const before = receiver.bodies.length;
+      const mark = stub.checkpoint();
+      await runChild(
+        [
+          '--require',
+          path.join(here, 'adot-preload.cjs'),
+          '--require',
+          register,
+          '--import',
+          'tsx',
+          path.join(here, 'workload.ts'),
+        ],
+        env,
+        `${e.env} (ADOT)`,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const bodies = receiver.bodies.slice(before).map((b) => b.body);
+      const units = JSON.parse(fs.readFileSync(unitsFile, 'utf8')) as RawCapture['units'];
+      let capture: RawCapture;
+      try {
+        // Throws when the resource differs between export batches.
+        capture = toRawCapture(e.env, bodies, units);
+        const problem = resourceProblem(e, capture.resource.attributes);
+        if (problem) throw new Error(problem);
+      } catch (err) {
+        if (attempt < ATTEMPTS) {
+          console.error(
+            `${e.env}: ${(err as Error).message}; running it again (attempt ${attempt + 1} of ${ATTEMPTS})`,
+          );
+          stub.rewind(mark);
+          receiver.bodies.length = before;
+          continue;
+        }
+        problems.push(`${e.env}: ${(err as Error).message} (${attempt} attempts)`);
+        break;
+      }
+      bodies.forEach((b) => raw.push(JSON.stringify({ env: e.env, body: JSON.parse(b) as unknown })));
+      try {
+        traces.push(...normalize(e, capture));
+      } catch (err) {
+        problems.push(`${e.env}: ${(err as Error).message}`);
+      }
+      break;
     }
   }
 } finally {

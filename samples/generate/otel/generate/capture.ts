@@ -90,6 +90,29 @@ export interface Capture {
   stubLog: StubLogEntry[];
 }
 
+/** How many times an environment is run before a resource problem ({@link resourceProblem}) is fatal. */
+export const ATTEMPTS = 3;
+
+/**
+ * Why a captured resource is not the one the platform's detector gives, or null. The ECS detector
+ * reads the task metadata endpoint with a 1 s socket timeout: when the child's main thread is
+ * blocked longer than that at start-up (tsx's loader thread booting on a cold cache or a busy
+ * machine, and under ADOT loading ADOT a second time), it times out and the resource has no
+ * aws.ecs.*, cloud.* attribute at all: the task would pass for an unknown service. The run is then
+ * repeated (the stub rewound, so that request ids stay deterministic).
+ */
+export function resourceProblem(e: Environment, attributes: Record<string, unknown>): string | null {
+  if (e.kind !== 'ecs') return null;
+  const missing = [
+    'cloud.platform',
+    'cloud.account.id',
+    'cloud.region',
+    'aws.ecs.task.arn',
+    'aws.ecs.cluster.arn',
+  ].filter((k) => attributes[k] === undefined);
+  return missing.length ? `the ECS resource lacks ${missing.join(', ')}` : null;
+}
+
 export async function captureAll(envs: Environment[]): Promise<Capture> {
   const stub = await startStub({ ecs: envs.filter((e) => e.kind === 'ecs') });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-samples-'));
@@ -98,8 +121,19 @@ export async function captureAll(envs: Environment[]): Promise<Capture> {
     for (const e of envs) {
       const out = path.join(tmp, `capture-${captures.length}.json`);
       const env = { ...platformEnv(e, stub, tmp), OTS_MODE: 'otel', OTS_OUT: out };
-      await runChild(['--import', 'tsx', path.join(here, 'workload.ts')], env, e.env);
-      captures.push(JSON.parse(fs.readFileSync(out, 'utf8')) as RawCapture);
+      for (let attempt = 1; ; attempt++) {
+        const mark = stub.checkpoint();
+        await runChild(['--import', 'tsx', path.join(here, 'workload.ts')], env, e.env);
+        const capture = JSON.parse(fs.readFileSync(out, 'utf8')) as RawCapture;
+        const problem = resourceProblem(e, capture.resource.attributes);
+        if (!problem) {
+          captures.push(capture);
+          break;
+        }
+        if (attempt === ATTEMPTS) throw new Error(`${e.env}: ${problem} (${attempt} attempts)`);
+        console.error(`${e.env}: ${problem}; running it again (attempt ${attempt + 1} of ${ATTEMPTS})`);
+        stub.rewind(mark);
+      }
     }
   } finally {
     await stub.close();

@@ -240,7 +240,16 @@ export interface Stub {
   /** Cleartext HTTP/2 (h2c, prior knowledge) port: the Kinesis client's default handler is HTTP/2. */
   h2Port: number;
   log: StubLogEntry[];
+  /** Where the request counter (and so every request id to come) stands. */
+  checkpoint(): StubCheckpoint;
+  /** Back to a checkpoint: an environment run again gets the same request ids as its first run. */
+  rewind(to: StubCheckpoint): void;
   close(): Promise<void>;
+}
+
+export interface StubCheckpoint {
+  n: number;
+  logLength: number;
 }
 
 export async function startStub(opts: { ecs?: EcsEnvironment[] } = {}): Promise<Stub> {
@@ -353,6 +362,11 @@ export async function startStub(opts: { ecs?: EcsEnvironment[] } = {}): Promise<
     port: (server.address() as AddressInfo).port,
     h2Port: (h2.address() as AddressInfo).port,
     log,
+    checkpoint: () => ({ n, logLength: log.length }),
+    rewind: (to) => {
+      n = to.n;
+      log.length = to.logLength;
+    },
     close: async () => {
       server.closeAllConnections();
       for (const s of sessions) s.destroy();

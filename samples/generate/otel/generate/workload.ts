@@ -251,13 +251,37 @@ async function runEcs(e: Extract<Environment, { kind: 'ecs' }>): Promise<void> {
   }
 }
 
+/** Waits until ADOT's tracer provider's resource has its asynchronous attributes (at most 20 s). */
+async function adotResourceSettled(): Promise<void> {
+  type Resource = { waitForAsyncAttributes?: () => Promise<void> };
+  const provider = trace.getTracerProvider() as { getDelegate?: () => { _resource?: Resource } };
+  const resource = provider.getDelegate?.()._resource;
+  if (!resource?.waitForAsyncAttributes)
+    throw new Error("ADOT's tracer provider has no resource to wait for");
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      resource.waitForAsyncAttributes(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error("ADOT's resource did not settle within 20 s")), 20_000);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 if (env.kind === 'lambda') await runLambda(env);
 else {
   // Under ADOT, the ECS detector's attributes arrive asynchronously (metadata endpoint), and ADOT
   // does not wait for them: a batch exported before they settle carries a resource without any
   // aws.ecs.*/cloud.* attribute ("Accessing resource attributes before async attributes settled").
-  // The worker therefore starts polling a moment after start-up, as a real worker would anyway.
-  if (mode === 'adot') await sleep(1500);
+  // The worker waits for the provider's resource to settle (sdk-trace-base 2.x keeps it in
+  // `_resource`) instead of a fixed 1.5 s head start, as a real worker would start polling a moment
+  // after start-up anyway. When the detector gave up (its 1 s timeout), the resource settles without
+  // the ECS attributes: adot.ts sees that and runs this environment again (capture.ts,
+  // resourceProblem).
+  if (mode === 'adot') await adotResourceSettled();
   await runEcs(env);
 }
 
