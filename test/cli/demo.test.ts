@@ -11,7 +11,7 @@ test('demo ingests the bundled X-Ray and OpenTelemetry samples side by side: one
   t.regex(r.out, /Ingesting OpenTelemetry .*aws-spans\.jsonl\nIngested 1 of 1 input/);
   for (const name of ['orders-api', 'thumbnailer', 'billing-worker'])
     t.regex(r.out, new RegExp(`│ ${name} .*│ X-Ray\\+OTel │`), name);
-  t.regex(r.out, /│ report-builder .*│ X-Ray      │/);
+  t.regex(r.out, /│ report-builder .*│ X-Ray {6}│/);
   t.regex(r.out, /--since 2026-11-23/);
 });
 
