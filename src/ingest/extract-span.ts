@@ -101,13 +101,21 @@ function exceptionOf(span: Span): ExceptionInfo | undefined {
     if (e.name !== 'exception') continue;
     const type = str(e.attributes['exception.type']);
     const message = str(e.attributes['exception.message']) ?? span.status.message;
-    if (type || message)
-      return { type: type?.slice(0, 200) ?? null, message: message?.slice(0, 4000) ?? null };
+    if (type || message) return awsError(type, message);
   }
   const type = attr(span, 'error.type');
-  if (span.status.message || type)
-    return { type: type?.slice(0, 200) ?? null, message: span.status.message?.slice(0, 4000) ?? null };
+  if (span.status.message || type) return awsError(type, span.status.message);
   return undefined;
+}
+
+/**
+ * The error as AWS named it. Python's botocore raises one `ClientError` for every AWS error and
+ * says which in its message: "An error occurred (ThrottlingException) when calling the …".
+ */
+function awsError(type: string | null, message: string | null): ExceptionInfo {
+  const code =
+    type && /ClientError$/.test(type) ? /An error occurred \(([A-Za-z0-9.]+)\)/.exec(message ?? '') : null;
+  return { type: (code?.[1] ?? type)?.slice(0, 200) ?? null, message: message?.slice(0, 4000) ?? null };
 }
 
 function statusOf(span: Span): number | null {

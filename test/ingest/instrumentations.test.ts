@@ -442,3 +442,19 @@ for (const c of XRAY_CASES) {
     store.close();
   });
 }
+
+test("Python's ClientError is stored as the AWS error its message names", async (t) => {
+  for (const [name, type] of [
+    ['pycontrib-dynamodb-accessdenied-head', 'AccessDeniedException'],
+    ['js078-dynamodb-putitem-accessdenied', 'AccessDeniedException'],
+  ] as const) {
+    const { store, dir: tmp } = tempStore();
+    await ingest(store, { inputs: [writeFile(tmp, 'spans.jsonl', `${record(read(name))}\n`)] });
+    t.deepEqual(
+      store.prepare('SELECT error_type, outcome FROM calls').all(),
+      [{ error_type: type, outcome: 'denied' }],
+      name,
+    );
+    store.close();
+  }
+});
