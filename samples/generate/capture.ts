@@ -7,8 +7,9 @@ import dgram from 'node:dgram';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import type { EcsWorkload, LambdaWorkload } from './plan.js';
-import { startStub, type StubLogEntry } from './stub.js';
+import { sdkChildEnv } from './common/sdk-calls.js';
+import { startStub, type StubLogEntry } from './common/stub.js';
+import { STUB, type EcsWorkload, type LambdaWorkload } from './plan.js';
 
 export type RawDoc = Record<string, unknown> & { id: string; trace_id: string; name: string };
 
@@ -22,7 +23,7 @@ const HEADER = '{"format":"json","version":1}\n';
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 export async function captureAll(workloads: (LambdaWorkload | EcsWorkload)[]): Promise<Capture> {
-  const stub = await startStub();
+  const stub = await startStub(STUB);
   const socket = dgram.createSocket('udp4');
   const docs: RawDoc[] = [];
   socket.on('message', (msg) => {
@@ -36,18 +37,11 @@ export async function captureAll(workloads: (LambdaWorkload | EcsWorkload)[]): P
   try {
     for (const w of workloads) {
       const env: NodeJS.ProcessEnv = {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+        ...sdkChildEnv(w.region),
         XLP_WORKLOAD: JSON.stringify(w),
         XLP_STUB_PORT: String(stub.port),
         XLP_DAEMON_PORT: String(daemonPort),
         AWS_XRAY_DAEMON_ADDRESS: `127.0.0.1:${daemonPort}`,
-        AWS_REGION: w.region,
-        // Never pick up a developer's real profile or config.
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        NODE_NO_WARNINGS: '1',
       };
       if (w.kind === 'lambda') {
         Object.assign(env, {

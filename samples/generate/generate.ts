@@ -4,7 +4,7 @@
  *   node --import tsx samples/generate/generate.ts
  *
  * 1. runs every workload with the real aws-xray-sdk-core + AWS SDK v3 against a local stub
- *    (capture.ts, workloads.ts, stub.ts), collecting what the SDK sends to the daemon over UDP;
+ *    (capture.ts, workloads.ts, common/stub.ts), collecting what the SDK sends to the daemon over UDP;
  * 2. post-processes the documents the way the X-Ray service does (postprocess.ts);
  * 3. writes `batch-get-traces` output as the AWS CLI prints it.
  *

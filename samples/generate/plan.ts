@@ -5,30 +5,21 @@
  * service would emit, start times) is derived here from fixed seeds, never from the clock or
  * from `crypto.randomBytes`.
  */
-import { createHash } from 'node:crypto';
+import type { SdkStep } from './common/sdk-calls.js';
+import { hex, uuid } from './common/seed.js';
+import type { Failures, StubConfig } from './common/stub.js';
 
-/** One step a workload performs. The child process turns each into a real SDK (or HTTP) call. */
+/**
+ * One step a workload performs. The child process turns each into a real SDK (or HTTP) call: the
+ * AWS SDK calls the OpenTelemetry generator makes too (common/sdk-calls.ts), and these.
+ */
 export type Step =
-  | { kind: 'ddb.getItem'; table: string; key: string }
-  | { kind: 'ddb.putItem'; table: string; key: string; conditional?: boolean }
-  | { kind: 'ddb.updateItem'; table: string; key: string }
-  | { kind: 'ddb.deleteItem'; table: string; key: string }
-  | { kind: 'ddb.query'; table: string; index: string; customer: string }
+  | SdkStep
   | { kind: 'ddb.batchGetItem'; tables: string[]; keys: string[] }
   | { kind: 'ddb.scan'; table: string; limit: number }
-  | { kind: 's3.getObject'; bucket: string; key: string }
-  | { kind: 's3.putObject'; bucket: string; key: string }
-  | { kind: 's3.headObject'; bucket: string; key: string }
-  | { kind: 's3.putObjectAcl'; bucket: string; key: string }
   | { kind: 's3.listObjectsV2'; bucket: string; prefix: string }
-  | { kind: 'sns.publish'; topicArn: string; orderId: string }
-  | { kind: 'sqs.sendMessage'; queueUrl: string; orderId: string }
-  | { kind: 'sqs.receiveMessage'; queueUrl: string; orderId: string }
-  | { kind: 'sqs.deleteMessage'; queueUrl: string; orderId: string }
-  | { kind: 'sfn.startExecution'; stateMachineArn: string; orderId: string }
   | { kind: 'lambda.invoke'; functionName: string; doc: string }
   | { kind: 'sts.getCallerIdentity' }
-  | { kind: 'secrets.getSecretValue'; secretId: string }
   | { kind: 'http.kms' }
   | { kind: 'http.stripe'; orderId: string }
   /** A custom subsegment (captureAsyncFunc) wrapping further steps. */
@@ -104,20 +95,42 @@ export const PDF_RENDER_ARN = `arn:aws:lambda:${US}:${REPORTS_ACCOUNT}:function:
 /** 2026-11-16T00:00:00Z */
 export const WEEK_START = Date.UTC(2026, 10, 16) / 1000;
 
-export function hex(seed: string, length: number): string {
-  let out = '';
-  let n = 0;
-  while (out.length < length) out += createHash('sha256').update(`${seed}#${n++}`).digest('hex');
-  return out.slice(0, length);
-}
+/**
+ * The deliberate failures: the inputs the stub answers with an AWS error (common/stub.ts). The
+ * orders-api, thumbnailer and report-builder plans below make these calls.
+ */
+export const FAILURES = {
+  /** ConditionalCheckFailedException. */
+  conditionalPutKey: 'ord-00042',
+  /** ProvisionedThroughputExceededException, after the SDK's retries. */
+  throttledUpdateKey: 'ord-00077',
+  /** AccessDeniedException: no identity-based policy allows dynamodb:DeleteItem. */
+  deniedDelete: { table: 'orders', role: 'orders-api-role', session: 'orders-api' },
+  /** S3 403 AccessDenied. */
+  deniedPutObjectAcl: { role: 'thumbnailer-role', session: 'thumbnailer' },
+  /** Lambda 429 TooManyRequestsException. */
+  throttledInvoke: 'throttle-me',
+} satisfies Failures;
+
+/** How the stub answers this plan's workloads: the orders account's resources, this week's dates. */
+export const STUB: StubConfig = {
+  account: ORDERS_ACCOUNT,
+  region: EU,
+  weekStart: WEEK_START,
+  // Request ids by request number; message ids by the message's length (every SendMessage of an
+  // order gets the same id in the committed traces).
+  seeds: { request: (n) => String(n), message: (_n, body) => String(body.length + 7) },
+  failures: FAILURES,
+  caller: {
+    account: REPORTS_ACCOUNT,
+    role: 'report-builder-role',
+    session: 'report-builder',
+    roleId: 'AROAEXAMPLEREPORTBLDR',
+  },
+};
 
 export function traceIdAt(t0: number, seed: string): string {
   return `1-${Math.floor(t0).toString(16).padStart(8, '0')}-${hex(`trace:${seed}`, 24)}`;
-}
-
-function uuid(seed: string): string {
-  const h = hex(`uuid:${seed}`, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Deterministic start time: day d of the week, at hh:mm:ss plus a seeded sub-second part. */
@@ -166,7 +179,7 @@ function ordersApiSteps(n: number): Step[] {
           name: 'validate-order',
           steps: [{ kind: 'ddb.getItem', table: 'orders', key: id }],
         },
-        { kind: 'ddb.putItem', table: 'orders', key: id, conditional: true },
+        { kind: 'ddb.putItem', table: 'orders', key: id },
         { kind: 'sns.publish', topicArn: ORDERS_TOPIC, orderId: id },
         { kind: 'sqs.sendMessage', queueUrl: ORDER_JOBS_QUEUE, orderId: id },
       ];
@@ -203,13 +216,13 @@ export function buildPlan(): Plan {
     const day = Math.floor(n / 3) % 7;
     const t0 = at(day, 8 + ((n * 5) % 11), (n * 17) % 60, (n * 23) % 60, `orders:${n}`);
     let steps = ordersApiSteps(n);
-    // Deliberate failures (the stub answers them; see stub.ts):
-    if (n === 5) steps = [{ kind: 'ddb.putItem', table: 'orders', key: 'ord-00042', conditional: true }]; // CCF
-    if (n === 11) steps = [{ kind: 'ddb.updateItem', table: 'orders', key: 'ord-00077' }]; // throttled
+    // Deliberate failures (the stub answers them: FAILURES):
+    if (n === 5) steps = [{ kind: 'ddb.putItem', table: 'orders', key: FAILURES.conditionalPutKey }];
+    if (n === 11) steps = [{ kind: 'ddb.updateItem', table: 'orders', key: FAILURES.throttledUpdateKey }];
     if (n === 16)
       steps = [
         { kind: 'ddb.getItem', table: 'orders', key: 'ord-00031' },
-        { kind: 'ddb.deleteItem', table: 'orders', key: 'ord-00031' }, // AccessDenied
+        { kind: 'ddb.deleteItem', table: FAILURES.deniedDelete.table, key: 'ord-00031' }, // AccessDenied
       ];
     ordersInv.push(
       lambdaInvocation('orders-api', '2023', n, t0, steps, {
@@ -277,7 +290,11 @@ export function buildPlan(): Plan {
       },
       { kind: 'ddb.scan', table: 'report-runs', limit: 25 },
       { kind: 's3.listObjectsV2', bucket: 'report-archive', prefix: `2026/11/${16 + (n % 7)}/` },
-      { kind: 'lambda.invoke', functionName: PDF_RENDER_ARN, doc: n === 6 ? 'throttle-me' : `rpt-${n}` },
+      {
+        kind: 'lambda.invoke',
+        functionName: PDF_RENDER_ARN,
+        doc: n === 6 ? FAILURES.throttledInvoke : `rpt-${n}`,
+      },
     ];
     reportInv.push(lambdaInvocation('report-builder', '2023', n, t0, steps, { coldStart: n === 0 }));
   }
@@ -289,11 +306,11 @@ export function buildPlan(): Plan {
     const t0 = at(day, 10 + ((n * 7) % 12), (n * 11) % 60, (n * 31) % 60, `billing:${n}`);
     const id = orderId(10 + n * 2);
     const steps: Step[] = [
-      { kind: 'sqs.receiveMessage', queueUrl: ORDER_JOBS_QUEUE, orderId: id },
+      { kind: 'sqs.receiveMessage', queueUrl: ORDER_JOBS_QUEUE },
       { kind: 'secrets.getSecretValue', secretId: 'billing/stripe-api-key' },
       { kind: 'http.stripe', orderId: id },
       { kind: 'ddb.updateItem', table: 'invoices', key: `inv-${id}` },
-      { kind: 'sqs.deleteMessage', queueUrl: ORDER_JOBS_QUEUE, orderId: id },
+      { kind: 'sqs.deleteMessage', queueUrl: ORDER_JOBS_QUEUE },
     ];
     if (n % 4 === 2) steps.splice(2, 0, { kind: 'http.kms' });
     tasks.push({ traceId: traceIdAt(t0, `billing:${n}`), t0, steps });

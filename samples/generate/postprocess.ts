@@ -13,13 +13,8 @@
  */
 import { batchText, documentText, type TraceText } from '../../test/support/aws-cli.js';
 import type { RawDoc } from './capture.js';
-import {
-  hex,
-  type EcsWorkload,
-  type LambdaInvocation,
-  type LambdaWorkload,
-  type PipelineExecution,
-} from './plan.js';
+import { hex } from './common/seed.js';
+import type { EcsWorkload, LambdaInvocation, LambdaWorkload, PipelineExecution } from './plan.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Doc = Record<string, any>;
@@ -124,18 +119,21 @@ function renumber(roots: Doc[], traceId: string, keep: Set<string>): void {
     });
 }
 
-/** Strip the generator's machine from captured exceptions: paths become the deployment directory. */
+/**
+ * Strip the generator's machine from captured exceptions: paths become the deployment directory.
+ * Line numbers stay as captured.
+ */
 function relocate(n: Doc, deployDir: string): void {
   if (!n.cause || typeof n.cause !== 'object') return;
   if (n.cause.working_directory) n.cause.working_directory = deployDir;
   for (const e of (n.cause.exceptions ?? []) as Doc[]) {
     for (const f of (e.stack ?? []) as Doc[]) {
-      if (typeof f.path === 'string')
-        f.path = f.path
-          .replace(/^file:\/\//, '')
-          // the generator's own handler file stands in for the function's/worker's entry point
-          .replace(`${REPO_ROOT}/samples/generate/workloads.ts`, `${deployDir}/index.mjs`)
-          .replace(REPO_ROOT, deployDir);
+      if (typeof f.path !== 'string') continue;
+      f.path = f.path.replace(/^file:\/\//, '');
+      f.path = f.path
+        // the generator's own handler file stands in for the function's/worker's entry point
+        .replace(`${REPO_ROOT}/samples/generate/workloads.ts`, `${deployDir}/index.mjs`)
+        .replace(REPO_ROOT, deployDir);
     }
   }
 }

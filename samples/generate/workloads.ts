@@ -43,12 +43,12 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { sdkInput, stubClientConfig } from './common/sdk-calls.js';
 import type { EcsWorkload, LambdaWorkload, Step } from './plan.js';
 
 const workload = JSON.parse(process.env.XLP_WORKLOAD ?? '{}') as LambdaWorkload | EcsWorkload;
 const stubPort = Number(process.env.XLP_STUB_PORT);
 const daemonPort = Number(process.env.XLP_DAEMON_PORT);
-const endpoint = `http://127.0.0.1:${stubPort}`;
 
 // Quiet SDK logger: the Lambda facade warns on every invocation outside a real runtime.
 AWSXRay.setLogger({ error: () => {}, warn: () => {}, info: () => {}, debug: () => {} });
@@ -56,15 +56,7 @@ AWSXRay.setDaemonAddress(`127.0.0.1:${daemonPort}`);
 AWSXRay.setContextMissingStrategy('LOG_ERROR');
 if (workload.kind === 'ecs') AWSXRay.config([AWSXRay.plugins.ECSPlugin]);
 
-const common = {
-  region: workload.region,
-  endpoint,
-  credentials: {
-    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    sessionToken: 'stub-session-token',
-  },
-};
+const common = stubClientConfig(workload.region, `http://127.0.0.1:${stubPort}`);
 
 // Clients are created once, outside the handler, as real functions do.
 const ddb = AWSXRay.captureAWSv3Client(new DynamoDBClient(common));
@@ -113,47 +105,19 @@ async function run(step: Step): Promise<void> {
   try {
     switch (step.kind) {
       case 'ddb.getItem':
-        await ddb.send(
-          new GetItemCommand({
-            TableName: step.table,
-            Key: { orderId: { S: step.key } },
-            ConsistentRead: true,
-          }),
-        );
+        await ddb.send(new GetItemCommand(sdkInput.getItem(step)));
         break;
       case 'ddb.putItem':
-        await ddb.send(
-          new PutItemCommand({
-            TableName: step.table,
-            Item: { orderId: { S: step.key }, status: { S: 'NEW' } },
-            ...(step.conditional ? { ConditionExpression: 'attribute_not_exists(orderId)' } : {}),
-          }),
-        );
+        await ddb.send(new PutItemCommand(sdkInput.putItem(step)));
         break;
       case 'ddb.updateItem':
-        await ddb.send(
-          new UpdateItemCommand({
-            TableName: step.table,
-            Key: { [step.table === 'invoices' ? 'invoiceId' : 'orderId']: { S: step.key } },
-            UpdateExpression: 'SET #s = :s',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':s': { S: 'PAID' } },
-          }),
-        );
+        await ddb.send(new UpdateItemCommand(sdkInput.updateItem(step)));
         break;
       case 'ddb.deleteItem':
-        await ddb.send(new DeleteItemCommand({ TableName: step.table, Key: { orderId: { S: step.key } } }));
+        await ddb.send(new DeleteItemCommand(sdkInput.deleteItem(step)));
         break;
       case 'ddb.query':
-        await ddb.send(
-          new QueryCommand({
-            TableName: step.table,
-            IndexName: step.index,
-            KeyConditionExpression: 'customerId = :c',
-            ExpressionAttributeValues: { ':c': { S: step.customer } },
-            Limit: 20,
-          }),
-        );
+        await ddb.send(new QueryCommand(sdkInput.query(step)));
         break;
       case 'ddb.batchGetItem':
         await ddb.send(
@@ -168,60 +132,36 @@ async function run(step: Step): Promise<void> {
         await ddb.send(new ScanCommand({ TableName: step.table, Limit: step.limit }));
         break;
       case 's3.getObject': {
-        const out = await s3.send(new GetObjectCommand({ Bucket: step.bucket, Key: step.key }));
+        const out = await s3.send(new GetObjectCommand(sdkInput.getObject(step)));
         await out.Body?.transformToString();
         break;
       }
       case 's3.putObject':
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: step.bucket,
-            Key: step.key,
-            Body: Buffer.from('thumb'),
-            ContentType: 'image/jpeg',
-          }),
-        );
+        await s3.send(new PutObjectCommand(sdkInput.putObject(step)));
         break;
       case 's3.headObject':
-        await s3.send(new HeadObjectCommand({ Bucket: step.bucket, Key: step.key }));
+        await s3.send(new HeadObjectCommand(sdkInput.headObject(step)));
         break;
       case 's3.putObjectAcl':
-        await s3.send(new PutObjectAclCommand({ Bucket: step.bucket, Key: step.key, ACL: 'public-read' }));
+        await s3.send(new PutObjectAclCommand(sdkInput.putObjectAcl(step)));
         break;
       case 's3.listObjectsV2':
         await s3.send(new ListObjectsV2Command({ Bucket: step.bucket, Prefix: step.prefix }));
         break;
       case 'sns.publish':
-        await sns.send(
-          new PublishCommand({ TopicArn: step.topicArn, Message: JSON.stringify({ orderId: step.orderId }) }),
-        );
+        await sns.send(new PublishCommand(sdkInput.publish(step)));
         break;
       case 'sqs.sendMessage':
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: step.queueUrl,
-            MessageBody: JSON.stringify({ orderId: step.orderId }),
-          }),
-        );
+        await sqs.send(new SendMessageCommand(sdkInput.sendMessage(step)));
         break;
       case 'sqs.receiveMessage':
-        await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: step.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }),
-        );
+        await sqs.send(new ReceiveMessageCommand(sdkInput.receiveMessage(step)));
         break;
       case 'sqs.deleteMessage':
-        await sqs.send(
-          new DeleteMessageCommand({ QueueUrl: step.queueUrl, ReceiptHandle: 'AQEBstubReceiptHandle==' }),
-        );
+        await sqs.send(new DeleteMessageCommand(sdkInput.deleteMessage(step)));
         break;
       case 'sfn.startExecution':
-        await sfn.send(
-          new StartExecutionCommand({
-            stateMachineArn: step.stateMachineArn,
-            name: `order-${step.orderId}`,
-            input: JSON.stringify({ orderId: step.orderId }),
-          }),
-        );
+        await sfn.send(new StartExecutionCommand(sdkInput.startExecution(step)));
         break;
       case 'lambda.invoke':
         await lambda.send(
@@ -235,7 +175,7 @@ async function run(step: Step): Promise<void> {
         await sts.send(new GetCallerIdentityCommand({}));
         break;
       case 'secrets.getSecretValue':
-        await secrets.send(new GetSecretValueCommand({ SecretId: step.secretId }));
+        await secrets.send(new GetSecretValueCommand(sdkInput.getSecretValue(step)));
         break;
       case 'http.kms':
         // An uninstrumented KMS call (raw HTTPS, not an SDK client): X-Ray only sees a remote host.

@@ -24,8 +24,8 @@ import type { AddressInfo } from 'node:net';
 import type { Attributes } from '@opentelemetry/api';
 import { ATTEMPTS, dirOption, here, platformEnv, resourceProblem, runChild } from './capture.js';
 import { normalize, type NormTrace } from './normalize.js';
-import { ACCOUNT, buildPlan, REGION } from './plan.js';
-import { startStub } from './stub.js';
+import { startStub } from '../../common/stub.js';
+import { ACCOUNT, buildPlan, REGION, stubConfig } from './plan.js';
 import type { RawCapture, RawSpan } from './tracing.js';
 import { awsSpansJsonl, otlpJsonl } from './layouts.js';
 
@@ -169,7 +169,7 @@ function toRawCapture(envName: string, bodies: string[], units: RawCapture['unit
 }
 
 const plan = buildPlan();
-const stub = await startStub({ ecs: plan.filter((e) => e.kind === 'ecs') });
+const stub = await startStub(stubConfig(plan));
 const receiver = await startReceiver();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-samples-adot-'));
 const register = path.join(

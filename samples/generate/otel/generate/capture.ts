@@ -7,8 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Environment } from './plan.js';
-import { startStub, type StubLogEntry } from './stub.js';
+import { sdkChildEnv } from '../../common/sdk-calls.js';
+import { startStub, type StubLogEntry } from '../../common/stub.js';
+import { stubConfig, type Environment } from './plan.js';
 import type { RawCapture } from './tracing.js';
 
 export const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,19 +30,12 @@ export function platformEnv(
 ): NodeJS.ProcessEnv {
   const stubPort = stub.port;
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
+    ...sdkChildEnv(e.region),
     TZ: 'UTC',
     OTS_ENV: JSON.stringify(e),
     OTS_STUB_PORT: String(stubPort),
     OTS_STUB_H2_PORT: String(stub.h2Port),
     OTS_TMP: tmp,
-    AWS_REGION: e.region,
-    // Never pick up a developer's real profile or config.
-    AWS_CONFIG_FILE: '/dev/null',
-    AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    NODE_NO_WARNINGS: '1',
   };
   // The plan already carries the account and region (OTS_ENV); passed on as well, so that any
   // module of the child that reads plan.ts sees the same values.
@@ -114,7 +108,7 @@ export function resourceProblem(e: Environment, attributes: Record<string, unkno
 }
 
 export async function captureAll(envs: Environment[]): Promise<Capture> {
-  const stub = await startStub({ ecs: envs.filter((e) => e.kind === 'ecs') });
+  const stub = await startStub(stubConfig(envs));
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'otel-samples-'));
   const captures: RawCapture[] = [];
   try {

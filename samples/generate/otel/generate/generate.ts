@@ -5,7 +5,7 @@
  *
  * 1. runs every execution environment of the plan (plan.ts) in a child process with the real
  *    OpenTelemetry instrumentation and AWS SDK v3 clients against the local stub
- *    (capture.ts, workload.ts, tracing.ts, stub.ts);
+ *    (capture.ts, workload.ts, tracing.ts, ../../common/stub.ts);
  * 2. makes ids and times deterministic, keeping every attribute as written (normalize.ts);
  * 3. writes the five layouts (layouts.ts).
  *
@@ -16,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { captureAll, dirOption, here } from './capture.js';
 import { normalize } from './normalize.js';
-import { ACCOUNT, buildPlan, REGION, uuid, WEEK_END_MS, WEEK_START_MS } from './plan.js';
+import { uuid } from '../../common/seed.js';
+import { ACCOUNT, buildPlan, REGION, WEEK_END_MS, WEEK_START_MS } from './plan.js';
 import { awsSpansJsonl, filterLogEvents, listRetrievedTraces, otlpJsonl, s3ExportGzip } from './layouts.js';
 
 // samples/otel, or the folder given with --out (the live check in xray-lp's tests writes elsewhere).

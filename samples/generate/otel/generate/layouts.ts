@@ -13,7 +13,7 @@ import type { Attributes, HrTime } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { hex, seeded } from './plan.js';
+import { digits, hex, seeded } from '../../common/seed.js';
 import type { NormSpan, NormTrace } from './normalize.js';
 
 const KIND = ['INTERNAL', 'SERVER', 'CLIENT', 'PRODUCER', 'CONSUMER'] as const;
@@ -85,13 +85,6 @@ interface LogEvent {
 
 /** Log stream of the aws/spans log group. [assumption: Transaction Search writes one `default` stream] */
 const SPANS_LOG_STREAM = 'default';
-
-function digits(seed: string, count: number): string {
-  const h = hex(seed, count * 2);
-  let out = '';
-  for (let i = 0; i < count; i++) out += String(parseInt(h.slice(i * 2, i * 2 + 2), 16) % 10);
-  return out;
-}
 
 function logEvents(traces: NormTrace[]): LogEvent[] {
   return allSpans(traces).map((s) => {

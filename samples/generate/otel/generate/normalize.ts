@@ -16,7 +16,8 @@
  */
 import path from 'node:path';
 import type { Attributes } from '@opentelemetry/api';
-import { hex, seeded, type Environment, type Unit } from './plan.js';
+import { hex, seeded } from '../../common/seed.js';
+import type { Environment, Unit } from './plan.js';
 import type { RawCapture, RawSpan } from './tracing.js';
 import { here } from './capture.js';
 

@@ -6,26 +6,16 @@
  * Everything that must be stable across runs (request ids, invocation times, log stream names)
  * is derived here from fixed seeds, never from the clock or from `crypto.randomBytes`.
  */
-import { createHash } from 'node:crypto';
+import type { SdkStep } from '../../common/sdk-calls.js';
+import { hex, seeded, uuid } from '../../common/seed.js';
+import type { EcsTask, Failures, StubConfig } from '../../common/stub.js';
 
-/** One AWS SDK call a workload makes. The child process turns each into a real SDK v3 call. */
+/**
+ * One AWS SDK call a workload makes. The child process turns each into a real SDK v3 call: the
+ * calls the X-Ray generator's workloads make too (common/sdk-calls.ts), and Kinesis.
+ */
 export type Step =
-  | { kind: 'ddb.getItem'; table: string; key: string }
-  | { kind: 'ddb.putItem'; table: string; key: string }
-  | { kind: 'ddb.updateItem'; table: string; key: string }
-  | { kind: 'ddb.deleteItem'; table: string; key: string }
-  | { kind: 'ddb.query'; table: string; index: string; customer: string }
-  | { kind: 's3.getObject'; bucket: string; key: string }
-  | { kind: 's3.putObject'; bucket: string; key: string }
-  | { kind: 's3.headObject'; bucket: string; key: string }
-  | { kind: 's3.putObjectAcl'; bucket: string; key: string }
-  | { kind: 'sns.publish'; topicArn: string; orderId: string }
-  | { kind: 'sqs.sendMessage'; queueUrl: string; orderId: string }
-  | { kind: 'sqs.receiveMessage'; queueUrl: string }
-  | { kind: 'sqs.deleteMessage'; queueUrl: string }
-  | { kind: 'sfn.startExecution'; stateMachineArn: string; orderId: string }
-  | { kind: 'secrets.getSecretValue'; secretId: string }
-  | { kind: 'kinesis.putRecord'; streamName?: string; streamArn?: string; partitionKey: string };
+  SdkStep | { kind: 'kinesis.putRecord'; streamName?: string; streamArn?: string; partitionKey: string };
 
 /** One unit of work: a Lambda invocation or one job of the ECS worker. Becomes one trace. */
 export interface Unit {
@@ -58,22 +48,12 @@ export interface LambdaEnvironment {
   units: Unit[];
 }
 
-export interface EcsEnvironment {
+/** An ECS task (its metadata endpoint is the stub's, see EcsTask) running the worker's jobs. */
+export interface EcsEnvironment extends EcsTask {
   kind: 'ecs';
-  env: string;
   serviceName: string;
-  account: string;
-  region: string;
-  cluster: string;
-  taskFamily: string;
-  taskRevision: string;
-  taskId: string;
-  containerName: string;
-  /** Fargate-style `<taskId>-<n>` docker id, read by the ECS detector from the cgroup file. */
-  dockerId: string;
   /** What `os.hostname()` returns inside the task (awsvpc ENI hostname). */
   hostname: string;
-  availabilityZone: string;
   units: Unit[];
 }
 
@@ -119,21 +99,32 @@ export const ECS_AVAILABILITY_ZONE = `${REGION}b`;
 export const WEEK_START_MS = Date.UTC(2026, 10, 23);
 export const WEEK_END_MS = Date.UTC(2026, 10, 30) - 1;
 
-export function hex(seed: string, length: number): string {
-  let out = '';
-  let n = 0;
-  while (out.length < length) out += createHash('sha256').update(`${seed}#${n++}`).digest('hex');
-  return out.slice(0, length);
-}
+/**
+ * The deliberate failures: the inputs the stub answers with an AWS error (common/stub.ts). The
+ * orders-api and thumbnailer plans below make these calls.
+ */
+export const FAILURES = {
+  /** ProvisionedThroughputExceededException, after the SDK's retries. */
+  throttledUpdateKey: 'ord-00077',
+  /** AccessDeniedException: no identity-based policy allows dynamodb:DeleteItem. */
+  deniedDelete: { table: 'orders', role: 'orders-api-role', session: 'orders-api' },
+  /** S3 403 AccessDenied. */
+  deniedPutObjectAcl: { role: 'thumbnailer-role', session: 'thumbnailer' },
+} satisfies Failures;
 
-/** A deterministic integer in [min, max] from a seed. */
-export function seeded(seed: string, min: number, max: number): number {
-  return min + (parseInt(hex(seed, 12), 16) % (max - min + 1));
-}
-
-export function uuid(seed: string): string {
-  const h = hex(`uuid:${seed}`, 32);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+/**
+ * How the stub answers the plan's environments: resources in ACCOUNT and REGION, this week's dates,
+ * and the ECS task metadata of its ECS environments.
+ */
+export function stubConfig(envs: Environment[]): StubConfig {
+  return {
+    account: ACCOUNT,
+    region: REGION,
+    weekStart: WEEK_START_MS / 1000,
+    seeds: { request: (n) => `n:${n}`, message: (n) => `msg:${n}` },
+    failures: FAILURES,
+    ecs: envs.filter((e) => e.kind === 'ecs'),
+  };
 }
 
 /** A start `seconds` (plus a seeded fraction) after the last unit of `units`. */
@@ -284,19 +275,19 @@ export function buildPlan(): Environment[] {
     const seed = `orders-api:${n}`;
     const alias = day >= 3;
     let { steps, route, path } = ordersApiUnit(n);
-    // Deliberate failures (the stub answers them; see stub.ts):
+    // Deliberate failures (the stub answers them: FAILURES):
     if (n === 6) {
       // Throttled UpdateItem: the SDK retries it (3 attempts) and gives up.
       route = 'PATCH /orders/{orderId}';
-      path = '/orders/ord-00077';
-      steps = [{ kind: 'ddb.updateItem', table: 'orders', key: 'ord-00077' }];
+      path = `/orders/${FAILURES.throttledUpdateKey}`;
+      steps = [{ kind: 'ddb.updateItem', table: 'orders', key: FAILURES.throttledUpdateKey }];
     }
     if (n === 11) {
       route = 'DELETE /orders/{orderId}';
       path = '/orders/ord-00031';
       steps = [
         { kind: 'ddb.getItem', table: 'orders', key: 'ord-00031' },
-        { kind: 'ddb.deleteItem', table: 'orders', key: 'ord-00031' }, // AccessDeniedException
+        { kind: 'ddb.deleteItem', table: FAILURES.deniedDelete.table, key: 'ord-00031' }, // AccessDeniedException
       ];
     }
     const unit: Unit = {

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { SpanKind, trace } from '@opentelemetry/api';
+import { sdkInput, stubClientConfig } from '../../common/sdk-calls.js';
 import type { Environment, Step, Unit } from './plan.js';
 import type { RawCapture } from './tracing.js';
 
@@ -33,15 +34,7 @@ const sfnMod = await import('@aws-sdk/client-sfn');
 const smMod = await import('@aws-sdk/client-secrets-manager');
 const kinesisMod = await import('@aws-sdk/client-kinesis');
 
-const common = {
-  region: env.region,
-  endpoint,
-  credentials: {
-    accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-    sessionToken: 'stub-session-token',
-  },
-};
+const common = stubClientConfig(env.region, endpoint);
 
 // Clients are created once, outside the handler, as real functions do.
 const ddb = new ddbMod.DynamoDBClient(common);
@@ -61,117 +54,51 @@ async function run(step: Step): Promise<void> {
   try {
     switch (step.kind) {
       case 'ddb.getItem':
-        await ddb.send(
-          new ddbMod.GetItemCommand({
-            TableName: step.table,
-            Key: { orderId: { S: step.key } },
-            ConsistentRead: true,
-          }),
-        );
+        await ddb.send(new ddbMod.GetItemCommand(sdkInput.getItem(step)));
         break;
       case 'ddb.putItem':
-        await ddb.send(
-          new ddbMod.PutItemCommand({
-            TableName: step.table,
-            Item: { orderId: { S: step.key }, status: { S: 'NEW' } },
-            ConditionExpression: 'attribute_not_exists(orderId)',
-          }),
-        );
+        await ddb.send(new ddbMod.PutItemCommand(sdkInput.putItem(step)));
         break;
       case 'ddb.updateItem':
-        await ddb.send(
-          new ddbMod.UpdateItemCommand({
-            TableName: step.table,
-            Key: { [step.table === 'invoices' ? 'invoiceId' : 'orderId']: { S: step.key } },
-            UpdateExpression: 'SET #s = :s',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':s': { S: 'PAID' } },
-          }),
-        );
+        await ddb.send(new ddbMod.UpdateItemCommand(sdkInput.updateItem(step)));
         break;
       case 'ddb.deleteItem':
-        await ddb.send(
-          new ddbMod.DeleteItemCommand({ TableName: step.table, Key: { orderId: { S: step.key } } }),
-        );
+        await ddb.send(new ddbMod.DeleteItemCommand(sdkInput.deleteItem(step)));
         break;
       case 'ddb.query':
-        await ddb.send(
-          new ddbMod.QueryCommand({
-            TableName: step.table,
-            IndexName: step.index,
-            KeyConditionExpression: 'customerId = :c',
-            ExpressionAttributeValues: { ':c': { S: step.customer } },
-            Limit: 20,
-          }),
-        );
+        await ddb.send(new ddbMod.QueryCommand(sdkInput.query(step)));
         break;
       case 's3.getObject': {
-        const out = await s3.send(new s3Mod.GetObjectCommand({ Bucket: step.bucket, Key: step.key }));
+        const out = await s3.send(new s3Mod.GetObjectCommand(sdkInput.getObject(step)));
         await out.Body?.transformToString();
         break;
       }
       case 's3.putObject':
-        await s3.send(
-          new s3Mod.PutObjectCommand({
-            Bucket: step.bucket,
-            Key: step.key,
-            Body: Buffer.from('thumb'),
-            ContentType: 'image/jpeg',
-          }),
-        );
+        await s3.send(new s3Mod.PutObjectCommand(sdkInput.putObject(step)));
         break;
       case 's3.headObject':
-        await s3.send(new s3Mod.HeadObjectCommand({ Bucket: step.bucket, Key: step.key }));
+        await s3.send(new s3Mod.HeadObjectCommand(sdkInput.headObject(step)));
         break;
       case 's3.putObjectAcl':
-        await s3.send(
-          new s3Mod.PutObjectAclCommand({ Bucket: step.bucket, Key: step.key, ACL: 'public-read' }),
-        );
+        await s3.send(new s3Mod.PutObjectAclCommand(sdkInput.putObjectAcl(step)));
         break;
       case 'sns.publish':
-        await sns.send(
-          new snsMod.PublishCommand({
-            TopicArn: step.topicArn,
-            Message: JSON.stringify({ orderId: step.orderId }),
-          }),
-        );
+        await sns.send(new snsMod.PublishCommand(sdkInput.publish(step)));
         break;
       case 'sqs.sendMessage':
-        await sqs.send(
-          new sqsMod.SendMessageCommand({
-            QueueUrl: step.queueUrl,
-            MessageBody: JSON.stringify({ orderId: step.orderId }),
-          }),
-        );
+        await sqs.send(new sqsMod.SendMessageCommand(sdkInput.sendMessage(step)));
         break;
       case 'sqs.receiveMessage':
-        await sqs.send(
-          new sqsMod.ReceiveMessageCommand({
-            QueueUrl: step.queueUrl,
-            MaxNumberOfMessages: 1,
-            WaitTimeSeconds: 0,
-          }),
-        );
+        await sqs.send(new sqsMod.ReceiveMessageCommand(sdkInput.receiveMessage(step)));
         break;
       case 'sqs.deleteMessage':
-        await sqs.send(
-          new sqsMod.DeleteMessageCommand({
-            QueueUrl: step.queueUrl,
-            ReceiptHandle: 'AQEBstubReceiptHandle==',
-          }),
-        );
+        await sqs.send(new sqsMod.DeleteMessageCommand(sdkInput.deleteMessage(step)));
         break;
       case 'sfn.startExecution':
-        await sfn.send(
-          new sfnMod.StartExecutionCommand({
-            stateMachineArn: step.stateMachineArn,
-            name: `order-${step.orderId}`,
-            input: JSON.stringify({ orderId: step.orderId }),
-          }),
-        );
+        await sfn.send(new sfnMod.StartExecutionCommand(sdkInput.startExecution(step)));
         break;
       case 'secrets.getSecretValue':
-        await secrets.send(new smMod.GetSecretValueCommand({ SecretId: step.secretId }));
+        await secrets.send(new smMod.GetSecretValueCommand(sdkInput.getSecretValue(step)));
         break;
       case 'kinesis.putRecord':
         await kinesis.send(
