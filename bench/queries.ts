@@ -21,6 +21,8 @@
  * throttle, 0.6% fault, 1.4% denied. About 4 calls per trace; 0.5% of calls are unattributed.
  */
 import { createHash } from 'node:crypto';
+import { actionInfo } from '../src/iam/catalogue.js';
+import { typeOfArn } from '../src/iam/resources.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -182,6 +184,13 @@ export const DEFAULT_QUERY_BENCH: QueryBenchOptions = {
 };
 
 const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
+
+/** The IAM resource type of `resource` for `action`, from the catalogue, as ingest records it. */
+function resourceTypeOf(action: string, resource: string): string | null {
+  const info = actionInfo(action);
+  const service = action.split(':')[0] ?? '';
+  return info ? (typeOfArn(resource, service, info.resourceTypes) ?? null) : null;
+}
 const REGIONS = ['us-east-1', 'eu-west-1'];
 
 interface Target {
@@ -228,7 +237,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)`,
   );
   const insPerm = db.prepare(
-    `INSERT INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, NULL, 0, NULL)`,
+    `INSERT INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, ?, 0, NULL)`,
   );
   const insCall = db.prepare(
     `INSERT INTO calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
@@ -258,7 +267,9 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
       mapping,
       mapping === 'unmapped' ? 'operation not recorded' : mapping === 'no-permission' ? 'needs none' : null,
     );
-    for (const [action, resource] of perms) insPerm.run(id, action, resource);
+    // The resource type as ingest stores it (S3 object scoping and the report read it).
+    for (const [action, resource] of perms)
+      insPerm.run(id, action, resource, resourceTypeOf(action, resource));
     return id;
   };
 
@@ -416,7 +427,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
 
 function metaKey(o: QueryBenchOptions): string {
   return JSON.stringify({
-    v: 1,
+    v: 2,
     // Any change to the schema text (even within one version, before release) means a rebuild.
     schema: `${SCHEMA_VERSION}:${createHash('sha256')
       .update(MIGRATIONS.map((m) => m.sql).join('\n') + ROLLUPS.map((r) => JSON.stringify(r)).join('\n'))

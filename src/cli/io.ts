@@ -10,6 +10,8 @@ export interface CliIO {
   err: (text: string) => void;
   /** True when stderr is a terminal (progress lines are drawn only then). */
   errIsTTY: boolean;
+  /** Cells per line of stdout when it is a terminal; absent when it is not (a pipe, a file, a test). */
+  outColumns?: number;
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
@@ -28,10 +30,25 @@ export function processIO(): CliIO {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
     errIsTTY: Boolean(process.stderr.isTTY),
+    outColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
     stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
   };
+}
+
+/** The width tables use when no terminal says otherwise (stdout piped, or a terminal of unknown size). */
+export const DEFAULT_WIDTH = 100;
+
+/**
+ * The width tables are fitted to, in terminal cells: the `COLUMNS` environment variable when it
+ * is a positive whole number, else the width of the terminal stdout is, else {@link DEFAULT_WIDTH}.
+ */
+export function terminalWidth(io: CliIO): number {
+  const env = io.env.COLUMNS?.trim();
+  if (env && /^\d+$/.test(env) && Number(env) > 0) return Number(env);
+  if (io.outColumns !== undefined && io.outColumns > 0) return io.outColumns;
+  return DEFAULT_WIDTH;
 }
 
 /** Prints an error the way users should see it and returns the exit code. */

@@ -8,6 +8,7 @@ import type { CliIO } from './io.js';
 /** Global options, as commander parses them. */
 export interface GlobalOptions {
   db?: string;
+  wide?: boolean;
 }
 
 /** The database path: `--db`, else `XRAY_LP_DB`, else `./xray-lp.db`. */

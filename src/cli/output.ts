@@ -4,7 +4,8 @@
  */
 import { Option, type Command } from 'commander';
 import { UserInputError } from '../shared/errors.js';
-import type { CliIO } from './io.js';
+import { terminalWidth, type CliIO } from './io.js';
+import type { GlobalOptions } from './options.js';
 import { safe, shorten, table } from './render.js';
 
 /** What `--json` / `--csv` select. */
@@ -35,6 +36,14 @@ export function outputFormat(opts: { json?: boolean; csv?: boolean }): OutputFor
   return opts.json ? 'json' : opts.csv ? 'csv' : 'table';
 }
 
+/**
+ * The width a command's tables are fitted to ({@link terminalWidth}), or undefined with `--wide`:
+ * then tables are printed whole. JSON and CSV are never fitted.
+ */
+export function tableWidth(cmd: Command, io: CliIO): number | undefined {
+  return cmd.optsWithGlobals<GlobalOptions>().wide ? undefined : terminalWidth(io);
+}
+
 /** One column of a query result. */
 export interface OutputColumn<R> {
   /** CSV header: the JSON field name. */
@@ -46,6 +55,13 @@ export interface OutputColumn<R> {
   value: (row: R) => unknown;
   /** The table cell (default: the value; ARNs are shortened here, never in JSON/CSV). */
   cell?: (row: R) => string;
+  /** To fit the terminal, the table may shorten this column's cells down to this many cells. */
+  minWidth?: number;
+  /**
+   * To fit the terminal, the table may hide this column: the lowest `drop` goes first. Columns
+   * that name the row have none and are always shown.
+   */
+  drop?: number;
 }
 
 // JSON.stringify escapes C0 controls but leaves DEL, C1 controls and bidirectional overrides raw.
@@ -84,14 +100,40 @@ export function toCsv<R>(columns: OutputColumn<R>[], rows: R[]): string {
 }
 
 /**
+ * How a table may fit the terminal ({@link withFit}; render.ts fitColumns): `hide` lists the fields
+ * of the columns it may hide, least important first; `shorten` the fields whose cells it may
+ * shorten, with the fewest cells each keeps. Columns not in `hide` (those that name the row) are
+ * always shown.
+ */
+export interface FitOrder {
+  hide: string[];
+  shorten?: Record<string, number>;
+}
+
+/** `columns` with the fitting of `fit` (fields of `fit` that are not among them are ignored). */
+export function withFit<R>(fit: FitOrder, columns: OutputColumn<R>[]): OutputColumn<R>[] {
+  return columns.map((c) => {
+    const drop = fit.hide.indexOf(c.field);
+    const minWidth = fit.shorten?.[c.field];
+    return {
+      ...c,
+      ...(drop >= 0 ? { drop: drop + 1 } : {}),
+      ...(minWidth !== undefined ? { minWidth } : {}),
+    };
+  });
+}
+
+/**
  * Prints a result in `format`. When there are no rows, `empty` (one line) goes to stdout for a
- * table, and to stderr for JSON/CSV so that stdout stays a valid document.
+ * table, and to stderr for JSON/CSV so that stdout stays a valid document. A table is fitted to
+ * `width` ({@link tableWidth}); JSON and CSV are always complete.
  */
 export function emit<R>(
   io: CliIO,
   format: OutputFormat,
   columns: OutputColumn<R>[],
   rows: R[],
+  width: number | undefined,
   empty: () => string,
 ): void {
   if (format === 'json') {
@@ -108,14 +150,18 @@ export function emit<R>(
     io.out(`${safe(empty())}\n`);
     return;
   }
-  io.out(renderTable(columns, rows));
+  io.out(renderTable(columns, rows, width));
 }
 
-/** Rows as a table (cells neutralised by {@link table}), with a final newline. */
-export function renderTable<R>(columns: OutputColumn<R>[], rows: R[]): string {
+/**
+ * Rows as a table (cells neutralised by {@link table}), with a final newline; fitted to `width`
+ * when one is given (see {@link table}).
+ */
+export function renderTable<R>(columns: OutputColumn<R>[], rows: R[], width?: number): string {
   return `${table(
-    columns.map((c) => ({ header: c.header, align: c.align ?? 'left' })),
+    columns.map((c) => ({ header: c.header, align: c.align ?? 'left', minWidth: c.minWidth, drop: c.drop })),
     rows.map((r) => columns.map((c) => (c.cell ? c.cell(r) : tableValue(c.value(r))))),
+    width,
   )}\n`;
 }
 

@@ -12,6 +12,7 @@ import { registerWorkloads } from './commands/workloads.js';
 import { registerStats } from './commands/stats.js';
 import { registerTimeline } from './commands/timeline.js';
 import { registerUsage } from './commands/usage.js';
+import { registerReport } from './commands/report.js';
 import { reportError, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by a test. */
@@ -27,6 +28,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     .description('Turn exported AWS X-Ray traces into least-privilege IAM policies, offline.')
     .version(VERSION)
     .option('--db <path>', 'database file (env XRAY_LP_DB, default ./xray-lp.db)')
+    .option(
+      '--wide',
+      'do not fit tables to the terminal: show every column (by default a table wider than COLUMNS, else the terminal, else 100, shortens long values, then hides its least important columns, in the order the README lists; --json and --csv are always complete)',
+    )
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run with --help for usage)')
@@ -34,7 +40,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
       'after',
       `
 Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
-            3 some inputs rejected by ingest; 4 a --check found something; 130 interrupted.`,
+            3 some inputs rejected by ingest; 4 a --check found something;
+            5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
     );
   registerIngest(program, io, setExit);
   registerStats(program, io);
@@ -42,9 +49,10 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerUsage(program, io);
   registerCalls(program, io);
   registerTimeline(program, io);
-  registerPolicy(program, io);
+  registerPolicy(program, io, setExit);
   registerCompare(program, io, setExit);
-  registerDemo(program, io, setExit);
+  registerReport(program, io, VERSION);
+  registerDemo(program, io, setExit, VERSION);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

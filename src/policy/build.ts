@@ -9,7 +9,20 @@
 import { compareText } from '../shared/order.js';
 import { isoTime } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { readPermissions, readUnmapped, type PermissionUsage } from '../store/usage.js';
+import {
+  readPermissions,
+  readUnmapped,
+  readWorkloads,
+  type PermissionUsage,
+  type WorkloadUsage,
+} from '../store/usage.js';
+import {
+  completenessOf,
+  completenessWarning,
+  DEFAULT_THRESHOLDS,
+  type CompletenessThresholds,
+  type Observation,
+} from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { dropCovered, generaliseArn, generalises, merge, scopeS3Objects, sum, type Grant } from './grants.js';
 import {
@@ -71,6 +84,11 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         unmapped.set(u.workloadId, list);
         unmappedCalls.set(u.workloadId, (unmappedCalls.get(u.workloadId) ?? 0) + u.calls);
       }
+      // What each workload's range holds, for the completeness verdict.
+      const observed = new Map(
+        readWorkloads(store, { filter: options.filter, source: options.source }).map((w) => [w.id, w]),
+      );
+      const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
@@ -100,7 +118,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           name: s.name,
           account: s.role ? (members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind),
+          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
           ...(s.role ? { members: label } : {}),
         };
       }
@@ -170,12 +188,41 @@ function grantOf(r: PermissionUsage): Grant {
   };
 }
 
+/**
+ * What a subject's workloads did in the range. For a role, the union of its functions: traces
+ * add up; its active days are those of its most active function (a lower bound).
+ */
+function observation(members: WorkloadRecord[], observed: Map<number, WorkloadUsage>): Observation {
+  const us = members.map((w) => observed.get(w.id)).filter((u): u is WorkloadUsage => u !== undefined);
+  const firsts = us.map((u) => u.first).filter((t): t is number => t !== null);
+  const lasts = us.map((u) => u.last).filter((t): t is number => t !== null);
+  return {
+    traces: sum(us.map((u) => u.traces)),
+    activeDays: Math.max(0, ...us.map((u) => u.days)),
+    first: firsts.length > 0 ? Math.min(...firsts) : null,
+    last: lasts.length > 0 ? Math.max(...lasts) : null,
+    formats: [...new Set(us.flatMap((u) => formatsOf(u.attrs)))].sort(),
+  };
+}
+
+/** The `formats` list of a workload's stored attributes. */
+function formatsOf(attrs: string): string[] {
+  try {
+    const v = (JSON.parse(attrs) as { formats?: unknown }).formats;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function buildOne(
   raw: Grant[],
   options: PolicyOptions,
   warnings: PolicyWarning[],
   kind: string,
-): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence'> {
+  observed: Observation,
+  thresholds: CompletenessThresholds,
+): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
   // Rows are unique per (action, resource): the reader groups them so.
   let grants = raw;
   const unknown = grants.filter((g) => g.resourceUnknown);
@@ -225,6 +272,9 @@ function buildOne(
         'ARNs use ${AWS::AccountId} and ${AWS::Region}: substitute them (CloudFormation !Sub) before attaching',
     });
   }
+  const completeness = completenessOf(grants, observed, thresholds);
+  if (completeness.verdict !== 'settled')
+    warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
   const documents = packDocuments(statements, options.maxSize);
   if (documents.length > 1) {
@@ -278,5 +328,5 @@ function buildOne(
       b.code + (b.action ?? '') + (b.resource ?? ''),
     ),
   );
-  return { document, documents, size, warnings, evidence };
+  return { document, documents, size, warnings, evidence, completeness };
 }

@@ -16,6 +16,15 @@ export const POLICY_FORMATS: readonly PolicyFormat[] = [
   'terraform',
 ];
 
+/** What each format is called where people read it (the report). */
+export const FORMAT_LABEL: Record<PolicyFormat, string> = {
+  iam: 'IAM JSON',
+  cloudformation: 'CloudFormation',
+  sam: 'SAM',
+  serverless: 'Serverless Framework',
+  terraform: 'Terraform',
+};
+
 /** File extension per format, for `--out`. */
 export const FORMAT_EXTENSION: Record<PolicyFormat, string> = {
   iam: '.policy.json',

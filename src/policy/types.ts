@@ -5,6 +5,7 @@
 import type { RoleMap } from '../grants/roles.js';
 import type { CallFilter } from '../store/filter.js';
 import type { UsageSource } from '../store/usage.js';
+import type { Completeness, CompletenessThresholds } from './completeness.js';
 
 /** How S3 object keys seen in calls become resources. */
 export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
@@ -28,6 +29,8 @@ export interface PolicyOptions {
   roles?: RoleMap;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
+  /** Thresholds of the completeness verdict (defaults: {@link DEFAULT_THRESHOLDS}). */
+  completeness?: Partial<CompletenessThresholds>;
 }
 
 /** One statement, in IAM policy grammar. */
@@ -54,7 +57,8 @@ export interface PolicyWarning {
     | 'size-managed'
     | 'size-inline'
     | 'split'
-    | 'placeholders';
+    | 'placeholders'
+    | 'incomplete';
   message: string;
   action?: string;
   resource?: string;
@@ -94,6 +98,8 @@ export interface WorkloadPolicy {
   size: number;
   warnings: PolicyWarning[];
   evidence: StatementEvidence[];
+  /** Whether the traces are enough to trust this policy (see {@link Completeness}). */
+  completeness: Completeness;
   /** For `--by role`: the workloads whose usage was merged into this policy. */
   members?: string[];
 }

@@ -19,7 +19,7 @@ export { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
  * `kind` (`lambda`, `ecs`, `ec2`, …); `name`; `arn`, `account`, `region` (null when unknown);
  * `attrs` (qualifiers, cluster, origin… as recorded); `formats` (the trace formats it was seen in:
  * `x-ray`, `opentelemetry`); `traces` (distinct traces with a call, counted
- * per UTC day: a trace spanning midnight counts on both days); `calls`; `distinctActions` (IAM actions
+ * per UTC day: a trace spanning midnight counts on both days); `activeDays` (UTC days with a call); `calls`; `distinctActions` (IAM actions
  * its calls needed); `denied`, `errors` (4xx other than throttling and denial), `faults` (5xx),
  * `throttles` (calls with that outcome); `firstSeen`, `lastSeen` (ISO 8601 UTC, null without calls).
  */
@@ -27,6 +27,7 @@ export interface WorkloadRow extends WorkloadRecord {
   attrs: Record<string, unknown>;
   formats: TraceFormat[];
   traces: number;
+  activeDays: number;
   calls: number;
   distinctActions: number;
   denied: number;
@@ -63,6 +64,7 @@ export function listWorkloads(store: Store, options: ListWorkloadsOptions = {}):
       attrs,
       formats: formatsOf(attrs),
       traces: r.traces,
+      activeDays: r.days,
       calls: r.calls,
       distinctActions: r.actions,
       denied: r.denied,

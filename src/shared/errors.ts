@@ -10,6 +10,8 @@ export const EXIT = {
   usage: 2,
   rejectedInputs: 3,
   checkFailed: 4,
+  /** `policy --check-complete`: a selected workload's traces are not enough (not settled). */
+  incomplete: 5,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -389,6 +389,8 @@ export interface WorkloadUsage extends WorkloadRecord {
   throttles: number;
   first: number | null;
   last: number | null;
+  /** UTC days with a selected call. */
+  days: number;
   /** Distinct IAM actions the selected calls needed. */
   actions: number;
 }
@@ -438,13 +440,14 @@ export function readWorkloads(store: Store, scope: UsageScope): WorkloadUsage[] 
     .prepare(
       `WITH d AS (${days.sql}), a AS (${acts.sql}),
        agg AS (SELECT workload_id, sum(calls) AS calls, sum(traces) AS traces, sum(denied) AS denied, sum(errors) AS errors,
-                      sum(faults) AS faults, sum(throttles) AS throttles, min(first_time) AS first, max(last_time) AS last
+                      sum(faults) AS faults, sum(throttles) AS throttles, min(first_time) AS first, max(last_time) AS last,
+                      count(DISTINCT day) AS days
                FROM d GROUP BY workload_id),
        acts AS (SELECT workload_id, count(DISTINCT action) AS n FROM a GROUP BY workload_id)
        SELECT w.id, w.key, w.kind, w.name, w.arn, w.account, w.region, w.attrs,
               coalesce(agg.calls, 0) AS calls, coalesce(agg.traces, 0) AS traces, coalesce(agg.denied, 0) AS denied,
               coalesce(agg.errors, 0) AS errors, coalesce(agg.faults, 0) AS faults, coalesce(agg.throttles, 0) AS throttles,
-              agg.first, agg.last, coalesce(acts.n, 0) AS actions
+              agg.first, agg.last, coalesce(agg.days, 0) AS days, coalesce(acts.n, 0) AS actions
        FROM workloads w ${narrowed ? 'JOIN' : 'LEFT JOIN'} agg ON agg.workload_id = w.id LEFT JOIN acts ON acts.workload_id = w.id
        WHERE ${who.where}
        ORDER BY calls DESC, w.key`,

@@ -8,7 +8,7 @@ const db = fixtureStore().then(({ store, file }) => {
 });
 
 test('calls prints the newest calls first, with --limit', async (t) => {
-  const r = await cli(['--db', await db, 'calls', '--limit', '2']);
+  const r = await cli(['--db', await db, 'calls', '--limit', '2', '--wide']);
   t.is(r.code, 0);
   const lines = r.out.split('\n');
   t.regex(lines[1]!, /time\s*│ workload\s*│ service\s*│ operation\s*│ resource\s*│ outcome\s*│ trace id/);

@@ -5,7 +5,7 @@ import { cli, repoRoot, tempDir } from '../support/helpers.js';
 
 test('demo ingests the bundled X-Ray and OpenTelemetry samples side by side: one workload per function, traced by both', async (t) => {
   const dir = tempDir();
-  const r = await cli(['demo', '--demo-db', path.join(dir, 'demo.db')], { cwd: dir });
+  const r = await cli(['demo', '--wide', '--demo-db', path.join(dir, 'demo.db')], { cwd: dir });
   t.is(r.code, 0, r.err);
   t.regex(r.out, /Ingesting X-Ray .*\nIngested 4 of 4 inputs/);
   t.regex(r.out, /Ingesting OpenTelemetry .*aws-spans\.jsonl\nIngested 1 of 1 input/);

@@ -188,3 +188,46 @@ test('an empty selection explains itself with the recorded period', async (t) =>
     /No calls: the range \(since 2020-01-01T00:00:00.000Z, until 2020-02-01T00:00:00.000Z\) is outside the recorded period 2026-11-16/,
   );
 });
+
+test('policy --check-complete exits 5 when a selected workload is not settled, 0 when all are', async (t) => {
+  const db = await sampleDb();
+  // X-Ray samples alone: a week, and under 20 traces for most workloads.
+  const thin = await cli(['--db', db, 'policy', '--check-complete', '--json']);
+  t.is(thin.code, 5);
+  t.regex(thin.err, /xray-lp: \d+ of 5 policies are not settled: .*too little data.*Ingest more days/);
+  const verdicts = (JSON.parse(thin.out) as { name: string; completeness: { verdict: string } }[]).map(
+    (p) => [p.name, p.completeness.verdict],
+  );
+  t.true(verdicts.some(([, v]) => v === 'too little data'));
+  // Lowered thresholds settle them: the option reaches the verdict.
+  const loose = await cli([
+    '--db',
+    db,
+    'policy',
+    '--check-complete',
+    '--min-traces',
+    '1',
+    '--min-active-days',
+    '1',
+    '--settled-share',
+    '0',
+    '--recent-share',
+    '0',
+  ]);
+  t.is(loose.code, 0, loose.err);
+  t.regex(loose.out, /│ completeness +│/);
+});
+
+const badThresholds: [string[], RegExp][] = [
+  [['--settled-share', '1.5'], /--settled-share "1\.5": a share of the observed period, from 0 to 1/],
+  [['--min-traces', 'many'], /--min-traces "many": a whole number/],
+  [['--recent-share', '0.5', '--settled-share', '0.3'], /--recent-share 0\.5 is above --settled-share 0\.3/],
+];
+for (const [args, message] of badThresholds) {
+  test(`policy ${args.join(' ')} is a usage error`, async (t) => {
+    const db = await sampleDb();
+    const r = await cli(['--db', db, 'policy', ...args]);
+    t.is(r.code, 2);
+    t.regex(r.err, message);
+  });
+}

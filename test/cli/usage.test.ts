@@ -8,8 +8,8 @@ const db = fixtureStore().then(({ store, file }) => {
   return file;
 });
 
-test('usage prints a table with right-aligned numbers and shortened ARNs', async (t) => {
-  const r = await cli(['--db', await db, 'usage', '--principal', 'worker']);
+test('usage --wide prints a table with right-aligned numbers and shortened ARNs', async (t) => {
+  const r = await cli(['--db', await db, 'usage', '--principal', 'worker', '--wide']);
   t.is(r.code, 0);
   const lines = r.out.split('\n');
   t.regex(

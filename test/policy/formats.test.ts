@@ -1,3 +1,4 @@
+import { completenessOf } from '../../src/policy/completeness.js';
 import { parse } from '@cdktf/hcl2json';
 import test from 'ava';
 import YAML from 'yaml';
@@ -27,6 +28,7 @@ function policy(resources: string[], name = 'orders-api'): WorkloadPolicy {
     size: 0,
     warnings: [],
     evidence: [],
+    completeness: completenessOf([], { traces: 0, activeDays: 0, first: null, last: null, formats: [] }),
   };
 }
 

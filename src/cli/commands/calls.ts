@@ -5,14 +5,34 @@ import type { RawFilterOptions } from '../../query/filters.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
-import { addFormatOptions, emit, outputFormat, tableArn, tableTime, type OutputColumn } from '../output.js';
+import {
+  addFormatOptions,
+  emit,
+  outputFormat,
+  tableArn,
+  tableTime,
+  tableWidth,
+  withFit,
+  type FitOrder,
+  type OutputColumn,
+} from '../output.js';
 import { shorten } from '../render.js';
 
 /** The most `--limit` accepts: beyond it, `usage` or `--csv` with a narrower filter is the tool. */
 export const MAX_CALLS_LIMIT = 1_000_000;
 
+/**
+ * How the calls table fits the terminal: workloads, operations and resources are shortened
+ * first, then columns are hidden in this order (the resource's ARN names its service). Time,
+ * workload and operation are always shown.
+ */
+export const CALL_FIT: FitOrder = {
+  hide: ['traceId', 'service', 'outcome', 'resources'],
+  shorten: { workload: 20, operation: 20, resources: 32 },
+};
+
 /** The `calls` columns (CSV fields = JSON fields of {@link CallRow}; JSON has a few more). */
-export const CALL_COLUMNS: OutputColumn<CallRow>[] = [
+export const CALL_COLUMNS: OutputColumn<CallRow>[] = withFit(CALL_FIT, [
   { field: 'time', header: 'time', value: (r) => r.time, cell: (r) => tableTime(r.time) },
   {
     field: 'workload',
@@ -50,7 +70,7 @@ export const CALL_COLUMNS: OutputColumn<CallRow>[] = [
   { field: 'serviceName', header: 'service name', value: (r) => r.serviceName },
   { field: 'mapping', header: 'mapping', value: (r) => r.mapping },
   { field: 'via', header: 'via', value: (r) => r.via },
-];
+]);
 
 // The table keeps to what the issue asks for; JSON and CSV carry every field.
 const TABLE_FIELDS = new Set(['time', 'workload', 'service', 'operation', 'resources', 'outcome', 'traceId']);
@@ -81,7 +101,7 @@ export function registerCalls(program: Command, io: CliIO): void {
         const rows = listCalls(store, { filter, limit });
         const columns =
           format === 'table' ? CALL_COLUMNS.filter((col) => TABLE_FIELDS.has(col.field)) : CALL_COLUMNS;
-        emit(io, format, columns, rows, () => explainEmpty(store, filter, 'calls'));
+        emit(io, format, columns, rows, tableWidth(c, io), () => explainEmpty(store, filter, 'calls'));
         if (format === 'table' && rows.length === limit)
           io.err(`(showing the newest ${limit}; raise --limit or narrow the filter for more)\n`);
       } finally {

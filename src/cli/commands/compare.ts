@@ -18,7 +18,7 @@ import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
-import { safeJson } from '../output.js';
+import { safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
 
@@ -86,7 +86,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
     }
     if (o.json) io.out(`${safeJson(result)}\n`);
     else if (o.markdown) io.out(safeText(renderMarkdown(result)));
-    else io.out(renderTable(result));
+    else io.out(renderTable(result, tableWidth(cmd, io)));
     if (o.check && !result.passed) {
       const failing = result.workloads.filter((w) => !w.passes).map((w) => w.name);
       io.err(
@@ -148,18 +148,21 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
   return out;
 }
 
-function renderTable(r: CompareResult): string {
+/** The summary table (fitted to `width` when given), then a section per workload. */
+function renderTable(r: CompareResult, width: number | undefined): string {
   let out = '';
   if (r.workloads.length > 0) {
     out += `${table(
+      // To fit the terminal: workload and role are shortened, then conditional, granted, used,
+      // role, unused grants and missing are hidden in that order; workload and check stay.
       [
-        { header: 'workload' },
-        { header: 'role' },
-        { header: 'granted', align: 'right' },
-        { header: 'used', align: 'right' },
-        { header: 'unused grants', align: 'right' },
-        { header: 'missing', align: 'right' },
-        { header: 'conditional', align: 'right' },
+        { header: 'workload', minWidth: 20 },
+        { header: 'role', minWidth: 20, drop: 4 },
+        { header: 'granted', align: 'right', drop: 2 },
+        { header: 'used', align: 'right', drop: 3 },
+        { header: 'unused grants', align: 'right', drop: 5 },
+        { header: 'missing', align: 'right', drop: 6 },
+        { header: 'conditional', align: 'right', drop: 1 },
         { header: 'check' },
       ],
       r.workloads.map((w) => [
@@ -172,6 +175,7 @@ function renderTable(r: CompareResult): string {
         int(w.conditional.length),
         w.passes ? 'ok' : 'FAIL',
       ]),
+      width,
     )}\n`;
   }
   for (const w of r.workloads) out += safeText(section(w));

@@ -7,10 +7,14 @@ import { ingest } from '../../ingest/ingest.js';
 import { listWorkloads } from '../../query/workloads.js';
 import { openStore } from '../../store/db.js';
 import type { CliIO } from '../io.js';
+import { tableWidth } from '../output.js';
 import { renderSummary as renderIngestSummary } from './ingest.js';
 import { policies } from '../../policy/build.js';
 import { renderIamPolicy, renderSummary, summaryOf } from './policy.js';
 import { renderWorkloads } from './workloads.js';
+import { report } from '../../report/report.js';
+import { SCHEMA_VERSION } from '../../store/schema.js';
+import { writeReport } from './report.js';
 
 const SAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples');
 
@@ -26,7 +30,12 @@ export function bundledSamples(): { title: string; inputs: string[] }[] {
 }
 
 /** Registers `xray-lp demo` (what `npm start` runs). */
-export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
+export function registerDemo(
+  program: Command,
+  io: CliIO,
+  setExit: (code: ExitCode) => void,
+  version: string,
+): void {
   program
     .command('demo')
     .description(
@@ -34,7 +43,8 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
     )
     .option('--samples <dir>', 'read these dumps instead of the bundled samples')
     .option('--demo-db <path>', 'the fresh database to create (replaced if it exists)', 'xray-lp-demo.db')
-    .action(async (opts: { samples?: string; demoDb: string }) => {
+    .action(async (opts: { samples?: string; demoDb: string }, cmd: Command) => {
+      const width = tableWidth(cmd, io);
       const sets = opts.samples ? [{ title: 'the dumps given', inputs: [opts.samples] }] : bundledSamples();
       const dbFile = path.resolve(io.cwd, opts.demoDb);
       for (const f of [dbFile, `${dbFile}-wal`, `${dbFile}-shm`]) fs.rmSync(f, { force: true });
@@ -54,7 +64,7 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
         io.out(
           '\nWorkloads found (a function traced first with X-Ray, then with OpenTelemetry, is one workload):\n',
         );
-        io.out(renderWorkloads(listWorkloads(store)));
+        io.out(renderWorkloads(listWorkloads(store), width));
         io.out('\nLeast-privilege policies, one per workload:\n');
         const run = policies(store, { filter: {} });
         const rows = [];
@@ -62,7 +72,23 @@ export function registerDemo(program: Command, io: CliIO, setExit: (code: ExitCo
           rows.push(summaryOf(p));
           io.out(renderIamPolicy(p));
         }
-        io.out(`\nSummary:\n${renderSummary(rows, run)}`);
+        io.out(`\nSummary:\n${renderSummary(rows, run, width)}`);
+        // The same, for a reviewer: one HTML file next to the database.
+        const reportFile = path.join(path.dirname(dbFile), 'xray-lp-report.html');
+        const written = await writeReport(
+          reportFile,
+          report(store, {
+            filter: {},
+            meta: {
+              database: dbFile,
+              toolVersion: version,
+              schemaVersion: SCHEMA_VERSION,
+              options: [],
+              generatedAt: new Date().toISOString(),
+            },
+          }),
+        );
+        io.out(`\nThe review report (${written.workloads} workloads, offline HTML): ${reportFile}\n`);
         const db = path.relative(io.cwd, dbFile) || dbFile;
         io.out(
           [

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Option, type Command } from 'commander';
-import { UserInputError } from '../../shared/errors.js';
+import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
+import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
 import { parseRoleMap } from '../../grants/roles.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
@@ -11,7 +12,7 @@ import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
-import { OUTPUT, safeJson } from '../output.js';
+import { OUTPUT, safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
 import { OutDir } from '../out-dir.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
@@ -29,9 +30,15 @@ interface PolicyCliOptions extends RawFilterOptions {
   maxSize?: string;
   by: 'workload' | 'role';
   roles?: string;
+  settledShare?: string;
+  recentShare?: string;
+  minActiveDays?: string;
+  minTraces?: string;
+  checkComplete?: boolean;
 }
 
 const SHAPE = 'Policy shape:';
+const COMPLETE = 'Completeness (is the data enough?):';
 
 /** Adds the options that shape a policy (shared by `policy`, `explain` and `report`). */
 export function addPolicyOptions(cmd: Command): Command {
@@ -72,7 +79,67 @@ export function addPolicyOptions(cmd: Command): Command {
         '--roles <file>',
         'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
       ),
+    )
+    .addOption(
+      new Option(
+        '--settled-share <share>',
+        `settled: no new permission in this last share of the observed period (default ${DEFAULT_THRESHOLDS.settledShare})`,
+      ).helpGroup(COMPLETE),
+    )
+    .addOption(
+      new Option(
+        '--recent-share <share>',
+        `still discovering: a new permission in this last share (default ${DEFAULT_THRESHOLDS.recentShare})`,
+      ).helpGroup(COMPLETE),
+    )
+    .addOption(
+      new Option(
+        '--min-active-days <n>',
+        `too little data below this many UTC days with calls (default ${DEFAULT_THRESHOLDS.minActiveDays})`,
+      ).helpGroup(COMPLETE),
+    )
+    .addOption(
+      new Option(
+        '--min-traces <n>',
+        `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
+      ).helpGroup(COMPLETE),
     );
+}
+
+/** The completeness thresholds given on the command line (UserInputError for bad values). */
+function thresholdsOf(o: PolicyCliOptions): Partial<CompletenessThresholds> {
+  const out: Partial<CompletenessThresholds> = {};
+  const share = (v: string | undefined, flag: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1))
+      throw new UserInputError(
+        `${flag} ${JSON.stringify(v)}: a share of the observed period, from 0 to 1 (0.4 is 40%).`,
+      );
+    return n;
+  };
+  const count = (v: string | undefined, flag: string): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new UserInputError(`${flag} ${JSON.stringify(v)}: a whole number, 0 or more.`);
+    return n;
+  };
+  const settled = share(o.settledShare, '--settled-share');
+  const recent = share(o.recentShare, '--recent-share');
+  const days = count(o.minActiveDays, '--min-active-days');
+  const traces = count(o.minTraces, '--min-traces');
+  if (settled !== undefined) out.settledShare = settled;
+  if (recent !== undefined) out.recentShare = recent;
+  if (days !== undefined) out.minActiveDays = days;
+  if (traces !== undefined) out.minTraces = traces;
+  const s = out.settledShare ?? DEFAULT_THRESHOLDS.settledShare;
+  const r = out.recentShare ?? DEFAULT_THRESHOLDS.recentShare;
+  if (r > s)
+    throw new UserInputError(
+      `--recent-share ${r} is above --settled-share ${s}: "recent" must be the shorter, last stretch.`,
+    );
+  return out;
 }
 
 /** Reads the policy-shaping options (UserInputError, exit 2, for bad values). */
@@ -109,11 +176,12 @@ export function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions 
     unknownResources: o.unknownResources,
     maxSize,
     roles,
+    completeness: thresholdsOf(o),
   };
 }
 
 /** Registers `xray-lp policy` and `xray-lp explain`. */
-export function registerPolicy(program: Command, io: CliIO): void {
+export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCode) => void): void {
   addPolicyOptions(
     program
       .command('policy')
@@ -132,22 +200,51 @@ export function registerPolicy(program: Command, io: CliIO): void {
           '--out <dir>',
           'write one file per workload (and evidence.json) into this folder',
         ).helpGroup(OUTPUT),
+      )
+      .addOption(
+        new Option(
+          '--check-complete',
+          'exit 5 when a selected workload is not settled: its traces may not show everything it needs',
+        ).helpGroup(COMPLETE),
       ),
   ).action((o: PolicyCliOptions, cmd: Command) => {
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o, store);
-      const run = policies(store, options);
+      // Verdicts other than settled, for --check-complete (the policies themselves are not kept).
+      const unsettled: string[] = [];
+      const built = policies(store, options);
+      const run: PolicyRun = {
+        sharedRoles: built.sharedRoles,
+        unmatched: built.unmatched,
+        *[Symbol.iterator]() {
+          for (const p of built) {
+            if (p.completeness.verdict !== 'settled') unsettled.push(`${p.name} (${p.completeness.verdict})`);
+            yield p;
+          }
+        },
+      };
       // Each policy is printed as soon as it is built: memory holds one, whatever the output size.
       const count = o.out
         ? writeOut(o.out, run, o.format, options, io)
         : o.json
           ? writeJson(run, io)
-          : writeText(run, o.format, options, io);
+          : writeText(run, o.format, options, io, tableWidth(cmd, io));
       if (count === 0) {
         const empty = explainEmpty(store, options.filter, 'calls');
         if (o.json) io.err(`${safe(empty)}\n`);
         else io.out(`${safe(empty)}\n`);
+      }
+      if (o.checkComplete && unsettled.length > 0) {
+        io.err(
+          `xray-lp: ${unsettled.length} of ${count} polic${count === 1 ? 'y is' : 'ies are'} not settled: ${unsettled
+            .slice(0, 10)
+            .map(safe)
+            .join(
+              ', ',
+            )}${unsettled.length > 10 ? ', …' : ''}. Ingest more days of traces, or see each policy's "incomplete" warning.\n`,
+        );
+        setExit(EXIT.incomplete);
       }
     } finally {
       store.close();
@@ -221,6 +318,7 @@ export interface SummaryRow {
   actions: number;
   size: number;
   warnings: number;
+  completeness: string;
 }
 
 /** The summary row of one policy. */
@@ -232,11 +330,18 @@ export function summaryOf(p: WorkloadPolicy): SummaryRow {
     actions: p.documents.reduce((a, d) => a + d.Statement.reduce((b, s) => b + s.Action.length, 0), 0),
     size: p.size,
     warnings: p.warnings.length,
+    completeness: p.completeness.verdict,
   };
 }
 
 /** The human output: each policy with its warnings as it comes, then a summary table. */
-function writeText(run: PolicyRun, format: PolicyFormat, options: PolicyOptions, io: CliIO): number {
+function writeText(
+  run: PolicyRun,
+  format: PolicyFormat,
+  options: PolicyOptions,
+  io: CliIO,
+  width: number | undefined,
+): number {
   const rows: SummaryRow[] = [];
   const writer = format === 'iam' ? undefined : new PolicyWriter(format, options.placeholders === true);
   if (writer) io.out(safeText(writer.begin()));
@@ -245,7 +350,7 @@ function writeText(run: PolicyRun, format: PolicyFormat, options: PolicyOptions,
     io.out(writer ? safeText(writer.add(p)) : renderIamPolicy(p));
   }
   if (writer) io.out(safeText(writer.end()));
-  if (rows.length > 0) io.out(`\n${renderSummary(rows, run)}`);
+  if (rows.length > 0) io.out(`\n${renderSummary(rows, run, width)}`);
   return rows.length;
 }
 
@@ -257,16 +362,24 @@ export function renderIamPolicy(p: WorkloadPolicy): string {
   return out;
 }
 
-/** The table of every policy printed, and the role notes. */
-export function renderSummary(rows: SummaryRow[], run: Pick<PolicyRun, 'sharedRoles' | 'unmatched'>): string {
+/**
+ * The table of every policy printed (fitted to `width` when given: the workload is shortened,
+ * then size, kind, statements, actions and warnings are hidden in that order), and the role notes.
+ */
+export function renderSummary(
+  rows: SummaryRow[],
+  run: Pick<PolicyRun, 'sharedRoles' | 'unmatched'>,
+  width?: number,
+): string {
   let out = `${table(
     [
-      { header: 'kind' },
-      { header: 'workload' },
-      { header: 'statements', align: 'right' },
-      { header: 'actions', align: 'right' },
-      { header: 'size', align: 'right' },
-      { header: 'warnings', align: 'right' },
+      { header: 'kind', drop: 2 },
+      { header: 'workload', minWidth: 20 },
+      { header: 'statements', align: 'right', drop: 3 },
+      { header: 'actions', align: 'right', drop: 4 },
+      { header: 'size', align: 'right', drop: 1 },
+      { header: 'warnings', align: 'right', drop: 5 },
+      { header: 'completeness', drop: 6 },
     ],
     rows.map((r) => [
       r.kind,
@@ -275,7 +388,9 @@ export function renderSummary(rows: SummaryRow[], run: Pick<PolicyRun, 'sharedRo
       int(r.actions),
       int(r.size),
       int(r.warnings),
+      r.completeness,
     ]),
+    width,
   )}\n`;
   for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;

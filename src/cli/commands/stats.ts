@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { listSources, storeStats } from '../../query/stats.js';
 import type { CliIO } from '../io.js';
-import { safeJson } from '../output.js';
+import { safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
 import { bytes, int, shorten, table } from '../render.js';
 
@@ -37,8 +37,12 @@ export function registerStats(program: Command, io: CliIO): void {
         if (s.byService.length > 0)
           io.out(
             `${table(
-              [{ header: 'service' }, { header: 'calls', align: 'right' }],
+              [
+                { header: 'service', minWidth: 16 },
+                { header: 'calls', align: 'right' },
+              ],
               s.byService.map((r) => [r.service, int(r.calls)]),
+              tableWidth(cmd, io),
             )}\n`,
           );
       } finally {
@@ -64,16 +68,18 @@ export function registerStats(program: Command, io: CliIO): void {
         }
         io.out(
           `${table(
+            // To fit the terminal: the input is shortened, then sha256, shape, ingested at, size,
+            // traces, new calls, calls and problems are hidden in that order.
             [
-              { header: 'ingested at' },
-              { header: 'input' },
-              { header: 'shape' },
-              { header: 'size', align: 'right' },
-              { header: 'traces', align: 'right' },
-              { header: 'calls', align: 'right' },
-              { header: 'new calls', align: 'right' },
-              { header: 'problems', align: 'right' },
-              { header: 'sha256' },
+              { header: 'ingested at', drop: 3 },
+              { header: 'input', minWidth: 32 },
+              { header: 'shape', drop: 2 },
+              { header: 'size', align: 'right', drop: 4 },
+              { header: 'traces', align: 'right', drop: 5 },
+              { header: 'calls', align: 'right', drop: 7 },
+              { header: 'new calls', align: 'right', drop: 6 },
+              { header: 'problems', align: 'right', drop: 8 },
+              { header: 'sha256', drop: 1 },
             ],
             rows.map((r) => [
               r.ingestedAt.replace(/\.\d+Z$/, 'Z'),
@@ -86,6 +92,7 @@ export function registerStats(program: Command, io: CliIO): void {
               int(r.problems),
               r.sha256.slice(0, 12),
             ]),
+            tableWidth(cmd, io),
           )}\n`,
         );
       } finally {

@@ -83,7 +83,7 @@ export function registerTimeline(program: Command, io: CliIO): void {
         const filter = filterFromOptions(opts, store);
         const rows = queryTimeline(store, { filter, by });
         if (format === 'table' && rows.length > 0) io.out(renderTimeline(rows, by));
-        else emit(io, format, TIMELINE_COLUMNS, rows, () => explainEmpty(store, filter, 'calls'));
+        else emit(io, format, TIMELINE_COLUMNS, rows, undefined, () => explainEmpty(store, filter, 'calls'));
       } finally {
         store.close();
       }

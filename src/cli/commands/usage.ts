@@ -5,7 +5,17 @@ import { parseGroupBy, queryUsage, USAGE_GROUPS, type UsageGroup, type UsageRow 
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
-import { addFormatOptions, emit, outputFormat, tableArn, tableTime, type OutputColumn } from '../output.js';
+import {
+  addFormatOptions,
+  emit,
+  outputFormat,
+  tableArn,
+  tableTime,
+  tableWidth,
+  withFit,
+  type FitOrder,
+  type OutputColumn,
+} from '../output.js';
 import { int, shorten } from '../render.js';
 
 /** Columns each group adds (table header, CSV field = JSON field). */
@@ -58,9 +68,19 @@ const METRIC_COLUMNS: OutputColumn<UsageRow>[] = [
   { field: 'lastSeen', header: 'last seen', value: (r) => r.lastSeen, cell: (r) => tableTime(r.lastSeen) },
 ];
 
+/**
+ * How the usage table fits the terminal: workloads, actions, resources and operations are
+ * shortened first, then columns are hidden in this order. The other grouping columns (the row's
+ * key) are always shown; `kind` goes first because the workload names it.
+ */
+export const USAGE_FIT: FitOrder = {
+  hide: ['workloadKind', 'firstSeen', 'faults', 'throttles', 'errors', 'lastSeen', 'denied', 'calls'],
+  shorten: { workload: 20, action: 24, resource: 32, operation: 20 },
+};
+
 /** The columns of a usage result grouped by `groups`. */
 export function usageColumns(groups: readonly UsageGroup[]): OutputColumn<UsageRow>[] {
-  return [...groups.flatMap((g) => GROUP_COLUMNS[g]), ...METRIC_COLUMNS];
+  return withFit(USAGE_FIT, [...groups.flatMap((g) => GROUP_COLUMNS[g]), ...METRIC_COLUMNS]);
 }
 
 /** Registers `xray-lp usage`. */
@@ -85,7 +105,7 @@ export function registerUsage(program: Command, io: CliIO): void {
         const rows = queryUsage(store, { filter, groupBy });
         // The mapping note is long prose: JSON and CSV carry it, the table does not.
         const columns = usageColumns(groupBy).filter((col) => format !== 'table' || col.field !== 'note');
-        emit(io, format, columns, rows, () => explainEmpty(store, filter, 'calls'));
+        emit(io, format, columns, rows, tableWidth(c, io), () => explainEmpty(store, filter, 'calls'));
       } finally {
         store.close();
       }

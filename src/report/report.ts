@@ -1,0 +1,398 @@
+/**
+ * The offline review report: one self-contained HTML file for a reviewer who did not run the
+ * tool. A header (database, recorded period, inputs with their sha256, versions, filters and
+ * options), an overview of every workload with its completeness verdict (and, with granted
+ * files, the compare verdict), and per workload its policy (exactly the document of
+ * `policy --json`), the other formats, the evidence, the warnings, the comparison, and two
+ * charts drawn here as SVG: activity, and permission discovery.
+ *
+ * Written as it is built, one workload at a time (the policies come from the same generator as
+ * `policy`), so memory holds one workload whatever the size of the database. The overview,
+ * known only at the end, is written last and shown first (CSS `order`), which needs no script.
+ * Nothing in it loads anything: a Content-Security-Policy allows only its own inline style and
+ * script (by hash), and every value from the data is escaped for its context (escape.ts).
+ */
+import { createHash } from 'node:crypto';
+import { compareGranted, type WorkloadComparison } from '../compare/compare.js';
+import type { GrantedInputs } from '../grants/granted.js';
+import { policies } from '../policy/build.js';
+import { VERDICTS } from '../policy/completeness.js';
+import { FORMAT_LABEL, POLICY_FORMATS, renderPolicy, type PolicyFormat } from '../policy/formats.js';
+import type { PolicyOptions, WorkloadPolicy } from '../policy/types.js';
+import { recordedPeriod } from '../query/calls.js';
+import { describeFilter } from '../query/filters.js';
+import { listSources } from '../query/stats.js';
+import { listWorkloads, type WorkloadRow } from '../query/workloads.js';
+import { DAY, HOUR, isoTime } from '../shared/time.js';
+import type { Store } from '../store/db.js';
+import { readUsage } from '../store/usage.js';
+import { attr, h, pre } from './escape.js';
+import { activityChart, discoveryChart, type ActivityBucket } from './svg.js';
+import { SCRIPT, STYLE } from './assets.js';
+
+/** Options of {@link report}: the policy's own, granted files to compare with, and what the header says. */
+export interface ReportOptions extends PolicyOptions {
+  /** Compare each workload with what these files grant (`--granted`). */
+  granted?: GrantedInputs;
+  /** Shown in the header. */
+  meta: {
+    database: string;
+    toolVersion: string;
+    schemaVersion: number;
+    /** The options that shaped the policies, as the user gave them. */
+    options: string[];
+    /** When the report is made (ISO 8601); tests pass a fixed one. */
+    generatedAt: string;
+  };
+}
+
+/** What a finished report holds (the CLI prints it). */
+export interface ReportSummary {
+  workloads: number;
+  bytes: number;
+  verdicts: Record<string, number>;
+}
+
+/** The report, as chunks of HTML in order, and a summary once they have all been taken. */
+export interface ReportRun extends Iterable<string> {
+  readonly summary: ReportSummary;
+}
+
+/** Observed resources listed per action before "and N more": the report stays readable and small. */
+const OBSERVED_SHOWN = 5;
+/** Ranges of at most this many days are drawn per hour. */
+const HOURLY_DAYS = 3;
+
+const CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${sha(STYLE)}'`,
+  `script-src 'sha256-${sha(SCRIPT)}'`,
+  "img-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+function sha(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('base64');
+}
+
+const int = (n: number): string =>
+  Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const when = (iso: string | null | undefined): string =>
+  iso ? iso.replace(/\.\d+Z$/, 'Z').replace('T', ' ') : '';
+const slug = (i: number): string => `w${i}`;
+
+/** Builds the report: see {@link ReportRun}. */
+export function report(store: Store, options: ReportOptions): ReportRun {
+  const summary: ReportSummary = { workloads: 0, bytes: 0, verdicts: {} };
+  return {
+    summary,
+    *[Symbol.iterator]() {
+      const emit = (s: string): string => {
+        summary.bytes += Buffer.byteLength(s);
+        return s;
+      };
+      const f = options.filter;
+      const period = recordedPeriod(store);
+      const from =
+        f.since !== undefined && period.first !== null ? Math.max(f.since, period.first) : period.first;
+      const to = f.until !== undefined && period.last !== null ? Math.min(f.until, period.last) : period.last;
+      const hourly = from !== null && to !== null && to - from <= HOURLY_DAYS * DAY;
+      const unit = hourly ? HOUR : DAY;
+      const activity = activityByWorkload(store, options, unit);
+      const rows = new Map(
+        listWorkloads(store, { filter: f, source: options.source }).map((w) => [w.key, w]),
+      );
+      const compared = options.granted
+        ? new Map(
+            compareGranted(store, {
+              filter: f,
+              granted: options.granted,
+              source: options.source,
+            }).workloads.map((c) => [c.principal, c]),
+          )
+        : undefined;
+
+      yield emit(head(store, options, from, to));
+      const overview: string[] = [];
+      let i = 0;
+      for (const p of policies(store, options)) {
+        const id = slug(i++);
+        const w = rows.get(p.principal) ?? [...rows.values()].find((r) => r.arn === p.principal);
+        const c = compared?.get(p.principal);
+        summary.workloads++;
+        summary.verdicts[p.completeness.verdict] = (summary.verdicts[p.completeness.verdict] ?? 0) + 1;
+        overview.push(overviewRow(id, p, w, c, compared !== undefined));
+        // A role's activity is that of the functions that run as it.
+        const own = (p.members ?? [p.principal]).flatMap((k) => activity.get(k) ?? []);
+        yield emit(section(id, p, w, c, buckets(own, from, to, unit), unit));
+      }
+      yield emit(overviewSection(overview, compared !== undefined, summary));
+      yield emit(`</main>\n<script>${SCRIPT}</script>\n</body>\n</html>\n`);
+    },
+  };
+}
+
+/** Calls per workload key and bucket, by outcome, from the one usage reader. */
+function activityByWorkload(store: Store, o: ReportOptions, unit: number): Map<string, ActivityBucket[]> {
+  const out = new Map<string, ActivityBucket[]>();
+  const by = unit === DAY ? 'day' : 'hour';
+  for (const r of readUsage(store, { filter: o.filter, source: o.source, groupBy: ['workload', by] })) {
+    const key = String(r.workloadKey);
+    const label = String(r[by]);
+    const start = Date.parse(by === 'day' ? `${label}T00:00:00Z` : label.replace(/Z$/, ':00Z')) / 1000;
+    const list = out.get(key) ?? [];
+    list.push({
+      start,
+      calls: r.calls,
+      denied: r.denied,
+      errors: r.errors,
+      faults: r.faults,
+      throttles: r.throttles,
+    });
+    out.set(key, list);
+  }
+  return out;
+}
+
+/** Every bucket of the report's range, empty ones included. */
+function buckets(
+  list: ActivityBucket[],
+  from: number | null,
+  to: number | null,
+  unit: number,
+): ActivityBucket[] {
+  if (from === null || to === null) return list;
+  const byStart = new Map<number, ActivityBucket>();
+  for (const b of list) {
+    const into = byStart.get(b.start);
+    if (!into) byStart.set(b.start, { ...b });
+    else for (const k of ['calls', 'denied', 'errors', 'faults', 'throttles'] as const) into[k] += b[k];
+  }
+  const out: ActivityBucket[] = [];
+  for (let t = Math.floor(from / unit) * unit; t <= to; t += unit)
+    out.push(byStart.get(t) ?? { start: t, calls: 0, denied: 0, errors: 0, faults: 0, throttles: 0 });
+  return out;
+}
+
+function head(store: Store, o: ReportOptions, from: number | null, to: number | null): string {
+  const sources = listSources(store);
+  const inputs = sources
+    .map(
+      (s) =>
+        `<tr><td class="path">${h(s.path)}</td><td>${h(s.shape ?? '')}</td><td class="num">${int(s.size)}</td><td class="num">${int(s.traces)}</td><td class="num">${int(s.calls)}</td><td>${h(when(s.ingestedAt))}</td><td class="hash">${h(s.sha256)}</td></tr>`,
+    )
+    .join('\n');
+  const filters = describeFilter(o.filter);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${h(CSP)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="xray-lp ${h(o.meta.toolVersion)}">
+<title>xray-lp review: least-privilege policies</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header class="top">
+<h1>Least-privilege review</h1>
+<p class="lede">One IAM policy per workload, granting what its traces show it used, with the evidence and whether the traces are enough to trust it. Made offline by xray-lp from exported traces; this file loads nothing.</p>
+<nav><a href="#overview">Overview</a> · <a href="#inputs">Inputs</a> · <a href="#about">How to read this</a></nav>
+<dl class="facts">
+<dt>Database</dt><dd>${h(o.meta.database)} (schema ${h(o.meta.schemaVersion)})</dd>
+<dt>Recorded period</dt><dd>${from !== null && to !== null ? `${h(when(isoTime(from)))} … ${h(when(isoTime(to)))} UTC` : 'no calls recorded'}</dd>
+<dt>Filters</dt><dd>${h(filters || 'none: every call')}</dd>
+<dt>Options</dt><dd>${h(o.meta.options.length > 0 ? o.meta.options.join(' ') : 'defaults')}</dd>
+<dt>Made</dt><dd>${h(when(o.meta.generatedAt))} UTC by xray-lp ${h(o.meta.toolVersion)}</dd>
+</dl>
+<details id="inputs"><summary>Inputs: ${int(sources.length)} ingest${sources.length === 1 ? '' : 's'}</summary>
+<table class="inputs"><thead><tr><th>path</th><th>shape</th><th>bytes</th><th>traces</th><th>calls</th><th>ingested (UTC)</th><th>sha256</th></tr></thead>
+<tbody>
+${inputs}
+</tbody></table></details>
+<details id="about"><summary>How to read this</summary>
+<p>Each policy grants exactly what was seen: every action on the resources the calls named. Warnings mark what needs a look: <b>resource-unknown</b> (the trace did not record the resource: a wildcard of the right type is granted), <b>denied</b> (the workload lacks it today), <b>unmapped</b> (calls no IAM action could be derived for), <b>incomplete</b> (the traces may not show everything).</p>
+<p>The completeness verdict comes from the permission discovery curve: <b>settled</b> means no new permission in the last ${h(pct(o.completeness?.settledShare ?? 0.4))} of the observed period, with at least ${h(o.completeness?.minActiveDays ?? 3)} active days and ${h(o.completeness?.minTraces ?? 20)} traces; <b>still discovering</b> means a new one in the last ${h(pct(o.completeness?.recentShare ?? 0.1))}; <b>settling</b> is in between; <b>too little data</b> is below those minimums. X-Ray samples requests (by default one per second and 5% of the rest): a rarely used permission may be missing from X-Ray data. CloudWatch Transaction Search (<code>aws/spans</code>) keeps every span.</p>
+<p>Every value from the traces is shown as text. Times are UTC.</p>
+</details>
+</header>
+<main class="flow">
+`;
+}
+
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+
+function verdictBadge(v: string): string {
+  const rank = (VERDICTS as readonly string[]).indexOf(v);
+  return `<span class="verdict v${rank}">${h(v)}</span>`;
+}
+
+function overviewRow(
+  id: string,
+  p: WorkloadPolicy,
+  w: WorkloadRow | undefined,
+  c: WorkloadComparison | undefined,
+  compare: boolean,
+): string {
+  const cell = (v: string | number, cls = ''): string =>
+    `<td${cls ? ` class="${cls}"` : ''}>${typeof v === 'number' ? int(v) : h(v)}</td>`;
+  const sortNum = (n: number): string => ` data-sort="${n}"`;
+  return `<tr data-principal="${attr(p.principal)}" data-search="${h(`${p.name} ${p.principal} ${p.kind} ${p.account ?? ''} ${p.region ?? ''}`.toLowerCase())}">${cell(p.kind)}<td><a href="#${id}">${h(p.name)}</a></td>${cell(p.account ?? '')}${cell(p.region ?? '')}<td class="num"${sortNum(w?.calls ?? 0)}>${int(w?.calls ?? 0)}</td><td class="num"${sortNum(p.completeness.traces)}>${int(p.completeness.traces)}</td><td class="num"${sortNum(w?.distinctActions ?? 0)}>${int(w?.distinctActions ?? 0)}</td><td class="num"${sortNum(w?.denied ?? 0)}>${int(w?.denied ?? 0)}</td><td class="num"${sortNum(p.size)}>${int(p.size)}</td><td class="num"${sortNum(p.warnings.length)}>${int(p.warnings.length)}</td><td data-sort="${(VERDICTS as readonly string[]).indexOf(p.completeness.verdict)}">${verdictBadge(p.completeness.verdict)}</td>${compare ? `<td>${c ? (c.passes ? '<span class="pass">passes</span>' : `<span class="fail">${h(c.headline)}</span>`) : 'not matched'}</td>` : ''}</tr>`;
+}
+
+function overviewSection(rows: string[], compare: boolean, s: ReportSummary): string {
+  const verdicts = VERDICTS.filter((v) => s.verdicts[v]).map(
+    (v) => `${verdictBadge(v)} ${int(s.verdicts[v] ?? 0)}`,
+  );
+  return `<section id="overview" class="overview">
+<h2>Overview: ${int(s.workloads)} workload${s.workloads === 1 ? '' : 's'}</h2>
+<p class="verdicts">${verdicts.join(' · ')}</p>
+<p class="js-only"><label>Find a workload <input id="search" type="search" placeholder="name, ARN, account, region" autocomplete="off"></label> <span id="shown"></span>
+<label>Show every policy also as <select id="format"><option value="">IAM JSON only</option>${(
+    POLICY_FORMATS as readonly PolicyFormat[]
+  )
+    .filter((fm) => fm !== 'iam')
+    .map((fm) => `<option value="${fm}">${h(FORMAT_LABEL[fm])}</option>`)
+    .join('')}</select></label></p>
+<div class="scroll"><table id="overview-table" class="sortable">
+<thead><tr><th>kind</th><th>workload</th><th>account</th><th>region</th><th>calls</th><th>traces</th><th>actions</th><th>denied</th><th>policy size</th><th>warnings</th><th>completeness</th>${compare ? '<th>compared with granted</th>' : ''}</tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody></table></div>
+</section>
+`;
+}
+
+function section(
+  id: string,
+  p: WorkloadPolicy,
+  w: WorkloadRow | undefined,
+  c: WorkloadComparison | undefined,
+  activity: ActivityBucket[],
+  unit: number,
+): string {
+  const comp = p.completeness;
+  const formats = (POLICY_FORMATS as readonly PolicyFormat[])
+    .filter((fm) => fm !== 'iam')
+    .map(
+      (fm) =>
+        `<details class="format" data-format="${fm}"><summary>${h(FORMAT_LABEL[fm])}</summary><pre>${pre(renderPolicy(p, fm))}</pre></details>`,
+    )
+    .join('\n');
+  const parts =
+    p.documents.length > 1
+      ? `<p>Split into ${p.documents.length} policies (--max-size); the first is above, all are here:</p>${p.documents
+          .map(
+            (d, k) =>
+              `<pre class="policy-part" data-part="${k + 1}">${pre(JSON.stringify(d, null, 2))}</pre>`,
+          )
+          .join('\n')}`
+      : '';
+  const warnings =
+    p.warnings.length > 0
+      ? `<h3>Warnings (${p.warnings.length})</h3><ul class="warnings">${p.warnings.map((x) => `<li><span class="code">${h(x.code)}</span> ${h(x.message)}</li>`).join('')}</ul>`
+      : '<h3>Warnings</h3><p>None.</p>';
+  const evidence = p.evidence
+    .flatMap((st) =>
+      st.actions.map((a) => {
+        const shown = a.observed
+          .slice(0, OBSERVED_SHOWN)
+          .map(
+            (o) =>
+              `<li><span class="arn">${h(o.resource)}</span> <span class="n">${int(o.calls)}</span></li>`,
+          );
+        const more =
+          a.observed.length > OBSERVED_SHOWN
+            ? `<li class="more">and ${int(a.observed.length - OBSERVED_SHOWN)} more resources</li>`
+            : '';
+        return `<tr><td>${h(st.sid)}</td><td class="action">${h(a.action)}</td><td class="num">${int(a.calls)}</td><td class="num">${int(a.denied)}</td><td>${h(when(a.firstSeen))}</td><td>${h(when(a.lastSeen))}</td><td><ul class="ids">${a.sampleTraceIds.map((t) => `<li>${h(t)}</li>`).join('')}</ul></td><td><ul class="observed">${shown.join('')}${more}</ul></td></tr>`;
+      }),
+    )
+    .join('\n');
+  const rare =
+    comp.rare.length > 0
+      ? `<p>${int(comp.rareCount)} permission${comp.rareCount === 1 ? '' : 's'} seen in a single trace (real but thin evidence):</p><ul class="rare">${comp.rare.map((r) => `<li><span class="action">${h(r.action)}</span> on <span class="arn">${h(r.resource)}</span> (trace ${h(r.traceId)})</li>`).join('')}${comp.rareCount > comp.rare.length ? `<li class="more">and ${int(comp.rareCount - comp.rare.length)} more</li>` : ''}</ul>`
+      : '';
+  const formatsSeen = w?.formats.length
+    ? w.formats.map((x) => (x === 'x-ray' ? 'X-Ray (sampled)' : 'OpenTelemetry')).join(' and ')
+    : 'unknown';
+  return `<section class="workload" id="${id}" data-principal="${attr(p.principal)}">
+<h2><span class="kind">${h(p.kind)}</span> ${h(p.name)} ${verdictBadge(comp.verdict)}</h2>
+<p class="key"><span class="arn">${h(p.principal)}</span>${p.account ? ` · account ${h(p.account)}` : ''}${p.region ? ` · ${h(p.region)}` : ''} · traced by ${h(formatsSeen)}${p.members ? ` · functions: ${p.members.map((m) => `<span class="arn">${h(m)}</span>`).join(', ')}` : ''}</p>
+<div class="cols">
+<div>
+<h3>Activity</h3>
+${activityChart(activity, unit, `Calls of ${p.name} per ${unit === DAY ? 'day' : 'hour'}`)}
+<p class="legend"><span class="sw c-ok"></span>succeeded <span class="sw c-throttle"></span>throttled <span class="sw c-error"></span>errors <span class="sw c-fault"></span>faults <span class="sw c-denied"></span>denied</p>
+</div>
+<div>
+<h3>Is the data enough? ${verdictBadge(comp.verdict)}</h3>
+<p>${h(comp.reason.charAt(0).toUpperCase() + comp.reason.slice(1))}.</p>
+<p>${int(comp.traces)} traces on ${int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
+${discoveryChart(comp.discovery, comp.firstCall, comp.lastCall, `Permissions of ${p.name} discovered over time`)}
+${rare}
+</div>
+</div>
+<h3>Policy <button class="copy js-only" type="button" data-copy="${id}">Copy</button></h3>
+<pre class="policy" id="${id}-policy">${pre(JSON.stringify(p.document, null, 2))}</pre>
+${parts}
+<div class="formats">${formats}</div>
+${warnings}
+${c ? comparison(c) : ''}
+<details class="evidence"><summary>Evidence: ${int(p.evidence.reduce((n, st) => n + st.actions.length, 0))} actions</summary>
+<div class="scroll"><table><thead><tr><th>statement</th><th>action</th><th>calls</th><th>denied</th><th>first seen (UTC)</th><th>last seen (UTC)</th><th>sample traces</th><th>resources as observed</th></tr></thead>
+<tbody>
+${evidence}
+</tbody></table></div></details>
+</section>
+`;
+}
+
+function comparison(c: WorkloadComparison): string {
+  const list = (title: string, items: string[]): string =>
+    items.length > 0
+      ? `<h4>${h(title)} (${items.length})</h4><ul>${items.map((x) => `<li>${x}</li>`).join('')}</ul>`
+      : '';
+  return `<h3>Compared with what it is granted ${c.passes ? '<span class="pass">passes</span>' : '<span class="fail">does not pass</span>'}</h3>
+<p>Role ${h(c.role.name)} (${h(c.role.matchedBy)}): ${h(c.headline)}.</p>
+${list(
+  'Granted, never used: remove',
+  c.unused.map(
+    (u) =>
+      `${h(u.policy)} statement ${h(u.sid ?? u.statement)}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
+  ),
+)}
+${list(
+  'Used, not granted: add',
+  c.missing.map(
+    (m) =>
+      `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span> (${int(m.calls)} calls, ${int(m.denied)} denied; ${h(m.reason)})`,
+  ),
+)}
+${list(
+  'Granted only under a condition',
+  c.conditional.map(
+    (m) => `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span>`,
+  ),
+)}
+${list(
+  'Resource not recorded: cannot be checked',
+  c.unverifiable.map(
+    (m) => `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span>`,
+  ),
+)}
+${list(
+  'Granted, yet denied when called',
+  c.deniedAtRuntime.map(
+    (m) =>
+      `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span> (${int(m.denied)} denied)`,
+  ),
+)}
+${list(
+  'Notes',
+  c.notes.map((n) => h(n)),
+)}`;
+}
