@@ -26,12 +26,14 @@ details > summary { cursor: pointer; color: var(--accent); margin: 6px 0; }
 main.flow { display: flex; flex-direction: column; padding-bottom: 40px; }
 section { border-top: 1px solid var(--line); padding: 18px 0 8px; }
 section.overview { order: -1; }
+/* A thousand workloads: the browser lays out only the sections on screen. */
+section.workload { content-visibility: auto; contain-intrinsic-size: auto 1400px; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .9rem; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: var(--soft); position: sticky; top: 0; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.path, td.hash, .arn, .key, .ids li { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .82rem; overflow-wrap: anywhere; word-break: break-all; }
+td.path, td.hash, .arn, .key, td.ids { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .82rem; overflow-wrap: anywhere; word-break: break-all; }
 td.hash { color: var(--muted); }
 .action, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .85rem; }
 .code { background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; margin-right: 4px; }
@@ -49,9 +51,10 @@ svg.chart .tick, svg.chart .axis { font-size: 11px; fill: var(--muted); font-fam
 svg.chart .axis { font-size: 12px; }
 .c-ok { fill: var(--ok); } .c-throttle { fill: var(--throttle); } .c-error { fill: var(--error); } .c-fault { fill: var(--fault); } .c-denied { fill: var(--denied); }
 .c-step { fill: none; stroke: var(--accent); stroke-width: 2; } .c-line { fill: var(--accent); }
+svg.chart .hit { fill: transparent; } svg.chart .hit:hover { fill: rgba(0,0,0,.06); }
 .legend { font-size: .8rem; color: var(--muted); }
-.legend .sw { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 10px; border-radius: 2px; }
-.legend .sw.c-ok { background: var(--ok); } .legend .sw.c-throttle { background: var(--throttle); } .legend .sw.c-error { background: var(--error); } .legend .sw.c-fault { background: var(--fault); } .legend .sw.c-denied { background: var(--denied); }
+.legend i { display: inline-block; width: 10px; height: 10px; margin: 0 3px 0 10px; border-radius: 2px; }
+.legend i.c-ok { background: var(--ok); } .legend i.c-throttle { background: var(--throttle); } .legend i.c-error { background: var(--error); } .legend i.c-fault { background: var(--fault); } .legend i.c-denied { background: var(--denied); }
 ul { margin: 4px 0; padding-left: 20px; }
 ul.ids, ul.observed { list-style: none; padding: 0; margin: 0; }
 ul.observed .n { color: var(--muted); }
