@@ -109,6 +109,8 @@ export interface CliTiming {
   /** Largest peak RSS over the runs, MB (null without /usr/bin/time). */
   peakRssMB: number | null;
   outputBytes: number;
+  /** For the report: milliseconds headless Chromium takes to reach `load` (absent without one). */
+  browserLoadMs?: number;
 }
 
 /**
@@ -129,7 +131,9 @@ function cliFigures(
   }
   const hasTime = fs.existsSync('/usr/bin/time');
   const out = path.join(path.dirname(db), 'cli-output.tmp');
-  const commands: [string, string[]][] = [
+  const html = path.join(path.dirname(db), 'report.tmp.html');
+  // [name, arguments, the file it writes when not standard output]
+  const commands: [string, string[], string?][] = [
     ['policy --json (all workloads, 30 days)', ['policy', '--json']],
     [
       `policy --json --since ${new Date(aligned * 1000).toISOString().slice(0, 10)} (7 whole days)`,
@@ -140,9 +144,10 @@ function cliFigures(
       'compare --workload <busiest> --json (30 days)',
       ['compare', '--workload', busiest, '--granted', granted, '--json'],
     ],
+    ['report (all workloads, 30 days)', ['report', '--out', html], html],
   ];
   const timings: CliTiming[] = [];
-  for (const [name, args] of commands) {
+  for (const [name, args, file] of commands) {
     const secs: number[] = [];
     let rss: number | null = null;
     let bytes = 0;
@@ -163,11 +168,35 @@ function cliFigures(
         const kb = Number(/(\d+)\s*$/.exec(r.stderr.trim())?.[1]);
         if (Number.isFinite(kb)) rss = Math.max(rss ?? 0, kb / 1024);
       }
-      bytes = fs.statSync(out).size;
+      bytes = fs.statSync(file ?? out).size;
     }
     fs.rmSync(out, { force: true });
-    timings.push({ name, seconds: median(secs), allSeconds: secs, peakRssMB: rss, outputBytes: bytes });
-    o.log?.(`  CLI ${name}: ${secs.map((x) => x.toFixed(2)).join(', ')} s, ${rss?.toFixed(0) ?? '?'} MB`);
+    let browserLoadMs: number | undefined;
+    if (file) {
+      // The report's third target: how long Chromium takes to show it.
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'bench', 'browser-load.ts'), file],
+        {
+          encoding: 'utf8',
+          cwd: ROOT,
+        },
+      );
+      const line = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { loadMs?: number };
+      browserLoadMs = line.loadMs;
+      fs.rmSync(file, { force: true });
+    }
+    timings.push({
+      name,
+      seconds: median(secs),
+      allSeconds: secs,
+      peakRssMB: rss,
+      outputBytes: bytes,
+      ...(browserLoadMs === undefined ? {} : { browserLoadMs }),
+    });
+    o.log?.(
+      `  CLI ${name}: ${secs.map((x) => x.toFixed(2)).join(', ')} s, ${rss?.toFixed(0) ?? '?'} MB${browserLoadMs === undefined ? '' : `, Chromium load ${browserLoadMs} ms`}`,
+    );
   }
   return timings;
 }
@@ -661,7 +690,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log(`\n${'CLI, end to end (process start included)'.padEnd(pad)}  median s  peak RSS  output`);
     for (const c of r.cli)
       console.log(
-        `${c.name.padEnd(pad)}  ${c.seconds.toFixed(2).padStart(8)}  ${`${c.peakRssMB?.toFixed(0) ?? '?'} MB`.padStart(8)}  ${(c.outputBytes / 2 ** 20).toFixed(1)} MiB`,
+        `${c.name.padEnd(pad)}  ${c.seconds.toFixed(2).padStart(8)}  ${`${c.peakRssMB?.toFixed(0) ?? '?'} MB`.padStart(8)}  ${(c.outputBytes / 2 ** 20).toFixed(1)} MiB${c.browserLoadMs === undefined ? '' : `, Chromium load ${(c.browserLoadMs / 1000).toFixed(1)} s`}`,
       );
   }
   fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
