@@ -1,7 +1,10 @@
 /**
  * Options shared by several commands.
  */
+import fs from 'node:fs';
 import type { Command } from 'commander';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../grants/granted.js';
+import { UserInputError } from '../shared/errors.js';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../store/db.js';
 import type { CliIO } from './io.js';
 
@@ -20,4 +23,19 @@ export function dbPath(cmd: Command, io: CliIO): string {
 /** Opens the database for reading (query commands): it must exist. */
 export function openForRead(cmd: Command, io: CliIO): Store {
   return openStore({ path: dbPath(cmd, io), readonly: true });
+}
+
+/** Reads `--granted` files (IAM policies, authorization details, Lambda function lists) into one set. */
+export function readGrantedFiles(files: readonly string[]): GrantedInputs {
+  return mergeGranted(
+    files.map((file) => {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new UserInputError(`--granted ${file}: ${(err as Error).message}`);
+      }
+      return parseGrantedFile(text, file);
+    }),
+  );
 }

@@ -3,11 +3,9 @@
  * IAM and Lambda files, offline. Table (default), `--json`, or `--markdown` for review tickets;
  * `--check` exits 4 when something should be removed or added.
  */
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
-import { mergeGranted, parseGrantedFile } from '../../grants/granted.js';
 import {
   compareGranted,
   type CompareResult,
@@ -19,7 +17,7 @@ import { storeStats } from '../../query/stats.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CliIO } from '../io.js';
 import { safeJson, tableWidth } from '../output.js';
-import { openForRead } from '../options.js';
+import { openForRead, readGrantedFiles } from '../options.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
 
 interface CompareCliOptions extends RawFilterOptions {
@@ -55,17 +53,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
   ).action((o: CompareCliOptions, cmd: Command) => {
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
-    const granted = mergeGranted(
-      o.granted.map((file) => {
-        let text: string;
-        try {
-          text = fs.readFileSync(file, 'utf8');
-        } catch (err) {
-          throw new UserInputError(`--granted ${file}: ${(err as Error).message}`);
-        }
-        return parseGrantedFile(text, file);
-      }),
-    );
+    const granted = readGrantedFiles(o.granted);
     const store = openForRead(cmd, io);
     let result: CompareResult;
     try {

@@ -5,12 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { mergeGranted, parseGrantedFile } from '../../grants/granted.js';
 import { report, type ReportSummary } from '../../report/report.js';
 import { UserInputError } from '../../shared/errors.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import type { CliIO } from '../io.js';
-import { dbPath, openForRead } from '../options.js';
+import { dbPath, openForRead, readGrantedFiles } from '../options.js';
 import { OUTPUT } from '../output.js';
 import { int, safe } from '../render.js';
 import { addPolicyOptions, policyOptions } from './policy.js';
@@ -81,19 +80,7 @@ export function registerReport(program: Command, io: CliIO, version: string): vo
     const file = path.resolve(io.cwd, o.out);
     if (!fs.existsSync(path.dirname(file)))
       throw new UserInputError(`--out ${o.out}: the folder ${path.dirname(file)} does not exist.`);
-    const granted = o.granted
-      ? mergeGranted(
-          o.granted.map((f) => {
-            let text: string;
-            try {
-              text = fs.readFileSync(f, 'utf8');
-            } catch (err) {
-              throw new UserInputError(`--granted ${f}: ${(err as Error).message}`);
-            }
-            return parseGrantedFile(text, f);
-          }),
-        )
-      : undefined;
+    const granted = o.granted ? readGrantedFiles(o.granted) : undefined;
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o as never, store);
