@@ -15,7 +15,13 @@ import { identifierFacts } from './extract.js';
 import { otelAccount, otelParams, otelRegion } from './attributes.js';
 import { classify, parseDenied, type ExceptionInfo } from './outcome.js';
 import type { Span } from './spans.js';
-import { seenIn, workloadOfResource, type Workload } from './workloads.js';
+import {
+  RESOURCE_WORKLOAD_KEYS,
+  SPAN_WORKLOAD_KEYS,
+  seenIn,
+  workloadOfResource,
+  type Workload,
+} from './workloads.js';
 
 /** What one span contributes: a document in the X-Ray sense, and whether to keep it as a row. */
 export interface ExtractedSpan extends ExtractedDoc {
@@ -25,8 +31,9 @@ export interface ExtractedSpan extends ExtractedDoc {
    */
   fallback: Workload | undefined;
   /**
-   * Kept as a row (for the spans of a Lambda function, whose calls may find their workload
-   * through their parents); other spans need no row: their resource says who they are.
+   * Kept as a row: a span of a Lambda function that waits for its workload, or may be the parent
+   * of one that does (its children look it up). Other spans need no row: their resource says who
+   * they are, and a call's span has no children that matter (the SDK's own HTTP request).
    */
   keep: boolean;
 }
@@ -40,11 +47,39 @@ export function isAwsCall(span: Span): boolean {
   return typeof remote === 'string' && /^AWS::/i.test(remote);
 }
 
+/**
+ * Workloads by the values of the attributes that decide them: flat records each bring their own
+ * resource object, but a function's spans agree on those values. One object per workload, which
+ * wire.ts then numbers once. Bounded: cleared past {@link MAX_CACHED}.
+ */
+const cache = new Map<string, { workload: Workload; complete: boolean }>();
+const MAX_CACHED = 10_000;
+
+function workloadOf(span: Span): { workload: Workload; complete: boolean } {
+  // The values present, each after its name and length: unambiguous whatever they hold, and
+  // cheap (this runs for every span).
+  let key = '';
+  for (const k of RESOURCE_WORKLOAD_KEYS) key += part(k, span.resource[k]);
+  key += '|';
+  for (const k of SPAN_WORKLOAD_KEYS) key += part(k, span.attributes[k]);
+  const known = cache.get(key);
+  if (known) return known;
+  const found = workloadOfResource(span.resource, span.attributes);
+  const out = { workload: seenIn(found.workload, 'opentelemetry'), complete: found.complete };
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, out);
+  return out;
+}
+
+function part(k: string, v: unknown): string {
+  if (v === undefined) return '';
+  const text = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
+  return `${k}${typeof v === 'string' ? '=' : '~'}${text.length}:${text}`;
+}
+
 /** Extracts one span. */
 export function extractSpan(span: Span): ExtractedSpan {
-  const found = workloadOfResource(span.resource, span.attributes);
-  const complete = found.complete;
-  const workload = seenIn(found.workload, 'opentelemetry');
+  const { workload, complete } = workloadOf(span);
   const lambda = workload.kind === 'lambda';
   const call = isAwsCall(span) ? callOfSpan(span, workload) : undefined;
   return {
@@ -63,7 +98,7 @@ export function extractSpan(span: Span): ExtractedSpan {
     calls: call ? [call] : [],
     nodeIds: [],
     fallback: complete ? undefined : workload,
-    keep: lambda,
+    keep: lambda && (!complete || !call),
   };
 }
 
@@ -170,6 +205,7 @@ export function withWorkload(ex: ExtractedSpan, workload: Workload): ExtractedSp
     type: 'segment',
     workload,
     fallback: undefined,
+    keep: ex.calls.length === 0,
     calls: ex.calls.map((c) => ({
       ...c,
       account: c.account ?? workload.account,

@@ -19,6 +19,15 @@ import { asObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
 import { attributeMap, spanFromOtlp, type Span } from './spans.js';
 
+/**
+ * A string that no longer holds on to the text it was cut from. The tokenizer's values are V8
+ * slices of the 64 KiB it was given: an id kept for later (the workload a child span will look up)
+ * kept that whole text alive, and the heap grew with the document. Copying is cheap for short values.
+ */
+function detach(s: string): string {
+  return s.length < 13 ? s : (s + ' ').slice(0, -1);
+}
+
 /** Characters tokenized at a time. */
 const FEED_SLICE = 64 * 1024;
 
@@ -153,6 +162,8 @@ export class ResourceSpansStream {
     const asm = this.asm as Assembler;
     // Nanosecond times keep their digits: numbers past 2^53 would lose them as doubles.
     if (t.name === 'numberValue' && asm.key !== null && /UnixNano$/.test(asm.key)) asm.stringValue(t.value);
+    else if (t.name === 'stringValue') asm.stringValue(detach(t.value));
+    else if (t.name === 'keyValue') asm.keyValue(detach(t.value));
     else asm.consume(t);
     if (!asm.done) return;
     const value = asObject(asm.current);

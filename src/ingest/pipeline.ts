@@ -362,6 +362,6 @@ function startWorker(): Worker {
   }
   // Bounded heap: the worker holds a few chunks and their items at a time, never more.
   return new Worker(new URL('./worker.js', here), {
-    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
   });
 }

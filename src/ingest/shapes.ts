@@ -53,6 +53,42 @@ export type DumpShape =
   | 'otlp'
   | 'empty';
 
+/** The keys whose digits are looked up, as text and as bytes (a Buffer needle is searched natively). */
+const NEEDLES = {
+  startTimeUnixNano: { text: '"startTimeUnixNano":', bytes: Buffer.from('"startTimeUnixNano":') },
+  endTimeUnixNano: { text: '"endTimeUnixNano":', bytes: Buffer.from('"endTimeUnixNano":') },
+};
+
+/**
+ * The digits of the number written after the first `"key":` of a value's text, when they are the
+ * number `parsed` as JSON.parse read it (else undefined: the key came first somewhere else, say as
+ * an attribute name, and the caller parses the value again keeping every time's digits).
+ */
+function digitsOf(bytes: Buffer | string, key: keyof typeof NEEDLES, parsed: number): string | undefined {
+  const needle = NEEDLES[key];
+  const at = typeof bytes === 'string' ? bytes.indexOf(needle.text) : bytes.indexOf(needle.bytes);
+  if (at < 0) return undefined;
+  const from = at + needle.text.length;
+  const text =
+    typeof bytes === 'string' ? bytes.slice(from, from + 40) : bytes.toString('latin1', from, from + 40);
+  const m = /^\s*(\d{16,20})(?![\d.eE])/.exec(text);
+  return m && Number(m[1]) === parsed ? (m[1] as string) : undefined;
+}
+
+/**
+ * True when a nanosecond time read as a double (within ±128 ns of its digits at today's values)
+ * could round to another microsecond than its digits do: only then are the digits looked up.
+ * Three times in four the whole interval lies inside one microsecond's rounding interval.
+ */
+function ambiguous(v: number): boolean {
+  // Not a whole number: refused later as a time (spans.ts); nothing to look up.
+  if (!Number.isInteger(v) || v < 0) return false;
+  // Half the distance between neighbouring doubles at v: how far the digits may be from it.
+  const half = 2 ** (Math.floor(Math.log2(v)) - 53) + 1;
+  const r = Number((BigInt(v) + 500n) % 1000n);
+  return r < half || r >= 1000 - half;
+}
+
 /** A JSON number that lost digits in parsing. */
 function inexact(v: unknown): boolean {
   return typeof v === 'number' && !Number.isSafeInteger(v);
@@ -105,25 +141,36 @@ export class ShapeReader {
     return spans.length > 0 ? [{ kind: 'spans', spans, offset: event.offset }] : [];
   }
 
-  /** True once a span record held a nanosecond time as a bare number above 2^53. */
+  /** True once an OTLP document held a nanosecond time as a bare number above 2^53. */
   private exactNanos = false;
 
   /**
    * Parses one value. Flat span records write nanosecond times as bare 19-digit numbers, which
-   * `JSON.parse` rounds (to 256 ns): the first such record is parsed again keeping every digit,
-   * and so is every value after it, so that a span gives the same microsecond in every layout.
+   * `JSON.parse` rounds (to 256 ns): their two times are read again from the text, so that a span
+   * gives the same microsecond in every layout. OTLP documents write strings; one that does not
+   * is parsed again keeping every time's digits, and so is every value after it.
    */
   private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
     const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
     if (this.exactNanos || !isObject(value)) return value;
-    // OTLP writes times as strings, but a hand-made document may not: the same check per span.
-    const spans = isSpanRecord(value)
-      ? [value]
-      : isOtlpDocument(value)
-        ? otlpSpanObjects(value.resourceSpans as unknown[])
-        : key === 'resourceSpans'
-          ? otlpSpanObjects([value])
-          : [];
+    if (isSpanRecord(value)) {
+      // A flat record (the common case): its two times read again from their digits.
+      for (const k of ['startTimeUnixNano', 'endTimeUnixNano'] as const) {
+        const v = value[k];
+        if (!inexact(v) || !ambiguous(v as number)) continue;
+        const digits = digitsOf(bytes, k, v as number);
+        if (digits === undefined) return parseJson(bytes, offset, what, { exactNanos: true });
+        value[k] = digits;
+      }
+      return value;
+    }
+    // OTLP writes times as strings, but a hand-made document may not: then every value after it
+    // is parsed keeping its digits.
+    const spans = isOtlpDocument(value)
+      ? otlpSpanObjects(value.resourceSpans as unknown[])
+      : key === 'resourceSpans'
+        ? otlpSpanObjects([value])
+        : [];
     if (!spans.some((s) => inexact(s.startTimeUnixNano) || inexact(s.endTimeUnixNano))) return value;
     this.exactNanos = true;
     return parseJson(bytes, offset, what, { exactNanos: true });

@@ -205,17 +205,14 @@ export function anyValue(v: unknown): unknown {
 
 /** An OTLP attribute list (`[{key, value}]`) as a plain map. Own keys only: `__proto__` stays data. */
 export function attributeMap(list: unknown): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a key named `__proto__` is an own property like any other (and assignment is
+  // several times faster than defineProperty, which this ran per attribute before).
+  const out = Object.create(null) as Record<string, unknown>;
   if (!Array.isArray(list)) return out;
   for (const kv of list) {
     const o = asObject(kv);
     if (!o || typeof o.key !== 'string') continue;
-    Object.defineProperty(out, o.key, {
-      value: anyValue(o.value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    out[o.key] = anyValue(o.value);
   }
   return out;
 }

@@ -101,13 +101,15 @@ export type PreparedItem =
 const MAX_INTERNED = 50_000;
 
 /** Span workloads remembered per input for their children; past this the table starts over. */
-const MAX_SPAN_WORKLOADS = 100_000;
+const MAX_SPAN_WORKLOADS = 50_000;
 
 /** Prepares the items of one input, numbering its targets and workloads. */
 export class Preparer {
   /** `traceId/spanId` → the workload of Lambda spans seen in this input, for their children. */
   private readonly spanWorkloads = new Map<string, Workload>();
   private readonly targets = new Map<string, number>();
+  /** Workload objects already numbered (cleared with the tables). */
+  private workloadObjects = new WeakMap<Workload, number>();
   private readonly workloads = new Map<string, number>();
   private next = 0;
 
@@ -173,6 +175,7 @@ export class Preparer {
     if (this.targets.size >= MAX_INTERNED || this.workloads.size >= MAX_INTERNED) {
       this.targets.clear();
       this.workloads.clear();
+      this.workloadObjects = new WeakMap();
       reset = true;
     }
     return {
@@ -285,6 +288,9 @@ export class Preparer {
   }
 
   private workload(w: Workload, defs: WorkloadDef[]): number {
+    // The spans of one resource share one Workload object: numbered once.
+    const same = this.workloadObjects.get(w);
+    if (same !== undefined) return same;
     let key = lp(w.key) + lp(w.kind) + lp(w.name) + lp(w.arn) + lp(w.account) + lp(w.region);
     for (const k in w.attrs) key += lp(k) + lp(w.attrs[k] ?? null);
     let index = this.workloads.get(key);
@@ -293,6 +299,7 @@ export class Preparer {
       this.workloads.set(key, index);
       defs.push({ index, workload: w });
     }
+    this.workloadObjects.set(w, index);
     return index;
   }
 }

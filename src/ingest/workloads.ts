@@ -318,6 +318,40 @@ export function workloadOf(doc: SegmentDoc): Workload {
 /* ------------------------------------------------------------------ OpenTelemetry resources */
 
 /**
+ * Every resource and span attribute {@link workloadOfResource} reads: two spans that agree on
+ * these have the same workload (extract-span.ts caches by them).
+ */
+export const RESOURCE_WORKLOAD_KEYS: readonly string[] = [
+  'cloud.platform',
+  'cloud.account.id',
+  'cloud.region',
+  'cloud.resource_id',
+  'faas.id',
+  'faas.name',
+  'service.name',
+  'service.namespace',
+  'aws.local.environment',
+  'aws.ecs.task.arn',
+  'aws.ecs.cluster.arn',
+  'aws.ecs.task.family',
+  'aws.ecs.launchtype',
+  'container.name',
+  'aws.eks.cluster.arn',
+  'k8s.cluster.name',
+  'k8s.pod.name',
+  'deployment.environment',
+  'deployment.environment.name',
+  'host.id',
+];
+export const SPAN_WORKLOAD_KEYS: readonly string[] = [
+  'cloud.resource_id',
+  'faas.id',
+  'cloud.account.id',
+  'aws.local.service',
+  'aws.local.environment',
+];
+
+/**
  * The workload of a span, from its resource attributes (and, for a Lambda function, the ARN or
  * account its SERVER span carries). `complete` is false for a Lambda function whose account is
  * not known from the span itself: its calls then take the workload of their parent spans (the

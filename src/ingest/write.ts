@@ -140,9 +140,15 @@ export class InputWriter {
       item.keepNodes ||
       docs.some((d) => d[DOC_TYPE] === 'subsegment') ||
       (docs[0] !== undefined && this.st.awaitsParent.get(docs[0][DOC_TRACE]) !== undefined);
+    // Loose documents (spans, segment documents) record their trace once per item: a trace's
+    // spans come together, seven or so per trace.
+    let lastTrace: string | undefined;
     for (const d of docs) {
       if (d[DOC_TYPE] === 'inferred') continue;
-      if (loose) this.trace(d[DOC_TRACE], null, null, false);
+      if (loose && d[DOC_TRACE] !== lastTrace) {
+        this.trace(d[DOC_TRACE], null, null, false);
+        lastTrace = d[DOC_TRACE];
+      }
       this.writeDoc(d, nodes);
     }
     for (const d of docs) {

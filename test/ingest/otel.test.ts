@@ -238,6 +238,17 @@ test('nanosecond times are read exactly: a 19-digit bare number and the same dig
       ),
     ],
     ['string', record(digits)],
+    // The same key earlier in the record, as an attribute name with another number: not taken
+    // for the span's time (the value is parsed again keeping every time's digits).
+    [
+      'a resource attribute of the same name',
+      record(0)
+        .replace('"service.name":"svc"', '"service.name":"svc","startTimeUnixNano":1234567890123456789')
+        .replace(
+          /"startTimeUnixNano":0,"endTimeUnixNano":0/,
+          `"startTimeUnixNano":${digits},"endTimeUnixNano":${digits}`,
+        ),
+    ],
   ] as const) {
     const { store } = tempStore();
     const s = await ingestInto(store, [writeFile(dir, `${name}.jsonl`, `${text}\n`)]);

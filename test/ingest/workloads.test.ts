@@ -1,6 +1,6 @@
 /** Which workload a segment belongs to (src/ingest/workloads.ts). */
 import test from 'ava';
-import { awsCall, batch, counts, hexId, lambdaSegment, T0, traceId } from '../support/helpers.js';
+import { awsCall, batch, counts, hexId, lambdaSegment, repoRoot, T0, traceId } from '../support/helpers.js';
 import { workloadRows, ingestText } from './support.js';
 
 test('the Lambda service segment and the function segment are one workload; aliases are attributes', async (t) => {
@@ -131,4 +131,56 @@ test('inferred segments are never workloads', async (t) => {
   };
   const { store } = await ingestText(JSON.stringify(inferred));
   t.is(counts(store).workloads, 0);
+});
+
+test('the span workload cache keys on every attribute workloadOfResource reads', async (t) => {
+  const { workloadOfResource, RESOURCE_WORKLOAD_KEYS, SPAN_WORKLOAD_KEYS } =
+    await import('../../src/ingest/workloads.js');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const read = { resource: new Set<string>(), span: new Set<string>() };
+  const spy = (o: Record<string, unknown>, into: Set<string>): Record<string, unknown> =>
+    new Proxy(o, {
+      get: (target, k) => {
+        if (typeof k === 'string') into.add(k);
+        return target[k as string];
+      },
+    });
+  // Resources and span attributes of every environment the code knows, and of the samples.
+  const resources: Record<string, unknown>[] = [
+    { 'cloud.platform': 'aws_lambda', 'faas.name': 'f', 'cloud.region': 'eu-west-1' },
+    {
+      'cloud.platform': 'aws_ecs',
+      'aws.ecs.cluster.arn': 'arn:aws:ecs:eu-west-1:111122223333:cluster/c',
+      'aws.ecs.task.family': 'f',
+    },
+    { 'cloud.platform': 'aws_eks', 'k8s.cluster.name': 'k', 'service.name': 's' },
+    { 'cloud.platform': 'aws_elastic_beanstalk', 'service.namespace': 'n', 'service.name': 's' },
+    { 'cloud.platform': 'aws_ec2', 'host.id': 'i-1', 'service.name': 's' },
+    { 'cloud.platform': 'aws_app_runner', 'service.name': 's' },
+    { 'service.name': 's' },
+    {},
+  ];
+  for (const line of fs
+    .readFileSync(path.join(repoRoot, 'samples/otel/aws-spans.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n')) {
+    const r = JSON.parse(line) as {
+      resource: { attributes: Record<string, unknown> };
+      attributes: Record<string, unknown>;
+    };
+    workloadOfResource(spy(r.resource.attributes, read.resource), spy(r.attributes, read.span));
+  }
+  for (const res of resources) {
+    workloadOfResource(spy(res, read.resource), spy({}, read.span));
+    workloadOfResource(spy(res, read.resource), spy({ 'aws.local.environment': 'lambda:x' }, read.span));
+  }
+  t.deepEqual(
+    [...read.resource].filter((k) => !RESOURCE_WORKLOAD_KEYS.includes(k)),
+    [],
+  );
+  t.deepEqual(
+    [...read.span].filter((k) => !SPAN_WORKLOAD_KEYS.includes(k)),
+    [],
+  );
 });
