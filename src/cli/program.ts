@@ -16,7 +16,7 @@ import { registerReport } from './commands/report.js';
 import { reportError, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by a test. */
-export const VERSION = '0.1.0';
+export const VERSION = '0.2.0';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
