@@ -18,6 +18,7 @@ export const LAYERS = {
   policy: ['shared', 'iam', 'store', 'grants'],
   compare: ['shared', 'iam', 'store', 'grants'],
   report: ['shared', 'iam', 'store', 'grants', 'query', 'policy', 'compare'],
+  export: ['shared', 'iam', 'store', 'query', 'policy'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'cli'];
 

@@ -3,7 +3,8 @@
  *
  *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB]
  *     [--layout concatenated|single|files|otel-spans|otlp|otlp-one-resource (comma-separated)|both|otel|all]
- *     [--seed 1] [--runs 1] [--methods a,b,b2,c]
+ *     [--seed 1] [--runs 1] [--methods a,b,b2,c] [--query-calls N | --no-queries]
+ *     [--merge-size 512MB | --no-merge]
  *
  * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, 32 MB as files (one per
  * batch-get-traces document, in a directory), and the 128 MB dump's traces as OpenTelemetry spans
@@ -17,17 +18,8 @@
  * Each method runs in its own child process; peak RSS comes from /usr/bin/time -v (or VmHWM polling).
  * MB = 2^20 bytes throughout.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-  mkdirSync,
-} from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +34,14 @@ import {
 } from '../test/support/generator.js';
 import { writeOtelDump, type OtelLayout, type OtelMeta } from '../test/support/otel-dump.js';
 import type { MethodResult } from './methods.js';
+import { hasTimeBin, runChild, warm } from './child.js';
+import { mergeBenchLines, runMergeBench, type MergeBenchResult } from './merge.js';
 import { runQueryBench, type QueryBenchResult } from './queries.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const MB = 1024 * 1024;
-const TIME_BIN = '/usr/bin/time';
 
 type MethodKey = 'a' | 'b' | 'b2' | 'c';
 const METHOD_LABEL: Record<MethodKey, string> = {
@@ -111,6 +104,8 @@ interface Args {
   quick: boolean;
   /** Calls in the synthetic query/policy database (0 skips those timings). */
   queryCalls: number;
+  /** Size of the X-Ray dump cut into 8 shards for the merge bench (0 skips it). */
+  mergeBytes: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -124,6 +119,7 @@ function parseArgs(argv: string[]): Args {
     methods: ['a', 'b', 'b2', 'c'],
     quick: false,
     queryCalls: 10_000_000,
+    mergeBytes: 512 * MB,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -140,6 +136,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--methods') args.methods = val().split(',') as MethodKey[];
     else if (a === '--query-calls') args.queryCalls = Number(val());
     else if (a === '--no-queries') args.queryCalls = 0;
+    else if (a === '--merge-size') args.mergeBytes = parseSize(val());
+    else if (a === '--no-merge') args.mergeBytes = 0;
     else throw new Error(`unknown argument ${a}`);
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
@@ -265,78 +263,6 @@ async function ensureOtel(sizeBytes: number, layout: OtelLayout, seed: number): 
     remoteAwsCalls: 0,
   };
   return { sizeBytes, layout, file, meta, generated };
-}
-
-interface ChildRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  wallSeconds: number;
-  peakRssKB?: number;
-}
-
-const hasTimeBin = ((): boolean => {
-  if (!existsSync(TIME_BIN)) return false;
-  const r = spawnSync(TIME_BIN, ['-v', 'true'], { encoding: 'utf8' });
-  return r.status === 0 && /Maximum resident set size/.test(r.stderr);
-})();
-
-function readVmHWM(pid: number): number | undefined {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Runs a command, measuring wall time and peak RSS (via /usr/bin/time -v, else by polling VmHWM). */
-function runChild(cmd: string, args: string[]): Promise<ChildRun> {
-  const rssFile = join(tmpdir(), `xray-lp-bench-rss-${process.pid}-${Date.now()}.txt`);
-  const [bin, argv] = hasTimeBin ? [TIME_BIN, ['-v', '-o', rssFile, cmd, ...args]] : [cmd, args];
-  const started = process.hrtime.bigint();
-  const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  let polled: number | undefined;
-  const poll = hasTimeBin
-    ? undefined
-    : setInterval(() => {
-        const v = child.pid === undefined ? undefined : readVmHWM(child.pid);
-        if (v !== undefined) polled = Math.max(polled ?? 0, v);
-      }, 20);
-  return new Promise((resolvePromise, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (poll) clearInterval(poll);
-      let peakRssKB = polled;
-      if (hasTimeBin) {
-        try {
-          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(rssFile, 'utf8'));
-          if (m) peakRssKB = Number(m[1]);
-          rmSync(rssFile, { force: true });
-        } catch {
-          // no rss
-        }
-      }
-      resolvePromise({
-        code,
-        stdout,
-        stderr,
-        wallSeconds,
-        ...(peakRssKB === undefined ? {} : { peakRssKB }),
-      });
-    });
-  });
-}
-
-/** Reads the file once so every method starts from a warm page cache. */
-function warm(file: string): void {
-  const files = statSync(file).isDirectory() ? readdirSync(file).map((f) => join(file, f)) : [file];
-  spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'ignore'] });
 }
 
 async function runInProcessMethod(
@@ -609,8 +535,18 @@ async function main(): Promise<void> {
     console.log(`  baseline SELECT count(*): ${queries.baseline.medianMs.toFixed(1)} ms`);
   }
 
+  // Shards that merge against ingesting the same dumps into one database (bench/merge.ts).
+  const mergeBytes = args.quick && args.mergeBytes === 512 * MB ? 64 * MB : args.mergeBytes;
+  let merge: MergeBenchResult | undefined;
+  if (mergeBytes > 0) {
+    console.log(`\nshards and merge (${sizeLabel(mergeBytes)} cut into 8 shards):`);
+    merge = await runMergeBench({ sizeBytes: mergeBytes, shards: 8, seed: args.seed });
+    for (const l of mergeBenchLines(merge)) console.log(l);
+  }
+
   const results = {
     queries,
+    merge,
     date: started.toISOString(),
     machine: info,
     runsPerMethod: args.runs,

@@ -4,7 +4,9 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from '../shared/errors.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { registerIngest } from './commands/ingest.js';
+import { registerMerge } from './commands/merge.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
 import { registerCompare } from './commands/compare.js';
@@ -25,7 +27,9 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     exitCode = c;
   };
   const program = new Command('xray-lp')
-    .description('Turn exported AWS X-Ray traces into least-privilege IAM policies, offline.')
+    .description(
+      'Turn exported AWS traces (X-Ray and OpenTelemetry) into least-privilege IAM policies, offline.',
+    )
     .version(VERSION)
     .option('--db <path>', 'database file (env XRAY_LP_DB, default ./xray-lp.db)')
     .option(
@@ -44,6 +48,7 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
             5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
     );
   registerIngest(program, io, setExit);
+  registerMerge(program, io);
   registerStats(program, io);
   registerWorkloads(program, io);
   registerUsage(program, io);
@@ -52,6 +57,7 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerPolicy(program, io, setExit);
   registerCompare(program, io, setExit);
   registerReport(program, io, VERSION);
+  registerExport(program, io, VERSION);
   registerDemo(program, io, setExit, VERSION);
   try {
     await program.parseAsync([...argv], { from: 'user' });

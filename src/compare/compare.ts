@@ -6,6 +6,9 @@
  * included: a denied call is a permission the workload needed and lacks today. "Granted" is the
  * identity policies of the workload's role, read from `--granted` files, with action wildcards
  * expanded to concrete actions through the Service Authorization Reference (iam-data).
+ *
+ * The usage comes through {@link ObservedUsage}: the database ({@link storeUsage}, `compare`) or
+ * usage rows (usage-rows.ts, `compare --usage`), so that both are compared by the same code.
  */
 import { UserInputError } from '../shared/errors.js';
 import { actionInfo, referenceCatalogue, type ActionCatalogue, type ActionInfo } from '../iam/catalogue.js';
@@ -24,12 +27,11 @@ import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../gran
 import { compareText } from '../shared/order.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
-import { readPermissions, readUnmapped, type UsageSource } from '../store/usage.js';
-import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
+import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
+import { loadWorkloads } from '../store/workloads.js';
 
-/** Options for {@link compareGranted}. */
-export interface CompareOptions {
-  filter: CallFilter;
+/** Options for {@link compareUsage}: what is granted, and how to compare. */
+export interface ComparisonOptions {
   granted: GrantedInputs;
   /** Compare every selected workload with this role (ARN or name), instead of the functions file. */
   role?: string;
@@ -37,8 +39,47 @@ export interface CompareOptions {
   allowUnused?: string[];
   /** Defaults to the bundled reference ({@link referenceCatalogue}). */
   catalogue?: ActionCatalogue;
+}
+
+/** Options for {@link compareGranted}: the comparison's, and which calls of the database. */
+export interface CompareOptions extends ComparisonOptions {
+  filter: CallFilter;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
+}
+
+/** One (action, resource) permission a workload used, summed over its selected calls. */
+export interface ObservedPermission {
+  action: string;
+  resource: string;
+  /** The trace did not record the resource: `resource` is the narrowest wildcard for its type. */
+  resourceUnknown: boolean;
+  /** Calls that needed it, denied ones included. */
+  calls: number;
+  denied: number;
+}
+
+/** A selected workload and what it was observed to use. */
+export interface ObservedWorkload {
+  /** The workload's ARN, else its key (as `policy --json` prints it). */
+  principal: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  /** The names a functions file may give it, tried in this order (its ARN, name, key). */
+  lookup: string[];
+  permissions: ObservedPermission[];
+  /** Calls that map to no IAM action: their permissions cannot be counted as used. */
+  unmappedCalls: number;
+}
+
+/**
+ * Where the observed usage comes from: a database ({@link storeUsage}) or usage rows
+ * (`rowsUsage`, usage-rows.ts). The comparison itself is the same for both.
+ */
+export interface ObservedUsage {
+  /** The selected workloads with a permission or an unmapped call (any order). */
+  workloads(): Iterable<ObservedWorkload>;
 }
 
 /** How a workload was matched to what it is granted. */
@@ -148,13 +189,7 @@ export interface CompareResult {
   passed: boolean;
 }
 
-interface Used {
-  action: string;
-  resource: string;
-  resourceUnknown: boolean;
-  calls: number;
-  denied: number;
-}
+type Used = ObservedPermission;
 
 interface Subject {
   name: string;
@@ -163,35 +198,56 @@ interface Subject {
   notes: string[];
 }
 
-/** Compares each selected workload's usage with what its role is granted. */
+/**
+ * The database as an {@link ObservedUsage}: the permissions of the selected calls, read by the
+ * same reader as policies (whole days from the rollups, partial days from calls).
+ */
+export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
+  return {
+    workloads() {
+      const usedById = new Map<number, Used[]>();
+      for (const r of readPermissions(store, scope)) {
+        const list = usedById.get(r.subject) ?? [];
+        list.push({
+          action: r.action,
+          resource: r.resource,
+          resourceUnknown: r.resourceUnknown,
+          calls: r.calls,
+          denied: r.denied,
+        });
+        usedById.set(r.subject, list);
+      }
+      const unmapped = new Map<number, number>();
+      for (const u of readUnmapped(store, scope))
+        unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
+      return loadWorkloads(store)
+        .filter((w) => usedById.has(w.id) || unmapped.has(w.id))
+        .map((w) => ({
+          principal: w.arn ?? w.key,
+          kind: w.kind,
+          name: w.name,
+          account: w.account,
+          lookup: [w.arn ?? '', w.name, w.key],
+          permissions: usedById.get(w.id) ?? [],
+          unmappedCalls: unmapped.get(w.id) ?? 0,
+        }));
+    },
+  };
+}
+
+/** Compares each selected workload's usage in the database with what its role is granted. */
 export function compareGranted(store: Store, options: CompareOptions): CompareResult {
+  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), options);
+}
+
+/** Compares each workload of `usage` with what its role is granted. */
+export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): CompareResult {
   const catalogue = options.catalogue ?? referenceCatalogue;
   const { granted } = options;
   if (granted.roles.length === 0 && granted.policies.length === 0)
     throw new UserInputError(
       '--granted: no role or policy found in the files. Pass a policy document or `aws iam get-account-authorization-details` output (a functions file alone says which role, not what it grants).',
     );
-  // The same reader as policies: whole days from the rollups, partial days from calls.
-  const scope = { filter: options.filter, source: options.source };
-  const usedByPid = new Map<number, Used[]>();
-  for (const r of readPermissions(store, scope)) {
-    const list = usedByPid.get(r.subject) ?? [];
-    list.push({
-      action: r.action,
-      resource: r.resource,
-      resourceUnknown: r.resourceUnknown,
-      calls: r.calls,
-      denied: r.denied,
-    });
-    usedByPid.set(r.subject, list);
-  }
-  const unmapped = new Map<number, number>();
-  for (const u of readUnmapped(store, scope))
-    unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
-  const workloads = loadWorkloads(store)
-    .filter((w) => usedByPid.has(w.id) || unmapped.has(w.id))
-    .sort((a, b) => compareText(a.arn ?? a.key, b.arn ?? b.key));
-
   const pseudo: Subject | undefined =
     granted.policies.length > 0
       ? {
@@ -231,15 +287,18 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
   const unmatchedWorkloads: CompareResult['unmatchedWorkloads'] = [];
   const matchedRoles = new Set<string>();
   const cache = new Map<Subject, GrantedSet>();
+  const workloads = [...usage.workloads()].sort((a, b) => compareText(a.principal, b.principal));
   for (const w of workloads) {
-    const principal = w.arn ?? w.key;
+    const { principal } = w;
     let subject: Subject | undefined;
     let matchedBy: MatchedBy = 'role-option';
     let reason = '';
     if (forced) subject = forced;
     else {
-      const roleArn =
-        granted.functions.get(w.arn ?? '') ?? granted.functions.get(w.name) ?? granted.functions.get(w.key);
+      const roleArn = w.lookup.reduce<string | undefined>(
+        (found, k) => found ?? granted.functions.get(k),
+        undefined,
+      );
       if (roleArn) {
         const r = findRole(roleArn);
         if (r) {
@@ -268,18 +327,7 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
       set = grantedSet(subject.policies, catalogue);
       cache.set(subject, set);
     }
-    out.push(
-      compareOne(
-        w,
-        principal,
-        subject,
-        matchedBy,
-        set,
-        usedByPid.get(w.id) ?? [],
-        unmapped.get(w.id) ?? 0,
-        options,
-      ),
-    );
+    out.push(compareOne(w, subject, matchedBy, set, options));
   }
   const unmatchedRoles = granted.roles
     .filter((r) => !matchedRoles.has(r.arn))
@@ -388,15 +436,14 @@ function grantedSet(policies: readonly Policy[], catalogue: ActionCatalogue): Gr
 }
 
 function compareOne(
-  w: WorkloadRecord,
-  principal: string,
+  w: ObservedWorkload,
   subject: Subject,
   matchedBy: MatchedBy,
   set: GrantedSet,
-  used: Used[],
-  unmappedCalls: number,
-  options: CompareOptions,
+  options: ComparisonOptions,
 ): WorkloadComparison {
+  const used = w.permissions;
+  const unmappedCalls = w.unmappedCalls;
   const allow = options.allowUnused ?? [];
   const policies = subject.policies;
   const missing: MissingPermission[] = [];
@@ -506,7 +553,7 @@ function compareOne(
   unverifiable.sort(byKey);
   deniedAtRuntime.sort(byKey);
   return {
-    principal,
+    principal: w.principal,
     kind: w.kind,
     name: w.name,
     account: w.account,

@@ -82,3 +82,20 @@ const ACCOUNT_RE = /^\d{12}$/;
 export function isAccountId(text: string): boolean {
   return ACCOUNT_RE.test(text);
 }
+
+/** ARN services whose workload kind has another name (ingest/workloads.ts names the kinds). */
+const KIND_OF_SERVICE: Readonly<Record<string, string>> = {
+  states: 'stepfunctions',
+  'execute-api': 'apigateway',
+  elasticbeanstalk: 'beanstalk',
+};
+
+/**
+ * The workload kind a principal (`policy --json`'s key: an ARN, or `kind:account:region:name`)
+ * names, for usage rows that carry no `kind` column: the ARN's service, or the key's first part.
+ */
+export function kindOfPrincipal(principal: string): string {
+  const arn = parseArn(principal);
+  if (arn) return KIND_OF_SERVICE[arn.service] ?? arn.service;
+  return principal.split(':')[0] || 'workload';
+}

@@ -10,7 +10,8 @@ import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
 import { ShapeError, type DumpShape } from './shapes.js';
-import { InputWriter, settleFallbacks, type SettledFallbacks, type WriteCounts } from './write.js';
+import { settleFallbacks, type SettledFallbacks } from '../store/attribute.js';
+import { InputWriter, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
 export interface IngestProgress {

@@ -7,7 +7,6 @@
  */
 import {
   extractDoc,
-  type CallParams,
   type CallRow,
   type CallVia,
   type DataProblem,
@@ -18,6 +17,10 @@ import {
 import { extractSpan, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
+import { canonicalParams, fillIn, signature, type TargetFields } from '../store/targets.js';
+
+// What identifies a target is defined once, in the store (merge uses it too).
+export { canonicalParams, fillIn, signature, type TargetFields };
 
 /** One call: its target is an index into the targets described so far in this input. */
 export type WireCall = [
@@ -50,18 +53,6 @@ export type WireDoc = [
   /** 1: keep the document as a row; 0: only its calls (spans whose resource says who they are). */
   keep: 0 | 1,
 ];
-
-/** What was called: the fields that identify a target (see the `targets` table). */
-export interface TargetFields {
-  service: string;
-  serviceName: string;
-  operation: string | null;
-  region: string | null;
-  account: string | null;
-  params: CallParams | null;
-  deniedAction: string | null;
-  deniedResource: string | null;
-}
 
 /** A target seen for the first time in this input (or since the last reset). */
 export interface TargetDef extends TargetFields {
@@ -328,34 +319,4 @@ export function targetKey(c: CallRow): string {
     key += lp(k) + (typeof v === 'string' ? lp(v) : `[${v.length}|${v.map(lp).join('')}`);
   }
   return key;
-}
-
-/** Parameters as stored: keys sorted, so that equal parameters give equal targets. */
-export function canonicalParams(p: CallParams): string {
-  const out: CallParams = {};
-  for (const k of Object.keys(p).sort()) out[k] = p[k] as string | string[];
-  return JSON.stringify(out);
-}
-
-/** What identifies a call's target (service, operation, parameters…): the `targets.sig` column. */
-export function signature(t: TargetFields, paramsJson: string | null): string {
-  return JSON.stringify([
-    t.service,
-    t.serviceName,
-    t.operation,
-    t.region,
-    t.account,
-    paramsJson,
-    t.deniedAction,
-    t.deniedResource,
-  ]);
-}
-
-/** Copies into `caller` what an inferred segment knows and the caller did not record. */
-export function fillIn(caller: TargetFields, inferred: TargetFields): void {
-  if (caller.service === '') caller.service = inferred.service;
-  caller.operation ??= inferred.operation;
-  caller.region ??= inferred.region;
-  caller.account ??= inferred.account;
-  if (inferred.params) caller.params = { ...inferred.params, ...(caller.params ?? {}) };
 }

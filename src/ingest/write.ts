@@ -5,20 +5,13 @@
  * calling subsegment lacked. All writes of one input happen inside one savepoint of the caller's
  * transaction (see ingest.ts).
  */
-import { mapCall, type MappingResult } from '../iam/index.js';
 import { dayOf } from '../shared/time.js';
+import { attributeWaitingCalls, rebuildDays, storeTarget, targetFields } from '../store/attribute.js';
 import type { Store } from '../store/db.js';
 import { prepareIngest, type IngestStatements } from '../store/statements.js';
-import type { CallParams, DataProblem, Workload } from './extract.js';
-import {
-  canonicalParams,
-  fillIn,
-  signature,
-  type PreparedItem,
-  type TargetFields,
-  type WireCall,
-  type WireDoc,
-} from './wire.js';
+import { fillIn, storedFields, type StoredTarget, type TargetFields } from '../store/targets.js';
+import type { DataProblem, Workload } from './extract.js';
+import type { PreparedItem, WireCall, WireDoc } from './wire.js';
 
 // Positions in the tuples of prepare.ts.
 const DOC_TRACE = 0;
@@ -330,79 +323,20 @@ export class InputWriter {
 
   /** The identifying fields of a stored target (for the rare merges of a call with its inferred segment). */
   private fieldsOf(targetId: number): TargetFields {
-    return storedFields(this.st.targetById.get(targetId) as StoredTarget);
+    return targetFields(this.st, targetId);
   }
 
   /** The id of the target with these fields, stored (with its IAM permissions) on first sight. */
   private targetId(t: TargetFields, sig?: string, paramsJson?: string | null): number {
-    const params = paramsJson !== undefined ? paramsJson : t.params ? canonicalParams(t.params) : null;
-    const signed = sig ?? signature(t, params);
-    const found = this.st.findTarget.get(signed) as { id: number } | undefined;
-    if (found) return found.id;
-    const mapping = mapTarget(t);
-    const id = Number(
-      this.st.insertTarget.run({
-        sig: signed,
-        service: t.service,
-        service_name: t.serviceName,
-        operation: t.operation,
-        region: t.region,
-        account: t.account,
-        params,
-        denied_action: t.deniedAction,
-        denied_resource: t.deniedResource,
-        mapping: mapping.status,
-        mapping_reason: mapping.status === 'mapped' ? null : mapping.reason,
-      }).lastInsertRowid,
-    );
-    if (mapping.status === 'mapped') {
-      for (const p of mapping.permissions) {
-        this.st.insertPermission.run(
-          id,
-          p.action,
-          p.resource,
-          p.resourceType ?? null,
-          p.resourceUnknown ? 1 : 0,
-          p.note ?? null,
-        );
-      }
-    }
-    return id;
+    return storeTarget(this.st, t, sig, paramsJson);
   }
 
   /**
-   * Gives calls still without a workload the workload of their document, now known (an
-   * independent subsegment's parent, a span's SERVER span). A call that recorded no account or
-   * region takes the workload's: the same fallback as for a call inside a segment of a known
-   * workload (extract.ts), applied once the workload is known.
+   * Gives calls still without a workload the workload of their document, now known (see
+   * store/attribute.ts), re-targeted with the workload's account and region where they recorded none.
    */
   private attributeCalls(): void {
-    const scopes = new Map<number, { account: string | null; region: string | null }>();
-    const retargeted = new Map<string, number>();
-    for (const stmt of [this.st.attributeCalls, this.st.attributeInferredCalls]) {
-      for (const r of stmt.all() as AttributedCall[]) {
-        this.touch(r.workload_id, r.start_time);
-        if (r.workload_id === null) continue;
-        let scope = scopes.get(r.workload_id);
-        if (!scope) {
-          scope = this.st.workloadScope.get(r.workload_id) as {
-            account: string | null;
-            region: string | null;
-          };
-          scopes.set(r.workload_id, scope);
-        }
-        const key = `${r.target_id}|${r.workload_id}`;
-        let target = retargeted.get(key);
-        if (target === undefined) {
-          const t = this.fieldsOf(r.target_id);
-          const filled = { ...t, account: t.account ?? scope.account, region: t.region ?? scope.region };
-          target =
-            filled.account === t.account && filled.region === t.region ? r.target_id : this.targetId(filled);
-          retargeted.set(key, target);
-        }
-        if (target !== r.target_id) this.st.setCallTarget.run(target, r.id);
-      }
-    }
+    attributeWaitingCalls(this.st, (w, t) => this.touch(w, t));
   }
 
   /**
@@ -414,11 +348,13 @@ export class InputWriter {
     if (this.revisited.has(traceId)) return;
     this.revisited.add(traceId);
     if (this.st.traceHasSettled.get(traceId) === undefined) return;
-    for (const r of this.st.unsettleCalls.all({ trace: traceId }) as {
+    // Their fallback workload's days lose these calls: recomputed at finish().
+    for (const r of this.st.settledCalls.all({ trace: traceId }) as {
       workload_id: number | null;
       start_time: number;
     }[])
       this.touch(r.workload_id, r.start_time);
+    this.st.unsettleCalls.run({ trace: traceId });
     this.st.unsettleSegments.run(traceId);
   }
 
@@ -491,67 +427,6 @@ export class InputWriter {
   }
 }
 
-/** A call just given a workload, as the attribution statements return it. */
-interface AttributedCall {
-  id: number;
-  workload_id: number | null;
-  start_time: number;
-  target_id: number;
-}
-
-/**
- * Recomputes the daily rollups of the touched `workload|day` pairs from calls, set-based, in
- * slices so that the sort behind each aggregation stays small whatever the input.
- */
-function rebuildDays(st: IngestStatements, touched: Iterable<string>): void {
-  const keys = [...touched];
-  for (let i = 0; i < keys.length; i += 256) {
-    for (const key of keys.slice(i, i + 256)) {
-      const [p, d] = key.split('|').map(Number) as [number, number];
-      st.insertTouched.run(p, d);
-    }
-    for (const stmt of st.rebuildTouchedDays) stmt.run();
-    st.clearTouched.run();
-  }
-}
-
-/** What {@link settleFallbacks} did. */
-export interface SettledFallbacks {
-  /** Calls stored under a workload their trace could not complete. */
-  calls: number;
-  /** Those workloads' keys (a Lambda function without its account: `lambda::region:name`). */
-  workloads: string[];
-}
-
-/**
- * At the end of an ingest run: the spans of a Lambda function whose trace held no span with the
- * function's account (its SERVER span) take the workload their resource gives, and their calls
- * with it. Run once per run, not per input, because the SERVER span of a trace is often in a
- * later file than its calls (it ends, and is logged, last).
- */
-export function settleFallbacks(db: Store, st: IngestStatements = prepareIngest(db)): SettledFallbacks {
-  const ids = (st.fallbackCandidates.all() as { id: number }[]).map((r) => r.id);
-  if (ids.length === 0) return { calls: 0, workloads: [] };
-  st.settleFallbacks.run();
-  for (let i = 0; i < 64; i++) if (st.attributeSubsegments.run().changes === 0) break;
-  const touched = new Set<string>();
-  const used = new Map<number, number>();
-  for (const r of st.attributeCalls.all() as AttributedCall[]) {
-    if (r.workload_id === null) continue;
-    touched.add(`${r.workload_id}|${dayOf(r.start_time)}`);
-    used.set(r.workload_id, (used.get(r.workload_id) ?? 0) + 1);
-  }
-  // Fallback workloads that every span found better (now or in an earlier run) are not workloads.
-  for (const id of ids) st.dropUnusedFallback.run({ id });
-  rebuildDays(st, touched);
-  const keys: string[] = [];
-  for (const id of used.keys()) {
-    const w = st.workloadKey.get(id) as { key: string } | undefined;
-    if (w) keys.push(w.key);
-  }
-  return { calls: [...used.values()].reduce((a, b) => a + b, 0), workloads: keys.sort() };
-}
-
 /** Attributes whose values accumulate, stored as a sorted list under another name. */
 const LIST_ATTRS: Record<string, string | undefined> = { qualifier: 'qualifiers', format: 'formats' };
 
@@ -582,18 +457,6 @@ function mergeAttrs(stored: string, add: Record<string, string>): string {
   return changed ? JSON.stringify(base) : stored;
 }
 
-/** A stored target's identifying fields, as `targetById` returns them. */
-interface StoredTarget {
-  service: string;
-  service_name: string;
-  operation: string | null;
-  region: string | null;
-  account: string | null;
-  params: string | null;
-  denied_action: string | null;
-  denied_resource: string | null;
-}
-
 /** A stored call with its target's fields, as `findCall` returns it. */
 interface StoredCall extends StoredTarget {
   id: number;
@@ -601,46 +464,4 @@ interface StoredCall extends StoredTarget {
   workload_id: number | null;
   start_time: number;
   target_id: number;
-}
-
-/** A stored target back as the fields that identify it. */
-function storedFields(s: StoredTarget): TargetFields {
-  let params: CallParams | null = null;
-  try {
-    params = s.params ? (JSON.parse(s.params) as CallParams) : null;
-  } catch {
-    params = null;
-  }
-  return {
-    service: s.service,
-    serviceName: s.service_name,
-    operation: s.operation,
-    region: s.region,
-    account: s.account,
-    params,
-    deniedAction: s.denied_action,
-    deniedResource: s.denied_resource,
-  };
-}
-
-/** The IAM permissions a call needed (src/iam), or why there are none. */
-function mapTarget(c: TargetFields): MappingResult {
-  if (c.service === '') return { status: 'unmapped', reason: `service "${c.serviceName}" not recognised` };
-  if (c.operation === null) {
-    return {
-      status: 'unmapped',
-      reason:
-        'operation not recorded: the client is not instrumented (plain-HTTP capture); wrap it with the X-Ray SDK to record operations',
-    };
-  }
-  const params: Record<string, unknown> = { ...(c.params ?? {}) };
-  if (c.deniedAction) params.denied_action = c.deniedAction;
-  if (c.deniedResource) params.denied_resource = c.deniedResource;
-  return mapCall({
-    service: c.service,
-    operation: c.operation,
-    region: c.region,
-    account: c.account,
-    params,
-  });
 }

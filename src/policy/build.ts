@@ -173,7 +173,8 @@ function subjectsOf(workloads: WorkloadRecord[], options: PolicyOptions): Subjec
   return [...out.values()].sort((a, b) => compareText(a.key, b.key));
 }
 
-function grantOf(r: PermissionUsage): Grant {
+/** A grant from one permission row of the usage reader (or of aggregated usage rows, usage.ts). */
+export function grantOf(r: Omit<PermissionUsage, 'subject' | 'members'>): Grant {
   return {
     action: r.action,
     resource: r.resource,
@@ -215,7 +216,12 @@ function formatsOf(attrs: string): string[] {
   }
 }
 
-function buildOne(
+/**
+ * One policy's body from its grants as read: scoping and generalising, statements, the size
+ * checks, the warnings, the evidence and the completeness verdict. Shared by the database path
+ * and `policy --usage` (from aggregated usage rows), so both give the same documents.
+ */
+export function buildOne(
   raw: Grant[],
   options: PolicyOptions,
   warnings: PolicyWarning[],

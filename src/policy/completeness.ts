@@ -38,12 +38,15 @@ export const DEFAULT_THRESHOLDS: CompletenessThresholds = {
   minTraces: 20,
 };
 
-/** What was observed of a workload in the selected range (from the usage reader). */
+/**
+ * What was observed of a workload in the selected range (from the usage reader, or from usage
+ * rows, which carry no traces and carry days only with a `day` column: unknown is null).
+ */
 export interface Observation {
-  /** Distinct traces with a call (per UTC day, summed). */
-  traces: number;
-  /** UTC days with a call. */
-  activeDays: number;
+  /** Distinct traces with a call (per UTC day, summed); null when unknown. */
+  traces: number | null;
+  /** UTC days with a call; null when unknown. */
+  activeDays: number | null;
   /** Epoch seconds of the first and last call. */
   first: number | null;
   last: number | null;
@@ -71,8 +74,9 @@ export interface DiscoveryPoint {
 export interface Completeness {
   verdict: CompletenessVerdict;
   reason: string;
-  traces: number;
-  activeDays: number;
+  /** Null when unknown (policies built from usage rows: `policy --usage`). */
+  traces: number | null;
+  activeDays: number | null;
   firstCall: string | null;
   lastCall: string | null;
   permissions: number;
@@ -123,7 +127,11 @@ export function completenessOf(
   observed: Observation,
   thresholds: CompletenessThresholds = DEFAULT_THRESHOLDS,
 ): Completeness {
-  const firsts = grants.map((g) => g.first).sort((a, b) => a - b);
+  // Grants from usage rows without times have NaN there: they are on no curve.
+  const firsts = grants
+    .map((g) => g.first)
+    .filter((t) => !Number.isNaN(t))
+    .sort((a, b) => a - b);
   const discovery = curve(firsts);
   const lastNew = firsts[firsts.length - 1] ?? null;
   const single = grants.filter((g) => g.traces.length === 1);
@@ -155,19 +163,28 @@ function judge(
   t: CompletenessThresholds,
 ): { verdict: CompletenessVerdict; reason: string } {
   const thin: string[] = [];
-  if (o.activeDays < t.minActiveDays)
+  if (o.activeDays !== null && o.activeDays < t.minActiveDays)
     thin.push(`${o.activeDays} active day${o.activeDays === 1 ? '' : 's'} (fewer than ${t.minActiveDays})`);
-  if (o.traces < t.minTraces)
+  if (o.traces !== null && o.traces < t.minTraces)
     thin.push(`${o.traces} trace${o.traces === 1 ? '' : 's'} (fewer than ${t.minTraces})`);
+  // What the data cannot say (usage rows): the minimums on it are not checked, and the reason says so.
+  const unknown = [
+    ...(o.activeDays === null ? ['active days'] : []),
+    ...(o.traces === null ? ['traces'] : []),
+  ];
+  const note =
+    unknown.length > 0
+      ? `; ${unknown.join(' and ')} unknown (the usage rows carry ${o.activeDays === null ? 'no day and no traces' : 'no traces'}), so the minimum${unknown.length === 1 ? ' on it was' : 's on them were'} not checked`
+      : '';
   const period = o.first !== null && o.last !== null ? o.last - o.first : 0;
   if (thin.length > 0 || period <= 0 || lastNew === null)
     return {
       verdict: 'too little data',
-      reason: thin.length > 0 ? `only ${thin.join(' and ')}` : 'no period observed',
+      reason: (thin.length > 0 ? `only ${thin.join(' and ')}` : 'no period observed') + note,
     };
   // How long before the end of the observed period the last new permission appeared, as a share.
   const quiet = (o.last! - lastNew) / period;
-  const since = `the last new permission appeared ${days(o.last! - lastNew)} before the last call (${pct(quiet)} of the ${days(period)} observed)`;
+  const since = `the last new permission appeared ${days(o.last! - lastNew)} before the last call (${pct(quiet)} of the ${days(period)} observed)${note}`;
   if (quiet >= t.settledShare) return { verdict: 'settled', reason: since };
   if (quiet < t.recentShare) return { verdict: 'still discovering', reason: since };
   return { verdict: 'settling', reason: since };

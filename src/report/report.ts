@@ -240,7 +240,7 @@ function overviewRow(
   const cell = (v: string | number, cls = ''): string =>
     `<td${cls ? ` class="${cls}"` : ''}>${typeof v === 'number' ? int(v) : h(v)}</td>`;
   const sortNum = (n: number): string => ` data-sort="${n}"`;
-  return `<tr data-principal="${attr(p.principal)}" data-search="${h(`${p.name} ${p.principal} ${p.kind} ${p.account ?? ''} ${p.region ?? ''}`.toLowerCase())}">${cell(p.kind)}<td><a href="#${id}">${h(p.name)}</a></td>${cell(p.account ?? '')}${cell(p.region ?? '')}<td class="num"${sortNum(w?.calls ?? 0)}>${int(w?.calls ?? 0)}</td><td class="num"${sortNum(p.completeness.traces)}>${int(p.completeness.traces)}</td><td class="num"${sortNum(w?.distinctActions ?? 0)}>${int(w?.distinctActions ?? 0)}</td><td class="num"${sortNum(w?.denied ?? 0)}>${int(w?.denied ?? 0)}</td><td class="num"${sortNum(p.size)}>${int(p.size)}</td><td class="num"${sortNum(p.warnings.length)}>${int(p.warnings.length)}</td><td data-sort="${(VERDICTS as readonly string[]).indexOf(p.completeness.verdict)}">${verdictBadge(p.completeness.verdict)}</td>${compare ? `<td>${c ? (c.passes ? '<span class="pass">passes</span>' : `<span class="fail">${h(c.headline)}</span>`) : 'not matched'}</td>` : ''}</tr>`;
+  return `<tr data-principal="${attr(p.principal)}" data-search="${h(`${p.name} ${p.principal} ${p.kind} ${p.account ?? ''} ${p.region ?? ''}`.toLowerCase())}">${cell(p.kind)}<td><a href="#${id}">${h(p.name)}</a></td>${cell(p.account ?? '')}${cell(p.region ?? '')}<td class="num"${sortNum(w?.calls ?? 0)}>${int(w?.calls ?? 0)}</td><td class="num"${sortNum(p.completeness.traces ?? 0)}>${p.completeness.traces === null ? 'unknown' : int(p.completeness.traces)}</td><td class="num"${sortNum(w?.distinctActions ?? 0)}>${int(w?.distinctActions ?? 0)}</td><td class="num"${sortNum(w?.denied ?? 0)}>${int(w?.denied ?? 0)}</td><td class="num"${sortNum(p.size)}>${int(p.size)}</td><td class="num"${sortNum(p.warnings.length)}>${int(p.warnings.length)}</td><td data-sort="${(VERDICTS as readonly string[]).indexOf(p.completeness.verdict)}">${verdictBadge(p.completeness.verdict)}</td>${compare ? `<td>${c ? (c.passes ? '<span class="pass">passes</span>' : `<span class="fail">${h(c.headline)}</span>`) : 'not matched'}</td>` : ''}</tr>`;
 }
 
 function overviewSection(rows: string[], compare: boolean, s: ReportSummary): string {
@@ -333,7 +333,7 @@ ${activityChart(activity, unit, `Calls of ${p.name} per ${unit === DAY ? 'day' :
 <div>
 <h3>Is the data enough? ${verdictBadge(comp.verdict)}</h3>
 <p>${h(comp.reason.charAt(0).toUpperCase() + comp.reason.slice(1))}.</p>
-<p>${int(comp.traces)} traces on ${int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
+<p>${comp.traces === null ? 'unknown' : int(comp.traces)} traces on ${comp.activeDays === null ? 'unknown' : int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
 ${discoveryChart(comp.discovery, comp.firstCall, comp.lastCall, `Permissions of ${p.name} discovered over time`)}
 ${rare}
 </div>

@@ -46,6 +46,7 @@ export interface IngestStatements {
   anySettled: Statement;
   settleFallbacks: Statement;
   traceHasSettled: Statement;
+  settledCalls: Statement;
   unsettleCalls: Statement;
   unsettleSegments: Statement;
   dropUnusedFallback: Statement;
@@ -170,10 +171,15 @@ export function prepareIngest(db: Store): IngestStatements {
     traceHasSettled: db.prepare(
       `SELECT 1 FROM segments WHERE trace_id = ? AND fallback_id IS NOT NULL AND workload_id = fallback_id LIMIT 1`,
     ),
+    // The calls of a trace's settled spans, read before unsettleCalls clears their workload
+    // (RETURNING gives the values after an UPDATE: the cleared ones).
+    settledCalls: db.prepare(
+      `SELECT workload_id, start_time FROM calls WHERE trace_id = @trace AND workload_id IS NOT NULL AND segment_id IN (
+         SELECT id FROM segments WHERE trace_id = @trace AND fallback_id IS NOT NULL AND workload_id = fallback_id)`,
+    ),
     unsettleCalls: db.prepare(
       `UPDATE calls SET workload_id = NULL WHERE trace_id = @trace AND segment_id IN (
-         SELECT id FROM segments WHERE trace_id = @trace AND fallback_id IS NOT NULL AND workload_id = fallback_id)
-       RETURNING workload_id, start_time`,
+         SELECT id FROM segments WHERE trace_id = @trace AND fallback_id IS NOT NULL AND workload_id = fallback_id)`,
     ),
     unsettleSegments: db.prepare(
       `UPDATE segments SET workload_id = NULL WHERE trace_id = ? AND fallback_id IS NOT NULL AND workload_id = fallback_id`,

@@ -649,3 +649,121 @@ export function readActivity(store: Store, o: UsageScope & { unit: number }): Ac
     )
     .all(...facts.params, ...outer.params) as ActivityRow[];
 }
+
+/* ------------------------------------------------------------------ usage rows (export) */
+
+/**
+ * One row of the exported `usage` table: the calls of one workload on one UTC day, to one
+ * service operation, that needed one (action, resource) permission, with one outcome. Calls that
+ * need no permission, or whose permission is unknown, have one row with `action` and `resource`
+ * null (`mapping` says which); unattributed calls have `workloadId` and `principal` null.
+ */
+export interface UsageExportRow {
+  /** UTC day number (epoch seconds / 86400, floored). */
+  day: number;
+  workloadId: number | null;
+  /** The workload's ARN, else its key (as `policy --json` prints it). */
+  principal: string | null;
+  kind: string | null;
+  name: string | null;
+  /** The workload's account and region. */
+  account: string | null;
+  region: string | null;
+  /** The IAM prefix, or the service as recorded when it has none. */
+  service: string;
+  operation: string | null;
+  mapping: string;
+  action: string | null;
+  resource: string | null;
+  resourceType: string | null;
+  resourceUnknown: boolean | null;
+  /** The mapping note of the permission, or why the call is unmapped. */
+  note: string | null;
+  outcome: string;
+  calls: number;
+  /** Epoch seconds of the first and last call. */
+  first: number;
+  last: number;
+  /** The smallest and largest trace id of the calls. */
+  traceMin: string;
+  traceMax: string;
+}
+
+type UsageExportRaw = [
+  number,
+  number | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string | null,
+  string,
+  string | null,
+  string,
+  string | null,
+  string | null,
+  string | null,
+  number | null,
+  string | null,
+  string,
+  number,
+  number,
+  number,
+  string,
+  string,
+];
+
+/**
+ * The selected calls as `usage` export rows ({@link UsageExportRow}), in day order (then
+ * principal, service, operation, action, resource, outcome), one row at a time: whole days from
+ * the rollups and partial days from calls, as every reader here. The rows are grouped and sorted
+ * by SQLite, whose sorter spills to temporary files (`temp_store = FILE`): memory stays bounded
+ * however many rows there are. Unattributed calls are included unless the filter names workloads.
+ */
+export function* readUsageRows(store: Store, scope: UsageScope): Generator<UsageExportRow> {
+  const f = scope.filter;
+  const facts = rows(WORKLOAD_DAY_TARGETS, scope, { unattributed: true, outcomes: true });
+  const outer = compileFilter(
+    { ...f, since: undefined, until: undefined, outcomes: undefined, workloads: undefined },
+    { calls: 'f', targets: 't', workloads: 'w', permissions: 'tp' },
+  );
+  const it = store
+    .prepare(
+      `SELECT f.day, f.workload_id, coalesce(w.arn, w.key), w.kind, w.name, w.account, w.region,
+              CASE t.service WHEN '' THEN t.service_name ELSE t.service END, t.operation, t.mapping,
+              tp.action, tp.resource, min(tp.resource_type), min(tp.resource_unknown),
+              min(CASE WHEN tp.action IS NULL THEN t.mapping_reason ELSE tp.note END),
+              f.outcome, sum(f.calls), min(f.first_time), max(f.last_time), min(f.trace_min), max(f.trace_max)
+       FROM (${facts.sql}) f JOIN targets t ON t.id = f.target_id LEFT JOIN workloads w ON w.id = f.workload_id
+       LEFT JOIN target_permissions tp ON tp.target_id = f.target_id
+       WHERE ${outer.where}
+       GROUP BY 1, 3, 2, 8, 9, 10, 11, 12, 16
+       ORDER BY 1, 3, 2, 8, 9, 10, 11, 12, 16`,
+    )
+    .raw(true)
+    .iterate(...facts.params, ...outer.params) as IterableIterator<UsageExportRaw>;
+  for (const r of it)
+    yield {
+      day: r[0],
+      workloadId: r[1],
+      principal: r[2],
+      kind: r[3],
+      name: r[4],
+      account: r[5],
+      region: r[6],
+      service: r[7],
+      operation: r[8],
+      mapping: r[9],
+      action: r[10],
+      resource: r[11],
+      resourceType: r[12],
+      resourceUnknown: r[13] === null ? null : r[13] === 1,
+      note: r[14],
+      outcome: r[15],
+      calls: r[16],
+      first: r[17],
+      last: r[18],
+      traceMin: r[19],
+      traceMax: r[20],
+    };
+}

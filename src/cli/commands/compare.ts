@@ -1,17 +1,20 @@
 /**
  * `xray-lp compare`: observed usage versus what the workloads are granted today, from exported
  * IAM and Lambda files, offline. Table (default), `--json`, or `--markdown` for review tickets;
- * `--check` exits 4 when something should be removed or added.
+ * `--check` exits 4 when something should be removed or added. `--usage` compares usage rows (as
+ * `export` writes them, or an engine aggregates them) instead of a database.
  */
 import type { Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
 import {
   compareGranted,
+  compareUsage,
   type CompareResult,
   type UnusedGrant,
   type WorkloadComparison,
 } from '../../compare/compare.js';
+import { rowsUsage } from '../../compare/usage-rows.js';
 import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
@@ -19,6 +22,7 @@ import type { CliIO } from '../io.js';
 import { safeJson, tableWidth } from '../output.js';
 import { openForRead, readGrantedFiles } from '../options.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
+import { usageFilter, withUsageRows } from '../usage-input.js';
 
 interface CompareCliOptions extends RawFilterOptions {
   granted: string[];
@@ -27,6 +31,7 @@ interface CompareCliOptions extends RawFilterOptions {
   check?: boolean;
   json?: boolean;
   markdown?: boolean;
+  usage?: string[];
 }
 
 /** How many concrete actions a line shows before "+N more". */
@@ -49,28 +54,51 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
         'exit 4 when a workload has unused grants (beyond --allow-unused) or missing permissions',
       )
       .option('--json', 'print the comparison as JSON')
-      .option('--markdown', 'print the comparison as Markdown, for a review ticket'),
-  ).action((o: CompareCliOptions, cmd: Command) => {
+      .option('--markdown', 'print the comparison as Markdown, for a review ticket')
+      .option(
+        '--usage <paths...>',
+        'compare usage rows instead of the database: Parquet, CSV or JSON-lines files or folders, as `export` writes them or an engine aggregates them (docs/scale.md)',
+      )
+      .addHelpText(
+        'after',
+        `
+With --usage, the comparison from the rows \`export\` writes equals the one from the database.
+Rows with fewer columns say less: without kind or name, both are derived from the principal;
+without account, it is null; without denied, no call counts as denied; without
+resource_unknown, a resource with * counts as not recorded; without mapping, no call counts as
+unmapped. --since, --until, --now, --outcome, --region and --account do not apply to rows:
+filter in the query that aggregates them.`,
+      ),
+  ).action(async (o: CompareCliOptions, cmd: Command) => {
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
     const granted = readGrantedFiles(o.granted);
-    const store = openForRead(cmd, io);
+    const options = { granted, role: o.role, allowUnused: o.allowUnused };
     let result: CompareResult;
-    try {
-      const filter = filterFromOptions(o, store);
-      result = compareGranted(store, { filter, granted, role: o.role, allowUnused: o.allowUnused });
-      if (result.workloads.length === 0 && result.unmatchedWorkloads.length === 0) {
-        const s = storeStats(store);
-        io.out(
-          s.calls === 0
-            ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
-            : `No calls match (${describeFilter(filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
-        );
-        if (o.check) setExit(EXIT.checkFailed);
-        return;
+    if (o.usage) {
+      // Every file is read before anything is compared: a bad file prints no result.
+      result = await withUsageRows(o.usage, usageFilter(o), (rows) => compareUsage(rowsUsage(rows), options));
+      if (isEmpty(result)) io.out('No usage row with a principal and a permission matches.\n');
+    } else {
+      const store = openForRead(cmd, io);
+      try {
+        const filter = filterFromOptions(o, store);
+        result = compareGranted(store, { ...options, filter });
+        if (isEmpty(result)) {
+          const s = storeStats(store);
+          io.out(
+            s.calls === 0
+              ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
+              : `No calls match (${describeFilter(filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
+          );
+        }
+      } finally {
+        store.close();
       }
-    } finally {
-      store.close();
+    }
+    if (isEmpty(result)) {
+      if (o.check) setExit(EXIT.checkFailed);
+      return;
     }
     if (o.json) io.out(`${safeJson(result)}\n`);
     else if (o.markdown) io.out(safeText(renderMarkdown(result)));
@@ -86,6 +114,9 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
     }
   });
 }
+
+/** Nothing was selected: no workload compared, none left unmatched. */
+const isEmpty = (r: CompareResult): boolean => r.workloads.length === 0 && r.unmatchedWorkloads.length === 0;
 
 const refText = (r: StatementRef): string => `${r.policy} #${r.index + 1}${r.sid ? ` (${r.sid})` : ''}`;
 

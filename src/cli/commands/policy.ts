@@ -8,6 +8,7 @@ import { explainPermission } from '../../policy/explain.js';
 import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
 import type { WorkloadPolicy } from '../../policy/types.js';
 import { explainEmpty } from '../../query/calls.js';
+import { policiesFromUsage } from '../../policy/usage-rows.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
@@ -16,6 +17,7 @@ import { OUTPUT, safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
 import { OutDir } from '../out-dir.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
+import { usageFilter, withUsageRows } from '../usage-input.js';
 
 interface PolicyCliOptions extends RawFilterOptions {
   json?: boolean;
@@ -35,6 +37,7 @@ interface PolicyCliOptions extends RawFilterOptions {
   minActiveDays?: string;
   minTraces?: string;
   checkComplete?: boolean;
+  usage?: string[];
 }
 
 const SHAPE = 'Policy shape:';
@@ -143,7 +146,7 @@ function thresholdsOf(o: PolicyCliOptions): Partial<CompletenessThresholds> {
 }
 
 /** Reads the policy-shaping options (UserInputError, exit 2, for bad values). */
-export function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions {
+export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyOptions {
   let maxSize: number | undefined;
   if (o.maxSize !== undefined) {
     maxSize = Number(o.maxSize);
@@ -167,7 +170,8 @@ export function policyOptions(o: PolicyCliOptions, store: Store): PolicyOptions 
     throw new UserInputError('--roles is used with --by role.');
   }
   return {
-    filter: filterFromOptions(o, store),
+    // Usage rows (store null) are filtered where they are read: usageFilter.
+    filter: store ? filterFromOptions(o, store) : {},
     excludeDenied: o.excludeDenied,
     s3Objects: o.s3Objects,
     accountWildcard: o.accountWildcard,
@@ -203,49 +207,45 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       )
       .addOption(
         new Option(
+          '--usage <paths...>',
+          'build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders, as `export` writes them or an engine aggregates them (docs/scale.md)',
+        ),
+      )
+      .addOption(
+        new Option(
           '--check-complete',
           'exit 5 when a selected workload is not settled: its traces may not show everything it needs',
         ).helpGroup(COMPLETE),
       ),
-  ).action((o: PolicyCliOptions, cmd: Command) => {
+  ).action(async (o: PolicyCliOptions, cmd: Command) => {
+    if (o.usage) {
+      // From usage rows (an engine's aggregate, or `export`'s table) instead of a database.
+      // Rows carry no trace counts, so a `settled` verdict from them would skip the minimum on
+      // traces: a gate must not pass on what it could not check.
+      if (o.checkComplete)
+        throw new UserInputError(
+          '--check-complete cannot be used with --usage: usage rows carry no trace counts, so whether the traces are enough cannot be checked. Merge the shards (xray-lp merge) and run --check-complete on the database.',
+        );
+      const options = policyOptions(o, null);
+      await withUsageRows(o.usage, usageFilter(o), (source) =>
+        emitPolicies(
+          policiesFromUsage(source, options),
+          o,
+          options,
+          io,
+          cmd,
+          setExit,
+          () => 'No policy: no usage row with a principal and a permission matches.',
+        ),
+      );
+      return;
+    }
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o, store);
-      // Verdicts other than settled, for --check-complete (the policies themselves are not kept).
-      const unsettled: string[] = [];
-      const built = policies(store, options);
-      const run: PolicyRun = {
-        sharedRoles: built.sharedRoles,
-        unmatched: built.unmatched,
-        *[Symbol.iterator]() {
-          for (const p of built) {
-            if (p.completeness.verdict !== 'settled') unsettled.push(`${p.name} (${p.completeness.verdict})`);
-            yield p;
-          }
-        },
-      };
-      // Each policy is printed as soon as it is built: memory holds one, whatever the output size.
-      const count = o.out
-        ? writeOut(o.out, run, o.format, options, io)
-        : o.json
-          ? writeJson(run, io)
-          : writeText(run, o.format, options, io, tableWidth(cmd, io));
-      if (count === 0) {
-        const empty = explainEmpty(store, options.filter, 'calls');
-        if (o.json) io.err(`${safe(empty)}\n`);
-        else io.out(`${safe(empty)}\n`);
-      }
-      if (o.checkComplete && unsettled.length > 0) {
-        io.err(
-          `xray-lp: ${unsettled.length} of ${count} polic${count === 1 ? 'y is' : 'ies are'} not settled: ${unsettled
-            .slice(0, 10)
-            .map(safe)
-            .join(
-              ', ',
-            )}${unsettled.length > 10 ? ', …' : ''}. Ingest more days of traces, or see each policy's "incomplete" warning.\n`,
-        );
-        setExit(EXIT.incomplete);
-      }
+      emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
+        explainEmpty(store, options.filter, 'calls'),
+      );
     } finally {
       store.close();
     }
@@ -299,6 +299,53 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       }
     },
   );
+}
+
+/**
+ * Prints the policies as they are built (whatever the output, memory holds one), then the
+ * empty-result line or the `--check-complete` verdict.
+ */
+function emitPolicies(
+  built: PolicyRun,
+  o: PolicyCliOptions,
+  options: PolicyOptions,
+  io: CliIO,
+  cmd: Command,
+  setExit: (c: ExitCode) => void,
+  empty: () => string,
+): void {
+  // Verdicts other than settled, for --check-complete (the policies themselves are not kept).
+  const unsettled: string[] = [];
+  const run: PolicyRun = {
+    sharedRoles: built.sharedRoles,
+    unmatched: built.unmatched,
+    *[Symbol.iterator]() {
+      for (const p of built) {
+        if (p.completeness.verdict !== 'settled') unsettled.push(`${p.name} (${p.completeness.verdict})`);
+        yield p;
+      }
+    },
+  };
+  const count = o.out
+    ? writeOut(o.out, run, o.format, options, io)
+    : o.json
+      ? writeJson(run, io)
+      : writeText(run, o.format, options, io, tableWidth(cmd, io));
+  if (count === 0) {
+    if (o.json) io.err(`${safe(empty())}\n`);
+    else io.out(`${safe(empty())}\n`);
+  }
+  if (o.checkComplete && unsettled.length > 0) {
+    io.err(
+      `xray-lp: ${unsettled.length} of ${count} polic${count === 1 ? 'y is' : 'ies are'} not settled: ${unsettled
+        .slice(0, 10)
+        .map(safe)
+        .join(
+          ', ',
+        )}${unsettled.length > 10 ? ', …' : ''}. Ingest more days of traces, or see each policy's "incomplete" warning.\n`,
+    );
+    setExit(EXIT.incomplete);
+  }
 }
 
 /** `--json`: one JSON array, written element by element (the same bytes as the whole array). */

@@ -1,0 +1,84 @@
+/**
+ * Child processes of the benchmarks: wall time and peak RSS (via /usr/bin/time -v, else by
+ * polling VmHWM), and a warm page cache before each timed run.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TIME_BIN = '/usr/bin/time';
+
+export interface ChildRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallSeconds: number;
+  peakRssKB?: number;
+}
+
+export const hasTimeBin = ((): boolean => {
+  if (!existsSync(TIME_BIN)) return false;
+  const r = spawnSync(TIME_BIN, ['-v', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /Maximum resident set size/.test(r.stderr);
+})();
+
+function readVmHWM(pid: number): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs a command, measuring wall time and peak RSS (via /usr/bin/time -v, else by polling VmHWM). */
+export function runChild(cmd: string, args: string[]): Promise<ChildRun> {
+  const rssFile = join(tmpdir(), `xray-lp-bench-rss-${process.pid}-${Date.now()}.txt`);
+  const [bin, argv] = hasTimeBin ? [TIME_BIN, ['-v', '-o', rssFile, cmd, ...args]] : [cmd, args];
+  const started = process.hrtime.bigint();
+  const child = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let polled: number | undefined;
+  const poll = hasTimeBin
+    ? undefined
+    : setInterval(() => {
+        const v = child.pid === undefined ? undefined : readVmHWM(child.pid);
+        if (v !== undefined) polled = Math.max(polled ?? 0, v);
+      }, 20);
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (poll) clearInterval(poll);
+      let peakRssKB = polled;
+      if (hasTimeBin) {
+        try {
+          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(rssFile, 'utf8'));
+          if (m) peakRssKB = Number(m[1]);
+          rmSync(rssFile, { force: true });
+        } catch {
+          // no rss
+        }
+      }
+      resolvePromise({
+        code,
+        stdout,
+        stderr,
+        wallSeconds,
+        ...(peakRssKB === undefined ? {} : { peakRssKB }),
+      });
+    });
+  });
+}
+
+/** Reads the file once so every method starts from a warm page cache. */
+export function warm(file: string): void {
+  const files = statSync(file).isDirectory() ? readdirSync(file).map((f) => join(file, f)) : [file];
+  spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'ignore'] });
+}

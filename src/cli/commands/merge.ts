@@ -1,0 +1,97 @@
+import type { Command } from 'commander';
+import { openStore } from '../../store/db.js';
+import { checkShards, mergeShards, type MergeSummary } from '../../store/merge.js';
+import type { CliIO } from '../io.js';
+import { safeJson } from '../output.js';
+import { dbPath } from '../options.js';
+import { int, safe } from '../render.js';
+
+interface MergeOptions {
+  quiet?: boolean;
+  json?: boolean;
+  busyTimeout?: string;
+}
+
+/** Registers `xray-lp merge`. */
+export function registerMerge(program: Command, io: CliIO): void {
+  program
+    .command('merge')
+    .description(
+      'merge databases written by ingest (shards) into the database (--db), each trace, segment and call once',
+    )
+    .argument('<shard...>', 'xray-lp database files (an older schema is migrated in a temporary copy)')
+    .option('-q, --quiet', 'print nothing but errors')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--busy-timeout <seconds>', 'wait this long for another process writing the database', '60')
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 merged; 2 a shard is missing, not an xray-lp database, of a newer schema, or the
+            target itself (nothing is written); 1 the target database cannot be used.
+The merge is one transaction: all of it, or nothing. The shards are only read.`,
+    )
+    .action((shards: string[], opts: MergeOptions, cmd: Command) => {
+      const target = dbPath(cmd, io);
+      // Before the target is opened (created, or migrated): a bad shard leaves it as it was.
+      checkShards(shards, target);
+      const timeout = Number(opts.busyTimeout ?? '60');
+      const store = openStore({
+        path: target,
+        busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000,
+      });
+      try {
+        const summary = mergeShards(store, { shards });
+        if (opts.json) io.out(`${safeJson(summary)}\n`);
+        else if (!opts.quiet) io.out(renderMergeSummary(summary));
+      } finally {
+        store.close();
+      }
+    });
+}
+
+const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 ? '' : 's'}`;
+
+/** The human summary printed after a merge. */
+export function renderMergeSummary(s: MergeSummary): string {
+  const lines: string[] = [];
+  lines.push(
+    `Merged ${plural(s.shards.length, 'shard')} into ${safe(s.target)} (${(s.elapsedMs / 1000).toFixed(2)} s)`,
+  );
+  for (const sh of s.shards) {
+    const schema = sh.migrated
+      ? `schema ${sh.schemaVersion}, read from a migrated temporary copy`
+      : `schema ${sh.schemaVersion}`;
+    lines.push(
+      `  ${safe(sh.shard)} (${schema}): ${plural(sh.inputs, 'input')} (${int(sh.newInputs)} new), traces ${int(sh.traces)} (${int(sh.newTraces)} new), AWS calls ${int(sh.calls)} (${int(sh.newCalls)} new)`,
+    );
+  }
+  lines.push(
+    `  traces ${int(s.traces)} (${int(s.newTraces)} new, ${int(s.traces - s.newTraces)} already stored), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored${s.replacedSegments > 0 ? `, ${int(s.replacedSegments)} complete replacing in-progress` : ''}), AWS calls ${int(s.calls)} (${int(s.newCalls)} new, ${int(s.duplicateCalls)} already stored${s.replacedCalls > 0 ? `, ${int(s.replacedCalls)} replacing inferred-only` : ''}${s.filledCalls > 0 ? `, ${int(s.filledCalls)} filled in by an inferred segment` : ''})`,
+  );
+  if (s.attributedCalls > 0)
+    lines.push(
+      `  ${plural(s.attributedCalls, 'call')} found ${s.attributedCalls === 1 ? 'its' : 'their'} workload in another database (independent subsegments, spans, inferred-only calls)`,
+    );
+  if (s.overlap.length > 0) {
+    lines.push(
+      `  ${plural(s.overlap.length, 'input')} ${s.overlap.length === 1 ? 'was' : 'were'} in more than one database (same sha256); ${s.overlap.length === 1 ? 'its' : 'their'} content was stored once:`,
+    );
+    for (const o of s.overlap.slice(0, 10)) {
+      const where = [o.stored, ...o.alsoIn].map((w) => safe(w.database));
+      lines.push(
+        `    ${safe(o.stored.path)} (sha256 ${o.sha256.slice(0, 12)}): ${[...new Set(where)].join(', ')}`,
+      );
+    }
+    if (s.overlap.length > 10)
+      lines.push(`    … and ${int(s.overlap.length - 10)} more (--json lists them all)`);
+  }
+  lines.push(`  workloads in the database: ${int(s.workloads)} (${int(s.newWorkloads)} new)`);
+  if (s.fallbacks.calls > 0) {
+    const w = s.fallbacks.workloads;
+    lines.push(
+      `  ${plural(s.fallbacks.calls, 'call')} of ${w.length === 1 ? 'a Lambda function' : `${int(w.length)} Lambda functions`} stored without the function's account (${w.slice(0, 3).map(safe).join(', ')}${w.length > 3 ? ', …' : ''}):`,
+      "    their traces held no span naming it (the function's SERVER span). Ingest or merge the rest of those traces and they move to the function's ARN.",
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

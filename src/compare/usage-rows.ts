@@ -1,0 +1,66 @@
+/**
+ * Usage rows (`compare --usage`) as the {@link ObservedUsage} of a comparison: the `usage` table
+ * `export` writes, or an engine's aggregate of it, instead of a database.
+ *
+ * A comparison needs per workload only its identity and, per (action, resource), the calls, the
+ * denied calls and whether the resource was recorded: the `usage` rows carry all of it, so from
+ * `export`'s rows `compare --json` equals the database's. Rows with only the required columns
+ * (`principal`, `action`, `resource`, `calls`) give less, and the result says less:
+ * - without `kind` and `name`: both are derived from the principal (an ARN's service, its last
+ *   segment), as `policy --usage` derives them;
+ * - without `account`: `account` is null;
+ * - without `denied`: no call counts as denied (`denied` 0, no `deniedAtRuntime`);
+ * - without `resource_unknown`: a resource with `*` counts as not recorded;
+ * - without `mapping`: no call counts as unmapped (no "could not be mapped" note).
+ *
+ * The filters are applied where the rows are held (store/usage-spill.ts). Known gap there: with
+ * `--action`, `--resource` or `--service`, unmapped rows (no action) are left out, where the
+ * database still counts them; and `--service` matches IAM prefixes only (`states`, not `SFN`).
+ */
+import { kindOfPrincipal } from '../iam/arn.js';
+import type { SpillPermission, SpillPrincipal } from '../store/usage-spill.js';
+import type { ObservedUsage } from './compare.js';
+
+/**
+ * Where the rows are read from: the shape of `policy --usage`'s row source (UsageRowSource in
+ * policy/usage-rows.ts, which this layer does not import), held by store/usage-spill.ts.
+ */
+export interface UsageRows {
+  /** Every principal with a selected row. */
+  principals(): readonly SpillPrincipal[];
+  /** The permissions of these principals' rows, one per (action, resource). */
+  permissions(principals: readonly string[], excludeDenied: boolean): Iterable<SpillPermission>;
+  /** Calls of these principals whose permission is unknown. */
+  unmapped(principals: readonly string[]): readonly { calls: number }[];
+}
+
+/** Usage rows as the observed usage of a comparison; each principal is read when it is compared. */
+export function rowsUsage(rows: UsageRows): ObservedUsage {
+  return {
+    *workloads() {
+      for (const p of rows.principals()) {
+        const permissions = [...rows.permissions([p.principal], false)].map((r) => ({
+          action: r.action,
+          resource: r.resource,
+          resourceUnknown: r.resourceUnknown,
+          calls: r.calls,
+          denied: r.denied,
+        }));
+        const unmappedCalls = rows.unmapped([p.principal]).reduce((n, u) => n + u.calls, 0);
+        // As from the database: a workload whose calls needed no permission is not compared.
+        if (permissions.length === 0 && unmappedCalls === 0) continue;
+        const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
+        yield {
+          principal: p.principal,
+          kind: p.kind ?? kindOfPrincipal(p.principal),
+          name,
+          account: p.account,
+          // The principal is the workload's ARN when it has one, else its key (never both).
+          lookup: [p.principal.startsWith('arn:') ? p.principal : '', name, p.principal],
+          permissions,
+          unmappedCalls,
+        };
+      }
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * Policies from usage rows (`policy --usage`): the `usage` table that `export` writes, or what an
+ * engine (Athena, Trino, Spark, DuckDB) aggregates from it across shards and days, instead of a
+ * database. Pure: it reads its rows through a {@link UsageRowSource} and returns data.
+ *
+ * For the same data the documents are byte-identical to those `policy` builds from the database
+ * with the same options: the grants go through the same {@link buildOne}. What differs is only
+ * what the rows cannot carry: the evidence is what they hold (calls, denials, first and last seen,
+ * sample traces), `completeness` knows no traces (and no active days without a `day` column),
+ * and says so, and no row says which trace formats the calls came in (`sampled` is false).
+ */
+import { kindOfPrincipal } from '../iam/arn.js';
+import { actionInfo } from '../iam/catalogue.js';
+import { typeOfArn } from '../iam/resources.js';
+import { compareText } from '../shared/order.js';
+import { buildOne, grantOf } from './build.js';
+import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
+import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
+
+/** One principal of the rows, with what its rows say about it. */
+export interface UsagePrincipal {
+  principal: string;
+  kind: string | null;
+  name: string | null;
+  account: string | null;
+  region: string | null;
+  /** Epoch seconds of its first and last call (null without `first_seen`/`last_seen`). */
+  first: number | null;
+  last: number | null;
+  /** Distinct UTC days of its rows; null when the rows have no `day`. */
+  days: number | null;
+}
+
+/** The usage of one (action, resource) permission, summed over the rows of a subject. */
+export interface UsageGrantRow {
+  action: string;
+  resource: string;
+  resourceType: string | null;
+  resourceUnknown: boolean;
+  calls: number;
+  /** Calls of rows with `denied` true. */
+  denied: number;
+  /** Epoch seconds; NaN when the rows have no times. */
+  first: number;
+  last: number;
+  /** The smallest and largest sample trace ids (empty when the rows have none). */
+  traceMin: string;
+  traceMax: string;
+}
+
+/** Calls of a subject whose permission is unknown (rows with `mapping` `unmapped`). */
+export interface UsageUnmapped {
+  service: string | null;
+  operation: string | null;
+  note: string | null;
+  calls: number;
+}
+
+/** Where the rows are read from (store/usage-spill.ts holds them on disk, grouped on demand). */
+export interface UsageRowSource {
+  /** Every principal with a selected row. */
+  principals(): UsagePrincipal[];
+  /** The permissions of these principals' rows, one per (action, resource), in (action, resource) order. */
+  permissions(principals: readonly string[], excludeDenied: boolean): Iterable<UsageGrantRow>;
+  unmapped(principals: readonly string[]): UsageUnmapped[];
+}
+
+/**
+ * The IAM resource type of `resource` for `action`, from the Service Authorization Reference, as
+ * ingest records it (S3 object scoping needs it): for rows without `resource_type`.
+ */
+export function resourceTypeOf(action: string, resource: string): string | null {
+  const info = actionInfo(action);
+  if (!info) return null;
+  return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
+}
+
+/** Who a policy is for: one principal of the rows, or a role and its principals. */
+interface Subject {
+  key: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  region: string | null;
+  members: UsagePrincipal[];
+  role: boolean;
+}
+
+/** Policies built from usage rows, in output order (by principal, code-unit order), one at a time. */
+export interface UsagePolicyRun extends Iterable<WorkloadPolicy> {
+  readonly sharedRoles: PolicyResult['sharedRoles'];
+  readonly unmatched: string[];
+}
+
+/**
+ * One policy per principal of the rows (or per role with `options.roles`), built one at a time
+ * as {@link policies} does for a database. `options.filter` is not applied here: the source has
+ * selected the rows.
+ */
+export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions): UsagePolicyRun {
+  const sharedRoles: PolicyResult['sharedRoles'] = [];
+  const unmatched: string[] = [];
+  return {
+    sharedRoles,
+    unmatched,
+    *[Symbol.iterator]() {
+      const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
+      for (const s of subjectsOf(source.principals(), options)) {
+        const keys = s.members.map((m) => m.principal);
+        const grants = [...source.permissions(keys, options.excludeDenied === true)].map((r) => {
+          const g = grantOf(r);
+          // Rows without sample trace ids: no samples (and so no permission counts as rare).
+          if (r.traceMin === '') g.traces = r.traceMax === '' ? [] : [r.traceMax];
+          return g;
+        });
+        const unmapped = source.unmapped(keys);
+        if (grants.length === 0 && unmapped.length === 0) continue;
+        const warnings: PolicyWarning[] = unmapped.map((u) => ({
+          code: 'unmapped',
+          message: `${u.calls} call${u.calls === 1 ? '' : 's'} to ${u.service ?? '(unknown service)'}${u.operation ? ` ${u.operation}` : ''} could not be mapped to an IAM action (${u.note ?? 'unknown'}); review them by hand`,
+        }));
+        if (s.role && s.members.length > 1) sharedRoles.push({ role: s.key, functions: keys });
+        if (!s.role && options.roles) unmatched.push(s.key);
+        yield {
+          principal: s.key,
+          kind: s.kind,
+          name: s.name,
+          account: s.role ? (s.members[0]?.account ?? null) : s.account,
+          region: s.region,
+          ...buildOne(grants, options, warnings, s.kind, observation(s.members), thresholds),
+          ...(s.role ? { members: keys } : {}),
+        };
+      }
+      unmatched.sort(compareText);
+    },
+  };
+}
+
+/** The subjects in output order: each principal, or each role and its principals. */
+function subjectsOf(principals: UsagePrincipal[], options: PolicyOptions): Subject[] {
+  const out = new Map<string, Subject>();
+  for (const p of [...principals].sort((a, b) => compareText(a.principal, b.principal))) {
+    const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
+    const role = options.roles ? (options.roles.get(p.principal) ?? options.roles.get(name)) : undefined;
+    if (role === undefined) {
+      out.set(p.principal, {
+        key: p.principal,
+        kind: p.kind ?? kindOfPrincipal(p.principal),
+        name,
+        account: p.account,
+        region: p.region,
+        members: [p],
+        role: false,
+      });
+      continue;
+    }
+    const s = out.get(role);
+    if (s) s.members.push(p);
+    else
+      out.set(role, {
+        key: role,
+        kind: 'role',
+        name: role.split('/').pop() ?? role,
+        account: null,
+        region: null,
+        members: [p],
+        role: true,
+      });
+  }
+  return [...out.values()].sort((a, b) => compareText(a.key, b.key));
+}
+
+/** What the rows say about a subject's activity: no traces; days only with a `day` column. */
+function observation(members: UsagePrincipal[]): Observation {
+  const firsts = members.map((m) => m.first).filter((t): t is number => t !== null);
+  const lasts = members.map((m) => m.last).filter((t): t is number => t !== null);
+  const days = members.map((m) => m.days);
+  return {
+    traces: null,
+    activeDays: days.some((d) => d === null) ? null : Math.max(0, ...(days as number[])),
+    first: firsts.length > 0 ? Math.min(...firsts) : null,
+    last: lasts.length > 0 ? Math.max(...lasts) : null,
+    formats: [],
+  };
+}

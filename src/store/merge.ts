@@ -1,0 +1,887 @@
+/**
+ * `merge`: databases written by `ingest` (shards) merged into one, with ingest's exactly-once
+ * rules, set-based in SQL: each shard is ATTACHed and its rows copied with INSERT … SELECT,
+ * workload, target and source ids remapped through temp tables (workloads by key, targets by
+ * signature, sources by content). One transaction for the whole merge: all or nothing.
+ *
+ * The rules (src/ingest/write.ts, one shard at a time against what the target holds):
+ * - traces, segments (trace id, segment id), calls (trace id, calling subsegment id) and nodes are
+ *   stored once; the first stored wins, except that a complete segment replaces an in-progress
+ *   one (its calls and nodes with it) and a real SDK call replaces one known only from an
+ *   inferred segment. An in-progress copy of a segment stored complete is skipped with its calls.
+ * - an inferred-only call meeting its caller from another database, either way round, merges
+ *   their targets as ingest does (the caller's fields, filled in by the inferred segment's). This
+ *   is the one step done row by row: the merged target's IAM permissions are computed by src/iam,
+ *   not SQL. Such pairs are rare (an inferred segment and its caller in different shards).
+ * - an id unprocessed in one database and stored as a trace in another is not unprocessed.
+ * - inputs (`sources`) are kept, with the shard each came from noted in its path; an input whose
+ *   content (sha256 and size) the target already holds is not a second source: the stored one
+ *   notes the shard too, and the summary lists the overlap.
+ * - spans settled for their fallback workload (a Lambda function whose trace lacked its SERVER
+ *   span) are merged as waiting, as are the target's settled spans in traces a shard continues;
+ *   after the last shard, independent subsegments, waiting spans and inferred-only calls are
+ *   attributed with ingest's statements, calls re-targeted with their workload's account and
+ *   region, and the spans still waiting settled: as if every input had been ingested in one run.
+ * - the rollups are recomputed for the (workload, day) pairs the merge touched, or rebuilt whole
+ *   when the target held no calls (faster: see docs/performance.md).
+ *
+ * Shards are only read: one of an older schema is migrated in a temporary copy; one of a newer
+ * schema, or a file that is not an xray-lp database, is refused before anything is written.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { UserInputError } from '../shared/errors.js';
+import { dayOf } from '../shared/time.js';
+import {
+  attributeWaitingCalls,
+  settleFallbacks,
+  storeTarget,
+  targetFields,
+  type SettledFallbacks,
+} from './attribute.js';
+import { openStore, type Store } from './db.js';
+import { daySql, rebuildRollups } from './rollups.js';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
+import { prepareIngest, type IngestStatements } from './statements.js';
+import { fillIn } from './targets.js';
+
+/** Options for {@link mergeShards}. */
+export interface MergeOptions {
+  /** Database files written by `xray-lp ingest` (or `merge`), merged in this order. */
+  shards: readonly string[];
+  /**
+   * How the rollups are brought up to date: `auto` (default) rebuilds them whole when the target
+   * held no calls and recomputes the touched (workload, day) pairs otherwise; the other two force
+   * one way (benchmarks, tests).
+   */
+  rollups?: 'auto' | 'rebuild' | 'touched';
+}
+
+/** What one shard held and what of it was new to the target. */
+export interface ShardSummary {
+  /** The shard as given. */
+  shard: string;
+  /** Its schema version. */
+  schemaVersion: number;
+  /** True when it was read from a migrated temporary copy (an older schema). */
+  migrated: boolean;
+  /** Inputs it recorded, and how many of them the target did not hold already (by content). */
+  inputs: number;
+  newInputs: number;
+  traces: number;
+  newTraces: number;
+  segments: number;
+  newSegments: number;
+  /** In-progress segments of the target replaced by the shard's complete ones. */
+  replacedSegments: number;
+  /** Segments the target held already (complete, or in progress like the shard's). */
+  duplicateSegments: number;
+  calls: number;
+  newCalls: number;
+  /** Calls the target knew only from an inferred segment, replaced by the shard's real call. */
+  replacedCalls: number;
+  /** Calls of the target whose target the shard's inferred segment filled in. */
+  filledCalls: number;
+  /** Calls the target held already (or that belonged to a segment it held complete). */
+  duplicateCalls: number;
+  unprocessedTraceIds: number;
+  workloads: number;
+  newWorkloads: number;
+}
+
+/** An input (by content) found in more than one database. */
+export interface OverlapInput {
+  sha256: string;
+  size: number;
+  /** Where its content is stored from: `target` (before the merge) or a shard, and the path it had there. */
+  stored: { database: string; path: string };
+  /** The other databases that held the same input, with their paths. */
+  alsoIn: { database: string; path: string }[];
+}
+
+/** What a merge did (`merge --json` prints this object). */
+export interface MergeSummary {
+  /** The target database file. */
+  target: string;
+  shards: ShardSummary[];
+  inputs: number;
+  newInputs: number;
+  traces: number;
+  newTraces: number;
+  segments: number;
+  newSegments: number;
+  replacedSegments: number;
+  duplicateSegments: number;
+  calls: number;
+  newCalls: number;
+  replacedCalls: number;
+  filledCalls: number;
+  duplicateCalls: number;
+  /** Calls that found their workload only once the shards were together (independent subsegments, spans, inferred-only calls). */
+  attributedCalls: number;
+  /** Inputs held by more than one database: their content was stored once. */
+  overlap: OverlapInput[];
+  /** Workloads in the target after the merge, and how many the merge added. */
+  workloads: number;
+  newWorkloads: number;
+  /** As for ingest: calls of Lambda functions stored without the function's account. */
+  fallbacks: SettledFallbacks;
+  /** How the rollups were brought up to date, and how many (workload, day) pairs were recomputed. */
+  rollups: { method: 'rebuilt' | 'touched'; days: number };
+  elapsedMs: number;
+}
+
+/** A shard that passed {@link checkShards}. */
+export interface ShardInfo {
+  /** As given. */
+  shard: string;
+  /** Absolute path. */
+  file: string;
+  schemaVersion: number;
+}
+
+/**
+ * Checks that every shard is a database written by xray-lp, of this schema or an older one, and
+ * none is the target or given twice; throws a {@link UserInputError} naming the first that is not.
+ * Reads only. `target` is the target database's path (it need not exist yet).
+ */
+export function checkShards(shards: readonly string[], target?: string): ShardInfo[] {
+  const handles: Database.Database[] = [];
+  try {
+    return openShards(shards, target, handles);
+  } finally {
+    for (const h of handles) h.close();
+  }
+}
+
+/** {@link checkShards}, leaving each shard open read-only in `handles` (see mergeShards). */
+function openShards(
+  shards: readonly string[],
+  target: string | undefined,
+  handles: Database.Database[],
+): ShardInfo[] {
+  if (shards.length === 0) throw new UserInputError('merge: no shard given: pass the databases to merge');
+  if (shards.length > MAX_SHARDS)
+    throw new UserInputError(
+      `merge: ${shards.length} shards given; one merge reads at most ${MAX_SHARDS} (SQLite attaches at most ${MAX_SHARDS} databases to one connection, and the merge is one transaction). Merge them in several runs: each is all or nothing, and merging is idempotent.`,
+    );
+  const targetReal = target && target !== ':memory:' ? realOrResolved(target) : undefined;
+  const seen = new Map<string, string>();
+  const out: ShardInfo[] = [];
+  for (const shard of shards) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(shard);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new UserInputError(
+        code === 'ENOENT'
+          ? `merge: no such file: ${shard}`
+          : `merge: cannot read ${shard}: ${(err as Error).message}`,
+      );
+    }
+    if (!stat.isFile()) throw new UserInputError(`merge: ${shard} is not a file: pass database files`);
+    const file = realOrResolved(shard);
+    if (targetReal !== undefined && file === targetReal)
+      throw new UserInputError(
+        `merge: ${shard} is the target database itself (--db): pass the other databases`,
+      );
+    const twice = seen.get(file);
+    if (twice !== undefined) throw new UserInputError(`merge: ${shard} is given twice (also as ${twice})`);
+    seen.set(file, shard);
+    let db: Database.Database;
+    let version: number;
+    try {
+      db = new Database(file, { readonly: true, fileMustExist: true });
+    } catch (err) {
+      throw new UserInputError(`merge: cannot open ${shard}: ${(err as Error).message}`);
+    }
+    handles.push(db);
+    try {
+      version = db.pragma('user_version', { simple: true }) as number;
+      db.prepare('SELECT count(*) FROM sqlite_master').get();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      throw new UserInputError(
+        code === 'SQLITE_NOTADB'
+          ? `merge: ${shard} is not an xray-lp database (not even SQLite: ${(err as Error).message}); pass databases written by \`xray-lp ingest\``
+          : `merge: cannot read ${shard}: ${(err as Error).message}${code ? ` (${code})` : ''}`,
+      );
+    }
+    if (version > SCHEMA_VERSION)
+      throw new UserInputError(
+        `merge: ${shard} has schema version ${version}, newer than this xray-lp understands (${SCHEMA_VERSION}); upgrade xray-lp to merge it`,
+      );
+    const missing = missingSchema(db, version);
+    if (missing !== undefined)
+      throw new UserInputError(
+        `merge: ${shard} is a SQLite database but not an xray-lp one (${missing}); pass databases written by \`xray-lp ingest\``,
+      );
+    out.push({ shard, file, schemaVersion: version });
+  }
+  return out;
+}
+
+function realOrResolved(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/** Tables and columns each schema version has, from the migrations themselves. */
+const expectedSchemas = new Map<number, Map<string, string[]>>();
+
+function expectedSchema(version: number): Map<string, string[]> {
+  let schema = expectedSchemas.get(version);
+  if (schema) return schema;
+  const db = new Database(':memory:');
+  try {
+    for (let v = 0; v < version; v++) db.exec((MIGRATIONS[v] as (typeof MIGRATIONS)[number]).sql);
+    schema = tableColumns(db);
+  } finally {
+    db.close();
+  }
+  expectedSchemas.set(version, schema);
+  return schema;
+}
+
+function tableColumns(db: Database.Database): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
+    name: string;
+  }[];
+  for (const { name } of tables) {
+    out.set(
+      name,
+      (db.prepare('SELECT name FROM pragma_table_info(?)').all(name) as { name: string }[]).map(
+        (c) => c.name,
+      ),
+    );
+  }
+  return out;
+}
+
+/** What a database lacks of the xray-lp schema its version says it has, or undefined. */
+function missingSchema(db: Database.Database, version: number): string | undefined {
+  const have = tableColumns(db);
+  if (version === 0)
+    return have.size === 0
+      ? 'an empty database'
+      : `no xray-lp schema version; its tables: ${[...have.keys()].slice(0, 5).join(', ')}${have.size > 5 ? ', …' : ''}`;
+  for (const [table, columns] of expectedSchema(version)) {
+    const got = have.get(table);
+    if (!got) return `schema version ${version} but no table ${table}`;
+    const lacking = columns.filter((c) => !got.includes(c));
+    if (lacking.length > 0) return `table ${table} lacks ${lacking.join(', ')}`;
+  }
+  return undefined;
+}
+
+/**
+ * Merges the shards into `target` (open, at the current schema), in one transaction. Throws a
+ * {@link UserInputError} naming a shard that cannot be merged, before writing anything.
+ */
+export function mergeShards(target: Store, options: MergeOptions): MergeSummary {
+  const started = performance.now();
+  const handles: Database.Database[] = [];
+  let tmpDir: string | undefined;
+  const foreignKeys = (target.pragma('foreign_keys', { simple: true }) as number) === 1;
+  try {
+    // Every shard stays open read-only until the end: a shard in WAL mode is then never
+    // checkpointed by the target's connection when it is detached (its file stays as it was).
+    const infos = openShards(options.shards, target.name, handles);
+    const files = infos.map((info) => {
+      if (info.schemaVersion === SCHEMA_VERSION) return info.file;
+      tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'xray-lp-merge-'));
+      return migratedCopy(handles[infos.indexOf(info)] as Database.Database, tmpDir);
+    });
+    // SQLite cannot detach a database read inside the open transaction: all are attached first.
+    const schemas = files.map((_f, i) => `shard${i}`);
+    // The writers reference only rows they have just looked up or inserted (see WriteSession).
+    target.pragma('foreign_keys = OFF');
+    const st = prepareIngest(target);
+    createTempTables(target);
+    try {
+      files.forEach((file, i) => target.prepare(`ATTACH DATABASE ? AS ${schemas[i] as string}`).run(file));
+      target.exec('BEGIN IMMEDIATE');
+      const merger = new Merger(target, st, options.rollups ?? 'auto');
+      const shards = infos.map((info, i) => merger.mergeShard(info, schemas[i] as string));
+      const end = merger.finish();
+      target.exec('COMMIT');
+      const sum = (f: (s: ShardSummary) => number): number => shards.reduce((a, s) => a + f(s), 0);
+      return {
+        target: target.name,
+        shards,
+        inputs: sum((s) => s.inputs),
+        newInputs: sum((s) => s.newInputs),
+        traces: sum((s) => s.traces),
+        newTraces: sum((s) => s.newTraces),
+        segments: sum((s) => s.segments),
+        newSegments: sum((s) => s.newSegments),
+        replacedSegments: sum((s) => s.replacedSegments),
+        duplicateSegments: sum((s) => s.duplicateSegments),
+        calls: sum((s) => s.calls),
+        newCalls: sum((s) => s.newCalls),
+        replacedCalls: sum((s) => s.replacedCalls),
+        filledCalls: sum((s) => s.filledCalls),
+        duplicateCalls: sum((s) => s.duplicateCalls),
+        attributedCalls: end.attributedCalls,
+        overlap: merger.overlap(),
+        workloads: count(target, 'SELECT count(*) AS n FROM main.workloads'),
+        newWorkloads: end.newWorkloads,
+        fallbacks: end.fallbacks,
+        rollups: end.rollups,
+        elapsedMs: performance.now() - started,
+      };
+    } catch (err) {
+      if (target.inTransaction) target.exec('ROLLBACK');
+      throw err;
+    } finally {
+      const list = target.prepare('SELECT name FROM pragma_database_list').all() as { name: string }[];
+      for (const { name } of list) if (schemas.includes(name)) target.exec(`DETACH DATABASE ${name}`);
+      dropTempTables(target);
+    }
+  } finally {
+    target.pragma(`foreign_keys = ${foreignKeys ? 'ON' : 'OFF'}`);
+    for (const h of handles) h.close();
+    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/** A copy of an older shard, migrated to the current schema (the shard itself is left as it is). */
+function migratedCopy(handle: Database.Database, dir: string): string {
+  const copy = path.join(dir, `shard-${fs.readdirSync(dir).length}.db`);
+  // VACUUM INTO reads through the shard's WAL, if any, and writes one consistent file.
+  handle.prepare('VACUUM INTO ?').run(copy);
+  openStore({ path: copy }).close();
+  return copy;
+}
+
+function count(db: Store, sql: string): number {
+  return (db.prepare(sql).get() as { n: number }).n;
+}
+
+/** The id maps and work lists of a merge: per connection, never persisted. */
+const TEMP_TABLES: Record<string, string> = {
+  // Shard id → target id; `copied` 0 for a shard input whose content the target already held.
+  merge_sources: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, copied INTEGER NOT NULL)',
+  merge_workloads: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
+  merge_targets: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
+  // The shard's traces the target held before it: the only ones where segments or calls can meet.
+  merge_shared: '(id TEXT PRIMARY KEY) WITHOUT ROWID',
+  // The shard's segments the target holds: replace (1: target in progress, shard complete) or skip (0).
+  merge_segments:
+    '(trace_id TEXT NOT NULL, id TEXT NOT NULL, replace INTEGER NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+  // The shard's spans settled for their fallback workload: merged waiting.
+  merge_waiting: '(trace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+  // The target's settled spans in traces the shard continues: unsettled.
+  merge_unsettle: '(trace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+  // (workload, day) pairs whose rollups must be recomputed, numbered in order for slicing.
+  merge_touched:
+    '(n INTEGER PRIMARY KEY, workload_id INTEGER NOT NULL, day INTEGER NOT NULL, UNIQUE (workload_id, day))',
+};
+
+function createTempTables(db: Store): void {
+  for (const [name, def] of Object.entries(TEMP_TABLES)) {
+    db.exec(`DROP TABLE IF EXISTS temp.${name}`);
+    db.exec(`CREATE TEMP TABLE ${name} ${def}`);
+  }
+}
+
+function dropTempTables(db: Store): void {
+  for (const name of Object.keys(TEMP_TABLES)) db.exec(`DROP TABLE IF EXISTS temp.${name}`);
+}
+
+/** Databases one merge reads: SQLite's limit on attached databases (better-sqlite3 builds with 10). */
+export const MAX_SHARDS = 10;
+
+/** Touched (workload, day) pairs recomputed per statement: bounds the sort behind each aggregation. */
+const TOUCHED_SLICE = 256;
+
+/** A shard call that meets a target call of the same key, one of them inferred-only. */
+interface InferredPair {
+  shard_via: string;
+  main_id: number;
+  main_via: string;
+  main_workload: number | null;
+  main_start: number;
+  main_target: number;
+  segment_id: string;
+  workload_id: number | null;
+  start_time: number;
+  end_time: number | null;
+  target_id: number;
+  http_status: number | null;
+  outcome: string;
+  error_type: string | null;
+  source_id: number;
+}
+
+/** The merge of shards into one target, inside the caller's transaction. */
+class Merger {
+  private readonly touch: Database.Statement;
+  private readonly trackTouched: boolean;
+  private readonly rebuildAll: boolean;
+  private readonly targetHadSettled: boolean;
+  /** The largest workload id before the merge: those above it are new. */
+  private readonly workloadsBefore: number;
+  /** Inputs by content: where first stored, and the other places seen. */
+  private readonly inputs = new Map<string, OverlapInput>();
+  /** Target source id → the shard it was copied from in this merge, and its path there. */
+  private readonly copiedFrom = new Map<number, { database: string; path: string }>();
+
+  constructor(
+    private readonly db: Store,
+    private readonly st: IngestStatements,
+    rollups: 'auto' | 'rebuild' | 'touched',
+  ) {
+    const empty = db.prepare('SELECT 1 FROM main.calls LIMIT 1').get() === undefined;
+    this.rebuildAll = rollups === 'rebuild' || (rollups === 'auto' && empty);
+    this.trackTouched = !this.rebuildAll;
+    this.targetHadSettled = st.anySettled.get() !== undefined;
+    this.workloadsBefore =
+      (db.prepare('SELECT max(id) AS n FROM main.workloads').get() as { n: number | null }).n ?? 0;
+    this.touch = db.prepare('INSERT OR IGNORE INTO temp.merge_touched (workload_id, day) VALUES (?, ?)');
+  }
+
+  private run(sql: string, params: Record<string, unknown> | unknown[] = []): number {
+    return this.db.prepare(sql).run(params).changes;
+  }
+
+  private one(sql: string, params: Record<string, unknown> | unknown[] = []): number {
+    return (this.db.prepare(sql).get(params) as { n: number | null }).n ?? 0;
+  }
+
+  private touchCall(workloadId: number | null, startTime: number): void {
+    if (workloadId === null || !this.trackTouched) return;
+    this.touch.run(workloadId, dayOf(startTime));
+  }
+
+  /** The schema name the shard being merged is attached as. */
+  private s = '';
+
+  /** Merges the shard attached as `schema`. */
+  mergeShard(info: ShardInfo, schema: string): ShardSummary {
+    this.s = schema;
+    try {
+      for (const name of Object.keys(TEMP_TABLES)) {
+        if (name !== 'merge_touched') this.db.exec(`DELETE FROM temp.${name}`);
+      }
+      const summary = this.copy(info);
+      return summary;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB')
+        throw new UserInputError(`merge: cannot read ${info.shard}: ${(err as Error).message} (${code})`);
+      throw err;
+    }
+  }
+
+  private copy(info: ShardInfo): ShardSummary {
+    const label = info.shard;
+    const n = (table: string): number => this.one(`SELECT count(*) AS n FROM ${this.s}.${table}`);
+    const shardCounts = {
+      inputs: n('sources'),
+      traces: n('traces'),
+      segments: n('segments'),
+      calls: n('calls'),
+      unprocessed: n('unprocessed_traces'),
+      workloads: n('workloads'),
+    };
+
+    // Sources: by content. A shard's input whose content the target already holds maps to it.
+    const newInputs = this.copySources(label);
+    this.run(
+      `INSERT INTO main.problems (source_id, path, message)
+       SELECT m.id, p.path, p.message FROM ${this.s}.problems p JOIN temp.merge_sources m ON m.shard_id = p.source_id
+       WHERE m.copied = 1`,
+    );
+
+    // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
+    const newWorkloads = this.copyWorkloads();
+
+    // Targets: by signature, with their IAM permissions as the shard computed them.
+    this.run(
+      `INSERT INTO temp.merge_targets (shard_id, id, new)
+       SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
+       FROM ${this.s}.targets s LEFT JOIN main.targets t ON t.sig = s.sig`,
+      { base: this.one('SELECT max(id) AS n FROM main.targets') },
+    );
+    this.run(
+      `INSERT INTO main.targets (id, sig, service, service_name, operation, region, account, params, denied_action, denied_resource, mapping, mapping_reason)
+       SELECT m.id, s.sig, s.service, s.service_name, s.operation, s.region, s.account, s.params, s.denied_action, s.denied_resource, s.mapping, s.mapping_reason
+       FROM temp.merge_targets m JOIN ${this.s}.targets s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
+    );
+    this.run(
+      `INSERT OR IGNORE INTO main.target_permissions (target_id, action, resource, resource_type, resource_unknown, note)
+       SELECT m.id, p.action, p.resource, p.resource_type, p.resource_unknown, p.note
+       FROM temp.merge_targets m JOIN ${this.s}.target_permissions p ON p.target_id = m.shard_id WHERE m.new = 1`,
+    );
+
+    // Traces the target held before this shard: where its segments and calls may meet the shard's.
+    this.run(
+      `INSERT INTO temp.merge_shared (id)
+       SELECT s.id FROM ${this.s}.traces s WHERE EXISTS (SELECT 1 FROM main.traces t WHERE t.id = s.id)`,
+    );
+    const shared = this.one('SELECT count(*) AS n FROM temp.merge_shared') > 0;
+
+    // Traces: once; a later Trace object's duration and limit flag win where it has them (updateTrace).
+    if (shared)
+      this.run(
+        `UPDATE main.traces SET duration = coalesce(s.duration, traces.duration), limit_exceeded = coalesce(s.limit_exceeded, traces.limit_exceeded)
+         FROM temp.merge_shared x JOIN ${this.s}.traces s ON s.id = x.id
+         WHERE traces.id = x.id AND (s.duration IS NOT NULL OR s.limit_exceeded IS NOT NULL)`,
+      );
+    const newTraces = this.run(
+      `INSERT OR IGNORE INTO main.traces (id, duration, limit_exceeded, source_id)
+       SELECT s.id, s.duration, s.limit_exceeded, m.id FROM ${this.s}.traces s JOIN temp.merge_sources m ON m.shard_id = s.source_id`,
+    );
+    // Unprocessed ids: an id stored as a trace anywhere is not unprocessed.
+    this.run(
+      `INSERT OR IGNORE INTO main.unprocessed_traces (id, source_id)
+       SELECT u.id, m.id FROM ${this.s}.unprocessed_traces u JOIN temp.merge_sources m ON m.shard_id = u.source_id
+       WHERE NOT EXISTS (SELECT 1 FROM main.traces t WHERE t.id = u.id)`,
+    );
+    this.run(
+      `DELETE FROM main.unprocessed_traces WHERE EXISTS (SELECT 1 FROM ${this.s}.traces t WHERE t.id = unprocessed_traces.id)`,
+    );
+
+    // Segments the target holds already: a complete one replaces an in-progress one; else skipped.
+    let replacedSegments = 0;
+    let duplicateSegments = 0;
+    if (shared) {
+      this.run(
+        `INSERT INTO temp.merge_segments (trace_id, id, replace)
+         SELECT s.trace_id, s.id, m.in_progress = 1 AND s.in_progress = 0
+         FROM temp.merge_shared x JOIN ${this.s}.segments s ON s.trace_id = x.id
+         JOIN main.segments m ON m.trace_id = s.trace_id AND m.id = s.id`,
+      );
+      replacedSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 1');
+      duplicateSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 0');
+    }
+    const skipped = duplicateSegments > 0;
+    // Spans the shard settled for their fallback workload: merged waiting (workload NULL).
+    this.run(
+      `INSERT INTO temp.merge_waiting (trace_id, id)
+       SELECT trace_id, id FROM ${this.s}.segments WHERE fallback_id IS NOT NULL AND workload_id = fallback_id`,
+    );
+    const waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
+    const waitingCase = (expr: string, c: string): string =>
+      waiting
+        ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = ${c}.trace_id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
+        : expr;
+    if (replacedSegments > 0) this.replaceSegments();
+
+    const newSegments = this.run(
+      `INSERT OR IGNORE INTO main.segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id, fallback_id)
+       SELECT s.trace_id, s.id, s.type, s.parent_id,
+         CASE WHEN s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id THEN NULL ELSE w.id END,
+         s.name, s.origin, s.start_time, s.end_time, s.in_progress, src.id, f.id
+       FROM ${this.s}.segments s JOIN temp.merge_sources src ON src.shard_id = s.source_id
+       LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
+       LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id`,
+    );
+    this.run(
+      `INSERT OR IGNORE INTO main.nodes (trace_id, id, segment_id)
+       SELECT n.trace_id, n.id, n.segment_id FROM ${this.s}.nodes n
+       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = n.trace_id AND k.id = n.segment_id AND k.replace = 0)' : ''}`,
+    );
+
+    // Calls that meet an inferred-only one: merged as ingest merges them (row by row: see above).
+    let replacedCalls = 0;
+    let filledCalls = 0;
+    if (shared) {
+      const pairs = this.db
+        .prepare(
+          `SELECT c.via AS shard_via, m.id AS main_id, m.via AS main_via, m.workload_id AS main_workload,
+             m.start_time AS main_start, m.target_id AS main_target,
+             c.segment_id, ${waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
+             c.http_status, c.outcome, c.error_type, src.id AS source_id
+           FROM temp.merge_shared x JOIN ${this.s}.calls c ON c.trace_id = x.id
+           JOIN main.calls m ON m.trace_id = c.trace_id AND m.sub_id = c.sub_id
+           JOIN temp.merge_targets t ON t.shard_id = c.target_id
+           JOIN temp.merge_sources src ON src.shard_id = c.source_id
+           LEFT JOIN temp.merge_workloads w ON w.shard_id = c.workload_id
+           WHERE (c.via = 'inferred') <> (m.via = 'inferred')
+             ${skipped ? 'AND NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = c.trace_id AND k.id = c.segment_id AND k.replace = 0)' : ''}`,
+        )
+        .all() as InferredPair[];
+      for (const p of pairs) {
+        if (p.shard_via === 'inferred') filledCalls += this.fillInCall(p);
+        else replacedCalls += this.replaceInferred(p);
+      }
+    }
+
+    // Every other call: once, the first stored wins.
+    const firstNew = this.one('SELECT max(id) AS n FROM main.calls') + 1;
+    const newCalls = this.run(
+      `INSERT OR IGNORE INTO main.calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
+       SELECT c.trace_id, c.sub_id, c.segment_id, ${waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
+       FROM ${this.s}.calls c JOIN temp.merge_targets t ON t.shard_id = c.target_id
+       JOIN temp.merge_sources src ON src.shard_id = c.source_id
+       LEFT JOIN temp.merge_workloads w ON w.shard_id = c.workload_id
+       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = c.trace_id AND k.id = c.segment_id AND k.replace = 0)' : ''}
+       ORDER BY c.id`,
+    );
+    if (this.trackTouched && newCalls > 0)
+      this.run(
+        `INSERT OR IGNORE INTO temp.merge_touched (workload_id, day)
+         SELECT DISTINCT c.workload_id, ${daySql('c.start_time')} FROM main.calls c NOT INDEXED
+         WHERE c.id >= ? AND c.workload_id IS NOT NULL`,
+        [firstNew],
+      );
+
+    // The target's spans settled for a fallback, in traces this shard continues: waiting again.
+    if (this.targetHadSettled && shared) this.unsettle();
+
+    return {
+      shard: label,
+      schemaVersion: info.schemaVersion,
+      migrated: info.schemaVersion !== SCHEMA_VERSION,
+      inputs: shardCounts.inputs,
+      newInputs,
+      traces: shardCounts.traces,
+      newTraces,
+      segments: shardCounts.segments,
+      newSegments,
+      replacedSegments,
+      duplicateSegments,
+      calls: shardCounts.calls,
+      newCalls,
+      replacedCalls,
+      filledCalls,
+      duplicateCalls: shardCounts.calls - newCalls - replacedCalls,
+      unprocessedTraceIds: shardCounts.unprocessed,
+      workloads: shardCounts.workloads,
+      newWorkloads,
+    };
+  }
+
+  /** Maps the shard's sources to the target's, copying those whose content is new. */
+  private copySources(label: string): number {
+    const base = this.one('SELECT max(id) AS n FROM main.sources');
+    this.run(
+      `INSERT INTO temp.merge_sources (shard_id, id, copied)
+       SELECT s.id, m.id, 0 FROM ${this.s}.sources s
+       JOIN (SELECT sha256, size, min(id) AS id FROM main.sources WHERE sha256 <> '' GROUP BY sha256, size) m
+         ON m.sha256 = s.sha256 AND m.size = s.size`,
+    );
+    const copied = this.run(
+      `INSERT INTO temp.merge_sources (shard_id, id, copied)
+       SELECT s.id, @base + row_number() OVER (ORDER BY s.id), 1 FROM ${this.s}.sources s
+       WHERE s.id NOT IN (SELECT shard_id FROM temp.merge_sources)`,
+      { base },
+    );
+    const note = ` [merged from ${label}]`;
+    const also = ` [also in ${label}]`;
+    // The overlap, as the target stored it before this shard's note.
+    const rows = this.db
+      .prepare(
+        `SELECT s.sha256, s.size, s.path AS shard_path, m.id, m.path AS stored_path
+         FROM temp.merge_sources k JOIN ${this.s}.sources s ON s.id = k.shard_id JOIN main.sources m ON m.id = k.id
+         WHERE k.copied = 0 ORDER BY s.id`,
+      )
+      .all() as { sha256: string; size: number; shard_path: string; id: number; stored_path: string }[];
+    for (const r of rows) {
+      let entry = this.inputs.get(r.sha256);
+      if (!entry) {
+        entry = {
+          sha256: r.sha256,
+          size: r.size,
+          stored: this.copiedFrom.get(r.id) ?? { database: 'target', path: r.stored_path },
+          alsoIn: [],
+        };
+        this.inputs.set(r.sha256, entry);
+      }
+      entry.alsoIn.push({ database: label, path: r.shard_path });
+    }
+    this.run(
+      `INSERT INTO main.sources (id, path, sha256, size, shape, ingested_at, documents, traces, segments, calls, new_segments, new_calls, problems, elapsed_ms)
+       SELECT k.id, s.path || @note, s.sha256, s.size, s.shape, s.ingested_at, s.documents, s.traces, s.segments, s.calls,
+         s.new_segments, s.new_calls, s.problems, s.elapsed_ms
+       FROM temp.merge_sources k JOIN ${this.s}.sources s ON s.id = k.shard_id WHERE k.copied = 1 ORDER BY k.id`,
+      { note },
+    );
+    for (const r of this.db
+      .prepare(
+        `SELECT k.id, s.path FROM temp.merge_sources k JOIN ${this.s}.sources s ON s.id = k.shard_id WHERE k.copied = 1`,
+      )
+      .all() as { id: number; path: string }[])
+      this.copiedFrom.set(r.id, { database: label, path: r.path });
+    this.run(
+      `UPDATE main.sources SET path = path || @also
+       WHERE id IN (SELECT id FROM temp.merge_sources WHERE copied = 0) AND instr(path, @note) = 0 AND instr(path, @also) = 0`,
+      { note, also },
+    );
+    return copied;
+  }
+
+  /** Maps the shard's workloads to the target's by key, adding new ones and merging attributes. */
+  private copyWorkloads(): number {
+    this.run(
+      `INSERT INTO temp.merge_workloads (shard_id, id, new)
+       SELECT s.id, coalesce(w.id, @base + sum(w.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), w.id IS NULL
+       FROM ${this.s}.workloads s LEFT JOIN main.workloads w ON w.key = s.key`,
+      { base: this.one('SELECT max(id) AS n FROM main.workloads') },
+    );
+    const added = this.run(
+      `INSERT INTO main.workloads (id, key, kind, name, arn, account, region, attrs)
+       SELECT m.id, s.key, s.kind, s.name, s.arn, s.account, s.region, s.attrs
+       FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
+    );
+    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats) are
+    // united and sorted; any other attribute keeps the value first stored, the shard's new ones
+    // are added after; account, region and ARN are filled in where unknown.
+    const known = `FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id
+       WHERE m.new = 0 AND w.id = m.id AND json_valid(w.attrs) AND json_valid(s.attrs)`;
+    this.run(
+      `UPDATE main.workloads AS w SET
+         attrs = json_patch(w.attrs, json_patch(s.attrs, w.attrs)),
+         account = coalesce(w.account, s.account), region = coalesce(w.region, s.region), arn = coalesce(w.arn, s.arn)
+       ${known}
+         AND (w.attrs <> s.attrs OR (w.account IS NULL AND s.account IS NOT NULL) OR (w.region IS NULL AND s.region IS NOT NULL)
+              OR (w.arn IS NULL AND s.arn IS NOT NULL))`,
+    );
+    for (const list of ['qualifiers', 'formats']) {
+      this.run(
+        `UPDATE main.workloads AS w SET attrs = json_set(w.attrs, '$.${list}', (
+           SELECT json_group_array(value ORDER BY value) FROM (
+             SELECT value FROM json_each(w.attrs, '$.${list}') UNION SELECT value FROM json_each(s.attrs, '$.${list}'))))
+         ${known} AND json_type(s.attrs, '$.${list}') = 'array' AND json_type(w.attrs, '$.${list}') = 'array'`,
+      );
+    }
+    return added;
+  }
+
+  /** The target's in-progress segments the shard has complete: their calls and nodes go, the row is the shard's. */
+  private replaceSegments(): void {
+    if (this.trackTouched)
+      this.run(
+        `INSERT OR IGNORE INTO temp.merge_touched (workload_id, day)
+         SELECT c.workload_id, ${daySql('c.start_time')} FROM temp.merge_segments k
+         JOIN main.calls c ON c.trace_id = k.trace_id AND c.segment_id = k.id
+         WHERE k.replace = 1 AND c.workload_id IS NOT NULL`,
+      );
+    this.run(
+      `DELETE FROM main.calls WHERE id IN (
+         SELECT c.id FROM temp.merge_segments k JOIN main.calls c ON c.trace_id = k.trace_id AND c.segment_id = k.id
+         WHERE k.replace = 1)`,
+    );
+    this.run(
+      `DELETE FROM main.nodes WHERE trace_id IN (SELECT trace_id FROM temp.merge_segments WHERE replace = 1)
+         AND EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = nodes.trace_id AND k.id = nodes.segment_id AND k.replace = 1)`,
+    );
+    this.run(
+      `UPDATE main.segments SET type = s.type, parent_id = s.parent_id,
+         workload_id = CASE WHEN s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id THEN NULL ELSE w.id END,
+         name = s.name, origin = s.origin, start_time = s.start_time, end_time = s.end_time, in_progress = s.in_progress,
+         source_id = src.id, fallback_id = f.id
+       FROM temp.merge_segments k JOIN ${this.s}.segments s ON s.trace_id = k.trace_id AND s.id = k.id
+         JOIN temp.merge_sources src ON src.shard_id = s.source_id
+         LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
+         LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id
+       WHERE k.replace = 1 AND segments.trace_id = k.trace_id AND segments.id = k.id`,
+    );
+  }
+
+  /** The target's call, known from its caller, filled in by the shard's inferred segment. Returns 1 when it changed. */
+  private fillInCall(p: InferredPair): number {
+    const merged = targetFields(this.st, p.main_target);
+    fillIn(merged, targetFields(this.st, p.target_id));
+    const id = storeTarget(this.st, merged);
+    if (id === p.main_target) return 0;
+    this.st.setCallTarget.run(id, p.main_id);
+    // Its IAM actions may have changed: workload_day_actions must be recomputed.
+    this.touchCall(p.main_workload, p.main_start);
+    return 1;
+  }
+
+  /** The target's inferred-only call replaced by the shard's real one, filled in by what the inferred segment said. */
+  private replaceInferred(p: InferredPair): number {
+    const merged = targetFields(this.st, p.target_id);
+    fillIn(merged, targetFields(this.st, p.main_target));
+    const id = storeTarget(this.st, merged);
+    this.st.replaceCall.run([
+      p.segment_id,
+      p.workload_id,
+      p.start_time,
+      p.end_time,
+      id,
+      p.http_status,
+      p.outcome,
+      p.error_type,
+      p.shard_via,
+      p.source_id,
+      p.main_id,
+    ]);
+    this.touchCall(p.main_workload, p.main_start);
+    this.touchCall(p.workload_id, p.start_time);
+    return 1;
+  }
+
+  /** Unsettles the target's settled spans (and their calls) in traces the shard continues. */
+  private unsettle(): void {
+    this.run(
+      `INSERT INTO temp.merge_unsettle (trace_id, id)
+       SELECT g.trace_id, g.id FROM temp.merge_shared x JOIN main.segments g ON g.trace_id = x.id
+       WHERE g.fallback_id IS NOT NULL AND g.workload_id = g.fallback_id`,
+    );
+    if (this.one('SELECT count(*) AS n FROM temp.merge_unsettle') === 0) return;
+    const calls = `SELECT c.id, c.workload_id, c.start_time FROM temp.merge_unsettle u
+       JOIN main.calls c ON c.trace_id = u.trace_id AND c.segment_id = u.id`;
+    if (this.trackTouched)
+      this.run(
+        `INSERT OR IGNORE INTO temp.merge_touched (workload_id, day)
+         SELECT workload_id, ${daySql('start_time')} FROM (${calls}) WHERE workload_id IS NOT NULL`,
+      );
+    this.run(`UPDATE main.calls SET workload_id = NULL WHERE id IN (SELECT id FROM (${calls}))`);
+    this.run(
+      `UPDATE main.segments SET workload_id = NULL
+       WHERE (trace_id, id) IN (SELECT trace_id, id FROM temp.merge_unsettle)`,
+    );
+  }
+
+  /** After the last shard: attribution across shards, fallbacks settled, rollups brought up to date. */
+  finish(): {
+    attributedCalls: number;
+    newWorkloads: number;
+    fallbacks: SettledFallbacks;
+    rollups: MergeSummary['rollups'];
+  } {
+    // Ingest's own statements, as InputWriter.finish and the end of an ingest run use them.
+    for (let i = 0; i < 64; i++) if (this.st.attributeSubsegments.run().changes === 0) break;
+    const attributedCalls = attributeWaitingCalls(this.st, (w, t) => this.touchCall(w, t));
+    const fallbacks = settleFallbacks(this.db, this.st);
+    let rollups: MergeSummary['rollups'];
+    if (this.rebuildAll) {
+      rebuildRollups(this.db);
+      rollups = { method: 'rebuilt', days: count(this.db, 'SELECT count(*) AS n FROM main.workload_days') };
+    } else {
+      const days = count(this.db, 'SELECT count(*) AS n FROM temp.merge_touched');
+      for (let lo = 0; lo < days; lo += TOUCHED_SLICE) {
+        this.run(
+          'INSERT OR IGNORE INTO temp.touched_days (workload_id, day) SELECT workload_id, day FROM temp.merge_touched WHERE n > ? AND n <= ?',
+          [lo, lo + TOUCHED_SLICE],
+        );
+        for (const stmt of this.st.rebuildTouchedDays) stmt.run();
+        this.st.clearTouched.run();
+      }
+      rollups = { method: 'touched', days };
+    }
+    return {
+      attributedCalls,
+      newWorkloads: this.one('SELECT count(*) AS n FROM main.workloads WHERE id > ?', [this.workloadsBefore]),
+      fallbacks,
+      rollups,
+    };
+  }
+
+  /** Inputs found in more than one database, by content. */
+  overlap(): OverlapInput[] {
+    return [...this.inputs.values()];
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * `policiesFromUsage` on an in-memory row source: subjects in code-unit order, kinds and names
+ * derived from the principal when the rows lack them, roles grouping their functions (shared
+ * roles and unmatched functions reported), principals with neither permission nor unmapped call
+ * skipped, unmapped calls as warnings, and an observation that knows no traces.
+ */
+import test from 'ava';
+import {
+  policiesFromUsage,
+  type UsageGrantRow,
+  type UsagePrincipal,
+  type UsageRowSource,
+} from '../../src/policy/usage-rows.js';
+
+const FN = (name: string): string => `arn:aws:lambda:eu-west-1:123456789012:function:${name}`;
+
+const principal = (key: string, extra: Partial<UsagePrincipal> = {}): UsagePrincipal => ({
+  principal: key,
+  kind: null,
+  name: null,
+  account: null,
+  region: null,
+  first: 1_763_280_000,
+  last: 1_763_280_000 + 5 * 86_400,
+  days: null,
+  ...extra,
+});
+
+const grant = (action: string, resource: string, calls = 1): UsageGrantRow => ({
+  action,
+  resource,
+  resourceType: null,
+  resourceUnknown: false,
+  calls,
+  denied: 0,
+  first: 1_763_280_000,
+  last: 1_763_280_100,
+  traceMin: '1-00000000-000000000000000000000001',
+  traceMax: '1-00000000-000000000000000000000002',
+});
+
+/** A source over fixed rows: permissions per principal, unmapped calls per principal. */
+function source(
+  principals: UsagePrincipal[],
+  grants: Record<string, UsageGrantRow[]>,
+  unmapped: Record<string, number> = {},
+): UsageRowSource {
+  return {
+    principals: () => principals,
+    permissions: (keys) =>
+      keys
+        .flatMap((k) => grants[k] ?? [])
+        .sort((a, b) => (a.action + a.resource < b.action + b.resource ? -1 : 1)),
+    unmapped: (keys) =>
+      keys
+        .filter((k) => unmapped[k])
+        .map((k) => ({
+          service: 'kms',
+          operation: null,
+          note: 'operation not recorded',
+          calls: unmapped[k] as number,
+        })),
+  };
+}
+
+test('one policy per principal, in code-unit order; kind and name from the key when the rows lack them', (t) => {
+  const rows = source(
+    [
+      principal(FN('b')),
+      principal('ecs:123456789012:eu-west-1:payments/worker'),
+      principal(FN('a'), { kind: 'lambda', name: 'alpha' }),
+    ],
+    {
+      [FN('a')]: [grant('sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:q')],
+      [FN('b')]: [grant('sns:Publish', 'arn:aws:sns:eu-west-1:123456789012:t')],
+      'ecs:123456789012:eu-west-1:payments/worker': [grant('s3:GetObject', 'arn:aws:s3:::b/k')],
+    },
+  );
+  const out = [...policiesFromUsage(rows, { filter: {} })];
+  t.deepEqual(
+    out.map((p) => [p.principal, p.kind, p.name]),
+    [
+      [FN('a'), 'lambda', 'alpha'],
+      [FN('b'), 'lambda', 'b'],
+      ['ecs:123456789012:eu-west-1:payments/worker', 'ecs', 'worker'],
+    ],
+  );
+  t.deepEqual(
+    out[1]?.document.Statement.flatMap((s) => s.Action),
+    ['sns:Publish'],
+  );
+});
+
+test('no permission and no unmapped call: no policy; unmapped calls alone: a policy that warns', (t) => {
+  const rows = source([principal(FN('idle')), principal(FN('opaque'))], {}, { [FN('opaque')]: 2 });
+  const out = [...policiesFromUsage(rows, { filter: {} })];
+  t.deepEqual(
+    out.map((p) => p.name),
+    ['opaque'],
+  );
+  t.deepEqual(out[0]?.document.Statement, []);
+  t.regex(
+    out[0]?.warnings.find((w) => w.code === 'unmapped')?.message ?? '',
+    /^2 calls to kms could not be mapped to an IAM action \(operation not recorded\)/,
+  );
+});
+
+test('--by role: functions of one role make one policy; shared roles and unmatched functions are reported', (t) => {
+  const role = 'arn:aws:iam::123456789012:role/shared';
+  const rows = source([principal(FN('x')), principal(FN('y')), principal(FN('z'))], {
+    [FN('x')]: [grant('sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:q')],
+    [FN('y')]: [grant('sns:Publish', 'arn:aws:sns:eu-west-1:123456789012:t')],
+    [FN('z')]: [grant('s3:GetObject', 'arn:aws:s3:::b/k')],
+  });
+  // By ARN or by name, as a list-functions map gives either.
+  const run = policiesFromUsage(rows, {
+    filter: {},
+    roles: new Map([
+      [FN('x'), role],
+      ['y', role],
+    ]),
+  });
+  const out = [...run];
+  t.deepEqual(
+    out.map((p) => [p.principal, p.kind]),
+    [
+      [role, 'role'],
+      [FN('z'), 'lambda'],
+    ],
+  );
+  t.deepEqual(out[0]?.members, [FN('x'), FN('y')]);
+  t.deepEqual(out[0]?.document.Statement.flatMap((s) => s.Action).sort(), ['sns:Publish', 'sqs:SendMessage']);
+  t.deepEqual(run.sharedRoles, [{ role, functions: [FN('x'), FN('y')] }]);
+  t.deepEqual(run.unmatched, [FN('z')]);
+});
+
+test('completeness knows no traces, and active days only from the rows', (t) => {
+  const rows = source([principal(FN('a')), principal(FN('b'), { days: 4 })], {
+    [FN('a')]: [grant('sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:q')],
+    [FN('b')]: [grant('sqs:SendMessage', 'arn:aws:sqs:eu-west-1:123456789012:q')],
+  });
+  const [a, b] = [...policiesFromUsage(rows, { filter: {} })];
+  t.is(a?.completeness.traces, null);
+  t.is(a?.completeness.activeDays, null);
+  t.regex(a?.completeness.reason ?? '', /traces unknown/);
+  t.is(b?.completeness.activeDays, 4);
+  t.is(a?.completeness.firstCall, '2025-11-16T08:00:00.000Z');
+});

@@ -1,0 +1,282 @@
+/**
+ * Shards for the merge tests: inputs split over several databases (each ingested on its own),
+ * the same inputs ingested into one database, and the stored content of a database with its
+ * internal ids replaced by what they stand for (workload keys, target signatures, input
+ * checksums), so that two databases built in different orders can be compared row for row.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ingest } from '../../src/ingest/ingest.js';
+import { openStore, type Store } from '../../src/store/db.js';
+import {
+  awsCall,
+  batch,
+  hexId,
+  independentCall,
+  inferredFor,
+  lambdaSegment,
+  repoRoot,
+  T0,
+  tempDir,
+  traceId,
+  writeFile,
+} from './helpers.js';
+
+export const samples = {
+  orders: path.join(repoRoot, 'samples/traces/orders-2023.json'),
+  pipeline: path.join(repoRoot, 'samples/traces/pipeline.json'),
+  reports: path.join(repoRoot, 'samples/traces/reports-us-east-1.json.gz'),
+  thumbnailer: path.join(repoRoot, 'samples/traces/thumbnailer-2018.json'),
+  spans: path.join(repoRoot, 'samples/otel/aws-spans.jsonl'),
+  otlp: path.join(repoRoot, 'samples/otel/otlp-traces.jsonl'),
+};
+
+/** A database of its own for `inputs`, ingested in one run, closed; its path. */
+export async function ingestShard(dir: string, name: string, inputs: string[]): Promise<string> {
+  const file = path.join(dir, name);
+  const store = openStore({ path: file });
+  const r = await ingest(store, { inputs });
+  store.close();
+  if (r.rejected > 0) throw new Error(`${name}: ${JSON.stringify(r.results.map((x) => x.error))}`);
+  return file;
+}
+
+/** The inputs of every shard, each once, in the order the shards list them (one ingest run). */
+export function allInputs(shards: string[][]): string[] {
+  return [...new Set(shards.flat())];
+}
+
+/** sha256 of a file and of its WAL, if any: equal before and after means untouched. */
+export function fileHash(file: string): string {
+  const h = crypto.createHash('sha256');
+  for (const f of [file, `${file}-wal`]) if (fs.existsSync(f)) h.update(fs.readFileSync(f));
+  return h.digest('hex');
+}
+
+/**
+ * An independent subsegment (and one nested in it) sent on its own, its parent Lambda segment as
+ * a loose document in another file: the subsegments' calls belong to the function.
+ */
+export function independentScenario(dir: string): Record<string, string> {
+  const id = traceId(0x5e1);
+  const seg = lambdaSegment(id, 'indep-fn', [awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' })]);
+  const indep = independentCall(seg, awsCall('DynamoDB', 'PutItem', { table_name: 't' }));
+  const nested = {
+    id: hexId(),
+    name: 'handler',
+    type: 'subsegment',
+    trace_id: id,
+    parent_id: String(indep.id),
+    start_time: T0 + 1,
+    end_time: T0 + 2,
+    namespace: 'local',
+    subsegments: [
+      awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/q' }),
+    ],
+  };
+  return {
+    parent: writeFile(dir, 'parent.json', JSON.stringify(seg)),
+    subsegments: writeFile(dir, 'subsegments.json', `${JSON.stringify(indep)}\n${JSON.stringify(nested)}\n`),
+  };
+}
+
+/** The bundled `aws/spans` sample split: the Lambda functions' SERVER spans, and every other span. */
+export function serverScenario(dir: string): Record<string, string> {
+  const lines = fs.readFileSync(samples.spans, 'utf8').trimEnd().split('\n');
+  return {
+    server: writeFile(
+      dir,
+      'server.jsonl',
+      `${lines.filter((l) => l.includes('"kind":"SERVER"')).join('\n')}\n`,
+    ),
+    others: writeFile(
+      dir,
+      'others.jsonl',
+      `${lines.filter((l) => !l.includes('"kind":"SERVER"')).join('\n')}\n`,
+    ),
+  };
+}
+
+/** A Lambda segment in progress (one call so far) and the same segment complete (two calls). */
+export function inProgressScenario(dir: string): Record<string, string> {
+  const id = traceId(0x5e2);
+  const complete = lambdaSegment(id, 'progress-fn', [
+    awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' }),
+    awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'k' }),
+  ]);
+  const partial = {
+    ...complete,
+    end_time: undefined,
+    in_progress: true,
+    subsegments: [
+      {
+        id: 'ffff0000000000aa',
+        name: 'Invocation',
+        start_time: T0,
+        in_progress: true,
+        subsegments: [awsCall('S3', 'PutObject', { bucket_name: 'b', key: 'k' })],
+      },
+    ],
+  };
+  return {
+    partial: writeFile(dir, 'partial.json', JSON.stringify(partial)),
+    complete: writeFile(dir, 'complete.json', JSON.stringify(complete)),
+  };
+}
+
+/**
+ * A call known only from its inferred segment (which records the topic ARN), and its caller (which
+ * does not), each in its own file.
+ */
+export function inferredScenario(dir: string): Record<string, string> {
+  const id = traceId(0x5e3);
+  const call = awsCall('SNS', 'Publish', {});
+  const seg = lambdaSegment(id, 'inferred-fn', [
+    call,
+    awsCall('S3', 'GetObject', { bucket_name: 'b', key: 'x' }),
+  ]);
+  const inferred = inferredFor(call, id, 'AWS::SNS', {
+    operation: 'Publish',
+    topic_arn: 'arn:aws:sns:eu-west-1:123456789012:events',
+  });
+  return {
+    inferred: writeFile(dir, 'inferred.json', JSON.stringify(inferred)),
+    caller: writeFile(dir, 'caller.json', JSON.stringify(seg)),
+  };
+}
+
+/** A trace listed as unprocessed by one batch-get-traces call and returned by another. */
+export function unprocessedScenario(dir: string): Record<string, string> {
+  const id = traceId(0x5e4);
+  const seg = lambdaSegment(id, 'late-fn', [awsCall('DynamoDB', 'GetItem', { table_name: 't' })]);
+  return {
+    missing: writeFile(
+      dir,
+      'missing.json',
+      JSON.stringify({ Traces: [], UnprocessedTraceIds: [id, traceId(0x5e5)] }),
+    ),
+    returned: writeFile(dir, 'returned.json', batch([{ id, segments: [seg] }])),
+  };
+}
+
+/** Every scenario's files in one directory. */
+export function scenarios(): Record<string, string> {
+  const dir = tempDir();
+  return {
+    ...samples,
+    ...independentScenario(dir),
+    ...serverScenario(dir),
+    ...inProgressScenario(dir),
+    ...inferredScenario(dir),
+    ...unprocessedScenario(dir),
+  };
+}
+
+const rows = (store: Store, sql: string): unknown[] => store.prepare(sql).all();
+
+/**
+ * What a database holds, ids replaced by what they stand for. `sources: false` leaves out the
+ * inputs and which input each row came from (for databases built from other copies of the inputs).
+ */
+export function content(store: Store, opts: { sources?: boolean } = {}): Record<string, unknown[]> {
+  const withSources = opts.sources ?? true;
+  const src = (alias: string): string => (withSources ? `, ${alias}.sha256 AS source` : '');
+  return {
+    workloads: (
+      rows(store, 'SELECT key, kind, name, arn, account, region, attrs FROM workloads ORDER BY key') as {
+        attrs: string;
+      }[]
+    ).map((w) => ({ ...w, attrs: JSON.parse(w.attrs) as unknown })),
+    traces: rows(
+      store,
+      `SELECT t.id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.id`,
+    ),
+    unprocessed: rows(store, 'SELECT id FROM unprocessed_traces ORDER BY id'),
+    segments: rows(
+      store,
+      `SELECT g.trace_id, g.id, g.type, g.parent_id, w.key AS workload, g.name, g.origin, g.start_time, g.end_time,
+         g.in_progress, f.key AS fallback ${src('s')}
+       FROM segments g LEFT JOIN workloads w ON w.id = g.workload_id LEFT JOIN workloads f ON f.id = g.fallback_id
+       JOIN sources s ON s.id = g.source_id ORDER BY g.trace_id, g.id`,
+    ),
+    nodes: rows(store, 'SELECT trace_id, id, segment_id FROM nodes ORDER BY trace_id, id'),
+    calls: rows(
+      store,
+      `SELECT c.trace_id, c.sub_id, c.segment_id, w.key AS workload, c.start_time, c.end_time, t.sig, t.mapping,
+         t.mapping_reason, c.http_status, c.outcome, c.error_type, c.via ${src('s')}
+       FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN workloads w ON w.id = c.workload_id
+       JOIN sources s ON s.id = c.source_id ORDER BY c.trace_id, c.sub_id`,
+    ),
+    permissions: rows(
+      store,
+      `SELECT DISTINCT t.sig, p.action, p.resource, p.resource_type, p.resource_unknown, p.note
+       FROM calls c JOIN targets t ON t.id = c.target_id JOIN target_permissions p ON p.target_id = t.id
+       ORDER BY 1, 2, 3`,
+    ),
+    workloadDays: rows(
+      store,
+      `SELECT w.key, d.day, d.calls, d.traces, d.denied, d.errors, d.faults, d.throttles, d.first_time, d.last_time
+       FROM workload_days d JOIN workloads w ON w.id = d.workload_id ORDER BY 1, 2`,
+    ),
+    workloadDayTargets: rows(
+      store,
+      `SELECT w.key, d.day, t.sig, d.outcome, d.calls, d.first_time, d.last_time, d.trace_min, d.trace_max
+       FROM workload_day_targets d JOIN workloads w ON w.id = d.workload_id JOIN targets t ON t.id = d.target_id
+       ORDER BY 1, 2, 3, 4`,
+    ),
+    workloadDayActions: rows(
+      store,
+      `SELECT w.key, d.day, d.action, d.calls FROM workload_day_actions d JOIN workloads w ON w.id = d.workload_id
+       ORDER BY 1, 2, 3`,
+    ),
+    // Rollup rows of no workload (a workload dropped under them) must not exist.
+    orphanRollups: rows(
+      store,
+      `SELECT 'days' AS t, workload_id FROM workload_days WHERE workload_id NOT IN (SELECT id FROM workloads)
+       UNION ALL SELECT 'targets', workload_id FROM workload_day_targets WHERE workload_id NOT IN (SELECT id FROM workloads)
+       UNION ALL SELECT 'actions', workload_id FROM workload_day_actions WHERE workload_id NOT IN (SELECT id FROM workloads)`,
+    ),
+    sources: withSources
+      ? rows(
+          store,
+          // Not the path (the shard is noted in it), times, or the counts that depend on what was
+          // stored before each ingest: new segments and calls, the traces of loose documents
+          // (counted when new), calls (those of a segment already stored complete are not read).
+          `SELECT sha256, size, shape, documents, segments, problems FROM sources ORDER BY sha256, size`,
+        )
+      : [],
+    problems: withSources
+      ? rows(
+          store,
+          'SELECT s.sha256, p.path, p.message FROM problems p JOIN sources s ON s.id = p.source_id ORDER BY 1, 2, 3',
+        )
+      : [],
+  };
+}
+
+/** The rollups computed from scratch from calls, in {@link content}'s terms. */
+export function rollupsFromCalls(store: Store): Record<string, unknown[]> {
+  return {
+    workloadDays: rows(
+      store,
+      `SELECT w.key, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS day, count(*) AS calls, count(DISTINCT c.trace_id) AS traces,
+         sum(c.outcome = 'denied') AS denied, sum(c.outcome = 'error') AS errors, sum(c.outcome = 'fault') AS faults,
+         sum(c.outcome = 'throttle') AS throttles, min(c.start_time) AS first_time, max(c.start_time) AS last_time
+       FROM calls c JOIN workloads w ON w.id = c.workload_id GROUP BY 1, 2 ORDER BY 1, 2`,
+    ),
+    workloadDayTargets: rows(
+      store,
+      `SELECT w.key, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS day, t.sig, c.outcome, count(*) AS calls,
+         min(c.start_time) AS first_time, max(c.start_time) AS last_time, min(c.trace_id) AS trace_min, max(c.trace_id) AS trace_max
+       FROM calls c JOIN workloads w ON w.id = c.workload_id JOIN targets t ON t.id = c.target_id
+       GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+    ),
+    workloadDayActions: rows(
+      store,
+      `SELECT w.key, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS day, p.action, count(*) AS calls
+       FROM calls c JOIN workloads w ON w.id = c.workload_id JOIN target_permissions p ON p.target_id = c.target_id
+       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+    ),
+  };
+}
