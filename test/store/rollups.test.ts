@@ -6,6 +6,7 @@
  * Each case ingests a sequence and compares every rollup row with a from-scratch aggregation.
  */
 import test, { type ExecutionContext } from 'ava';
+import fs from 'node:fs';
 import path from 'node:path';
 import { generateDumpSync } from '../support/generator.js';
 import { ingest } from '../../src/ingest/ingest.js';
@@ -202,4 +203,33 @@ test('workload_day_actions follows a call attributed by a later ingest', async (
     { day, action: 's3:GetObject', calls: 1 },
   ]);
   t.like(listWorkloads(store)[0], { name: 'fn', calls: 2, distinctActions: 2 });
+});
+
+test("OTel spans settled for a fallback workload, then some of their traces' SERVER spans in a later run", async (t) => {
+  // Run 1 settles every Lambda span on `lambda::region:name` (no SERVER span names the account);
+  // run 2 brings the SERVER spans of half the traces: their calls move to the function's ARN,
+  // and the fallback workload, still used by the other half, must lose exactly those calls.
+  const lines = fs
+    .readFileSync(path.join(repoRoot, 'samples/otel/aws-spans.jsonl'), 'utf8')
+    .trimEnd()
+    .split('\n');
+  const traceOf = (l: string): string => (JSON.parse(l) as { traceId: string }).traceId;
+  const server = lines.filter((l) => l.includes('"kind":"SERVER"'));
+  const half = new Set(server.map(traceOf).filter((_id, i) => i % 2 === 0));
+  const { store, dir } = tempStore();
+  await ingest(store, {
+    inputs: [
+      writeFile(dir, 'a.jsonl', `${lines.filter((l) => !l.includes('"kind":"SERVER"')).join('\n')}\n`),
+    ],
+  });
+  check(t, store, 'settled on the fallback workloads');
+  await ingest(store, {
+    inputs: [writeFile(dir, 'b.jsonl', `${server.filter((l) => half.has(traceOf(l))).join('\n')}\n`)],
+  });
+  const keys = listWorkloads(store).map((w) => w.key);
+  t.true(
+    keys.some((k) => k.startsWith('lambda::')) && keys.some((k) => k.startsWith('arn:aws:lambda:')),
+    `both the fallback and the ARN workloads hold calls: ${keys.join(', ')}`,
+  );
+  check(t, store, 'half the traces moved to the ARN');
 });
