@@ -36,16 +36,74 @@ import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from 
 
 export type * from './types.js';
 
-/** Who a policy is for: one workload, or a role and the workloads that run as it. */
-interface Subject {
+/** Who a policy is for: one workload, or a role and the workloads (`members`) that run as it. */
+export interface Subject<M> {
   key: string;
   kind: string;
   name: string;
   account: string | null;
   region: string | null;
   /** Workloads whose usage it holds (for a role: every workload the role map gives it). */
-  workloads: WorkloadRecord[];
+  members: M[];
   role: boolean;
+}
+
+/** How {@link subjectsOf} sees a workload: its own subject, and the names a role map may use for it. */
+export interface SubjectView {
+  key: string;
+  kind: string;
+  name: string;
+  account: string | null;
+  region: string | null;
+  /** Role-map keys to try, in order (ARN, name, key). */
+  lookups: string[];
+  /** The order in which a role's members are listed (the workload key). */
+  order: string;
+}
+
+/**
+ * The policy subjects, in output order (code-unit order of their keys): each workload, or with
+ * `options.roles` each role and its workloads. One definition for the database and for usage rows.
+ */
+export function subjectsOf<M>(
+  members: readonly M[],
+  options: PolicyOptions,
+  view: (m: M) => SubjectView,
+): Subject<M>[] {
+  const out = new Map<string, Subject<M>>();
+  const views = members.map((m) => [m, view(m)] as const).sort((a, b) => compareText(a[1].order, b[1].order));
+  for (const [m, v] of views) {
+    let role: string | undefined;
+    if (options.roles)
+      for (const k of v.lookups) if (k !== '' && (role = options.roles.get(k)) !== undefined) break;
+    if (role === undefined) {
+      // Two workloads with one key cannot happen (keys are unique), but ARNs could repeat a key.
+      if (!out.has(v.key))
+        out.set(v.key, {
+          key: v.key,
+          kind: v.kind,
+          name: v.name,
+          account: v.account,
+          region: v.region,
+          members: [m],
+          role: false,
+        });
+      continue;
+    }
+    const s = out.get(role);
+    if (s) s.members.push(m);
+    else
+      out.set(role, {
+        key: role,
+        kind: 'role',
+        name: role.split('/').pop() ?? role,
+        account: null,
+        region: null,
+        members: [m],
+        role: true,
+      });
+  }
+  return [...out.values()].sort((a, b) => compareText(a.key, b.key));
 }
 
 /**
@@ -63,14 +121,22 @@ export interface PolicyRun extends Iterable<WorkloadPolicy> {
 export function policies(store: Store, options: PolicyOptions): PolicyRun {
   const sharedRoles: PolicyResult['sharedRoles'] = [];
   const unmatched: string[] = [];
-  const subjects = subjectsOf(loadWorkloads(store), options);
+  const subjects = subjectsOf(loadWorkloads(store), options, (w) => ({
+    key: w.arn ?? w.key,
+    kind: w.kind,
+    name: w.name,
+    account: w.account,
+    region: w.region,
+    lookups: [w.arn ?? '', w.name, w.key],
+    order: w.key,
+  }));
   return {
     sharedRoles,
     unmatched,
     *[Symbol.iterator]() {
       const ranks = new Map<number, number>();
       subjects.forEach((s, rank) => {
-        for (const w of s.workloads) ranks.set(w.id, rank);
+        for (const w of s.members) ranks.set(w.id, rank);
       });
       // Calls that map to no IAM action are not silently lost: they become warnings.
       const unmapped = new Map<number, PolicyWarning[]>();
@@ -98,16 +164,16 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       });
       let next = rows.next();
       for (let rank = 0; rank < subjects.length; rank++) {
-        const s = subjects[rank] as Subject;
+        const s = subjects[rank] as Subject<WorkloadRecord>;
         const grants: Grant[] = [];
         const used = new Set<number>();
         for (; !next.done && next.value.subject === rank; next = rows.next()) {
           grants.push(grantOf(next.value));
           for (const id of next.value.members ?? []) used.add(id);
         }
-        for (const w of s.workloads) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
-        if (grants.length === 0 && !s.workloads.some((w) => unmapped.has(w.id))) continue;
-        const members = s.workloads.filter((w) => used.has(w.id));
+        for (const w of s.members) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
+        if (grants.length === 0 && !s.members.some((w) => unmapped.has(w.id))) continue;
+        const members = s.members.filter((w) => used.has(w.id));
         const warnings = members.flatMap((w) => unmapped.get(w.id) ?? []);
         const label = members.map((w) => w.arn ?? w.key);
         if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
@@ -132,45 +198,6 @@ export function buildPolicies(store: Store, options: PolicyOptions): PolicyResul
   const run = policies(store, options);
   const all = [...run];
   return { policies: all, sharedRoles: run.sharedRoles, unmatched: run.unmatched };
-}
-
-/** The policy subjects, in output order: each workload, or each role and its workloads. */
-function subjectsOf(workloads: WorkloadRecord[], options: PolicyOptions): Subject[] {
-  const sorted = [...workloads].sort((a, b) => compareText(a.key, b.key));
-  const out = new Map<string, Subject>();
-  for (const w of sorted) {
-    const role = options.roles
-      ? (options.roles.get(w.arn ?? '') ?? options.roles.get(w.name) ?? options.roles.get(w.key))
-      : undefined;
-    if (role === undefined) {
-      const key = w.arn ?? w.key;
-      // Two workloads with one key cannot happen (keys are unique), but ARNs could repeat a key.
-      if (!out.has(key))
-        out.set(key, {
-          key,
-          kind: w.kind,
-          name: w.name,
-          account: w.account,
-          region: w.region,
-          workloads: [w],
-          role: false,
-        });
-      continue;
-    }
-    const s = out.get(role);
-    if (s) s.workloads.push(w);
-    else
-      out.set(role, {
-        key: role,
-        kind: 'role',
-        name: role.split('/').pop() ?? role,
-        account: null,
-        region: null,
-        workloads: [w],
-        role: true,
-      });
-  }
-  return [...out.values()].sort((a, b) => compareText(a.key, b.key));
 }
 
 /** A grant from one permission row of the usage reader (or of aggregated usage rows, usage.ts). */

@@ -13,40 +13,17 @@ import { kindOfPrincipal } from '../iam/arn.js';
 import { actionInfo } from '../iam/catalogue.js';
 import { typeOfArn } from '../iam/resources.js';
 import { compareText } from '../shared/order.js';
-import { buildOne, grantOf } from './build.js';
+import type { SpillPrincipal } from '../store/usage-spill.js';
+import type { PermissionTotals } from '../store/usage.js';
+import { buildOne, grantOf, subjectsOf } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 
 /** One principal of the rows, with what its rows say about it. */
-export interface UsagePrincipal {
-  principal: string;
-  kind: string | null;
-  name: string | null;
-  account: string | null;
-  region: string | null;
-  /** Epoch seconds of its first and last call (null without `first_seen`/`last_seen`). */
-  first: number | null;
-  last: number | null;
-  /** Distinct UTC days of its rows; null when the rows have no `day`. */
-  days: number | null;
-}
+export type UsagePrincipal = SpillPrincipal;
 
 /** The usage of one (action, resource) permission, summed over the rows of a subject. */
-export interface UsageGrantRow {
-  action: string;
-  resource: string;
-  resourceType: string | null;
-  resourceUnknown: boolean;
-  calls: number;
-  /** Calls of rows with `denied` true. */
-  denied: number;
-  /** Epoch seconds; NaN when the rows have no times. */
-  first: number;
-  last: number;
-  /** The smallest and largest sample trace ids (empty when the rows have none). */
-  traceMin: string;
-  traceMax: string;
-}
+export type UsageGrantRow = PermissionTotals;
 
 /** Calls of a subject whose permission is unknown (rows with `mapping` `unmapped`). */
 export interface UsageUnmapped {
@@ -75,17 +52,6 @@ export function resourceTypeOf(action: string, resource: string): string | null 
   return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
 }
 
-/** Who a policy is for: one principal of the rows, or a role and its principals. */
-interface Subject {
-  key: string;
-  kind: string;
-  name: string;
-  account: string | null;
-  region: string | null;
-  members: UsagePrincipal[];
-  role: boolean;
-}
-
 /** Policies built from usage rows, in output order (by principal, code-unit order), one at a time. */
 export interface UsagePolicyRun extends Iterable<WorkloadPolicy> {
   readonly sharedRoles: PolicyResult['sharedRoles'];
@@ -105,7 +71,18 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
     unmatched,
     *[Symbol.iterator]() {
       const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
-      for (const s of subjectsOf(source.principals(), options)) {
+      for (const s of subjectsOf(source.principals(), options, (p) => {
+        const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
+        return {
+          key: p.principal,
+          kind: p.kind ?? kindOfPrincipal(p.principal),
+          name,
+          account: p.account,
+          region: p.region,
+          lookups: [p.principal, name],
+          order: p.principal,
+        };
+      })) {
         const keys = s.members.map((m) => m.principal);
         const grants = [...source.permissions(keys, options.excludeDenied === true)].map((r) => {
           const g = grantOf(r);
@@ -134,40 +111,6 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
       unmatched.sort(compareText);
     },
   };
-}
-
-/** The subjects in output order: each principal, or each role and its principals. */
-function subjectsOf(principals: UsagePrincipal[], options: PolicyOptions): Subject[] {
-  const out = new Map<string, Subject>();
-  for (const p of [...principals].sort((a, b) => compareText(a.principal, b.principal))) {
-    const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
-    const role = options.roles ? (options.roles.get(p.principal) ?? options.roles.get(name)) : undefined;
-    if (role === undefined) {
-      out.set(p.principal, {
-        key: p.principal,
-        kind: p.kind ?? kindOfPrincipal(p.principal),
-        name,
-        account: p.account,
-        region: p.region,
-        members: [p],
-        role: false,
-      });
-      continue;
-    }
-    const s = out.get(role);
-    if (s) s.members.push(p);
-    else
-      out.set(role, {
-        key: role,
-        kind: 'role',
-        name: role.split('/').pop() ?? role,
-        account: null,
-        region: null,
-        members: [p],
-        role: true,
-      });
-  }
-  return [...out.values()].sort((a, b) => compareText(a.key, b.key));
 }
 
 /** What the rows say about a subject's activity: no traces; days only with a `day` column. */

@@ -13,6 +13,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { resolveService } from '../iam/services.js';
 import { toGlob } from './filter.js';
+import type { PermissionTotals } from './usage.js';
 
 /** One usage row as read from a file, normalised (see src/export/usage-files.ts). */
 export interface SpillRow {
@@ -54,31 +55,25 @@ export interface SpillFilter {
   services?: string[];
 }
 
-/** A principal with what its rows say about it (policy/usage-rows.ts `UsagePrincipal`). */
+/** A principal of the rows, with what its rows say about it. */
 export interface SpillPrincipal {
   principal: string;
   kind: string | null;
   name: string | null;
   account: string | null;
   region: string | null;
+  /** Epoch seconds of its first and last call (null without `first_seen`/`last_seen`). */
   first: number | null;
   last: number | null;
+  /** Distinct UTC days of its rows; null when the rows have no `day`. */
   days: number | null;
 }
 
-/** One (action, resource) permission of some principals, summed. */
-export interface SpillPermission {
-  action: string;
-  resource: string;
-  resourceType: string | null;
-  resourceUnknown: boolean;
-  calls: number;
-  denied: number;
-  first: number;
-  last: number;
-  traceMin: string;
-  traceMax: string;
-}
+/**
+ * One (action, resource) permission of some principals, summed (`first`/`last` NaN when the rows
+ * have no times; trace ids empty when they have none).
+ */
+export type SpillPermission = PermissionTotals;
 
 const COLUMNS = [
   'principal',

@@ -184,10 +184,8 @@ function outerWhere(f: CallFilter, permissions: string | undefined): Sql {
 
 /* ------------------------------------------------------------------ permissions (policy, compare) */
 
-/** Usage of one (action, resource) permission by one subject (a workload, or a caller's group of them). */
-export interface PermissionUsage {
-  /** The workload id, or the subject number given in `subjects`. */
-  subject: number;
+/** The totals of one (action, resource) permission: what a grant and its evidence are built from. */
+export interface PermissionTotals {
   action: string;
   resource: string;
   resourceType: string | null;
@@ -197,9 +195,15 @@ export interface PermissionUsage {
   /** Epoch seconds of the first and last call. */
   first: number;
   last: number;
-  /** The smallest and largest trace id among the calls (samples for the evidence). */
+  /** The smallest and largest trace id among the calls (samples for the evidence; empty when unknown). */
   traceMin: string;
   traceMax: string;
+}
+
+/** Usage of one (action, resource) permission by one subject (a workload, or a caller's group of them). */
+export interface PermissionUsage extends PermissionTotals {
+  /** The workload id, or the subject number given in `subjects`. */
+  subject: number;
   /** With `members`: the workloads of the subject whose calls needed it. */
   members?: number[];
 }
