@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB]
  *     [--layout concatenated|single|files|otel-spans|otlp|otlp-one-resource (comma-separated)|both|otel|all]
  *     [--seed 1] [--runs 1] [--methods a,b,b2,c] [--query-calls N | --no-queries]
- *     [--merge-size 512MB | --no-merge]
+ *     [--merge-size 512MB | --no-merge] [--no-export]
  *
  * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, 32 MB as files (one per
  * batch-get-traces document, in a directory), and the 128 MB dump's traces as OpenTelemetry spans
@@ -35,6 +35,7 @@ import {
 import { writeOtelDump, type OtelLayout, type OtelMeta } from '../test/support/otel-dump.js';
 import type { MethodResult } from './methods.js';
 import { hasTimeBin, runChild, warm } from './child.js';
+import { exportBenchLines, runExportBench, type ExportBenchResult } from './export.js';
 import { mergeBenchLines, runMergeBench, type MergeBenchResult } from './merge.js';
 import { runQueryBench, type QueryBenchResult } from './queries.js';
 
@@ -106,6 +107,8 @@ interface Args {
   queryCalls: number;
   /** Size of the X-Ray dump cut into 8 shards for the merge bench (0 skips it). */
   mergeBytes: number;
+  /** Export the query database to Parquet and build policies from its aggregate (bench/export.ts). */
+  exportBench: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -120,6 +123,7 @@ function parseArgs(argv: string[]): Args {
     quick: false,
     queryCalls: 10_000_000,
     mergeBytes: 512 * MB,
+    exportBench: true,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -138,6 +142,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-queries') args.queryCalls = 0;
     else if (a === '--merge-size') args.mergeBytes = parseSize(val());
     else if (a === '--no-merge') args.mergeBytes = 0;
+    else if (a === '--no-export') args.exportBench = false;
     else throw new Error(`unknown argument ${a}`);
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
@@ -535,6 +540,14 @@ async function main(): Promise<void> {
     console.log(`  baseline SELECT count(*): ${queries.baseline.medianMs.toFixed(1)} ms`);
   }
 
+  // The same store exported to Parquet, aggregated by DuckDB, and turned into policies again.
+  let exported: ExportBenchResult | undefined;
+  if (queries && args.exportBench) {
+    console.log(`\nexport to Parquet, and policies from the aggregated usage rows:`);
+    exported = await runExportBench({ db: queries.db });
+    for (const l of exportBenchLines(exported)) console.log(l);
+  }
+
   // Shards that merge against ingesting the same dumps into one database (bench/merge.ts).
   const mergeBytes = args.quick && args.mergeBytes === 512 * MB ? 64 * MB : args.mergeBytes;
   let merge: MergeBenchResult | undefined;
@@ -547,6 +560,7 @@ async function main(): Promise<void> {
   const results = {
     queries,
     merge,
+    export: exported,
     date: started.toISOString(),
     machine: info,
     runsPerMethod: args.runs,

@@ -32,10 +32,15 @@ export interface ColumnSpec<R> {
   value: (row: R) => string | number | boolean | null;
 }
 
-/** Rows of a row group at most. */
-export const ROW_GROUP_ROWS = 100_000;
+/**
+ * Rows of a row group at most: memory holds one (a 333,000-call day of the bench in 100,000-row
+ * groups peaked at 556 MB; in 25,000-row groups at 278 MB, as fast, files 3% larger).
+ */
+export const ROW_GROUP_ROWS = 25_000;
 /** Rows of a part file at most: a larger day has several parts. */
 export const PART_ROWS = 1_000_000;
+/** Bytes of a string column's min/max statistics (longer values are truncated, as Parquet allows). */
+export const STATISTICS_LENGTH = 256;
 
 /** One file written, relative to the export folder. */
 export interface WrittenFile {
@@ -110,9 +115,17 @@ export class TableWriter<R> {
     this.schema = schemaOf(columns);
   }
 
+  /** The last day seen and its label: formatting a date per row cost 6% of a calls export. */
+  private day: number | undefined;
+  private dayPartition = '';
+
   /** Adds a row, in the partition `day` (a UTC day number) when given: rows come in day order. */
   add(row: R, day?: number): void {
-    const partition = day === undefined ? '' : `day=${dayLabel(day)}`;
+    if (day !== undefined && day !== this.day) {
+      this.day = day;
+      this.dayPartition = `day=${dayLabel(day)}`;
+    }
+    const partition = day === undefined ? '' : this.dayPartition;
     if (this.writer && (partition !== this.partition || this.inPart >= (this.o.partRows ?? PART_ROWS)))
       this.closePart();
     if (!this.writer) this.openPart(partition);
@@ -142,6 +155,9 @@ export class TableWriter<R> {
       codec: 'GZIP',
       compressors: { GZIP: gzip },
       statistics: true,
+      // Whole ARNs in min/max (the default 16 bytes keeps `arn:aws:lambda:e`, which every
+      // principal shares): engines can then skip row groups on `principal = …`.
+      statisticsTruncateLength: STATISTICS_LENGTH,
       createdBy: this.o.createdBy,
       kvMetadata: [{ key: 'xray-lp.table', value: this.table }],
     });

@@ -17,6 +17,9 @@ export function dayOf(epochSeconds: number): number {
 /** Epoch seconds → ISO 8601 UTC, or null. */
 export function isoTime(epochSeconds: number | null | undefined): string | null {
   if (epochSeconds === null || epochSeconds === undefined || !Number.isFinite(epochSeconds)) return null;
-  const d = new Date(epochSeconds * 1000);
+  // Rounded to the microsecond first: stored doubles such as 1790813513.6599996 (X-Ray's
+  // 1790813513.66) would otherwise print one millisecond early, and differ from the same time
+  // read back from Parquet (microseconds) or any other exact rendering.
+  const d = new Date(Math.round(epochSeconds * 1e6) / 1e3);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
