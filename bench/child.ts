@@ -82,3 +82,20 @@ export function warm(file: string): void {
   const files = statSync(file).isDirectory() ? readdirSync(file).map((f) => join(file, f)) : [file];
   spawnSync('cat', files, { stdio: ['ignore', 'ignore', 'ignore'] });
 }
+
+/** One timed step: wall seconds and, where measured, peak RSS. */
+export interface Timing {
+  seconds: number;
+  peakRssMB?: number;
+}
+
+/** The timing of a finished child; throws with the end of its stderr when it failed. */
+export function timing(r: ChildRun, what: string): Timing {
+  if (r.code !== 0)
+    throw new Error(`${what}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return { seconds: r.wallSeconds, ...(r.peakRssKB === undefined ? {} : { peakRssMB: r.peakRssKB / 1024 }) };
+}
+
+/** Bytes of a database file and its write-ahead log. */
+export const dbSize = (file: string): number =>
+  [file, `${file}-wal`].reduce((a, f) => a + (existsSync(f) ? statSync(f).size : 0), 0);

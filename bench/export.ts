@@ -29,7 +29,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import { docSql, exportViews, lit } from '../test/support/duckdb.js';
-import { runChild, warm, type ChildRun } from './child.js';
+import { dbSize, runChild, timing, warm, type ChildRun, type Timing } from './child.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench', 'out');
@@ -59,11 +59,8 @@ export const DEFAULT_EXPORT_BENCH: ExportBenchOptions = {
   keep: false,
 };
 
-/** One timed process. */
-export interface ExportTiming {
-  seconds: number;
-  peakRssMB?: number;
-}
+/** One timed step. */
+export type ExportTiming = Timing;
 
 /** One exported table. */
 export interface ExportedTable {
@@ -131,18 +128,6 @@ export function aggregateSql(exportDir: string, out: string): string {
   return `${exportViews(exportDir, ['usage'])}
 COPY (${docSql('xray-lp:aggregate')}) TO ${lit(out)} (FORMAT parquet)`;
 }
-
-function timing(r: ChildRun, what: string): ExportTiming {
-  if (r.code !== 0)
-    throw new Error(`${what}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return {
-    seconds: r.wallSeconds,
-    ...(r.peakRssKB === undefined ? {} : { peakRssMB: r.peakRssKB / 1024 }),
-  };
-}
-
-const dbSize = (file: string): number =>
-  [file, `${file}-wal`].reduce((a, f) => a + (existsSync(f) ? statSync(f).size : 0), 0);
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];

@@ -44,7 +44,7 @@ import {
   writeDump,
   type DumpMeta,
 } from '../test/support/generator.js';
-import { runChild, warm, type ChildRun } from './child.js';
+import { dbSize, runChild, timing, warm, type Timing } from './child.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = path.join(ROOT, 'bench', 'out');
@@ -73,10 +73,7 @@ export const DEFAULT_MERGE_BENCH: MergeBenchOptions = {
 };
 
 /** One timed step. */
-export interface MergeTiming {
-  seconds: number;
-  peakRssMB?: number;
-}
+export type MergeTiming = Timing;
 
 /** What {@link runMergeBench} measured. */
 export interface MergeBenchResult {
@@ -186,12 +183,6 @@ function ensureShardDumps(dump: { file: string; meta: DumpMeta }, n: number): st
   return files;
 }
 
-function timing(r: ChildRun, what: string): MergeTiming {
-  if (r.code !== 0)
-    throw new Error(`${what}: exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  return { seconds: r.wallSeconds, ...(r.peakRssKB === undefined ? {} : { peakRssMB: r.peakRssKB / 1024 }) };
-}
-
 async function best(runs: number, f: () => Promise<MergeTiming>): Promise<MergeTiming> {
   let keep: MergeTiming | undefined;
   for (let i = 0; i < runs; i++) {
@@ -200,9 +191,6 @@ async function best(runs: number, f: () => Promise<MergeTiming>): Promise<MergeT
   }
   return keep as MergeTiming;
 }
-
-const dbSize = (file: string): number =>
-  [file, `${file}-wal`].reduce((a, f) => a + (existsSync(f) ? statSync(f).size : 0), 0);
 
 const fresh = (file: string): void => {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) rmSync(f, { force: true });

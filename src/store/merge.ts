@@ -59,15 +59,9 @@ export interface MergeOptions {
   rollups?: 'auto' | 'rebuild' | 'touched';
 }
 
-/** What one shard held and what of it was new to the target. */
-export interface ShardSummary {
-  /** The shard as given. */
-  shard: string;
-  /** Its schema version. */
-  schemaVersion: number;
-  /** True when it was read from a migrated temporary copy (an older schema). */
-  migrated: boolean;
-  /** Inputs it recorded, and how many of them the target did not hold already (by content). */
+/** What was read from the shards, and what of it was new to the target (a shard's or the sum). */
+export interface MergeCounts {
+  /** Inputs recorded, and how many of them the target did not hold already (by content). */
   inputs: number;
   newInputs: number;
   traces: number;
@@ -86,6 +80,16 @@ export interface ShardSummary {
   filledCalls: number;
   /** Calls the target held already (or that belonged to a segment it held complete). */
   duplicateCalls: number;
+}
+
+/** What one shard held and what of it was new to the target. */
+export interface ShardSummary extends MergeCounts {
+  /** The shard as given. */
+  shard: string;
+  /** Its schema version. */
+  schemaVersion: number;
+  /** True when it was read from a migrated temporary copy (an older schema). */
+  migrated: boolean;
   unprocessedTraceIds: number;
   workloads: number;
   newWorkloads: number;
@@ -102,23 +106,10 @@ export interface OverlapInput {
 }
 
 /** What a merge did (`merge --json` prints this object). */
-export interface MergeSummary {
+export interface MergeSummary extends MergeCounts {
   /** The target database file. */
   target: string;
   shards: ShardSummary[];
-  inputs: number;
-  newInputs: number;
-  traces: number;
-  newTraces: number;
-  segments: number;
-  newSegments: number;
-  replacedSegments: number;
-  duplicateSegments: number;
-  calls: number;
-  newCalls: number;
-  replacedCalls: number;
-  filledCalls: number;
-  duplicateCalls: number;
   /** Calls that found their workload only once the shards were together (independent subsegments, spans, inferred-only calls). */
   attributedCalls: number;
   /** Inputs held by more than one database: their content was stored once. */
