@@ -417,6 +417,8 @@ class Merger {
   private readonly touch: Database.Statement;
   private readonly trackTouched: boolean;
   private readonly rebuildAll: boolean;
+  /** Secondary indexes of calls dropped for the copy, rebuilt by finish(). */
+  private deferred: { name: string; sql: string }[] = [];
   private readonly targetHadSettled: boolean;
   /** The largest workload id before the merge: those above it are new. */
   private readonly workloadsBefore: number;
@@ -433,6 +435,17 @@ class Merger {
     const empty = db.prepare('SELECT 1 FROM main.calls LIMIT 1').get() === undefined;
     this.rebuildAll = rollups === 'rebuild' || (rollups === 'auto' && empty);
     this.trackTouched = !this.rebuildAll;
+    // Into a target without calls, the secondary indexes of calls (what queries walk; nothing the
+    // merge reads) are dropped and built once, sorted, after the last shard, inside the merge's
+    // transaction: 8 shards of 2 GB of dumps merged in 28.5 s instead of 33.9 s.
+    if (empty) {
+      this.deferred = db
+        .prepare(
+          `SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL AND sql NOT LIKE '%WHERE%'`,
+        )
+        .all() as { name: string; sql: string }[];
+      for (const i of this.deferred) db.exec(`DROP INDEX main.${i.name}`);
+    }
     this.targetHadSettled = st.anySettled.get() !== undefined;
     this.workloadsBefore =
       (db.prepare('SELECT max(id) AS n FROM main.workloads').get() as { n: number | null }).n ?? 0;
@@ -843,6 +856,7 @@ class Merger {
     fallbacks: SettledFallbacks;
     rollups: MergeSummary['rollups'];
   } {
+    for (const i of this.deferred) this.db.exec(i.sql);
     // Ingest's own statements, as InputWriter.finish and the end of an ingest run use them.
     for (let i = 0; i < 64; i++) if (this.st.attributeSubsegments.run().changes === 0) break;
     const attributedCalls = attributeWaitingCalls(this.st, (w, t) => this.touchCall(w, t));

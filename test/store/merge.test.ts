@@ -120,6 +120,10 @@ for (const c of CASES) {
     checkIntegrity(t, reference, 'one database');
     checkIntegrity(t, target, 'merged');
     t.deepEqual(content(target), content(reference));
+    // Indexes dropped for the copy into a new target are all back, as the schema defines them.
+    const schema = (db: Store): unknown[] =>
+      db.prepare(`SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY type, name`).all();
+    t.deepEqual(schema(target), schema(reference), 'the schema, indexes included');
 
     // Once more: nothing new, nothing changed (the inputs' provenance included).
     const before = {
