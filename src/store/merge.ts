@@ -622,8 +622,9 @@ class Merger {
 
     // Every other call: once, the first stored wins. In the order of the unique (trace, sub)
     // key, read from the shard's own index: the target's index then grows in runs instead of
-    // at random places (2 GB in 8 shards: 28.5 -> 24.3 s). Call ids are surrogates: no answer
-    // depends on their order (the merge tests compare every command's output).
+    // at random places (2 GB in 8 shards: 28.5 -> 24.3 s). Call ids are surrogates: they only
+    // order calls of the very same start time, an order no command promises (and which differs
+    // from a single ingest's anyway once shards interleave).
     const firstNew = this.one('SELECT max(id) AS n FROM main.calls') + 1;
     const newCalls = this.run(
       `INSERT OR IGNORE INTO main.calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
