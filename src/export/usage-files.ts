@@ -24,6 +24,7 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'h
 import { compressors } from 'hyparquet-compressors';
 import { UserInputError } from '../shared/errors.js';
 import { compareText } from '../shared/order.js';
+import { dayOf, parseIsoDay, parseIsoTime } from '../shared/time.js';
 import { resourceTypeOf } from '../policy/usage-rows.js';
 import type { SpillRow } from '../store/usage-spill.js';
 
@@ -131,17 +132,11 @@ function hiveDay(file: string): number | null {
   for (const part of path.dirname(path.resolve(file)).split(path.sep).reverse()) {
     const m = /^day=(.*)$/.exec(part);
     if (!m) continue;
-    const day = dayNumber(decodeURIComponent(m[1] as string));
+    const day = parseIsoDay(decodeURIComponent(m[1] as string));
     if (day === null) fail(file, '', `the folder ${part} is not day=YYYY-MM-DD`);
     return day;
   }
   return null;
-}
-
-function dayNumber(s: string): number | null {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return null;
-  const t = Date.parse(`${s}T00:00:00Z`);
-  return Number.isNaN(t) ? null : t / 86_400_000;
 }
 
 /* ------------------------------------------------------------------ headers */
@@ -298,24 +293,8 @@ function time(v: unknown, file: string, where: Where, column: string): number | 
   if (typeof v === 'number' && Number.isFinite(v)) return v;
   if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime() / 1000;
   if (typeof v === 'string') {
-    const m =
-      /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
-        v.trim(),
-      );
-    if (m) {
-      const whole = Date.parse(`${m[1]}T${m[2]}:${m[3]}:${m[4]}Z`);
-      if (!Number.isNaN(whole)) {
-        let offset = 0;
-        const z = m[6];
-        if (z && z.toUpperCase() !== 'Z') {
-          const sign = z[0] === '-' ? -1 : 1;
-          const digits = z.slice(1).replace(':', '');
-          offset = sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || '0') * 60);
-        }
-        // The same double as the database's seconds for up to microsecond digits.
-        return parseFloat(`${whole / 1000 - offset}.${m[5] ?? '0'}`);
-      }
-    }
+    const t = parseIsoTime(v);
+    if (t !== null) return t;
   }
   return fail(
     file,
@@ -327,9 +306,9 @@ function time(v: unknown, file: string, where: Where, column: string): number | 
 function day(v: unknown, file: string, where: Where): number | null {
   if (v === null || v === undefined || v === '') return null;
   if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (v instanceof Date) return Math.floor(v.getTime() / 86_400_000);
+  if (v instanceof Date) return dayOf(v.getTime() / 1000);
   if (typeof v === 'string') {
-    const d = dayNumber(v.trim().slice(0, 10));
+    const d = parseIsoDay(v.trim().slice(0, 10));
     if (d !== null) return d;
   }
   return fail(file, where(), `day is ${JSON.stringify(v)}: a date, YYYY-MM-DD`);

@@ -5,6 +5,7 @@
  */
 import { UserInputError } from '../shared/errors.js';
 import { OUTCOMES, type Outcome } from '../shared/outcome.js';
+import { DAY, HOUR, parseIsoDay, parseIsoTime } from '../shared/time.js';
 import type { CallFilter } from '../store/filter.js';
 
 export type { CallFilter };
@@ -98,7 +99,7 @@ function checkPatterns(values: string[], flag: string): string[] {
 }
 
 const RELATIVE = /^(\d+(?:\.\d+)?)\s*(m|min|h|d|w)$/i;
-const UNIT_SECONDS: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+const UNIT_SECONDS: Record<string, number> = { m: 60, min: 60, h: HOUR, d: DAY, w: 7 * DAY };
 
 function parseTime(text: string, flag: string, anchor: () => number): number {
   const rel = RELATIVE.exec(text.trim());
@@ -110,46 +111,18 @@ function parseTime(text: string, flag: string, anchor: () => number): number {
   return parseAbsolute(text, flag);
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
-
 /** ISO 8601 date or date-time (no zone means UTC), or epoch seconds. */
 export function parseAbsolute(text: string, flag: string): number {
   const s = text.trim();
   if (/^\d{9,11}(\.\d+)?$/.test(s)) return Number(s);
-  let ms = Number.NaN;
-  if (DATE_ONLY.test(s)) ms = Date.parse(`${s}T00:00:00Z`);
-  else {
-    const m = DATE_TIME.exec(s);
-    if (m) {
-      const zone = m[3]
-        ? m[3].toUpperCase() === 'Z'
-          ? 'Z'
-          : m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2')
-        : 'Z';
-      ms = Date.parse(`${m[1]}T${m[2]}${zone}`);
-    }
-  }
-  if (!Number.isFinite(ms) || !roundTrips(s, ms)) {
+  const day = parseIsoDay(s);
+  const t = day !== null ? day * DAY : parseIsoTime(s);
+  if (t === null || !Number.isFinite(t)) {
     throw new UserInputError(
       `${flag} ${JSON.stringify(text)} is not a time. Use an ISO 8601 date or date-time (2026-11-20, 2026-11-20T08:00, 2026-11-20T08:00:00+01:00; no zone means UTC), epoch seconds, or a duration back from the newest call (90m, 12h, 7d, 2w).`,
     );
   }
-  return ms / 1000;
-}
-
-/** Rejects dates that JavaScript silently rolls over (2026-02-31). */
-function roundTrips(s: string, ms: number): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
-  if (!m) return true;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const check = new Date(Date.UTC(y, mo - 1, d));
-  return (
-    check.getUTCFullYear() === y &&
-    check.getUTCMonth() === mo - 1 &&
-    check.getUTCDate() === d &&
-    Number.isFinite(ms)
-  );
+  return t;
 }
 
 /** A one-line description of a filter for empty-result messages. */

@@ -5,7 +5,7 @@
  * (microseconds) would differ.
  */
 import test from 'ava';
-import { isoTime } from '../../src/shared/time.js';
+import { isoTime, parseIsoDay, parseIsoTime } from '../../src/shared/time.js';
 import { micros } from '../../src/export/parquet.js';
 
 const CASES: [number | null | undefined, string | null][] = [
@@ -31,3 +31,33 @@ test('a time read back from its Parquet microseconds prints as the stored time d
   for (const stored of [1790813513.6599996, 1790813513.0009999, 1790899199.9999995, 1751328000.7030001])
     t.is(isoTime(Number(micros(stored)) / 1e6), isoTime(stored), String(stored));
 });
+
+const PARSE: [string, number | null][] = [
+  ['2026-11-20', Date.UTC(2026, 10, 20) / 86_400_000],
+  ['2026-02-31', null],
+  ['2026-2-3', null],
+];
+for (const [input, want] of PARSE)
+  test(`parseIsoDay(${input}) = ${String(want)}`, (t) => {
+    t.is(parseIsoDay(input), want);
+  });
+
+const T = Date.UTC(2026, 10, 20, 8, 0, 0) / 1000;
+const PARSE_TIME: [string, number | null][] = [
+  ['2026-11-20T08:00', T],
+  ['2026-11-20 08:00:00Z', T],
+  ['2026-11-20T08:00:00.123456Z', parseFloat(`${T}.123456`)],
+  ['2026-11-20T09:00:00+01:00', T],
+  ['2026-11-20T09:00:00+0100', T],
+  ['2026-11-20 09:00:00 +01', T],
+  ['2026-11-20T03:30:00-04:30', T],
+  ['2026-02-31T08:00:00Z', null],
+  ['2026-11-20T24:00:00Z', null],
+  ['2026-11-20T08:60Z', null],
+  ['2026-11-20', null],
+  ['yesterday', null],
+];
+for (const [input, want] of PARSE_TIME)
+  test(`parseIsoTime(${input}) = ${String(want)}`, (t) => {
+    t.is(parseIsoTime(input), want);
+  });
