@@ -268,6 +268,9 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
   const insPerm = db.prepare(
     `INSERT INTO target_permissions (target_id, action, resource, resource_type, resource_unknown, note) VALUES (?, ?, ?, ?, 0, NULL)`,
   );
+  const insTrace = db.prepare(
+    `INSERT INTO traces (xray_id, duration, limit_exceeded, source_id) VALUES (?, NULL, NULL, 1)`,
+  );
   const insCall = db.prepare(
     `INSERT INTO calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, 1)`,
@@ -397,6 +400,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
         const w = workloads[wi]!;
         const cum = tCum[wi]!;
         const traceId = `1-${Math.floor(times[i]!).toString(16)}-${(++trace).toString(16).padStart(24, '0')}`;
+        const traceKey = Number(insTrace.run(traceId).lastInsertRowid);
         const unattributed = rng() < 0.005;
         const callsInTrace = 1 + Math.floor(rng() * 7);
         for (let k = 0; k < callsInTrace && i < n; k++, i++) {
@@ -423,7 +427,7 @@ export function buildQueryBenchDb(file: string, o: QueryBenchOptions): void {
                     ? ['fault', 500]
                     : ['denied', 403];
           insCall.run(
-            traceId,
+            traceKey,
             (++sub).toString(16).padStart(16, '0'),
             'seg',
             unattributed ? null : w.id,

@@ -88,8 +88,19 @@ export class InputWriter {
   private readonly mayHaveSettled: boolean;
   /** Traces already revisited while writing the current item. */
   private readonly revisited = new Set<string>();
+  /** Trace id → its stored integer key (schema v3), for the traces of the current item. */
+  private readonly keys = new Map<string, number>();
 
-  constructor(db: Store, path: string, statements?: IngestStatements) {
+  /**
+   * `runTouched`: given by a bulk load (store/bulk.ts), whose indexes are built at its end:
+   * finish() leaves the (workload, day) pairs to recompute there instead of recomputing them.
+   */
+  constructor(
+    db: Store,
+    path: string,
+    statements?: IngestStatements,
+    private readonly runTouched?: Set<string>,
+  ) {
     this.st = statements ?? prepareIngest(db);
     this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
     this.mayHaveSettled = this.st.anySettled.get() !== undefined;
@@ -100,6 +111,7 @@ export class InputWriter {
   writePrepared(item: PreparedItem): void {
     this.itemNewTraces.clear();
     this.revisited.clear();
+    this.keys.clear();
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -129,10 +141,11 @@ export class InputWriter {
     const loose = item.trace === undefined;
     const docs = item.docs;
     // Node ids matter only where an independent subsegment may need them (see the schema).
+    const first = docs[0] === undefined ? undefined : this.storedKey(docs[0][DOC_TRACE]);
     const nodes =
       item.keepNodes ||
       docs.some((d) => d[DOC_TYPE] === 'subsegment') ||
-      (docs[0] !== undefined && this.st.awaitsParent.get(docs[0][DOC_TRACE]) !== undefined);
+      (first !== undefined && this.st.awaitsParent.get(first) !== undefined);
     // Loose documents (spans, segment documents) record their trace once per item: a trace's
     // spans come together, seven or so per trace.
     let lastTrace: string | undefined;
@@ -151,7 +164,7 @@ export class InputWriter {
       // Inferred segments are not stored as documents: what they say is idempotent on the call.
       const call = d[DOC_CALLS][0];
       if (!call) continue;
-      const existing = this.st.findCall.get(traceId, call[CALL_SUB]) as StoredCall | undefined;
+      const existing = this.st.findCall.get(this.key(traceId), call[CALL_SUB]) as StoredCall | undefined;
       if (existing) {
         if (existing.via === 'inferred') continue; // already known from this inferred segment
         // The caller is stored: the inferred segment only fills in what it did not record.
@@ -195,19 +208,44 @@ export class InputWriter {
     limitExceeded: number | null,
     traceObject: boolean,
   ): void {
-    const inserted = this.st.insertTrace.run(id, duration, limitExceeded, this.sourceId).changes > 0;
+    const info = this.st.insertTrace.run(id, duration, limitExceeded, this.sourceId);
+    const inserted = info.changes > 0;
+    let key: number;
     if (inserted) {
+      key = Number(info.lastInsertRowid);
       this.counts.newTraces++;
       this.itemNewTraces.add(id);
-    } else if (duration !== null || limitExceeded !== null)
-      this.st.updateTrace.run(duration, limitExceeded, id);
+    } else {
+      key = (this.st.traceKey.get(id) as { id: number }).id;
+      if (duration !== null || limitExceeded !== null) this.st.updateTrace.run(duration, limitExceeded, key);
+    }
+    this.keys.set(id, key);
     if (inserted || traceObject) this.counts.traces++;
+  }
+
+  /**
+   * The stored key of a trace of the current item. A document that names another trace than the
+   * Trace object holding it records that trace as a loose document would.
+   */
+  private key(id: string): number {
+    const known = this.keys.get(id);
+    if (known !== undefined) return known;
+    this.trace(id, null, null, false);
+    return this.keys.get(id) as number;
+  }
+
+  /** The stored key of a trace, or undefined when it is not stored (nothing is written). */
+  private storedKey(id: string): number | undefined {
+    const known = this.keys.get(id);
+    if (known !== undefined) return known;
+    return (this.st.traceKey.get(id) as { id: number } | undefined)?.id;
   }
 
   /** Returns false when the document was already stored (complete). */
   private writeSegmentRow(d: WireDoc, workloadId: number | null, fallbackId: number | null): boolean {
     this.counts.segments++;
-    const [traceId, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
+    const [, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
+    const traceId = this.key(d[DOC_TRACE]);
     const row = [
       traceId,
       id,
@@ -260,7 +298,10 @@ export class InputWriter {
     const fallbackId = f < 0 ? null : this.lookup(this.workloadIds, f, 'workload');
     if (!this.writeSegmentRow(d, workloadId, fallbackId)) return;
     if (workloadId !== null && this.mayHaveSettled) this.unsettle(d[DOC_TRACE]);
-    if (nodes) for (const n of d[DOC_NODES]) this.st.insertNode.run(d[DOC_TRACE], n, d[DOC_ID]);
+    if (nodes) {
+      const traceKey = this.key(d[DOC_TRACE]);
+      for (const n of d[DOC_NODES]) this.st.insertNode.run(traceKey, n, d[DOC_ID]);
+    }
     for (const c of d[DOC_CALLS]) {
       this.counts.calls++;
       this.storeCall(d, c, workloadId);
@@ -271,8 +312,9 @@ export class InputWriter {
   private storeCall(d: WireDoc, c: WireCall, workloadId: number | null): void {
     const [subId, startTime, endTime, , httpStatus, outcome, errorType, via] = c;
     const traceId = d[DOC_TRACE];
+    const traceKey = this.key(traceId);
     const row = [
-      traceId,
+      traceKey,
       subId,
       d[DOC_ID],
       workloadId,
@@ -299,7 +341,7 @@ export class InputWriter {
       return;
     }
     if (via === 'inferred') return;
-    const existing = this.st.findCall.get(traceId, subId) as StoredCall | undefined;
+    const existing = this.st.findCall.get(traceKey, subId) as StoredCall | undefined;
     if (!existing || existing.via !== 'inferred') return; // first wins
     const merged = this.fieldsOf(row[6] as number);
     fillIn(merged, storedFields(existing));
@@ -347,15 +389,16 @@ export class InputWriter {
   private unsettle(traceId: string): void {
     if (this.revisited.has(traceId)) return;
     this.revisited.add(traceId);
-    if (this.st.traceHasSettled.get(traceId) === undefined) return;
+    const key = this.key(traceId);
+    if (this.st.traceHasSettled.get(key) === undefined) return;
     // Their fallback workload's days lose these calls: recomputed at finish().
-    for (const r of this.st.settledCalls.all({ trace: traceId }) as {
+    for (const r of this.st.settledCalls.all({ trace: key }) as {
       workload_id: number | null;
       start_time: number;
     }[])
       this.touch(r.workload_id, r.start_time);
-    this.st.unsettleCalls.run({ trace: traceId });
-    this.st.unsettleSegments.run(traceId);
+    this.st.unsettleCalls.run({ trace: key });
+    this.st.unsettleSegments.run(key);
   }
 
   /** Notes a (workload, day) whose daily summary must be recomputed. */
@@ -407,7 +450,8 @@ export class InputWriter {
     }
     this.attributeCalls();
     this.flushNewCalls();
-    rebuildDays(this.st, this.touched);
+    if (this.runTouched) for (const k of this.touched) this.runTouched.add(k);
+    else rebuildDays(this.st, this.touched);
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);
     this.st.updateSource.run({

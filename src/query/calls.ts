@@ -89,7 +89,7 @@ export function listCalls(store: Store, options: ListCallsOptions): CallRow[] {
     .prepare(
       `SELECT c.id, c.start_time, c.end_time, w.name, w.key, w.kind, t.service, t.service_name, t.operation,
               coalesce(t.region, w.region) AS region, coalesce(t.account, w.account) AS account, t.mapping,
-              c.outcome, c.http_status, c.error_type, c.trace_id, c.via, c.target_id
+              c.outcome, c.http_status, c.error_type, (SELECT xray_id FROM traces WHERE id = c.trace_id) AS trace_id, c.via, c.target_id
        FROM ${sel.from} WHERE ${sel.where}
        ORDER BY c.start_time DESC, c.id DESC LIMIT ?`,
     )

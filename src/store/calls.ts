@@ -61,7 +61,7 @@ export function* readCallRows(store: Store, filter: CallFilter): Generator<CallE
     .prepare(
       `SELECT c.start_time, c.end_time, coalesce(w.arn, w.key), w.kind, w.name,
               CASE t.service WHEN '' THEN t.service_name ELSE t.service END, t.operation, t.region, t.account,
-              t.params, t.mapping, c.outcome, c.http_status, c.error_type, c.trace_id, c.via
+              t.params, t.mapping, c.outcome, c.http_status, c.error_type, (SELECT xray_id FROM traces WHERE id = c.trace_id), c.via
        FROM ${sel.from} WHERE ${sel.where}
        ORDER BY c.start_time, c.id`,
     )

@@ -41,6 +41,7 @@ import {
   targetFields,
   type SettledFallbacks,
 } from './attribute.js';
+import { buildIndexes, bulkLoadPays, dropCallIndexes, storedCalls, type DeferredIndexes } from './bulk.js';
 import { openStore, type Store } from './db.js';
 import { daySql, rebuildRollups } from './rollups.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
@@ -299,7 +300,11 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
     try {
       files.forEach((file, i) => target.prepare(`ATTACH DATABASE ? AS ${schemas[i] as string}`).run(file));
       target.exec('BEGIN IMMEDIATE');
-      const merger = new Merger(target, st, options.rollups ?? 'auto');
+      const shardCalls = schemas.reduce(
+        (n, s) => n + count(target, `SELECT coalesce(max(id), 0) AS n FROM ${s}.calls`),
+        0,
+      );
+      const merger = new Merger(target, st, options.rollups ?? 'auto', shardCalls);
       const shards = infos.map((info, i) => merger.mergeShard(info, schemas[i] as string));
       const end = merger.finish();
       target.exec('COMMIT');
@@ -362,15 +367,17 @@ const TEMP_TABLES: Record<string, string> = {
   merge_sources: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, copied INTEGER NOT NULL)',
   merge_workloads: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
   merge_targets: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
-  // The shard's traces the target held before it: the only ones where segments or calls can meet.
-  merge_shared: '(id TEXT PRIMARY KEY) WITHOUT ROWID',
-  // The shard's segments the target holds: replace (1: target in progress, shard complete) or skip (0).
+  // Shard trace key → target trace key (by trace id); `new` 0 for a trace the target held before.
+  merge_traces: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
+  // The shard's traces the target held before it (target keys): the only ones where segments or calls can meet.
+  merge_shared: '(id INTEGER PRIMARY KEY)',
+  // The shard's segments the target holds (target keys): replace (1: target in progress, shard complete) or skip (0).
   merge_segments:
-    '(trace_id TEXT NOT NULL, id TEXT NOT NULL, replace INTEGER NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
-  // The shard's spans settled for their fallback workload: merged waiting.
-  merge_waiting: '(trace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+    '(trace_id INTEGER NOT NULL, id TEXT NOT NULL, replace INTEGER NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+  // The shard's spans settled for their fallback workload (target keys): merged waiting.
+  merge_waiting: '(trace_id INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
   // The target's settled spans in traces the shard continues: unsettled.
-  merge_unsettle: '(trace_id TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
+  merge_unsettle: '(trace_id INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
   // (workload, day) pairs whose rollups must be recomputed, numbered in order for slicing.
   merge_touched:
     '(n INTEGER PRIMARY KEY, workload_id INTEGER NOT NULL, day INTEGER NOT NULL, UNIQUE (workload_id, day))',
@@ -417,8 +424,8 @@ class Merger {
   private readonly touch: Database.Statement;
   private readonly trackTouched: boolean;
   private readonly rebuildAll: boolean;
-  /** Secondary indexes of calls dropped for the copy, rebuilt by finish(). */
-  private deferred: { name: string; sql: string }[] = [];
+  /** Secondary indexes of calls dropped for the copy (a bulk load), built by finish(). */
+  private deferred: DeferredIndexes | undefined;
   private readonly targetHadSettled: boolean;
   /** The largest workload id before the merge: those above it are new. */
   private readonly workloadsBefore: number;
@@ -431,21 +438,17 @@ class Merger {
     private readonly db: Store,
     private readonly st: IngestStatements,
     rollups: 'auto' | 'rebuild' | 'touched',
+    shardCalls: number,
   ) {
+    const stored = storedCalls(db);
     const empty = db.prepare('SELECT 1 FROM main.calls LIMIT 1').get() === undefined;
     this.rebuildAll = rollups === 'rebuild' || (rollups === 'auto' && empty);
     this.trackTouched = !this.rebuildAll;
-    // Into a target without calls, the secondary indexes of calls (what queries walk; nothing the
-    // merge reads) are dropped and built once, sorted, after the last shard, inside the merge's
-    // transaction: 8 shards of 2 GB of dumps merged in 28.5 s instead of 33.9 s.
-    if (empty) {
-      this.deferred = db
-        .prepare(
-          `SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND tbl_name = 'calls' AND sql IS NOT NULL AND sql NOT LIKE '%WHERE%'`,
-        )
-        .all() as { name: string; sql: string }[];
-      for (const i of this.deferred) db.exec(`DROP INDEX main.${i.name}`);
-    }
+    // A bulk load when the shards add more calls than the target holds: the secondary indexes of
+    // calls (what queries walk; nothing the merge reads) are dropped and built once, sorted, after
+    // the last shard, inside the merge's transaction (8 shards of 2 GB of dumps into a new
+    // target: 28.5 s instead of 33.9 s).
+    if (bulkLoadPays(stored, shardCalls)) this.deferred = dropCallIndexes(db);
     this.targetHadSettled = st.anySettled.get() !== undefined;
     this.workloadsBefore =
       (db.prepare('SELECT max(id) AS n FROM main.workloads').get() as { n: number | null }).n ?? 0;
@@ -526,32 +529,39 @@ class Merger {
        FROM temp.merge_targets m JOIN ${this.s}.target_permissions p ON p.target_id = m.shard_id WHERE m.new = 1`,
     );
 
-    // Traces the target held before this shard: where its segments and calls may meet the shard's.
+    // Trace keys: by trace id; the shard's new traces take keys after the target's, in the
+    // shard's order (so the target's trace-keyed b-trees grow at their end).
     this.run(
-      `INSERT INTO temp.merge_shared (id)
-       SELECT s.id FROM ${this.s}.traces s WHERE EXISTS (SELECT 1 FROM main.traces t WHERE t.id = s.id)`,
+      `INSERT INTO temp.merge_traces (shard_id, id, new)
+       SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
+       FROM ${this.s}.traces s LEFT JOIN main.traces t ON t.xray_id = s.xray_id`,
+      { base: this.one('SELECT max(id) AS n FROM main.traces') },
     );
+    // Traces the target held before this shard: where its segments and calls may meet the shard's.
+    this.run(`INSERT INTO temp.merge_shared (id) SELECT id FROM temp.merge_traces WHERE new = 0`);
     const shared = this.one('SELECT count(*) AS n FROM temp.merge_shared') > 0;
 
     // Traces: once; a later Trace object's duration and limit flag win where it has them (updateTrace).
     if (shared)
       this.run(
         `UPDATE main.traces SET duration = coalesce(s.duration, traces.duration), limit_exceeded = coalesce(s.limit_exceeded, traces.limit_exceeded)
-         FROM temp.merge_shared x JOIN ${this.s}.traces s ON s.id = x.id
-         WHERE traces.id = x.id AND (s.duration IS NOT NULL OR s.limit_exceeded IS NOT NULL)`,
+         FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id
+         WHERE x.new = 0 AND traces.id = x.id AND (s.duration IS NOT NULL OR s.limit_exceeded IS NOT NULL)`,
       );
     const newTraces = this.run(
-      `INSERT OR IGNORE INTO main.traces (id, duration, limit_exceeded, source_id)
-       SELECT s.id, s.duration, s.limit_exceeded, m.id FROM ${this.s}.traces s JOIN temp.merge_sources m ON m.shard_id = s.source_id`,
+      `INSERT INTO main.traces (id, xray_id, duration, limit_exceeded, source_id)
+       SELECT x.id, s.xray_id, s.duration, s.limit_exceeded, m.id
+       FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id JOIN temp.merge_sources m ON m.shard_id = s.source_id
+       WHERE x.new = 1 ORDER BY x.id`,
     );
     // Unprocessed ids: an id stored as a trace anywhere is not unprocessed.
     this.run(
       `INSERT OR IGNORE INTO main.unprocessed_traces (id, source_id)
        SELECT u.id, m.id FROM ${this.s}.unprocessed_traces u JOIN temp.merge_sources m ON m.shard_id = u.source_id
-       WHERE NOT EXISTS (SELECT 1 FROM main.traces t WHERE t.id = u.id)`,
+       WHERE NOT EXISTS (SELECT 1 FROM main.traces t WHERE t.xray_id = u.id)`,
     );
     this.run(
-      `DELETE FROM main.unprocessed_traces WHERE EXISTS (SELECT 1 FROM ${this.s}.traces t WHERE t.id = unprocessed_traces.id)`,
+      `DELETE FROM main.unprocessed_traces WHERE EXISTS (SELECT 1 FROM ${this.s}.traces t WHERE t.xray_id = unprocessed_traces.id)`,
     );
 
     // Segments the target holds already: a complete one replaces an in-progress one; else skipped.
@@ -560,9 +570,10 @@ class Merger {
     if (shared) {
       this.run(
         `INSERT INTO temp.merge_segments (trace_id, id, replace)
-         SELECT s.trace_id, s.id, m.in_progress = 1 AND s.in_progress = 0
-         FROM temp.merge_shared x JOIN ${this.s}.segments s ON s.trace_id = x.id
-         JOIN main.segments m ON m.trace_id = s.trace_id AND m.id = s.id`,
+         SELECT x.id, s.id, m.in_progress = 1 AND s.in_progress = 0
+         FROM temp.merge_traces x JOIN ${this.s}.segments s ON s.trace_id = x.shard_id
+         JOIN main.segments m ON m.trace_id = x.id AND m.id = s.id
+         WHERE x.new = 0`,
       );
       replacedSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 1');
       duplicateSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 0');
@@ -571,28 +582,31 @@ class Merger {
     // Spans the shard settled for their fallback workload: merged waiting (workload NULL).
     this.run(
       `INSERT INTO temp.merge_waiting (trace_id, id)
-       SELECT trace_id, id FROM ${this.s}.segments WHERE fallback_id IS NOT NULL AND workload_id = fallback_id`,
+       SELECT x.id, s.id FROM ${this.s}.segments s JOIN temp.merge_traces x ON x.shard_id = s.trace_id
+       WHERE s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id`,
     );
     const waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
+    // `x` is the shard call's row of merge_traces: its target trace key.
     const waitingCase = (expr: string, c: string): string =>
       waiting
-        ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = ${c}.trace_id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
+        ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = x.id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
         : expr;
     if (replacedSegments > 0) this.replaceSegments();
 
     const newSegments = this.run(
       `INSERT OR IGNORE INTO main.segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id, fallback_id)
-       SELECT s.trace_id, s.id, s.type, s.parent_id,
+       SELECT x.id, s.id, s.type, s.parent_id,
          CASE WHEN s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id THEN NULL ELSE w.id END,
          s.name, s.origin, s.start_time, s.end_time, s.in_progress, src.id, f.id
-       FROM ${this.s}.segments s JOIN temp.merge_sources src ON src.shard_id = s.source_id
+       FROM ${this.s}.segments s JOIN temp.merge_traces x ON x.shard_id = s.trace_id
+       JOIN temp.merge_sources src ON src.shard_id = s.source_id
        LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
        LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id`,
     );
     this.run(
       `INSERT OR IGNORE INTO main.nodes (trace_id, id, segment_id)
-       SELECT n.trace_id, n.id, n.segment_id FROM ${this.s}.nodes n
-       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = n.trace_id AND k.id = n.segment_id AND k.replace = 0)' : ''}`,
+       SELECT x.id, n.id, n.segment_id FROM ${this.s}.nodes n JOIN temp.merge_traces x ON x.shard_id = n.trace_id
+       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = x.id AND k.id = n.segment_id AND k.replace = 0)' : ''}`,
     );
 
     // Calls that meet an inferred-only one: merged as ingest merges them (row by row: see above).
@@ -605,13 +619,13 @@ class Merger {
              m.start_time AS main_start, m.target_id AS main_target,
              c.segment_id, ${waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
              c.http_status, c.outcome, c.error_type, src.id AS source_id
-           FROM temp.merge_shared x JOIN ${this.s}.calls c ON c.trace_id = x.id
-           JOIN main.calls m ON m.trace_id = c.trace_id AND m.sub_id = c.sub_id
+           FROM temp.merge_traces x JOIN ${this.s}.calls c ON c.trace_id = x.shard_id
+           JOIN main.calls m ON m.trace_id = x.id AND m.sub_id = c.sub_id
            JOIN temp.merge_targets t ON t.shard_id = c.target_id
            JOIN temp.merge_sources src ON src.shard_id = c.source_id
            LEFT JOIN temp.merge_workloads w ON w.shard_id = c.workload_id
-           WHERE (c.via = 'inferred') <> (m.via = 'inferred')
-             ${skipped ? 'AND NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = c.trace_id AND k.id = c.segment_id AND k.replace = 0)' : ''}`,
+           WHERE x.new = 0 AND (c.via = 'inferred') <> (m.via = 'inferred')
+             ${skipped ? 'AND NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = x.id AND k.id = c.segment_id AND k.replace = 0)' : ''}`,
         )
         .all() as InferredPair[];
       for (const p of pairs) {
@@ -628,11 +642,12 @@ class Merger {
     const firstNew = this.one('SELECT max(id) AS n FROM main.calls') + 1;
     const newCalls = this.run(
       `INSERT OR IGNORE INTO main.calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
-       SELECT c.trace_id, c.sub_id, c.segment_id, ${waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
-       FROM ${this.s}.calls c JOIN temp.merge_targets t ON t.shard_id = c.target_id
+       SELECT x.id, c.sub_id, c.segment_id, ${waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
+       FROM ${this.s}.calls c JOIN temp.merge_traces x ON x.shard_id = c.trace_id
+       JOIN temp.merge_targets t ON t.shard_id = c.target_id
        JOIN temp.merge_sources src ON src.shard_id = c.source_id
        LEFT JOIN temp.merge_workloads w ON w.shard_id = c.workload_id
-       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = c.trace_id AND k.id = c.segment_id AND k.replace = 0)' : ''}
+       ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = x.id AND k.id = c.segment_id AND k.replace = 0)' : ''}
        ORDER BY c.trace_id, c.sub_id`,
     );
     if (this.trackTouched && newCalls > 0)
@@ -788,7 +803,8 @@ class Merger {
          workload_id = CASE WHEN s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id THEN NULL ELSE w.id END,
          name = s.name, origin = s.origin, start_time = s.start_time, end_time = s.end_time, in_progress = s.in_progress,
          source_id = src.id, fallback_id = f.id
-       FROM temp.merge_segments k JOIN ${this.s}.segments s ON s.trace_id = k.trace_id AND s.id = k.id
+       FROM temp.merge_segments k JOIN temp.merge_traces x ON x.id = k.trace_id AND x.new = 0
+         JOIN ${this.s}.segments s ON s.trace_id = x.shard_id AND s.id = k.id
          JOIN temp.merge_sources src ON src.shard_id = s.source_id
          LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
          LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id
@@ -860,7 +876,7 @@ class Merger {
     fallbacks: SettledFallbacks;
     rollups: MergeSummary['rollups'];
   } {
-    for (const i of this.deferred) this.db.exec(i.sql);
+    if (this.deferred) buildIndexes(this.db, this.deferred);
     // Ingest's own statements, as InputWriter.finish and the end of an ingest run use them.
     for (let i = 0; i < 64; i++) if (this.st.attributeSubsegments.run().changes === 0) break;
     const attributedCalls = attributeWaitingCalls(this.st, (w, t) => this.touchCall(w, t));

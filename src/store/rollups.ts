@@ -68,9 +68,11 @@ export const WORKLOAD_DAY_TARGETS: Rollup = {
     sum('calls', 'count(*)'),
     { column: 'first_time', expr: 'min(c.start_time)', combine: 'min' },
     { column: 'last_time', expr: 'max(c.start_time)', combine: 'max' },
-    { column: 'trace_min', expr: 'min(c.trace_id)', combine: 'min' },
-    { column: 'trace_max', expr: 'max(c.trace_id)', combine: 'max' },
+    // Sample trace ids as text, the smallest and the largest: keys (schema v3) follow arrival order.
+    { column: 'trace_min', expr: 'min(tr.xray_id)', combine: 'min' },
+    { column: 'trace_max', expr: 'max(tr.xray_id)', combine: 'max' },
   ],
+  join: 'JOIN traces tr ON tr.id = c.trace_id',
 };
 
 /** Per workload, day and IAM action: distinct actions over whole days without reading targets. */

@@ -275,6 +275,100 @@ export const MIGRATIONS: readonly Migration[] = [
   ) WITHOUT ROWID;
   `,
   },
+  /* v3: trace ids interned once. `traces` holds each 35-character id with an integer key, and
+     calls, segments and nodes carry the key: their trace-keyed b-trees shrink and, since keys are
+     handed out in arrival order, grow at their end instead of at random places (appends stay as
+     fast as a fresh load). The rollups keep their sample trace ids as text. See
+     docs/performance.md, "A leaner store". */
+  {
+    sql: `
+  ALTER TABLE traces RENAME TO traces_v2;
+  CREATE TABLE traces (
+    id             INTEGER PRIMARY KEY,      -- the key calls, segments and nodes carry
+    xray_id        TEXT NOT NULL UNIQUE,     -- the trace id, X-Ray form (W3C ids as 1-8-24)
+    duration       REAL,
+    limit_exceeded INTEGER,                  -- NULL: not reported (2018 dumps)
+    source_id      INTEGER NOT NULL REFERENCES sources(id)
+  );
+  INSERT INTO traces (xray_id, duration, limit_exceeded, source_id)
+    SELECT id, duration, limit_exceeded, source_id FROM traces_v2 ORDER BY id;
+  -- A document may name another trace than the Trace object holding it: every id gets a key.
+  INSERT INTO traces (xray_id, duration, limit_exceeded, source_id)
+    SELECT trace_id, NULL, NULL, min(source_id) FROM (
+      SELECT trace_id, source_id FROM segments UNION ALL SELECT trace_id, source_id FROM calls)
+    WHERE trace_id NOT IN (SELECT xray_id FROM traces) GROUP BY trace_id ORDER BY trace_id;
+  DROP TABLE traces_v2;
+
+  ALTER TABLE segments RENAME TO segments_v2;
+  DROP INDEX segments_unattributed;
+  DROP INDEX segments_pending;
+  DROP INDEX segments_settled;
+  DROP INDEX segments_settled_by;
+  CREATE TABLE segments (
+    trace_id     INTEGER NOT NULL,         -- traces(id)
+    id           TEXT NOT NULL,
+    type         TEXT NOT NULL,            -- 'segment' | 'subsegment'
+    parent_id    TEXT,
+    workload_id  INTEGER REFERENCES workloads(id),
+    name         TEXT NOT NULL,
+    origin       TEXT,
+    start_time   REAL,
+    end_time     REAL,
+    in_progress  INTEGER NOT NULL,
+    source_id    INTEGER NOT NULL REFERENCES sources(id),
+    fallback_id  INTEGER REFERENCES workloads(id),
+    PRIMARY KEY (trace_id, id)
+  ) WITHOUT ROWID;
+  INSERT INTO segments SELECT t.id, s.id, s.type, s.parent_id, s.workload_id, s.name, s.origin, s.start_time, s.end_time,
+      s.in_progress, s.source_id, s.fallback_id
+    FROM segments_v2 s JOIN traces t ON t.xray_id = s.trace_id ORDER BY 1, 2;
+  DROP TABLE segments_v2;
+  CREATE INDEX segments_unattributed ON segments (trace_id) WHERE workload_id IS NULL AND type = 'subsegment';
+  CREATE INDEX segments_pending ON segments (fallback_id) WHERE workload_id IS NULL AND fallback_id IS NOT NULL;
+  CREATE INDEX segments_settled ON segments (trace_id) WHERE fallback_id IS NOT NULL AND workload_id = fallback_id;
+  CREATE INDEX segments_settled_by ON segments (fallback_id) WHERE fallback_id IS NOT NULL AND workload_id = fallback_id;
+
+  ALTER TABLE nodes RENAME TO nodes_v2;
+  CREATE TABLE nodes (
+    trace_id   INTEGER NOT NULL,           -- traces(id)
+    id         TEXT NOT NULL,
+    segment_id TEXT NOT NULL,
+    PRIMARY KEY (trace_id, id)
+  ) WITHOUT ROWID;
+  INSERT INTO nodes SELECT t.id, n.id, n.segment_id FROM nodes_v2 n JOIN traces t ON t.xray_id = n.trace_id ORDER BY 1, 2;
+  DROP TABLE nodes_v2;
+
+  ALTER TABLE calls RENAME TO calls_v2;
+  DROP INDEX calls_workload_time;
+  DROP INDEX calls_time;
+  DROP INDEX calls_target;
+  DROP INDEX calls_unattributed;
+  CREATE TABLE calls (
+    id           INTEGER PRIMARY KEY,
+    trace_id     INTEGER NOT NULL,         -- traces(id)
+    sub_id       TEXT NOT NULL,            -- the namespace:aws subsegment (for an inferred-only call: its parent_id)
+    segment_id   TEXT NOT NULL,            -- the top-level document the call was read from
+    workload_id  INTEGER REFERENCES workloads(id),
+    start_time   REAL NOT NULL,            -- epoch seconds
+    end_time     REAL,
+    target_id    INTEGER NOT NULL REFERENCES targets(id),
+    http_status  INTEGER,
+    outcome      TEXT NOT NULL,            -- 'ok' | 'error' | 'fault' | 'throttle' | 'denied'
+    error_type   TEXT,
+    via          TEXT NOT NULL,            -- 'sdk' | 'inferred' | 'remote'
+    source_id    INTEGER NOT NULL REFERENCES sources(id),
+    UNIQUE (trace_id, sub_id)
+  );
+  INSERT INTO calls SELECT c.id, t.id, c.sub_id, c.segment_id, c.workload_id, c.start_time, c.end_time, c.target_id,
+      c.http_status, c.outcome, c.error_type, c.via, c.source_id
+    FROM calls_v2 c JOIN traces t ON t.xray_id = c.trace_id ORDER BY c.id;
+  DROP TABLE calls_v2;
+  CREATE INDEX calls_workload_time ON calls (workload_id, start_time);
+  CREATE INDEX calls_time ON calls (start_time);
+  CREATE INDEX calls_target ON calls (target_id);
+  CREATE INDEX calls_unattributed ON calls (trace_id) WHERE workload_id IS NULL;
+  `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -16,6 +16,7 @@ export interface IngestStatements {
   insertUnprocessed: Statement;
   anyUnprocessed: Statement;
   traceExists: Statement;
+  traceKey: Statement;
   awaitsParent: Statement;
   findSegment: Statement;
   insertSegment: Statement;
@@ -71,7 +72,7 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     insertProblem: db.prepare(`INSERT INTO problems (source_id, path, message) VALUES (?, ?, ?)`),
     insertTrace: db.prepare(
-      `INSERT OR IGNORE INTO traces (id, duration, limit_exceeded, source_id) VALUES (?, ?, ?, ?)`,
+      `INSERT OR IGNORE INTO traces (xray_id, duration, limit_exceeded, source_id) VALUES (?, ?, ?, ?)`,
     ),
     updateTrace: db.prepare(
       `UPDATE traces SET duration = coalesce(?, duration), limit_exceeded = coalesce(?, limit_exceeded) WHERE id = ?`,
@@ -79,7 +80,9 @@ export function prepareIngest(db: Store): IngestStatements {
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
-    traceExists: db.prepare(`SELECT 1 FROM traces WHERE id = ?`),
+    traceExists: db.prepare(`SELECT 1 FROM traces WHERE xray_id = ?`),
+    // Calls, segments and nodes carry a trace's integer key (schema v3), looked up once per item.
+    traceKey: db.prepare(`SELECT id FROM traces WHERE xray_id = ?`),
     awaitsParent: db.prepare(
       `SELECT 1 FROM segments WHERE trace_id = ? AND workload_id IS NULL AND type = 'subsegment' LIMIT 1`,
     ),

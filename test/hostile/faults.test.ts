@@ -81,10 +81,20 @@ test.serial(
     const seed = Number(process.env.XRAY_LP_KILL_SEED ?? 20_251_118);
     const random = rng(seed);
     t.log(`uninterrupted ingest: ${duration} ms; kill seed ${seed}`);
-    for (const signal of ['SIGINT', 'SIGKILL', 'SIGINT', 'SIGKILL'] as const) {
+    // A first load is a bulk load (one transaction: all or nothing); with --no-bulk, inputs are
+    // committed in groups (whole files up to the last commit). Both are killed.
+    const runs = [
+      ['SIGINT', []],
+      ['SIGKILL', []],
+      ['SIGINT', ['--no-bulk']],
+      ['SIGKILL', ['--no-bulk']],
+    ] as const;
+    for (const [signal, flags] of runs) {
       const db = path.join(tempDir(), 'x.db');
       const delay = Math.floor(200 + random() * Math.max(100, duration - 200));
-      const child = spawn(process.execPath, [mainJs, '--db', db, 'ingest', '-q', dumps], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [mainJs, '--db', db, 'ingest', '-q', ...flags, dumps], {
+        stdio: 'ignore',
+      });
       const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
         child.on('exit', (code, sig) => resolve(sig ?? code)),
       );
@@ -94,7 +104,10 @@ test.serial(
         t.log(`${signal} after ${delay} ms: killed before the database was created`);
       } else {
         const state = inspect(db);
-        t.log(`${signal} after ${delay} ms (${String(how)}): ${state.sources.length} whole files stored`);
+        t.log(
+          `${signal} after ${delay} ms (${String(how)}${flags.length ? `, ${flags.join(' ')}` : ''}): ${state.sources.length} whole files stored`,
+        );
+        if (flags.length === 0) t.true(state.sources.length === 0 || state.sources.length === FILES);
         t.is(state.integrity, 'ok');
         t.is(state.foreignKeys, 0);
         // Only whole files: every stored source brought all of its traces, and nothing else is there.

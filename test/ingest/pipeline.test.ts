@@ -61,7 +61,9 @@ test('worker and inline parsing store identical rows', async (t) => {
   const text = batch(many);
   const dump = (store: Store): unknown =>
     store
-      .prepare('SELECT trace_id, sub_id, start_time, outcome, via FROM calls ORDER BY trace_id, sub_id')
+      .prepare(
+        'SELECT tr.xray_id, c.sub_id, c.start_time, c.outcome, c.via FROM calls c JOIN traces tr ON tr.id = c.trace_id ORDER BY 1, 2',
+      )
       .all();
   const inline = await ingestText(text, 'a.json', false);
   const worker = await ingestText(text, 'a.json', true);
@@ -146,10 +148,14 @@ test('many inputs read ahead on the worker give the same results and rows as one
   const inputs = [...small.slice(0, 4), ...corpus, '-', ...small.slice(2), small[0]!];
   const dump = (store: Store): unknown => ({
     calls: store
-      .prepare('SELECT trace_id, sub_id, workload_id, target_id, outcome FROM calls ORDER BY 1, 2')
+      .prepare(
+        'SELECT tr.xray_id, c.sub_id, c.workload_id, c.target_id, c.outcome FROM calls c JOIN traces tr ON tr.id = c.trace_id ORDER BY 1, 2',
+      )
       .all(),
     segments: store
-      .prepare('SELECT trace_id, id, workload_id, in_progress FROM segments ORDER BY 1, 2')
+      .prepare(
+        'SELECT tr.xray_id, g.id, g.workload_id, g.in_progress FROM segments g JOIN traces tr ON tr.id = g.trace_id ORDER BY 1, 2',
+      )
       .all(),
     sources: store.prepare('SELECT path, sha256, size, traces, new_calls FROM sources ORDER BY id').all(),
     days: store.prepare('SELECT * FROM workload_day_targets ORDER BY 1, 2, 3, 4').all(),

@@ -137,7 +137,7 @@ test('a huge single Trace object in parts keeps its trace metadata', async (t) =
   const { store, dir } = tempStore();
   const summary = await ingest(store, { inputs: [writeFile(dir, 'one.json', text)], wholeLimit: 1024 });
   t.is(summary.rejected, 0);
-  t.deepEqual(store.prepare('SELECT id, duration, limit_exceeded FROM traces').all(), [
+  t.deepEqual(store.prepare('SELECT xray_id AS id, duration, limit_exceeded FROM traces').all(), [
     { id, duration: 9.5, limit_exceeded: 1 },
   ]);
   t.is(counts(store).calls, 30);

@@ -39,8 +39,8 @@ function expected(store: Store): Record<string, unknown[]> {
     targets: store
       .prepare(
         `SELECT workload_id, CAST(start_time / 86400 AS INTEGER) AS day, target_id, outcome, count(*) AS calls,
-           min(start_time) AS first_time, max(start_time) AS last_time, min(trace_id) AS trace_min, max(trace_id) AS trace_max
-         FROM calls WHERE workload_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
+           min(start_time) AS first_time, max(start_time) AS last_time, min(tr.xray_id) AS trace_min, max(tr.xray_id) AS trace_max
+         FROM calls c JOIN traces tr ON tr.id = c.trace_id WHERE workload_id IS NOT NULL GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
       )
       .all(),
     actions: store

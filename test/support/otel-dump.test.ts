@@ -29,8 +29,8 @@ test('each OpenTelemetry layout of a generated dump ingests with its announced c
     stored.push(
       store
         .prepare(
-          `SELECT c.trace_id, c.sub_id, c.outcome, t.service, t.operation FROM calls c JOIN targets t ON t.id = c.target_id
-           ORDER BY c.trace_id, c.sub_id`,
+          `SELECT tr.xray_id, c.sub_id, c.outcome, t.service, t.operation FROM calls c JOIN targets t ON t.id = c.target_id
+           JOIN traces tr ON tr.id = c.trace_id ORDER BY 1, 2`,
         )
         .all(),
     );

@@ -190,23 +190,27 @@ export function content(store: Store, opts: { sources?: boolean } = {}): Record<
     ).map((w) => ({ ...w, attrs: JSON.parse(w.attrs) as unknown })),
     traces: rows(
       store,
-      `SELECT t.id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.id`,
+      `SELECT t.xray_id AS id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.xray_id`,
     ),
     unprocessed: rows(store, 'SELECT id FROM unprocessed_traces ORDER BY id'),
     segments: rows(
       store,
-      `SELECT g.trace_id, g.id, g.type, g.parent_id, w.key AS workload, g.name, g.origin, g.start_time, g.end_time,
+      `SELECT tr.xray_id AS trace_id, g.id, g.type, g.parent_id, w.key AS workload, g.name, g.origin, g.start_time, g.end_time,
          g.in_progress, f.key AS fallback ${src('s')}
-       FROM segments g LEFT JOIN workloads w ON w.id = g.workload_id LEFT JOIN workloads f ON f.id = g.fallback_id
-       JOIN sources s ON s.id = g.source_id ORDER BY g.trace_id, g.id`,
+       FROM segments g JOIN traces tr ON tr.id = g.trace_id
+       LEFT JOIN workloads w ON w.id = g.workload_id LEFT JOIN workloads f ON f.id = g.fallback_id
+       JOIN sources s ON s.id = g.source_id ORDER BY 1, 2`,
     ),
-    nodes: rows(store, 'SELECT trace_id, id, segment_id FROM nodes ORDER BY trace_id, id'),
+    nodes: rows(
+      store,
+      'SELECT tr.xray_id AS trace_id, n.id, n.segment_id FROM nodes n JOIN traces tr ON tr.id = n.trace_id ORDER BY 1, 2',
+    ),
     calls: rows(
       store,
-      `SELECT c.trace_id, c.sub_id, c.segment_id, w.key AS workload, c.start_time, c.end_time, t.sig, t.mapping,
+      `SELECT tr.xray_id AS trace_id, c.sub_id, c.segment_id, w.key AS workload, c.start_time, c.end_time, t.sig, t.mapping,
          t.mapping_reason, c.http_status, c.outcome, c.error_type, c.via ${src('s')}
-       FROM calls c JOIN targets t ON t.id = c.target_id LEFT JOIN workloads w ON w.id = c.workload_id
-       JOIN sources s ON s.id = c.source_id ORDER BY c.trace_id, c.sub_id`,
+       FROM calls c JOIN traces tr ON tr.id = c.trace_id JOIN targets t ON t.id = c.target_id LEFT JOIN workloads w ON w.id = c.workload_id
+       JOIN sources s ON s.id = c.source_id ORDER BY 1, 2`,
     ),
     permissions: rows(
       store,
@@ -268,8 +272,8 @@ export function rollupsFromCalls(store: Store): Record<string, unknown[]> {
     workloadDayTargets: rows(
       store,
       `SELECT w.key, CAST(floor(c.start_time / 86400.0) AS INTEGER) AS day, t.sig, c.outcome, count(*) AS calls,
-         min(c.start_time) AS first_time, max(c.start_time) AS last_time, min(c.trace_id) AS trace_min, max(c.trace_id) AS trace_max
-       FROM calls c JOIN workloads w ON w.id = c.workload_id JOIN targets t ON t.id = c.target_id
+         min(c.start_time) AS first_time, max(c.start_time) AS last_time, min(tr.xray_id) AS trace_min, max(tr.xray_id) AS trace_max
+       FROM calls c JOIN traces tr ON tr.id = c.trace_id JOIN workloads w ON w.id = c.workload_id JOIN targets t ON t.id = c.target_id
        GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`,
     ),
     workloadDayActions: rows(
