@@ -4,7 +4,7 @@
  *   node --import tsx bench/run.ts [--quick] [--size 32MB,128MB]
  *     [--layout concatenated|single|files|otel-spans|otlp|otlp-one-resource (comma-separated)|both|otel|all]
  *     [--seed 1] [--runs 1] [--methods a,b,b2,c] [--query-calls N | --no-queries]
- *     [--merge-size 512MB | --no-merge] [--no-export]
+ *     [--merge-size 512MB | --no-merge] [--no-export] [--before DIR] [--append]
  *
  * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, 32 MB as files (one per
  * batch-get-traces document, in a directory), and the 128 MB dump's traces as OpenTelemetry spans
@@ -15,11 +15,24 @@
  *   (b)  naive stream-json: parser({jsonStreaming}) → pick({filter:'Traces'}) → streamArray(), JSON.parse each `Document`
  *   (b2) the same with parser option streamValues:false (packed tokens only)
  *   (c)  `node dist/cli/main.js ingest --db <fresh>.db --quiet --json <dump>` end to end
+ *   (c0) with --before DIR: the same with DIR/dist/cli/main.js (another build, e.g. the last
+ *        release checked out with `git worktree add`), interleaved with (c), run for run
+ * --append: the largest concatenated dump ingested into a copy of the query store (10 M calls),
+ * against (c) into a fresh database: what one more day of traces costs in a full database.
  * Each method runs in its own child process; peak RSS comes from /usr/bin/time -v (or VmHWM polling).
  * MB = 2^20 bytes throughout.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  mkdirSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,14 +57,15 @@ const OUT = join(ROOT, 'bench', 'out');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const MB = 1024 * 1024;
 
-type MethodKey = 'a' | 'b' | 'b2' | 'c';
+type MethodKey = 'a' | 'b' | 'b2' | 'c' | 'c0';
 const METHOD_LABEL: Record<MethodKey, string> = {
   a: '(a) JSON.parse whole',
   b: '(b) stream-json naive',
   b2: '(b2) stream-json packed',
   c: '(c) xray-lp ingest',
+  c0: '(c0) ingest, --before build',
 };
-const CHILD_METHOD: Record<Exclude<MethodKey, 'c'>, MethodResult['method']> = {
+const CHILD_METHOD: Record<Exclude<MethodKey, 'c' | 'c0'>, MethodResult['method']> = {
   a: 'parse',
   b: 'stream',
   b2: 'stream-packed',
@@ -109,6 +123,10 @@ interface Args {
   mergeBytes: number;
   /** Export the query database to Parquet and build policies from its aggregate (bench/export.ts). */
   exportBench: boolean;
+  /** Another build's CLI (`--before DIR`: DIR/dist/cli/main.js), run as (c0) beside (c). */
+  before?: string;
+  /** Append the largest concatenated dump to a copy of the query store (`--append`). */
+  append: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -124,6 +142,7 @@ function parseArgs(argv: string[]): Args {
     queryCalls: 10_000_000,
     mergeBytes: 512 * MB,
     exportBench: true,
+    append: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -143,6 +162,14 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--merge-size') args.mergeBytes = parseSize(val());
     else if (a === '--no-merge') args.mergeBytes = 0;
     else if (a === '--no-export') args.exportBench = false;
+    else if (a === '--before') {
+      const dir = resolve(val());
+      args.before = existsSync(join(dir, 'dist', 'cli', 'main.js'))
+        ? join(dir, 'dist', 'cli', 'main.js')
+        : dir;
+      if (!existsSync(args.before))
+        throw new Error(`--before: no ${args.before} (build that checkout first)`);
+    } else if (a === '--append') args.append = true;
     else throw new Error(`unknown argument ${a}`);
   }
   for (const m of args.methods) if (!(m in METHOD_LABEL)) throw new Error(`unknown method ${m} (a,b,b2,c)`);
@@ -271,7 +298,7 @@ async function ensureOtel(sizeBytes: number, layout: OtelLayout, seed: number): 
 }
 
 async function runInProcessMethod(
-  m: Exclude<MethodKey, 'c'>,
+  m: Exclude<MethodKey, 'c' | 'c0'>,
   ds: Dataset,
   name: string,
 ): Promise<Measurement> {
@@ -316,13 +343,21 @@ async function ingestAvailable(seed: number): Promise<string | undefined> {
   }
 }
 
-async function runIngest(ds: Dataset, name: string): Promise<Measurement> {
+async function runIngest(
+  ds: Dataset,
+  name: string,
+  how: { cli?: string; method?: 'c' | 'c0'; into?: string } = {},
+): Promise<Measurement> {
   warm(ds.file);
   const dir = mkdtempSync(join(tmpdir(), 'xray-lp-bench-'));
   const db = join(dir, 'bench.db');
-  const base: Measurement = { dataset: name, method: 'c', label: METHOD_LABEL.c, ok: false };
+  const method = how.method ?? 'c';
+  const base: Measurement = { dataset: name, method, label: METHOD_LABEL[method], ok: false };
   try {
-    const r = await runChild(process.execPath, [CLI, 'ingest', '--db', db, '--quiet', '--json', ds.file]);
+    // Appending: a copy of an existing database (the copy is not timed).
+    if (how.into) copyFileSync(how.into, db);
+    const cli = how.cli ?? CLI;
+    const r = await runChild(process.execPath, [cli, 'ingest', '--db', db, '--quiet', '--json', ds.file]);
     if (r.code !== 0)
       return { ...base, error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}` };
     let summary: Record<string, unknown> = {};
@@ -504,11 +539,31 @@ async function main(): Promise<void> {
   const baselineRssMB = idle.peakRssKB === undefined ? undefined : idle.peakRssKB / 1024;
 
   const rows: Measurement[] = [];
+  const before = args.before;
   for (const ds of datasets) {
     const name = `${sizeLabel(ds.sizeBytes)} ${ds.layout}`;
     for (const m of args.methods) {
       if (m === 'c' && ingestSkip) continue;
       if (m !== 'c' && isOtel(ds.layout)) continue; // the reference parsers read X-Ray batches only
+      if (m === 'c' && before) {
+        // This build and the --before build, run for run: the same minutes of a noisy machine.
+        const mine: Measurement[] = [];
+        const theirs: Measurement[] = [];
+        for (let i = 0; i < args.runs; i++) {
+          theirs.push(await runIngest(ds, name, { cli: before, method: 'c0' }));
+          mine.push(await runIngest(ds, name));
+        }
+        for (const [label, list] of [
+          ['(c0) before', theirs],
+          ['(c) after', mine],
+        ] as const) {
+          const r = await best(list.length, async () => list.shift() as Measurement);
+          console.log(`${name}: ${label} ... ${r.ok ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.peakRssMB, 0)} MB RSS` : `error: ${r.error ?? '?'}`}`); // prettier-ignore
+          rows.push(r);
+        }
+        continue;
+      }
+      if (m === 'c0') continue; // run beside (c) with --before
       process.stdout.write(`${name}: ${METHOD_LABEL[m]} ... `);
       const r = await best(args.runs, () =>
         m === 'c' ? runIngest(ds, name) : runInProcessMethod(m, ds, name),
@@ -520,6 +575,18 @@ async function main(): Promise<void> {
     }
   }
   printTable(rows, baselineRssMB);
+  if (before) {
+    console.log(`\nthis build (c) against ${before} (c0), best of ${args.runs} each, interleaved:`);
+    for (const ds of datasets) {
+      const name = `${sizeLabel(ds.sizeBytes)} ${ds.layout}`;
+      const c = rows.find((r) => r.dataset === name && r.method === 'c' && r.ok);
+      const c0 = rows.find((r) => r.dataset === name && r.method === 'c0' && r.ok);
+      if (!c?.seconds || !c0?.seconds) continue;
+      console.log(
+        `  ${name.padEnd(24)} ${fmt(c0.seconds, 2)} s -> ${fmt(c.seconds, 2)} s (${(c0.seconds / c.seconds).toFixed(2)}x as fast), database ${fmt(c0.dbToDumpRatio, 3)} -> ${fmt(c.dbToDumpRatio, 3)} of the dump, peak RSS ${fmt(c0.peakRssMB, 0)} -> ${fmt(c.peakRssMB, 0)} MB`,
+      );
+    }
+  }
   const otel = otelRatios(datasets, rows);
   if (otel.length > 0) {
     console.log(
@@ -538,6 +605,26 @@ async function main(): Promise<void> {
     console.log(`\nqueries and policies on ${queryCalls.toLocaleString('en')} stored calls:`);
     queries = runQueryBench({ calls: queryCalls, log: (l) => console.log(l) });
     console.log(`  baseline SELECT count(*): ${queries.baseline.medianMs.toFixed(1)} ms`);
+  }
+
+  // One more day of traces into a full database (the query store), against a fresh database.
+  let append: { dataset: string; calls: number; fresh: Measurement; append: Measurement } | undefined;
+  if (queries && args.append) {
+    const ds = [...datasets].reverse().find((d) => d.layout === 'concatenated');
+    const fresh = ds && rows.find((r) => r.dataset === `${sizeLabel(ds.sizeBytes)} concatenated` && r.method === 'c' && r.ok); // prettier-ignore
+    if (ds && fresh?.seconds) {
+      const name = `${sizeLabel(ds.sizeBytes)} concatenated`;
+      console.log(
+        `\nappend ${name} to a copy of the ${queries.stored.calls.toLocaleString('en')}-call store:`,
+      );
+      const r = await best(args.runs, () => runIngest(ds, name, { into: queries.db }));
+      if (r.ok && r.seconds) {
+        append = { dataset: name, calls: queries.stored.calls, fresh, append: r };
+        console.log(
+          `  ${fmt(r.seconds, 2)} s vs ${fmt(fresh.seconds, 2)} s fresh = ${(fresh.seconds / r.seconds).toFixed(2)}x the fresh speed, peak RSS ${fmt(r.peakRssMB, 0)} MB`,
+        );
+      } else console.log(`  error: ${r.error ?? '?'}`);
+    }
   }
 
   // The same store exported to Parquet, aggregated by DuckDB, and turned into policies again.
@@ -559,6 +646,8 @@ async function main(): Promise<void> {
 
   const results = {
     queries,
+    append,
+    before,
     merge,
     export: exported,
     date: started.toISOString(),

@@ -10,15 +10,7 @@ import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
 import { ShapeError, type DumpShape } from './shapes.js';
-import { rebuildDays, settleFallbacks, type SettledFallbacks } from '../store/attribute.js';
-import {
-  BYTES_PER_CALL,
-  buildIndexes,
-  bulkLoadPays,
-  dropCallIndexes,
-  storedCalls,
-  type DeferredIndexes,
-} from '../store/bulk.js';
+import { settleFallbacks, type SettledFallbacks } from '../store/attribute.js';
 import { InputWriter, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
@@ -50,12 +42,6 @@ export interface IngestOptions {
   streamLimit?: number;
   /** Parse on a worker thread: always, never, or (default) when the inputs total over 4 MiB, or for stdin. */
   parallel?: 'auto' | boolean;
-  /**
-   * Load in bulk (one transaction; the secondary indexes of calls built once at the end): always,
-   * never, or (default) when the database holds fewer calls than the inputs' size suggests they
-   * add (store/bulk.ts). Standard input, of unknown size, is never loaded in bulk under `auto`.
-   */
-  bulk?: 'auto' | boolean;
 }
 
 /** Why an input was rejected, with where and what to do. */
@@ -97,8 +83,6 @@ export interface IngestSummary extends Pick<
   rejected: number;
   /** Workloads in the database after the run. */
   workloads: number;
-  /** True when the run loaded in bulk (one transaction, indexes built at the end: store/bulk.ts). */
-  bulk: boolean;
   /**
    * OpenTelemetry calls of Lambda functions whose trace held no span with the function's account:
    * stored under the workload their resource alone gives (`lambda::region:name`).
@@ -165,28 +149,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   let fallbacks: SettledFallbacks = { calls: 0, workloads: [] };
   let groupStarted = 0;
   let groupBytes = 0;
-  // A bulk load is one transaction: its (workload, day) pairs to recompute wait for the indexes.
-  const bulkMode = options.bulk ?? 'auto';
-  const bulk =
-    specs.length > 0 &&
-    (bulkMode === 'auto'
-      ? totalSize !== undefined && bulkLoadPays(storedCalls(store), Math.floor(totalSize / BYTES_PER_CALL))
-      : bulkMode);
-  let deferred: DeferredIndexes | undefined;
-  const runTouched = bulk ? new Set<string>() : undefined;
-  // Ends a bulk load: indexes built, touched days recomputed, inside its transaction.
-  const endBulk = (): void => {
-    if (!deferred) return;
-    buildIndexes(store, deferred);
-    deferred = undefined;
-    rebuildDays(statements, runTouched ?? []);
-  };
   try {
-    if (bulk) {
-      session.begin();
-      groupStarted = performance.now();
-      deferred = dropCallIndexes(store);
-    }
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i] as InputSpec;
       if (!session.open) {
@@ -200,48 +163,31 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         : requested.has(i)
           ? { on: 'worker file', worker: worker(), input: requested.get(i) as number }
           : { on: 'worker chunks', worker: worker() };
-      const r = await ingestOne(
-        store,
-        session,
-        spec,
-        statements,
-        options,
-        how,
-        runTouched,
-        (bytes, size, traces) => {
-          options.onProgress?.({
-            input: spec.name,
-            index: i,
-            inputs: specs.length,
-            bytes,
-            size,
-            traces,
-            totalBytes: totalBytes + bytes,
-            totalSize,
-            elapsedMs: performance.now() - started,
-          });
-        },
-      );
+      const r = await ingestOne(store, session, spec, statements, options, how, (bytes, size, traces) => {
+        options.onProgress?.({
+          input: spec.name,
+          index: i,
+          inputs: specs.length,
+          bytes,
+          size,
+          traces,
+          totalBytes: totalBytes + bytes,
+          totalSize,
+          elapsedMs: performance.now() - started,
+        });
+      });
       totalBytes += r.bytes;
       groupBytes += r.bytes;
       results.push(r);
-      if (!bulk && (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS))
-        session.commit();
+      if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) session.commit();
     }
-    endBulk();
     session.commit();
     // Once per run: a trace's spans may be spread over several of its inputs.
     session.begin();
     fallbacks = settleFallbacks(store, statements);
     session.commit();
   } catch (err) {
-    // The failing input was rolled back to its savepoint: keep the whole inputs before it (with
-    // a bulk load's indexes built first; failing that, nothing of the run is kept).
-    try {
-      if (session.open) endBulk();
-    } catch {
-      session.abandon();
-    }
+    // The failing input was rolled back to its savepoint: keep the whole inputs before it.
     session.salvage();
     throw err;
   } finally {
@@ -265,7 +211,6 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     duplicateSegments: sum((c) => c.duplicateSegments),
     problems: sum((c) => c.problems),
     workloads,
-    bulk,
     fallbacks,
     bytes: totalBytes,
     elapsedMs,
@@ -281,7 +226,6 @@ async function ingestOne(
   statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
   how: ParseHow,
-  runTouched: Set<string> | undefined,
   progress: (bytes: number, size: number | undefined, traces: number) => void,
 ): Promise<InputResult> {
   const started = performance.now();
@@ -303,7 +247,7 @@ async function ingestOne(
   let lastOffset = 0;
   let shape: DumpShape | null = null;
   try {
-    writer = new InputWriter(store, spec.name, statements, runTouched);
+    writer = new InputWriter(store, spec.name, statements);
     let lastReport = 0;
     let end: ParseEnd;
     for (;;) {

@@ -90,17 +90,10 @@ export class InputWriter {
   private readonly revisited = new Set<string>();
   /** Trace id → its stored integer key (schema v3), for the traces of the current item. */
   private readonly keys = new Map<string, number>();
+  /** True while writing a Trace object's documents (its trace is counted once, by the object). */
+  private traceItem = false;
 
-  /**
-   * `runTouched`: given by a bulk load (store/bulk.ts), whose indexes are built at its end:
-   * finish() leaves the (workload, day) pairs to recompute there instead of recomputing them.
-   */
-  constructor(
-    db: Store,
-    path: string,
-    statements?: IngestStatements,
-    private readonly runTouched?: Set<string>,
-  ) {
+  constructor(db: Store, path: string, statements?: IngestStatements) {
     this.st = statements ?? prepareIngest(db);
     this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
     this.mayHaveSettled = this.st.anySettled.get() !== undefined;
@@ -112,6 +105,7 @@ export class InputWriter {
     this.itemNewTraces.clear();
     this.revisited.clear();
     this.keys.clear();
+    this.traceItem = false;
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -129,6 +123,7 @@ export class InputWriter {
     }
     for (const w of item.workloads) this.workloadIds.set(w.index, this.workload(w.workload));
     for (const t of item.targets) this.targetIds.set(t.index, this.targetId(t, t.sig, t.paramsJson));
+    this.traceItem = item.trace !== undefined;
     if (item.trace?.id !== undefined) {
       this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
       if (this.mayHaveUnprocessed) this.st.deleteUnprocessed.run(item.trace.id);
@@ -207,6 +202,7 @@ export class InputWriter {
     duration: number | null,
     limitExceeded: number | null,
     traceObject: boolean,
+    count = true,
   ): void {
     const info = this.st.insertTrace.run(id, duration, limitExceeded, this.sourceId);
     const inserted = info.changes > 0;
@@ -220,7 +216,7 @@ export class InputWriter {
       if (duration !== null || limitExceeded !== null) this.st.updateTrace.run(duration, limitExceeded, key);
     }
     this.keys.set(id, key);
-    if (inserted || traceObject) this.counts.traces++;
+    if (count && (inserted || traceObject)) this.counts.traces++;
   }
 
   /**
@@ -230,7 +226,7 @@ export class InputWriter {
   private key(id: string): number {
     const known = this.keys.get(id);
     if (known !== undefined) return known;
-    this.trace(id, null, null, false);
+    this.trace(id, null, null, false, !this.traceItem);
     return this.keys.get(id) as number;
   }
 
@@ -450,8 +446,7 @@ export class InputWriter {
     }
     this.attributeCalls();
     this.flushNewCalls();
-    if (this.runTouched) for (const k of this.touched) this.runTouched.add(k);
-    else rebuildDays(this.st, this.touched);
+    rebuildDays(this.st, this.touched);
     for (const p of this.problems.slice(0, MAX_STORED_PROBLEMS))
       this.st.insertProblem.run(this.sourceId, p.path, p.message);
     this.st.updateSource.run({

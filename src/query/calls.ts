@@ -84,14 +84,18 @@ export interface CallRow {
 export function listCalls(store: Store, options: ListCallsOptions): CallRow[] {
   const limit = Math.max(0, Math.floor(options.limit ?? 100));
   const sel = selectCalls(options.filter);
-  // Permissions are fetched for the page only, after the LIMIT, so one call stays one row.
+  // Permissions are fetched for the page only, after the LIMIT, so one call stays one row. So are
+  // the trace ids (one lookup each): where the page is sorted, not read in index order, the
+  // select list is computed for every matching call before the sort.
   const rows = store
     .prepare(
-      `SELECT c.id, c.start_time, c.end_time, w.name, w.key, w.kind, t.service, t.service_name, t.operation,
-              coalesce(t.region, w.region) AS region, coalesce(t.account, w.account) AS account, t.mapping,
-              c.outcome, c.http_status, c.error_type, (SELECT xray_id FROM traces WHERE id = c.trace_id) AS trace_id, c.via, c.target_id
-       FROM ${sel.from} WHERE ${sel.where}
-       ORDER BY c.start_time DESC, c.id DESC LIMIT ?`,
+      `SELECT p.*, (SELECT xray_id FROM traces WHERE id = p.trace_key) AS trace_id FROM (
+         SELECT c.id, c.start_time, c.end_time, w.name, w.key, w.kind, t.service, t.service_name, t.operation,
+                coalesce(t.region, w.region) AS region, coalesce(t.account, w.account) AS account, t.mapping,
+                c.outcome, c.http_status, c.error_type, c.trace_id AS trace_key, c.via, c.target_id
+         FROM ${sel.from} WHERE ${sel.where}
+         ORDER BY c.start_time DESC, c.id DESC LIMIT ?) p
+       ORDER BY p.start_time DESC, p.id DESC`,
     )
     .all(...sel.params, limit) as {
     id: number;

@@ -1,10 +1,14 @@
 /**
- * Bulk loads: a writing run that adds more calls than the database holds (a first ingest, a merge
- * into a new database) drops the secondary indexes of `calls` at its start and builds them once,
- * sorted, at its end, inside the same transaction. Maintaining them row by row costs about 7–8 µs
+ * Bulk loads: a merge that adds more calls than its target holds (into a new database, or one
+ * holding a shard of eight) drops the secondary indexes of `calls` at its start and builds them
+ * once, sorted, at its end, inside its transaction. Maintaining them row by row costs about 7–8 µs
  * per new call; building one costs about 0.3 s plus 2.1 µs per stored call (docs/performance.md,
- * "A leaner store"). Nothing the writers read while loading walks these indexes: they serve the
- * queries, the rollup recomputation of touched days and the end of a run (fallbacks).
+ * "A leaner store"). Nothing the merge reads walks these indexes: they serve the queries, the
+ * rollup recomputation of touched days and the fallbacks, all after the build.
+ *
+ * Ingest does not load in bulk: there the parse worker, not the writer, limits the speed, and a
+ * load in one transaction with the build at its end measured slower end to end (the build and
+ * the whole commit come after the last byte is parsed) and 16–30 MB larger at peak.
  */
 import type { Store } from './db.js';
 
@@ -14,15 +18,8 @@ export interface DeferredIndexes {
 }
 
 /**
- * Average bytes of input per AWS call, on the low side of the measured inputs (X-Ray
- * batch-get-traces about 1.6 KB, OpenTelemetry `aws/spans` more; gzip inputs far more calls per
- * byte): an estimate that errs towards fewer new calls, i.e. towards maintaining the indexes.
- */
-export const BYTES_PER_CALL = 2048;
-
-/**
  * True when building the indexes once after the load beats maintaining them: when the database
- * holds fewer calls than the load is expected to add. Measured break-even is at about 1.5 times
+ * holds fewer calls than the load adds. Measured break-even is at about 1.5 times
  * (docs/performance.md); this rule keeps a margin.
  */
 export function bulkLoadPays(storedCalls: number, newCalls: number): boolean {

@@ -122,6 +122,8 @@ export interface MergeSummary extends MergeCounts {
   fallbacks: SettledFallbacks;
   /** How the rollups were brought up to date, and how many (workload, day) pairs were recomputed. */
   rollups: { method: 'rebuilt' | 'touched'; days: number };
+  /** True when the shards held more calls than the target: its calls' indexes were built at the end (store/bulk.ts). */
+  bulk: boolean;
   elapsedMs: number;
 }
 
@@ -331,6 +333,7 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
         newWorkloads: end.newWorkloads,
         fallbacks: end.fallbacks,
         rollups: end.rollups,
+        bulk: merger.bulk,
         elapsedMs: performance.now() - started,
       };
     } catch (err) {
@@ -426,6 +429,8 @@ class Merger {
   private readonly rebuildAll: boolean;
   /** Secondary indexes of calls dropped for the copy (a bulk load), built by finish(). */
   private deferred: DeferredIndexes | undefined;
+  /** True for a bulk load (see the constructor). */
+  readonly bulk: boolean;
   private readonly targetHadSettled: boolean;
   /** The largest workload id before the merge: those above it are new. */
   private readonly workloadsBefore: number;
@@ -448,7 +453,8 @@ class Merger {
     // calls (what queries walk; nothing the merge reads) are dropped and built once, sorted, after
     // the last shard, inside the merge's transaction (8 shards of 2 GB of dumps into a new
     // target: 28.5 s instead of 33.9 s).
-    if (bulkLoadPays(stored, shardCalls)) this.deferred = dropCallIndexes(db);
+    this.bulk = bulkLoadPays(stored, shardCalls);
+    if (this.bulk) this.deferred = dropCallIndexes(db);
     this.targetHadSettled = st.anySettled.get() !== undefined;
     this.workloadsBefore =
       (db.prepare('SELECT max(id) AS n FROM main.workloads').get() as { n: number | null }).n ?? 0;

@@ -44,11 +44,6 @@ export class WriteSession {
     }
   }
 
-  /** Drops the open group, whole. */
-  abandon(): void {
-    if (this.db.inTransaction) this.db.exec('ROLLBACK');
-  }
-
   /** Starts one input inside the group. */
   beginInput(): void {
     this.db.exec('SAVEPOINT input');

@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import test, { type ExecutionContext } from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { UserInputError } from '../../src/shared/errors.js';
+import { bulkLoadPays } from '../../src/store/bulk.js';
 import { openStore, type Store } from '../../src/store/db.js';
 import { checkShards, MAX_SHARDS, mergeShards, type MergeSummary } from '../../src/store/merge.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
@@ -33,6 +34,8 @@ interface Case {
   shards: string[][];
   /** Inputs ingested into the target before the merge (else it is new). */
   target?: string[];
+  /** Whether the merge must be a bulk load (store/bulk.ts), where the case is about that. */
+  bulk?: boolean;
 }
 
 const CASES: Case[] = [
@@ -68,6 +71,17 @@ const CASES: Case[] = [
     ],
   },
   {
+    // Fewer calls in the target than the shards bring: their indexes are built at the end, and
+    // the touched days recomputed after that.
+    name: 'into a target that holds a little: a bulk load',
+    target: ['partial', 'caller'],
+    shards: [
+      ['orders', 'pipeline', 'complete'],
+      ['thumbnailer', 'inferred', 'parent', 'server', 'partial'],
+    ],
+    bulk: true,
+  },
+  {
     name: 'into a target that holds inputs already',
     target: ['orders', 'others', 'partial', 'inferred', 'subsegments'],
     shards: [
@@ -98,6 +112,13 @@ async function targetFor(c: Case): Promise<Store> {
   return store;
 }
 
+/** Calls a database holds (by the largest id, as bulk.ts counts them); closes it unless `keep`. */
+function callsIn(store: Store, close = true): number {
+  const n = (store.prepare('SELECT coalesce(max(id), 0) AS n FROM calls').get() as { n: number }).n;
+  if (close) store.close();
+  return n;
+}
+
 function checkIntegrity(t: ExecutionContext, store: Store, when: string): void {
   t.deepEqual(store.prepare('PRAGMA integrity_check').all(), [{ integrity_check: 'ok' }], when);
   t.deepEqual(store.prepare('PRAGMA foreign_key_check').all(), [], `${when}: foreign keys`);
@@ -114,9 +135,15 @@ for (const c of CASES) {
     const reference = await single(c);
     const shards = await shardFiles(c);
     const target = await targetFor(c);
+    const shardCalls = shards.reduce((n, f) => n + callsIn(openStore({ path: f, readonly: true })), 0);
+    const targetCalls = callsIn(target, false);
     const summary = mergeShards(target, { shards });
     t.is(summary.shards.length, shards.length);
     t.is(summary.rollups.method, c.target ? 'touched' : 'rebuilt');
+    // A bulk load (indexes built at the end) when the shards hold more calls than the target.
+    t.is(summary.bulk, bulkLoadPays(targetCalls, shardCalls));
+    if (!c.target) t.true(summary.bulk);
+    if (c.bulk !== undefined) t.is(summary.bulk, c.bulk);
     checkIntegrity(t, reference, 'one database');
     checkIntegrity(t, target, 'merged');
     t.deepEqual(content(target), content(reference));
@@ -140,6 +167,7 @@ for (const c of CASES) {
       replacedCalls: 0,
     });
     t.is(again.duplicateCalls, again.calls);
+    t.is(again.bulk, bulkLoadPays(callsIn(target, false), shardCalls));
     t.deepEqual(
       { rows: content(target), sources: target.prepare('SELECT * FROM sources ORDER BY id').all() },
       before,

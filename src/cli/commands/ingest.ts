@@ -11,7 +11,6 @@ interface IngestOptions {
   quiet?: boolean;
   json?: boolean;
   busyTimeout?: string;
-  bulk?: boolean;
 }
 
 /** Registers `xray-lp ingest`. */
@@ -23,17 +22,13 @@ export function registerIngest(program: Command, io: CliIO, setExit: (code: Exit
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--busy-timeout <seconds>', 'wait this long for another process writing the database', '60')
-    .option('--no-bulk', 'commit inputs in groups even when loading in bulk would be faster (see below)')
     .addHelpText(
       'after',
       `
 Exit codes: 0 all inputs ingested, 3 some inputs rejected (the others are kept),
             2 usage error, 1 failure (database unusable, disk full…).
 Each input is ingested atomically (a savepoint; inputs are committed in groups of up to 64 MiB
-or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps only whole inputs.
-Bulk load: when the database holds fewer calls than the inputs will add (a first load), the run
-is one transaction and the indexes of calls are built once at its end, which is faster; an
-interrupted bulk load keeps nothing (run it again). --no-bulk commits in groups regardless.`,
+or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps only whole inputs.`,
     )
     .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
       const timeout = Number(opts.busyTimeout ?? '60');
@@ -46,7 +41,6 @@ interrupted bulk load keeps nothing (run it again). --no-bulk commits in groups 
         const summary = await ingest(store, {
           inputs,
           stdin: io.stdin,
-          bulk: opts.bulk === false ? false : 'auto',
           onProgress: showProgress ? (p) => io.err(`\r${progressLine(p)}\u001b[K`) : undefined,
         });
         if (showProgress) io.err('\r\u001b[K');
