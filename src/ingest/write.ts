@@ -90,8 +90,11 @@ export class InputWriter {
   private readonly revisited = new Set<string>();
   /** Trace id → its stored integer key (schema v3), for the traces of the current item. */
   private readonly keys = new Map<string, number>();
-  /** True while writing a Trace object's documents (its trace is counted once, by the object). */
-  private traceItem = false;
+  /**
+   * True while writing the documents of a Trace object that has no id: the object counted its
+   * trace already, and its documents name that trace by their own `trace_id`.
+   */
+  private idlessTraceObject = false;
 
   constructor(db: Store, path: string, statements?: IngestStatements) {
     this.st = statements ?? prepareIngest(db);
@@ -105,7 +108,7 @@ export class InputWriter {
     this.itemNewTraces.clear();
     this.revisited.clear();
     this.keys.clear();
-    this.traceItem = false;
+    this.idlessTraceObject = false;
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -123,7 +126,7 @@ export class InputWriter {
     }
     for (const w of item.workloads) this.workloadIds.set(w.index, this.workload(w.workload));
     for (const t of item.targets) this.targetIds.set(t.index, this.targetId(t, t.sig, t.paramsJson));
-    this.traceItem = item.trace !== undefined;
+    this.idlessTraceObject = item.trace !== undefined && item.trace.id === undefined;
     if (item.trace?.id !== undefined) {
       this.trace(item.trace.id, item.trace.duration, item.trace.limitExceeded, true);
       if (this.mayHaveUnprocessed) this.st.deleteUnprocessed.run(item.trace.id);
@@ -221,12 +224,12 @@ export class InputWriter {
 
   /**
    * The stored key of a trace of the current item. A document that names another trace than the
-   * Trace object holding it records that trace as a loose document would.
+   * Trace object holding it records that trace as a loose document would (a trace of its own).
    */
   private key(id: string): number {
     const known = this.keys.get(id);
     if (known !== undefined) return known;
-    this.trace(id, null, null, false, !this.traceItem);
+    this.trace(id, null, null, false, !this.idlessTraceObject);
     return this.keys.get(id) as number;
   }
 

@@ -182,3 +182,65 @@ test('sources record path, size, sha256, shape and counts', async (t) => {
   });
   t.true(fs.existsSync(file));
 });
+
+// ---- trace ids and their keys ------------------------------------------------------------------
+
+/** A Trace object holding `segments`, with `id` (or none) as its Id. */
+const traceObject = (id: string | undefined, segments: Record<string, unknown>[]): string =>
+  JSON.stringify({
+    Traces: [
+      {
+        ...(id === undefined ? {} : { Id: id }),
+        Duration: 2,
+        Segments: segments.map((s) => ({ Id: s.id, Document: JSON.stringify(s) })),
+      },
+    ],
+  });
+
+const traceCases: {
+  name: string;
+  objectId: (ids: [string, string]) => string | undefined;
+  traces: number;
+  stored: (ids: [string, string]) => string[];
+}[] = [
+  {
+    name: 'a Trace object whose documents name its own trace',
+    objectId: ([a]) => a,
+    traces: 1,
+    stored: ([a]) => [a],
+  },
+  {
+    // Stored under the id it names, a trace of its own (counted, as a loose document's is).
+    name: 'a Trace object holding a document that names another trace',
+    objectId: ([, b]) => b,
+    traces: 2,
+    stored: ([a, b]) => [a, b].sort(),
+  },
+  {
+    // The object counted the trace; its documents carry the id.
+    name: 'a Trace object without an Id',
+    objectId: () => undefined,
+    traces: 1,
+    stored: ([a]) => [a],
+  },
+];
+for (const c of traceCases) {
+  test(`trace counts and keys: ${c.name}`, async (t) => {
+    const ids: [string, string] = [traceId(71), traceId(72)];
+    const seg = lambdaSegment(ids[0], 'fn', [awsCall('DynamoDB', 'GetItem', { table_name: 'x' })]);
+    const { store, summary } = await ingestText(traceObject(c.objectId(ids), [seg]));
+    t.is(summary.traces, c.traces);
+    t.is(summary.newTraces, c.traces);
+    t.deepEqual(
+      (store.prepare('SELECT xray_id FROM traces ORDER BY xray_id').all() as { xray_id: string }[]).map(
+        (r) => r.xray_id,
+      ),
+      c.stored(ids),
+    );
+    // The call is stored under the trace its document names, and listed with that id.
+    t.deepEqual(
+      store.prepare('SELECT tr.xray_id AS trace FROM calls c JOIN traces tr ON tr.id = c.trace_id').all(),
+      [{ trace: ids[0] }],
+    );
+  });
+}

@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
@@ -184,4 +185,22 @@ test('a schema 2 database from release 0.2.0 migrates to integer trace keys, kee
   t.is(billing?.calls, 1, 'the waiting S3 call found its workload');
   migrated.close();
   fresh.close();
+});
+
+test('migrating to schema 3 loses no row whose trace id is missing from traces', (t) => {
+  // Calls and segments name their trace by its id; a document whose trace_id differs from the
+  // Trace object holding it was stored under its own id, with no `traces` row of its own.
+  const file = copyOf(V2);
+  const raw = new Database(file);
+  const trace = (raw.prepare('SELECT trace_id AS id FROM calls ORDER BY id LIMIT 1').get() as { id: string })
+    .id;
+  raw.prepare('DELETE FROM traces WHERE id = ?').run(trace);
+  const before = byTraceId(raw, 2) as { calls: unknown[]; segments: unknown[] };
+  raw.close();
+  const migrated = openStore({ path: file });
+  const after = byTraceId(migrated, 3) as { calls: unknown[]; segments: unknown[] };
+  t.deepEqual(after.calls, before.calls);
+  t.deepEqual(after.segments, before.segments);
+  t.truthy(migrated.prepare('SELECT 1 FROM traces WHERE xray_id = ?').get(trace));
+  migrated.close();
 });
