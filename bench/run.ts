@@ -409,16 +409,23 @@ async function runIngest(
 
 /** Runs a method `runs` times and keeps the fastest (the machine is shared and noisy). */
 async function best(runs: number, f: () => Promise<Measurement>): Promise<Measurement> {
-  let keep: Measurement | undefined;
-  const all: number[] = [];
+  const all: Measurement[] = [];
   for (let i = 0; i < runs; i++) {
     const m = await f();
     if (!m.ok) return m;
-    all.push(m.seconds ?? 0);
-    if (!keep || (m.seconds ?? Infinity) < (keep.seconds ?? Infinity)) keep = m;
+    all.push(m);
   }
+  return fastest(all);
+}
+
+/** The fastest of runs already made (the first failed one, if any), with every run's time. */
+function fastest(runs: Measurement[]): Measurement {
+  const failed = runs.find((m) => !m.ok);
+  if (failed) return failed;
+  let keep: Measurement | undefined;
+  for (const m of runs) if (!keep || (m.seconds ?? Infinity) < (keep.seconds ?? Infinity)) keep = m;
   if (!keep) throw new Error('no runs');
-  return runs > 1 ? { ...keep, allSeconds: all } : keep;
+  return runs.length > 1 ? { ...keep, allSeconds: runs.map((m) => m.seconds ?? 0) } : keep;
 }
 
 /** Each OpenTelemetry dataset's ingest speed over that of the X-Ray dump it was made from. */
@@ -557,7 +564,7 @@ async function main(): Promise<void> {
           ['(c0) before', theirs],
           ['(c) after', mine],
         ] as const) {
-          const r = await best(list.length, async () => list.shift() as Measurement);
+          const r = fastest(list);
           console.log(`${name}: ${label} ... ${r.ok ? `${fmt(r.mbPerSec)} MB/s, ${fmt(r.peakRssMB, 0)} MB RSS` : `error: ${r.error ?? '?'}`}`); // prettier-ignore
           rows.push(r);
         }

@@ -17,7 +17,7 @@
  * `--action`, `--resource` or `--service`, unmapped rows (no action) are left out, where the
  * database still counts them; and `--service` matches IAM prefixes only (`states`, not `SFN`).
  */
-import { kindOfPrincipal } from '../iam/arn.js';
+import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
 import type { SpillPermission, SpillPrincipal } from '../store/usage-spill.js';
 import type { ObservedUsage } from './compare.js';
 
@@ -49,7 +49,7 @@ export function rowsUsage(rows: UsageRows): ObservedUsage {
         const unmappedCalls = rows.unmapped([p.principal]).reduce((n, u) => n + u.calls, 0);
         // As from the database: a workload whose calls needed no permission is not compared.
         if (permissions.length === 0 && unmappedCalls === 0) continue;
-        const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
+        const name = p.name ?? nameOfPrincipal(p.principal);
         yield {
           principal: p.principal,
           kind: p.kind ?? kindOfPrincipal(p.principal),

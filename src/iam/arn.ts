@@ -99,3 +99,8 @@ export function kindOfPrincipal(principal: string): string {
   if (arn) return KIND_OF_SERVICE[arn.service] ?? arn.service;
   return principal.split(':')[0] || 'workload';
 }
+
+/** The workload name a principal names, for usage rows that carry no `name`: its last part. */
+export function nameOfPrincipal(principal: string): string {
+  return principal.split(/[:/]/).pop() ?? principal;
+}

@@ -112,7 +112,7 @@ export class InputWriter {
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
-        if (this.st.traceExists.get(id) === undefined) {
+        if (this.st.traceKey.get(id) === undefined) {
           this.st.insertUnprocessed.run(id, this.sourceId);
           this.mayHaveUnprocessed = true;
         }

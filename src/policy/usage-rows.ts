@@ -9,15 +9,15 @@
  * sample traces), `completeness` knows no traces (and no active days without a `day` column),
  * and says so, and no row says which trace formats the calls came in (`sampled` is false).
  */
-import { kindOfPrincipal } from '../iam/arn.js';
+import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
 import { actionInfo } from '../iam/catalogue.js';
 import { typeOfArn } from '../iam/resources.js';
 import { compareText } from '../shared/order.js';
 import type { SpillPrincipal } from '../store/usage-spill.js';
 import type { PermissionTotals } from '../store/usage.js';
-import { buildOne, grantOf, subjectsOf } from './build.js';
+import { buildOne, grantOf, subjectsOf, type PolicyRun } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
-import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
+import type { PolicyOptions, PolicyResult, PolicyWarning } from './types.js';
 
 /** One principal of the rows, with what its rows say about it. */
 export type UsagePrincipal = SpillPrincipal;
@@ -52,18 +52,12 @@ export function resourceTypeOf(action: string, resource: string): string | null 
   return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
 }
 
-/** Policies built from usage rows, in output order (by principal, code-unit order), one at a time. */
-export interface UsagePolicyRun extends Iterable<WorkloadPolicy> {
-  readonly sharedRoles: PolicyResult['sharedRoles'];
-  readonly unmatched: string[];
-}
-
 /**
  * One policy per principal of the rows (or per role with `options.roles`), built one at a time
- * as {@link policies} does for a database. `options.filter` is not applied here: the source has
+ * as {@link policies} does for a database, in the same output order (by principal, code-unit order). `options.filter` is not applied here: the source has
  * selected the rows.
  */
-export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions): UsagePolicyRun {
+export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions): PolicyRun {
   const sharedRoles: PolicyResult['sharedRoles'] = [];
   const unmatched: string[] = [];
   return {
@@ -72,7 +66,7 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
     *[Symbol.iterator]() {
       const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
       for (const s of subjectsOf(source.principals(), options, (p) => {
-        const name = p.name ?? p.principal.split(/[:/]/).pop() ?? p.principal;
+        const name = p.name ?? nameOfPrincipal(p.principal);
         return {
           key: p.principal,
           kind: p.kind ?? kindOfPrincipal(p.principal),

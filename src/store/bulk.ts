@@ -26,9 +26,12 @@ export function bulkLoadPays(storedCalls: number, newCalls: number): boolean {
   return newCalls > 0 && storedCalls < newCalls;
 }
 
-/** Calls stored now, cheaply (the largest call id: deletions leave gaps, which only overestimates). */
-export function storedCalls(db: Store): number {
-  return (db.prepare('SELECT max(id) AS n FROM main.calls').get() as { n: number | null }).n ?? 0;
+/**
+ * Calls stored now in the database attached as `schema`, cheaply (the largest call id: deletions
+ * leave gaps, which only overestimates); 0 when it holds none.
+ */
+export function storedCalls(db: Store, schema = 'main'): number {
+  return (db.prepare(`SELECT max(id) AS n FROM ${schema}.calls`).get() as { n: number | null }).n ?? 0;
 }
 
 /**

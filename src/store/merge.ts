@@ -1,8 +1,8 @@
 /**
  * `merge`: databases written by `ingest` (shards) merged into one, with ingest's exactly-once
  * rules, set-based in SQL: each shard is ATTACHed and its rows copied with INSERT … SELECT,
- * workload, target and source ids remapped through temp tables (workloads by key, targets by
- * signature, sources by content). One transaction for the whole merge: all or nothing.
+ * workload, target, trace and source ids remapped through temp tables (workloads by key, targets
+ * by signature, trace keys by trace id, sources by content). One transaction for the whole merge: all or nothing.
  *
  * The rules (src/ingest/write.ts, one shard at a time against what the target holds):
  * - traces, segments (trace id, segment id), calls (trace id, calling subsegment id) and nodes are
@@ -302,10 +302,7 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
     try {
       files.forEach((file, i) => target.prepare(`ATTACH DATABASE ? AS ${schemas[i] as string}`).run(file));
       target.exec('BEGIN IMMEDIATE');
-      const shardCalls = schemas.reduce(
-        (n, s) => n + count(target, `SELECT coalesce(max(id), 0) AS n FROM ${s}.calls`),
-        0,
-      );
+      const shardCalls = schemas.reduce((n, s) => n + storedCalls(target, s), 0);
       const merger = new Merger(target, st, options.rollups ?? 'auto', shardCalls);
       const shards = infos.map((info, i) => merger.mergeShard(info, schemas[i] as string));
       const end = merger.finish();
@@ -372,8 +369,6 @@ const TEMP_TABLES: Record<string, string> = {
   merge_targets: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
   // Shard trace key → target trace key (by trace id); `new` 0 for a trace the target held before.
   merge_traces: '(shard_id INTEGER PRIMARY KEY, id INTEGER NOT NULL, new INTEGER NOT NULL)',
-  // The shard's traces the target held before it (target keys): the only ones where segments or calls can meet.
-  merge_shared: '(id INTEGER PRIMARY KEY)',
   // The shard's segments the target holds (target keys): replace (1: target in progress, shard complete) or skip (0).
   merge_segments:
     '(trace_id INTEGER NOT NULL, id TEXT NOT NULL, replace INTEGER NOT NULL, PRIMARY KEY (trace_id, id)) WITHOUT ROWID',
@@ -446,7 +441,7 @@ class Merger {
     shardCalls: number,
   ) {
     const stored = storedCalls(db);
-    const empty = db.prepare('SELECT 1 FROM main.calls LIMIT 1').get() === undefined;
+    const empty = stored === 0;
     this.rebuildAll = rollups === 'rebuild' || (rollups === 'auto' && empty);
     this.trackTouched = !this.rebuildAll;
     // A bulk load when the shards add more calls than the target holds: the secondary indexes of
@@ -543,9 +538,9 @@ class Merger {
        FROM ${this.s}.traces s LEFT JOIN main.traces t ON t.xray_id = s.xray_id`,
       { base: this.one('SELECT max(id) AS n FROM main.traces') },
     );
-    // Traces the target held before this shard: where its segments and calls may meet the shard's.
-    this.run(`INSERT INTO temp.merge_shared (id) SELECT id FROM temp.merge_traces WHERE new = 0`);
-    const shared = this.one('SELECT count(*) AS n FROM temp.merge_shared') > 0;
+    // Traces the target held before this shard (`new` 0): the only ones where its segments and
+    // calls may meet the shard's.
+    const shared = this.one('SELECT count(*) AS n FROM temp.merge_traces WHERE new = 0') > 0;
 
     // Traces: once; a later Trace object's duration and limit flag win where it has them (updateTrace).
     if (shared)
@@ -857,8 +852,8 @@ class Merger {
   private unsettle(): void {
     this.run(
       `INSERT INTO temp.merge_unsettle (trace_id, id)
-       SELECT g.trace_id, g.id FROM temp.merge_shared x JOIN main.segments g ON g.trace_id = x.id
-       WHERE g.fallback_id IS NOT NULL AND g.workload_id = g.fallback_id`,
+       SELECT g.trace_id, g.id FROM temp.merge_traces x JOIN main.segments g ON g.trace_id = x.id
+       WHERE x.new = 0 AND g.fallback_id IS NOT NULL AND g.workload_id = g.fallback_id`,
     );
     if (this.one('SELECT count(*) AS n FROM temp.merge_unsettle') === 0) return;
     const calls = `SELECT c.id, c.workload_id, c.start_time FROM temp.merge_unsettle u

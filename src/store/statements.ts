@@ -15,7 +15,6 @@ export interface IngestStatements {
   deleteUnprocessed: Statement;
   insertUnprocessed: Statement;
   anyUnprocessed: Statement;
-  traceExists: Statement;
   traceKey: Statement;
   awaitsParent: Statement;
   findSegment: Statement;
@@ -80,7 +79,6 @@ export function prepareIngest(db: Store): IngestStatements {
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
-    traceExists: db.prepare(`SELECT 1 FROM traces WHERE xray_id = ?`),
     // Calls, segments and nodes carry a trace's integer key (schema v3), looked up once per item.
     traceKey: db.prepare(`SELECT id FROM traces WHERE xray_id = ?`),
     awaitsParent: db.prepare(
