@@ -107,7 +107,17 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
     return result();
   }
 
-  const dir = fs.mkdtempSync(path.join(options.tempDir, 'xray-lp-self-test-'));
+  let dir: string;
+  try {
+    dir = fs.mkdtempSync(path.join(options.tempDir, 'xray-lp-self-test-'));
+  } catch (err) {
+    checks.push({
+      name: 'ingest',
+      status: 'fail',
+      detail: `cannot create a temporary folder in ${options.tempDir} for the database: ${messageOf(err)}; set TMPDIR to a writable folder`,
+    });
+    return result();
+  }
   try {
     const store = openStore({ path: path.join(dir, 'self-test.db') });
     let generated: unknown;

@@ -166,6 +166,18 @@ const failures: {
   },
 ];
 
+test('fails, named, when the temporary folder cannot be made', async (t) => {
+  const missing = path.join(tempDir(), 'no-such-folder');
+  const r = await selfTest({ samples: bundledSamples(), expectedFile: EXPECTED_POLICIES, tempDir: missing });
+  t.false(r.passed);
+  t.like(r.checks[1], { name: 'ingest', status: 'fail' });
+  t.regex(
+    r.checks[1]?.detail ?? '',
+    /^cannot create a temporary folder in .*no-such-folder for the database: ENOENT.*; set TMPDIR to a writable folder$/,
+  );
+  t.like(r.checks[2], { name: 'policies', status: 'skipped' });
+});
+
 for (const f of failures)
   test(`fails, named, when ${f.title}`, async (t) => {
     const dir = tempDir();

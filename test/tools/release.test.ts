@@ -152,6 +152,15 @@ test('the archive holds one folder: launcher, built code, runtime packages only,
   t.deepEqual(mentions, [], `files naming ${repoRoot}`);
 });
 
+test('the bundled xray-lp code imports no network module and calls no fetch', (t) => {
+  // The libraries' own URL readers (hyparquet's, iam-data's browser loader) are never called:
+  // the self-test also passes in a namespace with no network (the read-only test, as root).
+  const network =
+    /from ['"](node:)?(http|https|http2|net|tls|dgram|dns)['"]|require\(['"](node:)?(http|https|http2|net|tls|dgram|dns)['"]\)|\bfetch\(|FromUrl\b/;
+  const offenders = walk(path.join(top, 'dist')).filter((f) => network.test(fs.readFileSync(f, 'utf8')));
+  t.deepEqual(offenders, []);
+});
+
 test('bin/xray-lp self-test passes in the unpacked release: no node_modules above it, empty HOME, no registry', (t) => {
   for (let dir = path.dirname(top); ; dir = path.dirname(dir)) {
     t.false(
