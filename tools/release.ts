@@ -131,7 +131,7 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
     fs.writeFileSync(path.join(top, 'bin/xray-lp'), launcher(build), { mode: 0o755 });
 
     const archive = path.join(options.out, name);
-    await tarGz(staging, folder, archive);
+    await tarGz(staging, folder, archive, commitTime(root));
     const sums = writeSums(options.out);
     return { archive, sums, folder, build, packages };
   } finally {
@@ -192,6 +192,12 @@ function commitOf(root: string): string | null {
   if (head.status !== 0) return null;
   const status = spawnSync('git', ['status', '--porcelain'], { cwd: root, encoding: 'utf8' });
   return `${head.stdout.trim()}${status.stdout.trim() ? '+dirty' : ''}`;
+}
+
+/** The commit's time in epoch seconds (the archive's file dates), or undefined outside git. */
+function commitTime(root: string): string | undefined {
+  const r = spawnSync('git', ['log', '-1', '--format=%ct'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 && /^\d+$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined;
 }
 
 /** Every bundled package's licence texts, and SQLite's (compiled into the native module). */
@@ -289,12 +295,13 @@ exec node "$root/dist/cli/main.js" "$@"
  * (GNU tar: sorted, owned by root, dated by the commit, so the same tree gives the same bytes);
  * zlib compresses it (no name or time in the gzip header).
  */
-async function tarGz(parent: string, folder: string, archive: string): Promise<void> {
+async function tarGz(
+  parent: string,
+  folder: string,
+  archive: string,
+  epoch: string | undefined,
+): Promise<void> {
   const gnu = /GNU tar/.test(spawnSync('tar', ['--version'], { encoding: 'utf8' }).stdout ?? '');
-  const epoch = spawnSync('git', ['log', '-1', '--format=%ct'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  }).stdout?.trim();
   const args = [
     ...(gnu
       ? ['--sort=name', '--owner=0', '--group=0', '--numeric-owner', ...(epoch ? [`--mtime=@${epoch}`] : [])]
