@@ -63,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     .addHelpText(
       'after',
       `
-Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
+Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal error); 2 usage error;
             3 some inputs rejected by ingest; 4 a --check found something;
             5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
     );
