@@ -92,6 +92,11 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
       differenceCount,
     };
   };
+  /** Records a failed check; the ones after it are skipped. */
+  const fail = (name: SelfTestCheckName, detail: string): SelfTestResult => {
+    checks.push({ name, status: 'fail', detail });
+    return result();
+  };
 
   try {
     const native = loadNativeModule();
@@ -103,20 +108,17 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
       detail: `better-sqlite3 ${native.betterSqlite3} loads (SQLite ${native.sqlite})`,
     });
   } catch (err) {
-    checks.push({ name: 'native-module', status: 'fail', detail: messageOf(err) });
-    return result();
+    return fail('native-module', messageOf(err));
   }
 
   let dir: string;
   try {
     dir = fs.mkdtempSync(path.join(options.tempDir, 'xray-lp-self-test-'));
   } catch (err) {
-    checks.push({
-      name: 'ingest',
-      status: 'fail',
-      detail: `cannot create a temporary folder in ${options.tempDir} for the database: ${messageOf(err)}; set TMPDIR to a writable folder`,
-    });
-    return result();
+    return fail(
+      'ingest',
+      `cannot create a temporary folder in ${options.tempDir} for the database: ${messageOf(err)}; set TMPDIR to a writable folder`,
+    );
   }
   try {
     const store = openStore({ path: path.join(dir, 'self-test.db') });
@@ -135,15 +137,12 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
         ];
       }
       if (inputs === 0 || rejected.length > 0) {
-        checks.push({
-          name: 'ingest',
-          status: 'fail',
-          detail:
-            inputs === 0
-              ? `no sample inputs found in ${options.samples.flatMap((s) => s.inputs).join(', ')}`
-              : `${rejected.length} of ${inputs} sample inputs rejected: ${rejected.join('; ')}`,
-        });
-        return result();
+        return fail(
+          'ingest',
+          inputs === 0
+            ? `no sample inputs found in ${options.samples.flatMap((s) => s.inputs).join(', ')}`
+            : `${rejected.length} of ${inputs} sample inputs rejected: ${rejected.join('; ')}`,
+        );
       }
       checks.push({
         name: 'ingest',
@@ -160,12 +159,7 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
     try {
       expected = JSON.parse(fs.readFileSync(options.expectedFile, 'utf8'));
     } catch (err) {
-      checks.push({
-        name: 'policies',
-        status: 'fail',
-        detail: `cannot read the expected policies ${options.expectedFile}: ${messageOf(err)}`,
-      });
-      return result();
+      return fail('policies', `cannot read the expected policies ${options.expectedFile}: ${messageOf(err)}`);
     }
     const all = policyDifferences(expected, generated);
     const count = Array.isArray(generated) ? generated.length : 0;
@@ -184,12 +178,7 @@ export async function selfTest(options: SelfTestOptions): Promise<SelfTestResult
     );
     return result(all.slice(0, options.maxDifferences ?? 20), all.length);
   } catch (err) {
-    checks.push({
-      name: checks.some((c) => c.name === 'ingest') ? 'policies' : 'ingest',
-      status: 'fail',
-      detail: messageOf(err),
-    });
-    return result();
+    return fail(checks.some((c) => c.name === 'ingest') ? 'policies' : 'ingest', messageOf(err));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
