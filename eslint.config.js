@@ -19,6 +19,7 @@ export const LAYERS = {
   compare: ['shared', 'iam', 'store', 'grants'],
   report: ['shared', 'iam', 'store', 'grants', 'query', 'policy', 'compare'],
   export: ['shared', 'iam', 'store', 'query', 'policy'],
+  selftest: ['shared', 'iam', 'store', 'ingest', 'policy'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'cli'];
 
@@ -90,7 +91,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'samples/generate/**', 'test/**'],
+    files: ['src/cli/**', 'bench/**', 'tools/**', 'samples/generate/**', 'test/**'],
     rules: { 'no-console': 'off', 'no-restricted-properties': 'off' },
   },
 );

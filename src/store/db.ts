@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from '../shared/errors.js';
 import { rebuildRollups } from './rollups.js';
+import { nativeLoadProblem } from './native.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
 
 /** The open database, as every core function receives it. */
@@ -67,6 +68,8 @@ export function openStore(options: OpenStoreOptions): Store {
     }
   } catch (err) {
     if (err instanceof StoreError) throw err;
+    const native = nativeLoadProblem(err);
+    if (native) throw native;
     const code = (err as { code?: string }).code ?? '';
     throw new StoreError(
       `Cannot open database ${file}: ${(err as Error).message}${code ? ` (${code})` : ''}. Check the path and its permissions, or pass another --db.`,

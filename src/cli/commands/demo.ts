@@ -15,11 +15,20 @@ import { renderWorkloads } from './workloads.js';
 import { report } from '../../report/report.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import { writeReport } from './report.js';
+import type { SampleSet } from '../../selftest/self-test.js';
 
-const SAMPLES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../samples');
+/**
+ * The folder holding dist/ (or src/ under tsx), samples/ and package.json: the checkout, or an
+ * unpacked release (which keeps the same layout).
+ */
+export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const SAMPLES = path.join(PACKAGE_ROOT, 'samples');
+
+/** The expected result of the bundled samples: what `xray-lp policy --json` prints once they are ingested. */
+export const EXPECTED_POLICIES = path.join(SAMPLES, 'expected', 'policies.json');
 
 /** The samples shipped with the package: X-Ray exports, and the same workloads traced with OpenTelemetry a week later. */
-export function bundledSamples(): { title: string; inputs: string[] }[] {
+export function bundledSamples(): SampleSet[] {
   return [
     { title: 'X-Ray (batch-get-traces output, sampled)', inputs: [path.join(SAMPLES, 'traces')] },
     {
