@@ -43,3 +43,9 @@ export function closest(word: string, known: Iterable<string>, n = 3): string[] 
     .slice(0, n)
     .map(([k]) => k);
 }
+
+/** ` (did you mean "a", "b"?)` for the names of `known` closest to `word`, or `` when none is close. */
+export function didYouMean(word: string, known: Iterable<string>): string {
+  const near = closest(word, known);
+  return near.length > 0 ? ` (did you mean ${near.map((s) => JSON.stringify(s)).join(', ')}?)` : '';
+}

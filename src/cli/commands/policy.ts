@@ -231,7 +231,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .addOption(
         new Option(
           '--usage <paths...>',
-          'build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders, as `export` writes them or an engine aggregates them (docs/scale.md)',
+          'build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine\'s aggregate (docs/scale.md)',
         ),
       )
       .addOption(
@@ -502,7 +502,7 @@ export function renderSummary(
     ],
     rows.map((r) => [
       r.kind,
-      shorten(r.name, 40),
+      width === undefined ? r.name : shorten(r.name, 40),
       int(r.statements),
       int(r.actions),
       int(r.size),
