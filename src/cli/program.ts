@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from '../shared/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
-import { registerIngest } from './commands/ingest.js';
+import { registerIngest, registerMigrate } from './commands/ingest.js';
 import { registerMerge } from './commands/merge.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
@@ -45,9 +45,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
       `
 Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage error;
             3 some inputs rejected by ingest; 4 a --check found something;
-            5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
+            5 policy --check-complete: a workload's traces are not enough;
+            6 explain: the permission is not granted; 130 interrupted.`,
     );
   registerIngest(program, io, setExit);
+  registerMigrate(program, io);
   registerMerge(program, io);
   registerStats(program, io);
   registerWorkloads(program, io);
