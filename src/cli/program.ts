@@ -61,6 +61,12 @@ Exit codes: 0 success; 1 failure (database unusable, internal error); 2 usage er
   registerReport(program, io, VERSION);
   registerExport(program, io, VERSION);
   registerDemo(program, io, setExit, VERSION);
+  // Every command works on either trace family; say so where people look first.
+  for (const c of program.commands)
+    c.addHelpText(
+      'after',
+      '\nxray-lp works on exported AWS traces of both families, X-Ray and OpenTelemetry (Transaction Search aws/spans, OTLP/JSON…), ingested into one database: see `xray-lp ingest --help`.',
+    );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

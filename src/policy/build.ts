@@ -348,7 +348,7 @@ export function buildOne(
           'wildcard',
           g.action,
           g.resource,
-          'the resource is a wildcard that spans more than the calls used: narrow it by hand, or find why the trace did not record the account or region (an OpenTelemetry Lambda span without its function\'s SERVER span has no account)',
+          "the resource is a wildcard that spans more than the calls used: narrow it by hand, or find why the trace did not record the account or region (an OpenTelemetry Lambda span without its function's SERVER span has no account)",
           `spans ${spanWords(spans)}; ${callsBehind(g)}`,
         ),
       );

@@ -134,9 +134,10 @@ function comment(prefix: string, text: string): string {
 
 /** A policy's header comment and its warnings, one comment line per kind. */
 function header(prefix: string, text: string, p: WorkloadPolicy): string {
-  return [comment(prefix, text), ...warningLines(p.warnings).map((l) => comment(prefix, `  warning ${l}`))].join(
-    '\n',
-  );
+  return [
+    comment(prefix, text),
+    ...warningLines(p.warnings).map((l) => comment(prefix, `  warning ${l}`)),
+  ].join('\n');
 }
 
 /** Renders one workload's policy in `format`. */
@@ -208,7 +209,8 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
             `  }`,
           ].join('\n'),
         ).join('\n\n');
-        const head = i === 0 ? header('#', `${p.kind} ${p.principal}`, p) : comment('#', `${p.kind} ${p.principal}`);
+        const head =
+          i === 0 ? header('#', `${p.kind} ${p.principal}`, p) : comment('#', `${p.kind} ${p.principal}`);
         return `${head}\ndata "aws_iam_policy_document" ${hq(name, false)} {\n${stmts}\n}\n`;
       });
       return blocks.join('\n');

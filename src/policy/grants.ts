@@ -138,9 +138,15 @@ export function generaliseArn(
   const parts = arnParts(arn);
   if (!parts || !arn.startsWith('arn:')) return arn;
   const [, partition, service, region, account, resource] = parts;
+  // Another account's resource stays where it is, whatever region the template is deployed in.
+  const ownAccount = account === '' || account === own.account;
   const r =
     region &&
-    (o.regionWildcard ? '*' : o.placeholders && region === own.region ? '${AWS::Region}' : region);
+    (o.regionWildcard
+      ? '*'
+      : o.placeholders && ownAccount && region === own.region
+        ? '${AWS::Region}'
+        : region);
   const a =
     account &&
     (o.accountWildcard ? '*' : o.placeholders && account === own.account ? '${AWS::AccountId}' : account);

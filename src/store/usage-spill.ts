@@ -207,7 +207,10 @@ export class UsageSpill {
   /** Every principal of the rows with its name (as a `--workload` pattern may match them), unfiltered. */
   names(): string[][] {
     return (
-      this.db.prepare('SELECT DISTINCT principal, name FROM rows').raw(true).all() as [string, string | null][]
+      this.db.prepare('SELECT DISTINCT principal, name FROM rows').raw(true).all() as [
+        string,
+        string | null,
+      ][]
     ).map(([p, n]) => (n ? [p, n] : [p]));
   }
 

@@ -57,7 +57,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
       .option('--markdown', 'print the comparison as Markdown, for a review ticket')
       .option(
         '--usage <paths...>',
-        'compare usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine\'s aggregate (docs/scale.md)',
+        "compare usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine's aggregate (docs/scale.md)",
       )
       .addHelpText(
         'after',

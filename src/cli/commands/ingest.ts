@@ -104,7 +104,9 @@ export function registerMigrate(program: Command, io: CliIO): void {
       "upgrade the database to this release's schema (query commands refuse an older one; writing commands migrate it first)",
     )
     .option('-q, --quiet', 'print nothing but errors')
-    .action((opts: { quiet?: boolean }, cmd: Command) => migrateDatabase(dbPath(cmd, io), io, opts.quiet === true));
+    .action((opts: { quiet?: boolean }, cmd: Command) =>
+      migrateDatabase(dbPath(cmd, io), io, opts.quiet === true),
+    );
 }
 
 /** The progress line drawn on a terminal: how far, how fast, and how long to go. */

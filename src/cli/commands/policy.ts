@@ -49,77 +49,79 @@ const COMPLETE = 'Completeness (is the data enough?):';
 /** Adds the options that shape a policy (shared by `policy`, `explain` and `report`). */
 export function addPolicyOptions(cmd: Command): Command {
   const o = (flags: string, description: string): Option => new Option(flags, description).helpGroup(SHAPE);
-  return addFilterOptions(cmd)
-    .addOption(
-      o(
-        '--include-denied',
-        'grant permissions every call of which was denied (default: leave them out and list them: a denial may be deliberate)',
-      ),
-    )
-    // The default since 0.3; still accepted, with a note on stderr.
-    .addOption(new Option('--exclude-denied').hideHelp())
-    .addOption(
-      o('--s3-objects <scope>', 'S3 object resources: exact keys, their common prefix, or the whole bucket')
-        .choices(['exact', 'prefix', 'bucket'])
-        .default('prefix'),
-    )
-    .addOption(o('--account-wildcard', 'write * for the account in ARNs').conflicts('placeholders'))
-    .addOption(o('--region-wildcard', 'write * for the region in ARNs').conflicts('placeholders'))
-    .addOption(
-      o(
-        '--placeholders',
-        "write ${AWS::AccountId} and ${AWS::Region} for the workload's own account and region, for templates (other accounts stay literal, with a warning)",
-      ),
-    )
-    .addOption(
-      o(
-        '--unknown-resources <mode>',
-        'permissions whose resource was not recorded: narrowest wildcard, or left out',
+  return (
+    addFilterOptions(cmd)
+      .addOption(
+        o(
+          '--include-denied',
+          'grant permissions every call of which was denied (default: leave them out and list them: a denial may be deliberate)',
+        ),
       )
-        .choices(['include', 'omit'])
-        .default('include'),
-    )
-    .addOption(
-      o(
-        '--max-size <chars>',
-        'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
-      ),
-    )
-    .addOption(
-      o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
-        .choices(['workload', 'role'])
-        .default('workload'),
-    )
-    .addOption(
-      o(
-        '--roles <file>',
-        'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--settled-share <share>',
-        `settled: no new permission in this last share of the observed period (default ${DEFAULT_THRESHOLDS.settledShare})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--recent-share <share>',
-        `still discovering: a new permission in this last share (default ${DEFAULT_THRESHOLDS.recentShare})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--min-active-days <n>',
-        `too little data below this many UTC days with calls (default ${DEFAULT_THRESHOLDS.minActiveDays})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--min-traces <n>',
-        `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
-      ).helpGroup(COMPLETE),
-    );
+      // The default since 0.3; still accepted, with a note on stderr.
+      .addOption(new Option('--exclude-denied').hideHelp())
+      .addOption(
+        o('--s3-objects <scope>', 'S3 object resources: exact keys, their common prefix, or the whole bucket')
+          .choices(['exact', 'prefix', 'bucket'])
+          .default('prefix'),
+      )
+      .addOption(o('--account-wildcard', 'write * for the account in ARNs').conflicts('placeholders'))
+      .addOption(o('--region-wildcard', 'write * for the region in ARNs').conflicts('placeholders'))
+      .addOption(
+        o(
+          '--placeholders',
+          "write ${AWS::AccountId} and ${AWS::Region} for the workload's own account and region, for templates (other accounts stay literal, with a warning)",
+        ),
+      )
+      .addOption(
+        o(
+          '--unknown-resources <mode>',
+          'permissions whose resource was not recorded: narrowest wildcard, or left out',
+        )
+          .choices(['include', 'omit'])
+          .default('include'),
+      )
+      .addOption(
+        o(
+          '--max-size <chars>',
+          'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
+        ),
+      )
+      .addOption(
+        o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
+          .choices(['workload', 'role'])
+          .default('workload'),
+      )
+      .addOption(
+        o(
+          '--roles <file>',
+          'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--settled-share <share>',
+          `settled: no new permission in this last share of the observed period (default ${DEFAULT_THRESHOLDS.settledShare})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--recent-share <share>',
+          `still discovering: a new permission in this last share (default ${DEFAULT_THRESHOLDS.recentShare})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--min-active-days <n>',
+          `too little data below this many UTC days with calls (default ${DEFAULT_THRESHOLDS.minActiveDays})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--min-traces <n>',
+          `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
+        ).helpGroup(COMPLETE),
+      )
+  );
 }
 
 /** The completeness thresholds given on the command line (UserInputError for bad values). */
@@ -231,7 +233,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .addOption(
         new Option(
           '--usage <paths...>',
-          'build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine\'s aggregate (docs/scale.md)',
+          "build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine's aggregate (docs/scale.md)",
         ),
       )
       .addOption(
@@ -445,7 +447,8 @@ function writeDocument(
   for (const p of run) {
     rows.push(summaryOf(p));
     const lines = warningLines(p.warnings);
-    if (lines.length > 0) notes.push(`# ${p.kind} ${p.principal}\n${lines.map((l) => `#   ${l}\n`).join('')}`);
+    if (lines.length > 0)
+      notes.push(`# ${p.kind} ${p.principal}\n${lines.map((l) => `#   ${l}\n`).join('')}`);
     if (writer) io.out(safeText(writer.add(p)));
     else if (rows.length === 1) held = p;
     else {
@@ -458,7 +461,8 @@ function writeDocument(
   else if (rows.length === 0) io.out('{}\n');
   else if (held) io.out(`${safeJson(documentOf(held))}\n`);
   else io.out('\n}\n');
-  if (notes.length > 0) io.err(`\nWarnings (one line per kind; --json lists each):\n${safeText(notes.join(''))}`);
+  if (notes.length > 0)
+    io.err(`\nWarnings (one line per kind; --json lists each):\n${safeText(notes.join(''))}`);
   if (rows.length > 0) io.err(`\n${renderSummary(rows, run, width)}`);
   return rows.length;
 }

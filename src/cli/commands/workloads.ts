@@ -111,7 +111,11 @@ export function workloadColumns<R extends WorkloadRow>(
   // Asked for: hidden last, placed after `denied`.
   return withFit({ ...fit, hide: [...fit.hide, 'completeness'] }, [
     ...base.slice(0, -2),
-    { field: 'completeness', header: 'completeness', value: (r) => (r as unknown as RowWithCompleteness).completeness?.verdict ?? null },
+    {
+      field: 'completeness',
+      header: 'completeness',
+      value: (r) => (r as unknown as RowWithCompleteness).completeness?.verdict ?? null,
+    },
     ...base.slice(-2),
   ]);
 }
