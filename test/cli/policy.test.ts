@@ -32,7 +32,8 @@ test('policy prints one JSON document on stdout; the warnings, one line per kind
   t.regex(r.err, /│ lambda +│ orders-api +│/);
   t.regex(r.err, /\n# {3}\[denied\] dynamodb:DeleteItem on .* LEFT OUT/);
   t.true(
-    r.err.indexOf('# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api') < r.err.indexOf('│ lambda'),
+    r.err.indexOf('# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api') <
+      r.err.indexOf('│ lambda'),
   );
 });
 

@@ -197,7 +197,10 @@ test('denied permissions are left out by default and listed with their evidence;
   const inc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] }, includeDenied: true })
     .policies[0]!;
   t.true(inc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
-  t.regex(inc.warnings.find((x) => x.code === 'denied' && x.action === 'dynamodb:DeleteItem')!.message, /GRANTED/);
+  t.regex(
+    inc.warnings.find((x) => x.code === 'denied' && x.action === 'dynamodb:DeleteItem')!.message,
+    /GRANTED/,
+  );
   const ev = inc.evidence.flatMap((e) => e.actions).find((a) => a.action === 'dynamodb:DeleteItem')!;
   t.is(ev.denied, 1);
   t.true(ev.sampleTraceIds.length >= 1 && ev.sampleTraceIds.length <= 3);
