@@ -163,9 +163,9 @@ const without = (...h: string[]): string[] => ALL.filter((x) => !h.includes(x));
 
 // The workloads table of one row is 212 cells wide: the ARN (57 cells) gives up to 25 cells,
 // then columns go: account, region, first seen, days, traces, traced by, last seen, ARN / id,
-// kind, denied, actions, calls, until the rest fits, and the ARN takes back what it can; a column
-// hidden on the way comes back when it fits beside the others at full width (days and last seen
-// at 80). The name stays, even when nothing else fits.
+// kind, actions, until the rest fits, and the ARN takes back what it can; a column hidden on the
+// way comes back when it fits beside the others at full width (days and last seen at 80). The
+// name, calls and denied stay, even when nothing else fits.
 const workloadCases: [width: number, shown: string[], arnCells: number][] = [
   [212, ALL, 57],
   [210, ALL, 55],
@@ -178,9 +178,9 @@ const workloadCases: [width: number, shown: string[], arnCells: number][] = [
   [80, ['kind', 'name', 'days', 'calls', 'actions', 'denied', 'last seen'], 0],
   [50, ['kind', 'name', 'calls', 'actions', 'denied'], 0],
   [49, ['name', 'days', 'calls', 'actions', 'denied'], 0],
-  [30, ['name', 'days', 'calls'], 0],
-  [20, ['name'], 0],
-  [10, ['name'], 0],
+  [30, ['name', 'calls', 'denied'], 0],
+  [20, ['name', 'calls', 'denied'], 0],
+  [10, ['name', 'calls', 'denied'], 0],
 ];
 for (const [width, shown, arnCells] of workloadCases) {
   test(`workloads at ${width} cells: ${shown.join(', ')}`, (t) => {
@@ -193,9 +193,9 @@ for (const [width, shown, arnCells] of workloadCases) {
       t.is(cellWidth(cell), arnCells, cell);
       t.is(cell.includes('…'), arnCells < 57);
     }
-    // The name alone takes 14 cells: from there on, every line fits, the note too.
-    if (width >= 14) t.true(widest(out.split('\n')) <= width);
-    else t.true(widest(tableLines(out)) === 14);
+    // Name, calls and denied alone take 31 cells: from there on, every line fits, the note too.
+    if (width >= 31) t.true(widest(out.split('\n')) <= width);
+    else t.true(widest(tableLines(out)) === 31);
   });
 }
 
@@ -255,7 +255,7 @@ const cases: Case<never>[] = [
       workload({ kind: 'stepfunctions', name: 'x'.repeat(45), arn: `arn:aws:states:${'y'.repeat(90)}` }),
     ],
     fit: WORKLOAD_FIT,
-    keep: ['name'],
+    keep: ['name', 'calls', 'denied'],
     all: WORKLOAD_COLUMNS,
   },
   {
@@ -513,7 +513,7 @@ const granted = ['account-123456789012.json', 'account-210987654321.json', 'func
  * (`policy`'s summary accompanies a document: stderr).
  */
 const commands: [name: string, args: string[], keep: string[], stream?: 'err'][] = [
-  ['workloads', ['workloads'], ['name']],
+  ['workloads', ['workloads'], ['name', 'calls', 'denied']],
   ['usage', ['usage'], ['workload', 'action', 'resource', 'calls', 'denied']],
   [
     'usage --group-by service,outcome',

@@ -25,7 +25,8 @@ import type { RawFilterOptions } from '../../query/filters.js';
 
 /**
  * How the workloads table fits the terminal: names and ARNs are shortened first, then columns
- * are hidden in this order (account and region are in the ARN). The name is always shown.
+ * are hidden in this order (account and region are in the ARN). The name, and calls and denied
+ * (the figures a reviewer reads the table for), are always shown.
  */
 export const WORKLOAD_FIT: FitOrder = {
   hide: [
@@ -38,9 +39,7 @@ export const WORKLOAD_FIT: FitOrder = {
     'lastSeen',
     'key',
     'kind',
-    'denied',
     'distinctActions',
-    'calls',
   ],
   shorten: { name: 20, key: 32 },
 };
