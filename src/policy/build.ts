@@ -426,7 +426,7 @@ function deniedWarning(g: Grant, how: 'left-out' | 'included' | 'partly'): Polic
   const detail = `denied ${g.denied} of ${g.calls} call${g.calls === 1 ? '' : 's'}${g.traces[0] ? `, AccessDenied in trace ${g.traces[0]}` : ''}`;
   const hint =
     how === 'left-out'
-      ? 'LEFT OUT: every call that needed it was denied (AccessDenied). The workload lacks it today and the denial may be deliberate (an explicit Deny); grant it only if it should have it: --include-denied'
+      ? 'LEFT OUT: every call that needed it was denied (AccessDenied). The workload lacks it today and the denial may be deliberate (compare --granted names an explicit Deny); grant it only if it should have it: --include-denied'
       : how === 'included'
         ? 'GRANTED although every call that needed it was denied (--include-denied): the workload lacks it today; check that no explicit Deny meant to refuse it'
         : 'granted: some calls were allowed, others denied; the workload lacks it in part today';
