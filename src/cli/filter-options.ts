@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { newestCall } from '../query/calls.js';
+import { assertNamesMatch, storeNames } from '../query/names.js';
 import { OUTCOMES, parseFilter, type CallFilter, type RawFilterOptions } from '../query/filters.js';
 import type { Store } from '../store/db.js';
 
@@ -36,13 +37,18 @@ export function addFilterOptions(cmd: Command): Command {
           false,
         ),
       )
-      .addOption(filter('--workload <pattern>', 'workload name, ARN or key; * and ? wildcards'))
+      .addOption(
+        filter(
+          '--workload <pattern>',
+          'workload name, ARN or key; * and ? wildcards (one that matches no workload is an error, exit 2)',
+        ),
+      )
       .addOption(filter('--exclude-workload <pattern>', 'leave these workloads out'))
       .addOption(filter('--service <pattern>', 'service (dynamodb, s3, SFN…)'))
       .addOption(filter('--action <pattern>', 'IAM action (dynamodb:PutItem, s3:Get*); case-insensitive'))
       .addOption(filter('--resource <pattern>', 'resource ARN (arn:aws:s3:::logs-*); case-sensitive'))
       .addOption(filter('--region <pattern>', 'region'))
-      .addOption(filter('--account <pattern>', 'account id'))
+      .addOption(filter('--account <pattern>', 'account id (one that matches nothing is an error, exit 2)'))
       .addOption(
         new Option('--outcome <outcome>', 'call outcome')
           .choices(OUTCOMES)
@@ -55,7 +61,14 @@ export function addFilterOptions(cmd: Command): Command {
   );
 }
 
-/** Reads the filter options of a command, validating them (UserInputError, exit 2). */
+/**
+ * Reads the filter options of a command, validating them (UserInputError, exit 2): a
+ * `--workload`, `--exclude-workload` or `--account` that matches nothing in the database is an
+ * error with the closest names, never an empty result.
+ */
 export function filterFromOptions(opts: RawFilterOptions, store: Store): CallFilter {
-  return parseFilter(opts, () => newestCall(store));
+  const f = parseFilter(opts, () => newestCall(store));
+  if (f.workloads?.length || f.excludeWorkloads?.length || f.accounts?.length)
+    assertNamesMatch(f, storeNames(store));
+  return f;
 }

@@ -158,9 +158,13 @@ export function emit<R>(
  * when one is given (see {@link table}).
  */
 export function renderTable<R>(columns: OutputColumn<R>[], rows: R[], width?: number): string {
+  // Without a width (`--wide`) every value is whole: the long values (the columns that may be
+  // shortened: names, ARNs, paths) are shown as they are, not as their shortened cells.
+  const cell = (c: OutputColumn<R>, r: R): string =>
+    c.cell && !(width === undefined && c.minWidth !== undefined) ? c.cell(r) : tableValue(c.value(r));
   return `${table(
     columns.map((c) => ({ header: c.header, align: c.align ?? 'left', minWidth: c.minWidth, drop: c.drop })),
-    rows.map((r) => columns.map((c) => (c.cell ? c.cell(r) : tableValue(c.value(r))))),
+    rows.map((r) => columns.map((c) => cell(c, r))),
     width,
   )}\n`;
 }

@@ -5,7 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, type ExitCode } from '../shared/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
-import { registerIngest } from './commands/ingest.js';
+import { registerIngest, registerMigrate } from './commands/ingest.js';
 import { registerMerge } from './commands/merge.js';
 import { registerPolicy } from './commands/policy.js';
 import { registerCalls } from './commands/calls.js';
@@ -65,9 +65,11 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
       `
 Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal error); 2 usage error;
             3 some inputs rejected by ingest; 4 a --check found something;
-            5 policy --check-complete: a workload's traces are not enough; 130 interrupted.`,
+            5 policy --check-complete: a workload's traces are not enough;
+            6 explain: the permission is not granted; 130 interrupted.`,
     );
   registerIngest(program, io, setExit);
+  registerMigrate(program, io);
   registerMerge(program, io);
   registerStats(program, io);
   registerWorkloads(program, io);
@@ -80,6 +82,12 @@ Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal 
   registerExport(program, io, VERSION);
   registerDemo(program, io, setExit, VERSION);
   registerSelfTest(program, io, setExit, VERSION);
+  // Every command works on either trace family; say so where people look first.
+  for (const c of program.commands)
+    c.addHelpText(
+      'after',
+      '\nxray-lp works on exported AWS traces of both families, X-Ray and OpenTelemetry (Transaction Search aws/spans, OTLP/JSON…), ingested into one database: see `xray-lp ingest --help`.',
+    );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

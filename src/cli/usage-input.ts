@@ -3,7 +3,10 @@
  * the `usage` table `export` writes) read instead of a database, and the filters that apply to
  * them.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { readUsageFiles } from '../export/usage-files.js';
+import { assertNamesMatch } from '../query/names.js';
 import type { UsageRowSource } from '../policy/usage-rows.js';
 import type { RawFilterOptions } from '../query/filters.js';
 import { UserInputError } from '../shared/errors.js';
@@ -20,8 +23,13 @@ export async function withUsageRows<T>(
 ): Promise<T> {
   const spill = new UsageSpill();
   try {
-    await readUsageFiles(inputs, (r) => spill.add(r));
+    await readUsageFiles(inputs.map(usageFolder), (r) => spill.add(r));
     spill.finish(filter);
+    assertNamesMatch(filter, {
+      workloads: spill.names(),
+      accounts: () => [],
+      where: 'in the usage rows',
+    });
     return f({
       principals: () => spill.principals(),
       permissions: (keys, excludeDenied) => spill.permissions(keys, excludeDenied),
@@ -30,6 +38,20 @@ export async function withUsageRows<T>(
   } finally {
     spill.close();
   }
+}
+
+/**
+ * The usage rows of an input: the root folder `export --out` wrote holds them in `usage/` (next to
+ * `calls/` and `workloads/`, which are not usage rows), so that folder stands for its `usage/`.
+ */
+export function usageFolder(input: string): string {
+  const usage = path.join(input, 'usage');
+  try {
+    if (fs.statSync(input).isDirectory() && fs.statSync(usage).isDirectory()) return usage;
+  } catch {
+    // Not there: the input is read as given, and a missing one is reported by the reader.
+  }
+  return input;
 }
 
 /**

@@ -25,6 +25,7 @@ import {
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
 import { compareText } from '../shared/order.js';
+import { didYouMean } from '../shared/suggest.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
@@ -278,7 +279,7 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
     else {
       const names = [...granted.roles.map((x) => x.name), ...(pseudo ? [POLICY_FILES_ROLE] : [])];
       throw new UserInputError(
-        `--role ${JSON.stringify(options.role)} is not in the --granted files. Roles there: ${names.slice(0, 20).join(', ') || '(none)'}${names.length > 20 ? `, … ${names.length - 20} more` : ''}.`,
+        `--role ${JSON.stringify(options.role)} is not in the --granted files${didYouMean(options.role, [...granted.roles.flatMap((x) => [x.name, x.arn]), ...(pseudo ? [POLICY_FILES_ROLE] : [])])}. Roles there: ${names.slice(0, 20).join(', ') || '(none)'}${names.length > 20 ? `, … ${names.length - 20} more` : ''}.`,
       );
     }
   }
@@ -311,7 +312,7 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
             ? 'no functions file says which role it runs as; pass `aws lambda list-functions` output or --role'
             : w.kind === 'lambda'
               ? 'not in the functions file'
-              : `only Lambda functions are matched through a functions file; compare it with --principal ${w.name} --role ROLE`;
+              : `only Lambda functions are matched through a functions file; compare it with --workload ${w.name} --role ROLE`;
       if (!subject && pseudo) {
         subject = pseudo;
         matchedBy = 'policy-files';

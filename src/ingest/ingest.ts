@@ -76,6 +76,8 @@ export interface IngestSummary extends Pick<
   | 'newSegments'
   | 'newCalls'
   | 'duplicateSegments'
+  | 'replacedSegments'
+  | 'callOnlySpans'
   | 'problems'
 > {
   inputs: number;
@@ -209,6 +211,8 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     newSegments: sum((c) => c.newSegments),
     newCalls: sum((c) => c.newCalls),
     duplicateSegments: sum((c) => c.duplicateSegments),
+    replacedSegments: sum((c) => c.replacedSegments),
+    callOnlySpans: sum((c) => c.callOnlySpans),
     problems: sum((c) => c.problems),
     workloads,
     fallbacks,

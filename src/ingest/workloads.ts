@@ -128,9 +128,14 @@ export function ecsWorkload(f: {
   };
 }
 
-/** A service on an EKS cluster (regions are not part of the key: X-Ray does not record them). */
+/**
+ * A service on an EKS cluster. Regions are not part of the key (X-Ray does not record them), but
+ * the workload takes the region its resource records (OpenTelemetry's `cloud.region`, the
+ * cluster ARN's), as the other kinds do.
+ */
 export function eksWorkload(f: {
   account: string | null;
+  region?: string | null;
   cluster: string | null;
   name: string;
   pod?: string | null;
@@ -144,7 +149,7 @@ export function eksWorkload(f: {
     name: f.name,
     arn: null,
     account: f.account,
-    region: null,
+    region: f.region ?? null,
     attrs,
   };
 }
@@ -410,6 +415,7 @@ export function workloadOfResource(
     return {
       workload: eksWorkload({
         account: acct ?? account(eksArn?.account),
+        region: reg ?? region(eksArn?.region),
         cluster,
         name: service,
         pod: r('k8s.pod.name'),

@@ -35,6 +35,14 @@ export interface WriteCounts {
   newSegments: number;
   newCalls: number;
   duplicateSegments: number;
+  /** Complete documents that replaced an in-progress one. */
+  replacedSegments: number;
+  /**
+   * OpenTelemetry spans whose resource names their workload: read (counted in `segments`) but
+   * stored only as their calls, never as a segment row. With the new, already stored and
+   * replaced ones, they add up to `segments`.
+   */
+  callOnlySpans: number;
   unprocessedTraceIds: number;
   problems: number;
 }
@@ -61,6 +69,8 @@ export class InputWriter {
     newSegments: 0,
     newCalls: 0,
     duplicateSegments: 0,
+    replacedSegments: 0,
+    callOnlySpans: 0,
     unprocessedTraceIds: 0,
     problems: 0,
   };
@@ -278,6 +288,7 @@ export class InputWriter {
     }
     this.st.deleteSegmentNodes.run(traceId, id);
     this.st.replaceSegment.run([...row.slice(2), traceId, id]);
+    this.counts.replacedSegments++;
     return true;
   }
 
@@ -287,6 +298,7 @@ export class InputWriter {
     if (d[DOC_KEEP] === 0) {
       // A span whose resource says who made it needs no row: its call is stored once by its own key.
       this.counts.segments++;
+      this.counts.callOnlySpans++;
       for (const c of d[DOC_CALLS]) {
         this.counts.calls++;
         this.storeCall(d, c, workloadId);

@@ -6,6 +6,7 @@
  * Policies are built one subject at a time from one grouped read of the usage reader, ordered by
  * subject, so that a caller can print each as it comes: memory holds one policy, not all of them.
  */
+import { arnParts } from '../iam/arn.js';
 import { compareText } from '../shared/order.js';
 import { isoTime } from '../shared/time.js';
 import type { Store } from '../store/db.js';
@@ -24,7 +25,16 @@ import {
   type Observation,
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
-import { dropCovered, generaliseArn, generalises, merge, scopeS3Objects, sum, type Grant } from './grants.js';
+import {
+  dropCovered,
+  generaliseArn,
+  generalises,
+  merge,
+  scopeS3Objects,
+  sum,
+  type Grant,
+  type OwnScope,
+} from './grants.js';
 import {
   buildStatements,
   compactSize,
@@ -33,6 +43,7 @@ import {
   packDocuments,
 } from './statements.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
+import { permissionWarning, sortWarnings, spanWords, wildcardSpans } from './warnings.js';
 
 export type * from './types.js';
 
@@ -158,7 +169,8 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
-        excludeDenied: options.excludeDenied === true,
+        // Denied calls are read, and left out or kept by buildOne, which lists them either way.
+        excludeDenied: false,
         subjects: ranks,
         members: options.roles !== undefined,
       });
@@ -178,13 +190,15 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         const label = members.map((w) => w.arn ?? w.key);
         if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
         if (!s.role && options.roles) unmatched.push(s.key);
+        const account = s.role ? (members[0]?.account ?? null) : s.account;
+        const own = { account, region: s.region ?? members[0]?.region ?? null };
         yield {
           principal: s.key,
           kind: s.kind,
           name: s.name,
-          account: s.role ? (members[0]?.account ?? null) : s.account,
+          account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
+          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds, own),
           ...(s.role ? { members: label } : {}),
         };
       }
@@ -255,54 +269,95 @@ export function buildOne(
   kind: string,
   observed: Observation,
   thresholds: CompletenessThresholds,
+  own: OwnScope = { account: null, region: null },
 ): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
   // Rows are unique per (action, resource): the reader groups them so.
   let grants = raw;
+  // Permissions every call of which was denied: the workload lacks them today, and the denial may
+  // be deliberate (an explicit Deny). Granting them would widen access, so by default they are
+  // left out and listed; --include-denied grants them.
+  if (!options.includeDenied) {
+    grants = [];
+    for (const g of raw) {
+      if (g.calls > 0 && g.denied >= g.calls) warnings.push(deniedWarning(g, 'left-out'));
+      else grants.push(g);
+    }
+  }
   const unknown = grants.filter((g) => g.resourceUnknown);
   if (options.unknownResources === 'omit') {
     grants = grants.filter((g) => !g.resourceUnknown);
-    for (const g of unknown) {
-      warnings.push({
-        code: 'omitted-unknown',
-        action: g.action,
-        resource: g.resource,
-        message: `${g.action} left out: the trace did not record which resource it used (--unknown-resources omit)`,
-      });
-    }
+    for (const g of unknown)
+      warnings.push(
+        permissionWarning(
+          'omitted-unknown',
+          g.action,
+          g.resource,
+          'left out: the trace did not record which resource it used (--unknown-resources omit)',
+        ),
+      );
   } else {
-    for (const g of unknown) {
-      warnings.push({
-        code: 'resource-unknown',
-        action: g.action,
-        resource: g.resource,
-        message: `${g.action} granted on ${g.resource}: the trace did not record which resource it used. ${
-          kind === 'stepfunctions'
-            ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
-            : 'X-Ray SDKs record only the request parameters on their allow-list (add this one; Node: AWSXRay.appendAWSWhitelist), and OpenTelemetry instrumentations a fixed set (S3: the bucket, never the key), so record the resource yourself or review the wildcard'
-        }, or pass --unknown-resources omit`,
-      });
-    }
+    const how =
+      kind === 'stepfunctions'
+        ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
+        : 'X-Ray SDKs record only the request parameters on their allow-list (add this one; Node: AWSXRay.appendAWSWhitelist), and OpenTelemetry instrumentations a fixed set (S3: the bucket, never the key), so record the resource yourself or review the wildcard';
+    for (const g of unknown)
+      warnings.push(
+        permissionWarning(
+          'resource-unknown',
+          g.action,
+          g.resource,
+          `granted on the narrowest wildcard for its resource type: the trace did not record which resource it used. ${how}, or pass --unknown-resources omit`,
+        ),
+      );
   }
   grants = scopeS3Objects(grants, options.s3Objects ?? 'prefix');
+  if (options.placeholders) {
+    // Placeholders stand for the deploying account: another account's ARN keeps its account.
+    const others = new Set<string>();
+    for (const g of grants) {
+      const a = arnParts(g.resource)?.[4];
+      if (a && a !== own.account && !/[*?]/.test(a)) others.add(`${g.action}\u0000${g.resource}`);
+    }
+    for (const g of grants)
+      if (others.has(`${g.action}\u0000${g.resource}`))
+        warnings.push(
+          permissionWarning(
+            'cross-account',
+            g.action,
+            g.resource,
+            own.account
+              ? `another account than the workload's own (${own.account}): kept literal, --placeholders replaces only the workload's own account and region`
+              : "the workload's own account is unknown: kept literal, --placeholders replaces only the workload's own account and region",
+          ),
+        );
+  }
   if (generalises(options))
-    grants = grants.map((g) => ({ ...g, resource: generaliseArn(g.resource, options) }));
+    grants = grants.map((g) => ({ ...g, resource: generaliseArn(g.resource, options, own) }));
   grants = merge(grants);
   grants = dropCovered(grants);
   for (const g of grants) {
-    if (g.denied > 0) {
-      warnings.push({
-        code: 'denied',
-        action: g.action,
-        resource: g.resource,
-        message: `${g.action} on ${g.resource} was denied ${g.denied} time${g.denied === 1 ? '' : 's'}: the workload lacks it today${options.excludeDenied ? '' : ' (included; --exclude-denied leaves it out)'}`,
-      });
-    }
+    if (g.denied > 0) warnings.push(deniedWarning(g, g.denied >= g.calls ? 'included' : 'partly'));
+    // A wildcard over accounts, regions or every resource of a type is never silent; a resource
+    // the trace did not record already has its own warning.
+    const spans = wildcardSpans(g.resource, g.resourceType).filter(
+      (x) => !(x === 'resource' && g.resourceUnknown),
+    );
+    if (spans.length > 0)
+      warnings.push(
+        permissionWarning(
+          'wildcard',
+          g.action,
+          g.resource,
+          "the resource is a wildcard that spans more than the calls used: narrow it by hand, or find why the trace did not record the account or region (an OpenTelemetry Lambda span without its function's SERVER span has no account)",
+          `spans ${spanWords(spans)}; ${callsBehind(g)}`,
+        ),
+      );
   }
   if (options.placeholders) {
     warnings.push({
       code: 'placeholders',
       message:
-        'ARNs use ${AWS::AccountId} and ${AWS::Region}: substitute them (CloudFormation !Sub) before attaching',
+        "ARNs in the workload's own account and region use ${AWS::AccountId} and ${AWS::Region}: substitute them (CloudFormation !Sub) before attaching",
     });
   }
   const completeness = completenessOf(grants, observed, thresholds);
@@ -355,11 +410,25 @@ export function buildOne(
       }),
     })),
   );
-  warnings.sort((a, b) =>
-    compareText(
-      a.code + (a.action ?? '') + (a.resource ?? ''),
-      b.code + (b.action ?? '') + (b.resource ?? ''),
-    ),
-  );
+  sortWarnings(warnings);
   return { document, documents, size, warnings, evidence, completeness };
+}
+
+/** The calls behind a grant, for a warning: how many, on what as recorded, a sample trace. */
+function callsBehind(g: Grant): string {
+  const observed = [...g.observed.keys()].sort(compareText);
+  const on = observed.length === 1 ? observed[0] : `${observed.length} resources, first ${observed[0]}`;
+  return `${g.calls} call${g.calls === 1 ? '' : 's'} on ${on}${g.traces[0] ? `, trace ${g.traces[0]}` : ''}`;
+}
+
+/** The `denied` warning of a grant some or all of whose calls were denied. */
+function deniedWarning(g: Grant, how: 'left-out' | 'included' | 'partly'): PolicyWarning {
+  const detail = `denied ${g.denied} of ${g.calls} call${g.calls === 1 ? '' : 's'}${g.traces[0] ? `, AccessDenied in trace ${g.traces[0]}` : ''}`;
+  const hint =
+    how === 'left-out'
+      ? 'LEFT OUT: every call that needed it was denied (AccessDenied). The workload lacks it today and the denial may be deliberate (compare --granted names an explicit Deny); grant it only if it should have it: --include-denied'
+      : how === 'included'
+        ? 'GRANTED although every call that needed it was denied (--include-denied): the workload lacks it today; check that no explicit Deny meant to refuse it'
+        : 'granted: some calls were allowed, others denied; the workload lacks it in part today';
+  return permissionWarning('denied', g.action, g.resource, hint, detail);
 }

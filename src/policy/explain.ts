@@ -63,14 +63,22 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
   const calls = rows.reduce((a, r) => a + r.calls, 0);
   const reasons: string[] = [];
   const granted = statements.length > 0;
-  if (granted) {
+  if (granted && calls > 0) {
     reasons.push(`granted because ${calls} selected call${calls === 1 ? '' : 's'} needed it`);
     if (byOutcome.denied)
       reasons.push(
         `${byOutcome.denied} of them ${byOutcome.denied === 1 ? 'was' : 'were'} denied: the workload lacks this permission today`,
       );
-  } else if (calls > 0 && byOutcome.denied === calls && o.excludeDenied) {
-    reasons.push('every call that needed it was denied, and --exclude-denied leaves those out');
+  } else if (granted) {
+    // A statement covers it (a wildcard or a wider resource) though no selected call needed
+    // exactly this: say what it was granted for, not "granted because 0 calls needed it".
+    reasons.push(
+      `granted: no selected call needed it${o.resource ? ' on this resource' : ''}, but statement ${statements.map((x) => x.sid).join(', ')} covers it (granted on ${statements.flatMap((x) => x.resources).join(', ')} for other calls)`,
+    );
+  } else if (calls > 0 && byOutcome.denied === calls && !o.includeDenied) {
+    reasons.push(
+      'not granted: every call that needed it was denied (AccessDenied), so it is left out by default: the workload lacks it today and the denial may be deliberate; --include-denied grants it',
+    );
   } else if (calls === 0) {
     // Whether the workload needed it at all, at any time and whatever the other filters.
     const anyTime = readUsage(store, {

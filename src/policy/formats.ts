@@ -3,7 +3,9 @@
  * Framework `iamRoleStatements`, Terraform `aws_iam_policy_document`. Pure string builders; every
  * scalar is quoted so that no value from the data can change the structure of the output.
  */
+import { neutralize } from '../shared/text.js';
 import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './build.js';
+import { warningLines } from './warnings.js';
 
 /** Output formats of `policy --format`. */
 export type PolicyFormat = 'iam' | 'cloudformation' | 'sam' | 'serverless' | 'terraform';
@@ -122,9 +124,20 @@ function usesPlaceholders(p: WorkloadPolicy): boolean {
   );
 }
 
-/** A comment line, safe: no newline from the data can end it. */
+/**
+ * A comment line, safe: no newline from the data can end it, and control characters (which YAML
+ * does not allow even in comments) are written as visible escapes.
+ */
 function comment(prefix: string, text: string): string {
-  return `${prefix} ${text.replace(/[\r\n\u2028\u2029]/g, ' ')}`;
+  return `${prefix} ${neutralize(text.replace(/[\r\n\u2028\u2029]/g, ' '))}`;
+}
+
+/** A policy's header comment and its warnings, one comment line per kind. */
+function header(prefix: string, text: string, p: WorkloadPolicy): string {
+  return [
+    comment(prefix, text),
+    ...warningLines(p.warnings).map((l) => comment(prefix, `  warning ${l}`)),
+  ].join('\n');
 }
 
 /** Renders one workload's policy in `format`. */
@@ -144,7 +157,7 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
           ].join('\n'),
         )
         .join('\n');
-      return `${comment('#', `${p.kind} ${p.principal}: AWS::IAM::Role Properties.Policies`)}\n${entries}\n`;
+      return `${header('#', `${p.kind} ${p.principal}: AWS::IAM::Role Properties.Policies`, p)}\n${entries}\n`;
     }
     case 'sam': {
       const policies = p.documents
@@ -158,7 +171,7 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
         .join('\n');
       return (
         [
-          comment('#', `${p.kind} ${p.principal}`),
+          header('#', `${p.kind} ${p.principal}`, p),
           `${logicalId(label, 'Function')}:`,
           `  Type: AWS::Serverless::Function`,
           `  Properties:`,
@@ -173,7 +186,7 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
       const statements = p.documents.flatMap((d) => d.Statement);
       return (
         [
-          comment('#', `${p.kind} ${p.principal} (per-function roles: serverless-iam-roles-per-function)`),
+          header('#', `${p.kind} ${p.principal} (per-function roles: serverless-iam-roles-per-function)`, p),
           `${yq(label)}:`,
           `  iamRoleStatements:`,
           yamlStatements(statements, '    ', value, false),
@@ -196,7 +209,9 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
             `  }`,
           ].join('\n'),
         ).join('\n\n');
-        return `${comment('#', `${p.kind} ${p.principal}`)}\ndata "aws_iam_policy_document" ${hq(name, false)} {\n${stmts}\n}\n`;
+        const head =
+          i === 0 ? header('#', `${p.kind} ${p.principal}`, p) : comment('#', `${p.kind} ${p.principal}`);
+        return `${head}\ndata "aws_iam_policy_document" ${hq(name, false)} {\n${stmts}\n}\n`;
       });
       return blocks.join('\n');
     }

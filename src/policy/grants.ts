@@ -118,16 +118,38 @@ export function generalises(
   return Boolean(o.accountWildcard || o.regionWildcard || o.placeholders);
 }
 
-/** Applies `--account-wildcard`, `--region-wildcard` and `--placeholders` to an ARN. */
+/** The account and region a policy is for: `--placeholders` replaces these, and only these. */
+export interface OwnScope {
+  account: string | null;
+  region: string | null;
+}
+
+/**
+ * Applies `--account-wildcard`, `--region-wildcard` and `--placeholders` to an ARN. Placeholders
+ * stand for the deploying account and region, so they replace only the policy's own (`own`): a
+ * queue of another account written `${AWS::AccountId}` would grant a same-named queue of the
+ * deploying account instead.
+ */
 export function generaliseArn(
   arn: string,
   o: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+  own: OwnScope = { account: null, region: null },
 ): string {
   const parts = arnParts(arn);
   if (!parts || !arn.startsWith('arn:')) return arn;
   const [, partition, service, region, account, resource] = parts;
-  const r = region && (o.regionWildcard ? '*' : o.placeholders ? '${AWS::Region}' : region);
-  const a = account && (o.accountWildcard ? '*' : o.placeholders ? '${AWS::AccountId}' : account);
+  // Another account's resource stays where it is, whatever region the template is deployed in.
+  const ownAccount = account === '' || account === own.account;
+  const r =
+    region &&
+    (o.regionWildcard
+      ? '*'
+      : o.placeholders && ownAccount && region === own.region
+        ? '${AWS::Region}'
+        : region);
+  const a =
+    account &&
+    (o.accountWildcard ? '*' : o.placeholders && account === own.account ? '${AWS::AccountId}' : account);
   return `arn:${partition}:${service}:${r}:${a}:${resource}`;
 }
 

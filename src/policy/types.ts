@@ -13,13 +13,19 @@ export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
 /** Options for {@link buildPolicies}. Every generalisation is opt-in except the S3 default. */
 export interface PolicyOptions {
   filter: CallFilter;
-  /** Leave out permissions seen only in denied calls (default: include them, flagged). */
-  excludeDenied?: boolean;
+  /**
+   * Grant permissions seen only in denied calls. Default: leave them out and list them as
+   * `denied` warnings (a denial may be intended: granting it would widen access).
+   */
+  includeDenied?: boolean;
   /** Default `prefix`: the longest common `/`-prefix of the keys per bucket and action set. */
   s3Objects?: S3ObjectScope;
   accountWildcard?: boolean;
   regionWildcard?: boolean;
-  /** Write `${AWS::AccountId}` / `${AWS::Region}` in ARNs (for templates). */
+  /**
+   * Write `${AWS::AccountId}` / `${AWS::Region}` in ARNs (for templates), for the policy's own
+   * account and region only: ARNs of other accounts stay literal (a `cross-account` warning).
+   */
   placeholders?: boolean;
   /** Permissions whose resource was not recorded: `include` (narrowest wildcard, default) or `omit`. */
   unknownResources?: 'include' | 'omit';
@@ -58,10 +64,16 @@ export interface PolicyWarning {
     | 'size-inline'
     | 'split'
     | 'placeholders'
+    | 'cross-account'
+    | 'wildcard'
     | 'incomplete';
   message: string;
   action?: string;
   resource?: string;
+  /** For a warning about one permission: the explanation it shares with others of its kind. */
+  hint?: string;
+  /** For a warning about one permission: what is particular to it (counts, sample traces). */
+  detail?: string;
 }
 
 /** Evidence for one action of one statement. */

@@ -78,7 +78,8 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
         };
       })) {
         const keys = s.members.map((m) => m.principal);
-        const grants = [...source.permissions(keys, options.excludeDenied === true)].map((r) => {
+        // Denied rows are read, and left out or kept by buildOne, which lists them either way.
+        const grants = [...source.permissions(keys, false)].map((r) => {
           const g = grantOf(r);
           // Rows without sample trace ids: no samples (and so no permission counts as rare).
           if (r.traceMin === '') g.traces = r.traceMax === '' ? [] : [r.traceMax];
@@ -98,7 +99,10 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
           name: s.name,
           account: s.role ? (s.members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(s.members), thresholds),
+          ...buildOne(grants, options, warnings, s.kind, observation(s.members), thresholds, {
+            account: s.role ? (s.members[0]?.account ?? null) : s.account,
+            region: s.region ?? s.members[0]?.region ?? null,
+          }),
           ...(s.role ? { members: keys } : {}),
         };
       }

@@ -19,6 +19,7 @@ import { policies } from '../policy/build.js';
 import { VERDICTS } from '../policy/completeness.js';
 import { FORMAT_LABEL, POLICY_FORMATS, renderPolicy, type PolicyFormat } from '../policy/formats.js';
 import type { PolicyOptions, WorkloadPolicy } from '../policy/types.js';
+import { groupWarnings } from '../policy/warnings.js';
 import { recordedPeriod } from '../query/calls.js';
 import { describeFilter } from '../query/filters.js';
 import { listSources } from '../query/stats.js';
@@ -293,7 +294,12 @@ function section(
       : '';
   const warnings =
     p.warnings.length > 0
-      ? `<h3>Warnings (${p.warnings.length})</h3><ul class="warnings">${p.warnings.map((x) => `<li><span class="code">${h(x.code)}</span> ${h(x.message)}</li>`).join('')}</ul>`
+      ? `<h3>Warnings (${p.warnings.length})</h3><ul class="warnings">${groupWarnings(p.warnings)
+          .map(
+            (g) =>
+              `<li><span class="code">${h(g.code)}</span> ${h(g.text)}${g.permissions.length > 0 ? `<ul>${g.permissions.map((x) => `<li>${h(x)}</li>`).join('')}</ul>` : ''}</li>`,
+          )
+          .join('')}</ul>`
       : '<h3>Warnings</h3><p>None.</p>';
   // Compact markup (HTML lets a cell and a row end where the next begins): at 1,000 workloads the
   // evidence is a large part of the file. A statement's id spans its actions.

@@ -12,6 +12,8 @@ export const EXIT = {
   checkFailed: 4,
   /** `policy --check-complete`: a selected workload's traces are not enough (not settled). */
   incomplete: 5,
+  /** `explain`: the permission is not granted (the explanation is printed either way). */
+  notGranted: 6,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -63,7 +63,7 @@ export function openStore(options: OpenStoreOptions): Store {
     } else if (version < SCHEMA_VERSION && !options.allowOlder) {
       db.close();
       throw new StoreError(
-        `Database ${file} has schema version ${version}; this xray-lp needs ${SCHEMA_VERSION}. Run \`xray-lp ingest\` (with no input it only migrates) to upgrade it.`,
+        `Database ${file} has schema version ${version}; this xray-lp needs ${SCHEMA_VERSION}. Run \`xray-lp migrate\` (or \`xray-lp ingest\` with no input) to upgrade it.`,
       );
     }
   } catch (err) {
@@ -103,4 +103,14 @@ function migrate(db: Store, from: number): void {
     if (rebuild) rebuildRollups(db);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+}
+
+/** The schema version of the database in `file` (it must exist), read without migrating it. */
+export function schemaVersionOf(file: string): number {
+  const store = openStore({ path: file, readonly: true, allowOlder: true });
+  try {
+    return store.pragma('user_version', { simple: true }) as number;
+  } finally {
+    store.close();
+  }
 }

@@ -204,6 +204,16 @@ export class UsageSpill {
     this.perm = { sql: perm.length > 0 ? perm.join(' AND ') : '1', params: permParams };
   }
 
+  /** Every principal of the rows with its name (as a `--workload` pattern may match them), unfiltered. */
+  names(): string[][] {
+    return (
+      this.db.prepare('SELECT DISTINCT principal, name FROM rows').raw(true).all() as [
+        string,
+        string | null,
+      ][]
+    ).map(([p, n]) => (n ? [p, n] : [p]));
+  }
+
   /**
    * Every principal with a selected permission row or a call whose permission is unknown, with
    * its identity, and its activity over the rows the whole filter selects.

@@ -338,7 +338,7 @@ test('--file-prefix lets shards share a folder; an export onto existing files is
 });
 
 test('an empty selection writes no file, says 0 rows, and exits 0', async (t) => {
-  const { out, code, stdout } = await exportTo(['--workload', 'no-such-workload']);
+  const { out, code, stdout } = await exportTo(['--action', 'no-such:Action']);
   t.is(code, 0);
   t.regex(
     stdout,

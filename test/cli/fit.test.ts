@@ -163,9 +163,9 @@ const without = (...h: string[]): string[] => ALL.filter((x) => !h.includes(x));
 
 // The workloads table of one row is 212 cells wide: the ARN (57 cells) gives up to 25 cells,
 // then columns go: account, region, first seen, days, traces, traced by, last seen, ARN / id,
-// kind, denied, actions, calls, until the rest fits, and the ARN takes back what it can; a column
-// hidden on the way comes back when it fits beside the others at full width (days and last seen
-// at 80). The name stays, even when nothing else fits.
+// kind, actions, until the rest fits, and the ARN takes back what it can; a column hidden on the
+// way comes back when it fits beside the others at full width (days and last seen at 80). The
+// name, calls and denied stay, even when nothing else fits.
 const workloadCases: [width: number, shown: string[], arnCells: number][] = [
   [212, ALL, 57],
   [210, ALL, 55],
@@ -178,9 +178,9 @@ const workloadCases: [width: number, shown: string[], arnCells: number][] = [
   [80, ['kind', 'name', 'days', 'calls', 'actions', 'denied', 'last seen'], 0],
   [50, ['kind', 'name', 'calls', 'actions', 'denied'], 0],
   [49, ['name', 'days', 'calls', 'actions', 'denied'], 0],
-  [30, ['name', 'days', 'calls'], 0],
-  [20, ['name'], 0],
-  [10, ['name'], 0],
+  [30, ['name', 'calls', 'denied'], 0],
+  [20, ['name', 'calls', 'denied'], 0],
+  [10, ['name', 'calls', 'denied'], 0],
 ];
 for (const [width, shown, arnCells] of workloadCases) {
   test(`workloads at ${width} cells: ${shown.join(', ')}`, (t) => {
@@ -193,9 +193,9 @@ for (const [width, shown, arnCells] of workloadCases) {
       t.is(cellWidth(cell), arnCells, cell);
       t.is(cell.includes('…'), arnCells < 57);
     }
-    // The name alone takes 14 cells: from there on, every line fits, the note too.
-    if (width >= 14) t.true(widest(out.split('\n')) <= width);
-    else t.true(widest(tableLines(out)) === 14);
+    // Name, calls and denied alone take 31 cells: from there on, every line fits, the note too.
+    if (width >= 31) t.true(widest(out.split('\n')) <= width);
+    else t.true(widest(tableLines(out)) === 31);
   });
 }
 
@@ -255,7 +255,7 @@ const cases: Case<never>[] = [
       workload({ kind: 'stepfunctions', name: 'x'.repeat(45), arn: `arn:aws:states:${'y'.repeat(90)}` }),
     ],
     fit: WORKLOAD_FIT,
-    keep: ['name'],
+    keep: ['name', 'calls', 'denied'],
     all: WORKLOAD_COLUMNS,
   },
   {
@@ -508,34 +508,45 @@ const granted = ['account-123456789012.json', 'account-210987654321.json', 'func
   (f) => path.join(repoRoot, 'samples/granted', f),
 );
 
-/** Each command that prints a table, and the columns it never hides. */
-const commands: [name: string, args: string[], keep: string[]][] = [
-  ['workloads', ['workloads'], ['name']],
-  ['usage', ['usage'], ['workload', 'action', 'resource']],
-  ['usage --group-by service,outcome', ['usage', '--group-by', 'service,outcome'], ['service', 'outcome']],
+/**
+ * Each command that prints a table, the columns it never hides, and where the table goes
+ * (`policy`'s summary accompanies a document: stderr).
+ */
+const commands: [name: string, args: string[], keep: string[], stream?: 'err'][] = [
+  ['workloads', ['workloads'], ['name', 'calls', 'denied']],
+  ['usage', ['usage'], ['workload', 'action', 'resource', 'calls', 'denied']],
+  [
+    'usage --group-by service,outcome',
+    ['usage', '--group-by', 'service,outcome'],
+    ['service', 'outcome', 'calls', 'denied'],
+  ],
   ['calls', ['calls', '--limit', '20'], ['time', 'workload', 'operation']],
   ['sources', ['sources'], ['input']],
   ['stats', ['stats'], ['service', 'calls']],
-  ['policy', ['policy'], ['workload']],
+  ['policy', ['policy'], ['workload'], 'err'],
   ['compare', ['compare', '--granted', ...granted], ['workload', 'check']],
 ];
-for (const [name, args, keep] of commands) {
+for (const [name, args, keep, stream] of commands) {
   test(`${name}: its table fits 40, 60, 80, 100 and 120 cells when it can; --wide prints it whole`, async (t) => {
     const file = await demo;
+    const [tableOf, otherOf] =
+      stream === 'err'
+        ? [(x: { err: string }) => x.err, (x: { out: string }) => x.out]
+        : [(x: { out: string }) => x.out, (x: { err: string }) => x.err];
     const whole = await run(['--db', file, '--wide', ...args], { outColumns: 40 });
-    t.true(tableLines(whole.out).length > 0, whole.err);
-    t.notRegex(whole.out, /hidden to fit/);
-    const full = widest(tableLines(whole.out));
+    t.true(tableLines(tableOf(whole)).length > 0, whole.err);
+    t.notRegex(tableOf(whole), /hidden to fit/);
+    const full = widest(tableLines(tableOf(whole)));
     for (const width of [40, 60, 80, 100, 120]) {
       const r = await run(['--db', file, ...args], { outColumns: width });
       t.is(r.code, whole.code);
-      t.is(r.err, whole.err);
-      const shown = headers(r.out);
+      t.is(otherOf(r), otherOf(whole));
+      const shown = headers(tableOf(r));
       for (const k of keep) t.true(shown.includes(k), `${width}: ${k}`);
       // Wider than the width only when nothing more can go.
-      if (widest(tableLines(r.out)) > width) t.deepEqual(shown, keep, `${width}`);
-      if (full <= width) t.is(r.out, whole.out, `${width}: a table that fits is unchanged`);
-      else t.true(hiddenInNote(r.out).length > 0 || r.out.includes('…'), `${width}`);
+      if (widest(tableLines(tableOf(r))) > width) t.deepEqual(shown, keep, `${width}`);
+      if (full <= width) t.is(tableOf(r), tableOf(whole), `${width}: a table that fits is unchanged`);
+      else t.true(hiddenInNote(tableOf(r)).length > 0 || tableOf(r).includes('…'), `${width}`);
     }
   });
 }

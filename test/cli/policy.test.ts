@@ -23,19 +23,17 @@ async function sampleDb(): Promise<string> {
   return db;
 }
 
-test('policy prints each policy with its warnings, then a summary table', async (t) => {
+test('policy prints one JSON document on stdout; the warnings, one line per kind, and the summary table on stderr', async (t) => {
   const db = await sampleDb();
   const r = await cli(['--db', db, 'policy']);
   t.is(r.code, 0, r.err);
-  t.regex(r.out, /│ lambda +│ orders-api +│/);
-  t.regex(r.out, /\n# {3}\[denied\] dynamodb:DeleteItem/);
+  const doc = JSON.parse(r.out) as Record<string, { Version: string }>;
+  t.is(doc['arn:aws:lambda:eu-west-1:123456789012:function:orders-api']?.Version, '2012-10-17');
+  t.regex(r.err, /│ lambda +│ orders-api +│/);
+  t.regex(r.err, /\n# {3}\[denied\] dynamodb:DeleteItem on .* LEFT OUT/);
   t.true(
-    r.out.indexOf('# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api') <
-      r.out.indexOf('│ lambda'),
-  );
-  t.regex(
-    r.out,
-    /# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api\n\{\n {2}"Version": "2012-10-17"/,
+    r.err.indexOf('# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api') <
+      r.err.indexOf('│ lambda'),
   );
 });
 
@@ -152,7 +150,19 @@ test('explain says why a permission is in, and why another is not', async (t) =>
   ]);
   t.regex(outside.out, /outside the selected range/);
   const denied = await cli(['--db', db, 'explain', 'orders-api', 'dynamodb:DeleteItem', '--json']);
-  t.like(JSON.parse(denied.out), { granted: true, byOutcome: { denied: 1 } });
+  t.is(denied.code, 6);
+  t.like(JSON.parse(denied.out), { granted: false, byOutcome: { denied: 1 } });
+  const included = await cli([
+    '--db',
+    db,
+    'explain',
+    'orders-api',
+    'dynamodb:DeleteItem',
+    '--include-denied',
+    '--json',
+  ]);
+  t.is(included.code, 0);
+  t.like(JSON.parse(included.out), { granted: true, byOutcome: { denied: 1 } });
 });
 
 const usage: [string[], RegExp][] = [
@@ -183,8 +193,9 @@ test('an empty selection explains itself with the recorded period', async (t) =>
   const db = await sampleDb();
   const r = await cli(['--db', db, 'policy', '--since', '2020-01-01', '--until', '2020-02-01']);
   t.is(r.code, 0);
+  t.deepEqual(JSON.parse(r.out), {});
   t.regex(
-    r.out,
+    r.err,
     /No calls: the range \(since 2020-01-01T00:00:00.000Z, until 2020-02-01T00:00:00.000Z\) is outside the recorded period 2026-11-16/,
   );
 });
@@ -215,7 +226,7 @@ test('policy --check-complete exits 5 when a selected workload is not settled, 0
     '0',
   ]);
   t.is(loose.code, 0, loose.err);
-  t.regex(loose.out, /│ completeness +│/);
+  t.regex(loose.err, /│ completeness +│/);
 });
 
 const badThresholds: [string[], RegExp][] = [

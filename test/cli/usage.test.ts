@@ -110,10 +110,10 @@ test('usage with no match explains in one line and exits 0; JSON stays a documen
     r.out,
     'No calls: the range (since 2030-01-01T00:00:00.000Z) is outside the recorded period 2026-11-20T10:00:00.000Z … 2026-11-22T00:30:00.000Z.\n',
   );
-  const j = await cli(['--db', await db, 'usage', '--json', '--principal', 'nobody']);
+  const j = await cli(['--db', await db, 'usage', '--json', '--action', 'nobody:Nothing']);
   t.is(j.code, 0);
   t.is(j.out, '[]\n');
-  t.regex(j.err, /^No calls match \(workload nobody\); the recorded period is /);
+  t.regex(j.err, /^No calls match \(action nobody:Nothing\); the recorded period is /);
 });
 
 // CSV cells: RFC 4180 quoting and spreadsheet formula injection.

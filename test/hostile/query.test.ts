@@ -4,6 +4,8 @@
  */
 import path from 'node:path';
 import test from 'ava';
+import { listWorkloads } from '../../src/query/workloads.js';
+import { openStore } from '../../src/store/db.js';
 import { cli, tempDir } from '../support/helpers.js';
 import { bad } from './common.js';
 
@@ -22,9 +24,24 @@ async function database(): Promise<string> {
   return db;
 }
 
-/** Workload names `principals --json` returns for the arguments. */
+/**
+ * Workload names `principals --json` returns for the arguments. A `--principal` that matches no
+ * workload is refused (exit 2, "matches nothing") before any query: then the same filter is run
+ * against the database directly, so that the SQL stays tested with the hostile pattern.
+ */
 async function names(db: string, args: string[]): Promise<string[]> {
   const r = await cli(['--db', db, 'principals', '--json', ...args]);
+  if (r.code === 2 && /matches nothing in the database/.test(r.err)) {
+    const store = openStore({ path: db, readonly: true });
+    try {
+      const patterns = args.filter((_, i) => args[i - 1] === '--principal');
+      return listWorkloads(store, { filter: { workloads: patterns } })
+        .map((w) => w.name)
+        .sort();
+    } finally {
+      store.close();
+    }
+  }
   if (r.code !== 0) throw new Error(r.err);
   const rows = JSON.parse(r.out) as { name: string }[] | { principals: { name: string }[] };
   return (Array.isArray(rows) ? rows : rows.principals).map((p) => p.name).sort();
@@ -68,7 +85,18 @@ test('a pathological glob within the limit stays fast', async (t) => {
   const db = await database();
   const pattern = `${'*a'.repeat(1000)}*b`;
   for (const cmd of ['principals', 'usage', 'calls', 'timeline']) {
-    const r = await cli(['--db', db, cmd, '--json', '--principal', pattern, '--resource', pattern]);
+    // In SQL: on resources (a workload name that matches nothing is refused before any query)...
+    const r = await cli(['--db', db, cmd, '--json', '--resource', pattern]);
     t.is(r.code, 0, r.err);
+    // ...and in the check that a workload pattern matches something.
+    const w = await cli(['--db', db, cmd, '--json', '--principal', pattern]);
+    t.is(w.code, 2, w.err);
+    t.regex(w.err, /matches nothing in the database/);
+  }
+  const store = openStore({ path: db, readonly: true });
+  try {
+    t.deepEqual(listWorkloads(store, { filter: { workloads: [pattern] } }), []);
+  } finally {
+    store.close();
   }
 });

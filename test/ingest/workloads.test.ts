@@ -184,3 +184,29 @@ test('the span workload cache keys on every attribute workloadOfResource reads',
     [],
   );
 });
+
+const eksRegions: [string, Record<string, unknown>, string | null][] = [
+  [
+    'cloud.region',
+    {
+      'cloud.platform': 'aws_eks',
+      'k8s.cluster.name': 'k',
+      'service.name': 's',
+      'cloud.region': 'eu-central-1',
+    },
+    'eu-central-1',
+  ],
+  [
+    'the cluster ARN',
+    { 'aws.eks.cluster.arn': 'arn:aws:eks:ap-south-1:111122223333:cluster/k', 'service.name': 's' },
+    'ap-south-1',
+  ],
+  ['nothing', { 'cloud.platform': 'aws_eks', 'k8s.cluster.name': 'k', 'service.name': 's' }, null],
+];
+for (const [from, resource, region] of eksRegions)
+  test(`an EKS workload takes the region its resource records: ${from}`, async (t) => {
+    const { workloadOfResource } = await import('../../src/ingest/workloads.js');
+    const { workload } = workloadOfResource(resource, {});
+    t.is(workload.kind, 'eks');
+    t.is(workload.region, region);
+  });

@@ -38,7 +38,7 @@ const accountOf = (arn: string, fallback: string): string =>
 /** A concrete resource for a pattern (the oracle needs a real ARN). */
 const concrete = (arn: string): string => arn.replace(/\*/g, 'probe').replace(/\?/g, 'x');
 
-test('every selected call of every workload is allowed by its policy (oracle: iam-simulate)', async (t) => {
+test('every selected call of every workload, but those only ever denied, is allowed by its policy (oracle: iam-simulate)', async (t) => {
   const { policies } = buildPolicies(sampleStore, { filter: {} });
   t.is(policies.length, 5);
   let checked = 0;
@@ -46,7 +46,7 @@ test('every selected call of every workload is allowed by its policy (oracle: ia
     const rows = sampleStore
       .prepare(
         `SELECT DISTINCT tp.action, tp.resource FROM calls c JOIN target_permissions tp ON tp.target_id = c.target_id JOIN workloads pr ON pr.id = c.workload_id
-         WHERE coalesce(pr.arn, pr.key) = ?`,
+         WHERE coalesce(pr.arn, pr.key) = ? AND c.outcome <> 'denied'`,
       )
       .all(p.principal) as { action: string; resource: string }[];
     for (const r of rows) {
@@ -187,16 +187,23 @@ test('only valid policy grammar: Version and Statement, Sids alphanumeric and un
   }
 });
 
-test('denied calls are included and flagged by default; --exclude-denied leaves them out', (t) => {
-  const inc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] } }).policies[0]!;
+test('denied permissions are left out by default and listed with their evidence; --include-denied grants them', (t) => {
+  const exc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] } }).policies[0]!;
+  t.false(exc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
+  const w = exc.warnings.find((x) => x.code === 'denied' && x.action === 'dynamodb:DeleteItem')!;
+  t.truthy(w);
+  t.regex(w.message, /LEFT OUT/);
+  t.regex(w.detail ?? '', /denied 1 of 1 call, AccessDenied in trace 1-/);
+  const inc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] }, includeDenied: true })
+    .policies[0]!;
   t.true(inc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
-  t.truthy(inc.warnings.find((w) => w.code === 'denied' && w.action === 'dynamodb:DeleteItem'));
+  t.regex(
+    inc.warnings.find((x) => x.code === 'denied' && x.action === 'dynamodb:DeleteItem')!.message,
+    /GRANTED/,
+  );
   const ev = inc.evidence.flatMap((e) => e.actions).find((a) => a.action === 'dynamodb:DeleteItem')!;
   t.is(ev.denied, 1);
   t.true(ev.sampleTraceIds.length >= 1 && ev.sampleTraceIds.length <= 3);
-  const exc = buildPolicies(sampleStore, { filter: { workloads: ['orders-api'] }, excludeDenied: true })
-    .policies[0]!;
-  t.false(exc.document.Statement.some((s) => s.Action.includes('dynamodb:DeleteItem')));
 });
 
 test('unknown resources get the narrowest wildcard and a warning; omit leaves them out', (t) => {
@@ -417,9 +424,9 @@ test('helpers: common path prefix, ARN generalisation, IAM glob', (t) => {
 });
 
 /** Policies read through the rollups and through the calls themselves, side by side. */
-function bothPaths(store: Store, filter: CallFilter, excludeDenied = false): [unknown, unknown] {
-  const rollup = buildPolicies(store, { filter, excludeDenied });
-  const direct = buildPolicies(store, { filter, excludeDenied, source: 'calls' });
+function bothPaths(store: Store, filter: CallFilter, includeDenied = false): [unknown, unknown] {
+  const rollup = buildPolicies(store, { filter, includeDenied });
+  const direct = buildPolicies(store, { filter, includeDenied, source: 'calls' });
   return [rollup, direct];
 }
 

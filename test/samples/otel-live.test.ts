@@ -179,7 +179,8 @@ async function checkLayout(
     ].sort();
     t.deepEqual(recordedPermissions, expectedPermissions, `${layout}: recorded permissions`);
 
-    const { policies } = buildPolicies(store, { filter: {} });
+    // --include-denied: every recorded call, denied ones too, is checked against the oracle below.
+    const { policies } = buildPolicies(store, { filter: {}, includeDenied: true });
     t.deepEqual(
       policies.map((p) => [p.principal, p.name, p.account, p.region]),
       Object.entries(PRINCIPALS)
@@ -245,7 +246,7 @@ async function checkOracle(t: ExecutionContext, r: LayoutResult, inst: Instrumen
   };
   const distinct = [...new Map(planned.map((p) => [`${p.workload} ${p.action} ${p.resource}`, p])).values()];
 
-  // Every recorded call, on its concrete resource (denied calls included: the policy grants them, flagged).
+  // Every recorded call, on its concrete resource (denied calls included: with --include-denied the policy grants them, flagged).
   for (const p of distinct) await verdict(p.workload, p.action, p.resource, true, `planned ${p.operation}`);
 
   // (c), (d): each call's resource in another account, and in another region.

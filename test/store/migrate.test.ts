@@ -72,7 +72,7 @@ test('a schema 1 database from release 0.1.0 migrates, keeps every row, and answ
 test('a query on an older database says how to upgrade it, and leaves it as it is', (t) => {
   const file = copyOfV1();
   const err = t.throws(() => openStore({ path: file, readonly: true }), { instanceOf: StoreError });
-  t.regex(err!.message, /schema version 1; this xray-lp needs \d+\. Run `xray-lp ingest`/);
+  t.regex(err!.message, /schema version 1; this xray-lp needs \d+\. Run `xray-lp migrate`/);
   const raw = openStore({ path: file, readonly: true, allowOlder: true });
   t.is(raw.pragma('user_version', { simple: true }), 1);
   raw.close();

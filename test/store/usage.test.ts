@@ -78,7 +78,7 @@ function answers(filter: CallFilter, source: UsageSource): Record<string, unknow
     usage: GROUPINGS.map((groupBy) => queryUsage(store, { filter, groupBy, source })),
     timeline: queryTimeline(store, { filter, by: 'day', source }),
     policies: buildPolicies(store, { filter, source }),
-    policiesWithoutDenied: buildPolicies(store, { filter, source, excludeDenied: true }),
+    policiesWithDenied: buildPolicies(store, { filter, source, includeDenied: true }),
     compare: compareGranted(store, { filter, granted, source, allowUnused: ['logs:*'] }),
     explain: explainPermission(store, { filter, source, workload: 'orders-api', action: 'dynamodb:GetItem' }),
   };

@@ -57,7 +57,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
       .option('--markdown', 'print the comparison as Markdown, for a review ticket')
       .option(
         '--usage <paths...>',
-        'compare usage rows instead of the database: Parquet, CSV or JSON-lines files or folders, as `export` writes them or an engine aggregates them (docs/scale.md)',
+        "compare usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine's aggregate (docs/scale.md)",
       )
       .addHelpText(
         'after',
@@ -74,11 +74,13 @@ filter in the query that aggregates them.`,
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
     const granted = readGrantedFiles(o.granted);
     const options = { granted, role: o.role, allowUnused: o.allowUnused };
+    // Why nothing matched: on stdout under a table, on stderr when stdout holds a document.
+    const say = (text: string): void => (o.json || o.markdown ? io.err(text) : io.out(text));
     let result: CompareResult;
     if (o.usage) {
       // Every file is read before anything is compared: a bad file prints no result.
       result = await withUsageRows(o.usage, usageFilter(o), (rows) => compareUsage(rowsUsage(rows), options));
-      if (isEmpty(result)) io.out('No usage row with a principal and a permission matches.\n');
+      if (isEmpty(result)) say('No usage row with a principal and a permission matches.\n');
     } else {
       const store = openForRead(cmd, io);
       try {
@@ -86,7 +88,7 @@ filter in the query that aggregates them.`,
         result = compareGranted(store, { ...options, filter });
         if (isEmpty(result)) {
           const s = storeStats(store);
-          io.out(
+          say(
             s.calls === 0
               ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
               : `No calls match (${describeFilter(filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
@@ -97,6 +99,7 @@ filter in the query that aggregates them.`,
       }
     }
     if (isEmpty(result)) {
+      if (o.json) io.out(`${safeJson(result)}\n`);
       if (o.check) setExit(EXIT.checkFailed);
       return;
     }
@@ -185,8 +188,8 @@ function renderTable(r: CompareResult, width: number | undefined): string {
         { header: 'check' },
       ],
       r.workloads.map((w) => [
-        shorten(w.name, 30),
-        shorten(w.role.name, 30),
+        width === undefined ? w.name : shorten(w.name, 30),
+        width === undefined ? w.role.name : shorten(w.role.name, 30),
         int(w.granted.actions),
         int(w.used.actions),
         int(w.unused.reduce((n, u) => n + u.unused.length, 0)),

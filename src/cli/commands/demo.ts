@@ -106,7 +106,7 @@ export function registerDemo(
             `  npx xray-lp --db ${db} usage --workload orders-api`,
             `  npx xray-lp --db ${db} policy --workload billing-worker --since 2026-11-23   # the OpenTelemetry week only`,
             `  npx xray-lp --db ${db} policy --format terraform --s3-objects bucket`,
-            `  npx xray-lp --db ${db} explain orders-api dynamodb:DeleteItem`,
+            `  npx xray-lp --db ${db} explain orders-api dynamodb:DeleteItem   # denied, so left out: exit 6`,
             '',
           ].join('\n'),
         );

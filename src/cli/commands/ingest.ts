@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
 import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
-import { openStore } from '../../store/db.js';
+import fs from 'node:fs';
+import { UserInputError } from '../../shared/errors.js';
+import { openStore, schemaVersionOf } from '../../store/db.js';
+import { SCHEMA_VERSION } from '../../store/schema.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
@@ -17,8 +20,13 @@ interface IngestOptions {
 export function registerIngest(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
   program
     .command('ingest')
-    .description('read X-Ray trace dumps (files, directories, - for stdin; .gz too) into the database')
-    .argument('<input...>', 'batch-get-traces output, Trace arrays, segment documents, daemon packets')
+    .description(
+      'read trace exports, X-Ray and OpenTelemetry (files, directories, - for stdin; .gz too), into the database; with no input, only migrate it',
+    )
+    .argument(
+      '[input...]',
+      'X-Ray (batch-get-traces output, Trace arrays, segment documents, daemon packets) or OpenTelemetry (aws/spans records, filter-log-events output, list-retrieved-traces OTEL, OTLP/JSON)',
+    )
     .option('-q, --quiet', 'print nothing but errors')
     .option('--json', 'print the summary as JSON on stdout')
     .option('--busy-timeout <seconds>', 'wait this long for another process writing the database', '60')
@@ -31,6 +39,10 @@ Each input is ingested atomically (a savepoint; inputs are committed in groups o
 or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps only whole inputs.`,
     )
     .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
+      if (inputs.length === 0) {
+        migrateDatabase(dbPath(cmd, io), io, opts.quiet === true);
+        return;
+      }
       const timeout = Number(opts.busyTimeout ?? '60');
       const store = openStore({
         path: dbPath(cmd, io),
@@ -65,6 +77,38 @@ or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps on
     });
 }
 
+/**
+ * `xray-lp migrate` (and `ingest` with no input): brings an existing database to this release's
+ * schema, in one transaction, and says what it did.
+ */
+function migrateDatabase(file: string, io: CliIO, quiet: boolean): void {
+  if (!fs.existsSync(file))
+    throw new UserInputError(
+      `No database at ${file} to migrate. Pass --db (or set XRAY_LP_DB), or run \`xray-lp ingest <dump>\` to create one.`,
+    );
+  const before = schemaVersionOf(file);
+  openStore({ path: file }).close();
+  if (quiet) return;
+  io.err(
+    before === SCHEMA_VERSION
+      ? `${safe(file)} is already at schema ${SCHEMA_VERSION}: nothing to do.\n`
+      : `Migrated ${safe(file)} from schema ${before} to ${SCHEMA_VERSION}.\n`,
+  );
+}
+
+/** Registers `xray-lp migrate`. */
+export function registerMigrate(program: Command, io: CliIO): void {
+  program
+    .command('migrate')
+    .description(
+      "upgrade the database to this release's schema (query commands refuse an older one; writing commands migrate it first)",
+    )
+    .option('-q, --quiet', 'print nothing but errors')
+    .action((opts: { quiet?: boolean }, cmd: Command) =>
+      migrateDatabase(dbPath(cmd, io), io, opts.quiet === true),
+    );
+}
+
 /** The progress line drawn on a terminal: how far, how fast, and how long to go. */
 export function progressLine(p: IngestProgress): string {
   const secs = p.elapsedMs / 1000;
@@ -88,7 +132,7 @@ export function renderSummary(s: IngestSummary): string {
     `Ingested ${int(s.ingested)} of ${int(s.inputs)} input${s.inputs === 1 ? '' : 's'} (${bytes(s.bytes)} in ${(s.elapsedMs / 1000).toFixed(2)} s, ${s.mbPerSecond.toFixed(1)} MB/s)`,
   );
   lines.push(
-    `  traces ${int(s.traces)} (${int(s.newTraces)} new), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored), AWS calls ${int(s.calls)} (${int(s.newCalls)} new)`,
+    `  traces ${int(s.traces)} (${int(s.newTraces)} new), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored${s.replacedSegments > 0 ? `, ${int(s.replacedSegments)} complete replacing in-progress` : ''}${s.callOnlySpans > 0 ? `, ${int(s.callOnlySpans)} spans kept only as their calls` : ''}), AWS calls ${int(s.calls)} (${int(s.newCalls)} new)`,
   );
   lines.push(`  workloads in the database: ${int(s.workloads)}`);
   if (s.problems > 0) {

@@ -6,8 +6,10 @@ import { parseRoleMap } from '../../grants/roles.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
 import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
-import type { WorkloadPolicy } from '../../policy/types.js';
+import type { PolicyWarning, WorkloadPolicy } from '../../policy/types.js';
+import { warningLines } from '../../policy/warnings.js';
 import { explainEmpty } from '../../query/calls.js';
+import { storeNames, unmatchedMessage, unmatchedNames } from '../../query/names.js';
 import { policiesFromUsage } from '../../policy/usage-rows.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
@@ -23,6 +25,7 @@ interface PolicyCliOptions extends RawFilterOptions {
   json?: boolean;
   format: PolicyFormat;
   out?: string;
+  includeDenied?: boolean;
   excludeDenied?: boolean;
   s3Objects: S3ObjectScope;
   accountWildcard?: boolean;
@@ -46,67 +49,79 @@ const COMPLETE = 'Completeness (is the data enough?):';
 /** Adds the options that shape a policy (shared by `policy`, `explain` and `report`). */
 export function addPolicyOptions(cmd: Command): Command {
   const o = (flags: string, description: string): Option => new Option(flags, description).helpGroup(SHAPE);
-  return addFilterOptions(cmd)
-    .addOption(
-      o('--exclude-denied', 'leave out permissions seen only in denied calls (default: include, flagged)'),
-    )
-    .addOption(
-      o('--s3-objects <scope>', 'S3 object resources: exact keys, their common prefix, or the whole bucket')
-        .choices(['exact', 'prefix', 'bucket'])
-        .default('prefix'),
-    )
-    .addOption(o('--account-wildcard', 'write * for the account in ARNs').conflicts('placeholders'))
-    .addOption(o('--region-wildcard', 'write * for the region in ARNs').conflicts('placeholders'))
-    .addOption(o('--placeholders', 'write ${AWS::AccountId} and ${AWS::Region} in ARNs, for templates'))
-    .addOption(
-      o(
-        '--unknown-resources <mode>',
-        'permissions whose resource was not recorded: narrowest wildcard, or left out',
+  return (
+    addFilterOptions(cmd)
+      .addOption(
+        o(
+          '--include-denied',
+          'grant permissions every call of which was denied (default: leave them out and list them: a denial may be deliberate)',
+        ),
       )
-        .choices(['include', 'omit'])
-        .default('include'),
-    )
-    .addOption(
-      o(
-        '--max-size <chars>',
-        'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
-      ),
-    )
-    .addOption(
-      o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
-        .choices(['workload', 'role'])
-        .default('workload'),
-    )
-    .addOption(
-      o(
-        '--roles <file>',
-        'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--settled-share <share>',
-        `settled: no new permission in this last share of the observed period (default ${DEFAULT_THRESHOLDS.settledShare})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--recent-share <share>',
-        `still discovering: a new permission in this last share (default ${DEFAULT_THRESHOLDS.recentShare})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--min-active-days <n>',
-        `too little data below this many UTC days with calls (default ${DEFAULT_THRESHOLDS.minActiveDays})`,
-      ).helpGroup(COMPLETE),
-    )
-    .addOption(
-      new Option(
-        '--min-traces <n>',
-        `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
-      ).helpGroup(COMPLETE),
-    );
+      // The default since 0.3; still accepted, with a note on stderr.
+      .addOption(new Option('--exclude-denied').hideHelp())
+      .addOption(
+        o('--s3-objects <scope>', 'S3 object resources: exact keys, their common prefix, or the whole bucket')
+          .choices(['exact', 'prefix', 'bucket'])
+          .default('prefix'),
+      )
+      .addOption(o('--account-wildcard', 'write * for the account in ARNs').conflicts('placeholders'))
+      .addOption(o('--region-wildcard', 'write * for the region in ARNs').conflicts('placeholders'))
+      .addOption(
+        o(
+          '--placeholders',
+          "write ${AWS::AccountId} and ${AWS::Region} for the workload's own account and region, for templates (other accounts stay literal, with a warning)",
+        ),
+      )
+      .addOption(
+        o(
+          '--unknown-resources <mode>',
+          'permissions whose resource was not recorded: narrowest wildcard, or left out',
+        )
+          .choices(['include', 'omit'])
+          .default('include'),
+      )
+      .addOption(
+        o(
+          '--max-size <chars>',
+          'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
+        ),
+      )
+      .addOption(
+        o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
+          .choices(['workload', 'role'])
+          .default('workload'),
+      )
+      .addOption(
+        o(
+          '--roles <file>',
+          'function → role map: `aws lambda list-functions` output or {"function": "role ARN"}',
+        ),
+      )
+      .addOption(
+        new Option(
+          '--settled-share <share>',
+          `settled: no new permission in this last share of the observed period (default ${DEFAULT_THRESHOLDS.settledShare})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--recent-share <share>',
+          `still discovering: a new permission in this last share (default ${DEFAULT_THRESHOLDS.recentShare})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--min-active-days <n>',
+          `too little data below this many UTC days with calls (default ${DEFAULT_THRESHOLDS.minActiveDays})`,
+        ).helpGroup(COMPLETE),
+      )
+      .addOption(
+        new Option(
+          '--min-traces <n>',
+          `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
+        ).helpGroup(COMPLETE),
+      )
+  );
 }
 
 /** The completeness thresholds given on the command line (UserInputError for bad values). */
@@ -172,7 +187,7 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
   return {
     // Usage rows (store null) are filtered where they are read: usageFilter.
     filter: store ? filterFromOptions(o, store) : {},
-    excludeDenied: o.excludeDenied,
+    includeDenied: o.includeDenied,
     s3Objects: o.s3Objects,
     accountWildcard: o.accountWildcard,
     regionWildcard: o.regionWildcard,
@@ -182,6 +197,16 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
     roles,
     completeness: thresholdsOf(o),
   };
+}
+
+/** The note `--exclude-denied` gets: what it asked for is the default now. */
+export function noteExcludeDenied(o: { excludeDenied?: boolean; includeDenied?: boolean }, io: CliIO): void {
+  if (o.excludeDenied && o.includeDenied)
+    throw new UserInputError('--exclude-denied and --include-denied contradict each other; pick one.');
+  if (o.excludeDenied)
+    io.err(
+      'xray-lp: note: --exclude-denied is the default since 0.3 (denied permissions are left out and listed); the option is accepted and does nothing. --include-denied grants them.\n',
+    );
 }
 
 /** Registers `xray-lp policy` and `xray-lp explain`. */
@@ -208,7 +233,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .addOption(
         new Option(
           '--usage <paths...>',
-          'build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders, as `export` writes them or an engine aggregates them (docs/scale.md)',
+          "build from usage rows instead of the database: Parquet, CSV or JSON-lines files or folders (the folder `export --out` wrote, or its usage/), or an engine's aggregate (docs/scale.md)",
         ),
       )
       .addOption(
@@ -218,6 +243,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
         ).helpGroup(COMPLETE),
       ),
   ).action(async (o: PolicyCliOptions, cmd: Command) => {
+    noteExcludeDenied(o, io);
     if (o.usage) {
       // From usage rows (an engine's aggregate, or `export`'s table) instead of a database.
       // Rows carry no trace counts, so a `settled` verdict from them would skip the minimum on
@@ -258,7 +284,13 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .argument('<workload>', 'workload name, ARN or key')
       .argument('<action>', 'IAM action, e.g. dynamodb:PutItem')
       .argument('[resource]', 'resource ARN (wildcards allowed)')
-      .option('--json', 'print as JSON'),
+      .option('--json', 'print as JSON')
+      .addHelpText(
+        'after',
+        `
+Exit codes: 0 granted, 6 not granted (the answer is printed either way), 2 usage error
+            (a workload that matches nothing, with the closest names).`,
+      ),
   ).action(
     (
       workload: string,
@@ -271,9 +303,22 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
         throw new UserInputError(
           `${JSON.stringify(action)} is not an IAM action; write it as service:Action (dynamodb:PutItem).`,
         );
+      noteExcludeDenied(o, io);
       const store = openForRead(cmd, io);
       try {
-        const e = explainPermission(store, { ...policyOptions(o, store), workload, action, resource });
+        const options = policyOptions(o, store);
+        const known = storeNames(store);
+        const unmatched = unmatchedNames({ workloads: [workload] }, known);
+        if (unmatched.length > 0)
+          throw new UserInputError(
+            unmatchedMessage(
+              unmatched.map((u) => ({ ...u, flag: 'the workload' })),
+              known.where,
+            ),
+          );
+        const e = explainPermission(store, { ...options, workload, action, resource });
+        // A script can gate on it: `xray-lp explain fn s3:DeleteObject || echo "not granted"`.
+        setExit(e.granted ? EXIT.ok : EXIT.notGranted);
         if (o.json) {
           io.out(`${safeJson(e)}\n`);
           return;
@@ -330,11 +375,9 @@ function emitPolicies(
     ? writeOut(o.out, run, o.format, options, io)
     : o.json
       ? writeJson(run, io)
-      : writeText(run, o.format, options, io, tableWidth(cmd, io));
-  if (count === 0) {
-    if (o.json) io.err(`${safe(empty())}\n`);
-    else io.out(`${safe(empty())}\n`);
-  }
+      : writeDocument(run, o.format, options, io, tableWidth(cmd, io));
+  // Stdout holds the document alone, even an empty one: the why goes to stderr.
+  if (count === 0) io.err(`${safe(empty())}\n`);
   if (o.checkComplete && unsettled.length > 0) {
     io.err(
       `xray-lp: ${unsettled.length} of ${count} polic${count === 1 ? 'y is' : 'ies are'} not settled: ${unsettled
@@ -381,8 +424,14 @@ export function summaryOf(p: WorkloadPolicy): SummaryRow {
   };
 }
 
-/** The human output: each policy with its warnings as it comes, then a summary table. */
-function writeText(
+/**
+ * The default output: exactly one document on stdout, written as policies come, and on stderr
+ * each policy's warnings (one line per kind) and the summary table. `iam`: one policy's document
+ * (an array of documents when `--max-size` split it), or for several policies one JSON object
+ * keyed by principal; the other formats: one YAML or HCL file holding every policy, with its
+ * warnings as comments.
+ */
+function writeDocument(
   run: PolicyRun,
   format: PolicyFormat,
   options: PolicyOptions,
@@ -390,22 +439,49 @@ function writeText(
   width: number | undefined,
 ): number {
   const rows: SummaryRow[] = [];
+  const notes: string[] = [];
   const writer = format === 'iam' ? undefined : new PolicyWriter(format, options.placeholders === true);
   if (writer) io.out(safeText(writer.begin()));
+  // iam: the first policy waits until the second says whether the output is one document or many.
+  let held: WorkloadPolicy | undefined;
   for (const p of run) {
     rows.push(summaryOf(p));
-    io.out(writer ? safeText(writer.add(p)) : renderIamPolicy(p));
+    const lines = warningLines(p.warnings);
+    if (lines.length > 0)
+      notes.push(`# ${p.kind} ${p.principal}\n${lines.map((l) => `#   ${l}\n`).join('')}`);
+    if (writer) io.out(safeText(writer.add(p)));
+    else if (rows.length === 1) held = p;
+    else {
+      if (held) io.out(`{\n${keyedDocument(held)}`);
+      held = undefined;
+      io.out(`,\n${keyedDocument(p)}`);
+    }
   }
   if (writer) io.out(safeText(writer.end()));
-  if (rows.length > 0) io.out(`\n${renderSummary(rows, run, width)}`);
+  else if (rows.length === 0) io.out('{}\n');
+  else if (held) io.out(`${safeJson(documentOf(held))}\n`);
+  else io.out('\n}\n');
+  if (notes.length > 0)
+    io.err(`\nWarnings (one line per kind; --json lists each):\n${safeText(notes.join(''))}`);
+  if (rows.length > 0) io.err(`\n${renderSummary(rows, run, width)}`);
   return rows.length;
 }
 
-/** One policy as the human `iam` output shows it: a header, the document(s), the warnings. */
+/** What the `iam` format writes for a policy: its document, or the array of its parts. */
+function documentOf(p: WorkloadPolicy): unknown {
+  return p.documents.length === 1 ? p.document : p.documents;
+}
+
+/** One member of the `iam` object of several policies: `"principal": document`. */
+function keyedDocument(p: WorkloadPolicy): string {
+  return `  ${safeJson(p.principal)}: ${safeJson(documentOf(p)).replace(/\n/g, '\n  ')}`;
+}
+
+/** One policy as `demo` shows it: a header, the document(s), the warnings (one line per kind). */
 export function renderIamPolicy(p: WorkloadPolicy): string {
   let out = `\n# ${safe(p.kind)} ${safe(p.principal)}\n`;
   out += safeText(p.documents.map((d) => JSON.stringify(d, null, 2)).join('\n')) + '\n';
-  for (const w of p.warnings) out += `#   [${w.code}] ${safe(w.message)}\n`;
+  for (const l of warningLines(p.warnings)) out += `#   ${safe(l)}\n`;
   return out;
 }
 
@@ -430,7 +506,7 @@ export function renderSummary(
     ],
     rows.map((r) => [
       r.kind,
-      shorten(r.name, 40),
+      width === undefined ? r.name : shorten(r.name, 40),
       int(r.statements),
       int(r.actions),
       int(r.size),
@@ -477,9 +553,12 @@ function writeOut(
         kind: p.kind,
         name: p.name,
         file: file.slice(out.dir.length + 1),
+        // One line per kind, as the terminal shows them; `warnings` has each one.
+        warningSummary: warningLines(p.warnings),
         warnings: p.warnings,
         evidence: p.evidence,
       };
+      if (p.warnings.length > 0) io.err(`  ${safe(entry.file)}: ${warningCount(p.warnings)}\n`);
       fs.writeSync(
         evidence as number,
         `${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`,
@@ -489,6 +568,17 @@ function writeOut(
   } finally {
     if (evidence !== undefined) fs.closeSync(evidence);
   }
-  if (out) io.out(`Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json to ${safe(out.dir)}\n`);
+  if (out)
+    io.err(
+      `Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json (every warning, with its evidence) to ${safe(out.dir)}\n`,
+    );
   return n;
+}
+
+/** `3 warnings (denied 1, resource-unknown 2)`: a policy's warnings counted by kind. */
+export function warningCount(warnings: readonly PolicyWarning[]): string {
+  const byCode = new Map<string, number>();
+  for (const w of warnings) byCode.set(w.code, (byCode.get(w.code) ?? 0) + 1);
+  const kinds = [...byCode.entries()].map(([c, k]) => `${c} ${k}`).join(', ');
+  return `${warnings.length} warning${warnings.length === 1 ? '' : 's'} (${kinds})`;
 }

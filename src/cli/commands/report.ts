@@ -12,11 +12,13 @@ import type { CliIO } from '../io.js';
 import { dbPath, openForRead, readGrantedFiles } from '../options.js';
 import { OUTPUT } from '../output.js';
 import { int, safe } from '../render.js';
-import { addPolicyOptions, policyOptions } from './policy.js';
+import { addPolicyOptions, noteExcludeDenied, policyOptions } from './policy.js';
 
 interface ReportCliOptions {
   out: string;
   granted?: string[];
+  excludeDenied?: boolean;
+  includeDenied?: boolean;
   [option: string]: unknown;
 }
 
@@ -77,6 +79,7 @@ export function registerReport(program: Command, io: CliIO, version: string): vo
         ).helpGroup(OUTPUT),
       ),
   ).action(async (o: ReportCliOptions, cmd: Command) => {
+    noteExcludeDenied(o, io);
     const file = path.resolve(io.cwd, o.out);
     if (!fs.existsSync(path.dirname(file)))
       throw new UserInputError(`--out ${o.out}: the folder ${path.dirname(file)} does not exist.`);

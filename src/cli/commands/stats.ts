@@ -66,6 +66,8 @@ export function registerStats(program: Command, io: CliIO): void {
           io.out('No inputs ingested yet. Run `xray-lp ingest <dump>`.\n');
           return;
         }
+        const width = tableWidth(cmd, io);
+        const whole = width === undefined;
         io.out(
           `${table(
             // To fit the terminal: the input is shortened, then sha256, shape, ingested at, size,
@@ -83,16 +85,16 @@ export function registerStats(program: Command, io: CliIO): void {
             ],
             rows.map((r) => [
               r.ingestedAt.replace(/\.\d+Z$/, 'Z'),
-              shorten(r.path, 48),
+              whole ? r.path : shorten(r.path, 48),
               r.shape ?? '',
               bytes(r.size),
               int(r.traces),
               int(r.calls),
               int(r.newCalls),
               int(r.problems),
-              r.sha256.slice(0, 12),
+              whole ? r.sha256 : r.sha256.slice(0, 12),
             ]),
-            tableWidth(cmd, io),
+            width,
           )}\n`,
         );
       } finally {

@@ -74,8 +74,9 @@ const METRIC_COLUMNS: OutputColumn<UsageRow>[] = [
  * key) are always shown; `kind` goes first because the workload names it.
  */
 export const USAGE_FIT: FitOrder = {
-  hide: ['workloadKind', 'firstSeen', 'faults', 'throttles', 'errors', 'lastSeen', 'denied', 'calls'],
-  shorten: { workload: 20, action: 24, resource: 32, operation: 20 },
+  // calls and denied are the answer: never hidden (the resource gives up cells for them).
+  hide: ['workloadKind', 'firstSeen', 'faults', 'throttles', 'errors', 'lastSeen'],
+  shorten: { workload: 20, action: 24, resource: 20, operation: 20 },
 };
 
 /** The columns of a usage result grouped by `groups`. */

@@ -25,7 +25,8 @@ import type { RawFilterOptions } from '../../query/filters.js';
 
 /**
  * How the workloads table fits the terminal: names and ARNs are shortened first, then columns
- * are hidden in this order (account and region are in the ARN). The name is always shown.
+ * are hidden in this order (account and region are in the ARN). The name, and calls and denied
+ * (the figures a reviewer reads the table for), are always shown.
  */
 export const WORKLOAD_FIT: FitOrder = {
   hide: [
@@ -38,15 +39,21 @@ export const WORKLOAD_FIT: FitOrder = {
     'lastSeen',
     'key',
     'kind',
-    'denied',
     'distinctActions',
-    'calls',
   ],
   shorten: { name: 20, key: 32 },
 };
 
-/** The `workloads` columns: table headers and CSV fields (the JSON fields of {@link WorkloadRow}). */
-export const WORKLOAD_COLUMNS: OutputColumn<WorkloadRow>[] = withFit(WORKLOAD_FIT, [
+/**
+ * When two rows share a name (the same function in two accounts or regions), what tells them
+ * apart is never hidden: kind, account and region.
+ */
+export const WORKLOAD_FIT_NAMES_COLLIDE: FitOrder = {
+  ...WORKLOAD_FIT,
+  hide: WORKLOAD_FIT.hide.filter((f) => f !== 'account' && f !== 'region' && f !== 'kind'),
+};
+
+const BASE_COLUMNS: OutputColumn<WorkloadRow>[] = [
   { field: 'kind', header: 'kind', value: (r) => r.kind },
   { field: 'name', header: 'name', value: (r) => r.name, cell: (r) => shorten(r.name, 40) },
   { field: 'key', header: 'ARN / id', value: (r) => r.key, cell: (r) => tableArn(r.arn ?? r.key, 60) },
@@ -82,21 +89,38 @@ export const WORKLOAD_COLUMNS: OutputColumn<WorkloadRow>[] = withFit(WORKLOAD_FI
     cell: (r) => tableTime(r.firstSeen),
   },
   { field: 'lastSeen', header: 'last seen', value: (r) => r.lastSeen, cell: (r) => tableTime(r.lastSeen) },
-]);
+];
+
+/** The `workloads` columns: table headers and CSV fields (the JSON fields of {@link WorkloadRow}). */
+export const WORKLOAD_COLUMNS: OutputColumn<WorkloadRow>[] = withFit(WORKLOAD_FIT, BASE_COLUMNS);
+
+/** True when two rows share a name: then the table keeps what tells them apart. */
+function namesCollide(rows: readonly { name: string }[]): boolean {
+  return new Set(rows.map((r) => r.name)).size < rows.length;
+}
+
+/** The columns for `rows`: {@link WORKLOAD_COLUMNS}, fitted by what tells rows apart. */
+export function workloadColumns<R extends WorkloadRow>(
+  rows: readonly R[],
+  completeness = false,
+): OutputColumn<R>[] {
+  const fit = namesCollide(rows) ? WORKLOAD_FIT_NAMES_COLLIDE : WORKLOAD_FIT;
+  const base = BASE_COLUMNS as OutputColumn<R>[];
+  if (!completeness) return withFit(fit, base);
+  // Asked for: hidden last, placed after `denied`.
+  return withFit({ ...fit, hide: [...fit.hide, 'completeness'] }, [
+    ...base.slice(0, -2),
+    {
+      field: 'completeness',
+      header: 'completeness',
+      value: (r) => (r as unknown as RowWithCompleteness).completeness?.verdict ?? null,
+    },
+    ...base.slice(-2),
+  ]);
+}
 
 /** A workload with its completeness (`workloads --completeness`; null without a policy: no mapped call). */
 type RowWithCompleteness = WorkloadRow & { completeness: Completeness | null };
-
-/** The columns with the completeness verdict after `denied` (JSON prints the whole object). */
-const WORKLOAD_COLUMNS_WITH_COMPLETENESS: OutputColumn<RowWithCompleteness>[] = withFit(
-  // Asked for: hidden last.
-  { ...WORKLOAD_FIT, hide: [...WORKLOAD_FIT.hide, 'completeness'] },
-  [
-    ...(WORKLOAD_COLUMNS as OutputColumn<RowWithCompleteness>[]).slice(0, -2),
-    { field: 'completeness', header: 'completeness', value: (r) => r.completeness?.verdict ?? null },
-    ...(WORKLOAD_COLUMNS as OutputColumn<RowWithCompleteness>[]).slice(-2),
-  ],
-);
 
 /** Registers `xray-lp workloads` (`principals`, its first name, still works). */
 export function registerWorkloads(program: Command, io: CliIO): void {
@@ -119,14 +143,16 @@ export function registerWorkloads(program: Command, io: CliIO): void {
           const filter = filterFromOptions(opts, store);
           const listed = listWorkloads(store, { filter });
           if (!opts.completeness) {
-            emit(io, format, WORKLOAD_COLUMNS, listed, tableWidth(c, io), () => emptyText(store, filter));
+            emit(io, format, workloadColumns(listed), listed, tableWidth(c, io), () =>
+              emptyText(store, filter),
+            );
             return;
           }
           // The verdict is about the policy as granted: the policy layer computes it.
           const verdicts = new Map<string, Completeness>();
           for (const p of policies(store, { filter })) verdicts.set(p.principal, p.completeness);
           const rows = listed.map((r) => ({ ...r, completeness: verdicts.get(r.arn ?? r.key) ?? null }));
-          emit(io, format, WORKLOAD_COLUMNS_WITH_COMPLETENESS, rows, tableWidth(c, io), () =>
+          emit(io, format, workloadColumns(rows, true), rows, tableWidth(c, io), () =>
             emptyText(store, filter),
           );
         } finally {
@@ -146,5 +172,5 @@ function emptyText(store: Store, filter: CallFilter): string {
 /** The workloads table (also printed by `demo`), fitted to `width` when given. */
 export function renderWorkloads(rows: WorkloadRow[], width?: number): string {
   if (rows.length === 0) return 'No workloads recorded. Run `xray-lp ingest <dump>` first.\n';
-  return renderTable(WORKLOAD_COLUMNS, rows, width);
+  return renderTable(workloadColumns(rows), rows, width);
 }
