@@ -49,4 +49,5 @@ export function inspect(file: string): {
  * (U+009B is a one-character CSI), bidirectional overrides and isolates.
  */
 // eslint-disable-next-line no-control-regex
-export const TERMINAL_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const TERMINAL_UNSAFE =
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;
