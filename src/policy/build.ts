@@ -24,7 +24,18 @@ import {
   type Observation,
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
-import { dropCovered, generaliseArn, generalises, merge, scopeS3Objects, sum, type Grant } from './grants.js';
+import {
+  addObserved,
+  dropCovered,
+  generaliseArn,
+  generalises,
+  merge,
+  observedOne,
+  S3ObjectScoper,
+  sum,
+  type Grant,
+  type ObservedResources,
+} from './grants.js';
 import {
   buildStatements,
   compactSize,
@@ -161,20 +172,37 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         excludeDenied: options.excludeDenied === true,
         subjects: ranks,
         members: options.roles !== undefined,
+        // Each resource's actions together: buildOne folds S3 keys as they come.
+        order: 'resource',
       });
       let next = rows.next();
       for (let rank = 0; rank < subjects.length; rank++) {
         const s = subjects[rank] as Subject<WorkloadRecord>;
-        const grants: Grant[] = [];
+        const any = !next.done && next.value.subject === rank;
+        if (!any && !s.members.some((w) => unmapped.has(w.id))) continue;
         const used = new Set<number>();
-        for (; !next.done && next.value.subject === rank; next = rows.next()) {
-          grants.push(grantOf(next.value));
-          for (const id of next.value.members ?? []) used.add(id);
-        }
-        for (const w of s.members) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
-        if (grants.length === 0 && !s.members.some((w) => unmapped.has(w.id))) continue;
-        const members = s.members.filter((w) => used.has(w.id));
-        const warnings = members.flatMap((w) => unmapped.get(w.id) ?? []);
+        // This subject's rows, one at a time: buildOne folds them as they come.
+        const grants = function* (): Generator<Grant> {
+          for (; !next.done && next.value.subject === rank; next = rows.next()) {
+            yield grantOf(next.value);
+            for (const id of next.value.members ?? []) used.add(id);
+          }
+        };
+        const membersOf = (): WorkloadRecord[] => {
+          for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
+          return s.members.filter((w) => used.has(w.id));
+        };
+        // Every member with an unmapped call is used: its warnings are known before the rows.
+        const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
+        const body = buildOne(
+          grants(),
+          options,
+          warnings,
+          s.kind,
+          () => observation(membersOf(), observed),
+          thresholds,
+        );
+        const members = membersOf();
         const label = members.map((w) => w.arn ?? w.key);
         if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
         if (!s.role && options.roles) unmatched.push(s.key);
@@ -184,7 +212,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           name: s.name,
           account: s.role ? (members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
+          ...body,
           ...(s.role ? { members: label } : {}),
         };
       }
@@ -212,7 +240,7 @@ export function grantOf(r: Omit<PermissionUsage, 'subject' | 'members'>): Grant 
     first: r.first,
     last: r.last,
     traces: r.traceMin === r.traceMax ? [r.traceMin] : [r.traceMin, r.traceMax],
-    observed: new Map([[r.resource, r.calls]]),
+    observed: observedOne(r.resource, r.calls),
   };
 }
 
@@ -247,30 +275,35 @@ function formatsOf(attrs: string): string[] {
  * One policy's body from its grants as read: scoping and generalising, statements, the size
  * checks, the warnings, the evidence and the completeness verdict. Shared by the database path
  * and `policy --usage` (from aggregated usage rows), so both give the same documents.
+ *
+ * `raw` is consumed one grant at a time, unique per (action, resource) and with each resource's
+ * actions together (the readers order them by resource): S3 object grants are folded into their
+ * prefix as they come ({@link S3ObjectScoper}), so memory holds the policy, not every key seen
+ * (except with `--s3-objects exact`, whose policy lists every key). `observed` is asked once
+ * `raw` is consumed (a role's members are known only then).
  */
 export function buildOne(
-  raw: Grant[],
+  raw: Iterable<Grant>,
   options: PolicyOptions,
   warnings: PolicyWarning[],
   kind: string,
-  observed: Observation,
+  observed: Observation | (() => Observation),
   thresholds: CompletenessThresholds,
 ): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
-  // Rows are unique per (action, resource): the reader groups them so.
-  let grants = raw;
-  const unknown = grants.filter((g) => g.resourceUnknown);
-  if (options.unknownResources === 'omit') {
-    grants = grants.filter((g) => !g.resourceUnknown);
-    for (const g of unknown) {
-      warnings.push({
-        code: 'omitted-unknown',
-        action: g.action,
-        resource: g.resource,
-        message: `${g.action} left out: the trace did not record which resource it used (--unknown-resources omit)`,
-      });
-    }
-  } else {
-    for (const g of unknown) {
+  const scope = options.s3Objects ?? 'prefix';
+  const scoper = scope === 'exact' ? undefined : new S3ObjectScoper(scope);
+  let grants: Grant[] = [];
+  for (const g of raw) {
+    if (g.resourceUnknown) {
+      if (options.unknownResources === 'omit') {
+        warnings.push({
+          code: 'omitted-unknown',
+          action: g.action,
+          resource: g.resource,
+          message: `${g.action} left out: the trace did not record which resource it used (--unknown-resources omit)`,
+        });
+        continue;
+      }
       warnings.push({
         code: 'resource-unknown',
         action: g.action,
@@ -282,8 +315,10 @@ export function buildOne(
         }, or pass --unknown-resources omit`,
       });
     }
+    if (scoper && S3ObjectScoper.takes(g)) scoper.add(g);
+    else grants.push(g);
   }
-  grants = scopeS3Objects(grants, options.s3Objects ?? 'prefix');
+  if (scoper) grants.push(...scoper.finish());
   if (generalises(options))
     grants = grants.map((g) => ({ ...g, resource: generaliseArn(g.resource, options) }));
   grants = merge(grants);
@@ -305,7 +340,11 @@ export function buildOne(
         'ARNs use ${AWS::AccountId} and ${AWS::Region}: substitute them (CloudFormation !Sub) before attaching',
     });
   }
-  const completeness = completenessOf(grants, observed, thresholds);
+  const completeness = completenessOf(
+    grants,
+    typeof observed === 'function' ? observed() : observed,
+    thresholds,
+  );
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
@@ -338,8 +377,8 @@ export function buildOne(
         const gs = st.Resource.map((r) => byKey.get(`${action}\u0000${r}`)).filter(
           (g): g is Grant => g !== undefined,
         );
-        const observed = new Map<string, number>();
-        for (const g of gs) for (const [r, n] of g.observed) observed.set(r, (observed.get(r) ?? 0) + n);
+        const observed: ObservedResources = { count: 0, sample: [] };
+        for (const g of gs) addObserved(observed, g.observed);
         return {
           action,
           calls: sum(gs.map((g) => g.calls)),
@@ -348,9 +387,8 @@ export function buildOne(
           firstSeen: isoTime(gs.reduce((m, g) => Math.min(m, g.first), Infinity)),
           lastSeen: isoTime(gs.reduce((m, g) => Math.max(m, g.last), -Infinity)),
           sampleTraceIds: [...new Set(gs.flatMap((g) => g.traces))].sort().slice(0, 3),
-          observed: [...observed.entries()]
-            .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-            .map(([resource, calls]) => ({ resource, calls })),
+          resourcesObserved: observed.count,
+          observed: observed.sample.map(([resource, calls]) => ({ resource, calls })),
         };
       }),
     })),
