@@ -22,6 +22,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { firstInvalidUtf8 } from '../shared/utf8.js';
 import { UserInputError } from '../shared/errors.js';
 import { compareText } from '../shared/order.js';
 import { dayOf, isoTime, parseIsoDay, parseIsoTime, PLAUSIBLE_SECONDS } from '../shared/time.js';
@@ -180,8 +181,10 @@ function firstLine(file: string): string {
     }
     const line = Buffer.concat(parts);
     // An invalid byte in a later line is the rows' reader's to report (with its line).
-    const bad = utf8Error(line, 0, size <= 1 << 20);
-    if (bad >= 0) notUtf8(file, 1, bad, line[bad] as number);
+    // A header cut at 1 MiB may end inside a character: that part is not judged.
+    const whole = size <= 1 << 20 ? line : line.subarray(0, line.length - incompleteTail(line));
+    const bad = firstInvalidUtf8(whole);
+    if (bad < whole.length) notUtf8(file, 1, bad, whole[bad] as number);
     return line.toString('utf8').replace(/\r$/, '');
   } finally {
     fs.closeSync(fd);
@@ -453,42 +456,6 @@ async function* parquetRows(f: UsageFile): AsyncGenerator<[Record<string, unknow
   }
 }
 
-/**
- * The offset of the first byte in `bytes` (from `from`) that does not start a valid UTF-8
- * sequence (WHATWG's rules: no overlong forms, surrogates or values above U+10FFFF), or -1. A
- * sequence cut off by the end counts only when `final`.
- */
-export function utf8Error(bytes: Uint8Array, from: number, final = true): number {
-  const n = bytes.length;
-  for (let i = from; i < n;) {
-    const b = bytes[i] as number;
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0;
-      else if (b === 0xed) hi = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90;
-      else if (b === 0xf4) hi = 0x8f;
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      if (i + k >= n) return final ? i : -1;
-      const c = bytes[i + k] as number;
-      if (c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
-    }
-    i += need + 1;
-  }
-  return -1;
-}
-
 /** How many bytes at the end of `bytes` begin a UTF-8 sequence that the next read completes. */
 function incompleteTail(bytes: Uint8Array): number {
   for (let k = 1; k <= Math.min(3, bytes.length); k++) {
@@ -527,13 +494,17 @@ function* lines(file: string): Generator<[string, number]> {
         chunk = got === 0 ? decoder.decode() : decoder.decode(buf.subarray(0, got), { stream: true });
       } catch {
         const bytes = Buffer.concat([tail, buf.subarray(0, got)]);
-        const at = utf8Error(bytes, 0, got === 0);
-        const offset = pos - tail.length + Math.max(0, at);
-        const before = bytes.subarray(0, Math.max(0, at));
+        // A character cut off by the end of this read is complete in the next one, if there is one.
+        const at = Math.min(
+          firstInvalidUtf8(got === 0 ? bytes : bytes.subarray(0, bytes.length - incompleteTail(bytes))),
+          bytes.length - 1,
+        );
+        const offset = pos - tail.length + at;
+        const before = bytes.subarray(0, at);
         let newlines = 0;
         for (let i = before.indexOf(10); i >= 0; i = before.indexOf(10, i + 1)) newlines++;
         // `carry` (the line so far) holds no line break: the bad byte is on line n + 1 + newlines.
-        return notUtf8(file, n + 1 + newlines, offset, bytes[Math.max(0, at)] ?? 0);
+        return notUtf8(file, n + 1 + newlines, offset, bytes[at] ?? 0);
       }
       const read = got < 4 ? Buffer.concat([tail, buf.subarray(0, got)]) : buf.subarray(0, got);
       tail = Buffer.from(read.subarray(read.length - incompleteTail(read)));
