@@ -217,33 +217,39 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
         unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
       // One read ordered by workload id, each workload's rows handed over as it is compared.
       const rows = readPermissions(store, scope);
-      let next = rows.next();
-      for (const w of loadWorkloads(store).sort((a, b) => a.id - b.id)) {
-        // Rows of a workload the caller did not read through (it could not be matched).
-        while (!next.done && next.value.subject < w.id) next = rows.next();
-        const any = !next.done && next.value.subject === w.id;
-        if (!any && !unmapped.has(w.id)) continue;
-        const permissions = function* (): Generator<ObservedPermission> {
-          for (; !next.done && next.value.subject === w.id; next = rows.next()) {
-            const r = next.value;
-            yield {
-              action: r.action,
-              resource: r.resource,
-              resourceUnknown: r.resourceUnknown,
-              calls: r.calls,
-              denied: r.denied,
-            };
-          }
-        };
-        yield {
-          principal: w.arn ?? w.key,
-          kind: w.kind,
-          name: w.name,
-          account: w.account,
-          lookup: [w.arn ?? '', w.name, w.key],
-          permissions: permissions(),
-          unmappedCalls: unmapped.get(w.id) ?? 0,
-        };
+      // The read is closed however the caller stops (the last workloads may not be read through):
+      // an open read keeps the connection busy, and closing the store would fail.
+      try {
+        let next = rows.next();
+        for (const w of loadWorkloads(store).sort((a, b) => a.id - b.id)) {
+          // Rows of a workload the caller did not read through (it could not be matched).
+          while (!next.done && next.value.subject < w.id) next = rows.next();
+          const any = !next.done && next.value.subject === w.id;
+          if (!any && !unmapped.has(w.id)) continue;
+          const permissions = function* (): Generator<ObservedPermission> {
+            for (; !next.done && next.value.subject === w.id; next = rows.next()) {
+              const r = next.value;
+              yield {
+                action: r.action,
+                resource: r.resource,
+                resourceUnknown: r.resourceUnknown,
+                calls: r.calls,
+                denied: r.denied,
+              };
+            }
+          };
+          yield {
+            principal: w.arn ?? w.key,
+            kind: w.kind,
+            name: w.name,
+            account: w.account,
+            lookup: [w.arn ?? '', w.name, w.key],
+            permissions: permissions(),
+            unmappedCalls: unmapped.get(w.id) ?? 0,
+          };
+        }
+      } finally {
+        rows.return(undefined);
       }
     },
   };

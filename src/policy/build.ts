@@ -175,46 +175,51 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         // Each resource's actions together: buildOne folds S3 keys as they come.
         order: 'resource',
       });
-      let next = rows.next();
-      for (let rank = 0; rank < subjects.length; rank++) {
-        const s = subjects[rank] as Subject<WorkloadRecord>;
-        const any = !next.done && next.value.subject === rank;
-        if (!any && !s.members.some((w) => unmapped.has(w.id))) continue;
-        const used = new Set<number>();
-        // This subject's rows, one at a time: buildOne folds them as they come.
-        const grants = function* (): Generator<Grant> {
-          for (; !next.done && next.value.subject === rank; next = rows.next()) {
-            yield grantOf(next.value);
-            for (const id of next.value.members ?? []) used.add(id);
-          }
-        };
-        const membersOf = (): WorkloadRecord[] => {
-          for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
-          return s.members.filter((w) => used.has(w.id));
-        };
-        // Every member with an unmapped call is used: its warnings are known before the rows.
-        const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
-        const body = buildOne(
-          grants(),
-          options,
-          warnings,
-          s.kind,
-          () => observation(membersOf(), observed),
-          thresholds,
-        );
-        const members = membersOf();
-        const label = members.map((w) => w.arn ?? w.key);
-        if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
-        if (!s.role && options.roles) unmatched.push(s.key);
-        yield {
-          principal: s.key,
-          kind: s.kind,
-          name: s.name,
-          account: s.role ? (members[0]?.account ?? null) : s.account,
-          region: s.region,
-          ...body,
-          ...(s.role ? { members: label } : {}),
-        };
+      // Closed however the caller stops: an open read keeps the connection busy.
+      try {
+        let next = rows.next();
+        for (let rank = 0; rank < subjects.length; rank++) {
+          const s = subjects[rank] as Subject<WorkloadRecord>;
+          const any = !next.done && next.value.subject === rank;
+          if (!any && !s.members.some((w) => unmapped.has(w.id))) continue;
+          const used = new Set<number>();
+          // This subject's rows, one at a time: buildOne folds them as they come.
+          const grants = function* (): Generator<Grant> {
+            for (; !next.done && next.value.subject === rank; next = rows.next()) {
+              yield grantOf(next.value);
+              for (const id of next.value.members ?? []) used.add(id);
+            }
+          };
+          const membersOf = (): WorkloadRecord[] => {
+            for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
+            return s.members.filter((w) => used.has(w.id));
+          };
+          // Every member with an unmapped call is used: its warnings are known before the rows.
+          const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
+          const body = buildOne(
+            grants(),
+            options,
+            warnings,
+            s.kind,
+            () => observation(membersOf(), observed),
+            thresholds,
+          );
+          const members = membersOf();
+          const label = members.map((w) => w.arn ?? w.key);
+          if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
+          if (!s.role && options.roles) unmatched.push(s.key);
+          yield {
+            principal: s.key,
+            kind: s.kind,
+            name: s.name,
+            account: s.role ? (members[0]?.account ?? null) : s.account,
+            region: s.region,
+            ...body,
+            ...(s.role ? { members: label } : {}),
+          };
+        }
+      } finally {
+        rows.return(undefined);
       }
       unmatched.sort(compareText);
     },
