@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { UserInputError } from '../shared/errors.js';
+import { UNSAFE_BEYOND_C0 } from '../shared/text.js';
 import { terminalWidth, type CliIO } from './io.js';
 import type { GlobalOptions } from './options.js';
 import { safe, shorten, table } from './render.js';
@@ -64,8 +65,8 @@ export interface OutputColumn<R> {
   drop?: number;
 }
 
-// JSON.stringify escapes C0 controls but leaves DEL, C1 controls and bidirectional overrides raw.
-const JSON_UNSAFE = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// JSON.stringify escapes C0 controls but leaves DEL, C1 controls, bidi and zero-width characters raw.
+const JSON_UNSAFE = new RegExp(`[${UNSAFE_BEYOND_C0}]`, 'g');
 
 /** `value` as JSON, with every character a terminal could act on written as a \u escape. */
 export function safeJson(value: unknown): string {

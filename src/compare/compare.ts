@@ -69,7 +69,11 @@ export interface ObservedWorkload {
   account: string | null;
   /** The names a functions file may give it, tried in this order (its ARN, name, key). */
   lookup: string[];
-  permissions: ObservedPermission[];
+  /**
+   * Its permissions, one per (action, resource), read once and in any order: a source may stream
+   * them from its reader while the workload is compared (memory holds the result, not the rows).
+   */
+  permissions: Iterable<ObservedPermission>;
   /** Calls that map to no IAM action: their permissions cannot be counted as used. */
   unmappedCalls: number;
 }
@@ -79,7 +83,10 @@ export interface ObservedWorkload {
  * (`rowsUsage`, usage-rows.ts). The comparison itself is the same for both.
  */
 export interface ObservedUsage {
-  /** The selected workloads with a permission or an unmapped call (any order). */
+  /**
+   * The selected workloads with a permission or an unmapped call (any order), each compared
+   * before the next is asked for.
+   */
   workloads(): Iterable<ObservedWorkload>;
 }
 
@@ -205,33 +212,46 @@ interface Subject {
  */
 export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
   return {
-    workloads() {
-      const usedById = new Map<number, Used[]>();
-      for (const r of readPermissions(store, scope)) {
-        const list = usedById.get(r.subject) ?? [];
-        list.push({
-          action: r.action,
-          resource: r.resource,
-          resourceUnknown: r.resourceUnknown,
-          calls: r.calls,
-          denied: r.denied,
-        });
-        usedById.set(r.subject, list);
-      }
+    *workloads() {
       const unmapped = new Map<number, number>();
       for (const u of readUnmapped(store, scope))
         unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
-      return loadWorkloads(store)
-        .filter((w) => usedById.has(w.id) || unmapped.has(w.id))
-        .map((w) => ({
-          principal: w.arn ?? w.key,
-          kind: w.kind,
-          name: w.name,
-          account: w.account,
-          lookup: [w.arn ?? '', w.name, w.key],
-          permissions: usedById.get(w.id) ?? [],
-          unmappedCalls: unmapped.get(w.id) ?? 0,
-        }));
+      // One read ordered by workload id, each workload's rows handed over as it is compared.
+      const rows = readPermissions(store, scope);
+      // The read is closed however the caller stops (the last workloads may not be read through):
+      // an open read keeps the connection busy, and closing the store would fail.
+      try {
+        let next = rows.next();
+        for (const w of loadWorkloads(store).sort((a, b) => a.id - b.id)) {
+          // Rows of a workload the caller did not read through (it could not be matched).
+          while (!next.done && next.value.subject < w.id) next = rows.next();
+          const any = !next.done && next.value.subject === w.id;
+          if (!any && !unmapped.has(w.id)) continue;
+          const permissions = function* (): Generator<ObservedPermission> {
+            for (; !next.done && next.value.subject === w.id; next = rows.next()) {
+              const r = next.value;
+              yield {
+                action: r.action,
+                resource: r.resource,
+                resourceUnknown: r.resourceUnknown,
+                calls: r.calls,
+                denied: r.denied,
+              };
+            }
+          };
+          yield {
+            principal: w.arn ?? w.key,
+            kind: w.kind,
+            name: w.name,
+            account: w.account,
+            lookup: [w.arn ?? '', w.name, w.key],
+            permissions: permissions(),
+            unmappedCalls: unmapped.get(w.id) ?? 0,
+          };
+        }
+      } finally {
+        rows.return(undefined);
+      }
     },
   };
 }
@@ -288,8 +308,8 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
   const unmatchedWorkloads: CompareResult['unmatchedWorkloads'] = [];
   const matchedRoles = new Set<string>();
   const cache = new Map<Subject, GrantedSet>();
-  const workloads = [...usage.workloads()].sort((a, b) => compareText(a.principal, b.principal));
-  for (const w of workloads) {
+  // One workload at a time, as the source reads them; the results are ordered by principal.
+  for (const w of usage.workloads()) {
     const { principal } = w;
     let subject: Subject | undefined;
     let matchedBy: MatchedBy = 'role-option';
@@ -330,6 +350,8 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
     }
     out.push(compareOne(w, subject, matchedBy, set, options));
   }
+  out.sort((a, b) => compareText(a.principal, b.principal));
+  unmatchedWorkloads.sort((a, b) => compareText(a.principal, b.principal));
   const unmatchedRoles = granted.roles
     .filter((r) => !matchedRoles.has(r.arn))
     .map((r) => ({ name: r.name, arn: r.arn }))
@@ -443,7 +465,6 @@ function compareOne(
   set: GrantedSet,
   options: ComparisonOptions,
 ): WorkloadComparison {
-  const used = w.permissions;
   const unmappedCalls = w.unmappedCalls;
   const allow = options.allowUnused ?? [];
   const policies = subject.policies;
@@ -451,7 +472,27 @@ function compareOne(
   const conditional: ConditionalPermission[] = [];
   const unverifiable: UnverifiablePermission[] = [];
   const deniedAtRuntime: DeniedAtRuntime[] = [];
-  for (const u of used) {
+  // One pass over the permissions (a source may stream them): what each granted pair was used
+  // through is gathered as they come.
+  const through = set.pairs.map(() => ({
+    actions: new Set<string>(),
+    used: new Set<string>(),
+    resources: [] as string[],
+  }));
+  const usedActions = new Set<string>();
+  let permissions = 0;
+  let calls = 0;
+  for (const u of w.permissions) {
+    permissions++;
+    calls += u.calls;
+    usedActions.add(u.action.toLowerCase());
+    set.pairs.forEach((pair, k) => {
+      if (!pair.match(u.action, u)) return;
+      const t = through[k]!;
+      t.actions.add(u.action.toLowerCase());
+      t.used.add(pair.concrete.find((c) => c.toLowerCase() === u.action.toLowerCase()) ?? u.action);
+      keepFirst(t.resources, u.resource, USED_RESOURCES);
+    });
     const e = explain(policies, u.action, u.resource);
     if (e.decision === 'allowed') {
       if (u.denied > 0)
@@ -504,11 +545,10 @@ function compareOne(
   }
 
   const unused: UnusedGrant[] = [];
-  for (const pair of set.pairs) {
-    const through = used.filter((u) => pair.match(u.action, u));
-    const usedActions = new Set(through.map((u) => u.action.toLowerCase()));
-    const idle = pair.concrete.filter((a) => !usedActions.has(a.toLowerCase()));
-    if (idle.length === 0) continue;
+  set.pairs.forEach((pair, k) => {
+    const t = through[k]!;
+    const idle = pair.concrete.filter((a) => !t.actions.has(a.toLowerCase()));
+    if (idle.length === 0) return;
     const allowed = idle.filter((a) => allow.some((p) => actionMatches(p, a)));
     unused.push({
       policy: pair.s.policy,
@@ -520,19 +560,12 @@ function compareOne(
       granted: pair.concrete.length,
       unused: idle.filter((a) => !allowed.includes(a)),
       allowedUnused: allowed,
-      used: [
-        ...new Set(
-          through.map(
-            (u) => pair.concrete.find((c) => c.toLowerCase() === u.action.toLowerCase()) ?? u.action,
-          ),
-        ),
-      ].sort(),
-      usedResources: [...new Set(through.map((u) => u.resource))].sort().slice(0, 10),
+      used: [...t.used].sort(),
+      usedResources: t.resources,
     });
-  }
+  });
 
   const grantedCount = set.plain.size + set.conditional.size;
-  const usedActions = new Set(used.map((u) => u.action.toLowerCase()));
   const usedGranted = [...usedActions].filter((a) => set.plain.has(a) || set.conditional.has(a)).length;
   const notes = [...subject.notes];
   if (unmappedCalls > 0)
@@ -563,8 +596,8 @@ function compareOne(
     used: {
       actions: usedActions.size,
       granted: usedGranted,
-      permissions: used.length,
-      calls: used.reduce((n, u) => n + u.calls, 0),
+      permissions,
+      calls,
     },
     headline: headline(usedGranted, grantedCount),
     unused,
@@ -575,6 +608,20 @@ function compareOne(
     notes,
     passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
   };
+}
+
+/** Resources an unused grant lists as used through it, at most. */
+const USED_RESOURCES = 10;
+
+/** Keeps in `list` (sorted, distinct) the first `max` values in code-unit order, with `value`. */
+function keepFirst(list: string[], value: string, max: number): void {
+  const last = list[list.length - 1];
+  if (list.length >= max && last !== undefined && value >= last) return;
+  let i = list.length;
+  while (i > 0 && (list[i - 1] as string) > value) i--;
+  if (list[i - 1] === value) return;
+  list.splice(i, 0, value);
+  if (list.length > max) list.pop();
 }
 
 /** "uses 4 of 312 granted actions (1%)"; below 1% but not zero reads "<1%". */

@@ -19,7 +19,7 @@
  */
 import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
 import type { SpillPermission, SpillPrincipal } from '../store/usage-spill.js';
-import type { ObservedUsage } from './compare.js';
+import type { ObservedPermission, ObservedUsage } from './compare.js';
 
 /**
  * Where the rows are read from: the shape of `policy --usage`'s row source (UsageRowSource in
@@ -39,16 +39,22 @@ export function rowsUsage(rows: UsageRows): ObservedUsage {
   return {
     *workloads() {
       for (const p of rows.principals()) {
-        const permissions = [...rows.permissions([p.principal], false)].map((r) => ({
-          action: r.action,
-          resource: r.resource,
-          resourceUnknown: r.resourceUnknown,
-          calls: r.calls,
-          denied: r.denied,
-        }));
+        const read = rows.permissions([p.principal], false)[Symbol.iterator]();
+        const first = read.next();
         const unmappedCalls = rows.unmapped([p.principal]).reduce((n, u) => n + u.calls, 0);
         // As from the database: a workload whose calls needed no permission is not compared.
-        if (permissions.length === 0 && unmappedCalls === 0) continue;
+        if (first.done === true && unmappedCalls === 0) continue;
+        // Streamed while the workload is compared: one principal's rows are never all held.
+        const permissions = function* (): Generator<ObservedPermission> {
+          for (let r = first; r.done !== true; r = read.next())
+            yield {
+              action: r.value.action,
+              resource: r.value.resource,
+              resourceUnknown: r.value.resourceUnknown,
+              calls: r.value.calls,
+              denied: r.value.denied,
+            };
+        };
         const name = p.name ?? nameOfPrincipal(p.principal);
         yield {
           principal: p.principal,
@@ -57,9 +63,11 @@ export function rowsUsage(rows: UsageRows): ObservedUsage {
           account: p.account,
           // The principal is the workload's ARN when it has one, else its key (never both).
           lookup: [p.principal.startsWith('arn:') ? p.principal : '', name, p.principal],
-          permissions,
+          permissions: permissions(),
           unmappedCalls,
         };
+        // A workload that could not be matched is not read through: close its read.
+        read.return?.();
       }
     },
   };

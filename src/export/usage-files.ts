@@ -22,9 +22,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
+import { firstInvalidUtf8 } from '../shared/utf8.js';
 import { UserInputError } from '../shared/errors.js';
 import { compareText } from '../shared/order.js';
-import { dayOf, parseIsoDay, parseIsoTime } from '../shared/time.js';
+import { dayOf, isoTime, parseIsoDay, parseIsoTime, PLAUSIBLE_SECONDS } from '../shared/time.js';
 import { resourceTypeOf } from '../policy/usage-rows.js';
 import type { SpillRow } from '../store/usage-spill.js';
 
@@ -167,17 +168,24 @@ function firstLine(file: string): string {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(1 << 16);
-    let text = '';
+    const parts: Buffer[] = [];
+    let size = 0;
     let pos = 0;
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, pos);
-      if (n === 0) return text;
+      const nl = buf.subarray(0, n).indexOf(10);
+      if (n > 0) parts.push(Buffer.from(buf.subarray(0, nl >= 0 ? nl : n)));
+      size += n;
       pos += n;
-      text += buf.toString('utf8', 0, n);
-      const nl = text.indexOf('\n');
-      if (nl >= 0) return text.slice(0, nl).replace(/\r$/, '');
-      if (text.length > 1 << 20) return text;
+      if (n === 0 || nl >= 0 || size > 1 << 20) break;
     }
+    const line = Buffer.concat(parts);
+    // An invalid byte in a later line is the rows' reader's to report (with its line).
+    // A header cut at 1 MiB may end inside a character: that part is not judged.
+    const whole = size <= 1 << 20 ? line : line.subarray(0, line.length - incompleteTail(line));
+    const bad = firstInvalidUtf8(whole);
+    if (bad < whole.length) notUtf8(file, 1, bad, whole[bad] as number);
+    return line.toString('utf8').replace(/\r$/, '');
   } finally {
     fs.closeSync(fd);
   }
@@ -189,7 +197,18 @@ function csvHeader(file: string): string[] {
     fail(file, '1', 'empty: a CSV usage file starts with a header line of column names');
   const { fields, rest } = parseCsvLine(line);
   if (rest !== undefined) fail(file, '1', 'the header line has an unterminated quote');
-  return fields.map((f) => f.trim());
+  const names = fields.map((f) => f.trim());
+  // A second column of the same name would silently win over the first: which one is meant?
+  names.forEach((name, k) => {
+    const first = names.indexOf(name);
+    if (first !== k)
+      fail(
+        file,
+        '1',
+        `the header names column ${JSON.stringify(name)} twice (fields ${first + 1} and ${k + 1}): rename or drop one in the query that writes the file`,
+      );
+  });
+  return names;
 }
 
 function jsonlHeader(file: string): string[] {
@@ -287,20 +306,48 @@ function flag(v: unknown, file: string, where: Where, column: string): boolean |
   );
 }
 
-/** ISO 8601 date-time (a space for the T, any fraction, Z or an offset; none is UTC) → epoch seconds. */
+/**
+ * ISO 8601 date-time (a space for the T, any fraction, Z or an offset; none is UTC), or epoch
+ * seconds → epoch seconds, between 2000 and 2200 ({@link PLAUSIBLE_SECONDS}): a time outside is
+ * a wrong unit (milliseconds) or an overflowed value, and would make every period meaningless.
+ */
 function time(v: unknown, file: string, where: Where, column: string): number | null {
   if (v === null || v === undefined || v === '') return null;
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime() / 1000;
-  if (typeof v === 'string') {
-    const t = parseIsoTime(v);
-    if (t !== null) return t;
-  }
-  return fail(
-    file,
-    where(),
-    `${column} is ${JSON.stringify(v)}: an ISO 8601 date-time (2026-11-20T10:00:00.123456Z)`,
-  );
+  let t: number | null = null;
+  if (typeof v === 'number' && Number.isFinite(v)) t = v;
+  else if (v instanceof Date && !Number.isNaN(v.getTime())) t = v.getTime() / 1000;
+  else if (typeof v === 'string') t = parseIsoTime(v);
+  if (t === null)
+    return fail(
+      file,
+      where(),
+      `${column} is ${JSON.stringify(v)}: an ISO 8601 date-time (2026-11-20T10:00:00.123456Z)`,
+    );
+  if (t < PLAUSIBLE_SECONDS.min || t >= PLAUSIBLE_SECONDS.max)
+    return fail(
+      file,
+      where(),
+      `${column} is ${v instanceof Date ? (isoTime(t) ?? String(t)) : JSON.stringify(v)}, ${typeof v === 'number' ? 'as epoch seconds ' : ''}not between ${isoTime(PLAUSIBLE_SECONDS.min)} and ${isoTime(PLAUSIBLE_SECONDS.max)}: write ${column} as an ISO 8601 date-time or epoch seconds (not milliseconds), and check that it did not overflow`,
+    );
+  return t;
+}
+
+/**
+ * An action as IAM writes it, `service:Action` (`s3:GetObject`, `vpc-lattice:Associate…-Events`).
+ * One the bundled reference does not know is kept as written: the reference may be older than
+ * the data.
+ */
+const ACTION_SHAPE = /^[A-Za-z0-9][A-Za-z0-9-]*:[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+function actionOf(v: unknown, file: string, where: Where): string | null {
+  const a = text(v, file, where, 'action');
+  if (a !== null && !ACTION_SHAPE.test(a))
+    return fail(
+      file,
+      where(),
+      `action is ${JSON.stringify(a)}, not an IAM action (service:Action, such as s3:GetObject): select the action column of the usage table, with no wildcard; rows of calls with no permission leave it empty`,
+    );
+  return a;
 }
 
 function day(v: unknown, file: string, where: Where): number | null {
@@ -323,7 +370,7 @@ function normalise(
 ): SpillRow | null {
   const principal = text(get('principal'), f.path, where, 'principal');
   if (principal === null) return null;
-  const action = text(get('action'), f.path, where, 'action');
+  const action = actionOf(get('action'), f.path, where);
   const resource = text(get('resource'), f.path, where, 'resource');
   const resourceType = has.has('resource_type')
     ? text(get('resource_type'), f.path, where, 'resource_type')
@@ -409,19 +456,59 @@ async function* parquetRows(f: UsageFile): AsyncGenerator<[Record<string, unknow
   }
 }
 
+/** How many bytes at the end of `bytes` begin a UTF-8 sequence that the next read completes. */
+function incompleteTail(bytes: Uint8Array): number {
+  for (let k = 1; k <= Math.min(3, bytes.length); k++) {
+    const b = bytes[bytes.length - k] as number;
+    if (b < 0x80) return 0;
+    if (b >= 0xc0) return (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) > k ? k : 0;
+  }
+  return 0;
+}
+
+/** Refuses a file with a byte that is not UTF-8 (it would otherwise be read as U+FFFD). */
+function notUtf8(file: string, line: number, offset: number, byte: number): never {
+  return fail(
+    file,
+    String(line),
+    `byte ${offset} (0x${byte.toString(16).padStart(2, '0')}) is not UTF-8: usage files are UTF-8 text; write the file as UTF-8 (or convert it: iconv -f LATIN1 -t UTF-8)`,
+  );
+}
+
 /** The lines of a text file, chunk by chunk, with their numbers (1-based). */
 function* lines(file: string): Generator<[string, number]> {
   const fd = fs.openSync(file, 'r');
   try {
     const buf = Buffer.alloc(1 << 20);
-    const decoder = new TextDecoder('utf-8', { fatal: false });
+    // Fatal: a byte that is not UTF-8 is refused with its offset, never read as U+FFFD.
+    const decoder = new TextDecoder('utf-8', { fatal: true });
     let carry = '';
     let n = 0;
     let pos = 0;
+    // The bytes of a character split across reads (at most 3), kept to find an invalid byte.
+    let tail = Buffer.alloc(0);
     for (;;) {
       const got = fs.readSync(fd, buf, 0, buf.length, pos);
+      let chunk: string;
+      try {
+        chunk = got === 0 ? decoder.decode() : decoder.decode(buf.subarray(0, got), { stream: true });
+      } catch {
+        const bytes = Buffer.concat([tail, buf.subarray(0, got)]);
+        // A character cut off by the end of this read is complete in the next one, if there is one.
+        const at = Math.min(
+          firstInvalidUtf8(got === 0 ? bytes : bytes.subarray(0, bytes.length - incompleteTail(bytes))),
+          bytes.length - 1,
+        );
+        const offset = pos - tail.length + at;
+        const before = bytes.subarray(0, at);
+        let newlines = 0;
+        for (let i = before.indexOf(10); i >= 0; i = before.indexOf(10, i + 1)) newlines++;
+        // `carry` (the line so far) holds no line break: the bad byte is on line n + 1 + newlines.
+        return notUtf8(file, n + 1 + newlines, offset, bytes[at] ?? 0);
+      }
+      const read = got < 4 ? Buffer.concat([tail, buf.subarray(0, got)]) : buf.subarray(0, got);
+      tail = Buffer.from(read.subarray(read.length - incompleteTail(read)));
       pos += got;
-      const chunk = got === 0 ? decoder.decode() : decoder.decode(buf.subarray(0, got), { stream: true });
       const text = carry + chunk;
       let from = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
@@ -567,6 +654,9 @@ export async function readUsageFiles(
     skipped: 0,
     columns: files[0]?.columns ?? [],
   };
+  // Every sum of calls (per permission, per statement) is at most the total of all rows: while
+  // that is a safe integer, every sum is exact.
+  let total = 0;
   for (const f of files) {
     const has = new Set(f.columns);
     const rows = f.format === 'parquet' ? parquetRows(f) : f.format === 'csv' ? csvRows(f) : jsonlRows(f);
@@ -580,6 +670,13 @@ export async function readUsageFiles(
       );
       if (r === null) summary.skipped++;
       else {
+        total += r.calls;
+        if (total > Number.MAX_SAFE_INTEGER)
+          fail(
+            f.path,
+            `${label}${n}`,
+            `the calls of the rows up to here add up to more than ${Number.MAX_SAFE_INTEGER} (2^53 - 1), past which sums of calls are not exact: are these call counts? Split the rows into several runs`,
+          );
         summary.rows++;
         add(r);
       }

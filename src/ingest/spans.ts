@@ -8,6 +8,7 @@
  */
 import { ShapeError } from './errors.js';
 import { asObject, isObject } from '../shared/values.js';
+import { PLAUSIBLE_SECONDS } from '../shared/time.js';
 
 /** A span's kind, as OTLP names it. */
 export type SpanKind = 'INTERNAL' | 'SERVER' | 'CLIENT' | 'PRODUCER' | 'CONSUMER' | 'UNSPECIFIED';
@@ -79,8 +80,8 @@ function spanIdOf(v: unknown, name: string, ctx: SpanContext): string {
 }
 
 /** Nanosecond epoch times this far out are not times: before 2000 or after 2200. */
-const NANOS_MIN = 946_684_800n * 1_000_000_000n;
-const NANOS_MAX = 7_258_118_400n * 1_000_000_000n;
+const NANOS_MIN = BigInt(PLAUSIBLE_SECONDS.min) * 1_000_000_000n;
+const NANOS_MAX = BigInt(PLAUSIBLE_SECONDS.max) * 1_000_000_000n;
 
 /**
  * A nanosecond epoch time, as a decimal string (OTLP) or a JSON number (flat records), in epoch

@@ -26,13 +26,16 @@ import {
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import {
+  addObserved,
   dropCovered,
   generaliseArn,
   generalises,
   merge,
-  scopeS3Objects,
+  observedOne,
+  S3ObjectScoper,
   sum,
   type Grant,
+  type ObservedResources,
   type OwnScope,
 } from './grants.js';
 import {
@@ -173,34 +176,61 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         excludeDenied: false,
         subjects: ranks,
         members: options.roles !== undefined,
+        // Each resource's actions together: buildOne folds S3 keys as they come.
+        order: 'resource',
       });
-      let next = rows.next();
-      for (let rank = 0; rank < subjects.length; rank++) {
-        const s = subjects[rank] as Subject<WorkloadRecord>;
-        const grants: Grant[] = [];
-        const used = new Set<number>();
-        for (; !next.done && next.value.subject === rank; next = rows.next()) {
-          grants.push(grantOf(next.value));
-          for (const id of next.value.members ?? []) used.add(id);
+      // Closed however the caller stops: an open read keeps the connection busy.
+      try {
+        let next = rows.next();
+        for (let rank = 0; rank < subjects.length; rank++) {
+          const s = subjects[rank] as Subject<WorkloadRecord>;
+          const any = !next.done && next.value.subject === rank;
+          if (!any && !s.members.some((w) => unmapped.has(w.id))) continue;
+          const used = new Set<number>();
+          // This subject's rows, one at a time: buildOne folds them as they come.
+          const grants = function* (): Generator<Grant> {
+            for (; !next.done && next.value.subject === rank; next = rows.next()) {
+              yield grantOf(next.value);
+              for (const id of next.value.members ?? []) used.add(id);
+            }
+          };
+          const membersOf = (): WorkloadRecord[] => {
+            for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
+            return s.members.filter((w) => used.has(w.id));
+          };
+          // Every member with an unmapped call is used: its warnings are known before the rows.
+          const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
+          const body = buildOne(
+            grants(),
+            options,
+            warnings,
+            s.kind,
+            () => observation(membersOf(), observed),
+            thresholds,
+            () => {
+              const m = membersOf();
+              return {
+                account: s.role ? (m[0]?.account ?? null) : s.account,
+                region: s.region ?? m[0]?.region ?? null,
+              };
+            },
+          );
+          const members = membersOf();
+          const label = members.map((w) => w.arn ?? w.key);
+          if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
+          if (!s.role && options.roles) unmatched.push(s.key);
+          yield {
+            principal: s.key,
+            kind: s.kind,
+            name: s.name,
+            account: s.role ? (members[0]?.account ?? null) : s.account,
+            region: s.region,
+            ...body,
+            ...(s.role ? { members: label } : {}),
+          };
         }
-        for (const w of s.members) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
-        if (grants.length === 0 && !s.members.some((w) => unmapped.has(w.id))) continue;
-        const members = s.members.filter((w) => used.has(w.id));
-        const warnings = members.flatMap((w) => unmapped.get(w.id) ?? []);
-        const label = members.map((w) => w.arn ?? w.key);
-        if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
-        if (!s.role && options.roles) unmatched.push(s.key);
-        const account = s.role ? (members[0]?.account ?? null) : s.account;
-        const own = { account, region: s.region ?? members[0]?.region ?? null };
-        yield {
-          principal: s.key,
-          kind: s.kind,
-          name: s.name,
-          account,
-          region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds, own),
-          ...(s.role ? { members: label } : {}),
-        };
+      } finally {
+        rows.return(undefined);
       }
       unmatched.sort(compareText);
     },
@@ -226,7 +256,7 @@ export function grantOf(r: Omit<PermissionUsage, 'subject' | 'members'>): Grant 
     first: r.first,
     last: r.last,
     traces: r.traceMin === r.traceMax ? [r.traceMin] : [r.traceMin, r.traceMax],
-    observed: new Map([[r.resource, r.calls]]),
+    observed: observedOne(r.resource, r.calls),
   };
 }
 
@@ -261,47 +291,54 @@ function formatsOf(attrs: string): string[] {
  * One policy's body from its grants as read: scoping and generalising, statements, the size
  * checks, the warnings, the evidence and the completeness verdict. Shared by the database path
  * and `policy --usage` (from aggregated usage rows), so both give the same documents.
+ *
+ * `raw` is consumed one grant at a time, unique per (action, resource) and with each resource's
+ * actions together (the readers order them by resource): S3 object grants are folded into their
+ * prefix as they come ({@link S3ObjectScoper}), so memory holds the policy, not every key seen
+ * (except with `--s3-objects exact`, whose policy lists every key). `observed` is asked once
+ * `raw` is consumed (a role's members are known only then).
  */
 export function buildOne(
-  raw: Grant[],
+  raw: Iterable<Grant>,
   options: PolicyOptions,
   warnings: PolicyWarning[],
   kind: string,
-  observed: Observation,
+  observed: Observation | (() => Observation),
   thresholds: CompletenessThresholds,
-  own: OwnScope = { account: null, region: null },
+  ownScope: OwnScope | (() => OwnScope) = { account: null, region: null },
 ): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
-  // Rows are unique per (action, resource): the reader groups them so.
-  let grants = raw;
-  // Permissions every call of which was denied: the workload lacks them today, and the denial may
-  // be deliberate (an explicit Deny). Granting them would widen access, so by default they are
-  // left out and listed; --include-denied grants them.
-  if (!options.includeDenied) {
-    grants = [];
-    for (const g of raw) {
-      if (g.calls > 0 && g.denied >= g.calls) warnings.push(deniedWarning(g, 'left-out'));
-      else grants.push(g);
+  // Rows are unique per (action, resource): the reader groups them so. They are consumed one
+  // at a time: S3 object keys are folded into their prefix as they come.
+  const scope = options.s3Objects ?? 'prefix';
+  const scoper = scope === 'exact' ? undefined : new S3ObjectScoper(scope);
+  const denied: PolicyWarning[] = [];
+  const unknown: PolicyWarning[] = [];
+  let grants: Grant[] = [];
+  for (const g of raw) {
+    // Permissions every call of which was denied: the workload lacks them today, and the denial
+    // may be deliberate (an explicit Deny). Granting them would widen access, so by default they
+    // are left out and listed; --include-denied grants them.
+    if (!options.includeDenied && g.calls > 0 && g.denied >= g.calls) {
+      denied.push(deniedWarning(g, 'left-out'));
+      continue;
     }
-  }
-  const unknown = grants.filter((g) => g.resourceUnknown);
-  if (options.unknownResources === 'omit') {
-    grants = grants.filter((g) => !g.resourceUnknown);
-    for (const g of unknown)
-      warnings.push(
-        permissionWarning(
-          'omitted-unknown',
-          g.action,
-          g.resource,
-          'left out: the trace did not record which resource it used (--unknown-resources omit)',
-        ),
-      );
-  } else {
-    const how =
-      kind === 'stepfunctions'
-        ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
-        : 'X-Ray SDKs record only the request parameters on their allow-list (add this one; Node: AWSXRay.appendAWSWhitelist), and OpenTelemetry instrumentations a fixed set (S3: the bucket, never the key), so record the resource yourself or review the wildcard';
-    for (const g of unknown)
-      warnings.push(
+    if (g.resourceUnknown) {
+      if (options.unknownResources === 'omit') {
+        unknown.push(
+          permissionWarning(
+            'omitted-unknown',
+            g.action,
+            g.resource,
+            'left out: the trace did not record which resource it used (--unknown-resources omit)',
+          ),
+        );
+        continue;
+      }
+      const how =
+        kind === 'stepfunctions'
+          ? 'Step Functions records no parameters of its service integrations: name the resources in the state machine definition'
+          : 'X-Ray SDKs record only the request parameters on their allow-list (add this one; Node: AWSXRay.appendAWSWhitelist), and OpenTelemetry instrumentations a fixed set (S3: the bucket, never the key), so record the resource yourself or review the wildcard';
+      unknown.push(
         permissionWarning(
           'resource-unknown',
           g.action,
@@ -309,8 +346,14 @@ export function buildOne(
           `granted on the narrowest wildcard for its resource type: the trace did not record which resource it used. ${how}, or pass --unknown-resources omit`,
         ),
       );
+    }
+    if (scoper && S3ObjectScoper.takes(g)) scoper.add(g);
+    else grants.push(g);
   }
-  grants = scopeS3Objects(grants, options.s3Objects ?? 'prefix');
+  if (scoper) grants.push(...scoper.finish());
+  warnings.push(...denied, ...unknown);
+  // A role's members (and so its account) are known only once its rows are read.
+  const own = typeof ownScope === 'function' ? ownScope() : ownScope;
   if (options.placeholders) {
     // Placeholders stand for the deploying account: another account's ARN keeps its account.
     const others = new Set<string>();
@@ -360,7 +403,11 @@ export function buildOne(
         "ARNs in the workload's own account and region use ${AWS::AccountId} and ${AWS::Region}: substitute them (CloudFormation !Sub) before attaching",
     });
   }
-  const completeness = completenessOf(grants, observed, thresholds);
+  const completeness = completenessOf(
+    grants,
+    typeof observed === 'function' ? observed() : observed,
+    thresholds,
+  );
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
@@ -393,8 +440,8 @@ export function buildOne(
         const gs = st.Resource.map((r) => byKey.get(`${action}\u0000${r}`)).filter(
           (g): g is Grant => g !== undefined,
         );
-        const observed = new Map<string, number>();
-        for (const g of gs) for (const [r, n] of g.observed) observed.set(r, (observed.get(r) ?? 0) + n);
+        const observed: ObservedResources = { count: 0, sample: [] };
+        for (const g of gs) addObserved(observed, g.observed);
         return {
           action,
           calls: sum(gs.map((g) => g.calls)),
@@ -403,9 +450,8 @@ export function buildOne(
           firstSeen: isoTime(gs.reduce((m, g) => Math.min(m, g.first), Infinity)),
           lastSeen: isoTime(gs.reduce((m, g) => Math.max(m, g.last), -Infinity)),
           sampleTraceIds: [...new Set(gs.flatMap((g) => g.traces))].sort().slice(0, 3),
-          observed: [...observed.entries()]
-            .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-            .map(([resource, calls]) => ({ resource, calls })),
+          resourcesObserved: observed.count,
+          observed: observed.sample.map(([resource, calls]) => ({ resource, calls })),
         };
       }),
     })),
@@ -416,8 +462,9 @@ export function buildOne(
 
 /** The calls behind a grant, for a warning: how many, on what as recorded, a sample trace. */
 function callsBehind(g: Grant): string {
-  const observed = [...g.observed.keys()].sort(compareText);
-  const on = observed.length === 1 ? observed[0] : `${observed.length} resources, first ${observed[0]}`;
+  // The sample is in code-unit order; the count is exact.
+  const { count, sample } = g.observed;
+  const on = count === 1 ? sample[0]?.[0] : `${count} resources, first ${sample[0]?.[0]}`;
   return `${g.calls} call${g.calls === 1 ? '' : 's'} on ${on}${g.traces[0] ? `, trace ${g.traces[0]}` : ''}`;
 }
 

@@ -15,8 +15,66 @@ import type { PolicyOptions, S3ObjectScope } from './types.js';
 export interface Grant extends Omit<PermissionUsage, 'subject' | 'traceMin' | 'traceMax' | 'members'> {
   /** Up to 3 sample trace ids, sorted. */
   traces: string[];
-  /** The resources as recorded (before scoping and generalising), with their call counts. */
-  observed: Map<string, number>;
+  /** The resources as recorded (before scoping and generalising): a count and a bounded sample. */
+  observed: ObservedResources;
+}
+
+/** Resources kept at most in the evidence of one grant (and of one action of a statement). */
+export const MAX_OBSERVED = 100;
+
+/**
+ * The resources a grant was built from, as recorded: how many distinct ones, and the first
+ * {@link MAX_OBSERVED} of them in code-unit order with their calls. Bounded, so that a prefix
+ * scoping a million S3 keys holds a hundred of them, not a million.
+ */
+export interface ObservedResources {
+  /** Distinct resources (the resources of the grants it sums are distinct: rows are unique per (action, resource)). */
+  count: number;
+  /** The first {@link MAX_OBSERVED} resources in code-unit order, with their calls. */
+  sample: [resource: string, calls: number][];
+}
+
+/** The evidence of one recorded resource. */
+export function observedOne(resource: string, calls: number): ObservedResources {
+  return { count: 1, sample: [[resource, calls]] };
+}
+
+/** Adds `from` to `into` (in place): counts add up, the samples merge and keep the first ones. */
+export function addObserved(into: ObservedResources, from: ObservedResources): void {
+  into.count += from.count;
+  const a = into.sample;
+  const b = from.sample;
+  const last = a[a.length - 1];
+  // The usual case: keys arrive in order, and a full sample takes nothing later.
+  if (a.length >= MAX_OBSERVED && last && (b[0] === undefined || b[0][0] > last[0])) return;
+  if (last && b[0] && b[0][0] > last[0]) {
+    for (const x of b) {
+      if (a.length >= MAX_OBSERVED) break;
+      a.push([x[0], x[1]]);
+    }
+    return;
+  }
+  const out: [string, number][] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < MAX_OBSERVED && (i < a.length || j < b.length)) {
+    const x = a[i];
+    const y = b[j];
+    if (y === undefined || (x !== undefined && x[0] < y[0])) {
+      out.push(x!);
+      i++;
+    } else if (x === undefined || y[0] < x[0]) {
+      out.push([y[0], y[1]]);
+      j++;
+    } else {
+      // The same resource in both: once, with both counts.
+      out.push([x[0], x[1] + y[1]]);
+      i++;
+      j++;
+      into.count--;
+    }
+  }
+  into.sample = out;
 }
 
 /** Sum of the numbers. */
@@ -31,7 +89,7 @@ function absorb(into: Grant, g: Grant): void {
   into.first = Math.min(into.first, g.first);
   into.last = Math.max(into.last, g.last);
   into.traces = [...new Set([...into.traces, ...g.traces])].sort().slice(0, 3);
-  for (const [r, n] of g.observed) into.observed.set(r, (into.observed.get(r) ?? 0) + n);
+  addObserved(into.observed, g.observed);
 }
 
 /**
@@ -55,47 +113,79 @@ export function merge(grants: Grant[]): Grant[] {
 
 const S3_OBJECT = /^(arn:[^:]+:s3:::)([^/]+)\/(.*)$/;
 
+/** One bucket and set of actions: the longest common prefix so far, and a grant per action. */
+interface ObjectGroup {
+  bucketArn: string;
+  /** Longest common prefix (code units) of the keys so far; cut at its last `/` at the end. */
+  common: string;
+  byAction: Map<string, Grant>;
+}
+
 /**
- * S3 object ARNs keep their full key at ingest; here they are scoped. `prefix`: per bucket and
- * set of actions, the longest common path prefix of the keys at `/` boundaries, as `prefix*`.
+ * S3 object ARNs keep their full key at ingest; here they are scoped, one grant at a time.
+ * `prefix`: per bucket and set of actions, the longest common path prefix of the keys at `/`
+ * boundaries, as `prefix*`; `bucket`: `bucket/*`; `exact` does not use this.
+ *
+ * Memory depends on the groups (bucket × action set) and the actions, not on the keys: each
+ * key's grants are folded into its group as soon as the next key arrives, so grants must come
+ * with all the actions of one resource together (ordered by resource, as the readers give them
+ * to policies). If a resource came back later its actions would form a second, smaller set: the
+ * policy would still grant every pair seen, only grouped differently.
  */
-export function scopeS3Objects(grants: Grant[], scope: S3ObjectScope): Grant[] {
-  if (scope === 'exact') return grants;
-  const objects = grants.filter(
-    (g) => g.resourceType === 'object' && !g.resourceUnknown && S3_OBJECT.test(g.resource),
-  );
-  if (objects.length === 0) return grants;
-  const isObject = new Set(objects);
-  const rest = grants.filter((g) => !isObject.has(g));
-  // For each object ARN, the set of actions used on it.
-  const actionsByArn = new Map<string, Set<string>>();
-  for (const g of objects) {
-    const set = actionsByArn.get(g.resource) ?? new Set<string>();
-    set.add(g.action);
-    actionsByArn.set(g.resource, set);
+export class S3ObjectScoper {
+  private readonly groups = new Map<string, ObjectGroup>();
+  private current: Grant[] = [];
+
+  constructor(private readonly scope: Exclude<S3ObjectScope, 'exact'>) {}
+
+  /** True when `g` is an S3 object grant this scopes (an object ARN with its key recorded). */
+  static takes(g: Grant): boolean {
+    return g.resourceType === 'object' && !g.resourceUnknown && S3_OBJECT.test(g.resource);
   }
-  // Group object ARNs by bucket and action set.
-  const groups = new Map<string, string[]>();
-  for (const [arn, actions] of actionsByArn) {
-    const m = S3_OBJECT.exec(arn)!;
-    const key = `${m[1]}${m[2]}\u0000${[...actions].sort().join(',')}`;
-    const group = groups.get(key);
-    if (group) group.push(arn);
-    else groups.set(key, [arn]);
+
+  /** Adds an object grant (see {@link S3ObjectScoper.takes}); the caller gives up `g`. */
+  add(g: Grant): void {
+    if (this.current.length > 0 && (this.current[0] as Grant).resource !== g.resource) this.fold();
+    this.current.push(g);
   }
-  const scoped = new Map<string, string>();
-  for (const [key, arns] of groups) {
-    const bucketArn = key.split('\u0000')[0] as string;
-    if (scope === 'bucket') {
-      for (const a of arns) scoped.set(a, `${bucketArn}/*`);
-      continue;
+
+  /** Folds the grants of the current resource into the group of its bucket and action set. */
+  private fold(): void {
+    const grants = this.current;
+    this.current = [];
+    const m = S3_OBJECT.exec((grants[0] as Grant).resource)!;
+    const bucketArn = `${m[1]}${m[2]}`;
+    const key = m[3] as string;
+    const actions = [...new Set(grants.map((g) => g.action))].sort().join(',');
+    const id = `${bucketArn}\u0000${actions}`;
+    let group = this.groups.get(id);
+    if (!group) {
+      group = { bucketArn, common: key, byAction: new Map() };
+      this.groups.set(id, group);
+    } else if (!key.startsWith(group.common)) {
+      let i = 0;
+      const c = group.common;
+      while (i < c.length && i < key.length && c[i] === key[i]) i++;
+      group.common = c.slice(0, i);
     }
-    const keys = arns.map((a) => S3_OBJECT.exec(a)![3] as string);
-    const prefix = commonPathPrefix(keys);
-    for (const a of arns) scoped.set(a, `${bucketArn}/${prefix}*`);
+    for (const g of grants) {
+      const into = group.byAction.get(g.action);
+      if (into) absorb(into, g);
+      else group.byAction.set(g.action, g);
+    }
   }
-  for (const g of objects) rest.push({ ...g, resource: scoped.get(g.resource) ?? g.resource });
-  return rest;
+
+  /** The scoped grants, one per group and action (the same resource may come from several groups: {@link merge} them). */
+  finish(): Grant[] {
+    if (this.current.length > 0) this.fold();
+    const out: Grant[] = [];
+    for (const group of this.groups.values()) {
+      const prefix = this.scope === 'bucket' ? '' : commonPathPrefix([group.common]);
+      for (const g of group.byAction.values()) out.push({ ...g, resource: `${group.bucketArn}/${prefix}*` });
+    }
+    this.groups.clear();
+    return out;
+  }
 }
 
 /** Longest common prefix of the keys that ends at a `/` (or is empty). */

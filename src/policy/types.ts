@@ -85,7 +85,12 @@ export interface ActionEvidence {
   lastSeen: string | null;
   /** Up to 3 trace ids of calls that needed this action. */
   sampleTraceIds: string[];
-  /** The resources as recorded (before S3 scoping or wildcards), with their call counts. */
+  /** How many distinct resources were recorded (before S3 scoping or wildcards). */
+  resourcesObserved: number;
+  /**
+   * The first 100 of them (`MAX_OBSERVED`) in code-unit order, with their call counts (all of
+   * them: `usage --workload W --action A --csv`, or `policy --s3-objects exact`).
+   */
   observed: { resource: string; calls: number }[];
 }
 

@@ -14,9 +14,10 @@ import { actionInfo } from '../iam/catalogue.js';
 import { typeOfArn } from '../iam/resources.js';
 import { compareText } from '../shared/order.js';
 import type { SpillPrincipal } from '../store/usage-spill.js';
-import type { PermissionTotals } from '../store/usage.js';
+import type { PermissionOrder, PermissionTotals } from '../store/usage.js';
 import { buildOne, grantOf, subjectsOf, type PolicyRun } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
+import type { Grant } from './grants.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning } from './types.js';
 
 /** One principal of the rows, with what its rows say about it. */
@@ -37,8 +38,16 @@ export interface UsageUnmapped {
 export interface UsageRowSource {
   /** Every principal with a selected row. */
   principals(): UsagePrincipal[];
-  /** The permissions of these principals' rows, one per (action, resource), in (action, resource) order. */
-  permissions(principals: readonly string[], excludeDenied: boolean): Iterable<UsageGrantRow>;
+  /**
+   * The permissions of these principals' rows, one per (action, resource), in (action, resource)
+   * order, or (resource, action) order with `order` `resource` (what policies need: a resource's
+   * actions together).
+   */
+  permissions(
+    principals: readonly string[],
+    excludeDenied: boolean,
+    order?: PermissionOrder,
+  ): Iterable<UsageGrantRow>;
   unmapped(principals: readonly string[]): UsageUnmapped[];
 }
 
@@ -79,14 +88,19 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
       })) {
         const keys = s.members.map((m) => m.principal);
         // Denied rows are read, and left out or kept by buildOne, which lists them either way.
-        const grants = [...source.permissions(keys, false)].map((r) => {
-          const g = grantOf(r);
-          // Rows without sample trace ids: no samples (and so no permission counts as rare).
-          if (r.traceMin === '') g.traces = r.traceMax === '' ? [] : [r.traceMax];
-          return g;
-        });
+        const rows = source.permissions(keys, false, 'resource')[Symbol.iterator]();
+        const first = rows.next();
         const unmapped = source.unmapped(keys);
-        if (grants.length === 0 && unmapped.length === 0) continue;
+        if (first.done === true && unmapped.length === 0) continue;
+        // One grant at a time, as buildOne folds them (S3 keys are never all held).
+        const grants = function* (): Generator<Grant> {
+          for (let r = first; r.done !== true; r = rows.next()) {
+            const g = grantOf(r.value);
+            // Rows without sample trace ids: no samples (and so no permission counts as rare).
+            if (r.value.traceMin === '') g.traces = r.value.traceMax === '' ? [] : [r.value.traceMax];
+            yield g;
+          }
+        };
         const warnings: PolicyWarning[] = unmapped.map((u) => ({
           code: 'unmapped',
           message: `${u.calls} call${u.calls === 1 ? '' : 's'} to ${u.service ?? '(unknown service)'}${u.operation ? ` ${u.operation}` : ''} could not be mapped to an IAM action (${u.note ?? 'unknown'}); review them by hand`,
@@ -99,7 +113,7 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
           name: s.name,
           account: s.role ? (s.members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(s.members), thresholds, {
+          ...buildOne(grants(), options, warnings, s.kind, observation(s.members), thresholds, {
             account: s.role ? (s.members[0]?.account ?? null) : s.account,
             region: s.region ?? s.members[0]?.region ?? null,
           }),

@@ -310,9 +310,10 @@ function section(
           const shown = a.observed
             .slice(0, OBSERVED_SHOWN)
             .map((o) => `<span class=arn>${h(o.resource)}</span> <span class=n>${int(o.calls)}</span>`);
-          if (a.observed.length > OBSERVED_SHOWN)
+          // The evidence keeps a sample of the resources and counts them all.
+          if (a.resourcesObserved > shown.length)
             shown.push(
-              `<span class=more>and ${int(a.observed.length - OBSERVED_SHOWN)} more resources</span>`,
+              `<span class=more>and ${int(a.resourcesObserved - shown.length)} more resources</span>`,
             );
           const sid = k === 0 ? `<td rowspan=${st.actions.length}>${h(st.sid)}` : '';
           return `<tr>${sid}<td class=action>${h(a.action)}<td class=num>${int(a.calls)}<td class=num>${int(a.denied)}<td>${h(when(a.firstSeen))}<td>${h(when(a.lastSeen))}<td class=ids>${a.sampleTraceIds.map(h).join('<br>')}<td>${shown.join('<br>')}`;

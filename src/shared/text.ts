@@ -1,14 +1,26 @@
 /**
- * Text from the data, made inert before it is shown: C0 and C1 control characters, DEL and the
- * Unicode bidirectional overrides and isolates (which can make a terminal or a browser show text
- * other than what is there) become visible escapes (`\x1b`, `\u202e`). The terminal (cli/render)
- * and the HTML report (report/escape) both use it.
+ * Text from the data, made inert before it is shown: C0 and C1 control characters, DEL, the
+ * Unicode bidirectional marks, overrides and isolates (which can make a terminal or a browser show
+ * text other than what is there), the line and paragraph separators and the zero-width characters
+ * (which hide text, or join what looks apart) become visible escapes (`\x1b`, `\u202e`, `\u200b`).
+ * The terminal (cli/render), `--json` on a terminal (cli/output) and the HTML report
+ * (report/escape) all use this one definition.
  */
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * The characters to escape beyond the C0 controls (which JSON.stringify already escapes), as the
+ * body of a regular-expression character class: DEL and the C1 controls (U+009B is a one-character
+ * CSI); the Arabic letter mark U+061C; zero-width space, non-joiner and joiner and the
+ * left-to-right and right-to-left marks U+200B–U+200F; the line and paragraph separators
+ * U+2028/U+2029; the bidi embeddings and overrides U+202A–U+202E; the word joiner U+2060; the
+ * bidi isolates U+2066–U+2069; the zero-width no-break space (byte order mark) U+FEFF.
+ */
+export const UNSAFE_BEYOND_C0 =
+  '\\u007f-\\u009f\\u061c\\u200b-\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2060\\u2066-\\u2069\\ufeff';
 
-/** `value` as text with its control characters and bidi controls shown as escapes. */
+const UNSAFE = new RegExp(`[\\u0000-\\u001f${UNSAFE_BEYOND_C0}]`, 'g');
+
+/** `value` as text with its control, bidi, separator and zero-width characters shown as escapes. */
 export function neutralize(value: unknown): string {
   const s = value === null || value === undefined ? '' : String(value);
   return s.replace(UNSAFE, (c) => {

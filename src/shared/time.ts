@@ -9,6 +9,12 @@ export const DAY = 86_400;
 /** Seconds in an hour. */
 export const HOUR = 3_600;
 
+/**
+ * Epoch seconds a recorded time can plausibly have: from 2000-01-01 to 2200-01-01 (UTC). A time
+ * outside is a wrong unit or an overflowed value, never a call (ingest and usage files refuse it).
+ */
+export const PLAUSIBLE_SECONDS = { min: 946_684_800, max: 7_258_118_400 } as const;
+
 /** The UTC day number of an epoch time. */
 export function dayOf(epochSeconds: number): number {
   return Math.floor(epochSeconds / DAY);

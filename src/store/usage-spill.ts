@@ -13,7 +13,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { resolveService } from '../iam/services.js';
 import { toGlob } from './filter.js';
-import type { PermissionTotals } from './usage.js';
+import type { PermissionOrder, PermissionTotals } from './usage.js';
 
 /** One usage row as read from a file, normalised (see src/export/usage-files.ts). */
 export interface SpillRow {
@@ -176,7 +176,8 @@ export class UsageSpill {
    */
   finish(filter: SpillFilter = {}): void {
     this.flush();
-    this.db.exec('CREATE INDEX rows_principal ON rows (principal, action, resource)');
+    // (resource, action): the order policies read one principal's permissions in.
+    this.db.exec('CREATE INDEX rows_principal ON rows (principal, resource, action)');
     const who: string[] = [];
     const whoParams: unknown[] = [];
     const workloads = (patterns: string[]): string =>
@@ -240,8 +241,16 @@ export class UsageSpill {
     ).map((p) => ({ ...p, days: p.days ?? null }));
   }
 
-  /** The permissions of these principals, summed per (action, resource), in that order. */
-  *permissions(principals: readonly string[], excludeDenied: boolean): Generator<SpillPermission> {
+  /**
+   * The permissions of these principals, summed per (action, resource), in that order, or in
+   * (resource, action) order with `order` `resource` (policies fold a resource's actions at once).
+   */
+  *permissions(
+    principals: readonly string[],
+    excludeDenied: boolean,
+    order: PermissionOrder = 'action',
+  ): Generator<SpillPermission> {
+    const by = order === 'resource' ? 'resource, action' : 'action, resource';
     const it = this.db
       .prepare(
         `SELECT action, resource, min(resource_type), min(resource_unknown), sum(calls),
@@ -250,7 +259,7 @@ export class UsageSpill {
          FROM rows
          WHERE principal IN (SELECT value FROM json_each(?)) AND action IS NOT NULL AND resource IS NOT NULL
            ${excludeDenied ? 'AND NOT denied' : ''} AND ${this.who.sql} AND ${this.perm.sql}
-         GROUP BY action, resource ORDER BY action, resource`,
+         GROUP BY ${by} ORDER BY ${by}`,
       )
       .raw(true)
       .iterate(JSON.stringify(principals), ...this.who.params, ...this.perm.params) as IterableIterator<

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { csvCell, safeJson, toCsv } from '../../src/cli/output.js';
+import { safe, safeText } from '../../src/cli/render.js';
 import { cli } from '../support/helpers.js';
 import { fixtureStore } from '../query/fixture.js';
 
@@ -148,3 +149,27 @@ test('JSON output escapes characters a terminal would act on', (t) => {
   t.is(s, '{\n  "v": "a\\u001b[2Jb\\u009b\\u202ec"\n}');
   t.deepEqual(JSON.parse(s), { v: 'a\u001b[2Jb\u009b\u202ec' });
 });
+
+// Invisible characters that change what a reader sees: bidi marks, separators, zero-width ones.
+const invisible: [string, string][] = [
+  ['\u200e', '\\u200e'], // left-to-right mark
+  ['\u200f', '\\u200f'], // right-to-left mark
+  ['\u061c', '\\u061c'], // Arabic letter mark
+  ['\u2028', '\\u2028'], // line separator
+  ['\u2029', '\\u2029'], // paragraph separator
+  ['\u200b', '\\u200b'], // zero-width space
+  ['\u200c', '\\u200c'], // zero-width non-joiner
+  ['\u200d', '\\u200d'], // zero-width joiner
+  ['\u2060', '\\u2060'], // word joiner
+  ['\ufeff', '\\ufeff'], // zero-width no-break space
+];
+for (const [ch, escaped] of invisible) {
+  test(`terminal output shows ${escaped} as an escape (table, text, JSON, CSV)`, (t) => {
+    t.is(safe(`a${ch}b`), `a${escaped}b`);
+    t.is(safeText(`x\na${ch}b`), `x\na${escaped}b`);
+    t.is(csvCell(`a${ch}b`), `a${escaped}b`);
+    const json = safeJson({ v: `a${ch}b` });
+    t.is(json, `{\n  "v": "a${escaped}b"\n}`);
+    t.deepEqual(JSON.parse(json), { v: `a${ch}b` });
+  });
+}

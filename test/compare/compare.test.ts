@@ -4,8 +4,8 @@ import test from 'ava';
 import { parsePolicy } from '../../src/iam/evaluate.js';
 import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/grants/granted.js';
 import { ingest } from '../../src/ingest/ingest.js';
-import { compareGranted, headline, type WorkloadComparison } from '../../src/compare/compare.js';
-import { buildPolicies } from '../../src/policy/build.js';
+import { compareGranted, headline, storeUsage, type WorkloadComparison } from '../../src/compare/compare.js';
+import { buildPolicies, policies } from '../../src/policy/build.js';
 import type { Store } from '../../src/store/db.js';
 import { repoRoot, tempStore } from '../support/helpers.js';
 
@@ -203,3 +203,23 @@ const headlines: [number, number, string][] = [
 ];
 for (const [used, granted_, expected] of headlines)
   test(`headline ${used}/${granted_}`, (t) => t.is(headline(used, granted_), expected));
+
+test('the database read is closed when a comparison stops early or skips workloads: the store closes', async (t) => {
+  const { store: own } = tempStore();
+  await ingest(own, { inputs: [path.join(repoRoot, 'samples/traces')] });
+  // Every workload asked for, none read through (what happens to workloads that match no role).
+  const all = [...storeUsage(own, { filter: {} }).workloads()];
+  t.true(all.length >= 5);
+  // One workload read, then the caller stops.
+  const it = storeUsage(own, { filter: {} }).workloads()[Symbol.iterator]();
+  t.false(it.next().done);
+  it.return?.(undefined);
+  t.notThrows(() => own.close());
+});
+
+test('policies stopped early leave no read open: the store closes', async (t) => {
+  const { store: own } = tempStore();
+  await ingest(own, { inputs: [path.join(repoRoot, 'samples/traces')] });
+  for (const _p of policies(own, { filter: {} })) break;
+  t.notThrows(() => own.close());
+});

@@ -334,6 +334,121 @@ const BAD: { name: string; make: (dir: string) => Promise<string[]> | string[]; 
     make: (dir) => [writeFile(dir, 'usage.json', '[]')],
     error: /--usage .*usage\.json: not a usage file \(\.parquet, \.csv, \.jsonl or \.ndjson\)\./,
   },
+  ...(
+    [
+      [
+        'last_seen 1e300',
+        'last_seen',
+        '1e300',
+        /last_seen is 1e\+300, as epoch seconds not between 2000-01-01T00:00:00\.000Z and 2200-01-01T00:00:00\.000Z/,
+      ],
+      [
+        'first_seen in milliseconds',
+        'first_seen',
+        '1795255041000',
+        /first_seen is 1795255041000, as epoch seconds not between/,
+      ],
+      [
+        'first_seen in year 2999',
+        'first_seen',
+        '"2999-01-01T00:00:00Z"',
+        /first_seen is "2999-01-01T00:00:00Z", not between/,
+      ],
+      [
+        'last_seen at the epoch',
+        'last_seen',
+        '"1970-01-01 00:00:00"',
+        /last_seen is "1970-01-01 00:00:00", not between/,
+      ],
+    ] as const
+  ).map(([what, column, value, error]) => ({
+    name: `a time out of range (${what})`,
+    make: (dir: string) => [
+      writeFile(
+        dir,
+        'u.jsonl',
+        `{"principal":"p","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","calls":1}\n{"principal":"p","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","calls":1,"${column}":${value}}\n`,
+      ),
+    ],
+    error: new RegExp(`u\\.jsonl:2: ${error.source}.*check that it did not overflow`),
+  })),
+  {
+    name: 'a CSV header naming a column twice',
+    make: (dir) => [
+      writeFile(
+        dir,
+        'u.csv',
+        'principal,action,resource,calls,action\np,s3:GetObject,arn:aws:s3:::b/k,1,s3:PutObject\n',
+      ),
+    ],
+    error: /u\.csv:1: the header names column "action" twice \(fields 2 and 5\): rename or drop one/,
+  },
+  ...(
+    [
+      [
+        'a CSV row',
+        'u.csv',
+        'principal,action,resource,calls\np,s3:GetObject,arn:aws:s3:::b/k,1\np,s3:GetObject,arn:aws:s3:::b/\xff,1\n',
+        3,
+        96,
+        'ff',
+      ],
+      [
+        'a CSV header',
+        'u.csv',
+        'principal,act\xe9on,resource,calls\np,s3:GetObject,arn:aws:s3:::b/k,1\n',
+        1,
+        13,
+        'e9',
+      ],
+      [
+        'a JSON line',
+        'u.jsonl',
+        '{"principal":"p","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","calls":1}\n{"principal":"p\xc0\x80","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","calls":1}\n',
+        2,
+        97,
+        'c0',
+      ],
+      [
+        'the last byte',
+        'u.jsonl',
+        '{"principal":"p","action":"s3:GetObject","resource":"arn:aws:s3:::b/k","calls":1}\n\xe2\x82',
+        2,
+        82,
+        'e2',
+      ],
+    ] as const
+  ).map(([where, file, bytes, line, offset, byte]) => ({
+    name: `a byte that is not UTF-8 in ${where}`,
+    make: (dir: string) => [writeFile(dir, file, Buffer.from(bytes, 'latin1'))],
+    error: new RegExp(
+      `${file.replace('.', '\\.')}:${line}: byte ${offset} \\(0x${byte}\\) is not UTF-8: usage files are UTF-8 text`,
+    ),
+  })),
+  ...['bad', 's3:*', 's3:Get Object', ':GetObject', 's3:', 'arn:aws:s3:::b'].map((a) => ({
+    name: `an action that is not service:Action (${a})`,
+    make: (dir: string) => [
+      writeFile(
+        dir,
+        'u.jsonl',
+        `${JSON.stringify({ principal: 'p', action: a, resource: 'arn:aws:s3:::b/k', calls: 1 })}\n`,
+      ),
+    ],
+    error: new RegExp(
+      `u\\.jsonl:1: action is ${JSON.stringify(a).replace(/[*]/g, '\\*')}, not an IAM action \\(service:Action, such as s3:GetObject\\)`,
+    ),
+  })),
+  {
+    name: 'calls that add up past 2^53',
+    make: (dir) => [
+      writeFile(
+        dir,
+        'u.csv',
+        `principal,action,resource,calls\n${['4503599627370495', '4503599627370495', '2'].map((n, i) => `p,s3:GetObject,arn:aws:s3:::b/k${i},${n}`).join('\n')}\n`,
+      ),
+    ],
+    error: /u\.csv:4: the calls of the rows up to here add up to more than 9007199254740991 \(2\^53 - 1\)/,
+  },
   {
     name: 'a good file, then a bad one: nothing is written',
     make: (dir) => [
@@ -368,3 +483,26 @@ for (const { name, make, error } of BAD) {
     t.is(json.out, '');
   });
 }
+
+test('well-formed actions the reference does not know are kept; characters split across reads are read whole', async (t) => {
+  const dir = tempDir();
+  const head = jsonl([
+    { principal: 'p', action: 'newservice:DoThing', resource: 'arn:aws:newservice:::thing/a', calls: 2 },
+    { principal: 'p', action: 'vpc-lattice:AssociateViaAWSService-EventsAndStates', resource: '*', calls: 1 },
+  ]);
+  // The 2 bytes of 'é' straddle the first 1 MiB read of the lines reader.
+  const start = `${head}{"principal":"p","action":"s3:GetObject","calls":1,"resource":"arn:aws:s3:::b/`;
+  const key = `${'x'.repeat((1 << 20) - 1 - Buffer.byteLength(start))}é`;
+  const file = writeFile(dir, 'u.jsonl', `${start}${key}"}\n`);
+  t.is(fs.readFileSync(file)[(1 << 20) - 1], 0xc3);
+  const got = await read([file]);
+  t.deepEqual(
+    got.map((r) => [r.action, r.calls]),
+    [
+      ['newservice:DoThing', 2],
+      ['vpc-lattice:AssociateViaAWSService-EventsAndStates', 1],
+      ['s3:GetObject', 1],
+    ],
+  );
+  t.is(got[2]!.resource, `arn:aws:s3:::b/${key}`);
+});

@@ -46,7 +46,9 @@ export function inspect(file: string): {
 
 /**
  * Characters that change what a terminal shows: C0 controls except newline, DEL, C1 controls
- * (U+009B is a one-character CSI), bidirectional overrides and isolates.
+ * (U+009B is a one-character CSI), bidirectional marks, overrides and isolates, the line and
+ * paragraph separators, zero-width characters.
  */
-// eslint-disable-next-line no-control-regex
-export const TERMINAL_UNSAFE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+export const TERMINAL_UNSAFE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/;

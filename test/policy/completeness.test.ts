@@ -34,7 +34,7 @@ function grant(
     first,
     last: first,
     traces,
-    observed: new Map(),
+    observed: { count: 0, sample: [] },
   };
 }
 

@@ -178,3 +178,22 @@ test('the built binary writes a report with --granted comparisons', (t) => {
   t.regex(text, /<th>compared with granted<\/th>/);
   t.regex(text, /Compared with what it is granted/);
 });
+
+// Invisible characters that change what a reader sees: bidi marks, separators, zero-width ones.
+for (const [ch, escaped] of [
+  ['\u200e', '\\u200e'],
+  ['\u200f', '\\u200f'],
+  ['\u061c', '\\u061c'],
+  ['\u2028', '\\u2028'],
+  ['\u2029', '\\u2029'],
+  ['\u200b', '\\u200b'],
+  ['\u200c', '\\u200c'],
+  ['\u200d', '\\u200d'],
+  ['\u2060', '\\u2060'],
+  ['\ufeff', '\\ufeff'],
+] as const) {
+  test(`escaping: the report shows ${escaped} as an escape in text and in a policy`, (t) => {
+    t.is(h(`a${ch}<b`), `a${escaped}&lt;b`);
+    t.is(pre(`{\n  "x": "a${ch}b"\n}`), `{\n  &quot;x&quot;: &quot;a${escaped}b&quot;\n}`);
+  });
+}

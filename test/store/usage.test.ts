@@ -17,7 +17,8 @@ import { queryUsage, type UsageGroup } from '../../src/query/usage.js';
 import { listWorkloads } from '../../src/query/workloads.js';
 import type { Store } from '../../src/store/db.js';
 import type { CallFilter } from '../../src/store/filter.js';
-import { splitRange, type UsageSource } from '../../src/store/usage.js';
+import { compareUtf8, readPermissions, splitRange, type UsageSource } from '../../src/store/usage.js';
+import { compareText } from '../../src/shared/order.js';
 import { DAY } from '../../src/shared/time.js';
 import { repoRoot, tempStore } from '../support/helpers.js';
 
@@ -137,3 +138,47 @@ for (const [name, since, until, want] of SPLITS) {
     t.deepEqual(splitRange(since, until), want);
   });
 }
+
+test('compareUtf8 is SQLite text order (UTF-8 bytes), not UTF-16 code units', (t) => {
+  const words = [
+    'a',
+    'ab',
+    'b',
+    '\u00e9',
+    '\uffff',
+    '\ue000',
+    '\u{1f600}',
+    '\u{10000}',
+    'z\u{1f600}',
+    'z\uff01',
+    '',
+  ];
+  const bytes = [...words].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+  t.deepEqual([...words].sort(compareUtf8), bytes);
+  // Code-unit order puts U+1F600 (a surrogate pair) before U+FFFF; UTF-8 puts it after.
+  t.true(compareUtf8('\u{1f600}', '\uffff') > 0);
+});
+
+for (const [range, r] of RANGES)
+  test(`permissions by resource: each subject's rows in (resource, action) order, the same rows as by action: ${range}`, (t) => {
+    for (const source of ['rollups', 'calls'] as const) {
+      const byResource = [...readPermissions(store, { filter: r, source, order: 'resource' })];
+      const byAction = [...readPermissions(store, { filter: r, source })];
+      const key = (p: { subject: number; action: string; resource: string }): string =>
+        `${p.subject}\u0000${p.action}\u0000${p.resource}`;
+      t.deepEqual(
+        [...byResource].sort((a, b) => compareText(key(a), key(b))),
+        [...byAction].sort((a, b) => compareText(key(a), key(b))),
+      );
+      for (let i = 1; i < byResource.length; i++) {
+        const a = byResource[i - 1]!;
+        const b = byResource[i]!;
+        t.true(
+          a.subject < b.subject ||
+            (a.subject === b.subject &&
+              (compareUtf8(a.resource, b.resource) || compareUtf8(a.action, b.action)) < 0),
+          `row ${i} out of order`,
+        );
+      }
+    }
+  });
