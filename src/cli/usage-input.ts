@@ -22,7 +22,8 @@ export async function withUsageRows<T>(
   try {
     await readUsageFiles(inputs, (r) => spill.add(r));
     spill.finish(filter);
-    return f({
+    // Awaited here: an asynchronous `f` must finish before the spill is closed.
+    return await f({
       principals: () => spill.principals(),
       permissions: (keys, excludeDenied) => spill.permissions(keys, excludeDenied),
       unmapped: (keys) => spill.unmapped(keys),

@@ -12,18 +12,34 @@
  * `day` is the partition column only, not a column inside the files: Spark refuses a column
  * that is both, and Athena, Trino and DuckDB (`hive_partitioning`) take it from the path.
  *
- * Everything is written into a staging folder inside `--out`, then moved into place once every
- * table is complete and no file of the same name exists: a failed export changes nothing.
+ * All or nothing to an engine (src/shared/files.ts writes every file):
+ * - every part is written into a staging folder inside `--out`, `DIR/.xray-lp-….stage/` (hidden:
+ *   Hive-style engines skip names starting with `.`), named `….parquet.partial` (no
+ *   `*.parquet` glob matches it);
+ * - once every table is complete and no file of the same name exists in DIR, a journal
+ *   (`publish.json`, in the staging folder) lists the files, then each is renamed into place (one
+ *   rename each: a file is whole or absent), then the staging folder is removed;
+ * - the next export into DIR removes the staging folder of a killed run, or, when its journal was
+ *   written, finishes its publishing first (roll forward). A kill during the renames thus leaves
+ *   a partial set only until the next export into DIR (docs/scale.md).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { UserInputError } from '../shared/errors.js';
+import {
+  checkInterrupted,
+  removeStaleTemporaries,
+  temporaryName,
+  writeErrorOf,
+  writeFileAtomic,
+  writing,
+} from '../shared/files.js';
 import { dayOf } from '../shared/time.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readCallRows, type CallExportRow } from '../store/calls.js';
 import { readUsageRows, readWorkloads, type UsageExportRow, type WorkloadUsage } from '../store/usage.js';
-import { TableWriter, type ColumnSpec, type WrittenFile } from './parquet.js';
+import { PARTIAL, TableWriter, type ColumnSpec, type WrittenFile } from './parquet.js';
 
 /** The tables `export` writes. */
 export const EXPORT_TABLES = ['usage', 'calls', 'workloads'] as const;
@@ -44,11 +60,25 @@ export interface ExportOptions {
   partRows?: number;
   /** Called after each table with what it wrote. */
   progress?: (table: ExportTable, files: WrittenFile[]) => void;
+  /** Aborted: stop at the next row group, remove the staging folder, throw InterruptedError. */
+  signal?: AbortSignal;
+}
+
+/** What an export found of earlier, interrupted exports into the same folder, and did about it. */
+export interface RecoveredExport {
+  /** The staging folder's name. */
+  stage: string;
+  /** `removed`: killed before publishing, nothing of it was visible; `published`: killed while publishing, finished now. */
+  action: 'removed' | 'published';
+  /** Files renamed into place now (roll forward). */
+  files: number;
 }
 
 /** What {@link exportTables} wrote, per table. */
 export interface ExportSummary {
   dir: string;
+  /** Interrupted exports into `dir` cleaned up first. */
+  recovered: RecoveredExport[];
   tables: { table: ExportTable; rows: number; files: WrittenFile[]; bytes: number }[];
 }
 
@@ -134,8 +164,48 @@ export const WORKLOAD_COLUMNS: readonly ColumnSpec<WorkloadUsage>[] = [
 
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The journal of a staging folder: written once its files are complete, before any is published. */
+const JOURNAL = 'publish.json';
+
+/** Rows between two looks at the interrupt signal (the event loop runs then). */
+const YIELD_ROWS = 10_000;
+
+/**
+ * Cleans up after exports into `dir` that were killed (their process is gone): a staging folder
+ * with a journal is published (its files were complete), one without is removed.
+ */
+export function recoverExports(dir: string): RecoveredExport[] {
+  const found: RecoveredExport[] = [];
+  removeStaleTemporaries(dir, (name) => {
+    const stage = path.join(dir, name);
+    let files: string[] | undefined;
+    try {
+      files = (JSON.parse(fs.readFileSync(path.join(stage, JOURNAL), 'utf8')) as { files: string[] }).files;
+    } catch {
+      files = undefined;
+    }
+    if (!files) {
+      found.push({ stage: name, action: 'removed', files: 0 });
+      return false;
+    }
+    let moved = 0;
+    for (const f of files) {
+      const from = path.join(stage, f + PARTIAL);
+      const to = path.join(dir, f);
+      // Inside DIR only, and never over a file that is there (another export's).
+      if (path.relative(dir, to).startsWith('..') || !fs.existsSync(from) || fs.existsSync(to)) continue;
+      fs.mkdirSync(path.dirname(to), { recursive: true });
+      fs.renameSync(from, to);
+      moved++;
+    }
+    found.push({ stage: name, action: 'published', files: moved });
+    return false;
+  });
+  return found;
+}
+
 /** Writes the tables (see the file comment); nothing changes in `dir` unless all of them are written. */
-export function exportTables(store: Store, o: ExportOptions): ExportSummary {
+export async function exportTables(store: Store, o: ExportOptions): Promise<ExportSummary> {
   const prefix = o.prefix ?? 'part';
   if (!PREFIX.test(prefix))
     throw new UserInputError(
@@ -143,26 +213,50 @@ export function exportTables(store: Store, o: ExportOptions): ExportSummary {
     );
   const tables = o.tables ?? EXPORT_TABLES;
   const dir = path.resolve(o.dir);
-  const created = !fs.existsSync(dir);
-  if (!created && !fs.statSync(dir).isDirectory()) throw new UserInputError(`--out ${o.dir}: not a folder.`);
-  fs.mkdirSync(dir, { recursive: true });
-  const stage = fs.mkdtempSync(path.join(dir, '.xray-lp-export-'));
+  const st = fs.lstatSync(dir, { throwIfNoEntry: false });
+  const created = !st;
+  if (st && !fs.statSync(dir).isDirectory()) throw new UserInputError(`--out ${o.dir}: not a folder.`);
+  writing(o.dir, () => fs.mkdirSync(dir, { recursive: true }));
+  const recovered = recoverExports(dir);
+  const stage = path.join(dir, temporaryName('stage'));
+  writing(o.dir, () => fs.mkdirSync(stage));
+  const writers: { abort(): void }[] = [];
+  const published: string[] = [];
   try {
-    const summary: ExportSummary = { dir, tables: [] };
+    const summary: ExportSummary = { dir, recovered, tables: [] };
     const common = { prefix, createdBy: o.createdBy, partRows: o.partRows };
+    let rows = 0;
+    const step = async (): Promise<void> => {
+      if (++rows % YIELD_ROWS !== 0) return;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      checkInterrupted(o.signal);
+    };
     for (const table of tables) {
+      checkInterrupted(o.signal);
       let files: WrittenFile[];
       if (table === 'usage') {
         const w = new TableWriter(stage, 'usage', USAGE_COLUMNS, common);
-        for (const r of readUsageRows(store, { filter: o.filter })) w.add(r, r.day);
+        writers.push(w);
+        for (const r of readUsageRows(store, { filter: o.filter })) {
+          w.add(r, r.day);
+          await step();
+        }
         files = w.close();
       } else if (table === 'calls') {
         const w = new TableWriter(stage, 'calls', CALL_COLUMNS, common);
-        for (const r of readCallRows(store, o.filter)) w.add(r, dayOf(r.start));
+        writers.push(w);
+        for (const r of readCallRows(store, o.filter)) {
+          w.add(r, dayOf(r.start));
+          await step();
+        }
         files = w.close();
       } else {
         const w = new TableWriter(stage, 'workloads', WORKLOAD_COLUMNS, common);
-        for (const r of readWorkloads(store, { filter: o.filter })) w.add(r);
+        writers.push(w);
+        for (const r of readWorkloads(store, { filter: o.filter })) {
+          w.add(r);
+          await step();
+        }
         files = w.close();
       }
       o.progress?.(table, files);
@@ -173,21 +267,31 @@ export function exportTables(store: Store, o: ExportOptions): ExportSummary {
         bytes: files.reduce((n, f) => n + f.bytes, 0),
       });
     }
+    checkInterrupted(o.signal);
     // Refuse before moving anything: an export never replaces or mixes into another one's files.
     const all = summary.tables.flatMap((t) => t.files);
-    const clash = all.find((f) => fs.existsSync(path.join(dir, f.path)));
+    const clash = all.find((f) => fs.lstatSync(path.join(dir, f.path), { throwIfNoEntry: false }));
     if (clash)
       throw new UserInputError(
         `${path.join(o.dir, clash.path)} already exists: export into an empty folder, or give this export's files their own names with --file-prefix (one per shard).`,
       );
+    // The journal: from here on, a killed run is finished by the next export (recoverExports).
+    writeFileAtomic(path.join(stage, JOURNAL), `${JSON.stringify({ files: all.map((f) => f.path) })}\n`);
     for (const f of all) {
-      fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
-      fs.renameSync(path.join(stage, f.path), path.join(dir, f.path));
+      const to = path.join(dir, f.path);
+      writing(o.dir, () => {
+        fs.mkdirSync(path.dirname(to), { recursive: true });
+        fs.renameSync(path.join(stage, f.path + PARTIAL), to);
+      });
+      published.push(to);
     }
     return summary;
   } catch (err) {
+    for (const w of writers) w.abort();
+    // A failure while publishing (this process is alive to undo it): nothing stays half-published.
+    for (const f of published) fs.rmSync(f, { force: true });
     if (created) fs.rmSync(dir, { recursive: true, force: true });
-    throw err;
+    throw writeErrorOf(err, o.dir);
   } finally {
     fs.rmSync(stage, { recursive: true, force: true });
   }

@@ -12,6 +12,10 @@ export const EXIT = {
   checkFailed: 4,
   /** `policy --check-complete`: a selected workload's traces are not enough (not settled). */
   incomplete: 5,
+  /** Stopped by SIGINT (Ctrl-C) after cleaning up: 128 + 2. */
+  interrupted: 130,
+  /** Stopped by SIGTERM after cleaning up: 128 + 15. */
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -50,6 +54,39 @@ export class DumpFormatError extends XrayLpError {
     super(message, EXIT.rejectedInputs);
     this.position = options.position;
     this.hint = options.hint;
+  }
+}
+
+/** Why a file could not be written, as {@link WriteError} names it. */
+export type WriteFailure =
+  | 'no-space'
+  | 'read-only'
+  | 'permission'
+  | 'is-a-directory'
+  | 'not-a-directory'
+  | 'missing-folder'
+  | 'exists';
+
+/**
+ * An output file or folder could not be written: the disk is full, the file system read-only,
+ * the path a directory… (exit 1). Nothing was published and the temporaries were removed.
+ */
+export class WriteError extends XrayLpError {
+  readonly failure: WriteFailure;
+  constructor(failure: WriteFailure, message: string) {
+    super(message, EXIT.failure);
+    this.failure = failure;
+  }
+}
+
+/**
+ * The run was interrupted (SIGINT, SIGTERM) and stopped cleanly: what it was writing was
+ * removed or rolled back. The CLI says what the interrupt did and exits 128 + the signal number.
+ */
+export class InterruptedError extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
   }
 }
 

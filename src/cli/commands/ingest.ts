@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
 import { openStore } from '../../store/db.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
@@ -31,6 +32,13 @@ Each input is ingested atomically (a savepoint; inputs are committed in groups o
 or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps only whole inputs.`,
     )
     .action(async (inputs: string[], opts: IngestOptions, cmd: Command) => {
+      // The inputs since the last commit are one uncommitted transaction, which SQLite discards
+      // when the process ends: ending at once loses nothing whole.
+      onInterrupt({
+        graceful: false,
+        message:
+          'interrupted. What was committed is kept, whole; the inputs not yet committed were rolled back. Run the same command again to finish: what is stored is never stored twice.',
+      });
       const timeout = Number(opts.busyTimeout ?? '60');
       const store = openStore({
         path: dbPath(cmd, io),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { checkInterrupted } from '../../shared/files.js';
 import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
@@ -12,6 +13,7 @@ import { policiesFromUsage } from '../../policy/usage-rows.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { OUTPUT, safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
@@ -243,7 +245,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o, store);
-      emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
+      await emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
         explainEmpty(store, options.filter, 'calls'),
       );
     } finally {
@@ -305,7 +307,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
  * Prints the policies as they are built (whatever the output, memory holds one), then the
  * empty-result line or the `--check-complete` verdict.
  */
-function emitPolicies(
+async function emitPolicies(
   built: PolicyRun,
   o: PolicyCliOptions,
   options: PolicyOptions,
@@ -313,7 +315,7 @@ function emitPolicies(
   cmd: Command,
   setExit: (c: ExitCode) => void,
   empty: () => string,
-): void {
+): Promise<void> {
   // Verdicts other than settled, for --check-complete (the policies themselves are not kept).
   const unsettled: string[] = [];
   const run: PolicyRun = {
@@ -327,7 +329,7 @@ function emitPolicies(
     },
   };
   const count = o.out
-    ? writeOut(o.out, run, o.format, options, io)
+    ? await writeOut(o.out, run, o.format, options, io)
     : o.json
       ? writeJson(run, io)
       : writeText(run, o.format, options, io, tableWidth(cmd, io));
@@ -446,27 +448,34 @@ export function renderSummary(
   return out;
 }
 
-/** `--out DIR`: a file per policy and evidence.json, each written as its policy comes. */
-function writeOut(
+/**
+ * `--out DIR`: a file per policy and evidence.json, each written as its policy comes into a
+ * staging folder, published whole at the end (src/shared/files.ts, OutFolder). Between policies
+ * the event loop runs, so that an interrupt is seen: then nothing is published.
+ */
+async function writeOut(
   dir: string,
   run: PolicyRun,
   format: PolicyFormat,
   options: PolicyOptions,
   io: CliIO,
-): number {
-  let out: OutDir | undefined;
-  let evidence: number | undefined;
+): Promise<number> {
+  onInterrupt({
+    graceful: true,
+    message: `policy interrupted: nothing was published to ${safe(dir)} (left as it was); its temporary files were removed.`,
+    atOnce: `policy stopped at once: nothing was published to ${safe(dir)} (left as it was); the next policy --out there removes the staging folder.`,
+  });
+  const out = new OutDir(dir);
+  for (const name of out.folder.removed)
+    io.err(`xray-lp: removed ${safe(name)}, left by an interrupted run\n`);
   let n = 0;
   try {
+    const evidence = out.folder.file(out.name('evidence', '.json'));
+    evidence.write('[');
     for (const p of run) {
-      if (!out) {
-        out = new OutDir(dir);
-        evidence = fs.openSync(out.name('evidence', '.json'), 'w');
-        fs.writeSync(evidence, '[');
-      }
       const file = out.name(p.name, FORMAT_EXTENSION[format]);
       const writer = new PolicyWriter(format, options.placeholders === true);
-      out.write(
+      out.folder.writeFile(
         file,
         format === 'iam'
           ? `${JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2)}\n`
@@ -476,19 +485,22 @@ function writeOut(
         principal: p.principal,
         kind: p.kind,
         name: p.name,
-        file: file.slice(out.dir.length + 1),
+        file,
         warnings: p.warnings,
         evidence: p.evidence,
       };
-      fs.writeSync(
-        evidence as number,
-        `${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`,
-      );
+      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      checkInterrupted(io.signal);
     }
-    if (evidence !== undefined) fs.writeSync(evidence, '\n]\n');
-  } finally {
-    if (evidence !== undefined) fs.closeSync(evidence);
+    evidence.write(n > 0 ? '\n]\n' : ']\n');
+    // No policy: the folder is left as it was.
+    if (n === 0) out.folder.discard();
+    else out.folder.commit();
+  } catch (err) {
+    out.folder.discard();
+    throw err;
   }
-  if (out) io.out(`Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json to ${safe(out.dir)}\n`);
+  if (n > 0) io.out(`Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json to ${safe(out.dir)}\n`);
   return n;
 }
