@@ -28,6 +28,8 @@ import path from 'node:path';
 import { UserInputError } from '../shared/errors.js';
 import {
   checkInterrupted,
+  checkNoLinks,
+  makeFolder,
   removeStaleTemporaries,
   temporaryName,
   writeErrorOf,
@@ -60,6 +62,8 @@ export interface ExportOptions {
   partRows?: number;
   /** Called after each table with what it wrote. */
   progress?: (table: ExportTable, files: WrittenFile[]) => void;
+  /** Called for each interrupted export found in `dir` and cleaned up, before anything is written. */
+  recovered?: (r: RecoveredExport) => void;
   /** Aborted: stop at the next row group, remove the staging folder, throw InterruptedError. */
   signal?: AbortSignal;
 }
@@ -193,7 +197,17 @@ export function recoverExports(dir: string): RecoveredExport[] {
       const from = path.join(stage, f + PARTIAL);
       const to = path.join(dir, f);
       // Inside DIR only, and never over a file that is there (another export's).
-      if (path.relative(dir, to).startsWith('..') || !fs.existsSync(from) || fs.existsSync(to)) continue;
+      if (
+        path.relative(dir, to).startsWith('..') ||
+        !fs.existsSync(from) ||
+        fs.lstatSync(to, { throwIfNoEntry: false })
+      )
+        continue;
+      try {
+        checkNoLinks(dir, f, dir);
+      } catch {
+        continue;
+      }
       fs.mkdirSync(path.dirname(to), { recursive: true });
       fs.renameSync(from, to);
       moved++;
@@ -216,8 +230,9 @@ export async function exportTables(store: Store, o: ExportOptions): Promise<Expo
   const st = fs.lstatSync(dir, { throwIfNoEntry: false });
   const created = !st;
   if (st && !fs.statSync(dir).isDirectory()) throw new UserInputError(`--out ${o.dir}: not a folder.`);
-  writing(o.dir, () => fs.mkdirSync(dir, { recursive: true }));
+  makeFolder(dir, o.dir);
   const recovered = recoverExports(dir);
+  for (const r of recovered) o.recovered?.(r);
   const stage = path.join(dir, temporaryName('stage'));
   writing(o.dir, () => fs.mkdirSync(stage));
   const writers: { abort(): void }[] = [];
@@ -270,6 +285,7 @@ export async function exportTables(store: Store, o: ExportOptions): Promise<Expo
     checkInterrupted(o.signal);
     // Refuse before moving anything: an export never replaces or mixes into another one's files.
     const all = summary.tables.flatMap((t) => t.files);
+    for (const f of all) checkNoLinks(dir, f.path, o.dir);
     const clash = all.find((f) => fs.lstatSync(path.join(dir, f.path), { throwIfNoEntry: false }));
     if (clash)
       throw new UserInputError(

@@ -162,31 +162,37 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         subjects: ranks,
         members: options.roles !== undefined,
       });
-      let next = rows.next();
-      for (let rank = 0; rank < subjects.length; rank++) {
-        const s = subjects[rank] as Subject<WorkloadRecord>;
-        const grants: Grant[] = [];
-        const used = new Set<number>();
-        for (; !next.done && next.value.subject === rank; next = rows.next()) {
-          grants.push(grantOf(next.value));
-          for (const id of next.value.members ?? []) used.add(id);
+      // Closed however the run ends: a consumer that stops early (a failed write) must leave the
+      // connection free, or closing it fails with "busy executing a query", hiding the cause.
+      try {
+        let next = rows.next();
+        for (let rank = 0; rank < subjects.length; rank++) {
+          const s = subjects[rank] as Subject<WorkloadRecord>;
+          const grants: Grant[] = [];
+          const used = new Set<number>();
+          for (; !next.done && next.value.subject === rank; next = rows.next()) {
+            grants.push(grantOf(next.value));
+            for (const id of next.value.members ?? []) used.add(id);
+          }
+          for (const w of s.members) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
+          if (grants.length === 0 && !s.members.some((w) => unmapped.has(w.id))) continue;
+          const members = s.members.filter((w) => used.has(w.id));
+          const warnings = members.flatMap((w) => unmapped.get(w.id) ?? []);
+          const label = members.map((w) => w.arn ?? w.key);
+          if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
+          if (!s.role && options.roles) unmatched.push(s.key);
+          yield {
+            principal: s.key,
+            kind: s.kind,
+            name: s.name,
+            account: s.role ? (members[0]?.account ?? null) : s.account,
+            region: s.region,
+            ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
+            ...(s.role ? { members: label } : {}),
+          };
         }
-        for (const w of s.members) if (unmapped.has(w.id) || (!s.role && grants.length > 0)) used.add(w.id);
-        if (grants.length === 0 && !s.members.some((w) => unmapped.has(w.id))) continue;
-        const members = s.members.filter((w) => used.has(w.id));
-        const warnings = members.flatMap((w) => unmapped.get(w.id) ?? []);
-        const label = members.map((w) => w.arn ?? w.key);
-        if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
-        if (!s.role && options.roles) unmatched.push(s.key);
-        yield {
-          principal: s.key,
-          kind: s.kind,
-          name: s.name,
-          account: s.role ? (members[0]?.account ?? null) : s.account,
-          region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
-          ...(s.role ? { members: label } : {}),
-        };
+      } finally {
+        rows.return(undefined);
       }
       unmatched.sort(compareText);
     },

@@ -140,6 +140,42 @@ export function checkInterrupted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new InterruptedError();
 }
 
+/**
+ * Throws when a folder on the way from `root` to `root/rel` is a link or not a folder: a file
+ * renamed there would land outside `root`. Folders not there yet are fine (they are created).
+ */
+export function checkNoLinks(root: string, rel: string, shown: string): void {
+  let at = root;
+  for (const part of path.dirname(rel).split(path.sep)) {
+    if (part === '.' || part === '') continue;
+    at = path.join(at, part);
+    const st = fs.lstatSync(at, { throwIfNoEntry: false });
+    if (!st) return;
+    if (!st.isDirectory())
+      throw new UserInputError(
+        `${path.join(shown, path.relative(root, at))} is ${st.isSymbolicLink() ? 'a link' : 'not a folder'}: nothing was written (xray-lp never writes through a link inside its output folder). Remove it, or export into another folder.`,
+      );
+  }
+}
+
+/**
+ * Creates `dir` and the folders above it that are missing, one at a time (a recursive mkdir
+ * reports a read-only file system as ENOENT); errors are {@link WriteError}s naming `shown`.
+ */
+export function makeFolder(dir: string, shown: string = dir): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !fs.lstatSync(at, { throwIfNoEntry: false }); at = path.dirname(at))
+    missing.unshift(at);
+  for (const at of missing)
+    writing(shown, () => {
+      try {
+        fs.mkdirSync(at);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+    });
+}
+
 /** Syncs a folder's entries to disk (after a rename); file systems that cannot are skipped. */
 function syncFolder(folder: string): void {
   let fd: number | undefined;
@@ -340,8 +376,7 @@ export class OutFolder {
     this.dir = resolved;
     this.parent = path.dirname(resolved);
     const exists = this.check();
-    if (!fs.lstatSync(this.parent, { throwIfNoEntry: false })?.isDirectory())
-      writing(shown, () => fs.mkdirSync(this.parent, { recursive: true }));
+    if (!fs.lstatSync(this.parent, { throwIfNoEntry: false })?.isDirectory()) makeFolder(this.parent, shown);
     this.removed.push(...removeStaleTemporaries(this.parent));
     if (exists) this.removed.push(...removeStaleTemporaries(this.dir));
     let stage = path.join(this.parent, temporaryName('stage'));

@@ -168,7 +168,14 @@ export function batch(
 /** Runs the CLI in-process, capturing output. */
 export async function cli(
   argv: string[],
-  opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string; tty?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    stdin?: NodeJS.ReadableStream;
+    cwd?: string;
+    tty?: boolean;
+    /** An interrupt, as src/cli/main.ts aborts it on SIGINT. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
@@ -183,6 +190,7 @@ export async function cli(
     stdin: opts.stdin ?? (process.stdin as NodeJS.ReadableStream),
     env: { ...(opts.env ?? {}) },
     cwd: opts.cwd ?? process.cwd(),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   };
   const code = await runCli(argv, io);
   return { code, out, err };

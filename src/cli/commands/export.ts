@@ -86,13 +86,13 @@ export function registerExport(program: Command, io: CliIO, version: string): vo
         prefix: o.filePrefix,
         createdBy: `xray-lp version ${version}`,
         signal: io.signal,
+        recovered: (r) =>
+          io.err(
+            r.action === 'removed'
+              ? `xray-lp: removed ${safe(r.stage)}, the staging folder of an interrupted export (none of its files had been published)\n`
+              : `xray-lp: finished publishing the export interrupted while it published (${safe(r.stage)}: ${int(r.files)} more file${r.files === 1 ? '' : 's'} moved into place)\n`,
+          ),
       });
-      for (const r of summary.recovered)
-        io.err(
-          r.action === 'removed'
-            ? `xray-lp: removed ${safe(r.stage)}, the staging folder of an interrupted export (none of its files had been published)\n`
-            : `xray-lp: finished publishing the export interrupted while it published (${safe(r.stage)}: ${int(r.files)} more file${r.files === 1 ? '' : 's'} moved into place)\n`,
-        );
       if (o.json) {
         io.out(`${safeJson(summary)}\n`);
         return;
