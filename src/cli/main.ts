@@ -6,16 +6,20 @@
  * command (or a second signal) ends at once, after saying what the interrupt did to its work.
  * Exit 130 (SIGINT) or 143 (SIGTERM).
  */
-import { EXIT } from '../shared/errors.js';
 import { currentInterruption } from './interrupt.js';
-import { processIO } from './io.js';
-import { runCli } from './program.js';
 
 const controller = new AbortController();
-const codeOf = (signal: unknown): number => (signal === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted);
+/** True once the command has returned: an interrupt then undoes nothing. */
+let finished = false;
+const codeOf = (signal: unknown): number => (signal === 'SIGTERM' ? 143 : 130);
 
+// Installed before the rest of the tool is loaded: an interrupt while it loads is said too.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    if (finished) {
+      process.stderr.write('\nxray-lp: interrupted as it finished; what it wrote is complete.\n');
+      process.exit(codeOf(signal));
+    }
     const i = currentInterruption();
     if (i.graceful && !controller.signal.aborted) {
       controller.abort(signal);
@@ -27,8 +31,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+const { processIO } = await import('./io.js');
+const { runCli } = await import('./program.js');
 const code = await runCli(process.argv.slice(2), { ...processIO(), signal: controller.signal });
-if (controller.signal.aborted && code === EXIT.ok) {
+finished = true;
+if (controller.signal.aborted && code === 0) {
   // The signal came after the command's last look at it: its work is complete.
   process.stderr.write('\nxray-lp: interrupted as it finished; what it wrote is complete.\n');
   process.exitCode = codeOf(controller.signal.reason);

@@ -90,7 +90,7 @@ export function registerExport(program: Command, io: CliIO, version: string): vo
           io.err(
             r.action === 'removed'
               ? `xray-lp: removed ${safe(r.stage)}, the staging folder of an interrupted export (none of its files had been published)\n`
-              : `xray-lp: finished publishing the export interrupted while it published (${safe(r.stage)}: ${int(r.files)} more file${r.files === 1 ? '' : 's'} moved into place)\n`,
+              : `xray-lp: removed the ${int(r.files)} file${r.files === 1 ? '' : 's'} an export interrupted while it published had moved into place (${safe(r.stage)}): none of that export is left; run it again\n`,
           ),
       });
       if (o.json) {
