@@ -183,7 +183,7 @@ const YIELD_MS = 50;
  */
 export function recoverExports(dir: string): RecoveredExport[] {
   const found: RecoveredExport[] = [];
-  removeStaleTemporaries(dir, (name) => {
+  const keep = (name: string): boolean => {
     const stage = path.join(dir, name);
     let files: string[] | undefined;
     try {
@@ -212,7 +212,8 @@ export function recoverExports(dir: string): RecoveredExport[] {
     }
     found.push({ stage: name, action: 'withdrawn', files: withdrawn });
     return false;
-  });
+  };
+  removeStaleTemporaries(dir, { keep, legacyExport: true });
   return found;
 }
 

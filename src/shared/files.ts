@@ -52,21 +52,31 @@ function alive(pid: number): boolean {
   }
 }
 
+/** What else than {@link temporaryName}'s temporaries a writer recognises as its own leftovers. */
+export interface StaleOptions {
+  /** Decides about a stale temporary before it is removed (true keeps it); export reads its journal. */
+  keep?: (name: string) => boolean;
+  /** The file a report writes: earlier releases left `<file>.partial-<pid>` beside it. */
+  partialOf?: string;
+  /** Earlier releases' export staging folders, `.xray-lp-export-*`. */
+  legacyExport?: boolean;
+}
+
 /** True for a temporary left by a process of this host that is gone (killed). */
-function isStale(name: string): boolean {
+function isStale(name: string, o: StaleOptions): boolean {
   const m = TEMPORARY.exec(name);
   if (m) return m[1] === HOST && !alive(Number(m[2]));
   const legacy = LEGACY_PARTIAL.exec(name);
-  if (legacy) return !alive(Number(legacy[1]));
-  return LEGACY_EXPORT.test(name);
+  if (legacy && o.partialOf !== undefined && name === `${o.partialOf}${legacy[0]}`)
+    return !alive(Number(legacy[1]));
+  return o.legacyExport === true && LEGACY_EXPORT.test(name);
 }
 
 /**
  * Removes, directly inside `folder`, the temporaries of runs that were killed (their process is
  * gone) and returns their names. Links are removed, never followed. A missing folder has none.
- * `keep` decides about a stale temporary before it is removed (export rolls a journal forward).
  */
-export function removeStaleTemporaries(folder: string, keep?: (name: string) => boolean): string[] {
+export function removeStaleTemporaries(folder: string, o: StaleOptions = {}): string[] {
   let names: string[];
   try {
     names = fs.readdirSync(folder);
@@ -75,7 +85,7 @@ export function removeStaleTemporaries(folder: string, keep?: (name: string) => 
   }
   const removed: string[] = [];
   for (const name of names) {
-    if (!isStale(name) || keep?.(name)) continue;
+    if (!isStale(name, o) || o.keep?.(name)) continue;
     fs.rmSync(path.join(folder, name), { recursive: true, force: true });
     removed.push(name);
   }
@@ -265,7 +275,7 @@ export class AtomicFile {
       );
     if (fs.lstatSync(target, { throwIfNoEntry: false })?.isDirectory())
       throw writeErrorOf(Object.assign(new Error('EISDIR'), { code: 'EISDIR' }), target);
-    this.removed = removeStaleTemporaries(folder);
+    this.removed = removeStaleTemporaries(folder, { partialOf: path.basename(target) });
     this.temp = new NewFile(path.join(folder, temporaryName('tmp')), target);
   }
 

@@ -91,9 +91,11 @@ test('temporaries of killed runs on this host are removed; live ones, and files 
   fs.writeFileSync(victim, 'precious');
   const link = temporaryName('tmp').replace(`-${process.pid}-`, `-${dead}-`);
   fs.symlinkSync(victim, path.join(dir, link));
-  const removed = removeStaleTemporaries(dir).sort();
+  // Earlier releases' `report.html.partial-PID` is recognised beside its report only.
+  fs.writeFileSync(path.join(dir, `notes.partial-${dead}`), 'mine');
+  const removed = removeStaleTemporaries(dir, { partialOf: 'report.html' }).sort();
   t.deepEqual(removed, [stale, link, `report.html.partial-${dead}`].sort());
-  t.deepEqual(fs.readdirSync(dir).sort(), [mine, otherHost, 'notes.txt'].sort());
+  t.deepEqual(fs.readdirSync(dir).sort(), [mine, otherHost, 'notes.txt', `notes.partial-${dead}`].sort());
   t.is(fs.readFileSync(victim, 'utf8'), 'precious');
 });
 

@@ -204,7 +204,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .addOption(
         new Option(
           '--out <dir>',
-          'write one file per workload (and evidence.json) into this folder',
+          'write one file per workload (and evidence.json) into this folder, swapped in whole; refused if it holds files xray-lp did not write',
         ).helpGroup(OUTPUT),
       )
       .addOption(
