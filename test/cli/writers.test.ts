@@ -10,7 +10,7 @@ import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { MANIFEST, temporaryName } from '../../src/shared/files.js';
 import { Duck, lit } from '../support/duckdb.js';
-import { cli, repoRoot, tempDir } from '../support/helpers.js';
+import { cli, repoRoot, temporaries, tempDir, tree } from '../support/helpers.js';
 
 const db = (async () => {
   const file = path.join(tempDir(), 's.db');
@@ -18,19 +18,6 @@ const db = (async () => {
   if (r.code !== 0) throw new Error(r.err);
   return file;
 })();
-
-/** Every entry under `dir` (files, folders, links), relative, sorted. */
-function tree(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .map((f) => f.split(path.sep).join('/'))
-    .sort();
-}
-
-/** Entries of xray-lp's temporaries (and of earlier releases' `.partial-PID` files) under `dir`. */
-function temporaries(dir: string): string[] {
-  return tree(dir).filter((f) => /(^|\/)\.xray-lp-(?!manifest)|\.partial(-\d+)?$/.test(f));
-}
 
 /** A writer, run into `out` (a folder or a file under the test's root). */
 interface Writer {

@@ -8,8 +8,17 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { awsCall, batch, cli, lambdaSegment, tempDir, traceId } from '../support/helpers.js';
-import { inspect, mainJs } from './common.js';
+import {
+  awsCall,
+  batch,
+  cli,
+  lambdaSegment,
+  temporaries,
+  tempDir,
+  traceId,
+  tree,
+} from '../support/helpers.js';
+import { inspect, mainJs, rng } from './common.js';
 
 /** A dump folder of `files` files of 400 traces, ids from `base`: disjoint for disjoint bases. */
 function dumps(base: number, files: number): string {
@@ -55,30 +64,7 @@ const shards = (() => {
     ));
 })();
 
-/** xorshift32: kill points are random but reproducible from the seed printed in the log. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
-}
 const SEED = Number(process.env.XRAY_LP_KILL_SEED ?? 20_261_207);
-
-/** Every entry under `dir`, relative, sorted. */
-function tree(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return (fs.readdirSync(dir, { recursive: true }) as string[])
-    .map((f) => f.split(path.sep).join('/'))
-    .sort();
-}
-
-/** xray-lp's temporaries (and earlier releases' `.partial-PID` files) under `dir`. */
-function temporaries(dir: string): string[] {
-  return tree(dir).filter((f) => /(^|\/)\.xray-lp-(?!manifest)|\.partial(-\d+)?$/.test(f));
-}
 
 /**
  * Starts the binary and sends `signal` `delay` ms after `ready()` first holds (polled every 5

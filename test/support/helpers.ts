@@ -29,6 +29,19 @@ export function tempDir(): string {
   return d;
 }
 
+/** Every entry under `dir` (files, folders, links), relative with `/`, sorted; none when it is missing. */
+export function tree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .map((f) => f.split(path.sep).join('/'))
+    .sort();
+}
+
+/** xray-lp's temporaries under `dir` (src/shared/files.ts), and earlier releases' `.partial-PID` files. */
+export function temporaries(dir: string): string[] {
+  return tree(dir).filter((f) => /(^|\/)\.xray-lp-(?!manifest)|\.partial(-\d+)?$/.test(f));
+}
+
 /** A fresh file database in a temp directory. */
 export function tempStore(): { store: Store; file: string; dir: string } {
   const dir = tempDir();
