@@ -30,6 +30,7 @@ import { UserInputError } from '../shared/errors.js';
 import {
   checkInterrupted,
   checkNoLinks,
+  interruptionPoints,
   makeFolder,
   removeStaleTemporaries,
   temporaryName,
@@ -65,7 +66,7 @@ export interface ExportOptions {
   progress?: (table: ExportTable, files: WrittenFile[]) => void;
   /** Called for each interrupted export found in `dir` and cleaned up, before anything is written. */
   recovered?: (r: RecoveredExport) => void;
-  /** Aborted: stop at the next row group, remove the staging folder, throw InterruptedError. */
+  /** Aborted: stop within 50 ms of work, remove the staging folder, throw InterruptedError. */
   signal?: AbortSignal;
 }
 
@@ -172,9 +173,6 @@ const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** The journal of a staging folder: written once its files are complete, before any is published. */
 const JOURNAL = 'publish.json';
 
-/** Milliseconds of work between two looks at the interrupt signal (the event loop runs then). */
-const YIELD_MS = 50;
-
 /**
  * Cleans up after exports into `dir` that were killed (their process is gone): a staging folder is
  * removed; when it holds a journal (killed while publishing), the files it lists that were
@@ -239,15 +237,7 @@ export async function exportTables(store: Store, o: ExportOptions): Promise<Expo
   try {
     const summary: ExportSummary = { dir, recovered, tables: [] };
     const common = { prefix, createdBy: o.createdBy, partRows: o.partRows };
-    let rows = 0;
-    let looked = performance.now();
-    const step = async (): Promise<void> => {
-      // The clock is read every 256 rows only: a row costs a few microseconds.
-      if ((++rows & 255) !== 0 || performance.now() - looked < YIELD_MS) return;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      looked = performance.now();
-      checkInterrupted(o.signal);
-    };
+    const step = interruptionPoints(o.signal);
     for (const table of tables) {
       checkInterrupted(o.signal);
       let files: WrittenFile[];

@@ -186,6 +186,26 @@ export function makeFolder(dir: string, shown: string = dir): void {
     });
 }
 
+/** Milliseconds of work between two looks at an interrupt (the event loop runs then). */
+export const LOOK_MS = 50;
+
+/**
+ * A look at `signal` for a long synchronous loop to await once per item: every {@link LOOK_MS}
+ * of work (the clock is read every `every` calls: items of microseconds need not read it each
+ * time) it lets the event loop run, so that a signal handler can abort `signal`, then throws
+ * InterruptedError once it is aborted.
+ */
+export function interruptionPoints(signal: AbortSignal | undefined, every = 64): () => Promise<void> {
+  let calls = 0;
+  let looked = performance.now();
+  return async () => {
+    if (++calls % every !== 0 || performance.now() - looked < LOOK_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    looked = performance.now();
+    checkInterrupted(signal);
+  };
+}
+
 /** Syncs a folder's entries to disk (after a rename); file systems that cannot are skipped. */
 function syncFolder(folder: string): void {
   let fd: number | undefined;

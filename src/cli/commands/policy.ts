@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { checkInterrupted } from '../../shared/files.js';
+import { interruptionPoints } from '../../shared/files.js';
 import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
@@ -469,6 +469,8 @@ async function writeOut(
   for (const name of out.folder.removed)
     io.err(`xray-lp: removed ${safe(name)}, left by an interrupted run\n`);
   let n = 0;
+  // A policy can take a while to build: the clock is read after each.
+  const step = interruptionPoints(io.signal, 1);
   try {
     const evidence = out.folder.file(out.name('evidence', '.json'));
     evidence.write('[');
@@ -490,8 +492,7 @@ async function writeOut(
         evidence: p.evidence,
       };
       evidence.write(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`);
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      checkInterrupted(io.signal);
+      await step();
     }
     evidence.write(n > 0 ? '\n]\n' : ']\n');
     // No policy: the folder is left as it was.

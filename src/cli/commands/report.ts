@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { report, type ReportSummary } from '../../report/report.js';
 import { UserInputError } from '../../shared/errors.js';
-import { AtomicFile, checkInterrupted } from '../../shared/files.js';
+import { AtomicFile, checkInterrupted, interruptionPoints } from '../../shared/files.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
@@ -50,12 +50,21 @@ export async function writeReport(
   const out = new AtomicFile(file);
   for (const name of out.removed) o.removed?.(name);
   try {
+    const step = interruptionPoints(o.signal);
+    // Chunks are small (a table row, a chart): written in blocks of 64 KiB.
+    let block: string[] = [];
+    let size = 0;
     for (const chunk of run) {
-      out.write(chunk);
-      // A chunk is a workload's section (or a part of the header): one look per chunk is cheap.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      checkInterrupted(o.signal);
+      block.push(chunk);
+      size += chunk.length;
+      if (size >= 1 << 16) {
+        out.write(block.join(''));
+        block = [];
+        size = 0;
+      }
+      await step();
     }
+    out.write(block.join(''));
     checkInterrupted(o.signal);
     out.commit();
   } catch (err) {
