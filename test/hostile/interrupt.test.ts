@@ -32,7 +32,7 @@ function dumps(base: number, files: number): string {
       traces.push({
         id,
         segments: [
-          lambdaSegment(id, `fn-${n % 40}`, [
+          lambdaSegment(id, `fn-${n % 200}`, [
             awsCall('DynamoDB', 'PutItem', { table_name: `t${i % 7}` }),
             awsCall('S3', 'GetObject', { bucket_name: 'b', key: `k/${n}` }),
           ]),
@@ -141,15 +141,23 @@ for (const c of CASES) {
       t.log(`uninterrupted ${c.name}: ${base.ms} ms; kill seed ${SEED}`);
       let clean = 0;
       for (const signal of ['SIGINT', 'SIGKILL', 'SIGINT', 'SIGKILL', 'SIGINT', 'SIGKILL'] as const) {
-        const root = tempDir();
+        let root = tempDir();
         // SIGINT once the command works (its first temporary is there), SIGKILL anywhere.
-        const delay =
+        let delay =
           signal === 'SIGINT'
             ? Math.floor(random() * base.ms * 0.3)
             : Math.floor(150 + random() * Math.max(100, base.ms - 150));
         const working = (): boolean => signal === 'SIGKILL' || temporaries(root).length > 0;
-        const k = await killed(c.args(db as string, root), signal, delay, working);
+        let k = await killed(c.args(db as string, root), signal, delay, working);
         t.log(`${signal} after ${delay} ms: ${k.signal ?? `exit ${k.code}`}`);
+        // Finished before the interrupt landed (a loaded machine): again, sooner, a few times.
+        for (let retry = 0; signal === 'SIGINT' && k.code === 0 && retry < 4; retry++) {
+          t.deepEqual(c.result(root), expected);
+          root = tempDir();
+          delay = Math.floor(delay / 3);
+          k = await killed(c.args(db as string, root), signal, delay, working);
+          t.log(`  again, SIGINT after ${delay} ms: ${k.signal ?? `exit ${k.code}`}`);
+        }
         if (signal === 'SIGINT' && k.code === 130) {
           clean++;
           t.regex(k.err, c.said);
@@ -203,15 +211,23 @@ test.serial(
       const target = path.join(tempDir(), 't.db');
       fs.copyFileSync(start, target);
       const wal = `${target}-wal`;
-      const walSize = (): number => fs.statSync(wal, { throwIfNoEntry: false })?.size ?? 0;
-      // SIGINT once the merge's transaction writes (the WAL grows), SIGKILL anywhere.
-      const delay =
+      // SIGINT once the merge has opened the target (its WAL is there), SIGKILL anywhere.
+      let delay =
         signal === 'SIGINT'
           ? Math.floor(random() * base.ms * 0.3)
           : Math.floor(150 + random() * Math.max(100, base.ms - 150));
-      const k = await killed(['--db', target, 'merge', '-q', b, c], signal, delay, () =>
-        signal === 'SIGKILL' ? true : walSize() > 0,
-      );
+      const opened = (): boolean => signal === 'SIGKILL' || fs.existsSync(wal);
+      let k = await killed(['--db', target, 'merge', '-q', b, c], signal, delay, opened);
+      // Finished before the interrupt landed (a loaded machine): again, sooner, a few times.
+      for (let retry = 0; signal === 'SIGINT' && k.code === 0 && retry < 4; retry++) {
+        t.deepEqual(counts(inspect(target)), counts(after));
+        fs.rmSync(wal, { force: true });
+        fs.rmSync(`${target}-shm`, { force: true });
+        fs.copyFileSync(start, target);
+        delay = Math.floor(delay / 3);
+        k = await killed(['--db', target, 'merge', '-q', b, c], signal, delay, opened);
+        t.log(`  again, SIGINT after ${delay} ms: ${k.signal ?? `exit ${k.code}`}`);
+      }
       const now = inspect(target);
       t.log(`${signal} after ${delay} ms: ${k.signal ?? `exit ${k.code}`}`);
       t.is(now.integrity, 'ok');
