@@ -37,6 +37,17 @@ export function temporaryName(kind: TemporaryKind): string {
   return `.xray-lp-${HOST}-${process.pid}-${crypto.randomBytes(4).toString('hex')}.${kind}`;
 }
 
+/**
+ * A new private folder for temporaries (mode 0700) in `parent`, named as {@link temporaryName}:
+ * when its run is killed, the next run that cleans `parent` ({@link removeStaleTemporaries})
+ * removes it.
+ */
+export function temporaryFolder(parent: string): string {
+  const dir = path.join(parent, temporaryName('stage'));
+  writing(dir, () => fs.mkdirSync(dir, { mode: 0o700 }));
+  return dir;
+}
+
 /** True when `name` is a temporary name of {@link temporaryName}'s form (any process). */
 export function isTemporaryName(name: string): boolean {
   return TEMPORARY.test(name);

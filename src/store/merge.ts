@@ -33,6 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { InterruptedError, UserInputError } from '../shared/errors.js';
+import { temporaryFolder } from '../shared/files.js';
 import { dayOf } from '../shared/time.js';
 import {
   attributeWaitingCalls,
@@ -295,7 +296,8 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
     const infos = openShards(options.shards, target.name, handles);
     const files = infos.map((info) => {
       if (info.schemaVersion === SCHEMA_VERSION) return info.file;
-      tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'xray-lp-merge-'));
+      // Named for src/shared/files.ts: a killed merge's copies are removed by the next merge.
+      tmpDir ??= temporaryFolder(os.tmpdir());
       return migratedCopy(handles[infos.indexOf(info)] as Database.Database, tmpDir);
     });
     // SQLite cannot detach a database read inside the open transaction: all are attached first.

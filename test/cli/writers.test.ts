@@ -190,6 +190,19 @@ for (const w of WRITERS) {
   });
 }
 
+test('policy --out into a mount point (no sibling to stage in): files renamed in one by one, the earlier set replaced, nothing temporary left', async (t) => {
+  const mnt = tmpfs(t, 4096);
+  if (!mnt) return t.pass();
+  const all = await cli(['--db', await db, 'policy', '--out', mnt]);
+  t.is(all.code, 0, all.err);
+  t.true(tree(mnt).includes('orders-api.policy.json'));
+  const one = await cli(['--db', await db, 'policy', '--workload', 'thumbnailer', '--out', mnt]);
+  t.is(one.code, 0, one.err);
+  t.deepEqual(tree(mnt), [MANIFEST, 'evidence.json', 'thumbnailer.policy.json']);
+  const manifest = JSON.parse(fs.readFileSync(path.join(mnt, MANIFEST), 'utf8')) as { files: string[] };
+  t.deepEqual(manifest.files, ['evidence.json', 'thumbnailer.policy.json']);
+});
+
 test('policy --out into a full disk replaces nothing: the earlier output stays whole', async (t) => {
   const mnt = tmpfs(t, 64);
   if (!mnt) return t.pass();

@@ -6,8 +6,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { temporaryName } from '../../src/shared/files.js';
 import {
   awsCall,
   batch,
@@ -265,3 +267,18 @@ test('merge honours an interrupt: rolled back, the target as it was, exit 130 sa
   t.is(r.out, '');
   t.deepEqual(inspect(target), before);
 });
+
+test.serial(
+  'merge: the migrated shard copies a killed merge left in the temporary folder are removed by the next merge, which says so',
+  async (t) => {
+    const [a] = (await shards()) as [string, string, string];
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const stale = path.join(os.tmpdir(), temporaryName('stage').replace(`-${process.pid}-`, `-${dead}-`));
+    fs.mkdirSync(stale);
+    fs.writeFileSync(path.join(stale, 'shard-0.db'), 'a migrated copy, half written');
+    const r = await cli(['--db', path.join(tempDir(), 't.db'), 'merge', '-q', a]);
+    t.is(r.code, 0, r.err);
+    t.regex(r.err, new RegExp(`removed ${stale.replace(/[.]/g, '\\.')}, left by an interrupted run`));
+    t.false(fs.existsSync(stale));
+  },
+);

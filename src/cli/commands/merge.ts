@@ -1,6 +1,9 @@
+import os from 'node:os';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { InterruptedError, XrayLpError, type ExitCode } from '../../shared/errors.js';
+import { removeStaleTemporaries } from '../../shared/files.js';
 import { checkShards, type MergeSummary } from '../../store/merge.js';
 import { onInterrupt } from '../interrupt.js';
 import type { MergeJob, MergeReply } from '../merge-worker.js';
@@ -39,6 +42,9 @@ Ctrl-C rolls the merge back (at its next statement) and exits 130: the target is
       // Before the target is opened (created, or migrated): a bad shard leaves it as it was.
       checkShards(shards, target);
       const timeout = Number(opts.busyTimeout ?? '60');
+      // Migrated copies of shards a killed merge left in the temporary folder.
+      for (const name of removeStaleTemporaries(os.tmpdir()))
+        io.err(`xray-lp: removed ${safe(path.join(os.tmpdir(), name))}, left by an interrupted run\n`);
       onInterrupt({
         graceful: true,
         message: `merge interrupted: rolled back; ${safe(target)} is as it was. Run the same command again to merge.`,
