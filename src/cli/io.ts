@@ -15,6 +15,11 @@ export interface CliIO {
   stdin: NodeJS.ReadableStream;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /**
+   * Aborted on the first SIGINT or SIGTERM (src/cli/main.ts): commands that write stop at their
+   * next step, remove what they wrote and throw InterruptedError. Tests pass their own.
+   */
+  signal?: AbortSignal;
 }
 
 /** The real process streams. */

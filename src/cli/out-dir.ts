@@ -2,9 +2,8 @@
  * Writing one file per workload into an output folder: names come from the data, so they are
  * sanitised, de-duplicated and checked to stay inside the folder.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { UserInputError } from '../shared/errors.js';
+import { OutFolder } from '../shared/files.js';
 
 // Windows reserves these names whatever the extension; a review folder may be copied there.
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
@@ -23,34 +22,32 @@ export function safeStem(name: string): string {
   return s;
 }
 
-/** Allocates unique, safe file names inside one folder. */
+/**
+ * Allocates unique, safe file names inside one output folder, written as a whole through
+ * {@link OutFolder} (src/shared/files.ts): staged, then swapped in; a folder holding files the tool
+ * did not write is refused.
+ */
 export class OutDir {
   private readonly used = new Set<string>();
-  readonly dir: string;
+  readonly folder: OutFolder;
 
   constructor(dir: string) {
-    this.dir = path.resolve(dir);
-    try {
-      fs.mkdirSync(this.dir, { recursive: true });
-    } catch (err) {
-      throw new UserInputError(`--out ${dir}: cannot create the folder (${(err as Error).message}).`);
-    }
+    this.folder = new OutFolder(dir);
   }
 
-  /** A unique path for `stem + ext`, guaranteed to be directly inside the folder. */
+  /** The folder written (absolute). */
+  get dir(): string {
+    return this.folder.dir;
+  }
+
+  /** A unique file name for `stem + ext`, directly inside the folder. */
   name(stem: string, ext: string): string {
     const base = safeStem(stem);
     let candidate = `${base}${ext}`;
     for (let n = 2; this.used.has(candidate.toLowerCase()); n++) candidate = `${base}-${n}${ext}`;
     this.used.add(candidate.toLowerCase());
-    const full = path.resolve(this.dir, candidate);
-    if (path.dirname(full) !== this.dir)
+    if (path.basename(candidate) !== candidate || candidate.startsWith('.'))
       throw new Error(`refusing to write outside ${this.dir}: ${candidate}`);
-    return full;
-  }
-
-  /** Writes a file under a name from {@link name}. */
-  write(file: string, content: string): void {
-    fs.writeFileSync(file, content);
+    return candidate;
   }
 }

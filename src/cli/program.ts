@@ -2,7 +2,7 @@
  * The commander program. Built per invocation with injected I/O, so tests run it in-process.
  */
 import { Command, CommanderError } from 'commander';
-import { EXIT, type ExitCode } from '../shared/errors.js';
+import { EXIT, InterruptedError, type ExitCode } from '../shared/errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerExport } from './commands/export.js';
 import { registerIngest, registerMigrate } from './commands/ingest.js';
@@ -18,6 +18,7 @@ import { registerReport } from './commands/report.js';
 import { registerSelfTest } from './commands/self-test.js';
 import { catalogueVersion } from '../iam/catalogue.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
+import { currentInterruption, NOTHING_WRITTEN, onInterrupt } from './interrupt.js';
 import { reportError, type CliIO } from './io.js';
 
 /** The package version, kept in step with package.json by a test. */
@@ -60,13 +61,16 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<ExitCo
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showHelpAfterError('(run with --help for usage)')
+    // Until a command says otherwise (src/cli/interrupt.ts), an interrupt ends it at once.
+    .hook('preAction', () => onInterrupt(NOTHING_WRITTEN))
     .addHelpText(
       'after',
       `
 Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal error); 2 usage error;
             3 some inputs rejected by ingest; 4 a --check found something;
             5 policy --check-complete: a workload's traces are not enough;
-            6 explain: the permission is not granted; 130 interrupted.`,
+            6 explain: the permission is not granted;
+            130 interrupted (SIGINT), 143 terminated (SIGTERM), after saying what it undid.`,
     );
   registerIngest(program, io, setExit);
   registerMigrate(program, io);
@@ -100,6 +104,10 @@ Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal 
       )
         return EXIT.ok;
       return EXIT.usage;
+    }
+    if (err instanceof InterruptedError && io.signal?.aborted) {
+      io.err(`\nxray-lp: ${currentInterruption().message}\n`);
+      return io.signal.reason === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted;
     }
     return reportError(io, err);
   }

@@ -30,7 +30,8 @@ export async function withUsageRows<T>(
       accounts: () => [],
       where: 'in the usage rows',
     });
-    return f({
+    // Awaited here: an asynchronous `f` must finish before the spill is closed.
+    return await f({
       principals: () => spill.principals(),
       permissions: (keys, excludeDenied) => spill.permissions(keys, excludeDenied),
       unmapped: (keys) => spill.unmapped(keys),

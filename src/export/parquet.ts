@@ -14,7 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { fileWriter, ParquetWriter } from 'hyparquet-writer';
+import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
+import { NewFile } from '../shared/files.js';
 import { isoTime } from '../shared/time.js';
 
 /** A Parquet schema element, as the writer's own hyparquet version types it. */
@@ -41,6 +42,34 @@ export const ROW_GROUP_ROWS = 25_000;
 export const PART_ROWS = 1_000_000;
 /** Bytes of a string column's min/max statistics (longer values are truncated, as Parquet allows). */
 export const STATISTICS_LENGTH = 256;
+
+/** The suffix of a part file while it is being written: engines' `*.parquet` globs never match it. */
+export const PARTIAL = '.partial';
+
+/** Bytes buffered before a part file is appended to (as hyparquet-writer's own file writer). */
+const FLUSH_BYTES = 1_000_000;
+
+/**
+ * hyparquet-writer's buffered writer, appending to a file the tool created new (src/shared/files.ts)
+ * instead of reopening a path by name for every flush (which would follow a link planted there).
+ */
+function newFileWriter(file: NewFile): ByteWriter {
+  const writer = new ByteWriter();
+  const grow = writer.ensure.bind(writer);
+  const flush = (): void => {
+    file.write(new Uint8Array(writer.buffer, 0, writer.index));
+    writer.index = 0;
+  };
+  writer.ensure = (size: number): void => {
+    if (writer.index > FLUSH_BYTES) flush();
+    grow(size);
+  };
+  writer.finish = (): void => {
+    flush();
+    file.close();
+  };
+  return writer;
+}
 
 /** One file written, relative to the export folder. */
 export interface WrittenFile {
@@ -94,12 +123,14 @@ const gzip = (input: Uint8Array): Uint8Array => zlib.gzipSync(input, { level: 6 
 
 /**
  * One table being written into `root` (the staging folder of an export): its parts, by day when
- * `add` is given one. Call {@link TableWriter.close} at the end.
+ * `add` is given one, each named `<final name>.partial` ({@link PARTIAL}) there. Call
+ * {@link TableWriter.close} at the end, {@link TableWriter.abort} after a failure.
  */
 export class TableWriter<R> {
   private readonly schema: SchemaElement[];
   private rows: R[] = [];
   private writer: ParquetWriter | undefined;
+  private output: NewFile | undefined;
   private file: WrittenFile | undefined;
   private partition: string | undefined;
   private part = 0;
@@ -149,8 +180,9 @@ export class TableWriter<R> {
       `${this.o.prefix}-${String(this.part++).padStart(5, '0')}.parquet`,
     );
     fs.mkdirSync(path.dirname(path.join(this.root, rel)), { recursive: true });
+    this.output = new NewFile(path.join(this.root, rel + PARTIAL), rel);
     this.writer = new ParquetWriter({
-      writer: fileWriter(path.join(this.root, rel)),
+      writer: newFileWriter(this.output),
       schema: this.schema,
       codec: 'GZIP',
       compressors: { GZIP: gzip },
@@ -180,10 +212,18 @@ export class TableWriter<R> {
     this.flush();
     (this.writer as ParquetWriter).finish();
     const file = this.file as WrittenFile;
-    file.bytes = fs.statSync(path.join(this.root, file.path)).size;
+    file.bytes = (this.output as NewFile).bytes;
     this.files.push(file);
     this.writer = undefined;
+    this.output = undefined;
     this.file = undefined;
+  }
+
+  /** Closes the part being written, after a failure (the export removes its staging folder). */
+  abort(): void {
+    this.output?.discard();
+    this.writer = undefined;
+    this.output = undefined;
   }
 }
 

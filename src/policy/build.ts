@@ -179,7 +179,8 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         // Each resource's actions together: buildOne folds S3 keys as they come.
         order: 'resource',
       });
-      // Closed however the caller stops: an open read keeps the connection busy.
+      // Closed however the run ends: a consumer that stops early (a failed write) must leave the
+      // connection free, or closing it fails with "busy executing a query", hiding the cause.
       try {
         let next = rows.next();
         for (let rank = 0; rank < subjects.length; rank++) {

@@ -14,6 +14,10 @@ export const EXIT = {
   incomplete: 5,
   /** `explain`: the permission is not granted (the explanation is printed either way). */
   notGranted: 6,
+  /** Stopped by SIGINT (Ctrl-C) after cleaning up: 128 + 2. */
+  interrupted: 130,
+  /** Stopped by SIGTERM after cleaning up: 128 + 15. */
+  terminated: 143,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -52,6 +56,39 @@ export class DumpFormatError extends XrayLpError {
     super(message, EXIT.rejectedInputs);
     this.position = options.position;
     this.hint = options.hint;
+  }
+}
+
+/** Why a file could not be written, as {@link WriteError} names it. */
+export type WriteFailure =
+  | 'no-space'
+  | 'read-only'
+  | 'permission'
+  | 'is-a-directory'
+  | 'not-a-directory'
+  | 'missing-folder'
+  | 'exists';
+
+/**
+ * An output file or folder could not be written: the disk is full, the file system read-only,
+ * the path a directory… (exit 1). Nothing was published and the temporaries were removed.
+ */
+export class WriteError extends XrayLpError {
+  readonly failure: WriteFailure;
+  constructor(failure: WriteFailure, message: string) {
+    super(message, EXIT.failure);
+    this.failure = failure;
+  }
+}
+
+/**
+ * The run was interrupted (SIGINT, SIGTERM) and stopped cleanly: what it was writing was
+ * removed or rolled back. The CLI says what the interrupt did and exits 128 + the signal number.
+ */
+export class InterruptedError extends Error {
+  constructor(message = 'interrupted') {
+    super(message);
+    this.name = 'InterruptedError';
   }
 }
 

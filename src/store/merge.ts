@@ -32,7 +32,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { UserInputError } from '../shared/errors.js';
+import { InterruptedError, UserInputError } from '../shared/errors.js';
+import { temporaryFolder } from '../shared/files.js';
 import { dayOf } from '../shared/time.js';
 import {
   attributeWaitingCalls,
@@ -58,6 +59,11 @@ export interface MergeOptions {
    * one way (benchmarks, tests).
    */
   rollups?: 'auto' | 'rebuild' | 'touched';
+  /**
+   * True once the merge should stop (an interrupt): looked at before every statement; the merge
+   * then rolls back and throws InterruptedError, the target as it was.
+   */
+  interrupted?: () => boolean;
 }
 
 /** What was read from the shards, and what of it was new to the target (a shard's or the sum). */
@@ -290,7 +296,8 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
     const infos = openShards(options.shards, target.name, handles);
     const files = infos.map((info) => {
       if (info.schemaVersion === SCHEMA_VERSION) return info.file;
-      tmpDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'xray-lp-merge-'));
+      // Named for src/shared/files.ts: a killed merge's copies are removed by the next merge.
+      tmpDir ??= temporaryFolder(os.tmpdir());
       return migratedCopy(handles[infos.indexOf(info)] as Database.Database, tmpDir);
     });
     // SQLite cannot detach a database read inside the open transaction: all are attached first.
@@ -303,9 +310,11 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
       files.forEach((file, i) => target.prepare(`ATTACH DATABASE ? AS ${schemas[i] as string}`).run(file));
       target.exec('BEGIN IMMEDIATE');
       const shardCalls = schemas.reduce((n, s) => n + storedCalls(target, s), 0);
-      const merger = new Merger(target, st, options.rollups ?? 'auto', shardCalls);
+      const merger = new Merger(target, st, options.rollups ?? 'auto', shardCalls, options.interrupted);
       const shards = infos.map((info, i) => merger.mergeShard(info, schemas[i] as string));
       const end = merger.finish();
+      // The last look: once committed, an interrupt no longer undoes the merge.
+      if (options.interrupted?.()) throw new InterruptedError();
       target.exec('COMMIT');
       const sum = (f: (s: ShardSummary) => number): number => shards.reduce((a, s) => a + f(s), 0);
       return {
@@ -439,6 +448,7 @@ class Merger {
     private readonly st: IngestStatements,
     rollups: 'auto' | 'rebuild' | 'touched',
     shardCalls: number,
+    private readonly interrupted: () => boolean = () => false,
   ) {
     const stored = storedCalls(db);
     const empty = stored === 0;
@@ -456,11 +466,18 @@ class Merger {
     this.touch = db.prepare('INSERT OR IGNORE INTO temp.merge_touched (workload_id, day) VALUES (?, ?)');
   }
 
+  /** Stops the merge (rolled back by mergeShards) once interrupted: called before every step. */
+  private check(): void {
+    if (this.interrupted()) throw new InterruptedError();
+  }
+
   private run(sql: string, params: Record<string, unknown> | unknown[] = []): number {
+    this.check();
     return this.db.prepare(sql).run(params).changes;
   }
 
   private one(sql: string, params: Record<string, unknown> | unknown[] = []): number {
+    this.check();
     return (this.db.prepare(sql).get(params) as { n: number | null }).n ?? 0;
   }
 
@@ -474,6 +491,7 @@ class Merger {
 
   /** Merges the shard attached as `schema`. */
   mergeShard(info: ShardInfo, schema: string): ShardSummary {
+    this.check();
     this.s = schema;
     try {
       for (const name of Object.keys(TEMP_TABLES)) {
@@ -877,6 +895,7 @@ class Merger {
     fallbacks: SettledFallbacks;
     rollups: MergeSummary['rollups'];
   } {
+    this.check();
     if (this.deferred) buildIndexes(this.db, this.deferred);
     // Ingest's own statements, as InputWriter.finish and the end of an ingest run use them.
     for (let i = 0; i < 64; i++) if (this.st.attributeSubsegments.run().changes === 0) break;

@@ -353,7 +353,7 @@ test('small parts: a day larger than --part-rows has several numbered parts, and
   const store = openStore({ path: await db, readonly: true });
   const out = path.join(tempDir(), 'exp');
   try {
-    const s = exportTables(store, {
+    const s = await exportTables(store, {
       dir: out,
       filter: {},
       createdBy: 'test',

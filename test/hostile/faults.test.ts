@@ -12,7 +12,7 @@ import { reportError, type CliIO } from '../../src/cli/io.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { openStore } from '../../src/store/db.js';
 import { awsCall, batch, cli, lambdaSegment, tempDir, traceId } from '../support/helpers.js';
-import { bad, GOOD_ONLY, inspect, mainJs } from './common.js';
+import { bad, GOOD_ONLY, inspect, mainJs, rng } from './common.js';
 
 const FILES = 24;
 const TRACES_PER_FILE = 400;
@@ -58,17 +58,6 @@ function schemaVersion(file: string): number {
 function run(args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [mainJs, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
-}
-
-/** xorshift32: kill points are random but reproducible from the seed printed in the log. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 2 ** 32;
-  };
 }
 
 const EXPECTED = {

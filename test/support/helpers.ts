@@ -29,6 +29,19 @@ export function tempDir(): string {
   return d;
 }
 
+/** Every entry under `dir` (files, folders, links), relative with `/`, sorted; none when it is missing. */
+export function tree(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[])
+    .map((f) => f.split(path.sep).join('/'))
+    .sort();
+}
+
+/** xray-lp's temporaries under `dir` (src/shared/files.ts), and earlier releases' `.partial-PID` files. */
+export function temporaries(dir: string): string[] {
+  return tree(dir).filter((f) => /(^|\/)\.xray-lp-(?!manifest)|\.partial(-\d+)?$/.test(f));
+}
+
 /** A fresh file database in a temp directory. */
 export function tempStore(): { store: Store; file: string; dir: string } {
   const dir = tempDir();
@@ -168,7 +181,14 @@ export function batch(
 /** Runs the CLI in-process, capturing output. */
 export async function cli(
   argv: string[],
-  opts: { env?: Record<string, string>; stdin?: NodeJS.ReadableStream; cwd?: string; tty?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    stdin?: NodeJS.ReadableStream;
+    cwd?: string;
+    tty?: boolean;
+    /** An interrupt, as src/cli/main.ts aborts it on SIGINT. */
+    signal?: AbortSignal;
+  } = {},
 ): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
@@ -183,6 +203,7 @@ export async function cli(
     stdin: opts.stdin ?? (process.stdin as NodeJS.ReadableStream),
     env: { ...(opts.env ?? {}) },
     cwd: opts.cwd ?? process.cwd(),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   };
   const code = await runCli(argv, io);
   return { code, out, err };

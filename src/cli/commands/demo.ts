@@ -6,6 +6,7 @@ import { EXIT, type ExitCode } from '../../shared/errors.js';
 import { ingest } from '../../ingest/ingest.js';
 import { listWorkloads } from '../../query/workloads.js';
 import { openStore } from '../../store/db.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { tableWidth } from '../output.js';
 import { renderSummary as renderIngestSummary } from './ingest.js';
@@ -53,6 +54,10 @@ export function registerDemo(
     .option('--samples <dir>', 'read these dumps instead of the bundled samples')
     .option('--demo-db <path>', 'the fresh database to create (replaced if it exists)', 'xray-lp-demo.db')
     .action(async (opts: { samples?: string; demoDb: string }, cmd: Command) => {
+      onInterrupt({
+        graceful: false,
+        message: 'interrupted; the demo database may be incomplete: run the demo again (it starts afresh).',
+      });
       const width = tableWidth(cmd, io);
       const sets = opts.samples ? [{ title: 'the dumps given', inputs: [opts.samples] }] : bundledSamples();
       const dbFile = path.resolve(io.cwd, opts.demoDb);
@@ -96,6 +101,7 @@ export function registerDemo(
               generatedAt: new Date().toISOString(),
             },
           }),
+          { signal: io.signal },
         );
         io.out(`\nThe review report (${written.workloads} workloads, offline HTML): ${reportFile}\n`);
         const db = path.relative(io.cwd, dbFile) || dbFile;

@@ -9,6 +9,7 @@ import { EXPORT_TABLES, exportTables, type ExportTable } from '../../export/expo
 import type { RawFilterOptions } from '../../query/filters.js';
 import { UserInputError } from '../../shared/errors.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { openForRead } from '../options.js';
 import { OUTPUT, safeJson } from '../output.js';
@@ -69,16 +70,28 @@ export function registerExport(program: Command, io: CliIO, version: string): vo
           .helpGroup(OUTPUT),
       )
       .addOption(new Option('--json', 'print what was written as JSON').helpGroup(OUTPUT)),
-  ).action((o: ExportCliOptions, cmd: Command) => {
+  ).action(async (o: ExportCliOptions, cmd: Command) => {
     const tables = tablesOf(o.tables);
+    onInterrupt({
+      graceful: true,
+      message: `export interrupted: nothing was published to ${safe(o.out)}; its temporary files were removed.`,
+      atOnce: `export stopped at once: nothing was published to ${safe(o.out)} (its staging folder, hidden from engines, is removed by the next export there).`,
+    });
     const store = openForRead(cmd, io);
     try {
-      const summary = exportTables(store, {
+      const summary = await exportTables(store, {
         dir: path.resolve(io.cwd, o.out),
         filter: filterFromOptions(o, store),
         tables,
         prefix: o.filePrefix,
         createdBy: `xray-lp version ${version}`,
+        signal: io.signal,
+        recovered: (r) =>
+          io.err(
+            r.action === 'removed'
+              ? `xray-lp: removed ${safe(r.stage)}, the staging folder of an interrupted export (none of its files had been published)\n`
+              : `xray-lp: removed the ${int(r.files)} file${r.files === 1 ? '' : 's'} an export interrupted while it published had moved into place (${safe(r.stage)}): none of that export is left; run it again\n`,
+          ),
       });
       if (o.json) {
         io.out(`${safeJson(summary)}\n`);

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { UserInputError } from '../../shared/errors.js';
 import { openStore, schemaVersionOf } from '../../store/db.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
@@ -43,6 +44,13 @@ or 2 s): a rejected input leaves nothing behind, and an interrupted run keeps on
         migrateDatabase(dbPath(cmd, io), io, opts.quiet === true);
         return;
       }
+      // The inputs since the last commit are one uncommitted transaction, which SQLite discards
+      // when the process ends: ending at once loses nothing whole.
+      onInterrupt({
+        graceful: false,
+        message:
+          'interrupted. What was committed is kept, whole; the inputs not yet committed were rolled back. Run the same command again to finish: what is stored is never stored twice.',
+      });
       const timeout = Number(opts.busyTimeout ?? '60');
       const store = openStore({
         path: dbPath(cmd, io),

@@ -1,6 +1,12 @@
+import os from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
-import { openStore } from '../../store/db.js';
-import { checkShards, mergeShards, type MergeSummary } from '../../store/merge.js';
+import { InterruptedError, XrayLpError, type ExitCode } from '../../shared/errors.js';
+import { removeStaleTemporaries } from '../../shared/files.js';
+import { checkShards, type MergeSummary } from '../../store/merge.js';
+import { onInterrupt } from '../interrupt.js';
+import type { MergeJob, MergeReply } from '../merge-worker.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
@@ -28,25 +34,78 @@ export function registerMerge(program: Command, io: CliIO): void {
       `
 Exit codes: 0 merged; 2 a shard is missing, not an xray-lp database, of a newer schema, or the
             target itself (nothing is written); 1 the target database cannot be used.
-The merge is one transaction: all of it, or nothing. The shards are only read.`,
+The merge is one transaction: all of it, or nothing. The shards are only read.
+Ctrl-C rolls the merge back (at its next statement) and exits 130: the target is as it was.`,
     )
-    .action((shards: string[], opts: MergeOptions, cmd: Command) => {
+    .action(async (shards: string[], opts: MergeOptions, cmd: Command) => {
       const target = dbPath(cmd, io);
       // Before the target is opened (created, or migrated): a bad shard leaves it as it was.
       checkShards(shards, target);
       const timeout = Number(opts.busyTimeout ?? '60');
-      const store = openStore({
-        path: target,
-        busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000,
+      // Migrated copies of shards a killed merge left in the temporary folder.
+      for (const name of removeStaleTemporaries(os.tmpdir()))
+        io.err(`xray-lp: removed ${safe(path.join(os.tmpdir(), name))}, left by an interrupted run\n`);
+      onInterrupt({
+        graceful: true,
+        message: `merge interrupted: rolled back; ${safe(target)} is as it was. Run the same command again to merge.`,
+        atOnce: `merge stopped at once: its transaction was never committed, so ${safe(target)} is as it was.`,
       });
-      try {
-        const summary = mergeShards(store, { shards });
-        if (opts.json) io.out(`${safeJson(summary)}\n`);
-        else if (!opts.quiet) io.out(renderMergeSummary(summary));
-      } finally {
-        store.close();
-      }
+      const summary = await runMerge(
+        {
+          target,
+          shards,
+          busyTimeoutMs: Number.isFinite(timeout) ? timeout * 1000 : 60_000,
+          flag: new SharedArrayBuffer(4),
+        },
+        io.signal,
+      );
+      if (opts.json) io.out(`${safeJson(summary)}\n`);
+      else if (!opts.quiet) io.out(renderMergeSummary(summary));
     });
+}
+
+/** The merge worker (merge-worker.ts); under tsx (the tests) with tsx's loader as well. */
+function startMergeWorker(job: MergeJob): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('../merge-worker.js', here), { workerData: job });
+  const url = new URL('../merge-worker.ts', here).href;
+  return new Worker(
+    `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url)}); });`,
+    { eval: true, workerData: job },
+  );
+}
+
+/**
+ * Runs the merge on a worker thread; `signal` (an interrupt) sets the flag the merge looks at
+ * before every statement: it rolls back and this throws InterruptedError.
+ */
+async function runMerge(job: MergeJob, signal: AbortSignal | undefined): Promise<MergeSummary> {
+  const worker = startMergeWorker(job);
+  const stop = (): void => {
+    Atomics.store(new Int32Array(job.flag), 0, 1);
+  };
+  signal?.addEventListener('abort', stop);
+  if (signal?.aborted) stop();
+  try {
+    const reply = await new Promise<MergeReply>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        reject(new Error(`the merge worker stopped (exit ${code}) without an answer`)),
+      );
+    });
+    if (reply.type === 'done') return reply.summary;
+    if (reply.type === 'interrupted') throw new InterruptedError();
+    if (reply.exitCode !== undefined) {
+      const err = new XrayLpError(reply.message, reply.exitCode as ExitCode);
+      err.name = reply.name;
+      throw err;
+    }
+    throw Object.assign(new Error(reply.message), { name: reply.name, code: reply.code, stack: reply.stack });
+  } finally {
+    signal?.removeEventListener('abort', stop);
+    await worker.terminate();
+  }
 }
 
 const plural = (n: number, word: string): string => `${int(n)} ${word}${n === 1 ? '' : 's'}`;

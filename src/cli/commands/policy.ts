@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { interruptionPoints } from '../../shared/files.js';
 import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
@@ -14,6 +15,7 @@ import { policiesFromUsage } from '../../policy/usage-rows.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import type { Store } from '../../store/db.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { OUTPUT, safeJson, tableWidth } from '../output.js';
 import { openForRead } from '../options.js';
@@ -227,7 +229,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
       .addOption(
         new Option(
           '--out <dir>',
-          'write one file per workload (and evidence.json) into this folder',
+          'write one file per workload (and evidence.json) into this folder, swapped in whole; refused if it holds files xray-lp did not write',
         ).helpGroup(OUTPUT),
       )
       .addOption(
@@ -269,7 +271,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
     const store = openForRead(cmd, io);
     try {
       const options = policyOptions(o, store);
-      emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
+      await emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
         explainEmpty(store, options.filter, 'calls'),
       );
     } finally {
@@ -350,7 +352,7 @@ Exit codes: 0 granted, 6 not granted (the answer is printed either way), 2 usage
  * Prints the policies as they are built (whatever the output, memory holds one), then the
  * empty-result line or the `--check-complete` verdict.
  */
-function emitPolicies(
+async function emitPolicies(
   built: PolicyRun,
   o: PolicyCliOptions,
   options: PolicyOptions,
@@ -358,7 +360,7 @@ function emitPolicies(
   cmd: Command,
   setExit: (c: ExitCode) => void,
   empty: () => string,
-): void {
+): Promise<void> {
   // Verdicts other than settled, for --check-complete (the policies themselves are not kept).
   const unsettled: string[] = [];
   const run: PolicyRun = {
@@ -372,7 +374,7 @@ function emitPolicies(
     },
   };
   const count = o.out
-    ? writeOut(o.out, run, o.format, options, io)
+    ? await writeOut(o.out, run, o.format, options, io)
     : o.json
       ? writeJson(run, io)
       : writeDocument(run, o.format, options, io, tableWidth(cmd, io));
@@ -522,27 +524,36 @@ export function renderSummary(
   return out;
 }
 
-/** `--out DIR`: a file per policy and evidence.json, each written as its policy comes. */
-function writeOut(
+/**
+ * `--out DIR`: a file per policy and evidence.json, each written as its policy comes into a
+ * staging folder, published whole at the end (src/shared/files.ts, OutFolder). Between policies
+ * the event loop runs, so that an interrupt is seen: then nothing is published.
+ */
+async function writeOut(
   dir: string,
   run: PolicyRun,
   format: PolicyFormat,
   options: PolicyOptions,
   io: CliIO,
-): number {
-  let out: OutDir | undefined;
-  let evidence: number | undefined;
+): Promise<number> {
+  onInterrupt({
+    graceful: true,
+    message: `policy interrupted: nothing was published to ${safe(dir)} (left as it was); its temporary files were removed.`,
+    atOnce: `policy stopped at once: nothing was published to ${safe(dir)} (left as it was); the next policy --out there removes the staging folder.`,
+  });
+  const out = new OutDir(dir);
+  for (const name of out.folder.removed)
+    io.err(`xray-lp: removed ${safe(name)}, left by an interrupted run\n`);
   let n = 0;
+  // A policy can take a while to build: the clock is read after each.
+  const step = interruptionPoints(io.signal, 1);
   try {
+    const evidence = out.folder.file(out.name('evidence', '.json'));
+    evidence.write('[');
     for (const p of run) {
-      if (!out) {
-        out = new OutDir(dir);
-        evidence = fs.openSync(out.name('evidence', '.json'), 'w');
-        fs.writeSync(evidence, '[');
-      }
       const file = out.name(p.name, FORMAT_EXTENSION[format]);
       const writer = new PolicyWriter(format, options.placeholders === true);
-      out.write(
+      out.folder.writeFile(
         file,
         format === 'iam'
           ? `${JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2)}\n`
@@ -552,23 +563,25 @@ function writeOut(
         principal: p.principal,
         kind: p.kind,
         name: p.name,
-        file: file.slice(out.dir.length + 1),
+        file,
         // One line per kind, as the terminal shows them; `warnings` has each one.
         warningSummary: warningLines(p.warnings),
         warnings: p.warnings,
         evidence: p.evidence,
       };
       if (p.warnings.length > 0) io.err(`  ${safe(entry.file)}: ${warningCount(p.warnings)}\n`);
-      fs.writeSync(
-        evidence as number,
-        `${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`,
-      );
+      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`);
+      await step();
     }
-    if (evidence !== undefined) fs.writeSync(evidence, '\n]\n');
-  } finally {
-    if (evidence !== undefined) fs.closeSync(evidence);
+    evidence.write(n > 0 ? '\n]\n' : ']\n');
+    // No policy: the folder is left as it was.
+    if (n === 0) out.folder.discard();
+    else out.folder.commit();
+  } catch (err) {
+    out.folder.discard();
+    throw err;
   }
-  if (out)
+  if (n > 0)
     io.err(
       `Wrote ${n} polic${n === 1 ? 'y' : 'ies'} and evidence.json (every warning, with its evidence) to ${safe(out.dir)}\n`,
     );

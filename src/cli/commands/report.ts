@@ -7,7 +7,9 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { report, type ReportSummary } from '../../report/report.js';
 import { UserInputError } from '../../shared/errors.js';
+import { AtomicFile, checkInterrupted, interruptionPoints } from '../../shared/files.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
+import { onInterrupt } from '../interrupt.js';
 import type { CliIO } from '../io.js';
 import { dbPath, openForRead, readGrantedFiles } from '../options.js';
 import { OUTPUT } from '../output.js';
@@ -36,24 +38,39 @@ function givenOptions(cmd: Command): string[] {
   return out;
 }
 
-/** Writes the report for `store`'s database to `file`; returns its summary. */
+/**
+ * Writes the report to `file` whole or not at all (src/shared/files.ts: a new temporary in the
+ * same folder, renamed over `file` once complete; a reviewer never opens half a report), and
+ * returns its summary. The event loop runs between chunks, so that an interrupt (`signal`) is
+ * seen: then the temporary is removed and `file` is left as it was.
+ */
 export async function writeReport(
   file: string,
   run: Iterable<string> & { summary: ReportSummary },
+  o: { signal?: AbortSignal; removed?: (name: string) => void } = {},
 ): Promise<ReportSummary> {
-  const tmp = `${file}.partial-${process.pid}`;
-  const out = fs.createWriteStream(tmp);
+  const out = new AtomicFile(file);
+  for (const name of out.removed) o.removed?.(name);
   try {
-    for (const chunk of run)
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-    await new Promise<void>((resolve, reject) =>
-      out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-    );
-    // Whole or not at all: a reviewer must never open half a report.
-    fs.renameSync(tmp, file);
+    const step = interruptionPoints(o.signal);
+    // Chunks are small (a table row, a chart): written in blocks of 64 KiB.
+    let block: string[] = [];
+    let size = 0;
+    for (const chunk of run) {
+      block.push(chunk);
+      size += chunk.length;
+      if (size >= 1 << 16) {
+        out.write(block.join(''));
+        block = [];
+        size = 0;
+      }
+      await step();
+    }
+    out.write(block.join(''));
+    checkInterrupted(o.signal);
+    out.commit();
   } catch (err) {
-    out.destroy();
-    fs.rmSync(tmp, { force: true });
+    out.discard();
     throw err;
   }
   return run.summary;
@@ -81,8 +98,17 @@ export function registerReport(program: Command, io: CliIO, version: string): vo
   ).action(async (o: ReportCliOptions, cmd: Command) => {
     noteExcludeDenied(o, io);
     const file = path.resolve(io.cwd, o.out);
+    onInterrupt({
+      graceful: true,
+      message: `report interrupted: ${safe(o.out)} was not written (left as it was); its temporary file was removed.`,
+      atOnce: `report stopped at once: ${safe(o.out)} was not written (left as it was); the next report in its folder removes the temporary file.`,
+    });
     if (!fs.existsSync(path.dirname(file)))
       throw new UserInputError(`--out ${o.out}: the folder ${path.dirname(file)} does not exist.`);
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory())
+      throw new UserInputError(
+        `--out ${o.out} is a folder: give the name of the HTML file to write (${path.join(o.out, 'xray-lp-report.html')}, say).`,
+      );
     const granted = o.granted ? readGrantedFiles(o.granted) : undefined;
     const store = openForRead(cmd, io);
     try {
@@ -100,6 +126,10 @@ export function registerReport(program: Command, io: CliIO, version: string): vo
             generatedAt: new Date().toISOString(),
           },
         }),
+        {
+          signal: io.signal,
+          removed: (name) => io.err(`xray-lp: removed ${safe(name)}, left by an interrupted run\n`),
+        },
       );
       const verdicts = Object.entries(summary.verdicts)
         .map(([v, n]) => `${int(n)} ${v}`)
