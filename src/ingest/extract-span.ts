@@ -53,7 +53,7 @@ export function isAwsCall(span: Span): boolean {
  * resource object, but a function's spans agree on those values. One object per workload, which
  * wire.ts then numbers once. Bounded: cleared past {@link MAX_CACHED} (entries or bytes of keys).
  */
-export const MAX_CACHED: TableLimits = { entries: 10_000, bytes: 4 * 1024 * 1024 };
+export const MAX_CACHED: TableLimits = { entries: 10_000, bytes: 2 * 1024 * 1024 };
 const cache = new BoundedTable<{ workload: Workload; complete: boolean }>(MAX_CACHED);
 
 function workloadOf(span: Span): { workload: Workload; complete: boolean } {

@@ -9,8 +9,9 @@
 import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
 import { Preparer, type PreparedItem } from './wire.js';
+import { InputMemoryError } from './errors.js';
 import type { InputSpec } from './read.js';
-import { ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
+import { MAX_VALUE_BYTES, ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
 import { JsonSplitter, type SplitEvent, type WholeValue } from '../json/split.js';
 import type { DumpItem } from './shapes.js';
 
@@ -64,6 +65,8 @@ export class ParseState {
       wholeLimit: options.wholeLimit,
       streamLimit: options.streamLimit,
       streamKeys: STREAM_KEYS,
+      // A value parsed whole must fit the worker's heap: larger ones are refused with their size.
+      partLimit: MAX_VALUE_BYTES,
     });
   }
 
@@ -181,14 +184,19 @@ export class ParseWorker {
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
-  constructor() {
-    this.worker = startWorker();
+  /** `heapMb`: the worker's heap limit (default {@link WORKER_HEAP_MB}; tests lower it). */
+  constructor(private readonly heapMb = WORKER_HEAP_MB) {
+    this.worker = startWorker(heapMb);
     this.worker.on('message', (m: FromWorker) => {
       this.queue.push(m);
       this.wake?.();
     });
     this.worker.on('error', (err) => {
-      this.failure = err;
+      // The heap limit reached: the input being read is refused (ingest.ts starts another worker).
+      this.failure =
+        (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new InputMemoryError(this.heapMb)
+          : err;
       this.wake?.();
     });
     this.worker.on('exit', (code) => {
@@ -312,6 +320,11 @@ export class ParseWorker {
     this.pending.delete(input);
   }
 
+  /** True once the worker has died (its heap limit reached): start another for the next input. */
+  get dead(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** Stops the worker. */
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
@@ -348,7 +361,15 @@ export function describeFailure(err: unknown, input: number): FromWorker {
   return { ...base, kind: 'other', offset: undefined };
 }
 
-function startWorker(): Worker {
+/**
+ * The parse worker's old-generation heap. What it holds is bounded below this by design
+ * (docs/memory.md): the interning tables (wire.ts MAX_INTERNED, 2 × 8 MiB; extract-span.ts and
+ * the span workloads, 2 MiB each), one value read whole (shapes.ts MAX_VALUE_HEAP, 24 MiB) and
+ * the batch being prepared. Reaching it refuses the input being read ({@link InputMemoryError}).
+ */
+export const WORKER_HEAP_MB = 64;
+
+function startWorker(heapMb: number): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     // Running from source under tsx (the tests): the worker needs tsx's loader as well.
@@ -362,6 +383,6 @@ function startWorker(): Worker {
   }
   // Bounded heap: the worker holds a few chunks and their items at a time, never more.
   return new Worker(new URL('./worker.js', here), {
-    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16 },
   });
 }

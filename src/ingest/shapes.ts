@@ -5,8 +5,8 @@
  * (aws/spans records, filter-log-events and get-log-events output, OTLP/JSON, list-retrieved-traces
  * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
-import { parseJson } from '../json/parse.js';
-import type { SplitEvent, StreamedPart } from '../json/split.js';
+import { parseJson, parsedSizeEstimate } from '../json/parse.js';
+import type { PartValue, SplitEvent, StreamedPart } from '../json/split.js';
 import { ResourceSpansStream } from './otlp-stream.js';
 import { isObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
@@ -109,6 +109,34 @@ function otlpSpanObjects(resourceSpans: unknown[]): Record<string, unknown>[] {
 }
 
 /**
+ * The most memory one value read whole may take (by {@link parsedSizeEstimate}): one trace of a
+ * batch-get-traces response, one segment document or span record (also when read member by
+ * member), one member of a huge document. It must fit the parse worker's heap
+ * (pipeline.ts WORKER_HEAP_MB) beside the interning tables (wire.ts); past it the input is
+ * refused with the value's position and size, never dropped.
+ */
+export const MAX_VALUE_HEAP = 24 * 1024 * 1024;
+
+/** Bytes of one value the splitter holds at most: a value twice this size estimates past {@link MAX_VALUE_HEAP}. */
+export const MAX_VALUE_BYTES = MAX_VALUE_HEAP / 2;
+
+/** Values smaller than this are parsed unestimated: whatever they hold fits (21 × this at worst). */
+const ESTIMATE_FROM = 256 * 1024;
+
+/** Members of a top-level object that a container shape reads element by element. */
+const CONTAINER_KEYS: ReadonlySet<string> = new Set([
+  'Traces',
+  'Segments',
+  'Spans',
+  'resourceSpans',
+  'UnprocessedTraceIds',
+  'TraceSegmentDocuments',
+]);
+
+/** Span record members holding nanosecond times as bare numbers. */
+const NANO_KEYS: ReadonlySet<string> = new Set(['startTimeUnixNano', 'endTimeUnixNano']);
+
+/**
  * Members whose elements the splitter may pass on in pieces when one is too large to parse whole
  * (an OTLP resource with a huge `spans` array): read by {@link ResourceSpansStream}.
  */
@@ -123,6 +151,12 @@ export class ShapeReader {
   /** Set after a daemon header line: the next value is one segment document. */
   private sawDaemonHeader = false;
 
+  /** The members of a top-level object read in parts that is not (yet) known as a container. */
+  private record:
+    { members: Record<string, unknown>; bytes: number; heap: number; offset: number } | undefined;
+  /** True once the object read in parts showed a member only a container shape has. */
+  private partContainer = false;
+
   /** The OTLP `resourceSpans` element being streamed, if any. */
   private resourceSpans: ResourceSpansStream | undefined;
 
@@ -131,6 +165,8 @@ export class ShapeReader {
     if (event.key !== 'resourceSpans')
       throw new ShapeError(`member "${event.key}" cannot be read in pieces`, event.offset);
     this.setShape('otlp');
+    this.partContainer = true;
+    this.record = undefined;
     if (event.first) this.resourceSpans = new ResourceSpansStream();
     const reader = this.resourceSpans as ResourceSpansStream;
     const spans = reader.push(event.bytes, event.offset);
@@ -151,6 +187,8 @@ export class ShapeReader {
    * is parsed again keeping every time's digits, and so is every value after it.
    */
   private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
+    // A string is part of a value already estimated (a Document string of a trace).
+    if (typeof bytes !== 'string' && bytes.length >= ESTIMATE_FROM) checkSize(bytes, offset, what);
     const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
     if (this.exactNanos || !isObject(value)) return value;
     if (isSpanRecord(value)) {
@@ -184,6 +222,13 @@ export class ShapeReader {
     }
     if (event.kind === 'parts-end') {
       const items: DumpItem[] = [];
+      const record = this.record;
+      this.record = undefined;
+      const container = this.partContainer;
+      this.partContainer = false;
+      // A record too large to parse whole (a segment document with megabytes of metadata), read
+      // member by member: now whole, it is read as any top-level value is.
+      if (!container && record) items.push(...this.fromTop(record.members, record.offset));
       if (this.partSawSegments && this.partTrace.id !== undefined) {
         // A single huge trace object: its metadata arrive as members next to Segments.
         items.push({
@@ -208,6 +253,10 @@ export class ShapeReader {
     );
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';
+    if (this.isContainerPart(key, value)) {
+      this.partContainer = true;
+      this.record = undefined;
+    } else if (!this.partContainer) this.addToRecord(event, key, value);
     if (!event.element) {
       // A non-array member of a huge top-level object.
       if (key === 'Id' && typeof value === 'string') this.partTrace.id = value;
@@ -253,6 +302,38 @@ export class ShapeReader {
       default:
         return [];
     }
+  }
+
+  /**
+   * True for a member that a container shape reads element by element (a huge batch-get-traces
+   * response, Trace object, OTLP document, log-events page): the object is then no record.
+   * `events` is also a span record's own member: only log events carry a `message`.
+   */
+  private isContainerPart(key: string, value: unknown): boolean {
+    if (key === 'events') return isObject(value) && 'message' in value;
+    return CONTAINER_KEYS.has(key);
+  }
+
+  /**
+   * Keeps a member of a top-level object read in parts, until the object ends or shows itself a
+   * container. Bounded: a record past {@link MAX_VALUE_HEAP} is refused, with its size.
+   */
+  private addToRecord(event: PartValue, key: string, value: unknown): void {
+    const record = (this.record ??= { members: {}, bytes: 0, heap: 0, offset: event.topOffset });
+    record.bytes += event.bytes.length;
+    record.heap += parsedSizeEstimate(event.bytes);
+    if (record.heap > MAX_VALUE_HEAP)
+      throw tooLarge('this value', record.offset, `the first ${record.bytes} bytes of it`, record.heap);
+    // A flat span record's nanosecond times keep their digits (see parse()).
+    const digits = NANO_KEYS.has(key) ? /^\s*(\d{16,20})\s*$/.exec(event.bytes.toString('latin1')) : null;
+    const member = digits ? digits[1] : value;
+    if (!event.element) {
+      record.members[key] = member;
+      return;
+    }
+    const list = record.members[key];
+    if (Array.isArray(list)) list.push(member);
+    else record.members[key] = [member];
   }
 
   private setShape(shape: DumpShape): void {
@@ -468,6 +549,21 @@ export class ShapeReader {
     }
     return doc;
   }
+}
+
+/** Refuses a value whose parsing would take more than {@link MAX_VALUE_HEAP}. */
+function checkSize(bytes: Buffer, offset: number, what: string): void {
+  const heap = parsedSizeEstimate(bytes);
+  if (heap > MAX_VALUE_HEAP) throw tooLarge(what, offset, `${bytes.length} bytes`, heap);
+}
+
+function tooLarge(what: string, offset: number, bytes: string, heap: number): ShapeError {
+  const mib = (n: number): string => `${Math.ceil(n / 1048576)} MiB`;
+  return new ShapeError(
+    `${what} is too large to read: ${bytes} would take about ${mib(heap)} of memory, more than the ${mib(MAX_VALUE_HEAP)} one trace, segment document or span may take`,
+    offset,
+    'remove or shorten its largest field (metadata, attributes) and ingest the file again, or ingest the other files without it',
+  );
 }
 
 /** A trace duration, also when written as a string (`"Duration": "0.25"`). */

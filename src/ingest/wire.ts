@@ -92,12 +92,12 @@ export type PreparedItem =
 /**
  * Distinct targets and workloads remembered per input, each table: past either limit both start
  * over (every S3 key is a target of its own). 8 MiB of keys is ~50,000 S3 GetObject targets; the
- * parse worker's whole heap is 48 MiB (pipeline.ts).
+ * parse worker's whole heap is 64 MiB (pipeline.ts WORKER_HEAP_MB).
  */
 export const MAX_INTERNED: TableLimits = { entries: 50_000, bytes: 8 * 1024 * 1024 };
 
 /** Span workloads remembered per input for their children; past this the table starts over. */
-export const MAX_SPAN_WORKLOADS: TableLimits = { entries: 50_000, bytes: 4 * 1024 * 1024 };
+export const MAX_SPAN_WORKLOADS: TableLimits = { entries: 50_000, bytes: 2 * 1024 * 1024 };
 
 /** Prepares the items of one input, numbering its targets and workloads. */
 export class Preparer {

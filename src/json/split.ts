@@ -42,6 +42,8 @@ export interface PartValue {
   key: string | undefined;
   /** True when this part is one element of an array-valued member (object top only). */
   element: boolean;
+  /** Byte offset of the top-level value this part belongs to. */
+  topOffset: number;
   bytes: Buffer;
 }
 
@@ -71,18 +73,31 @@ export type SplitEvent = WholeValue | PartValue | StreamedPart | PartsEnd;
 
 /** A structural problem in the byte stream (bad bracket, truncation, stray byte). */
 export class SplitError extends DumpFormatError {
-  constructor(message: string, offset: number) {
+  constructor(message: string, offset: number, hint?: string) {
     super(message, {
       position: { offset },
-      hint: /truncated/.test(message)
-        ? 'the export was cut off: export it again'
-        : 'the file is not valid JSON at this point',
+      hint:
+        hint ??
+        (/truncated/.test(message)
+          ? 'the export was cut off: export it again'
+          : 'the file is not valid JSON at this point'),
     });
   }
 
   /** Byte offset of the problem in the (decompressed) input. */
   get offset(): number {
     return this.position?.offset ?? 0;
+  }
+}
+
+/** One value (a trace, a record, a member of one) larger than can be read whole. */
+export class ValueTooLargeError extends SplitError {
+  constructor(limit: number, offset: number, key?: string) {
+    super(
+      `a single JSON value${key === undefined ? '' : ` (in "${key}")`} is larger than ${Math.round(limit / 1048576)} MiB, the most read whole; no trace, segment document or span is this large`,
+      offset,
+      'remove or shorten its largest field (metadata, attributes) and ingest the file again, or ingest the other files without it',
+    );
   }
 }
 
@@ -149,6 +164,8 @@ export class JsonSplitter {
 
   /** Index in `buf` where the current top-level value starts, or -1 between values. */
   private topStart = -1;
+  /** Input offset where the current top-level value starts. */
+  private topOffset = 0;
   private partMode = false;
 
   // Part tracking (always on, so that a value can switch to part mode half-way).
@@ -497,6 +514,7 @@ export class JsonSplitter {
   private valueStart(i: number, b: number): void {
     if (this.depth === 0) {
       this.topStart = i;
+      this.topOffset = this.base + i;
       this.partMode = false;
       this.pending = [];
       return;
@@ -566,6 +584,7 @@ export class JsonSplitter {
       top: this.stack[1] === OPEN_ARR ? 'array' : 'object',
       key,
       element,
+      topOffset: this.topOffset,
       bytes: Buffer.from(this.buf.subarray(start, end)),
     };
   }
@@ -632,10 +651,7 @@ export class JsonSplitter {
       return;
     }
     if (len - this.partStart > this.partLimit) {
-      throw new SplitError(
-        `a single value is larger than ${Math.round(this.partLimit / 1048576)} MiB; no trace or segment document is this large`,
-        this.base + this.partStart,
-      );
+      throw new ValueTooLargeError(this.partLimit, this.base + this.partStart, this.partKey);
     }
   }
 

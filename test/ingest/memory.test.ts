@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import path from 'node:path';
 import { BATCH_HEAD, batchTail, documentText, traceText } from '../support/aws-cli.js';
-import { mainJs, tempDir } from '../support/helpers.js';
+import { counts, mainJs, repoRoot, tempDir, tempStore, writeFile } from '../support/helpers.js';
 import { openStore } from '../../src/store/db.js';
 
 const SEGMENTS = 20_000;
@@ -68,13 +68,17 @@ function segment(i: number): Record<string, unknown> {
 }
 
 /** Writes the dump in `layout`, streaming (never whole in memory). */
-async function writeDump(file: string, layout: 'segment-lines' | 'batch-get-traces'): Promise<void> {
+async function writeDump(
+  file: string,
+  layout: 'segment-lines' | 'batch-get-traces',
+  segments = SEGMENTS,
+): Promise<void> {
   const out = fs.createWriteStream(file);
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };
   if (layout === 'batch-get-traces') await write(BATCH_HEAD);
-  for (let i = 0; i < SEGMENTS; i++) {
+  for (let i = 0; i < segments; i++) {
     const doc = segment(i);
     if (layout === 'segment-lines') await write(`${documentText(doc)}\n`);
     else
@@ -123,3 +127,35 @@ for (const layout of ['segment-lines', 'batch-get-traces'] as const) {
     }
   });
 }
+
+test('an input that still exhausts the parse worker is refused alone, named, with what to do; the others are ingested', async (t) => {
+  // Only the built code runs the worker with its heap limit; lowered here so that the interning
+  // tables, bounded for the real limit, exhaust it.
+  const { ingest } = (await import(
+    path.join(repoRoot, 'dist/ingest/ingest.js')
+  )) as typeof import('../../src/ingest/ingest.js');
+  const dir = tempDir();
+  const small = (name: string, n: number): string => writeFile(dir, name, `${documentText(segment(n))}\n`);
+  const first = small('a.jsonl', 1);
+  const heavy = path.join(dir, 'b.jsonl');
+  await writeDump(heavy, 'segment-lines', 5_000);
+  const last = small('c.jsonl', 2);
+  const { store } = tempStore();
+  const summary = await ingest(store, { inputs: [first, heavy, last], parallel: true, workerHeapMb: 12 });
+  t.deepEqual(
+    summary.results.map((r) => [path.basename(r.input), r.status]),
+    [
+      ['a.jsonl', 'ingested'],
+      ['b.jsonl', 'rejected'],
+      ['c.jsonl', 'ingested'],
+    ],
+  );
+  const error = summary.results[1]?.error;
+  t.regex(
+    error?.message ?? '',
+    /^ran out of memory reading this input \(the parse worker's heap is limited to 12 MiB\); the last value started at byte \d+$/,
+  );
+  t.regex(error?.hint ?? '', /split the input into smaller files/);
+  t.true((error?.line ?? 0) > 1);
+  t.is(counts(store).calls, 2 * CALLS_PER_SEGMENT);
+});
