@@ -59,6 +59,8 @@ export class ParseState {
   private readonly shapes = new ShapeReader();
   private readonly preparer = new Preparer();
   private lastOffset = 0;
+  /** Of the strings whose lone surrogates were replaced, those already reported as a problem. */
+  private surrogatesReported = 0;
 
   constructor(private readonly options: ParseOptions) {
     this.splitter = new JsonSplitter({
@@ -88,8 +90,21 @@ export class ParseState {
     // item per span): a trace's spans then mostly share an item, so that the rollups can add
     // their calls instead of recounting the day (write.ts), and a span finds its parent here.
     let spans: (DumpItem & { kind: 'spans' }) | undefined;
+    const push = (item: PreparedItem, where: string): void => {
+      items.push(item);
+      // Lone surrogates replaced while reading (json/parse.ts): counted as a problem of the data.
+      const replaced = this.shapes.surrogates.replaced - this.surrogatesReported;
+      if (replaced > 0 && item.kind === 'docs') {
+        this.surrogatesReported += replaced;
+        item.problems.push({
+          path: where,
+          message: `${replaced} string${replaced > 1 ? 's' : ''} held an escaped lone UTF-16 surrogate (such as \\ud800), which no UTF-8 text can hold: replaced by U+FFFD`,
+        });
+      }
+    };
     const flush = (): void => {
-      if (spans) items.push(this.preparer.prepare(spans, `${this.options.name} @ byte ${spans.offset}`));
+      const where = `${this.options.name} @ byte ${spans?.offset}`;
+      if (spans) push(this.preparer.prepare(spans, where), where);
       spans = undefined;
     };
     for (const ev of events) {
@@ -101,7 +116,7 @@ export class ParseState {
           continue;
         }
         flush();
-        items.push(this.preparer.prepare(item, where));
+        push(this.preparer.prepare(item, where), where);
       }
     }
     flush();

@@ -157,6 +157,9 @@ export class ShapeReader {
   /** True once the object read in parts showed a member only a container shape has. */
   private partContainer = false;
 
+  /** Strings whose lone surrogates were replaced by U+FFFD (json/parse.ts): reported as data problems. */
+  readonly surrogates = { replaced: 0 };
+
   /** The OTLP `resourceSpans` element being streamed, if any. */
   private resourceSpans: ResourceSpansStream | undefined;
 
@@ -189,7 +192,10 @@ export class ShapeReader {
   private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
     // A string is part of a value already estimated (a Document string of a trace).
     if (typeof bytes !== 'string' && bytes.length >= ESTIMATE_FROM) checkSize(bytes, offset, what);
-    const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
+    const value = parseJson(bytes, offset, what, {
+      exactNanos: this.exactNanos,
+      surrogates: this.surrogates,
+    });
     if (this.exactNanos || !isObject(value)) return value;
     if (isSpanRecord(value)) {
       // A flat record (the common case): its two times read again from their digits.
@@ -197,7 +203,8 @@ export class ShapeReader {
         const v = value[k];
         if (!inexact(v) || !ambiguous(v as number)) continue;
         const digits = digitsOf(bytes, k, v as number);
-        if (digits === undefined) return parseJson(bytes, offset, what, { exactNanos: true });
+        if (digits === undefined)
+          return parseJson(bytes, offset, what, { exactNanos: true, surrogates: this.surrogates });
         value[k] = digits;
       }
       return value;
@@ -211,7 +218,7 @@ export class ShapeReader {
         : [];
     if (!spans.some((s) => inexact(s.startTimeUnixNano) || inexact(s.endTimeUnixNano))) return value;
     this.exactNanos = true;
-    return parseJson(bytes, offset, what, { exactNanos: true });
+    return parseJson(bytes, offset, what, { exactNanos: true, surrogates: this.surrogates });
   }
 
   /** Converts one split event into zero or more items; throws {@link ShapeError}. */
@@ -537,7 +544,9 @@ export class ShapeReader {
 
   private segmentDoc(document: unknown, offset: number): SegmentDoc {
     const doc =
-      typeof document === 'string' ? parseJson(document, offset, 'a segment Document string') : document;
+      typeof document === 'string'
+        ? parseJson(document, offset, 'a segment Document string', { surrogates: this.surrogates })
+        : document;
     if (!isObject(doc)) throw new ShapeError('a segment Document is not a JSON object', offset);
     // Inside a Segments/Spans entry a document is a segment even when it lacks fields (extract
     // reports those as problems); only a foreign object is refused.

@@ -23,6 +23,45 @@ const BARE_NANOS =
 export interface ParseOptions {
   /** Keep every digit of bare nanosecond times (OpenTelemetry spans), as strings. */
   exactNanos?: boolean;
+  /** Counts the strings (values and names) whose lone surrogates were replaced. */
+  surrogates?: { replaced: number };
+}
+
+/** An escape that may write half of a UTF-16 surrogate pair (`\ud800`): rare, so looked for first. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/** The ES2024 string methods (Node 20 has them; the project's lib is ES2023). */
+type WellFormed = { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * `value` with every lone surrogate (an escaped `\ud800` without its pair, which no UTF-8 can
+ * hold: SQLite would store its bytes as invalid UTF-8) replaced by U+FFFD, in strings and member
+ * names alike, counting the strings changed. The text around it is kept.
+ */
+function wellFormed(value: unknown, count: { replaced: number }): unknown {
+  if (typeof value === 'string') {
+    const s = value as unknown as WellFormed;
+    if (s.isWellFormed()) return value;
+    count.replaced++;
+    return s.toWellFormed();
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = wellFormed(value[i], count);
+    return value;
+  }
+  if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = wellFormed(o[k], count);
+      if ((k as unknown as WellFormed).isWellFormed()) o[k] = v;
+      else {
+        count.replaced++;
+        delete o[k];
+        o[(k as unknown as WellFormed).toWellFormed()] = v;
+      }
+    }
+  }
+  return value;
 }
 
 /**
@@ -48,7 +87,8 @@ export function parseJson(
   try {
     // Quoting adds two bytes per time before any position V8 reports: positions stay close
     // enough (the value is named), and only spans have such keys.
-    return JSON.parse(options.exactNanos ? text.replace(BARE_NANOS, '$1"$2"') : text);
+    const value: unknown = JSON.parse(options.exactNanos ? text.replace(BARE_NANOS, '$1"$2"') : text);
+    return SURROGATE_ESCAPE.test(text) ? wellFormed(value, options.surrogates ?? { replaced: 0 }) : value;
   } catch (err) {
     const msg = (err as Error).message;
     const m = /position (\d+)/.exec(msg);
