@@ -67,8 +67,8 @@ export class ParseState {
       wholeLimit: options.wholeLimit,
       streamLimit: options.streamLimit,
       streamKeys: STREAM_KEYS,
-      // A value parsed whole must fit the worker's heap: larger ones are refused with their size.
-      partLimit: MAX_VALUE_BYTES,
+      // A value parsed whole must fit the worker's heap: larger ones are streamed (large-value.ts).
+      streamAnyAbove: MAX_VALUE_BYTES,
     });
   }
 
@@ -379,10 +379,10 @@ export function describeFailure(err: unknown, input: number): FromWorker {
 /**
  * The parse worker's old-generation heap. What it holds is bounded below this by design
  * (docs/memory.md): the interning tables (wire.ts MAX_INTERNED, 2 × 8 MiB; extract-span.ts and
- * the span workloads, 2 MiB each), one value read whole (shapes.ts MAX_VALUE_HEAP, 24 MiB) and
+ * the span workloads, 2 MiB each), one value read whole (shapes.ts MAX_VALUE_HEAP, 32 MiB) and
  * the batch being prepared. Reaching it refuses the input being read ({@link InputMemoryError}).
  */
-export const WORKER_HEAP_MB = 64;
+export const WORKER_HEAP_MB = 80;
 
 function startWorker(heapMb: number): Worker {
   const here = import.meta.url;

@@ -8,6 +8,7 @@
 import { parseJson, parsedSizeEstimate } from '../json/parse.js';
 import type { PartValue, SplitEvent, StreamedPart } from '../json/split.js';
 import { ResourceSpansStream } from './otlp-stream.js';
+import { LargeValueStream } from './large-value.js';
 import { isObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
 import {
@@ -115,10 +116,14 @@ function otlpSpanObjects(resourceSpans: unknown[]): Record<string, unknown>[] {
  * (pipeline.ts WORKER_HEAP_MB) beside the interning tables (wire.ts); past it the input is
  * refused with the value's position and size, never dropped.
  */
-export const MAX_VALUE_HEAP = 24 * 1024 * 1024;
+export const MAX_VALUE_HEAP = 32 * 1024 * 1024;
 
-/** Bytes of one value the splitter holds at most: a value twice this size estimates past {@link MAX_VALUE_HEAP}. */
-export const MAX_VALUE_BYTES = MAX_VALUE_HEAP / 2;
+/**
+ * Bytes of one value the splitter holds as text at most: a larger one is streamed and assembled
+ * in bounded memory (large-value.ts), its long strings cut; a JSON string in it (a `Document`)
+ * is kept whole up to this size.
+ */
+export const MAX_VALUE_BYTES = 12 * 1024 * 1024;
 
 /** Values smaller than this are parsed unestimated: whatever they hold fits (21 × this at worst). */
 const ESTIMATE_FROM = 256 * 1024;
@@ -165,8 +170,8 @@ export class ShapeReader {
 
   /** A piece of an element too large to parse whole: only OTLP resources are streamed (see {@link STREAM_KEYS}). */
   private streamed(event: StreamedPart): DumpItem[] {
-    if (event.key !== 'resourceSpans')
-      throw new ShapeError(`member "${event.key}" cannot be read in pieces`, event.offset);
+    if (event.key !== 'resourceSpans' || !event.element || event.top !== 'object' || this.large)
+      return this.streamedValue(event);
     this.setShape('otlp');
     this.partContainer = true;
     this.record = undefined;
@@ -178,6 +183,34 @@ export class ShapeReader {
       this.resourceSpans = undefined;
     }
     return spans.length > 0 ? [{ kind: 'spans', spans, offset: event.offset }] : [];
+  }
+
+  /** The value too large to hold as text being streamed, if any (large-value.ts). */
+  private large: { stream: LargeValueStream; offset: number } | undefined;
+
+  /** A part too large to hold as text: assembled in bounded memory, then read as any part. */
+  private streamedValue(event: StreamedPart): DumpItem[] {
+    if (event.first) {
+      const what = !event.key
+        ? 'this array element'
+        : event.element
+          ? `an element of "${event.key}"`
+          : `member "${event.key}"`;
+      this.large = {
+        offset: event.offset,
+        stream: new LargeValueStream(event.offset, what, {
+          maxText: MAX_VALUE_BYTES,
+          maxHeap: MAX_VALUE_HEAP,
+          onSurrogate: () => this.surrogates.replaced++,
+        }),
+      };
+    }
+    const large = this.large as { stream: LargeValueStream; offset: number };
+    large.stream.push(event.bytes, event.offset);
+    if (!event.last) return [];
+    this.large = undefined;
+    const { value, bytes, heap } = large.stream.end();
+    return this.fromPart({ ...event, offset: large.offset }, value, bytes, heap);
   }
 
   /** True once an OTLP document held a nanosecond time as a bare number above 2^53. */
@@ -258,12 +291,22 @@ export class ShapeReader {
       event.key ? `member "${event.key}"` : 'this array element',
       event.key,
     );
+    return this.fromPart(event, value, event.bytes.length, parsedSizeEstimate(event.bytes));
+  }
+
+  /** One member of a top-level value read in parts (`bytes` long, taking about `heap` once parsed). */
+  private fromPart(
+    event: Pick<PartValue, 'offset' | 'top' | 'element' | 'topOffset'> & { key: string | undefined },
+    value: unknown,
+    bytes: number,
+    heap: number,
+  ): DumpItem[] {
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';
     if (this.isContainerPart(key, value)) {
       this.partContainer = true;
       this.record = undefined;
-    } else if (!this.partContainer) this.addToRecord(event, key, value);
+    } else if (!this.partContainer) this.addToRecord(event, key, value, bytes, heap);
     if (!event.element) {
       // A non-array member of a huge top-level object.
       if (key === 'Id' && typeof value === 'string') this.partTrace.id = value;
@@ -325,14 +368,21 @@ export class ShapeReader {
    * Keeps a member of a top-level object read in parts, until the object ends or shows itself a
    * container. Bounded: a record past {@link MAX_VALUE_HEAP} is refused, with its size.
    */
-  private addToRecord(event: PartValue, key: string, value: unknown): void {
+  private addToRecord(
+    event: Pick<PartValue, 'element' | 'topOffset'> & { bytes?: Buffer },
+    key: string,
+    value: unknown,
+    bytes: number,
+    heap: number,
+  ): void {
     const record = (this.record ??= { members: {}, bytes: 0, heap: 0, offset: event.topOffset });
-    record.bytes += event.bytes.length;
-    record.heap += parsedSizeEstimate(event.bytes);
+    record.bytes += bytes;
+    record.heap += heap;
     if (record.heap > MAX_VALUE_HEAP)
       throw tooLarge('this value', record.offset, `the first ${record.bytes} bytes of it`, record.heap);
     // A flat span record's nanosecond times keep their digits (see parse()).
-    const digits = NANO_KEYS.has(key) ? /^\s*(\d{16,20})\s*$/.exec(event.bytes.toString('latin1')) : null;
+    const digits =
+      NANO_KEYS.has(key) && event.bytes ? /^\s*(\d{16,20})\s*$/.exec(event.bytes.toString('latin1')) : null;
     const member = digits ? digits[1] : value;
     if (!event.element) {
       record.members[key] = member;

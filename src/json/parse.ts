@@ -138,12 +138,11 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
 }
 
 /**
- * An upper estimate of the V8 heap `JSON.parse` of `bytes` takes, without parsing: the text
- * twice (its strings, and a Document string parsed again inside it) and, for every `{`, `[` and
- * `,` (each an object, array or value, counted inside strings too, which covers JSON held in
- * strings), what V8 spends per node. Measured on 16 MiB values: `[{},{},…]` takes 332 MiB (this
- * says 480), `[{"k":1},…]` 80 (166), `["12",…]` 25 (85). Bytes are what bounds memory only for
- * ordinary JSON; nodes bound it for any.
+ * An estimate of the V8 heap `JSON.parse` of `bytes` takes, without parsing: the text (its
+ * strings) and, for every `{`, `[` and `,` (each an object, array or value, counted inside
+ * strings too, which covers JSON held in strings such as a Document), what V8 spends per node.
+ * Measured on 16 MiB values: `[{},{},…]` takes 332 MiB (this says 464), `[{"k":1},…]` 80 (150),
+ * `["12",…]` 25 (69). Bytes bound memory only for ordinary JSON; nodes bound it for any.
  */
 export function parsedSizeEstimate(bytes: Uint8Array): number {
   let containers = 0;
@@ -153,5 +152,5 @@ export function parsedSizeEstimate(bytes: Uint8Array): number {
     if (b === 0x7b || b === 0x5b) containers++;
     else if (b === 0x2c) values++;
   }
-  return 2 * bytes.length + 64 * containers + 16 * values;
+  return bytes.length + 64 * containers + 16 * values;
 }

@@ -49,15 +49,21 @@ export interface PartValue {
 
 /**
  * A piece of one part too large even for part mode (an OTLP `resourceSpans` element holding a
- * million spans), for a streaming parser: its bytes in order, from the piece marked `first` to
- * the one marked `last`. Only members named in {@link SplitterOptions.streamKeys} are streamed.
+ * million spans, a segment document with a 100 MB string), for a streaming parser: its bytes in
+ * order, from the piece marked `first` to the one marked `last`. Elements of members named in
+ * {@link SplitterOptions.streamKeys} are streamed past `streamLimit`, any part past
+ * `streamAnyAbove` when it is set.
  */
 export interface StreamedPart {
   kind: 'stream';
   /** Byte offset of this piece's first byte in the input. */
   offset: number;
-  /** The member whose array element this is. */
+  /** The member this part is (or whose array element it is); '' for an element of an array top. */
   key: string;
+  /** As for {@link PartValue}. */
+  top: 'object' | 'array';
+  element: boolean;
+  topOffset: number;
   bytes: Buffer;
   first: boolean;
   last: boolean;
@@ -138,6 +144,8 @@ export interface SplitterOptions {
   streamKeys?: ReadonlySet<string>;
   /** An element of a `streamKeys` member larger than this is streamed (default 8 MiB). */
   streamLimit?: number;
+  /** Any part larger than this is streamed too, instead of held up to `partLimit` (default: none). */
+  streamAnyAbove?: number;
 }
 
 /**
@@ -185,6 +193,7 @@ export class JsonSplitter {
   private readonly partLimit: number;
   private readonly streamKeys: ReadonlySet<string>;
   private readonly streamLimit: number;
+  private readonly streamAnyAbove: number;
   /** True while the current part is passed on in pieces; `partStart` is then where the next piece starts. */
   private streaming = false;
   private readonly maxDepth: number;
@@ -201,6 +210,7 @@ export class JsonSplitter {
     this.base = options.offset ?? 0;
     this.streamKeys = options.streamKeys ?? new Set();
     this.streamLimit = options.streamLimit ?? 8 * 1024 * 1024;
+    this.streamAnyAbove = options.streamAnyAbove ?? Infinity;
   }
 
   /** Total bytes pushed so far. */
@@ -604,17 +614,28 @@ export class JsonSplitter {
     this.pending = [];
   }
 
-  /** True for an element of a `streamKeys` member of `size` bytes, past the stream limit. */
+  /** True for an element of a `streamKeys` member past the stream limit, or any part past `streamAnyAbove`. */
   private streamable(key: string | undefined, element: boolean, size: number): boolean {
+    if (size > this.streamAnyAbove) return true;
     return element && key !== undefined && size > this.streamLimit && this.streamKeys.has(key);
   }
 
   /** One piece of a streamed part, `buf[start, end)` (a part found complete in one scan is one piece). */
-  private piece(start: number, end: number, first: boolean, last: boolean, key = this.partKey): StreamedPart {
+  private piece(
+    start: number,
+    end: number,
+    first: boolean,
+    last: boolean,
+    key = this.partKey,
+    element = this.partIsElement,
+  ): StreamedPart {
     return {
       kind: 'stream',
       offset: this.base + start,
       key: key ?? '',
+      top: this.stack[1] === OPEN_ARR ? 'array' : 'object',
+      element,
+      topOffset: this.topOffset,
       bytes: Buffer.from(this.buf.subarray(start, end)),
       first,
       last,
@@ -662,7 +683,7 @@ export class JsonSplitter {
   private takePending(): (PartValue | StreamedPart)[] {
     const events = this.pending.map((p) =>
       this.streamable(p.key, p.element, p.end - p.start)
-        ? this.piece(p.start, p.end, true, true, p.key)
+        ? this.piece(p.start, p.end, true, true, p.key, p.element)
         : this.partEvent(p.start, p.end, p.key, p.element),
     );
     this.pending = [];

@@ -116,6 +116,21 @@ test('a big record keeps the digits of its bare nanosecond times', async (t) => 
   t.true(nanos.length >= 19);
 });
 
+test('a value larger than the splitter holds as text is streamed: its long strings cut, its calls stored', async (t) => {
+  // 13 MiB of metadata in a segment document alone in its file, and in a batch-get-traces Trace.
+  const seg = { ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } };
+  for (const text of [
+    JSON.stringify(seg),
+    JSON.stringify({ Traces: [{ Id: seg.trace_id, Segments: [{ Id: seg.id, Document: seg }] }] }),
+  ]) {
+    const { store, dir } = tempStore();
+    const s = await ingest(store, { inputs: [writeFile(dir, 'in.json', text)] });
+    t.is(s.rejected, 0, s.results[0]?.error?.message);
+    t.is(counts(store).calls, 1);
+    store.close();
+  }
+});
+
 /** `n` bytes of `[{},{},…]`: tiny in bytes, twenty times that in memory once parsed. */
 function dense(n: number): string {
   return `[${'{},'.repeat(Math.floor(n / 3) - 1)}{}]`;
@@ -127,7 +142,7 @@ const refused: { name: string; text: () => string; message: RegExp; offset: (tex
     text: () =>
       `${documentText(segment(1, false))}\n${JSON.stringify({ ...segment(2, false), metadata: { app: JSON.parse(dense(9_000_000)) as unknown } })}\n`,
     message:
-      /^member "metadata" is too large to read: \d+ bytes would take about \d+ MiB of memory, more than the 24 MiB/,
+      /^member "metadata" is too large to read: \d+ bytes would take about \d+ MiB of memory, more than the 32 MiB/,
     offset: (text) => text.indexOf('"metadata"') + '"metadata":'.length,
   },
   {
@@ -141,10 +156,16 @@ const refused: { name: string; text: () => string; message: RegExp; offset: (tex
     offset: (text) => text.indexOf('\n') + 1,
   },
   {
-    name: 'a member larger than the splitter holds',
-    text: () => JSON.stringify({ ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } }),
-    message: /^a single JSON value \(in "metadata"\) is larger than 12 MiB/,
-    offset: (text) => text.indexOf('"metadata"') + '"metadata":'.length,
+    name: 'a Document string larger than the 12 MiB read whole',
+    text: () => {
+      const seg = { ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } };
+      return JSON.stringify({
+        Traces: [{ Id: seg.trace_id, Segments: [{ Id: seg.id, Document: JSON.stringify(seg) }] }],
+      });
+    },
+    message:
+      /^an element of "Traces" holds a JSON string \("Document"\) larger than 12 MiB, the most read whole$/,
+    offset: (text) => text.indexOf('{"Id"'),
   },
 ];
 
