@@ -210,7 +210,7 @@ export class ShapeReader {
     if (!event.last) return [];
     this.large = undefined;
     const { value, bytes, heap } = large.stream.end();
-    return this.fromPart({ ...event, offset: large.offset }, value, bytes, heap);
+    return this.fromPart({ ...event, offset: large.offset }, value, () => ({ bytes, heap }));
   }
 
   /** True once an OTLP document held a nanosecond time as a bare number above 2^53. */
@@ -291,22 +291,27 @@ export class ShapeReader {
       event.key ? `member "${event.key}"` : 'this array element',
       event.key,
     );
-    return this.fromPart(event, value, event.bytes.length, parsedSizeEstimate(event.bytes));
+    return this.fromPart(event, value, () => ({
+      bytes: event.bytes.length,
+      heap: parsedSizeEstimate(event.bytes),
+    }));
   }
 
-  /** One member of a top-level value read in parts (`bytes` long, taking about `heap` once parsed). */
+  /**
+   * One member of a top-level value read in parts; `size` says how long it was and about how much
+   * memory it takes parsed (asked only of a record's members: counting costs a pass over the bytes).
+   */
   private fromPart(
     event: Pick<PartValue, 'offset' | 'top' | 'element' | 'topOffset'> & { key: string | undefined },
     value: unknown,
-    bytes: number,
-    heap: number,
+    size: () => { bytes: number; heap: number },
   ): DumpItem[] {
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';
     if (this.isContainerPart(key, value)) {
       this.partContainer = true;
       this.record = undefined;
-    } else if (!this.partContainer) this.addToRecord(event, key, value, bytes, heap);
+    } else if (!this.partContainer) this.addToRecord(event, key, value, size());
     if (!event.element) {
       // A non-array member of a huge top-level object.
       if (key === 'Id' && typeof value === 'string') this.partTrace.id = value;
@@ -372,12 +377,11 @@ export class ShapeReader {
     event: Pick<PartValue, 'element' | 'topOffset'> & { bytes?: Buffer },
     key: string,
     value: unknown,
-    bytes: number,
-    heap: number,
+    size: { bytes: number; heap: number },
   ): void {
     const record = (this.record ??= { members: {}, bytes: 0, heap: 0, offset: event.topOffset });
-    record.bytes += bytes;
-    record.heap += heap;
+    record.bytes += size.bytes;
+    record.heap += size.heap;
     if (record.heap > MAX_VALUE_HEAP)
       throw tooLarge('this value', record.offset, `the first ${record.bytes} bytes of it`, record.heap);
     // A flat span record's nanosecond times keep their digits (see parse()).

@@ -119,9 +119,10 @@ test('a big record keeps the digits of its bare nanosecond times', async (t) => 
 test('a value larger than the splitter holds as text is streamed: its long strings cut, its calls stored', async (t) => {
   // 13 MiB of metadata in a segment document alone in its file, and in a batch-get-traces Trace.
   const seg = { ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } };
+  const { trace_id: trace, id } = seg as unknown as { trace_id: string; id: string };
   for (const text of [
     JSON.stringify(seg),
-    JSON.stringify({ Traces: [{ Id: seg.trace_id, Segments: [{ Id: seg.id, Document: seg }] }] }),
+    JSON.stringify({ Traces: [{ Id: trace, Segments: [{ Id: id, Document: seg }] }] }),
   ]) {
     const { store, dir } = tempStore();
     const s = await ingest(store, { inputs: [writeFile(dir, 'in.json', text)] });
@@ -159,8 +160,9 @@ const refused: { name: string; text: () => string; message: RegExp; offset: (tex
     name: 'a Document string larger than the 12 MiB read whole',
     text: () => {
       const seg = { ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } };
+      const { trace_id: trace, id } = seg as unknown as { trace_id: string; id: string };
       return JSON.stringify({
-        Traces: [{ Id: seg.trace_id, Segments: [{ Id: seg.id, Document: JSON.stringify(seg) }] }],
+        Traces: [{ Id: trace, Segments: [{ Id: id, Document: JSON.stringify(seg) }] }],
       });
     },
     message:
