@@ -138,6 +138,9 @@ const CONTAINER_KEYS: ReadonlySet<string> = new Set([
   'TraceSegmentDocuments',
 ]);
 
+/** The start of a `\u` escape, as bytes. */
+const BACKSLASH_U = Buffer.from('\\u');
+
 /** Span record members holding nanosecond times as bare numbers. */
 const NANO_KEYS: ReadonlySet<string> = new Set(['startTimeUnixNano', 'endTimeUnixNano']);
 
@@ -164,6 +167,8 @@ export class ShapeReader {
 
   /** Strings whose lone surrogates were replaced by U+FFFD (json/parse.ts): reported as data problems. */
   readonly surrogates = { replaced: 0 };
+  /** False while the value being read held no `\u` escape in its bytes (see parse()). */
+  private escapes = true;
 
   /** The OTLP `resourceSpans` element being streamed, if any. */
   private resourceSpans: ResourceSpansStream | undefined;
@@ -210,6 +215,8 @@ export class ShapeReader {
     if (!event.last) return [];
     this.large = undefined;
     const { value, bytes, heap } = large.stream.end();
+    // Its bytes were never searched: the strings in it may hold escapes.
+    this.escapes = true;
     return this.fromPart({ ...event, offset: large.offset }, value, () => ({ bytes, heap }));
   }
 
@@ -224,10 +231,16 @@ export class ShapeReader {
    */
   private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
     // A string is part of a value already estimated (a Document string of a trace).
-    if (typeof bytes !== 'string' && bytes.length >= ESTIMATE_FROM) checkSize(bytes, offset, what);
+    if (typeof bytes !== 'string') {
+      if (bytes.length >= ESTIMATE_FROM) checkSize(bytes, offset, what);
+      // A string in it can hold a `\u` escape only if its bytes do (a native search, cheaper
+      // than looking for surrogate escapes in every Document string).
+      this.escapes = bytes.indexOf(BACKSLASH_U) >= 0;
+    }
     const value = parseJson(bytes, offset, what, {
       exactNanos: this.exactNanos,
       surrogates: this.surrogates,
+      escapes: this.escapes,
     });
     if (this.exactNanos || !isObject(value)) return value;
     if (isSpanRecord(value)) {
@@ -237,7 +250,11 @@ export class ShapeReader {
         if (!inexact(v) || !ambiguous(v as number)) continue;
         const digits = digitsOf(bytes, k, v as number);
         if (digits === undefined)
-          return parseJson(bytes, offset, what, { exactNanos: true, surrogates: this.surrogates });
+          return parseJson(bytes, offset, what, {
+            exactNanos: true,
+            surrogates: this.surrogates,
+            escapes: this.escapes,
+          });
         value[k] = digits;
       }
       return value;
@@ -251,7 +268,11 @@ export class ShapeReader {
         : [];
     if (!spans.some((s) => inexact(s.startTimeUnixNano) || inexact(s.endTimeUnixNano))) return value;
     this.exactNanos = true;
-    return parseJson(bytes, offset, what, { exactNanos: true, surrogates: this.surrogates });
+    return parseJson(bytes, offset, what, {
+      exactNanos: true,
+      surrogates: this.surrogates,
+      escapes: this.escapes,
+    });
   }
 
   /** Converts one split event into zero or more items; throws {@link ShapeError}. */
@@ -599,7 +620,10 @@ export class ShapeReader {
   private segmentDoc(document: unknown, offset: number): SegmentDoc {
     const doc =
       typeof document === 'string'
-        ? parseJson(document, offset, 'a segment Document string', { surrogates: this.surrogates })
+        ? parseJson(document, offset, 'a segment Document string', {
+            surrogates: this.surrogates,
+            escapes: this.escapes,
+          })
         : document;
     if (!isObject(doc)) throw new ShapeError('a segment Document is not a JSON object', offset);
     // Inside a Segments/Spans entry a document is a segment even when it lacks fields (extract

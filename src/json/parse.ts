@@ -25,6 +25,11 @@ export interface ParseOptions {
   exactNanos?: boolean;
   /** Counts the strings (values and names) whose lone surrogates were replaced. */
   surrogates?: { replaced: number };
+  /**
+   * False when the text is known to hold no `\u` escape (its enclosing value's bytes held none):
+   * the look for surrogate escapes is skipped.
+   */
+  escapes?: boolean;
 }
 
 /** An escape that may write half of a UTF-16 surrogate pair (`\ud800`): rare, so looked for first. */
@@ -88,7 +93,9 @@ export function parseJson(
     // Quoting adds two bytes per time before any position V8 reports: positions stay close
     // enough (the value is named), and only spans have such keys.
     const value: unknown = JSON.parse(options.exactNanos ? text.replace(BARE_NANOS, '$1"$2"') : text);
-    return SURROGATE_ESCAPE.test(text) ? wellFormed(value, options.surrogates ?? { replaced: 0 }) : value;
+    return options.escapes !== false && SURROGATE_ESCAPE.test(text)
+      ? wellFormed(value, options.surrogates ?? { replaced: 0 })
+      : value;
   } catch (err) {
     const msg = (err as Error).message;
     const m = /position (\d+)/.exec(msg);

@@ -106,26 +106,30 @@ function run(args: string[]): Promise<{ code: number | null; err: string }> {
   });
 }
 
+// One at a time: each is a child process writing 200,000 targets, on a machine the suite shares.
 for (const layout of ['segment-lines', 'batch-get-traces'] as const) {
-  test(`one ${layout} input naming ${KEYS.toLocaleString('en')} distinct S3 keys is ingested, every call once`, async (t) => {
-    const dir = tempDir();
-    const dump = path.join(dir, `thumbnails.${layout === 'segment-lines' ? 'jsonl' : 'json'}`);
-    await writeDump(dump, layout);
-    const db = path.join(dir, 'x.db');
-    const r = await run(['--db', db, 'ingest', '-q', dump]);
-    t.is(r.code, 0, r.err);
-    t.is(r.err, '');
-    const store = openStore({ path: db, readonly: true });
-    try {
-      const one = (sql: string): number => (store.prepare(sql).get() as { n: number }).n;
-      t.is(one('SELECT count(*) AS n FROM calls'), KEYS);
-      t.is(one('SELECT count(*) AS n FROM (SELECT DISTINCT trace_id, sub_id FROM calls)'), KEYS);
-      t.is(one(`SELECT count(DISTINCT params) AS n FROM targets WHERE operation = 'GetObject'`), KEYS);
-      t.is(one('SELECT count(*) AS n FROM workloads'), 1);
-    } finally {
-      store.close();
-    }
-  });
+  test.serial(
+    `one ${layout} input naming ${KEYS.toLocaleString('en')} distinct S3 keys is ingested, every call once`,
+    async (t) => {
+      const dir = tempDir();
+      const dump = path.join(dir, `thumbnails.${layout === 'segment-lines' ? 'jsonl' : 'json'}`);
+      await writeDump(dump, layout);
+      const db = path.join(dir, 'x.db');
+      const r = await run(['--db', db, 'ingest', '-q', dump]);
+      t.is(r.code, 0, r.err);
+      t.is(r.err, '');
+      const store = openStore({ path: db, readonly: true });
+      try {
+        const one = (sql: string): number => (store.prepare(sql).get() as { n: number }).n;
+        t.is(one('SELECT count(*) AS n FROM calls'), KEYS);
+        t.is(one('SELECT count(*) AS n FROM (SELECT DISTINCT trace_id, sub_id FROM calls)'), KEYS);
+        t.is(one(`SELECT count(DISTINCT params) AS n FROM targets WHERE operation = 'GetObject'`), KEYS);
+        t.is(one('SELECT count(*) AS n FROM workloads'), 1);
+      } finally {
+        store.close();
+      }
+    },
+  );
 }
 
 test('an input that still exhausts the parse worker is refused alone, named, with what to do; the others are ingested', async (t) => {
