@@ -65,6 +65,8 @@ export class LargeValueStream {
     private readonly start: number,
     private readonly what: string,
     private readonly limits: LargeValueLimits,
+    /** The member the value is (a `Document` string streamed on its own is JSON text too). */
+    private readonly member: string | null = null,
   ) {
     this.offset = start;
   }
@@ -120,7 +122,7 @@ export class LargeValueStream {
         return;
       }
       case 'startString': {
-        const key = this.stack[this.stack.length - 1]?.key ?? null;
+        const key = this.stack.length === 0 ? this.member : (this.stack[this.stack.length - 1]?.key ?? null);
         const json = key !== null && JSON_TEXT_KEYS.has(key);
         this.string = { chunks: [], length: 0, max: json ? this.limits.maxText : LONG_STRING_KEPT, json };
         return;
@@ -131,7 +133,7 @@ export class LargeValueStream {
         if (s.length + t.value.length > s.max) {
           if (s.json)
             throw new ShapeError(
-              `${this.what} holds a JSON string ("${this.stack[this.stack.length - 1]?.key}") larger than ${Math.round(s.max / 1048576)} MiB, the most read whole`,
+              `${this.what} holds a JSON string ("${this.stack[this.stack.length - 1]?.key ?? this.member}") larger than ${Math.round(s.max / 1048576)} MiB, the most read whole`,
               this.start,
               'remove or shorten its largest field (metadata, attributes) and ingest the file again, or ingest the other files without it',
             );

@@ -203,11 +203,16 @@ export class ShapeReader {
           : `member "${event.key}"`;
       this.large = {
         offset: event.offset,
-        stream: new LargeValueStream(event.offset, what, {
-          maxText: MAX_VALUE_BYTES,
-          maxHeap: MAX_VALUE_HEAP,
-          onSurrogate: () => this.surrogates.replaced++,
-        }),
+        stream: new LargeValueStream(
+          event.offset,
+          what,
+          {
+            maxText: MAX_VALUE_BYTES,
+            maxHeap: MAX_VALUE_HEAP,
+            onSurrogate: () => this.surrogates.replaced++,
+          },
+          event.key || null,
+        ),
       };
     }
     const large = this.large as { stream: LargeValueStream; offset: number };

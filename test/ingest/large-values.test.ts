@@ -169,6 +169,15 @@ const refused: { name: string; text: () => string; message: RegExp; offset: (tex
       /^an element of "Traces" holds a JSON string \("Document"\) larger than 12 MiB, the most read whole$/,
     offset: (text) => text.indexOf('{"Id"'),
   },
+  {
+    name: 'a Document string over 12 MiB in an {Id, Document} entry of its own',
+    text: () => {
+      const seg = { ...segment(2, false), metadata: { blob: 'y'.repeat(13 * 1024 * 1024) } };
+      return JSON.stringify({ Id: (seg as unknown as { id: string }).id, Document: JSON.stringify(seg) });
+    },
+    message: /^member "Document" holds a JSON string \("Document"\) larger than 12 MiB, the most read whole$/,
+    offset: (text) => text.indexOf('"Document":') + '"Document":'.length,
+  },
 ];
 
 for (const c of refused) {
