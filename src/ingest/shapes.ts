@@ -173,7 +173,10 @@ export class ShapeReader {
   /** The OTLP `resourceSpans` element being streamed, if any. */
   private resourceSpans: ResourceSpansStream | undefined;
 
-  /** A piece of an element too large to parse whole: only OTLP resources are streamed (see {@link STREAM_KEYS}). */
+  /**
+   * A piece of a part too large to parse whole: an OTLP resource is read span by span (see
+   * {@link STREAM_KEYS}); any other value is assembled in bounded memory ({@link streamedValue}).
+   */
   private streamed(event: StreamedPart): DumpItem[] {
     if (event.key !== 'resourceSpans' || !event.element || event.top !== 'object' || this.large)
       return this.streamedValue(event);
