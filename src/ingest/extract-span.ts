@@ -10,6 +10,7 @@
 import { resolveService } from '../iam/services.js';
 import type { Outcome } from '../shared/outcome.js';
 import { str } from '../shared/values.js';
+import { BoundedTable, type TableLimits } from '../shared/bounded.js';
 import type { CallRow, ExtractedDoc } from './extract.js';
 import { identifierFacts } from './extract.js';
 import { otelAccount, otelParams, otelRegion } from './attributes.js';
@@ -50,10 +51,10 @@ export function isAwsCall(span: Span): boolean {
 /**
  * Workloads by the values of the attributes that decide them: flat records each bring their own
  * resource object, but a function's spans agree on those values. One object per workload, which
- * wire.ts then numbers once. Bounded: cleared past {@link MAX_CACHED}.
+ * wire.ts then numbers once. Bounded: cleared past {@link MAX_CACHED} (entries or bytes of keys).
  */
-const cache = new Map<string, { workload: Workload; complete: boolean }>();
-const MAX_CACHED = 10_000;
+export const MAX_CACHED: TableLimits = { entries: 10_000, bytes: 2 * 1024 * 1024 };
+const cache = new BoundedTable<{ workload: Workload; complete: boolean }>(MAX_CACHED);
 
 function workloadOf(span: Span): { workload: Workload; complete: boolean } {
   // The values present, each after its name and length: unambiguous whatever they hold, and
@@ -66,7 +67,7 @@ function workloadOf(span: Span): { workload: Workload; complete: boolean } {
   if (known) return known;
   const found = workloadOfResource(span.resource, span.attributes);
   const out = { workload: seenIn(found.workload, 'opentelemetry'), complete: found.complete };
-  if (cache.size >= MAX_CACHED) cache.clear();
+  if (cache.full) cache.clear();
   cache.set(key, out);
   return out;
 }

@@ -9,6 +9,7 @@ import { prepareIngest } from '../store/statements.js';
 import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
+import { InputMemoryError } from './errors.js';
 import { ShapeError, type DumpShape } from './shapes.js';
 import { settleFallbacks, type SettledFallbacks } from '../store/attribute.js';
 import { InputWriter, type WriteCounts } from './write.js';
@@ -40,6 +41,8 @@ export interface IngestOptions {
   wholeLimit?: number;
   /** Size above which one OTLP resource is read span by span with a streaming parser (tests lower it). */
   streamLimit?: number;
+  /** The parse worker's heap limit in MiB (default pipeline.ts WORKER_HEAP_MB; tests lower it). */
+  workerHeapMb?: number;
   /** Parse on a worker thread: always, never, or (default) when the inputs total over 4 MiB, or for stdin. */
   parallel?: 'auto' | boolean;
 }
@@ -128,7 +131,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     totalSize = size === undefined || totalSize === undefined ? undefined : totalSize + size;
   }
   let parseWorker: ParseWorker | undefined;
-  const worker = (): ParseWorker => (parseWorker ??= new ParseWorker());
+  const worker = (): ParseWorker => (parseWorker ??= new ParseWorker(options.workerHeapMb));
   const mode = options.parallel ?? 'auto';
   // One decision per run: a directory of small files is parsed on the worker too, a few ahead.
   const parallel = mode === 'auto' ? totalSize === undefined || totalSize > WORKER_MIN_BYTES : mode;
@@ -181,6 +184,12 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
       totalBytes += r.bytes;
       groupBytes += r.bytes;
       results.push(r);
+      if (parseWorker?.dead) {
+        // It reached its heap limit on this input (refused): the next inputs get a fresh worker.
+        await parseWorker.close();
+        parseWorker = undefined;
+        requested.clear();
+      }
       if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) session.commit();
     }
     session.commit();
@@ -336,7 +345,12 @@ async function describe(
   let offset: number | undefined;
   let message: string;
   let hint: string | undefined;
-  if (err instanceof DumpFormatError) {
+  if (err instanceof InputMemoryError) {
+    // Where reading had got to (the worker died without saying).
+    offset = lastOffset;
+    message = new InputMemoryError(err.limitMb, lastOffset).message;
+    hint = err.hint;
+  } else if (err instanceof DumpFormatError) {
     // Splitter, shape and gzip-limit errors: the input is not a dump we can read.
     offset = err.position?.offset;
     message = err.message;

@@ -17,7 +17,7 @@ import { jsonParser, type parser } from 'stream-json/core/parser.js';
 import { DumpFormatError } from '../shared/errors.js';
 import { asObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
-import { attributeMap, spanFromOtlp, type Span } from './spans.js';
+import { otlpAttributes, spanFromOtlp, type Span } from './spans.js';
 
 /**
  * A string that no longer holds on to the text it was cut from. The tokenizer's values are V8
@@ -177,7 +177,11 @@ export class ResourceSpansStream {
           this.offset,
           'OTLP exports carry the resource of their spans',
         );
-      this.resource = attributeMap(value.attributes);
+      this.resource = otlpAttributes(
+        value.attributes,
+        { offset: this.offset, what: 'a resourceSpans entry' },
+        "the resource's attributes",
+      );
       for (const s of this.waiting) this.span(s);
       this.waiting = [];
       return;

@@ -9,8 +9,9 @@
 import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
 import { Preparer, type PreparedItem } from './wire.js';
+import { InputMemoryError } from './errors.js';
 import type { InputSpec } from './read.js';
-import { ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
+import { MAX_VALUE_BYTES, ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
 import { JsonSplitter, type SplitEvent, type WholeValue } from '../json/split.js';
 import type { DumpItem } from './shapes.js';
 
@@ -58,12 +59,16 @@ export class ParseState {
   private readonly shapes = new ShapeReader();
   private readonly preparer = new Preparer();
   private lastOffset = 0;
+  /** Of the strings whose lone surrogates were replaced, those already reported as a problem. */
+  private surrogatesReported = 0;
 
   constructor(private readonly options: ParseOptions) {
     this.splitter = new JsonSplitter({
       wholeLimit: options.wholeLimit,
       streamLimit: options.streamLimit,
       streamKeys: STREAM_KEYS,
+      // A value parsed whole must fit the worker's heap: larger ones are streamed (large-value.ts).
+      streamAnyAbove: MAX_VALUE_BYTES,
     });
   }
 
@@ -85,8 +90,21 @@ export class ParseState {
     // item per span): a trace's spans then mostly share an item, so that the rollups can add
     // their calls instead of recounting the day (write.ts), and a span finds its parent here.
     let spans: (DumpItem & { kind: 'spans' }) | undefined;
+    const push = (item: PreparedItem, where: string): void => {
+      items.push(item);
+      // Lone surrogates replaced while reading (json/parse.ts): counted as a problem of the data.
+      const replaced = this.shapes.surrogates.replaced - this.surrogatesReported;
+      if (replaced > 0 && item.kind === 'docs') {
+        this.surrogatesReported += replaced;
+        item.problems.push({
+          path: where,
+          message: `${replaced} string${replaced > 1 ? 's' : ''} held an escaped lone UTF-16 surrogate (such as \\ud800), which no UTF-8 text can hold: replaced by U+FFFD`,
+        });
+      }
+    };
     const flush = (): void => {
-      if (spans) items.push(this.preparer.prepare(spans, `${this.options.name} @ byte ${spans.offset}`));
+      const where = `${this.options.name} @ byte ${spans?.offset}`;
+      if (spans) push(this.preparer.prepare(spans, where), where);
       spans = undefined;
     };
     for (const ev of events) {
@@ -98,7 +116,7 @@ export class ParseState {
           continue;
         }
         flush();
-        items.push(this.preparer.prepare(item, where));
+        push(this.preparer.prepare(item, where), where);
       }
     }
     flush();
@@ -181,14 +199,19 @@ export class ParseWorker {
   private wake: (() => void) | undefined;
   private failure: Error | undefined;
 
-  constructor() {
-    this.worker = startWorker();
+  /** `heapMb`: the worker's heap limit (default {@link WORKER_HEAP_MB}; tests lower it). */
+  constructor(private readonly heapMb = WORKER_HEAP_MB) {
+    this.worker = startWorker(heapMb);
     this.worker.on('message', (m: FromWorker) => {
       this.queue.push(m);
       this.wake?.();
     });
     this.worker.on('error', (err) => {
-      this.failure = err;
+      // The heap limit reached: the input being read is refused (ingest.ts starts another worker).
+      this.failure =
+        (err as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new InputMemoryError(this.heapMb)
+          : err;
       this.wake?.();
     });
     this.worker.on('exit', (code) => {
@@ -312,6 +335,11 @@ export class ParseWorker {
     this.pending.delete(input);
   }
 
+  /** True once the worker has died (its heap limit reached): start another for the next input. */
+  get dead(): boolean {
+    return this.failure !== undefined;
+  }
+
   /** Stops the worker. */
   async close(): Promise<void> {
     this.worker.removeAllListeners('exit');
@@ -348,7 +376,15 @@ export function describeFailure(err: unknown, input: number): FromWorker {
   return { ...base, kind: 'other', offset: undefined };
 }
 
-function startWorker(): Worker {
+/**
+ * The parse worker's old-generation heap. What it holds is bounded below this by design
+ * (docs/memory.md): the interning tables (wire.ts MAX_INTERNED, 2 × 8 MiB; extract-span.ts and
+ * the span workloads, 2 MiB each), one value read whole (shapes.ts MAX_VALUE_HEAP, 32 MiB) and
+ * the batch being prepared. Reaching it refuses the input being read ({@link InputMemoryError}).
+ */
+export const WORKER_HEAP_MB = 80;
+
+function startWorker(heapMb: number): Worker {
   const here = import.meta.url;
   if (here.endsWith('.ts')) {
     // Running from source under tsx (the tests): the worker needs tsx's loader as well.
@@ -362,6 +398,6 @@ function startWorker(): Worker {
   }
   // Bounded heap: the worker holds a few chunks and their items at a time, never more.
   return new Worker(new URL('./worker.js', here), {
-    resourceLimits: { maxOldGenerationSizeMb: 48, maxYoungGenerationSizeMb: 16 },
+    resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: 16 },
   });
 }

@@ -52,7 +52,7 @@ export function expandInputs(inputs: readonly string[]): { specs: InputSpec[]; p
       continue;
     }
     if (stat.isDirectory()) {
-      const found = walk(input);
+      const found = walk(input, problems);
       if (found.length === 0)
         problems.push({
           name: input,
@@ -66,22 +66,50 @@ export function expandInputs(inputs: readonly string[]): { specs: InputSpec[]; p
   return { specs, problems };
 }
 
-function walk(dir: string): string[] {
+/**
+ * The dump files under `dir`, sorted. Symbolic links are followed as `find -L` does: a link to a
+ * file is read like the file (its name must look like a dump), a link to a directory is walked,
+ * except one leading back to a directory already walked (a loop). A link that leads nowhere is a
+ * problem named with its path, as a missing file argument is.
+ */
+function walk(dir: string, problems: InputProblem[]): string[] {
   const out: string[] = [];
   const stack = [dir];
+  const walked = new Set<string>();
   while (stack.length > 0) {
     const d = stack.pop()!;
+    const real = fs.realpathSync(d);
+    if (walked.has(real)) continue;
+    walked.add(real);
     const entries = fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
     const subdirs: string[] = [];
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const p = path.join(d, e.name);
-      if (e.isDirectory()) subdirs.push(p);
-      else if (e.isFile() && DUMP_NAME.test(e.name)) out.push(p);
+      let kind: 'dir' | 'file' | 'other' = e.isDirectory() ? 'dir' : e.isFile() ? 'file' : 'other';
+      if (e.isSymbolicLink()) {
+        try {
+          const target = fs.statSync(p);
+          kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
+        } catch (err) {
+          if (DUMP_NAME.test(e.name))
+            problems.push({ name: p, message: `symbolic link to nothing readable: ${linkProblem(err)}` });
+          continue;
+        }
+      }
+      if (kind === 'dir') subdirs.push(p);
+      else if (kind === 'file' && DUMP_NAME.test(e.name)) out.push(p);
     }
     for (let k = subdirs.length - 1; k >= 0; k--) stack.push(subdirs[k] as string);
   }
   return out;
+}
+
+function linkProblem(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'its target does not exist';
+  if (code === 'ELOOP') return 'it leads back to itself';
+  return (err as Error).message;
 }
 
 /** The bytes of one input, decompressed, with what was read from disk. */

@@ -5,9 +5,10 @@
  * (aws/spans records, filter-log-events and get-log-events output, OTLP/JSON, list-retrieved-traces
  * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
-import { parseJson } from '../json/parse.js';
-import type { SplitEvent, StreamedPart } from '../json/split.js';
+import { parseJson, parsedSizeEstimate } from '../json/parse.js';
+import type { PartValue, SplitEvent, StreamedPart } from '../json/split.js';
 import { ResourceSpansStream } from './otlp-stream.js';
+import { LargeValueStream } from './large-value.js';
 import { isObject } from '../shared/values.js';
 import { ShapeError } from './errors.js';
 import {
@@ -109,6 +110,41 @@ function otlpSpanObjects(resourceSpans: unknown[]): Record<string, unknown>[] {
 }
 
 /**
+ * The most memory one value read whole may take (by {@link parsedSizeEstimate}): one trace of a
+ * batch-get-traces response, one segment document or span record (also when read member by
+ * member), one member of a huge document. It must fit the parse worker's heap
+ * (pipeline.ts WORKER_HEAP_MB) beside the interning tables (wire.ts); past it the input is
+ * refused with the value's position and size, never dropped.
+ */
+export const MAX_VALUE_HEAP = 32 * 1024 * 1024;
+
+/**
+ * Bytes of one value the splitter holds as text at most: a larger one is streamed and assembled
+ * in bounded memory (large-value.ts), its long strings cut; a JSON string in it (a `Document`)
+ * is kept whole up to this size.
+ */
+export const MAX_VALUE_BYTES = 12 * 1024 * 1024;
+
+/** Values smaller than this are parsed unestimated: whatever they hold fits (21 × this at worst). */
+const ESTIMATE_FROM = 256 * 1024;
+
+/** Members of a top-level object that a container shape reads element by element. */
+const CONTAINER_KEYS: ReadonlySet<string> = new Set([
+  'Traces',
+  'Segments',
+  'Spans',
+  'resourceSpans',
+  'UnprocessedTraceIds',
+  'TraceSegmentDocuments',
+]);
+
+/** The start of a `\u` escape, as bytes. */
+const BACKSLASH_U = Buffer.from('\\u');
+
+/** Span record members holding nanosecond times as bare numbers. */
+const NANO_KEYS: ReadonlySet<string> = new Set(['startTimeUnixNano', 'endTimeUnixNano']);
+
+/**
  * Members whose elements the splitter may pass on in pieces when one is too large to parse whole
  * (an OTLP resource with a huge `spans` array): read by {@link ResourceSpansStream}.
  */
@@ -123,14 +159,30 @@ export class ShapeReader {
   /** Set after a daemon header line: the next value is one segment document. */
   private sawDaemonHeader = false;
 
+  /** The members of a top-level object read in parts that is not (yet) known as a container. */
+  private record:
+    { members: Record<string, unknown>; bytes: number; heap: number; offset: number } | undefined;
+  /** True once the object read in parts showed a member only a container shape has. */
+  private partContainer = false;
+
+  /** Strings whose lone surrogates were replaced by U+FFFD (json/parse.ts): reported as data problems. */
+  readonly surrogates = { replaced: 0 };
+  /** False while the value being read held no `\u` escape in its bytes (see parse()). */
+  private escapes = true;
+
   /** The OTLP `resourceSpans` element being streamed, if any. */
   private resourceSpans: ResourceSpansStream | undefined;
 
-  /** A piece of an element too large to parse whole: only OTLP resources are streamed (see {@link STREAM_KEYS}). */
+  /**
+   * A piece of a part too large to parse whole: an OTLP resource is read span by span (see
+   * {@link STREAM_KEYS}); any other value is assembled in bounded memory ({@link streamedValue}).
+   */
   private streamed(event: StreamedPart): DumpItem[] {
-    if (event.key !== 'resourceSpans')
-      throw new ShapeError(`member "${event.key}" cannot be read in pieces`, event.offset);
+    if (event.key !== 'resourceSpans' || !event.element || event.top !== 'object' || this.large)
+      return this.streamedValue(event);
     this.setShape('otlp');
+    this.partContainer = true;
+    this.record = undefined;
     if (event.first) this.resourceSpans = new ResourceSpansStream();
     const reader = this.resourceSpans as ResourceSpansStream;
     const spans = reader.push(event.bytes, event.offset);
@@ -139,6 +191,41 @@ export class ShapeReader {
       this.resourceSpans = undefined;
     }
     return spans.length > 0 ? [{ kind: 'spans', spans, offset: event.offset }] : [];
+  }
+
+  /** The value too large to hold as text being streamed, if any (large-value.ts). */
+  private large: { stream: LargeValueStream; offset: number } | undefined;
+
+  /** A part too large to hold as text: assembled in bounded memory, then read as any part. */
+  private streamedValue(event: StreamedPart): DumpItem[] {
+    if (event.first) {
+      const what = !event.key
+        ? 'this array element'
+        : event.element
+          ? `an element of "${event.key}"`
+          : `member "${event.key}"`;
+      this.large = {
+        offset: event.offset,
+        stream: new LargeValueStream(
+          event.offset,
+          what,
+          {
+            maxText: MAX_VALUE_BYTES,
+            maxHeap: MAX_VALUE_HEAP,
+            onSurrogate: () => this.surrogates.replaced++,
+          },
+          event.key || null,
+        ),
+      };
+    }
+    const large = this.large as { stream: LargeValueStream; offset: number };
+    large.stream.push(event.bytes, event.offset);
+    if (!event.last) return [];
+    this.large = undefined;
+    const { value, bytes, heap } = large.stream.end();
+    // Its bytes were never searched: the strings in it may hold escapes.
+    this.escapes = true;
+    return this.fromPart({ ...event, offset: large.offset }, value, () => ({ bytes, heap }));
   }
 
   /** True once an OTLP document held a nanosecond time as a bare number above 2^53. */
@@ -151,7 +238,18 @@ export class ShapeReader {
    * is parsed again keeping every time's digits, and so is every value after it.
    */
   private parse(bytes: Buffer | string, offset: number, what: string, key?: string): unknown {
-    const value = parseJson(bytes, offset, what, { exactNanos: this.exactNanos });
+    // A string is part of a value already estimated (a Document string of a trace).
+    if (typeof bytes !== 'string') {
+      if (bytes.length >= ESTIMATE_FROM) checkSize(bytes, offset, what);
+      // A string in it can hold a `\u` escape only if its bytes do (a native search, cheaper
+      // than looking for surrogate escapes in every Document string).
+      this.escapes = bytes.indexOf(BACKSLASH_U) >= 0;
+    }
+    const value = parseJson(bytes, offset, what, {
+      exactNanos: this.exactNanos,
+      surrogates: this.surrogates,
+      escapes: this.escapes,
+    });
     if (this.exactNanos || !isObject(value)) return value;
     if (isSpanRecord(value)) {
       // A flat record (the common case): its two times read again from their digits.
@@ -159,7 +257,12 @@ export class ShapeReader {
         const v = value[k];
         if (!inexact(v) || !ambiguous(v as number)) continue;
         const digits = digitsOf(bytes, k, v as number);
-        if (digits === undefined) return parseJson(bytes, offset, what, { exactNanos: true });
+        if (digits === undefined)
+          return parseJson(bytes, offset, what, {
+            exactNanos: true,
+            surrogates: this.surrogates,
+            escapes: this.escapes,
+          });
         value[k] = digits;
       }
       return value;
@@ -173,7 +276,11 @@ export class ShapeReader {
         : [];
     if (!spans.some((s) => inexact(s.startTimeUnixNano) || inexact(s.endTimeUnixNano))) return value;
     this.exactNanos = true;
-    return parseJson(bytes, offset, what, { exactNanos: true });
+    return parseJson(bytes, offset, what, {
+      exactNanos: true,
+      surrogates: this.surrogates,
+      escapes: this.escapes,
+    });
   }
 
   /** Converts one split event into zero or more items; throws {@link ShapeError}. */
@@ -184,6 +291,13 @@ export class ShapeReader {
     }
     if (event.kind === 'parts-end') {
       const items: DumpItem[] = [];
+      const record = this.record;
+      this.record = undefined;
+      const container = this.partContainer;
+      this.partContainer = false;
+      // A record too large to parse whole (a segment document with megabytes of metadata), read
+      // member by member: now whole, it is read as any top-level value is.
+      if (!container && record) items.push(...this.fromTop(record.members, record.offset));
       if (this.partSawSegments && this.partTrace.id !== undefined) {
         // A single huge trace object: its metadata arrive as members next to Segments.
         items.push({
@@ -206,8 +320,27 @@ export class ShapeReader {
       event.key ? `member "${event.key}"` : 'this array element',
       event.key,
     );
+    return this.fromPart(event, value, () => ({
+      bytes: event.bytes.length,
+      heap: parsedSizeEstimate(event.bytes),
+    }));
+  }
+
+  /**
+   * One member of a top-level value read in parts; `size` says how long it was and about how much
+   * memory it takes parsed (asked only of a record's members: counting costs a pass over the bytes).
+   */
+  private fromPart(
+    event: Pick<PartValue, 'offset' | 'top' | 'element' | 'topOffset'> & { key: string | undefined },
+    value: unknown,
+    size: () => { bytes: number; heap: number },
+  ): DumpItem[] {
     if (event.top === 'array') return this.fromArrayElement(value, event.offset);
     const key = event.key ?? '';
+    if (this.isContainerPart(key, value)) {
+      this.partContainer = true;
+      this.record = undefined;
+    } else if (!this.partContainer) this.addToRecord(event, key, value, size());
     if (!event.element) {
       // A non-array member of a huge top-level object.
       if (key === 'Id' && typeof value === 'string') this.partTrace.id = value;
@@ -253,6 +386,44 @@ export class ShapeReader {
       default:
         return [];
     }
+  }
+
+  /**
+   * True for a member that a container shape reads element by element (a huge batch-get-traces
+   * response, Trace object, OTLP document, log-events page): the object is then no record.
+   * `events` is also a span record's own member: only log events carry a `message`.
+   */
+  private isContainerPart(key: string, value: unknown): boolean {
+    if (key === 'events') return isObject(value) && 'message' in value;
+    return CONTAINER_KEYS.has(key);
+  }
+
+  /**
+   * Keeps a member of a top-level object read in parts, until the object ends or shows itself a
+   * container. Bounded: a record past {@link MAX_VALUE_HEAP} is refused, with its size.
+   */
+  private addToRecord(
+    event: Pick<PartValue, 'element' | 'topOffset'> & { bytes?: Buffer },
+    key: string,
+    value: unknown,
+    size: { bytes: number; heap: number },
+  ): void {
+    const record = (this.record ??= { members: {}, bytes: 0, heap: 0, offset: event.topOffset });
+    record.bytes += size.bytes;
+    record.heap += size.heap;
+    if (record.heap > MAX_VALUE_HEAP)
+      throw tooLarge('this value', record.offset, `the first ${record.bytes} bytes of it`, record.heap);
+    // A flat span record's nanosecond times keep their digits (see parse()).
+    const digits =
+      NANO_KEYS.has(key) && event.bytes ? /^\s*(\d{16,20})\s*$/.exec(event.bytes.toString('latin1')) : null;
+    const member = digits ? digits[1] : value;
+    if (!event.element) {
+      record.members[key] = member;
+      return;
+    }
+    const list = record.members[key];
+    if (Array.isArray(list)) list.push(member);
+    else record.members[key] = [member];
   }
 
   private setShape(shape: DumpShape): void {
@@ -456,7 +627,12 @@ export class ShapeReader {
 
   private segmentDoc(document: unknown, offset: number): SegmentDoc {
     const doc =
-      typeof document === 'string' ? parseJson(document, offset, 'a segment Document string') : document;
+      typeof document === 'string'
+        ? parseJson(document, offset, 'a segment Document string', {
+            surrogates: this.surrogates,
+            escapes: this.escapes,
+          })
+        : document;
     if (!isObject(doc)) throw new ShapeError('a segment Document is not a JSON object', offset);
     // Inside a Segments/Spans entry a document is a segment even when it lacks fields (extract
     // reports those as problems); only a foreign object is refused.
@@ -468,6 +644,21 @@ export class ShapeReader {
     }
     return doc;
   }
+}
+
+/** Refuses a value whose parsing would take more than {@link MAX_VALUE_HEAP}. */
+function checkSize(bytes: Buffer, offset: number, what: string): void {
+  const heap = parsedSizeEstimate(bytes);
+  if (heap > MAX_VALUE_HEAP) throw tooLarge(what, offset, `${bytes.length} bytes`, heap);
+}
+
+function tooLarge(what: string, offset: number, bytes: string, heap: number): ShapeError {
+  const mib = (n: number): string => `${Math.ceil(n / 1048576)} MiB`;
+  return new ShapeError(
+    `${what} is too large to read: ${bytes} would take about ${mib(heap)} of memory, more than the ${mib(MAX_VALUE_HEAP)} one trace, segment document or span may take`,
+    offset,
+    'remove or shorten its largest field (metadata, attributes) and ingest the file again, or ingest the other files without it',
+  );
 }
 
 /** A trace duration, also when written as a string (`"Duration": "0.25"`). */

@@ -218,6 +218,21 @@ export function attributeMap(list: unknown): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The `attributes` of an OTLP span, event or resource: absent is none; anything but a list of
+ * `{key, value}` pairs (a flat `{name: value}` map, as aws/spans records write) is refused, so
+ * that no span is taken in with its attributes, and so its calls, silently lost.
+ */
+export function otlpAttributes(list: unknown, ctx: SpanContext, what: string): Record<string, unknown> {
+  if (list !== undefined && list !== null && !Array.isArray(list))
+    fail(
+      ctx,
+      `${what} is ${isObject(list) ? 'an object' : `a ${typeof list}`}, not a list of {key, value} pairs`,
+      'OTLP/JSON writes attributes as [{"key": "rpc.method", "value": {"stringValue": "GetItem"}}]; a flat {"rpc.method": "GetItem"} map belongs in an aws/spans record, one per line: fix the exporter or convert the file',
+    );
+  return attributeMap(list);
+}
+
 /** An OTLP span (ids lower-case hex, `kind` an integer, times decimal strings) with its resource. */
 export function spanFromOtlp(
   s: Record<string, unknown>,
@@ -235,12 +250,12 @@ export function spanFromOtlp(
     kind: kindOf(s.kind),
     start: nanos(s.startTimeUnixNano, 'startTimeUnixNano', ctx, true) as number,
     end: nanos(s.endTimeUnixNano, 'endTimeUnixNano', ctx, false),
-    attributes: attributeMap(s.attributes),
+    attributes: otlpAttributes(s.attributes, ctx, "the span's attributes"),
     resource,
     status: statusOf(s.status),
     events: events.filter(isObject).map((e) => ({
       name: typeof e.name === 'string' ? e.name : '',
-      attributes: attributeMap(e.attributes),
+      attributes: otlpAttributes(e.attributes, ctx, "a span event's attributes"),
     })),
   };
 }
@@ -254,7 +269,7 @@ export function otlpResource(rs: Record<string, unknown>, ctx: SpanContext): Rec
       'a resourceSpans entry has no resource',
       'OTLP exports carry the resource of their spans: the export is damaged',
     );
-  return attributeMap(resource.attributes);
+  return otlpAttributes(resource.attributes, ctx, "the resource's attributes");
 }
 
 /** Every span of one `resourceSpans` element. */

@@ -18,6 +18,7 @@ import { extractSpan, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
 import { canonicalParams, fillIn, signature, type TargetFields } from '../store/targets.js';
+import { BoundedTable, type TableLimits } from '../shared/bounded.js';
 
 // What identifies a target is defined once, in the store (merge uses it too).
 export { canonicalParams, fillIn, signature, type TargetFields };
@@ -88,20 +89,24 @@ export type PreparedItem =
       problems: DataProblem[];
     };
 
-/** Distinct targets or workloads remembered per input; past this the tables start over (S3 keys). */
-const MAX_INTERNED = 50_000;
+/**
+ * Distinct targets and workloads remembered per input, each table: past either limit both start
+ * over (every S3 key is a target of its own). 8 MiB of keys is ~50,000 S3 GetObject targets; the
+ * parse worker's whole heap is 64 MiB (pipeline.ts WORKER_HEAP_MB).
+ */
+export const MAX_INTERNED: TableLimits = { entries: 50_000, bytes: 8 * 1024 * 1024 };
 
 /** Span workloads remembered per input for their children; past this the table starts over. */
-const MAX_SPAN_WORKLOADS = 50_000;
+export const MAX_SPAN_WORKLOADS: TableLimits = { entries: 50_000, bytes: 2 * 1024 * 1024 };
 
 /** Prepares the items of one input, numbering its targets and workloads. */
 export class Preparer {
   /** `traceId/spanId` → the workload of Lambda spans seen in this input, for their children. */
-  private readonly spanWorkloads = new Map<string, Workload>();
-  private readonly targets = new Map<string, number>();
+  private readonly spanWorkloads = new BoundedTable<Workload>(MAX_SPAN_WORKLOADS);
+  private readonly targets = new BoundedTable<number>(MAX_INTERNED);
   /** Workload objects already numbered (cleared with the tables). */
   private workloadObjects = new WeakMap<Workload, number>();
-  private readonly workloads = new Map<string, number>();
+  private readonly workloads = new BoundedTable<number>(MAX_INTERNED);
   private next = 0;
 
   /** Extracts an item's documents; inferred segments first fill in their callers in the same item. */
@@ -133,7 +138,7 @@ export class Preparer {
     const out = this.emptyDocs(spans.length, false, undefined, []);
     const extracted = spans.map(extractSpan);
     const known = this.spanWorkloads;
-    if (known.size > MAX_SPAN_WORKLOADS) known.clear();
+    if (known.full) known.clear();
     for (const ex of extracted) if (ex.keep && ex.workload) known.set(`${ex.traceId}/${ex.id}`, ex.workload);
     // Exporters send a span when it ends: children usually come before their parents in a batch.
     for (let round = 0, changed = true; changed && round < 32; round++) {
@@ -163,7 +168,8 @@ export class Preparer {
     problems: DataProblem[],
   ): PreparedItem & { kind: 'docs' } {
     let reset = false;
-    if (this.targets.size >= MAX_INTERNED || this.workloads.size >= MAX_INTERNED) {
+    // Between items only: the numbers an item uses are described in it or in an item since the reset.
+    if (this.targets.full || this.workloads.full) {
       this.targets.clear();
       this.workloads.clear();
       this.workloadObjects = new WeakMap();

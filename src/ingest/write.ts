@@ -5,6 +5,7 @@
  * calling subsegment lacked. All writes of one input happen inside one savepoint of the caller's
  * transaction (see ingest.ts).
  */
+import { BoundedTable, type TableLimits } from '../shared/bounded.js';
 import { dayOf } from '../shared/time.js';
 import { attributeWaitingCalls, rebuildDays, storeTarget, targetFields } from '../store/attribute.js';
 import type { Store } from '../store/db.js';
@@ -53,6 +54,8 @@ export interface WriteCounts {
  * end on 256 MB and put a 1 GB single-document ingest at 203 MB peak RSS (189 MB with this).
  */
 const NEW_CALLS_CHUNK = 32_768;
+/** Workloads of one input remembered by the writer (a cache: the store has them all). */
+const MAX_CACHED_WORKLOADS: TableLimits = { entries: 10_000, bytes: 4 * 1024 * 1024 };
 /** Keeps at most this many problems per input in the database (all are counted). */
 const MAX_STORED_PROBLEMS = 100;
 /** Keeps at most this many problems per input in memory for the summary (all are counted). */
@@ -76,7 +79,8 @@ export class InputWriter {
   };
   readonly problems: DataProblem[] = [];
   private readonly st: IngestStatements;
-  private readonly workloads = new Map<string, { id: number; attrs: string }>();
+  /** Workloads of this input by key: a cache of the store, started over when full. */
+  private readonly workloads = new BoundedTable<{ id: number; attrs: string }>(MAX_CACHED_WORKLOADS);
   /** Target and workload numbers of this input's items → stored ids. */
   private readonly targetIds = new Map<number, number>();
   private readonly workloadIds = new Map<number, number>();
@@ -436,7 +440,7 @@ export class InputWriter {
           attrs: mergeAttrs('{}', w.attrs),
         }).lastInsertRowid,
       );
-      this.workloads.set(w.key, { id, attrs });
+      this.remember(w.key, { id, attrs });
       return id;
     }
     const merged = mergeAttrs(found.attrs, w.attrs);
@@ -449,8 +453,13 @@ export class InputWriter {
         arn: w.arn,
       });
     }
-    this.workloads.set(w.key, { id: found.id, attrs });
+    this.remember(w.key, { id: found.id, attrs });
     return found.id;
+  }
+
+  private remember(key: string, value: { id: number; attrs: string }): void {
+    if (this.workloads.full) this.workloads.clear();
+    this.workloads.set(key, value);
   }
 
   /** Joins independent subsegments and inferred-only calls to their workloads; then records the source. */

@@ -42,20 +42,28 @@ export interface PartValue {
   key: string | undefined;
   /** True when this part is one element of an array-valued member (object top only). */
   element: boolean;
+  /** Byte offset of the top-level value this part belongs to. */
+  topOffset: number;
   bytes: Buffer;
 }
 
 /**
  * A piece of one part too large even for part mode (an OTLP `resourceSpans` element holding a
- * million spans), for a streaming parser: its bytes in order, from the piece marked `first` to
- * the one marked `last`. Only members named in {@link SplitterOptions.streamKeys} are streamed.
+ * million spans, a segment document with a 100 MB string), for a streaming parser: its bytes in
+ * order, from the piece marked `first` to the one marked `last`. Elements of members named in
+ * {@link SplitterOptions.streamKeys} are streamed past `streamLimit`, any part past
+ * `streamAnyAbove` when it is set.
  */
 export interface StreamedPart {
   kind: 'stream';
   /** Byte offset of this piece's first byte in the input. */
   offset: number;
-  /** The member whose array element this is. */
+  /** The member this part is (or whose array element it is); '' for an element of an array top. */
   key: string;
+  /** As for {@link PartValue}. */
+  top: 'object' | 'array';
+  element: boolean;
+  topOffset: number;
   bytes: Buffer;
   first: boolean;
   last: boolean;
@@ -71,18 +79,31 @@ export type SplitEvent = WholeValue | PartValue | StreamedPart | PartsEnd;
 
 /** A structural problem in the byte stream (bad bracket, truncation, stray byte). */
 export class SplitError extends DumpFormatError {
-  constructor(message: string, offset: number) {
+  constructor(message: string, offset: number, hint?: string) {
     super(message, {
       position: { offset },
-      hint: /truncated/.test(message)
-        ? 'the export was cut off: export it again'
-        : 'the file is not valid JSON at this point',
+      hint:
+        hint ??
+        (/truncated/.test(message)
+          ? 'the export was cut off: export it again'
+          : 'the file is not valid JSON at this point'),
     });
   }
 
   /** Byte offset of the problem in the (decompressed) input. */
   get offset(): number {
     return this.position?.offset ?? 0;
+  }
+}
+
+/** One value (a trace, a record, a member of one) larger than can be read whole. */
+export class ValueTooLargeError extends SplitError {
+  constructor(limit: number, offset: number, key?: string) {
+    super(
+      `a single JSON value${key === undefined ? '' : ` (in "${key}")`} is larger than ${Math.round(limit / 1048576)} MiB, the most read whole; no trace, segment document or span is this large`,
+      offset,
+      'remove or shorten its largest field (metadata, attributes) and ingest the file again, or ingest the other files without it',
+    );
   }
 }
 
@@ -123,6 +144,8 @@ export interface SplitterOptions {
   streamKeys?: ReadonlySet<string>;
   /** An element of a `streamKeys` member larger than this is streamed (default 8 MiB). */
   streamLimit?: number;
+  /** Any part larger than this is streamed too, instead of held up to `partLimit` (default: none). */
+  streamAnyAbove?: number;
 }
 
 /**
@@ -149,6 +172,8 @@ export class JsonSplitter {
 
   /** Index in `buf` where the current top-level value starts, or -1 between values. */
   private topStart = -1;
+  /** Input offset where the current top-level value starts. */
+  private topOffset = 0;
   private partMode = false;
 
   // Part tracking (always on, so that a value can switch to part mode half-way).
@@ -168,6 +193,7 @@ export class JsonSplitter {
   private readonly partLimit: number;
   private readonly streamKeys: ReadonlySet<string>;
   private readonly streamLimit: number;
+  private readonly streamAnyAbove: number;
   /** True while the current part is passed on in pieces; `partStart` is then where the next piece starts. */
   private streaming = false;
   private readonly maxDepth: number;
@@ -184,6 +210,7 @@ export class JsonSplitter {
     this.base = options.offset ?? 0;
     this.streamKeys = options.streamKeys ?? new Set();
     this.streamLimit = options.streamLimit ?? 8 * 1024 * 1024;
+    this.streamAnyAbove = options.streamAnyAbove ?? Infinity;
   }
 
   /** Total bytes pushed so far. */
@@ -497,6 +524,7 @@ export class JsonSplitter {
   private valueStart(i: number, b: number): void {
     if (this.depth === 0) {
       this.topStart = i;
+      this.topOffset = this.base + i;
       this.partMode = false;
       this.pending = [];
       return;
@@ -566,6 +594,7 @@ export class JsonSplitter {
       top: this.stack[1] === OPEN_ARR ? 'array' : 'object',
       key,
       element,
+      topOffset: this.topOffset,
       bytes: Buffer.from(this.buf.subarray(start, end)),
     };
   }
@@ -585,17 +614,28 @@ export class JsonSplitter {
     this.pending = [];
   }
 
-  /** True for an element of a `streamKeys` member of `size` bytes, past the stream limit. */
+  /** True for an element of a `streamKeys` member past the stream limit, or any part past `streamAnyAbove`. */
   private streamable(key: string | undefined, element: boolean, size: number): boolean {
+    if (size > this.streamAnyAbove) return true;
     return element && key !== undefined && size > this.streamLimit && this.streamKeys.has(key);
   }
 
   /** One piece of a streamed part, `buf[start, end)` (a part found complete in one scan is one piece). */
-  private piece(start: number, end: number, first: boolean, last: boolean, key = this.partKey): StreamedPart {
+  private piece(
+    start: number,
+    end: number,
+    first: boolean,
+    last: boolean,
+    key = this.partKey,
+    element = this.partIsElement,
+  ): StreamedPart {
     return {
       kind: 'stream',
       offset: this.base + start,
       key: key ?? '',
+      top: this.stack[1] === OPEN_ARR ? 'array' : 'object',
+      element,
+      topOffset: this.topOffset,
       bytes: Buffer.from(this.buf.subarray(start, end)),
       first,
       last,
@@ -632,10 +672,7 @@ export class JsonSplitter {
       return;
     }
     if (len - this.partStart > this.partLimit) {
-      throw new SplitError(
-        `a single value is larger than ${Math.round(this.partLimit / 1048576)} MiB; no trace or segment document is this large`,
-        this.base + this.partStart,
-      );
+      throw new ValueTooLargeError(this.partLimit, this.base + this.partStart, this.partKey);
     }
   }
 
@@ -646,7 +683,7 @@ export class JsonSplitter {
   private takePending(): (PartValue | StreamedPart)[] {
     const events = this.pending.map((p) =>
       this.streamable(p.key, p.element, p.end - p.start)
-        ? this.piece(p.start, p.end, true, true, p.key)
+        ? this.piece(p.start, p.end, true, true, p.key, p.element)
         : this.partEvent(p.start, p.end, p.key, p.element),
     );
     this.pending = [];

@@ -1,4 +1,5 @@
 /** The ingest run: each input whole or not at all, groups of inputs committed together (src/ingest/ingest.ts). */
+import { isUtf8 } from 'node:buffer';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { awsCall, batch, counts, lambdaSegment, tempStore, traceId, writeFile } from '../support/helpers.js';
@@ -55,3 +56,44 @@ test('a full disk part-way through a group of inputs: the group is rolled back w
   t.is(summary.ingested, 3);
   t.deepEqual(counts(store), { traces: 2001, segments: 2001, calls: 2002, workloads: 2 });
 });
+
+// An escaped lone surrogate (`\ud800`) is half a UTF-16 pair: no UTF-8 holds it. Stored as is,
+// SQLite would keep bytes that are not UTF-8 (ED A0 80); it is stored as U+FFFD (EF BF BD) and
+// counted as a problem of the data. A whole pair (an emoji) is kept; `params` is JSON text, so an
+// escaped backslash stays escaped there.
+const surrogates: { name: string; escaped: string; stored: string; problems: number }[] = [
+  { name: 'a lone high surrogate', escaped: '\\ud800', stored: 'EFBFBD', problems: 1 },
+  { name: 'a lone low surrogate', escaped: '\\uDC00', stored: 'EFBFBD', problems: 1 },
+  { name: 'a reversed pair', escaped: '\\udc00\\ud800', stored: 'EFBFBDEFBFBD', problems: 1 },
+  { name: 'a whole pair', escaped: '\\ud83d\\ude00', stored: 'F09F9880', problems: 0 },
+  { name: 'an escaped backslash before ud800', escaped: '\\\\ud800', stored: '5C5C7564383030', problems: 0 },
+];
+
+for (const c of surrogates) {
+  for (const layout of ['segment document', 'batch-get-traces'] as const) {
+    test(`${c.name} in a ${layout} is stored as valid UTF-8 (${c.stored})`, async (t) => {
+      const id = traceId(900);
+      const seg = lambdaSegment(id, 'fn', [awsCall('DynamoDB', 'GetItem', { table_name: 'TABLE' })]);
+      // The escape written into the JSON text itself (inside the Document string for batch-get-traces).
+      const text =
+        layout === 'segment document'
+          ? JSON.stringify(seg).replace('TABLE', `t${c.escaped}`)
+          : batch([{ id, segments: [seg] }], { pretty: false }).replace(
+              'TABLE',
+              `t${c.escaped.replaceAll('\\', '\\\\')}`,
+            );
+      const { store, dir } = tempStore();
+      const summary = await ingest(store, { inputs: [writeFile(dir, 'in.json', text)] });
+      t.is(summary.rejected, 0);
+      t.is(summary.problems, c.problems);
+      const { hex } = store
+        .prepare(`SELECT hex(params) AS hex FROM targets WHERE operation = 'GetItem'`)
+        .get() as {
+        hex: string;
+      };
+      t.true(hex.includes(Buffer.from('"t').toString('hex').toUpperCase() + c.stored), hex);
+      t.true(isUtf8(Buffer.from(hex, 'hex')), 'valid UTF-8');
+      store.close();
+    });
+  }
+}

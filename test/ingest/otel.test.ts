@@ -471,6 +471,32 @@ const malformed: { name: string; text: () => string | Buffer; message: RegExp; a
     message: /a resourceSpans entry has no resource/,
     at: /^2:1$/,
   },
+  {
+    name: 'an OTLP span whose attributes are an object, not a key/value list',
+    text: () => {
+      const doc = otlpLine();
+      const span = otlpSpan(doc) as OtlpSpan & {
+        attributes: { key: string; value: { stringValue?: string } }[];
+      };
+      (span as unknown as { attributes: unknown }).attributes = Object.fromEntries(
+        span.attributes.map((a) => [a.key, a.value.stringValue ?? null]),
+      );
+      return `${line(otlpLine())}\n${line(doc)}\n`;
+    },
+    message: /the span's attributes is an object, not a list of \{key, value\} pairs/,
+    at: /^2:1$/,
+  },
+  {
+    name: 'an OTLP resource whose attributes are an object',
+    text: () => {
+      const doc = otlpLine();
+      const rs = (doc.resourceSpans as { resource: { attributes: unknown } }[])[0]!;
+      rs.resource.attributes = { 'service.name': 'x' };
+      return `${line(otlpLine())}\n${line(doc)}\n`;
+    },
+    message: /the resource's attributes is an object, not a list of \{key, value\} pairs/,
+    at: /^2:1$/,
+  },
 ];
 
 for (const m of malformed) {

@@ -304,3 +304,53 @@ for (const [name, text] of [
     if (want) t.like(got, { error: want.error, offset: want.offset });
   });
 }
+
+test('any part past streamAnyAbove is passed on in pieces, with where it sits, and never held whole', (t) => {
+  const big = { note: 'y'.repeat(5000), rows: Array.from({ length: 100 }, (_, i) => ({ i })) };
+  const cases: { name: string; input: string; key: string; top: 'object' | 'array'; element: boolean }[] = [
+    {
+      name: 'a member of a record',
+      input: JSON.stringify({ id: 'a', metadata: big, name: 'n' }),
+      key: 'metadata',
+      top: 'object',
+      element: false,
+    },
+    {
+      name: 'an element of Traces',
+      input: JSON.stringify({ Traces: [{ Id: 's' }, big] }),
+      key: 'Traces',
+      top: 'object',
+      element: true,
+    },
+    {
+      name: 'an element of a top-level array',
+      input: JSON.stringify([{ id: 's' }, big]),
+      key: '',
+      top: 'array',
+      element: false,
+    },
+  ];
+  for (const c of cases) {
+    // Chunks smaller than the value: one that arrives whole in a single chunk is emitted whole.
+    for (const chunk of [7, 512, 1024]) {
+      const s = new JsonSplitter({ wholeLimit: 256, partLimit: 4096, streamAnyAbove: 2048 });
+      const buf = Buffer.from(c.input);
+      const events: SplitEvent[] = [];
+      for (let i = 0; i < buf.length; i += chunk) events.push(...s.push(buf.subarray(i, i + chunk)));
+      events.push(...s.end());
+      const pieces = events.filter((e) => e.kind === 'stream');
+      t.true(pieces.length >= 1 && pieces[0]!.first && pieces.at(-1)!.last, `${c.name}, chunk ${chunk}`);
+      t.true(
+        pieces.every(
+          (p) => p.key === c.key && p.top === c.top && p.element === c.element && p.topOffset === 0,
+        ),
+        `${c.name}, chunk ${chunk}`,
+      );
+      t.deepEqual(
+        JSON.parse(Buffer.concat(pieces.map((p) => p.bytes)).toString()),
+        big,
+        `${c.name}, chunk ${chunk}`,
+      );
+    }
+  }
+});
