@@ -30,9 +30,13 @@ import {
   compactSize,
   INLINE_POLICIES_LIMIT,
   MANAGED_POLICY_LIMIT,
+  isRuntimeStatement,
   packDocuments,
 } from './statements.js';
-import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
+import { replayEvidence } from './replay.js';
+import { attrsOf, factsOf, needsOf, runtimeEvidence, runtimeStatements } from './runtime.js';
+import type { RuntimeNeeds } from '../runtime/types.js';
+import type { ActionEvidence, PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 
 export type * from './types.js';
 
@@ -184,7 +188,15 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           name: s.name,
           account: s.role ? (members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(members, observed), thresholds),
+          ...buildOne(
+            grants,
+            options,
+            warnings,
+            s.kind,
+            observation(members, observed),
+            thresholds,
+            needsOf(members.map(factsOf), options),
+          ),
           ...(s.role ? { members: label } : {}),
         };
       }
@@ -235,17 +247,14 @@ function observation(members: WorkloadRecord[], observed: Map<number, WorkloadUs
 
 /** The `formats` list of a workload's stored attributes. */
 function formatsOf(attrs: string): string[] {
-  try {
-    const v = (JSON.parse(attrs) as { formats?: unknown }).formats;
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
+  const v = attrsOf(attrs).formats;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /**
  * One policy's body from its grants as read: scoping and generalising, statements, the size
- * checks, the warnings, the evidence and the completeness verdict. Shared by the database path
+ * checks, the warnings, the evidence and the completeness verdict; the run-time needs in their
+ * own statements; the replay of all of it through the evaluator. Shared by the database path
  * and `policy --usage` (from aggregated usage rows), so both give the same documents.
  */
 export function buildOne(
@@ -255,7 +264,11 @@ export function buildOne(
   kind: string,
   observed: Observation,
   thresholds: CompletenessThresholds,
-): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
+  runtime?: RuntimeNeeds,
+): Pick<
+  WorkloadPolicy,
+  'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness' | 'replay'
+> {
   // Rows are unique per (action, resource): the reader groups them so.
   let grants = raw;
   const unknown = grants.filter((g) => g.resourceUnknown);
@@ -309,7 +322,9 @@ export function buildOne(
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
-  const documents = packDocuments(statements, options.maxSize);
+  const rt = runtimeStatements(runtime, grants, options);
+  warnings.push(...rt.warnings);
+  const documents = packDocuments([...statements, ...rt.statements], options.maxSize);
   if (documents.length > 1) {
     warnings.push({
       code: 'split',
@@ -334,7 +349,8 @@ export function buildOne(
   const evidence = documents.flatMap((d) =>
     d.Statement.map((st) => ({
       sid: st.Sid,
-      actions: st.Action.map((action) => {
+      actions: st.Action.map((action): ActionEvidence => {
+        if (isRuntimeStatement(st)) return runtimeEvidence(st, action, rt.needs);
         const gs = st.Resource.map((r) => byKey.get(`${action}\u0000${r}`)).filter(
           (g): g is Grant => g !== undefined,
         );
@@ -342,6 +358,7 @@ export function buildOne(
         for (const g of gs) for (const [r, n] of g.observed) observed.set(r, (observed.get(r) ?? 0) + n);
         return {
           action,
+          origin: 'observed',
           calls: sum(gs.map((g) => g.calls)),
           denied: sum(gs.map((g) => g.denied)),
           // Loops, not Math.min(...list): a statement may hold more resources than a call takes arguments.
@@ -361,5 +378,11 @@ export function buildOne(
       b.code + (b.action ?? '') + (b.resource ?? ''),
     ),
   );
-  return { document, documents, size, warnings, evidence, completeness };
+  const replay = replayEvidence(
+    documents,
+    grants.flatMap((g) => [...g.observed.keys()].map((resource) => ({ action: g.action, resource }))),
+    rt.needs,
+    options,
+  );
+  return { document, documents, size, warnings, evidence, completeness, replay };
 }

@@ -3,6 +3,7 @@
  * {@link WorkloadPolicy} objects).
  */
 import type { RoleMap } from '../grants/roles.js';
+import type { PermissionOrigin } from '../runtime/types.js';
 import type { CallFilter } from '../store/filter.js';
 import type { UsageSource } from '../store/usage.js';
 import type { Completeness, CompletenessThresholds } from './completeness.js';
@@ -31,6 +32,11 @@ export interface PolicyOptions {
   source?: UsageSource;
   /** Thresholds of the completeness verdict (defaults: {@link DEFAULT_THRESHOLDS}). */
   completeness?: Partial<CompletenessThresholds>;
+  /**
+   * `all` (default): every policy also grants its workloads' run-time needs (src/runtime), in
+   * `Runtime` statements; `none` leaves them out.
+   */
+  runtime?: 'all' | 'none';
 }
 
 /** One statement, in IAM policy grammar. */
@@ -58,7 +64,8 @@ export interface PolicyWarning {
     | 'size-inline'
     | 'split'
     | 'placeholders'
-    | 'incomplete';
+    | 'incomplete'
+    | 'runtime';
   message: string;
   action?: string;
   resource?: string;
@@ -67,6 +74,8 @@ export interface PolicyWarning {
 /** Evidence for one action of one statement. */
 export interface ActionEvidence {
   action: string;
+  /** Why it is granted: seen in calls, or a run-time need (with `runtime` saying why). */
+  origin: PermissionOrigin;
   calls: number;
   denied: number;
   firstSeen: string | null;
@@ -75,6 +84,8 @@ export interface ActionEvidence {
   sampleTraceIds: string[];
   /** The resources as recorded (before S3 scoping or wildcards), with their call counts. */
   observed: { resource: string; calls: number }[];
+  /** For a run-time need: per resource, the rule, the reason and the public source of the fact. */
+  runtime?: { resource: string; rule: string; why: string; source: string }[];
 }
 
 /** Evidence for one statement. */
@@ -100,6 +111,11 @@ export interface WorkloadPolicy {
   evidence: StatementEvidence[];
   /** Whether the traces are enough to trust this policy (see {@link Completeness}). */
   completeness: Completeness;
+  /**
+   * The policy checked against its own evidence: every observed permission and every run-time
+   * need replayed through the evaluator (src/iam/evaluate.ts) against the final documents.
+   */
+  replay: { permissions: number; allowed: number };
   /** For `--by role`: the workloads whose usage was merged into this policy. */
   members?: string[];
 }

@@ -17,6 +17,7 @@ import type { SpillPrincipal } from '../store/usage-spill.js';
 import type { PermissionTotals } from '../store/usage.js';
 import { buildOne, grantOf, subjectsOf, type PolicyRun } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
+import { factsOf, needsOf } from './runtime.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning } from './types.js';
 
 /** One principal of the rows, with what its rows say about it. */
@@ -98,7 +99,27 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
           name: s.name,
           account: s.role ? (s.members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants, options, warnings, s.kind, observation(s.members), thresholds),
+          ...buildOne(
+            grants,
+            options,
+            warnings,
+            s.kind,
+            observation(s.members),
+            thresholds,
+            // Rows say neither how the data was recorded nor what triggered it: the needs of the kind.
+            needsOf(
+              s.members.map((m) =>
+                factsOf({
+                  kind: m.kind ?? kindOfPrincipal(m.principal),
+                  name: m.name ?? nameOfPrincipal(m.principal),
+                  arn: m.principal.startsWith('arn:') ? m.principal : null,
+                  account: m.account,
+                  region: m.region,
+                }),
+              ),
+              options,
+            ),
+          ),
           ...(s.role ? { members: keys } : {}),
         };
       }

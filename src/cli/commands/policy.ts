@@ -38,6 +38,7 @@ interface PolicyCliOptions extends RawFilterOptions {
   minTraces?: string;
   checkComplete?: boolean;
   usage?: string[];
+  runtime: 'all' | 'none';
 }
 
 const SHAPE = 'Policy shape:';
@@ -71,6 +72,14 @@ export function addPolicyOptions(cmd: Command): Command {
         '--max-size <chars>',
         'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
       ),
+    )
+    .addOption(
+      o(
+        '--runtime <mode>',
+        "run-time needs (logs, trace upload, event-source polling: what the services that run a workload do with its role) in their own Runtime statements, or none",
+      )
+        .choices(['all', 'none'])
+        .default('all'),
     )
     .addOption(
       o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
@@ -181,6 +190,7 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
     maxSize,
     roles,
     completeness: thresholdsOf(o),
+    runtime: o.runtime,
   };
 }
 
@@ -366,6 +376,8 @@ export interface SummaryRow {
   size: number;
   warnings: number;
   completeness: string;
+  /** Permissions replayed through the evaluator against the final documents (all allowed). */
+  replayed: number;
 }
 
 /** The summary row of one policy. */
@@ -378,6 +390,7 @@ export function summaryOf(p: WorkloadPolicy): SummaryRow {
     size: p.size,
     warnings: p.warnings.length,
     completeness: p.completeness.verdict,
+    replayed: p.replay.allowed,
   };
 }
 
@@ -439,6 +452,8 @@ export function renderSummary(
     ]),
     width,
   )}\n`;
+  const replayed = rows.reduce((n, r) => n + r.replayed, 0);
+  out += `Replayed through the evaluator against the final documents: all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
   for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;
   if (run.unmatched.length > 0)
