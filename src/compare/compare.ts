@@ -29,6 +29,7 @@ import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
+import { factsOf, runtimeNeeds, type RuntimeNeed, type RuntimeNeeds } from '../runtime/needs.js';
 
 /** Options for {@link compareUsage}: what is granted, and how to compare. */
 export interface ComparisonOptions {
@@ -71,6 +72,8 @@ export interface ObservedWorkload {
   permissions: ObservedPermission[];
   /** Calls that map to no IAM action: their permissions cannot be counted as used. */
   unmappedCalls: number;
+  /** Its run-time needs (src/runtime): granted for them, a permission is needed though no call shows it. */
+  runtime?: RuntimeNeeds;
 }
 
 /**
@@ -103,6 +106,11 @@ export interface UnusedGrant {
   unused: string[];
   /** Unused, but matched by an `--allow-unused` pattern. */
   allowedUnused: string[];
+  /**
+   * Never called, but needed by the services that run the workload (its logs, trace upload,
+   * event-source polling): run-time needs, never "remove".
+   */
+  runtime: string[];
   /** Concrete actions used through the pair. */
   used: string[];
   /** Resources those actions were used on (at most 10): the narrower pattern to write. */
@@ -144,6 +152,12 @@ export interface DeniedAtRuntime {
   allowedBy: StatementRef[];
 }
 
+/** A run-time need of a workload and whether its role grants it. */
+export interface RuntimeNeedStatus extends RuntimeNeed {
+  granted: boolean;
+  possible: boolean;
+}
+
 /** One workload compared with its role. */
 export interface WorkloadComparison {
   principal: string;
@@ -173,8 +187,13 @@ export interface WorkloadComparison {
   conditional: ConditionalPermission[];
   unverifiable: UnverifiablePermission[];
   deniedAtRuntime: DeniedAtRuntime[];
+  /**
+   * The workload's run-time needs and whether the role grants each (`possible`: needed or not
+   * depending on what the inputs do not show, such as how OpenTelemetry data is uploaded).
+   */
+  runtimeNeeds: RuntimeNeedStatus[];
   notes: string[];
-  /** No unused grant beyond `--allow-unused` and nothing missing. */
+  /** No unused grant beyond `--allow-unused` and run-time needs, and nothing missing. */
   passes: boolean;
 }
 
@@ -230,6 +249,7 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
           lookup: [w.arn ?? '', w.name, w.key],
           permissions: usedById.get(w.id) ?? [],
           unmappedCalls: unmapped.get(w.id) ?? 0,
+          runtime: runtimeNeeds(factsOf(w)),
         }));
     },
   };
@@ -502,13 +522,31 @@ function compareOne(
     }
   }
 
+  const needs = [
+    ...(w.runtime?.needs ?? []).map((n) => ({ ...n, possible: false })),
+    ...(w.runtime?.possible ?? []).map((n) => ({ ...n, possible: true })),
+  ];
+  // A pair's resource that is a NotResource list or a pattern: a need on a resource it may cover.
+  const isNeeded = (action: string, resource: string): boolean =>
+    needs.some(
+      (n) =>
+        n.action.toLowerCase() === action.toLowerCase() &&
+        (resource.startsWith('NotResource: ') || resource === '*' || globsOverlap(resource, n.resource)),
+    );
+  const runtimeStatus: RuntimeNeedStatus[] = needs.map((n) => ({
+    ...n,
+    granted: explain(policies, n.action, n.resource).decision === 'allowed',
+  }));
   const unused: UnusedGrant[] = [];
   for (const pair of set.pairs) {
     const through = used.filter((u) => pair.match(u.action, u));
     const usedActions = new Set(through.map((u) => u.action.toLowerCase()));
     const idle = pair.concrete.filter((a) => !usedActions.has(a.toLowerCase()));
     if (idle.length === 0) continue;
-    const allowed = idle.filter((a) => allow.some((p) => actionMatches(p, a)));
+    // Needed by the run time on what this pair grants: not unused.
+    const runtime = idle.filter((a) => isNeeded(a, pair.resource));
+    const rest = idle.filter((a) => !runtime.includes(a));
+    const allowed = rest.filter((a) => allow.some((p) => actionMatches(p, a)));
     unused.push({
       policy: pair.s.policy,
       sid: pair.s.sid,
@@ -517,8 +555,9 @@ function compareOne(
       resource: pair.resource,
       conditional: isConditional(pair.s),
       granted: pair.concrete.length,
-      unused: idle.filter((a) => !allowed.includes(a)),
+      unused: rest.filter((a) => !allowed.includes(a)),
       allowedUnused: allowed,
+      runtime,
       used: [
         ...new Set(
           through.map(
@@ -571,6 +610,7 @@ function compareOne(
     conditional,
     unverifiable,
     deniedAtRuntime,
+    runtimeNeeds: runtimeStatus,
     notes,
     passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
   };

@@ -4,41 +4,19 @@
  * source of the fact). A need an observed grant already covers is not granted twice.
  */
 import { actionMatches, globMatch } from '../iam/glob.js';
-import { runtimeNeeds, unionNeeds, type RuntimeNeed, type RuntimeNeeds, type WorkloadFacts } from '../runtime/needs.js';
-import { asObject, strList } from '../shared/values.js';
+import {
+  runtimeNeeds,
+  unionNeeds,
+  type RuntimeNeed,
+  type RuntimeNeeds,
+  type WorkloadFacts,
+} from '../runtime/needs.js';
+import { factsOf, attrsOf } from '../runtime/facts.js';
 import { generaliseArn, generalises } from './grants.js';
 import { buildStatements, RUNTIME_SID } from './statements.js';
+
+export { factsOf, attrsOf };
 import type { ActionEvidence, PolicyOptions, PolicyStatement, PolicyWarning } from './types.js';
-
-/** What a stored workload tells the run-time rules (its `attrs`: formats, triggers). */
-export function factsOf(w: {
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
-  attrs?: string;
-}): WorkloadFacts {
-  const attrs = attrsOf(w.attrs ?? '{}');
-  return {
-    kind: w.kind,
-    name: w.name,
-    arn: w.arn,
-    account: w.account,
-    region: w.region,
-    formats: strList(attrs.formats) ?? [],
-    triggers: strList(attrs.triggers) ?? [],
-  };
-}
-
-/** A workload's stored attributes as an object (empty when the column is damaged). */
-export function attrsOf(attrs: string): Record<string, unknown> {
-  try {
-    return asObject(JSON.parse(attrs)) ?? {};
-  } catch {
-    return {};
-  }
-}
 
 /** The run-time needs of a subject's workloads, or undefined with `--runtime none`. */
 export function needsOf(members: readonly WorkloadFacts[], options: PolicyOptions): RuntimeNeeds | undefined {
@@ -72,7 +50,9 @@ export function runtimeStatements(
   const byKey = new Map<string, GrantedNeed>();
   for (const n of runtime.needs) {
     const resource = generalises(options) ? generaliseArn(n.resource, options) : n.resource;
-    const covered = observed.some((g) => actionMatches(g.action, n.action) && globMatch(g.resource, resource));
+    const covered = observed.some(
+      (g) => actionMatches(g.action, n.action) && globMatch(g.resource, resource),
+    );
     const key = `${n.action}\u0000${resource}`;
     if (!covered && !byKey.has(key)) byKey.set(key, { ...n, resource, needed: n.resource });
   }
@@ -85,7 +65,11 @@ export function runtimeStatements(
 }
 
 /** The evidence of one action of a `Runtime` statement: why it is there and where the fact comes from. */
-export function runtimeEvidence(st: PolicyStatement, action: string, needs: readonly GrantedNeed[]): ActionEvidence {
+export function runtimeEvidence(
+  st: PolicyStatement,
+  action: string,
+  needs: readonly GrantedNeed[],
+): ActionEvidence {
   const mine = needs.filter((n) => n.action === action && st.Resource.includes(n.resource));
   return {
     action,

@@ -36,7 +36,9 @@ export function buildStatements(
     }
     return out;
   };
-  const a: PolicyStatement[] = [...group(byResource).values()].map((e) => statement(e.values, e.keys, prefix));
+  const a: PolicyStatement[] = [...group(byResource).values()].map((e) =>
+    statement(e.values, e.keys, prefix),
+  );
   const b: PolicyStatement[] = [...group(byAction).values()].map((e) => statement(e.keys, e.values, prefix));
   const pick =
     compactSize({ Version: '2012-10-17', Statement: b }) <

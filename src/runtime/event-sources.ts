@@ -111,11 +111,7 @@ export function eventSourceKind(arn: string): EventSourceKind | undefined {
  * The needs of one event source: every action of its kind's rule, on the source ARN (or the
  * pattern the action is authorised on). Undefined for an ARN that is no event source.
  */
-export function eventSourceNeeds(
-  arn: string,
-  origin: NeedOrigin,
-  seen: string,
-): RuntimeNeed[] | undefined {
+export function eventSourceNeeds(arn: string, origin: NeedOrigin, seen: string): RuntimeNeed[] | undefined {
   const kind = eventSourceKind(arn);
   if (!kind) return undefined;
   const rule = EVENT_SOURCE_RULES[kind];

@@ -19,11 +19,7 @@ export function defaultLogGroup(name: string): string {
  * writes a log group's ARN without the `:*` suffix and AWS's scoped examples with it, so the
  * group is granted in both spellings: either is the group and nothing else.
  */
-export function lambdaLogNeeds(
-  name: string,
-  scope: Scope,
-  configured: string | undefined,
-): RuntimeNeed[] {
+export function lambdaLogNeeds(name: string, scope: Scope, configured: string | undefined): RuntimeNeed[] {
   const group = configured ?? defaultLogGroup(name);
   const origin: NeedOrigin = configured ? 'config' : 'runtime';
   const base = `arn:${scope.partition}:logs:${scope.region}:${scope.account}:log-group:${group}`;

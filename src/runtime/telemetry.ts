@@ -15,6 +15,21 @@ function needs(actions: readonly string[], rule: string, why: string, source: st
   return actions.map((action) => ({ action, resource: '*', origin: 'runtime', rule, why, source }));
 }
 
+/**
+ * Centrally sampled tracing in the workload's own process. Lambda's own tracing reads no sampling rules (Lambda samples), yet AWS documents
+ * AWSXRayDaemonWriteAccess for traced functions, which grants them; a function whose own tracer
+ * samples centrally (an OpenTelemetry SDK with the X-Ray remote sampler) does call them. Whether
+ * it does is not in the segments: recognised as run-time needs, not granted.
+ */
+export function lambdaSamplingReads(): RuntimeNeed[] {
+  return needs(
+    SAMPLING,
+    'xray-sampling',
+    "a tracer inside the workload that samples centrally (the X-Ray remote sampler) reads X-Ray's sampling rules with its role; Lambda's own tracing does not",
+    SOURCES.xrayDaemonManaged,
+  );
+}
+
 /** The X-Ray writes of a workload whose data came as X-Ray segments, by kind. */
 export function xrayNeeds(kind: string): RuntimeNeed[] {
   switch (kind) {
@@ -41,7 +56,7 @@ export function xrayNeeds(kind: string): RuntimeNeed[] {
       return needs(
         [...WRITES, ...SAMPLING],
         'xray-daemon',
-        'the workload\'s traces are X-Ray segments uploaded by an X-Ray daemon (or agent), which samples and uploads with the role it runs as: this one when the daemon runs beside the application',
+        "the workload's traces are X-Ray segments uploaded by an X-Ray daemon (or agent), which samples and uploads with the role it runs as: this one when the daemon runs beside the application",
         SOURCES.xrayDaemonManaged,
       );
   }

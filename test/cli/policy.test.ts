@@ -50,13 +50,39 @@ test('policy --json: principal, kind, name, document, warnings, evidence', async
   });
   const ev = (
     p!.evidence as {
-      actions: { action: string; calls: number; sampleTraceIds: string[]; firstSeen: string }[];
+      actions: {
+        action: string;
+        origin: string;
+        calls: number;
+        sampleTraceIds: string[];
+        firstSeen: string;
+        runtime?: { why: string; source: string }[];
+      }[];
     }[]
   ).flatMap((e) => e.actions);
+  const observed = ev.filter((a) => a.origin === 'observed');
+  t.true(observed.length > 0);
   t.true(
-    ev.every(
+    observed.every(
       (a) =>
         a.calls > 0 && a.sampleTraceIds.length >= 1 && a.sampleTraceIds.length <= 3 && /Z$/.test(a.firstSeen),
+    ),
+  );
+  // Run-time needs: no calls, a reason and a public source for each.
+  const runtime = ev.filter((a) => a.origin !== 'observed');
+  t.deepEqual([...new Set(runtime.map((a) => a.action))].sort(), [
+    'logs:CreateLogGroup',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ]);
+  t.true(
+    runtime.every(
+      (a) =>
+        a.calls === 0 &&
+        (a.runtime ?? []).length > 0 &&
+        a.runtime!.every((r) => r.why.length > 0 && r.source.startsWith('https://docs.aws.amazon.com/')),
     ),
   );
 });

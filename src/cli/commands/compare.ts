@@ -130,12 +130,13 @@ function list(actions: string[]): string {
 function unusedLine(u: UnusedGrant): string {
   const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}`;
   const head =
-    u.used.length === 0
+    u.used.length === 0 && u.runtime.length === 0
       ? `${u.action} on ${u.resource} [${where}]: never used: remove the statement pair (${u.granted} action${u.granted === 1 ? '' : 's'})`
       : `${u.action} on ${u.resource} [${where}]: ${u.unused.length + u.allowedUnused.length} of ${u.granted} actions unused: ${list(u.unused)}`;
   const used = u.used.length > 0 ? `\n      used: ${list(u.used)} on ${u.usedResources.join(', ')}` : '';
   const allowed = u.allowedUnused.length > 0 ? `\n      allowed unused: ${list(u.allowedUnused)}` : '';
-  return head + used + allowed;
+  const runtime = u.runtime.length > 0 ? `\n      run-time needs (keep): ${list(u.runtime)}` : '';
+  return head + used + allowed + runtime;
 }
 
 /**
@@ -146,7 +147,7 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
   const out: (string | UnusedGrant)[] = [];
   const idle = new Map<string, UnusedGrant[]>();
   for (const u of unused) {
-    if (u.used.length > 0 || u.allowedUnused.length > 0) {
+    if (u.used.length > 0 || u.allowedUnused.length > 0 || u.runtime.length > 0) {
       out.push(u);
       continue;
     }
@@ -212,7 +213,12 @@ function section(w: WorkloadComparison): string {
     lines.push('  Remove (granted, never used):');
     for (const g of groupIdle(remove)) lines.push(`    ${typeof g === 'string' ? g : unusedLine(g)}`);
   }
-  const allowedOnly = w.unused.filter((u) => u.unused.length === 0);
+  const allowedOnly = w.unused.filter((u) => u.unused.length === 0 && u.allowedUnused.length > 0);
+  const runtime = runtimeLines(w);
+  if (runtime.length > 0) {
+    lines.push('  Run-time needs (no call shows them; the services that run the workload use them):');
+    for (const l of runtime) lines.push(`    ${l}`);
+  }
   if (allowedOnly.length > 0)
     lines.push(
       `  Unused but allowed by --allow-unused: ${allowedOnly.map((u) => `${u.action} on ${u.resource}`).join('; ')}`,
@@ -242,6 +248,28 @@ function section(w: WorkloadComparison): string {
   if (remove.length === 0 && w.missing.length === 0) lines.push('  Nothing to remove or add.');
   for (const n of w.notes) lines.push(`  Note: ${n}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The workload's run-time needs, one line per rule and resource: granted by which pairs, or
+ * missing; the possible ones (not knowable from the inputs) only where granted.
+ */
+function runtimeLines(w: WorkloadComparison): string[] {
+  const groups = new Map<
+    string,
+    { actions: string[]; granted: boolean; n: WorkloadComparison['runtimeNeeds'][number] }
+  >();
+  for (const n of w.runtimeNeeds) {
+    if (n.possible && !n.granted) continue;
+    const key = `${n.rule}\u0000${n.resource}\u0000${n.granted}`;
+    const g = groups.get(key) ?? { actions: [], granted: n.granted, n };
+    g.actions.push(n.action);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map(
+    (g) =>
+      `${g.actions.join(', ')} on ${g.n.resource}: ${g.granted ? 'granted' : 'NOT GRANTED'}, ${g.n.possible ? 'possibly ' : ''}needed because ${g.n.why} (${g.n.source})`,
+  );
 }
 
 function trailer(r: CompareResult): string {
@@ -297,6 +325,11 @@ function renderMarkdown(r: CompareResult): string {
         out.push(
           `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
         );
+    }
+    const runtime = runtimeLines(w);
+    if (runtime.length > 0) {
+      out.push('', '### Run-time needs (no call shows them; never remove)', '');
+      for (const l of runtime) out.push(`- ${md(l)}`);
     }
     if (w.missing.length > 0) {
       out.push(

@@ -76,7 +76,7 @@ export function addPolicyOptions(cmd: Command): Command {
     .addOption(
       o(
         '--runtime <mode>',
-        "run-time needs (logs, trace upload, event-source polling: what the services that run a workload do with its role) in their own Runtime statements, or none",
+        'run-time needs (logs, trace upload, event-source polling: what the services that run a workload do with its role) in their own Runtime statements, or none',
       )
         .choices(['all', 'none'])
         .default('all'),
