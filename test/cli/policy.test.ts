@@ -257,3 +257,36 @@ for (const [args, message] of badThresholds) {
     t.regex(r.err, message);
   });
 }
+
+test('run-time needs: in Runtime statements by default, left out with --runtime none; the summary states the replay', async (t) => {
+  const db = await sampleDb();
+  const all = JSON.parse((await cli(['--db', db, 'policy', '--json'])).out) as {
+    name: string;
+    document: { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+    replay: { permissions: number; allowed: number };
+  }[];
+  const none = JSON.parse(
+    (await cli(['--db', db, 'policy', '--json', '--runtime', 'none'])).out,
+  ) as typeof all;
+  const runtimeOf = (p: (typeof all)[number]): string[] =>
+    p.document.Statement.filter((s) => s.Sid.startsWith('Runtime')).flatMap((s) =>
+      s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`)),
+    );
+  const orders = all.find((p) => p.name === 'orders-api')!;
+  t.true(
+    runtimeOf(orders).includes(
+      'logs:PutLogEvents arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*',
+    ),
+  );
+  t.true(runtimeOf(orders).includes('xray:PutTraceSegments *'));
+  t.deepEqual(none.flatMap(runtimeOf), []);
+  // The observed statements are the same either way.
+  t.deepEqual(
+    all.map((p) => p.document.Statement.filter((s) => !s.Sid.startsWith('Runtime'))),
+    none.map((p) => p.document.Statement),
+  );
+  for (const p of all) t.is(p.replay.allowed, p.replay.permissions);
+  const total = all.reduce((n, p) => n + p.replay.permissions, 0);
+  const text = await cli(['--db', db, 'policy']);
+  t.true(text.out.includes(`all ${total} permissions allowed`), text.out.slice(-400));
+});
