@@ -14,7 +14,7 @@ import {
   type Outcome,
   type Workload,
 } from './extract.js';
-import { extractSpan, withWorkload } from './extract-span.js';
+import { extractSpan, withTrigger, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
 import { canonicalParams, fillIn, signature, type TargetFields } from '../store/targets.js';
@@ -98,6 +98,8 @@ const MAX_SPAN_WORKLOADS = 50_000;
 export class Preparer {
   /** `traceId/spanId` → the workload of Lambda spans seen in this input, for their children. */
   private readonly spanWorkloads = new Map<string, Workload>();
+  /** Triggers of spans that wait for their parent (by the parent's `trace/span`): see spans(). */
+  private readonly pendingTriggers = new Map<string, string>();
   private readonly targets = new Map<string, number>();
   /** Workload objects already numbered (cleared with the tables). */
   private workloadObjects = new WeakMap<Workload, number>();
@@ -134,6 +136,19 @@ export class Preparer {
     const extracted = spans.map(extractSpan);
     const known = this.spanWorkloads;
     if (known.size > MAX_SPAN_WORKLOADS) known.clear();
+    // A Lambda function's trigger is recorded on a child of its SERVER span (the CONSUMER span of
+    // an SQS event), which often comes first: the SERVER span takes it when it arrives.
+    const pending = this.pendingTriggers;
+    if (pending.size > MAX_SPAN_WORKLOADS) pending.clear();
+    for (const [i, ex] of extracted.entries()) {
+      if (ex.trigger && !ex.workload && ex.parentId !== null)
+        pending.set(`${ex.traceId}/${ex.parentId}`, ex.trigger);
+      const trigger = ex.workload ? pending.get(`${ex.traceId}/${ex.id}`) : undefined;
+      if (trigger) {
+        extracted[i] = withTrigger(ex, trigger);
+        pending.delete(`${ex.traceId}/${ex.id}`);
+      }
+    }
     for (const ex of extracted) if (ex.keep && ex.workload) known.set(`${ex.traceId}/${ex.id}`, ex.workload);
     // Exporters send a span when it ends: children usually come before their parents in a batch.
     for (let round = 0, changed = true; changed && round < 32; round++) {

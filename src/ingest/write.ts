@@ -470,7 +470,12 @@ export class InputWriter {
 }
 
 /** Attributes whose values accumulate, stored as a sorted list under another name. */
-const LIST_ATTRS: Record<string, string | undefined> = { qualifier: 'qualifiers', format: 'formats' };
+const LIST_ATTRS: Record<string, string | undefined> = {
+  qualifier: 'qualifiers',
+  format: 'formats',
+  // The event sources seen invoking a function (src/runtime grants their polling).
+  trigger: 'triggers',
+};
 
 function mergeAttrs(stored: string, add: Record<string, string>): string {
   let base: Record<string, unknown> = {};

@@ -757,7 +757,7 @@ class Merger {
        SELECT m.id, s.key, s.kind, s.name, s.arn, s.account, s.region, s.attrs
        FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
     );
-    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats) are
+    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
     // united and sorted; any other attribute keeps the value first stored, the shard's new ones
     // are added after; account, region and ARN are filled in where unknown.
     const known = `FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id
@@ -770,7 +770,7 @@ class Merger {
          AND (w.attrs <> s.attrs OR (w.account IS NULL AND s.account IS NOT NULL) OR (w.region IS NULL AND s.region IS NOT NULL)
               OR (w.arn IS NULL AND s.arn IS NOT NULL))`,
     );
-    for (const list of ['qualifiers', 'formats']) {
+    for (const list of ['qualifiers', 'formats', 'triggers']) {
       this.run(
         `UPDATE main.workloads AS w SET attrs = json_set(w.attrs, '$.${list}', (
            SELECT json_group_array(value ORDER BY value) FROM (

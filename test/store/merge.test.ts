@@ -63,6 +63,10 @@ const CASES: Case[] = [
   { name: 'a caller in one shard, then its inferred segment in another', shards: [['caller'], ['inferred']] },
   { name: 'unprocessed in one shard, returned in another', shards: [['missing'], ['returned']] },
   {
+    name: 'a function triggered by one queue in one shard, by another in the next: both triggers',
+    shards: [['triggerA'], ['triggerB', 'triggerA']],
+  },
+  {
     name: 'all of it, over three shards',
     shards: [
       ['orders', 'spans', 'subsegments', 'others', 'partial', 'inferred', 'missing'],
