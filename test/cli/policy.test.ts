@@ -290,3 +290,38 @@ test('run-time needs: in Runtime statements by default, left out with --runtime 
   const text = await cli(['--db', db, 'policy']);
   t.true(text.out.includes(`all ${total} permissions allowed`), text.out.slice(-400));
 });
+
+test('explain says why a run-time need is granted, and where the fact comes from', async (t) => {
+  const db = await sampleDb();
+  const CASES: { args: string[]; granted: boolean; reason: RegExp }[] = [
+    {
+      args: ['orders-api', 'logs:PutLogEvents'],
+      granted: true,
+      reason:
+        /^granted as a run-time need \(runtime, rule lambda-logs\) .*\/aws\/lambda\/orders-api:\*: Lambda writes .* Source: https:\/\/docs\.aws\.amazon\.com\/lambda\//,
+    },
+    {
+      args: ['orders-api', 'xray:PutTraceSegments'],
+      granted: true,
+      reason: /run-time need \(runtime, rule lambda-xray\)/,
+    },
+    {
+      args: ['orders-api', 'logs:PutLogEvents', '--runtime', 'none'],
+      granted: false,
+      reason: /^not granted/,
+    },
+    {
+      args: ['orders-api', 'dynamodb:GetItem'],
+      granted: true,
+      reason: /^granted because \d+ selected calls/,
+    },
+  ];
+  for (const c of CASES) {
+    const e = JSON.parse((await cli(['--db', db, 'explain', ...c.args, '--json'])).out) as {
+      granted: boolean;
+      reasons: string[];
+    };
+    t.is(e.granted, c.granted, c.args.join(' '));
+    t.regex(e.reasons[0] ?? '', c.reason, c.args.join(' '));
+  }
+});

@@ -205,3 +205,64 @@ const headlines: [number, number, string][] = [
 ];
 for (const [used, granted_, expected] of headlines)
   test(`headline ${used}/${granted_}`, (t) => t.is(headline(used, granted_), expected));
+
+test('run-time needs: the two managed policies a traced function is given are run-time needs, never unused; --check passes on them', (t) => {
+  const managed = granted('AWSLambdaBasicExecutionRole.json', 'AWSXRayDaemonWriteAccess.json');
+  const r = compareGranted(store, { filter: { workloads: ['orders-api'] }, granted: managed });
+  const w = byName(r.workloads, 'orders-api');
+  const idle = w.unused.flatMap((u) => u.unused);
+  // Nothing of the two managed policies is to be removed: each action is a run-time need.
+  t.deepEqual(idle, []);
+  t.deepEqual(w.unused.flatMap((u) => u.runtime).sort(), [
+    'logs:CreateLogGroup',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingStatisticSummaries',
+    'xray:GetSamplingTargets',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ]);
+  // Each need, granted or not, with why and where from; the sampling reads only possibly needed.
+  const status = Object.fromEntries(w.runtimeNeeds.map((n) => [`${n.action} ${n.resource}`, n]));
+  t.true(
+    status['logs:PutLogEvents arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*']
+      ?.granted,
+  );
+  t.false(status['xray:PutTraceSegments *']?.possible);
+  t.true(status['xray:GetSamplingRules *']?.possible);
+  // What fails the check is what the function calls and is not granted, never its logging.
+  t.true(w.missing.length > 0);
+  t.false(w.passes);
+});
+
+test('run-time needs: a grant next to a need is still unused (another function’s log group, destructive logs actions)', (t) => {
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['logs:PutLogEvents', 'logs:DeleteLogGroup'],
+        Resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*',
+      },
+      {
+        Effect: 'Allow',
+        Action: 'logs:PutLogEvents',
+        Resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other:*',
+      },
+    ],
+  };
+  const r = compareGranted(store, {
+    filter: { workloads: ['orders-api'] },
+    granted: mergeGranted([parseGrantedFile(JSON.stringify(doc), 'neighbours.json')]),
+  });
+  const w = byName(r.workloads, 'orders-api');
+  t.deepEqual(
+    w.unused.map((u) => [u.action, u.resource.split(':').pop(), u.unused, u.runtime]),
+    [
+      ['logs:PutLogEvents', '*', [], ['logs:PutLogEvents']],
+      ['logs:DeleteLogGroup', '*', ['logs:DeleteLogGroup'], []],
+      ['logs:PutLogEvents', '*', ['logs:PutLogEvents'], []],
+    ],
+  );
+});

@@ -169,7 +169,7 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
 }
 
 /** The summary table (fitted to `width` when given), then a section per workload. */
-function renderTable(r: CompareResult, width: number | undefined): string {
+export function renderTable(r: CompareResult, width: number | undefined): string {
   let out = '';
   if (r.workloads.length > 0) {
     out += `${table(
