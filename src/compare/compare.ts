@@ -29,7 +29,13 @@ import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
-import { factsOf, runtimeNeeds, type RuntimeNeed, type RuntimeNeeds } from '../runtime/needs.js';
+import {
+  dependentNeeds,
+  factsOf,
+  runtimeNeeds,
+  type RuntimeNeed,
+  type RuntimeNeeds,
+} from '../runtime/needs.js';
 
 /** Options for {@link compareUsage}: what is granted, and how to compare. */
 export interface ComparisonOptions {
@@ -40,6 +46,8 @@ export interface ComparisonOptions {
   allowUnused?: string[];
   /** Defaults to the bundled reference ({@link referenceCatalogue}). */
   catalogue?: ActionCatalogue;
+  /** `none`: no run-time need is recognised (every grant no call shows is unused), as `policy --runtime none`. */
+  runtime?: 'all' | 'none';
 }
 
 /** Options for {@link compareGranted}: the comparison's, and which calls of the database. */
@@ -522,9 +530,16 @@ function compareOne(
     }
   }
 
+  const runtime = options.runtime === 'none' ? undefined : w.runtime;
+  const dependent = runtime?.scope
+    ? dependentNeeds(
+        used.map((u) => u.action),
+        runtime.scope,
+      ).possible
+    : [];
   const needs = [
-    ...(w.runtime?.needs ?? []).map((n) => ({ ...n, possible: false })),
-    ...(w.runtime?.possible ?? []).map((n) => ({ ...n, possible: true })),
+    ...(runtime?.needs ?? []).map((n) => ({ ...n, possible: false })),
+    ...[...(runtime?.possible ?? []), ...dependent].map((n) => ({ ...n, possible: true })),
   ];
   // A pair's resource that is a NotResource list or a pattern: a need on a resource it may cover.
   const isNeeded = (action: string, resource: string): boolean =>

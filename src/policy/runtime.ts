@@ -5,6 +5,7 @@
  */
 import { actionMatches, globMatch } from '../iam/glob.js';
 import {
+  dependentNeeds,
   runtimeNeeds,
   unionNeeds,
   type RuntimeNeed,
@@ -57,10 +58,24 @@ export function runtimeStatements(
     if (!covered && !byKey.has(key)) byKey.set(key, { ...n, resource, needed: n.resource });
   }
   const needs = [...byKey.values()];
+  // What the observed calls need AWS to do with this role (PassRole, KMS): said, not granted.
+  const dependent = dependentNeeds(
+    observed.map((g) => g.action),
+    runtime.scope ?? { partition: 'aws', region: '*', account: '*' },
+  );
   return {
     statements: buildStatements(needs, RUNTIME_SID),
     needs,
-    warnings: runtime.notes.map((n) => ({ code: 'runtime', message: `${n.message} (${n.source})` })),
+    warnings: [
+      ...runtime.notes.map((n): PolicyWarning => ({
+        code: 'runtime',
+        message: `${n.message} (${n.source})`,
+      })),
+      ...dependent.notes.map((n): PolicyWarning => ({
+        code: 'dependent',
+        message: `${n.message} (${n.source})`,
+      })),
+    ],
   };
 }
 

@@ -65,7 +65,8 @@ export interface PolicyWarning {
     | 'split'
     | 'placeholders'
     | 'incomplete'
-    | 'runtime';
+    | 'runtime'
+    | 'dependent';
   message: string;
   action?: string;
   resource?: string;

@@ -14,6 +14,7 @@ export type * from './types.js';
 export { EVENT_SOURCE_RULES, eventSourceKind, type EventSourceKind } from './event-sources.js';
 export { SOURCES } from './sources.js';
 export { attrsOf, factsOf } from './facts.js';
+export { dependentNeeds, KMS_BY_ACTION, PASS_ROLE } from './dependent.js';
 
 /** The run-time needs of one workload. */
 export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {
@@ -83,7 +84,7 @@ export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {
       message:
         "this policy is for the pod's role (IAM roles for service accounts or EKS Pod Identity); the node role, which pulls images and runs the node's agents, is another role",
     });
-  return { needs: dedupe(needs), possible: dedupe(possible), notes };
+  return { needs: dedupe(needs), possible: dedupe(possible), notes, scope };
 }
 
 /** The run-time needs of several workloads that share one role: the union. */
@@ -99,6 +100,7 @@ export function unionNeeds(all: readonly RuntimeNeeds[]): RuntimeNeeds {
     needs: dedupe(all.flatMap((a) => a.needs)),
     possible: dedupe(all.flatMap((a) => a.possible)),
     notes,
+    scope: all[0]?.scope,
   };
 }
 

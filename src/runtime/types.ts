@@ -77,4 +77,6 @@ export interface RuntimeNeeds {
    */
   possible: RuntimeNeed[];
   notes: RuntimeNote[];
+  /** Where the workload's own resources are (for the dependent needs of its calls). */
+  scope?: { partition: string; region: string; account: string };
 }

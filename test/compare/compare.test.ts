@@ -266,3 +266,27 @@ test('run-time needs: a grant next to a need is still unused (another functionâ€
     ],
   );
 });
+
+test('dependent needs: a KMS grant for the calls a workload makes is recognised, not unused; a KMS action none of its calls needs is unused', (t) => {
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ScheduleKeyDeletion'],
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    ],
+  };
+  const r = compareGranted(store, {
+    filter: { workloads: ['thumbnailer'] },
+    granted: mergeGranted([parseGrantedFile(JSON.stringify(doc), 'kms.json')]),
+  });
+  const w = byName(r.workloads, 'thumbnailer');
+  // thumbnailer reads (s3:GetObject) and writes (s3:PutObject) objects.
+  t.deepEqual(w.unused.flatMap((u) => u.runtime).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  t.deepEqual(
+    w.unused.flatMap((u) => u.unused),
+    ['kms:ScheduleKeyDeletion'],
+  );
+});

@@ -4,7 +4,7 @@
  * `--check` exits 4 when something should be removed or added. `--usage` compares usage rows (as
  * `export` writes them, or an engine aggregates them) instead of a database.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
 import {
@@ -31,6 +31,7 @@ interface CompareCliOptions extends RawFilterOptions {
   check?: boolean;
   json?: boolean;
   markdown?: boolean;
+  runtime: 'all' | 'none';
   usage?: string[];
 }
 
@@ -49,6 +50,14 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
       )
       .option('--role <arn-or-name>', 'compare every selected workload with this role')
       .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
+      .addOption(
+        new Option(
+          '--runtime <mode>',
+          "recognise the workloads' run-time needs (logs, trace upload, event-source polling, dependent actions) as needed, or none",
+        )
+          .choices(['all', 'none'])
+          .default('all'),
+      )
       .option(
         '--check',
         'exit 4 when a workload has unused grants (beyond --allow-unused) or missing permissions',
@@ -73,7 +82,7 @@ filter in the query that aggregates them.`,
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
     const granted = readGrantedFiles(o.granted);
-    const options = { granted, role: o.role, allowUnused: o.allowUnused };
+    const options = { granted, role: o.role, allowUnused: o.allowUnused, runtime: o.runtime };
     let result: CompareResult;
     if (o.usage) {
       // Every file is read before anything is compared: a bad file prints no result.
