@@ -54,6 +54,15 @@ const NETWORK = [
   'ec2:DescribeVpcs *',
 ];
 
+/** An X-Ray daemon's needs (AWSXRayDaemonWriteAccess). */
+const DAEMON = [
+  'xray:GetSamplingRules *',
+  'xray:GetSamplingStatisticSummaries *',
+  'xray:GetSamplingTargets *',
+  'xray:PutTelemetryRecords *',
+  'xray:PutTraceSegments *',
+];
+
 /** Workload kind × trace format → the needs granted (sorted `action resource`). */
 const KINDS: { name: string; w: WorkloadFacts; want: string[]; possible?: string[]; note?: RegExp }[] = [
   { name: 'Lambda, no trace format known: its logging only', w: fn(), want: LOGS },
@@ -87,36 +96,18 @@ const KINDS: { name: string; w: WorkloadFacts; want: string[]; possible?: string
   {
     name: 'ECS task traced by X-Ray (daemon beside it): the writes and the sampling reads; a note on the execution role',
     w: { ...fn(), kind: 'ecs', name: 'worker', arn: null, formats: ['x-ray'] },
-    want: [
-      'xray:GetSamplingRules *',
-      'xray:GetSamplingStatisticSummaries *',
-      'xray:GetSamplingTargets *',
-      'xray:PutTelemetryRecords *',
-      'xray:PutTraceSegments *',
-    ],
+    want: DAEMON,
     note: /ECS task role .* execution role/,
   },
   {
     name: 'EC2 traced by X-Ray: the daemon on the instance uploads and samples with its role',
     w: { ...fn(), kind: 'ec2', name: 'web', arn: null, formats: ['x-ray'] },
-    want: [
-      'xray:GetSamplingRules *',
-      'xray:GetSamplingStatisticSummaries *',
-      'xray:GetSamplingTargets *',
-      'xray:PutTelemetryRecords *',
-      'xray:PutTraceSegments *',
-    ],
+    want: DAEMON,
   },
   {
     name: "EKS traced by X-Ray: the daemon's needs; a note on the pod's role",
     w: { ...fn(), kind: 'eks', name: 'api', arn: null, formats: ['x-ray'] },
-    want: [
-      'xray:GetSamplingRules *',
-      'xray:GetSamplingStatisticSummaries *',
-      'xray:GetSamplingTargets *',
-      'xray:PutTelemetryRecords *',
-      'xray:PutTraceSegments *',
-    ],
+    want: DAEMON,
     note: /pod's role/,
   },
   {
