@@ -29,6 +29,7 @@ import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
+import { loadFunctionConfigs, storedRoles } from '../store/configs.js';
 import {
   dependentNeeds,
   factsOf,
@@ -247,6 +248,7 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
       const unmapped = new Map<number, number>();
       for (const u of readUnmapped(store, scope))
         unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
+      const configs = loadFunctionConfigs(store);
       return loadWorkloads(store)
         .filter((w) => usedById.has(w.id) || unmapped.has(w.id))
         .map((w) => ({
@@ -257,7 +259,7 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
           lookup: [w.arn ?? '', w.name, w.key],
           permissions: usedById.get(w.id) ?? [],
           unmappedCalls: unmapped.get(w.id) ?? 0,
-          runtime: runtimeNeeds(factsOf(w)),
+          runtime: runtimeNeeds({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined }),
         }));
     },
   };
@@ -265,7 +267,12 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
 
 /** Compares each selected workload's usage in the database with what its role is granted. */
 export function compareGranted(store: Store, options: CompareOptions): CompareResult {
-  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), options);
+  // Which role each function runs as: the functions files, else the configuration exports ingested.
+  const functions = new Map([...storedRoles(store), ...options.granted.functions]);
+  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), {
+    ...options,
+    granted: { ...options.granted, functions },
+  });
 }
 
 /** Compares each workload of `usage` with what its role is granted. */

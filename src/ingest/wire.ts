@@ -5,6 +5,7 @@
  * to send between threads than to parse, so documents and calls travel as tuples, and each
  * target and workload is described once per input and then referred to by number.
  */
+import type { ConfigFact } from './config.js';
 import {
   extractDoc,
   type CallRow,
@@ -72,6 +73,7 @@ export interface WorkloadDef {
 /** One item, ready for the writer. */
 export type PreparedItem =
   | { kind: 'unprocessed'; ids: string[] }
+  | { kind: 'config'; facts: ConfigFact[] }
   | {
       kind: 'docs';
       /** The Trace object the documents came in, when they came in one. */
@@ -111,6 +113,8 @@ export class Preparer {
     switch (item.kind) {
       case 'unprocessed':
         return { kind: 'unprocessed', ids: item.ids };
+      case 'config':
+        return { kind: 'config', facts: item.facts };
       case 'trace':
         return this.docs(item.segments, where, false, {
           id: item.id,

@@ -109,6 +109,12 @@ export class InputWriter {
     this.revisited.clear();
     this.keys.clear();
     this.idlessTraceObject = false;
+    if (item.kind === 'config') {
+      // Facts about workloads, kept as first stored (store/schema.ts v4): never a workload of their own.
+      for (const f of item.facts)
+        this.st.insertConfig.run(f.kind, f.key, f.function, JSON.stringify(f.data), this.sourceId);
+      return;
+    }
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.

@@ -24,6 +24,7 @@ import {
   type Observation,
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
+import { loadFunctionConfigs } from '../store/configs.js';
 import { dropCovered, generaliseArn, generalises, merge, scopeS3Objects, sum, type Grant } from './grants.js';
 import {
   buildStatements,
@@ -159,6 +160,9 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         readWorkloads(store, { filter: options.filter, source: options.source }).map((w) => [w.id, w]),
       );
       const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
+      // What configuration exports say of the functions (log group, VPC, mappings…), read before
+      // the rows are iterated: the connection runs one statement at a time.
+      const configs = loadFunctionConfigs(store);
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
@@ -195,7 +199,10 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             s.kind,
             observation(members, observed),
             thresholds,
-            needsOf(members.map(factsOf), options),
+            needsOf(
+              members.map((w) => ({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined })),
+              options,
+            ),
           ),
           ...(s.role ? { members: label } : {}),
         };

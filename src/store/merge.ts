@@ -509,6 +509,13 @@ class Merger {
        WHERE m.copied = 1`,
     );
 
+    // Configuration facts: by (kind, key), the first stored kept, as ingest keeps them.
+    this.run(
+      `INSERT OR IGNORE INTO main.configs (kind, key, function, data, source_id)
+       SELECT c.kind, c.key, c.function, c.data, m.id FROM ${this.s}.configs c
+       JOIN temp.merge_sources m ON m.shard_id = c.source_id ORDER BY m.id, c.kind, c.key`,
+    );
+
     // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
     const newWorkloads = this.copyWorkloads();
 

@@ -241,6 +241,16 @@ export function triggerScenario(dir: string): Record<string, string> {
   };
 }
 
+/** Configuration exports (test/fixtures/config): a function's configuration and its mappings. */
+export function configScenario(): Record<string, string> {
+  const dir = path.join(repoRoot, 'test/fixtures/config');
+  return {
+    fnConfig: path.join(dir, 'get-function-configuration.json'),
+    mappings: path.join(dir, 'list-event-source-mappings.json'),
+    taskDef: path.join(dir, 'describe-task-definition.json'),
+  };
+}
+
 /** Every scenario's files in one directory. */
 export function scenarios(): Record<string, string> {
   const dir = tempDir();
@@ -252,6 +262,7 @@ export function scenarios(): Record<string, string> {
     ...inferredScenario(dir),
     ...unprocessedScenario(dir),
     ...triggerScenario(dir),
+    ...configScenario(),
   };
 }
 
@@ -275,6 +286,10 @@ export function content(store: Store, opts: { sources?: boolean } = {}): Record<
       `SELECT t.xray_id AS id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.xray_id`,
     ),
     unprocessed: rows(store, 'SELECT id FROM unprocessed_traces ORDER BY id'),
+    configs: rows(
+      store,
+      `SELECT c.kind, c.key, c.function, c.data ${src('s')} FROM configs c JOIN sources s ON s.id = c.source_id ORDER BY 1, 2`,
+    ),
     segments: rows(
       store,
       `SELECT tr.xray_id AS trace_id, g.id, g.type, g.parent_id, w.key AS workload, g.name, g.origin, g.start_time, g.end_time,

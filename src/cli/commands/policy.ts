@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
 import { parseRoleMap } from '../../grants/roles.js';
+import { storedRoles } from '../../store/configs.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
 import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
@@ -165,7 +166,14 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
       );
   }
   let roles: PolicyOptions['roles'];
-  if (o.by === 'role') {
+  if (o.by === 'role' && !o.roles && store) {
+    // The roles the ingested configuration exports name (aws lambda get-function-configuration…).
+    roles = storedRoles(store);
+    if (roles.size === 0)
+      throw new UserInputError(
+        "--by role needs --roles FILE (the output of `aws lambda list-functions`), or the functions' configuration ingested (`xray-lp ingest` of that output).",
+      );
+  } else if (o.by === 'role') {
     if (!o.roles)
       throw new UserInputError('--by role needs --roles FILE (the output of `aws lambda list-functions`).');
     let text: string;
