@@ -11,15 +11,16 @@ export const LAYERS = {
   shared: [],
   json: ['shared'],
   iam: ['shared'],
+  runtime: ['shared', 'iam'],
   store: ['shared', 'iam'],
   ingest: ['shared', 'json', 'iam', 'store'],
   grants: ['shared', 'json', 'iam'],
   query: ['shared', 'iam', 'store'],
-  policy: ['shared', 'iam', 'store', 'grants'],
-  compare: ['shared', 'iam', 'store', 'grants'],
-  report: ['shared', 'iam', 'store', 'grants', 'query', 'policy', 'compare'],
-  export: ['shared', 'iam', 'store', 'query', 'policy'],
-  selftest: ['shared', 'iam', 'store', 'ingest', 'policy'],
+  policy: ['shared', 'iam', 'runtime', 'store', 'grants'],
+  compare: ['shared', 'iam', 'runtime', 'store', 'grants'],
+  report: ['shared', 'iam', 'runtime', 'store', 'grants', 'query', 'policy', 'compare'],
+  export: ['shared', 'iam', 'runtime', 'store', 'query', 'policy'],
+  selftest: ['shared', 'iam', 'runtime', 'store', 'ingest', 'policy'],
 };
 const FOLDERS = [...Object.keys(LAYERS), 'cli'];
 

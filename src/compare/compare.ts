@@ -30,6 +30,14 @@ import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
+import { loadFunctionConfigs, storedRoles } from '../store/configs.js';
+import {
+  dependentNeeds,
+  factsOf,
+  runtimeNeeds,
+  type RuntimeNeed,
+  type RuntimeNeeds,
+} from '../runtime/needs.js';
 
 /** Options for {@link compareUsage}: what is granted, and how to compare. */
 export interface ComparisonOptions {
@@ -40,6 +48,8 @@ export interface ComparisonOptions {
   allowUnused?: string[];
   /** Defaults to the bundled reference ({@link referenceCatalogue}). */
   catalogue?: ActionCatalogue;
+  /** `none`: no run-time need is recognised (every grant no call shows is unused), as `policy --runtime none`. */
+  runtime?: 'all' | 'none';
 }
 
 /** Options for {@link compareGranted}: the comparison's, and which calls of the database. */
@@ -76,6 +86,8 @@ export interface ObservedWorkload {
   permissions: Iterable<ObservedPermission>;
   /** Calls that map to no IAM action: their permissions cannot be counted as used. */
   unmappedCalls: number;
+  /** Its run-time needs (src/runtime): granted for them, a permission is needed though no call shows it. */
+  runtime?: RuntimeNeeds;
 }
 
 /**
@@ -111,6 +123,11 @@ export interface UnusedGrant {
   unused: string[];
   /** Unused, but matched by an `--allow-unused` pattern. */
   allowedUnused: string[];
+  /**
+   * Never called, but needed by the services that run the workload (its logs, trace upload,
+   * event-source polling): run-time needs, never "remove".
+   */
+  runtime: string[];
   /** Concrete actions used through the pair. */
   used: string[];
   /** Resources those actions were used on (at most 10): the narrower pattern to write. */
@@ -152,6 +169,12 @@ export interface DeniedAtRuntime {
   allowedBy: StatementRef[];
 }
 
+/** A run-time need of a workload and whether its role grants it. */
+export interface RuntimeNeedStatus extends RuntimeNeed {
+  granted: boolean;
+  possible: boolean;
+}
+
 /** One workload compared with its role. */
 export interface WorkloadComparison {
   principal: string;
@@ -181,8 +204,13 @@ export interface WorkloadComparison {
   conditional: ConditionalPermission[];
   unverifiable: UnverifiablePermission[];
   deniedAtRuntime: DeniedAtRuntime[];
+  /**
+   * The workload's run-time needs and whether the role grants each (`possible`: needed or not
+   * depending on what the inputs do not show, such as how OpenTelemetry data is uploaded).
+   */
+  runtimeNeeds: RuntimeNeedStatus[];
   notes: string[];
-  /** No unused grant beyond `--allow-unused` and nothing missing. */
+  /** No unused grant beyond `--allow-unused` and run-time needs, and nothing missing. */
   passes: boolean;
 }
 
@@ -218,6 +246,7 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
         unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
       // One read ordered by workload id, each workload's rows handed over as it is compared.
       const rows = readPermissions(store, scope);
+      const configs = loadFunctionConfigs(store);
       // The read is closed however the caller stops (the last workloads may not be read through):
       // an open read keeps the connection busy, and closing the store would fail.
       try {
@@ -247,6 +276,7 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
             lookup: [w.arn ?? '', w.name, w.key],
             permissions: permissions(),
             unmappedCalls: unmapped.get(w.id) ?? 0,
+            runtime: runtimeNeeds({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined }),
           };
         }
       } finally {
@@ -258,7 +288,12 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
 
 /** Compares each selected workload's usage in the database with what its role is granted. */
 export function compareGranted(store: Store, options: CompareOptions): CompareResult {
-  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), options);
+  // Which role each function runs as: the functions files, else the configuration exports ingested.
+  const functions = new Map([...storedRoles(store), ...options.granted.functions]);
+  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), {
+    ...options,
+    granted: { ...options.granted, functions },
+  });
 }
 
 /** Compares each workload of `usage` with what its role is granted. */
@@ -480,12 +515,15 @@ function compareOne(
     resources: [] as string[],
   }));
   const usedActions = new Set<string>();
+  // As recorded (dependent needs are looked up by these names).
+  const usedNames = new Set<string>();
   let permissions = 0;
   let calls = 0;
   for (const u of w.permissions) {
     permissions++;
     calls += u.calls;
     usedActions.add(u.action.toLowerCase());
+    usedNames.add(u.action);
     set.pairs.forEach((pair, k) => {
       if (!pair.match(u.action, u)) return;
       const t = through[k]!;
@@ -544,12 +582,32 @@ function compareOne(
     }
   }
 
+  const runtime = options.runtime === 'none' ? undefined : w.runtime;
+  const dependent = runtime?.scope ? dependentNeeds([...usedNames], runtime.scope).possible : [];
+  const needs = [
+    ...(runtime?.needs ?? []).map((n) => ({ ...n, possible: false })),
+    ...[...(runtime?.possible ?? []), ...dependent].map((n) => ({ ...n, possible: true })),
+  ];
+  // A pair's resource that is a NotResource list or a pattern: a need on a resource it may cover.
+  const isNeeded = (action: string, resource: string): boolean =>
+    needs.some(
+      (n) =>
+        n.action.toLowerCase() === action.toLowerCase() &&
+        (resource.startsWith('NotResource: ') || resource === '*' || globsOverlap(resource, n.resource)),
+    );
+  const runtimeStatus: RuntimeNeedStatus[] = needs.map((n) => ({
+    ...n,
+    granted: explain(policies, n.action, n.resource).decision === 'allowed',
+  }));
   const unused: UnusedGrant[] = [];
   set.pairs.forEach((pair, k) => {
     const t = through[k]!;
     const idle = pair.concrete.filter((a) => !t.actions.has(a.toLowerCase()));
     if (idle.length === 0) return;
-    const allowed = idle.filter((a) => allow.some((p) => actionMatches(p, a)));
+    // Needed by the run time on what this pair grants: not unused.
+    const runtime = idle.filter((a) => isNeeded(a, pair.resource));
+    const rest = idle.filter((a) => !runtime.includes(a));
+    const allowed = rest.filter((a) => allow.some((p) => actionMatches(p, a)));
     unused.push({
       policy: pair.s.policy,
       sid: pair.s.sid,
@@ -558,8 +616,9 @@ function compareOne(
       resource: pair.resource,
       conditional: isConditional(pair.s),
       granted: pair.concrete.length,
-      unused: idle.filter((a) => !allowed.includes(a)),
+      unused: rest.filter((a) => !allowed.includes(a)),
       allowedUnused: allowed,
+      runtime,
       used: [...t.used].sort(),
       usedResources: t.resources,
     });
@@ -605,6 +664,7 @@ function compareOne(
     conditional,
     unverifiable,
     deniedAtRuntime,
+    runtimeNeeds: runtimeStatus,
     notes,
     passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
   };

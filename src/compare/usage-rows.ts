@@ -20,6 +20,7 @@
 import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
 import type { SpillPermission, SpillPrincipal } from '../store/usage-spill.js';
 import type { ObservedPermission, ObservedUsage } from './compare.js';
+import { factsOf, runtimeNeeds } from '../runtime/needs.js';
 
 /**
  * Where the rows are read from: the shape of `policy --usage`'s row source (UsageRowSource in
@@ -56,15 +57,19 @@ export function rowsUsage(rows: UsageRows): ObservedUsage {
             };
         };
         const name = p.name ?? nameOfPrincipal(p.principal);
+        const kind = p.kind ?? kindOfPrincipal(p.principal);
+        const arn = p.principal.startsWith('arn:') ? p.principal : null;
         yield {
           principal: p.principal,
-          kind: p.kind ?? kindOfPrincipal(p.principal),
+          kind,
           name,
           account: p.account,
           // The principal is the workload's ARN when it has one, else its key (never both).
           lookup: [p.principal.startsWith('arn:') ? p.principal : '', name, p.principal],
           permissions: permissions(),
           unmappedCalls,
+          // Rows say neither how the data was recorded nor what triggered it: the needs of the kind.
+          runtime: runtimeNeeds(factsOf({ kind, name, arn, account: p.account, region: p.region })),
         };
         // A workload that could not be matched is not read through: close its read.
         read.return?.();

@@ -11,6 +11,7 @@ import { resolveService } from '../iam/services.js';
 import type { Outcome } from '../shared/outcome.js';
 import { str } from '../shared/values.js';
 import { BoundedTable, type TableLimits } from '../shared/bounded.js';
+import { partitionOf } from '../iam/arn.js';
 import type { CallRow, ExtractedDoc } from './extract.js';
 import { identifierFacts } from './extract.js';
 import { otelAccount, otelParams, otelRegion } from './attributes.js';
@@ -37,6 +38,11 @@ export interface ExtractedSpan extends ExtractedDoc {
    * they are, and a call's span has no children that matter (the SDK's own HTTP request).
    */
   keep: boolean;
+  /**
+   * The event source that invoked the span's Lambda function, as an ARN (the SQS queue of a
+   * CONSUMER `process` span): stored on the function's workload as a `triggers` entry.
+   */
+  trigger?: string;
 }
 
 /** True when the span records an AWS API call. */
@@ -78,11 +84,41 @@ function part(k: string, v: unknown): string {
   return `${k}${typeof v === 'string' ? '=' : '~'}${text.length}:${text}`;
 }
 
+/**
+ * The queue that triggered a Lambda function, from the CONSUMER span the Lambda instrumentation
+ * starts for an SQS event (`faas.trigger` `pubsub`, `messaging.system` `aws_sqs`, the queue URL
+ * it rebuilds from the event's `eventSourceARN`). No other trigger is recorded by it (its
+ * `_startEventSourceSpans` handles SQS only): docs/runtime-needs.md.
+ */
+export function triggerOf(span: Span): string | undefined {
+  const a = span.attributes;
+  if (span.kind !== 'CONSUMER' || a['messaging.system'] !== 'aws_sqs' || a['faas.trigger'] !== 'pubsub')
+    return undefined;
+  const url = str(a['aws.sqs.queue.url']);
+  const m = url
+    ? /^https:\/\/sqs\.([a-z0-9-]+)\.[a-z0-9.-]+\/(\d{12})\/([A-Za-z0-9_-]{1,80}(?:\.fifo)?)$/.exec(url)
+    : null;
+  if (!m) return undefined;
+  const [, region, account, queue] = m as unknown as [string, string, string, string];
+  return `arn:${partitionOf(region)}:sqs:${region}:${account}:${queue}`;
+}
+
+/** The workload with one more trigger among its attributes. */
+function triggered(workload: Workload, trigger: string | undefined): Workload {
+  return trigger ? { ...workload, attrs: { ...workload.attrs, trigger } } : workload;
+}
+
+/** The span with its workload's trigger recorded (a child span named it). */
+export function withTrigger(ex: ExtractedSpan, trigger: string): ExtractedSpan {
+  return ex.workload ? { ...ex, workload: triggered(ex.workload, trigger) } : ex;
+}
+
 /** Extracts one span. */
 export function extractSpan(span: Span): ExtractedSpan {
   const { workload, complete } = workloadOf(span);
   const lambda = workload.kind === 'lambda';
   const call = isAwsCall(span) ? callOfSpan(span, workload) : undefined;
+  const trigger = lambda ? triggerOf(span) : undefined;
   return {
     traceId: span.traceId,
     id: span.spanId,
@@ -95,11 +131,12 @@ export function extractSpan(span: Span): ExtractedSpan {
     startTime: span.start,
     endTime: span.end,
     inProgress: false,
-    workload: complete ? workload : undefined,
+    workload: complete ? triggered(workload, trigger) : undefined,
     calls: call ? [call] : [],
     nodeIds: [],
     fallback: complete ? undefined : workload,
     keep: lambda && (!complete || !call),
+    ...(trigger ? { trigger } : {}),
   };
 }
 
@@ -204,7 +241,7 @@ export function withWorkload(ex: ExtractedSpan, workload: Workload): ExtractedSp
   return {
     ...ex,
     type: 'segment',
-    workload,
+    workload: triggered(workload, ex.trigger),
     fallback: undefined,
     keep: ex.calls.length === 0,
     calls: ex.calls.map((c) => ({

@@ -5,6 +5,7 @@
  * (aws/spans records, filter-log-events and get-log-events output, OTLP/JSON, list-retrieved-traces
  * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
+import { configFacts, configShape, type ConfigFact, type ConfigShape } from './config.js';
 import { parseJson, parsedSizeEstimate } from '../json/parse.js';
 import type { PartValue, SplitEvent, StreamedPart } from '../json/split.js';
 import { ResourceSpansStream } from './otlp-stream.js';
@@ -38,7 +39,9 @@ export type DumpItem =
     }
   | { kind: 'segment'; doc: SegmentDoc; offset: number }
   | { kind: 'spans'; spans: Span[]; offset: number }
-  | { kind: 'unprocessed'; ids: string[] };
+  | { kind: 'unprocessed'; ids: string[] }
+  /** Facts of a configuration export (config.ts), beside the traces. */
+  | { kind: 'config'; facts: ConfigFact[]; offset: number };
 
 /** The shape an input turned out to have (the first one seen, for provenance). */
 export type DumpShape =
@@ -52,6 +55,7 @@ export type DumpShape =
   | 'otel-spans'
   | 'cloudwatch-log-events'
   | 'otlp'
+  | ConfigShape
   | 'empty';
 
 /** The keys whose digits are looked up, as text and as bytes (a Buffer needle is searched natively). */
@@ -452,6 +456,11 @@ export class ShapeReader {
     if (isOtlpDocument(value)) {
       this.setShape('otlp');
       return [{ kind: 'spans', spans: spansOfOtlp(value, { offset, what: 'the OTLP document' }), offset }];
+    }
+    const config = configShape(value);
+    if (config) {
+      this.setShape(config);
+      return [{ kind: 'config', facts: configFacts(value, offset), offset }];
     }
     if (Array.isArray(value.events) && value.events.some((e) => isObject(e) && 'message' in e)) {
       this.setShape('cloudwatch-log-events');

@@ -5,6 +5,7 @@
  * to send between threads than to parse, so documents and calls travel as tuples, and each
  * target and workload is described once per input and then referred to by number.
  */
+import type { ConfigFact } from './config.js';
 import {
   extractDoc,
   type CallRow,
@@ -14,7 +15,7 @@ import {
   type Outcome,
   type Workload,
 } from './extract.js';
-import { extractSpan, withWorkload } from './extract-span.js';
+import { extractSpan, withTrigger, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
 import { canonicalParams, fillIn, signature, type TargetFields } from '../store/targets.js';
@@ -73,6 +74,7 @@ export interface WorkloadDef {
 /** One item, ready for the writer. */
 export type PreparedItem =
   | { kind: 'unprocessed'; ids: string[] }
+  | { kind: 'config'; facts: ConfigFact[] }
   | {
       kind: 'docs';
       /** The Trace object the documents came in, when they came in one. */
@@ -103,6 +105,8 @@ export const MAX_SPAN_WORKLOADS: TableLimits = { entries: 50_000, bytes: 2 * 102
 export class Preparer {
   /** `traceId/spanId` → the workload of Lambda spans seen in this input, for their children. */
   private readonly spanWorkloads = new BoundedTable<Workload>(MAX_SPAN_WORKLOADS);
+  /** Triggers of spans that wait for their parent (by the parent's `trace/span`): see spans(). */
+  private readonly pendingTriggers = new Map<string, string>();
   private readonly targets = new BoundedTable<number>(MAX_INTERNED);
   /** Workload objects already numbered (cleared with the tables). */
   private workloadObjects = new WeakMap<Workload, number>();
@@ -114,6 +118,8 @@ export class Preparer {
     switch (item.kind) {
       case 'unprocessed':
         return { kind: 'unprocessed', ids: item.ids };
+      case 'config':
+        return { kind: 'config', facts: item.facts };
       case 'trace':
         return this.docs(item.segments, where, false, {
           id: item.id,
@@ -139,6 +145,19 @@ export class Preparer {
     const extracted = spans.map(extractSpan);
     const known = this.spanWorkloads;
     if (known.full) known.clear();
+    // A Lambda function's trigger is recorded on a child of its SERVER span (the CONSUMER span of
+    // an SQS event), which often comes first: the SERVER span takes it when it arrives.
+    const pending = this.pendingTriggers;
+    if (pending.size > MAX_SPAN_WORKLOADS.entries) pending.clear();
+    for (const [i, ex] of extracted.entries()) {
+      if (ex.trigger && !ex.workload && ex.parentId !== null)
+        pending.set(`${ex.traceId}/${ex.parentId}`, ex.trigger);
+      const trigger = ex.workload ? pending.get(`${ex.traceId}/${ex.id}`) : undefined;
+      if (trigger) {
+        extracted[i] = withTrigger(ex, trigger);
+        pending.delete(`${ex.traceId}/${ex.id}`);
+      }
+    }
     for (const ex of extracted) if (ex.keep && ex.workload) known.set(`${ex.traceId}/${ex.id}`, ex.workload);
     // Exporters send a span when it ends: children usually come before their parents in a batch.
     for (let round = 0, changed = true; changed && round < 32; round++) {

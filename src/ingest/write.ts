@@ -123,6 +123,12 @@ export class InputWriter {
     this.revisited.clear();
     this.keys.clear();
     this.idlessTraceObject = false;
+    if (item.kind === 'config') {
+      // Facts about workloads, kept as first stored (store/schema.ts v4): never a workload of their own.
+      for (const f of item.facts)
+        this.st.insertConfig.run(f.kind, f.key, f.function, JSON.stringify(f.data), this.sourceId);
+      return;
+    }
     if (item.kind === 'unprocessed') {
       for (const id of item.ids) {
         // An id already stored is not missing any more.
@@ -491,7 +497,12 @@ export class InputWriter {
 }
 
 /** Attributes whose values accumulate, stored as a sorted list under another name. */
-const LIST_ATTRS: Record<string, string | undefined> = { qualifier: 'qualifiers', format: 'formats' };
+const LIST_ATTRS: Record<string, string | undefined> = {
+  qualifier: 'qualifiers',
+  format: 'formats',
+  // The event sources seen invoking a function (src/runtime grants their polling).
+  trigger: 'triggers',
+};
 
 function mergeAttrs(stored: string, add: Record<string, string>): string {
   let base: Record<string, unknown> = {};

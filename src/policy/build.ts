@@ -25,6 +25,7 @@ import {
   type Observation,
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
+import { loadFunctionConfigs } from '../store/configs.js';
 import {
   addObserved,
   dropCovered,
@@ -43,9 +44,13 @@ import {
   compactSize,
   INLINE_POLICIES_LIMIT,
   MANAGED_POLICY_LIMIT,
+  isRuntimeStatement,
   packDocuments,
 } from './statements.js';
-import type { PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
+import { replayEvidence } from './replay.js';
+import { attrsOf, factsOf, needsOf, runtimeEvidence, runtimeStatements } from './runtime.js';
+import type { RuntimeNeeds } from '../runtime/types.js';
+import type { ActionEvidence, PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 import { permissionWarning, sortWarnings, spanWords, wildcardSpans } from './warnings.js';
 
 export type * from './types.js';
@@ -169,6 +174,9 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         readWorkloads(store, { filter: options.filter, source: options.source }).map((w) => [w.id, w]),
       );
       const thresholds = { ...DEFAULT_THRESHOLDS, ...options.completeness };
+      // What configuration exports say of the functions (log group, VPC, mappings…), read before
+      // the rows are iterated: the connection runs one statement at a time.
+      const configs = loadFunctionConfigs(store);
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
@@ -215,6 +223,11 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
                 region: s.region ?? m[0]?.region ?? null,
               };
             },
+            () =>
+              needsOf(
+                membersOf().map((w) => ({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined })),
+                options,
+              ),
           );
           const members = membersOf();
           const label = members.map((w) => w.arn ?? w.key);
@@ -280,17 +293,14 @@ function observation(members: WorkloadRecord[], observed: Map<number, WorkloadUs
 
 /** The `formats` list of a workload's stored attributes. */
 function formatsOf(attrs: string): string[] {
-  try {
-    const v = (JSON.parse(attrs) as { formats?: unknown }).formats;
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
+  const v = attrsOf(attrs).formats;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
 
 /**
  * One policy's body from its grants as read: scoping and generalising, statements, the size
- * checks, the warnings, the evidence and the completeness verdict. Shared by the database path
+ * checks, the warnings, the evidence and the completeness verdict; the run-time needs in their
+ * own statements; the replay of all of it through the evaluator. Shared by the database path
  * and `policy --usage` (from aggregated usage rows), so both give the same documents.
  *
  * `raw` is consumed one grant at a time, unique per (action, resource) and with each resource's
@@ -307,7 +317,11 @@ export function buildOne(
   observed: Observation | (() => Observation),
   thresholds: CompletenessThresholds,
   ownScope: OwnScope | (() => OwnScope) = { account: null, region: null },
-): Pick<WorkloadPolicy, 'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness'> {
+  runtime?: RuntimeNeeds | (() => RuntimeNeeds | undefined),
+): Pick<
+  WorkloadPolicy,
+  'document' | 'documents' | 'size' | 'warnings' | 'evidence' | 'completeness' | 'replay'
+> {
   // Rows are unique per (action, resource): the reader groups them so. They are consumed one
   // at a time: S3 object keys are folded into their prefix as they come.
   const scope = options.s3Objects ?? 'prefix';
@@ -412,7 +426,9 @@ export function buildOne(
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
-  const documents = packDocuments(statements, options.maxSize);
+  const rt = runtimeStatements(typeof runtime === 'function' ? runtime() : runtime, grants, options);
+  warnings.push(...rt.warnings);
+  const documents = packDocuments([...statements, ...rt.statements], options.maxSize);
   if (documents.length > 1) {
     warnings.push({
       code: 'split',
@@ -437,7 +453,8 @@ export function buildOne(
   const evidence = documents.flatMap((d) =>
     d.Statement.map((st) => ({
       sid: st.Sid,
-      actions: st.Action.map((action) => {
+      actions: st.Action.map((action): ActionEvidence => {
+        if (isRuntimeStatement(st)) return runtimeEvidence(st, action, rt.needs);
         const gs = st.Resource.map((r) => byKey.get(`${action}\u0000${r}`)).filter(
           (g): g is Grant => g !== undefined,
         );
@@ -445,6 +462,7 @@ export function buildOne(
         for (const g of gs) addObserved(observed, g.observed);
         return {
           action,
+          origin: 'observed',
           calls: sum(gs.map((g) => g.calls)),
           denied: sum(gs.map((g) => g.denied)),
           // Loops, not Math.min(...list): a statement may hold more resources than a call takes arguments.
@@ -458,7 +476,16 @@ export function buildOne(
     })),
   );
   sortWarnings(warnings);
-  return { document, documents, size, warnings, evidence, completeness };
+  // Every permission as granted is replayed through the evaluator against the final documents,
+  // each with the resources it was seen on (the bounded sample the evidence keeps).
+  const replay = replayEvidence(
+    documents,
+    grants.flatMap((g) => g.observed.sample.map(([resource]) => ({ action: g.action, resource }))),
+    rt.needs,
+    options,
+    own,
+  );
+  return { document, documents, size, warnings, evidence, completeness, replay };
 }
 
 /** The calls behind a grant, for a warning: how many, on what as recorded, a sample trace. */

@@ -63,7 +63,20 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
   const calls = rows.reduce((a, r) => a + r.calls, 0);
   const reasons: string[] = [];
   const granted = statements.length > 0;
-  if (granted && calls > 0) {
+  // A run-time need: why the services that run the workload need it, and the source of the fact.
+  const needs = (policy?.evidence ?? [])
+    .filter((e) => statements.some((s) => s.sid === e.sid))
+    .flatMap((e) => e.actions)
+    .filter((a) => a.action.toLowerCase() === o.action.toLowerCase() && a.origin !== 'observed')
+    .flatMap((a) => (a.runtime ?? []).map((r) => ({ ...r, origin: a.origin })))
+    .filter((r) => !o.resource || globMatch(r.resource, o.resource));
+  for (const n of needs)
+    reasons.push(
+      `granted as a run-time need (${n.origin}, rule ${n.rule}) on ${n.resource}: ${n.why}. Source: ${n.source}`,
+    );
+  if (granted && needs.length > 0 && calls === 0) {
+    // No call shows it: the run-time reasons above are the whole answer.
+  } else if (granted && calls > 0) {
     reasons.push(`granted because ${calls} selected call${calls === 1 ? '' : 's'} needed it`);
     if (byOutcome.denied)
       reasons.push(

@@ -15,7 +15,10 @@ export const INLINE_POLICIES_LIMIT = 10240;
  * resources sharing an action set, or one per set of actions sharing a resource set, whichever
  * is smaller. Neither widens any grant.
  */
-export function buildStatements(grants: { action: string; resource: string }[]): PolicyStatement[] {
+export function buildStatements(
+  grants: { action: string; resource: string }[],
+  prefix: '' | typeof RUNTIME_SID = '',
+): PolicyStatement[] {
   const byResource = new Map<string, Set<string>>();
   const byAction = new Map<string, Set<string>>();
   for (const g of grants) {
@@ -33,8 +36,10 @@ export function buildStatements(grants: { action: string; resource: string }[]):
     }
     return out;
   };
-  const a: PolicyStatement[] = [...group(byResource).values()].map((e) => statement(e.values, e.keys));
-  const b: PolicyStatement[] = [...group(byAction).values()].map((e) => statement(e.keys, e.values));
+  const a: PolicyStatement[] = [...group(byResource).values()].map((e) =>
+    statement(e.values, e.keys, prefix),
+  );
+  const b: PolicyStatement[] = [...group(byAction).values()].map((e) => statement(e.keys, e.values, prefix));
   const pick =
     compactSize({ Version: '2012-10-17', Statement: b }) <
     compactSize({ Version: '2012-10-17', Statement: a })
@@ -43,12 +48,12 @@ export function buildStatements(grants: { action: string; resource: string }[]):
   return sortStatements(pick);
 }
 
-function statement(actions: string[], resources: string[]): PolicyStatement {
+function statement(actions: string[], resources: string[], prefix: string): PolicyStatement {
   const Action = [...actions].sort(
     (x, y) => compareText(x.toLowerCase(), y.toLowerCase()) || compareText(x, y),
   );
   const Resource = [...resources].sort(compareText);
-  return { Sid: sidFor(Action, Resource), Effect: 'Allow', Action, Resource };
+  return { Sid: sidFor(Action, Resource, prefix), Effect: 'Allow', Action, Resource };
 }
 
 function sortStatements(st: PolicyStatement[]): PolicyStatement[] {
@@ -60,8 +65,16 @@ function sortStatements(st: PolicyStatement[]): PolicyStatement[] {
   );
 }
 
-/** A stable Sid from the statement's content: service name + short hash. */
-function sidFor(actions: string[], resources: string[]): string {
+/** The Sid prefix of the statements that grant run-time needs (src/runtime), never observed ones. */
+export const RUNTIME_SID = 'Runtime';
+
+/** True when a statement grants run-time needs. */
+export function isRuntimeStatement(st: Pick<PolicyStatement, 'Sid'>): boolean {
+  return st.Sid.startsWith(RUNTIME_SID);
+}
+
+/** A stable Sid from the statement's content: prefix + service name + short hash. */
+function sidFor(actions: string[], resources: string[], prefix: string): string {
   const services = [...new Set(actions.map((a) => a.split(':')[0] ?? ''))].sort();
   const name =
     services
@@ -75,7 +88,7 @@ function sidFor(actions: string[], resources: string[]): string {
     .digest('hex')
     .slice(0, 8)
     .toUpperCase();
-  return `${name}${hash}`;
+  return `${prefix}${name}${hash}`;
 }
 
 /** Size of a policy as IAM counts it: the JSON without whitespace. */
@@ -89,6 +102,7 @@ export function packDocuments(statements: PolicyStatement[], max: number | undef
   if (!max || compactSize(wrap(statements)) <= max) return [wrap(statements)];
   const pieces: PolicyStatement[] = [];
   for (const st of statements) {
+    const prefix = isRuntimeStatement(st) ? RUNTIME_SID : '';
     if (compactSize(wrap([st])) <= max || st.Resource.length <= 1) {
       pieces.push(st);
       continue;
@@ -97,13 +111,13 @@ export function packDocuments(statements: PolicyStatement[], max: number | undef
     for (const r of st.Resource) {
       const next = [...chunk, r];
       if (chunk.length > 0 && compactSize(wrap([{ ...st, Resource: next }])) > max) {
-        pieces.push({ ...st, Sid: sidFor(st.Action, chunk), Resource: chunk });
+        pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix), Resource: chunk });
         chunk = [r];
       } else {
         chunk = next;
       }
     }
-    if (chunk.length > 0) pieces.push({ ...st, Sid: sidFor(st.Action, chunk), Resource: chunk });
+    if (chunk.length > 0) pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix), Resource: chunk });
   }
   const docs: PolicyStatement[][] = [];
   let current: PolicyStatement[] = [];

@@ -3,6 +3,7 @@
  * {@link WorkloadPolicy} objects).
  */
 import type { RoleMap } from '../grants/roles.js';
+import type { PermissionOrigin } from '../runtime/types.js';
 import type { CallFilter } from '../store/filter.js';
 import type { UsageSource } from '../store/usage.js';
 import type { Completeness, CompletenessThresholds } from './completeness.js';
@@ -37,6 +38,11 @@ export interface PolicyOptions {
   source?: UsageSource;
   /** Thresholds of the completeness verdict (defaults: {@link DEFAULT_THRESHOLDS}). */
   completeness?: Partial<CompletenessThresholds>;
+  /**
+   * `all` (default): every policy also grants its workloads' run-time needs (src/runtime), in
+   * `Runtime` statements; `none` leaves them out.
+   */
+  runtime?: 'all' | 'none';
 }
 
 /** One statement, in IAM policy grammar. */
@@ -66,7 +72,9 @@ export interface PolicyWarning {
     | 'placeholders'
     | 'cross-account'
     | 'wildcard'
-    | 'incomplete';
+    | 'incomplete'
+    | 'runtime'
+    | 'dependent';
   message: string;
   action?: string;
   resource?: string;
@@ -79,6 +87,8 @@ export interface PolicyWarning {
 /** Evidence for one action of one statement. */
 export interface ActionEvidence {
   action: string;
+  /** Why it is granted: seen in calls, or a run-time need (with `runtime` saying why). */
+  origin: PermissionOrigin;
   calls: number;
   denied: number;
   firstSeen: string | null;
@@ -92,6 +102,8 @@ export interface ActionEvidence {
    * them: `usage --workload W --action A --csv`, or `policy --s3-objects exact`).
    */
   observed: { resource: string; calls: number }[];
+  /** For a run-time need: per resource, the rule, the reason and the public source of the fact. */
+  runtime?: { resource: string; rule: string; why: string; source: string }[];
 }
 
 /** Evidence for one statement. */
@@ -117,6 +129,11 @@ export interface WorkloadPolicy {
   evidence: StatementEvidence[];
   /** Whether the traces are enough to trust this policy (see {@link Completeness}). */
   completeness: Completeness;
+  /**
+   * The policy checked against its own evidence: every observed permission and every run-time
+   * need replayed through the evaluator (src/iam/evaluate.ts) against the final documents.
+   */
+  replay: { permissions: number; allowed: number };
   /** For `--by role`: the workloads whose usage was merged into this policy. */
   members?: string[];
 }

@@ -18,6 +18,7 @@ import type { PermissionOrder, PermissionTotals } from '../store/usage.js';
 import { buildOne, grantOf, subjectsOf, type PolicyRun } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
 import type { Grant } from './grants.js';
+import { factsOf, needsOf } from './runtime.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning } from './types.js';
 
 /** One principal of the rows, with what its rows say about it. */
@@ -113,10 +114,31 @@ export function policiesFromUsage(source: UsageRowSource, options: PolicyOptions
           name: s.name,
           account: s.role ? (s.members[0]?.account ?? null) : s.account,
           region: s.region,
-          ...buildOne(grants(), options, warnings, s.kind, observation(s.members), thresholds, {
-            account: s.role ? (s.members[0]?.account ?? null) : s.account,
-            region: s.region ?? s.members[0]?.region ?? null,
-          }),
+          ...buildOne(
+            grants(),
+            options,
+            warnings,
+            s.kind,
+            observation(s.members),
+            thresholds,
+            {
+              account: s.role ? (s.members[0]?.account ?? null) : s.account,
+              region: s.region ?? s.members[0]?.region ?? null,
+            },
+            // Rows say neither how the data was recorded nor what triggered it: the needs of the kind.
+            needsOf(
+              s.members.map((m) =>
+                factsOf({
+                  kind: m.kind ?? kindOfPrincipal(m.principal),
+                  name: m.name ?? nameOfPrincipal(m.principal),
+                  arn: m.principal.startsWith('arn:') ? m.principal : null,
+                  account: m.account,
+                  region: m.region,
+                }),
+              ),
+              options,
+            ),
+          ),
           ...(s.role ? { members: keys } : {}),
         };
       }

@@ -23,7 +23,7 @@ export { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
  * its calls needed); `denied`, `errors` (4xx other than throttling and denial), `faults` (5xx),
  * `throttles` (calls with that outcome); `firstSeen`, `lastSeen` (ISO 8601 UTC, null without calls).
  */
-export interface WorkloadRow extends WorkloadRecord {
+export interface WorkloadRow extends Omit<WorkloadRecord, 'attrs'> {
   attrs: Record<string, unknown>;
   formats: TraceFormat[];
   traces: number;

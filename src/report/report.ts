@@ -303,7 +303,29 @@ function section(
       : '<h3>Warnings</h3><p>None.</p>';
   // Compact markup (HTML lets a cell and a row end where the next begins): at 1,000 workloads the
   // evidence is a large part of the file. A statement's id spans its actions.
-  const evidence = p.evidence
+  const observedEvidence = p.evidence
+    .map((st) => ({ ...st, actions: st.actions.filter((a) => a.origin === 'observed') }))
+    .filter((st) => st.actions.length > 0);
+  // Run-time needs apart: no call shows them; each says why and where the fact comes from.
+  const needs = p.evidence.flatMap((st) =>
+    st.actions
+      .filter((a) => a.origin !== 'observed')
+      .flatMap((a) =>
+        (a.runtime ?? []).map(
+          (r) =>
+            `<tr><td>${h(st.sid)}<td class=action>${h(a.action)}<td>${h(a.origin)}<td><span class=arn>${h(r.resource)}</span><td>${h(r.why)}<td>${h(r.source)}`,
+        ),
+      ),
+  );
+  const runtimeTable =
+    needs.length > 0
+      ? `<details class="evidence"><summary>Run-time needs: ${int(needs.length)} permissions no trace shows</summary>
+<div class="scroll"><table><thead><tr><th>statement</th><th>action</th><th>origin</th><th>resource</th><th>why</th><th>source</th></tr></thead>
+<tbody>
+${needs.join('\n')}
+</tbody></table></div></details>`
+      : '';
+  const evidence = observedEvidence
     .map((st) =>
       st.actions
         .map((a, k) => {
@@ -351,11 +373,12 @@ ${parts}
 <div class="formats">${formats}</div>
 ${warnings}
 ${c ? comparison(c) : ''}
-<details class="evidence"><summary>Evidence: ${int(p.evidence.reduce((n, st) => n + st.actions.length, 0))} actions</summary>
+<details class="evidence"><summary>Evidence: ${int(observedEvidence.reduce((n, st) => n + st.actions.length, 0))} actions observed</summary>
 <div class="scroll"><table><thead><tr><th>statement</th><th>action</th><th>calls</th><th>denied</th><th>first seen (UTC)</th><th>last seen (UTC)</th><th>sample traces</th><th>resources as observed</th></tr></thead>
 <tbody>
 ${evidence}
 </tbody></table></div></details>
+${runtimeTable}
 </section>
 `;
 }
@@ -369,10 +392,21 @@ function comparison(c: WorkloadComparison): string {
 <p>Role ${h(c.role.name)} (${h(c.role.matchedBy)}): ${h(c.headline)}.</p>
 ${list(
   'Granted, never used: remove',
-  c.unused.map(
-    (u) =>
-      `${h(u.policy)} statement ${h(u.sid ?? u.statement)}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
-  ),
+  c.unused
+    .filter((u) => u.unused.length > 0)
+    .map(
+      (u) =>
+        `${h(u.policy)} statement ${h(u.sid ?? u.statement)}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
+    ),
+)}
+${list(
+  'Run-time needs: keep (no call shows them; the services that run the workload use them)',
+  c.runtimeNeeds
+    .filter((n) => n.granted || !n.possible)
+    .map(
+      (n) =>
+        `<span class="action">${h(n.action)}</span> on <span class="arn">${h(n.resource)}</span>: ${n.granted ? 'granted' : '<span class="fail">not granted</span>'}, ${n.possible ? 'possibly ' : ''}needed because ${h(n.why)} (${h(n.source)})`,
+    ),
 )}
 ${list(
   'Used, not granted: add',

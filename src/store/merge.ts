@@ -527,6 +527,13 @@ class Merger {
        WHERE m.copied = 1`,
     );
 
+    // Configuration facts: by (kind, key), the first stored kept, as ingest keeps them.
+    this.run(
+      `INSERT OR IGNORE INTO main.configs (kind, key, function, data, source_id)
+       SELECT c.kind, c.key, c.function, c.data, m.id FROM ${this.s}.configs c
+       JOIN temp.merge_sources m ON m.shard_id = c.source_id ORDER BY m.id, c.kind, c.key`,
+    );
+
     // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
     const newWorkloads = this.copyWorkloads();
 
@@ -775,7 +782,7 @@ class Merger {
        SELECT m.id, s.key, s.kind, s.name, s.arn, s.account, s.region, s.attrs
        FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
     );
-    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats) are
+    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
     // united and sorted; any other attribute keeps the value first stored, the shard's new ones
     // are added after; account, region and ARN are filled in where unknown.
     const known = `FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id
@@ -788,7 +795,7 @@ class Merger {
          AND (w.attrs <> s.attrs OR (w.account IS NULL AND s.account IS NOT NULL) OR (w.region IS NULL AND s.region IS NOT NULL)
               OR (w.arn IS NULL AND s.arn IS NOT NULL))`,
     );
-    for (const list of ['qualifiers', 'formats']) {
+    for (const list of ['qualifiers', 'formats', 'triggers']) {
       this.run(
         `UPDATE main.workloads AS w SET attrs = json_set(w.attrs, '$.${list}', (
            SELECT json_group_array(value ORDER BY value) FROM (

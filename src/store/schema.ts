@@ -369,6 +369,21 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX calls_unattributed ON calls (trace_id) WHERE workload_id IS NULL;
   `,
   },
+  /* v4: configuration exports (aws lambda get-function-configuration, list-event-source-mappings,
+     aws ecs describe-task-definition), as facts about workloads with their provenance. A row is
+     kept as first stored (like a workload's attributes), so that ingest and merge agree. */ {
+    sql: `
+  CREATE TABLE configs (
+    kind      TEXT NOT NULL,              -- 'function' | 'mapping' | 'task-definition'
+    key       TEXT NOT NULL,              -- unqualified function ARN | mapping UUID | task definition ARN
+    function  TEXT,                       -- function and mapping: the unqualified function ARN
+    data      TEXT NOT NULL,              -- JSON: the fields read (src/ingest/config.ts)
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    PRIMARY KEY (kind, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX configs_function ON configs (function) WHERE function IS NOT NULL;
+  `,
+  },
 ];
 
 /** The schema version this build writes. */

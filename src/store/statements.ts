@@ -14,6 +14,8 @@ export interface IngestStatements {
   updateTrace: Statement;
   deleteUnprocessed: Statement;
   insertUnprocessed: Statement;
+  /** A configuration fact, kept as first stored (schema v4). */
+  insertConfig: Statement;
   anyUnprocessed: Statement;
   traceKey: Statement;
   awaitsParent: Statement;
@@ -78,6 +80,9 @@ export function prepareIngest(db: Store): IngestStatements {
     ),
     deleteUnprocessed: db.prepare(`DELETE FROM unprocessed_traces WHERE id = ?`),
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
+    insertConfig: db.prepare(
+      `INSERT OR IGNORE INTO configs (kind, key, function, data, source_id) VALUES (?, ?, ?, ?, ?)`,
+    ),
     anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
     // Calls, segments and nodes carry a trace's integer key (schema v3), looked up once per item.
     traceKey: db.prepare(`SELECT id FROM traces WHERE xray_id = ?`),

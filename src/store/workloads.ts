@@ -20,11 +20,13 @@ export interface WorkloadRecord {
   arn: string | null;
   account: string | null;
   region: string | null;
+  /** Stored attributes (JSON): qualifiers, the trace formats, the triggers seen… */
+  attrs: string;
 }
 
 /** Every workload's identity, by id. */
 export function loadWorkloads(store: Store): WorkloadRecord[] {
   return store
-    .prepare('SELECT id, key, kind, name, arn, account, region FROM workloads ORDER BY id')
+    .prepare('SELECT id, key, kind, name, arn, account, region, attrs FROM workloads ORDER BY id')
     .all() as WorkloadRecord[];
 }

@@ -32,10 +32,14 @@ test.before(async () => {
   usage = path.join(dir, 'export/usage');
 });
 
-const fromDb = (args: string[]): ReturnType<typeof cli> => cli(['--db', db, 'compare', ...args]);
+// Granted against used: rows do not say how the data was recorded, so their run-time needs are
+// those of the kind alone (test/compare/usage-rows.test.ts), where the database's also follow
+// the trace format.
+const fromDb = (args: string[]): ReturnType<typeof cli> =>
+  cli(['--db', db, 'compare', '--runtime', 'none', ...args]);
 /** No `--db`, and one that does not exist: the rows must be all that is read. */
 const fromRows = (args: string[], paths = [usage]): ReturnType<typeof cli> =>
-  cli(['--db', path.join(dir, 'none.db'), 'compare', '--usage', ...paths, ...args]);
+  cli(['--db', path.join(dir, 'none.db'), 'compare', '--runtime', 'none', '--usage', ...paths, ...args]);
 
 /** Each case runs as table, --json and --markdown; `expect` checks the database's run is not vacuous. */
 const cases: {

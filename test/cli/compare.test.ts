@@ -62,6 +62,7 @@ test('--json: the documented shape', async (t) => {
     'conditional',
     'unverifiable',
     'deniedAtRuntime',
+    'runtimeNeeds',
     'notes',
     'passes',
   ]);
@@ -75,8 +76,19 @@ test('--json: the documented shape', async (t) => {
     'granted',
     'unused',
     'allowedUnused',
+    'runtime',
     'used',
     'usedResources',
+  ]);
+  t.deepEqual(Object.keys(w?.runtimeNeeds[0] ?? {}), [
+    'action',
+    'resource',
+    'origin',
+    'rule',
+    'why',
+    'source',
+    'possible',
+    'granted',
   ]);
   t.deepEqual(j.unmatchedWorkloads.map((u) => u.name).sort(), ['billing-worker', 'order-pipeline']);
 });

@@ -36,3 +36,23 @@ test('demo ingests the samples it is given into a fresh database and prints work
   );
   t.regex(r.out, /Explore further:/);
 });
+
+test('demo shows the run-time statements of a Lambda policy and a comparison that calls the two managed policies run-time needs', async (t) => {
+  const dir = tempDir();
+  const r = await cli(['demo', '--wide', '--demo-db', path.join(dir, 'demo.db')], { cwd: dir });
+  t.is(r.code, 0, r.err);
+  t.regex(r.out, /"Sid": "RuntimeLogs[0-9A-F]{8}"/);
+  t.regex(
+    r.out,
+    /"logs:PutLogEvents"\n\s+\],\n\s+"Resource": \[\n\s+"arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/lambda\/orders-api:\*"/,
+  );
+  t.regex(r.out, /"Sid": "RuntimeXray[0-9A-F]{8}"/);
+  t.regex(r.out, /all \d+ permissions allowed/);
+  t.regex(r.out, /orders-api compared with AWSLambdaBasicExecutionRole \+ AWSXRayDaemonWriteAccess/);
+  t.regex(r.out, /Run-time needs \(no call shows them/);
+  t.regex(
+    r.out,
+    /logs:CreateLogGroup, logs:CreateLogStream, logs:PutLogEvents on .*orders-api:\*: granted, needed because/,
+  );
+  t.notRegex(r.out, /Remove \(granted, never used\):\n\s+(logs|xray):/);
+});

@@ -556,7 +556,8 @@ test('demo: its workloads and policy tables fit the terminal', async (t) => {
   const r = await run(['demo', '--demo-db', path.join(dir, 'demo.db')], { env: { COLUMNS: '80' } });
   t.is(r.code, 0, r.err);
   const tables = r.out.split('\n┌').slice(1);
-  t.is(tables.length, 2);
+  // Workloads, policies, and the comparison with the two managed policies.
+  t.is(tables.length, 3);
   t.true(widest(tableLines(r.out)) <= 80);
   t.deepEqual(headers(`┌${tables[0]}`), ['kind', 'name', 'traced by', 'calls', 'actions', 'denied']);
   t.regex(

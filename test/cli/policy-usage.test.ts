@@ -140,12 +140,15 @@ function docsOf(stdout: string): Docs {
   }));
 }
 
+// The observed grants are compared: rows do not say how the data was recorded, so their
+// run-time needs are those of the kind alone (the test below), where the database's also follow
+// the trace format.
 async function fromDb(ds: Dataset, args: string[]): Promise<Docs> {
-  return docsOf((await run(['--db', ds.db, 'policy', '--json', ...args])).out);
+  return docsOf((await run(['--db', ds.db, 'policy', '--json', '--runtime', 'none', ...args])).out);
 }
 
 async function fromUsage(input: string, args: string[]): Promise<Docs> {
-  return docsOf((await run(['policy', '--usage', input, '--json', ...args])).out);
+  return docsOf((await run(['policy', '--usage', input, '--json', '--runtime', 'none', ...args])).out);
 }
 
 /** Policy-shaping options and row filters; `{roles}` is the dataset's roles file. */
@@ -200,8 +203,18 @@ test('--out writes the same policy files from usage rows as from the database (e
   for (const format of ['iam', 'terraform']) {
     const a = path.join(tempDir(), 'db');
     const b = path.join(tempDir(), 'usage');
-    await run(['--db', ds.db, 'policy', '--format', format, '--out', a]);
-    await run(['policy', '--usage', ds.inputs['aggregate as CSV'] as string, '--format', format, '--out', b]);
+    await run(['--db', ds.db, 'policy', '--format', format, '--runtime', 'none', '--out', a]);
+    await run([
+      'policy',
+      '--usage',
+      ds.inputs['aggregate as CSV'] as string,
+      '--format',
+      format,
+      '--runtime',
+      'none',
+      '--out',
+      b,
+    ]);
     const names = fs
       .readdirSync(a)
       .filter((f) => f !== 'evidence.json')
@@ -232,9 +245,18 @@ test('evidence is what the rows carry: calls and denials equal, traces unknown t
     }[];
     completeness: { traces: number | null; activeDays: number | null; reason: string; firstCall: string };
   };
-  const db = JSON.parse((await run(['--db', ds.db, 'policy', '--json'])).out) as P[];
+  const db = JSON.parse((await run(['--db', ds.db, 'policy', '--json', '--runtime', 'none'])).out) as P[];
   const agg = JSON.parse(
-    (await run(['policy', '--usage', ds.inputs['aggregate as Parquet'] as string, '--json'])).out,
+    (
+      await run([
+        'policy',
+        '--usage',
+        ds.inputs['aggregate as Parquet'] as string,
+        '--json',
+        '--runtime',
+        'none',
+      ])
+    ).out,
   ) as P[];
   const exported = JSON.parse(
     (await run(['policy', '--usage', ds.inputs['exported usage folder'] as string, '--json'])).out,

@@ -48,13 +48,39 @@ test('policy --json: principal, kind, name, document, warnings, evidence', async
   });
   const ev = (
     p!.evidence as {
-      actions: { action: string; calls: number; sampleTraceIds: string[]; firstSeen: string }[];
+      actions: {
+        action: string;
+        origin: string;
+        calls: number;
+        sampleTraceIds: string[];
+        firstSeen: string;
+        runtime?: { why: string; source: string }[];
+      }[];
     }[]
   ).flatMap((e) => e.actions);
+  const observed = ev.filter((a) => a.origin === 'observed');
+  t.true(observed.length > 0);
   t.true(
-    ev.every(
+    observed.every(
       (a) =>
         a.calls > 0 && a.sampleTraceIds.length >= 1 && a.sampleTraceIds.length <= 3 && /Z$/.test(a.firstSeen),
+    ),
+  );
+  // Run-time needs: no calls, a reason and a public source for each.
+  const runtime = ev.filter((a) => a.origin !== 'observed');
+  t.deepEqual([...new Set(runtime.map((a) => a.action))].sort(), [
+    'logs:CreateLogGroup',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ]);
+  t.true(
+    runtime.every(
+      (a) =>
+        a.calls === 0 &&
+        (a.runtime ?? []).length > 0 &&
+        a.runtime!.every((r) => r.why.length > 0 && r.source.startsWith('https://docs.aws.amazon.com/')),
     ),
   );
 });
@@ -246,3 +272,72 @@ for (const [args, message] of badThresholds) {
     t.regex(r.err, message);
   });
 }
+
+test('run-time needs: in Runtime statements by default, left out with --runtime none; the summary states the replay', async (t) => {
+  const db = await sampleDb();
+  const all = JSON.parse((await cli(['--db', db, 'policy', '--json'])).out) as {
+    name: string;
+    document: { Statement: { Sid: string; Action: string[]; Resource: string[] }[] };
+    replay: { permissions: number; allowed: number };
+  }[];
+  const none = JSON.parse(
+    (await cli(['--db', db, 'policy', '--json', '--runtime', 'none'])).out,
+  ) as typeof all;
+  const runtimeOf = (p: (typeof all)[number]): string[] =>
+    p.document.Statement.filter((s) => s.Sid.startsWith('Runtime')).flatMap((s) =>
+      s.Action.flatMap((a) => s.Resource.map((r) => `${a} ${r}`)),
+    );
+  const orders = all.find((p) => p.name === 'orders-api')!;
+  t.true(
+    runtimeOf(orders).includes(
+      'logs:PutLogEvents arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*',
+    ),
+  );
+  t.true(runtimeOf(orders).includes('xray:PutTraceSegments *'));
+  t.deepEqual(none.flatMap(runtimeOf), []);
+  // The observed statements are the same either way.
+  t.deepEqual(
+    all.map((p) => p.document.Statement.filter((s) => !s.Sid.startsWith('Runtime'))),
+    none.map((p) => p.document.Statement),
+  );
+  for (const p of all) t.is(p.replay.allowed, p.replay.permissions);
+  const total = all.reduce((n, p) => n + p.replay.permissions, 0);
+  const text = await cli(['--db', db, 'policy']);
+  // The summary is on stderr: stdout holds the documents only.
+  t.true(text.err.includes(`all ${total} permissions allowed`), text.err.slice(-400));
+});
+
+test('explain says why a run-time need is granted, and where the fact comes from', async (t) => {
+  const db = await sampleDb();
+  const CASES: { args: string[]; granted: boolean; reason: RegExp }[] = [
+    {
+      args: ['orders-api', 'logs:PutLogEvents'],
+      granted: true,
+      reason:
+        /^granted as a run-time need \(runtime, rule lambda-logs\) .*\/aws\/lambda\/orders-api:\*: Lambda writes .* Source: https:\/\/docs\.aws\.amazon\.com\/lambda\//,
+    },
+    {
+      args: ['orders-api', 'xray:PutTraceSegments'],
+      granted: true,
+      reason: /run-time need \(runtime, rule lambda-xray\)/,
+    },
+    {
+      args: ['orders-api', 'logs:PutLogEvents', '--runtime', 'none'],
+      granted: false,
+      reason: /^not granted/,
+    },
+    {
+      args: ['orders-api', 'dynamodb:GetItem'],
+      granted: true,
+      reason: /^granted because \d+ selected calls/,
+    },
+  ];
+  for (const c of CASES) {
+    const e = JSON.parse((await cli(['--db', db, 'explain', ...c.args, '--json'])).out) as {
+      granted: boolean;
+      reasons: string[];
+    };
+    t.is(e.granted, c.granted, c.args.join(' '));
+    t.regex(e.reasons[0] ?? '', c.reason, c.args.join(' '));
+  }
+});

@@ -98,9 +98,12 @@ test('authorization details + functions: matched per function, explicit deny is 
   t.deepEqual(sqs?.used, ['sqs:SendMessage']);
   t.true(sqs?.unused.includes('sqs:DeleteQueue'));
   t.true(orders.unused.some((u) => u.action === 'dynamodb:Scan'));
-  // Allowed-unused patterns do not count against the check.
+  // Lambda's logging is a run-time need, not an allowed-unused grant (nor one to remove).
   const logs = orders.unused.filter((u) => u.action.startsWith('logs:'));
-  t.true(logs.length > 0 && logs.every((u) => u.unused.length === 0 && u.allowedUnused.length === 1));
+  t.true(
+    logs.length > 0 &&
+      logs.every((u) => u.unused.length === 0 && u.allowedUnused.length === 0 && u.runtime.length === 1),
+  );
 
   const thumbs = byName(r.workloads, 'thumbnailer');
   t.deepEqual(
@@ -222,4 +225,89 @@ test('policies stopped early leave no read open: the store closes', async (t) =>
   await ingest(own, { inputs: [path.join(repoRoot, 'samples/traces')] });
   for (const _p of policies(own, { filter: {} })) break;
   t.notThrows(() => own.close());
+});
+
+test('run-time needs: the two managed policies a traced function is given are run-time needs, never unused; --check passes on them', (t) => {
+  const managed = granted('AWSLambdaBasicExecutionRole.json', 'AWSXRayDaemonWriteAccess.json');
+  const r = compareGranted(store, { filter: { workloads: ['orders-api'] }, granted: managed });
+  const w = byName(r.workloads, 'orders-api');
+  const idle = w.unused.flatMap((u) => u.unused);
+  // Nothing of the two managed policies is to be removed: each action is a run-time need.
+  t.deepEqual(idle, []);
+  t.deepEqual(w.unused.flatMap((u) => u.runtime).sort(), [
+    'logs:CreateLogGroup',
+    'logs:CreateLogStream',
+    'logs:PutLogEvents',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingStatisticSummaries',
+    'xray:GetSamplingTargets',
+    'xray:PutTelemetryRecords',
+    'xray:PutTraceSegments',
+  ]);
+  // Each need, granted or not, with why and where from; the sampling reads only possibly needed.
+  const status = Object.fromEntries(w.runtimeNeeds.map((n) => [`${n.action} ${n.resource}`, n]));
+  t.true(
+    status['logs:PutLogEvents arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*']
+      ?.granted,
+  );
+  t.false(status['xray:PutTraceSegments *']?.possible);
+  t.true(status['xray:GetSamplingRules *']?.possible);
+  // What fails the check is what the function calls and is not granted, never its logging.
+  t.true(w.missing.length > 0);
+  t.false(w.passes);
+});
+
+test('run-time needs: a grant next to a need is still unused (another function’s log group, destructive logs actions)', (t) => {
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['logs:PutLogEvents', 'logs:DeleteLogGroup'],
+        Resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-api:*',
+      },
+      {
+        Effect: 'Allow',
+        Action: 'logs:PutLogEvents',
+        Resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/other:*',
+      },
+    ],
+  };
+  const r = compareGranted(store, {
+    filter: { workloads: ['orders-api'] },
+    granted: mergeGranted([parseGrantedFile(JSON.stringify(doc), 'neighbours.json')]),
+  });
+  const w = byName(r.workloads, 'orders-api');
+  t.deepEqual(
+    w.unused.map((u) => [u.action, u.resource.split(':').pop(), u.unused, u.runtime]),
+    [
+      ['logs:PutLogEvents', '*', [], ['logs:PutLogEvents']],
+      ['logs:DeleteLogGroup', '*', ['logs:DeleteLogGroup'], []],
+      ['logs:PutLogEvents', '*', ['logs:PutLogEvents'], []],
+    ],
+  );
+});
+
+test('dependent needs: a KMS grant for the calls a workload makes is recognised, not unused; a KMS action none of its calls needs is unused', (t) => {
+  const doc = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:ScheduleKeyDeletion'],
+        Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
+    ],
+  };
+  const r = compareGranted(store, {
+    filter: { workloads: ['thumbnailer'] },
+    granted: mergeGranted([parseGrantedFile(JSON.stringify(doc), 'kms.json')]),
+  });
+  const w = byName(r.workloads, 'thumbnailer');
+  // thumbnailer reads (s3:GetObject) and writes (s3:PutObject) objects.
+  t.deepEqual(w.unused.flatMap((u) => u.runtime).sort(), ['kms:Decrypt', 'kms:GenerateDataKey']);
+  t.deepEqual(
+    w.unused.flatMap((u) => u.unused),
+    ['kms:ScheduleKeyDeletion'],
+  );
 });

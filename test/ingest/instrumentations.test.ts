@@ -38,7 +38,8 @@ const read = (name: string): Fixture =>
  * permissions are included (`--include-denied`): what each call needed is the subject here.
  */
 function granted(store: Store): { permissions: string[]; warnings: string[] } {
-  const { policies } = buildPolicies(store, { filter: {}, includeDenied: true });
+  // Observed permissions only: run-time needs are test/runtime's subject.
+  const { policies } = buildPolicies(store, { filter: {}, includeDenied: true, runtime: 'none' });
   return {
     permissions: policies
       .flatMap((p) =>

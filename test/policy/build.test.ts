@@ -269,7 +269,8 @@ const s3cases: [PolicyOptions['s3Objects'], [string, string[]][]][] = [
 for (const [scope, expected] of s3cases) {
   test(`--s3-objects ${scope}`, async (t) => {
     const store = await scenario(s3calls);
-    const p = buildPolicies(store, { filter: {}, s3Objects: scope }).policies[0]!;
+    // Observed grants only: the run-time needs are test/policy/runtime.test.ts's subject.
+    const p = buildPolicies(store, { filter: {}, s3Objects: scope, runtime: 'none' }).policies[0]!;
     const got = new Map<string, string[]>();
     for (const s of p.document.Statement)
       for (const a of s.Action) got.set(a, [...(got.get(a) ?? []), ...s.Resource].sort());
@@ -367,7 +368,8 @@ test('--by role merges functions that share a role and reports them', async (t) 
     }),
     'roles.json',
   );
-  const r = buildPolicies(store, { filter: {}, roles });
+  // Observed grants only (a role's union of run-time needs: test/policy/runtime.test.ts).
+  const r = buildPolicies(store, { filter: {}, roles, runtime: 'none' });
   t.deepEqual(r.sharedRoles, [
     {
       role: 'arn:aws:iam::123456789012:role/shared',
@@ -479,7 +481,7 @@ test('the daily target rollup follows re-ingests, in-progress replacement and la
     const [rollup, direct] = bothPaths(store, {});
     t.deepEqual(rollup, direct, `after ${name}`);
   }
-  const final = buildPolicies(store, { filter: {} })
+  const final = buildPolicies(store, { filter: {}, runtime: 'none' })
     .policies.flatMap((p) => p.evidence.flatMap((e) => e.actions.map((a) => `${a.action} ${a.calls}`)))
     .sort();
   t.deepEqual(final, ['dynamodb:PutItem 1', 's3:GetObject 1']);
@@ -503,8 +505,12 @@ test('a workload in a newer partition gets a policy with that partition in every
   await ingest(store, { inputs: [writeFile(dir, 'eusc.json', batch([{ id, segments: [seg] }]))] });
   const [p] = buildPolicies(store, { filter: {} }).policies;
   t.is(p?.principal, 'arn:aws-eusc:lambda:eusc-de-east-1:123456789012:function:eu-sovereign');
+  // The run-time needs too: the function's log group in its partition, and X-Ray's `*`.
   t.deepEqual(p?.document.Statement.flatMap((s) => s.Resource).sort(), [
+    '*',
     'arn:aws-eusc:dynamodb:eusc-de-east-1:123456789012:table/orders',
+    'arn:aws-eusc:logs:eusc-de-east-1:123456789012:log-group:/aws/lambda/eu-sovereign',
+    'arn:aws-eusc:logs:eusc-de-east-1:123456789012:log-group:/aws/lambda/eu-sovereign:*',
     'arn:aws-eusc:sqs:eusc-de-east-1:123456789012:jobs',
   ]);
 });

@@ -29,6 +29,7 @@ function policy(resources: string[], name = 'orders-api'): WorkloadPolicy {
     warnings: [],
     evidence: [],
     completeness: completenessOf([], { traces: 0, activeDays: 0, first: null, last: null, formats: [] }),
+    replay: { permissions: 0, allowed: 0 },
   };
 }
 

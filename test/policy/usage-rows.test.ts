@@ -5,6 +5,7 @@
  * skipped, unmapped calls as warnings, and an observation that knows no traces.
  */
 import test from 'ava';
+import { isRuntimeStatement } from '../../src/policy/statements.js';
 import {
   policiesFromUsage,
   type UsageGrantRow,
@@ -86,8 +87,13 @@ test('one policy per principal, in code-unit order; kind and name from the key w
     ],
   );
   t.deepEqual(
-    out[1]?.document.Statement.flatMap((s) => s.Action),
+    out[1]?.document.Statement.filter((s) => !isRuntimeStatement(s)).flatMap((s) => s.Action),
     ['sns:Publish'],
+  );
+  // Rows give the kind, so a function's logging is there; how its data was recorded is not.
+  t.deepEqual(
+    [...new Set(out[1]?.document.Statement.filter(isRuntimeStatement).flatMap((s) => s.Action))],
+    ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
   );
 });
 
@@ -98,7 +104,18 @@ test('no permission and no unmapped call: no policy; unmapped calls alone: a pol
     out.map((p) => p.name),
     ['opaque'],
   );
-  t.deepEqual(out[0]?.document.Statement, []);
+  // Nothing observed: only the function's run-time needs (its logging).
+  t.deepEqual(
+    out[0]?.document.Statement.filter((s) => !isRuntimeStatement(s)),
+    [],
+  );
+  t.deepEqual(
+    [...new Set(out[0]?.document.Statement.flatMap((s) => s.Resource))],
+    [
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/opaque',
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/opaque:*',
+    ],
+  );
   t.regex(
     out[0]?.warnings.find((w) => w.code === 'unmapped')?.message ?? '',
     /^2 calls to kms could not be mapped to an IAM action \(operation not recorded\)/,
@@ -129,7 +146,22 @@ test('--by role: functions of one role make one policy; shared roles and unmatch
     ],
   );
   t.deepEqual(out[0]?.members, [FN('x'), FN('y')]);
-  t.deepEqual(out[0]?.document.Statement.flatMap((s) => s.Action).sort(), ['sns:Publish', 'sqs:SendMessage']);
+  t.deepEqual(
+    out[0]?.document.Statement.filter((s) => !isRuntimeStatement(s))
+      .flatMap((s) => s.Action)
+      .sort(),
+    ['sns:Publish', 'sqs:SendMessage'],
+  );
+  // The role writes both functions' logs: the union of their run-time needs.
+  t.deepEqual(
+    [...new Set(out[0]?.document.Statement.filter(isRuntimeStatement).flatMap((s) => s.Resource))]
+      .filter((r) => r.endsWith(':*'))
+      .sort(),
+    [
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/x:*',
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/y:*',
+    ],
+  );
   t.deepEqual(run.sharedRoles, [{ role, functions: [FN('x'), FN('y')] }]);
   t.deepEqual(run.unmatched, [FN('z')]);
 });

@@ -177,6 +177,20 @@ test('the built binary writes a report with --granted comparisons', (t) => {
   const text = fs.readFileSync(out, 'utf8');
   t.regex(text, /<th>compared with granted<\/th>/);
   t.regex(text, /Compared with what it is granted/);
+  // Run-time needs apart from observed ones: kept, never "remove".
+  const orders = text.slice(
+    text.indexOf('data-principal="arn:aws:lambda:eu-west-1:123456789012:function:orders-api"'),
+  );
+  const section = orders.slice(0, orders.indexOf('</section>'));
+  t.regex(
+    section,
+    /Run-time needs: keep .*<span class="action">logs:PutLogEvents<\/span> on <span class="arn">arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/lambda\/orders-api:\*<\/span>: granted/s,
+  );
+  const remove = section.slice(section.indexOf('Granted, never used: remove'));
+  t.notRegex(remove.slice(0, remove.indexOf('</ul>')), /logs:|xray:PutTraceSegments/);
+  t.regex(section, /<summary>Run-time needs: \d+ permissions no trace shows<\/summary>/);
+  t.regex(section, /<td class=action>logs:PutLogEvents<td>runtime<td>/);
+  t.regex(section, /<summary>Evidence: \d+ actions observed<\/summary>/);
 });
 
 // Invisible characters that change what a reader sees: bidi marks, separators, zero-width ones.

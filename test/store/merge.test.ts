@@ -63,6 +63,18 @@ const CASES: Case[] = [
   { name: 'a caller in one shard, then its inferred segment in another', shards: [['caller'], ['inferred']] },
   { name: 'unprocessed in one shard, returned in another', shards: [['missing'], ['returned']] },
   {
+    name: 'configuration exports in one shard, the traces of the function in another, and again',
+    shards: [
+      ['fnConfig', 'taskDef'],
+      ['triggerA', 'mappings'],
+      ['mappings', 'fnConfig'],
+    ],
+  },
+  {
+    name: 'a function triggered by one queue in one shard, by another in the next: both triggers',
+    shards: [['triggerA'], ['triggerB', 'triggerA']],
+  },
+  {
     name: 'all of it, over three shards',
     shards: [
       ['orders', 'spans', 'subsegments', 'others', 'partial', 'inferred', 'missing'],

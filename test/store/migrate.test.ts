@@ -204,3 +204,15 @@ test('migrating to schema 3 loses no row whose trace id is missing from traces',
   t.truthy(migrated.prepare('SELECT 1 FROM traces WHERE xray_id = ?').get(trace));
   migrated.close();
 });
+
+test('schema 4: an older database gains an empty configs table, and configuration exports ingest into it', async (t) => {
+  const migrated = openStore({ path: copyOfV1() });
+  t.deepEqual(migrated.prepare('SELECT count(*) AS n FROM configs').get(), { n: 0 });
+  const r = await ingest(migrated, {
+    inputs: [path.join(repoRoot, 'test/fixtures/config/list-event-source-mappings.json')],
+  });
+  t.is(r.rejected, 0);
+  t.deepEqual(migrated.prepare('SELECT kind, count(*) AS n FROM configs GROUP BY kind').all(), [
+    { kind: 'mapping', n: 2 },
+  ]);
+});

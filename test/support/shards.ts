@@ -160,6 +160,97 @@ export function unprocessedScenario(dir: string): Record<string, string> {
   };
 }
 
+/**
+ * The spans of one SQS-triggered invocation of a Lambda function, as `aws/spans` records (one per
+ * line): the function's SERVER span (the account in its attributes only, as upstream records
+ * it), the Lambda instrumentation's CONSUMER `process` span for the queue, and a DynamoDB call.
+ */
+export function sqsInvocation(o: {
+  trace: number;
+  queue: string;
+  fn?: string;
+  account?: string;
+  region?: string;
+  /** Put the account on the resource too (then every span names the workload alone). */
+  accountOnResource?: boolean;
+  /** Leave out the SERVER span (it comes in another input). */
+  noServer?: boolean;
+}): string {
+  const fn = o.fn ?? 'sqs-consumer';
+  const account = o.account ?? '123456789012';
+  const region = o.region ?? 'eu-west-1';
+  const resource = {
+    attributes: {
+      'cloud.provider': 'aws',
+      'cloud.platform': 'aws_lambda',
+      'cloud.region': region,
+      'faas.name': fn,
+      'service.name': fn,
+      ...(o.accountOnResource ? { 'cloud.account.id': account } : {}),
+    },
+  };
+  const traceHex = `6c0a${o.trace.toString(16).padStart(28, '0')}`;
+  const t0 = 1795000000000000000 + o.trace * 1_000_000_000;
+  const span = (id: string, parent: string | null, name: string, kind: string, attributes: object): string =>
+    JSON.stringify({
+      resource,
+      traceId: traceHex,
+      spanId: id,
+      ...(parent ? { parentSpanId: parent } : {}),
+      name,
+      kind,
+      startTimeUnixNano: t0,
+      endTimeUnixNano: t0 + 50_000_000,
+      attributes,
+      status: { code: 'UNSET' },
+    });
+  const lines = [
+    span('c000000000000002', 'c000000000000001', `process ${o.queue}`, 'CONSUMER', {
+      'faas.trigger': 'pubsub',
+      'messaging.operation.name': 'process',
+      'messaging.system': 'aws_sqs',
+      'messaging.destination.name': o.queue,
+      'server.address': `sqs.${region}.amazonaws.com`,
+      'aws.sqs.queue.url': `https://sqs.${region}.amazonaws.com/${account}/${o.queue}`,
+    }),
+    span('c000000000000003', 'c000000000000002', 'DynamoDB.PutItem', 'CLIENT', {
+      'rpc.system': 'aws-api',
+      'rpc.service': 'DynamoDB',
+      'rpc.method': 'PutItem',
+      'aws.region': region,
+      'aws.dynamodb.table_names': ['orders'],
+    }),
+  ];
+  if (!o.noServer)
+    lines.push(
+      span('c000000000000001', null, fn, 'SERVER', {
+        'faas.trigger': 'pubsub',
+        'faas.invocation_id': `inv-${o.trace}`,
+        'cloud.resource_id': `arn:aws:lambda:${region}:${account}:function:${fn}`,
+        'cloud.account.id': account,
+      }),
+    );
+  return `${lines.join('\n')}\n`;
+}
+
+/** One function triggered by two queues, one queue per file. */
+export function triggerScenario(dir: string): Record<string, string> {
+  return {
+    triggerA: writeFile(dir, 'trigger-a.jsonl', sqsInvocation({ trace: 1, queue: 'orders-in' })),
+    triggerB: writeFile(dir, 'trigger-b.jsonl', sqsInvocation({ trace: 2, queue: 'orders-retry' })),
+  };
+}
+
+/** Configuration exports (test/fixtures/config): a function's configuration and its mappings. */
+export function configScenario(): Record<string, string> {
+  const dir = path.join(repoRoot, 'test/fixtures/config');
+  return {
+    fnConfig: path.join(dir, 'get-function-configuration.json'),
+    mappings: path.join(dir, 'list-event-source-mappings.json'),
+    taskDef: path.join(dir, 'describe-task-definition.json'),
+  };
+}
+
 /** Every scenario's files in one directory. */
 export function scenarios(): Record<string, string> {
   const dir = tempDir();
@@ -170,6 +261,8 @@ export function scenarios(): Record<string, string> {
     ...inProgressScenario(dir),
     ...inferredScenario(dir),
     ...unprocessedScenario(dir),
+    ...triggerScenario(dir),
+    ...configScenario(),
   };
 }
 
@@ -193,6 +286,10 @@ export function content(store: Store, opts: { sources?: boolean } = {}): Record<
       `SELECT t.xray_id AS id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.xray_id`,
     ),
     unprocessed: rows(store, 'SELECT id FROM unprocessed_traces ORDER BY id'),
+    configs: rows(
+      store,
+      `SELECT c.kind, c.key, c.function, c.data ${src('s')} FROM configs c JOIN sources s ON s.id = c.source_id ORDER BY 1, 2`,
+    ),
     segments: rows(
       store,
       `SELECT tr.xray_id AS trace_id, g.id, g.type, g.parent_id, w.key AS workload, g.name, g.origin, g.start_time, g.end_time,

@@ -4,7 +4,7 @@
  * `--check` exits 4 when something should be removed or added. `--usage` compares usage rows (as
  * `export` writes them, or an engine aggregates them) instead of a database.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
 import {
@@ -31,6 +31,7 @@ interface CompareCliOptions extends RawFilterOptions {
   check?: boolean;
   json?: boolean;
   markdown?: boolean;
+  runtime: 'all' | 'none';
   usage?: string[];
 }
 
@@ -49,6 +50,14 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
       )
       .option('--role <arn-or-name>', 'compare every selected workload with this role')
       .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
+      .addOption(
+        new Option(
+          '--runtime <mode>',
+          "recognise the workloads' run-time needs (logs, trace upload, event-source polling, dependent actions) as needed, or none",
+        )
+          .choices(['all', 'none'])
+          .default('all'),
+      )
       .option(
         '--check',
         'exit 4 when a workload has unused grants (beyond --allow-unused) or missing permissions',
@@ -73,7 +82,7 @@ filter in the query that aggregates them.`,
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
     const granted = readGrantedFiles(o.granted);
-    const options = { granted, role: o.role, allowUnused: o.allowUnused };
+    const options = { granted, role: o.role, allowUnused: o.allowUnused, runtime: o.runtime };
     // Why nothing matched: on stdout under a table, on stderr when stdout holds a document.
     const say = (text: string): void => (o.json || o.markdown ? io.err(text) : io.out(text));
     let result: CompareResult;
@@ -133,12 +142,13 @@ function list(actions: string[]): string {
 function unusedLine(u: UnusedGrant): string {
   const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}`;
   const head =
-    u.used.length === 0
+    u.used.length === 0 && u.runtime.length === 0
       ? `${u.action} on ${u.resource} [${where}]: never used: remove the statement pair (${u.granted} action${u.granted === 1 ? '' : 's'})`
       : `${u.action} on ${u.resource} [${where}]: ${u.unused.length + u.allowedUnused.length} of ${u.granted} actions unused: ${list(u.unused)}`;
   const used = u.used.length > 0 ? `\n      used: ${list(u.used)} on ${u.usedResources.join(', ')}` : '';
   const allowed = u.allowedUnused.length > 0 ? `\n      allowed unused: ${list(u.allowedUnused)}` : '';
-  return head + used + allowed;
+  const runtime = u.runtime.length > 0 ? `\n      run-time needs (keep): ${list(u.runtime)}` : '';
+  return head + used + allowed + runtime;
 }
 
 /**
@@ -149,7 +159,7 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
   const out: (string | UnusedGrant)[] = [];
   const idle = new Map<string, UnusedGrant[]>();
   for (const u of unused) {
-    if (u.used.length > 0 || u.allowedUnused.length > 0) {
+    if (u.used.length > 0 || u.allowedUnused.length > 0 || u.runtime.length > 0) {
       out.push(u);
       continue;
     }
@@ -171,7 +181,7 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
 }
 
 /** The summary table (fitted to `width` when given), then a section per workload. */
-function renderTable(r: CompareResult, width: number | undefined): string {
+export function renderTable(r: CompareResult, width: number | undefined): string {
   let out = '';
   if (r.workloads.length > 0) {
     out += `${table(
@@ -215,7 +225,12 @@ function section(w: WorkloadComparison): string {
     lines.push('  Remove (granted, never used):');
     for (const g of groupIdle(remove)) lines.push(`    ${typeof g === 'string' ? g : unusedLine(g)}`);
   }
-  const allowedOnly = w.unused.filter((u) => u.unused.length === 0);
+  const allowedOnly = w.unused.filter((u) => u.unused.length === 0 && u.allowedUnused.length > 0);
+  const runtime = runtimeLines(w);
+  if (runtime.length > 0) {
+    lines.push('  Run-time needs (no call shows them; the services that run the workload use them):');
+    for (const l of runtime) lines.push(`    ${l}`);
+  }
   if (allowedOnly.length > 0)
     lines.push(
       `  Unused but allowed by --allow-unused: ${allowedOnly.map((u) => `${u.action} on ${u.resource}`).join('; ')}`,
@@ -245,6 +260,28 @@ function section(w: WorkloadComparison): string {
   if (remove.length === 0 && w.missing.length === 0) lines.push('  Nothing to remove or add.');
   for (const n of w.notes) lines.push(`  Note: ${n}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The workload's run-time needs, one line per rule and resource: granted by which pairs, or
+ * missing; the possible ones (not knowable from the inputs) only where granted.
+ */
+function runtimeLines(w: WorkloadComparison): string[] {
+  const groups = new Map<
+    string,
+    { actions: string[]; granted: boolean; n: WorkloadComparison['runtimeNeeds'][number] }
+  >();
+  for (const n of w.runtimeNeeds) {
+    if (n.possible && !n.granted) continue;
+    const key = `${n.rule}\u0000${n.resource}\u0000${n.granted}`;
+    const g = groups.get(key) ?? { actions: [], granted: n.granted, n };
+    g.actions.push(n.action);
+    groups.set(key, g);
+  }
+  return [...groups.values()].map(
+    (g) =>
+      `${g.actions.join(', ')} on ${g.n.resource}: ${g.granted ? 'granted' : 'NOT GRANTED'}, ${g.n.possible ? 'possibly ' : ''}needed because ${g.n.why} (${g.n.source})`,
+  );
 }
 
 function trailer(r: CompareResult): string {
@@ -300,6 +337,11 @@ function renderMarkdown(r: CompareResult): string {
         out.push(
           `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
         );
+    }
+    const runtime = runtimeLines(w);
+    if (runtime.length > 0) {
+      out.push('', '### Run-time needs (no call shows them; never remove)', '');
+      for (const l of runtime) out.push(`- ${md(l)}`);
     }
     if (w.missing.length > 0) {
       out.push(

@@ -17,6 +17,12 @@ import { report } from '../../report/report.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import { writeReport } from './report.js';
 import type { SampleSet } from '../../selftest/self-test.js';
+import { compareGranted } from '../../compare/compare.js';
+import { renderTable } from './compare.js';
+import { readGrantedFiles } from '../options.js';
+
+/** The AWS managed policies a traced Lambda function is usually given (samples/granted). */
+const MANAGED = ['AWSLambdaBasicExecutionRole.json', 'AWSXRayDaemonWriteAccess.json'];
 
 /**
  * The folder holding dist/ (or src/ under tsx), samples/ and package.json: the checkout, or an
@@ -87,6 +93,22 @@ export function registerDemo(
           io.out(renderIamPolicy(p));
         }
         io.out(`\nSummary:\n${renderSummary(rows, run, width)}`);
+        // What a traced function is usually given: the two managed policies, all run-time needs.
+        if (!opts.samples) {
+          const managed = MANAGED.map((f) => path.relative(io.cwd, path.join(SAMPLES, 'granted', f)));
+          io.out(
+            `\norders-api compared with ${MANAGED.map((f) => f.replace('.json', '')).join(' + ')} alone (samples/granted): logs and X-Ray writes are run-time needs, not unused grants; what fails is what the function calls and is not granted:\n`,
+          );
+          io.out(
+            renderTable(
+              compareGranted(store, {
+                filter: { workloads: ['orders-api'] },
+                granted: readGrantedFiles(managed),
+              }),
+              width,
+            ),
+          );
+        }
         // The same, for a reviewer: one HTML file next to the database.
         const reportFile = path.join(path.dirname(dbFile), 'xray-lp-report.html');
         const written = await writeReport(

@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
 import { parseRoleMap } from '../../grants/roles.js';
+import { storedRoles } from '../../store/configs.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
 import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
@@ -43,6 +44,7 @@ interface PolicyCliOptions extends RawFilterOptions {
   minTraces?: string;
   checkComplete?: boolean;
   usage?: string[];
+  runtime: 'all' | 'none';
 }
 
 const SHAPE = 'Policy shape:';
@@ -87,6 +89,14 @@ export function addPolicyOptions(cmd: Command): Command {
           '--max-size <chars>',
           'split a policy into parts of at most this many characters (IAM managed limit: 6144)',
         ),
+      )
+      .addOption(
+        o(
+          '--runtime <mode>',
+          'run-time needs (logs, trace upload, event-source polling: what the services that run a workload do with its role) in their own Runtime statements, or none',
+        )
+          .choices(['all', 'none'])
+          .default('all'),
       )
       .addOption(
         o('--by <subject>', 'one policy per workload, or per IAM role (needs --roles)')
@@ -173,7 +183,14 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
       );
   }
   let roles: PolicyOptions['roles'];
-  if (o.by === 'role') {
+  if (o.by === 'role' && !o.roles && store) {
+    // The roles the ingested configuration exports name (aws lambda get-function-configuration…).
+    roles = storedRoles(store);
+    if (roles.size === 0)
+      throw new UserInputError(
+        "--by role needs --roles FILE (the output of `aws lambda list-functions`), or the functions' configuration ingested (`xray-lp ingest` of that output).",
+      );
+  } else if (o.by === 'role') {
     if (!o.roles)
       throw new UserInputError('--by role needs --roles FILE (the output of `aws lambda list-functions`).');
     let text: string;
@@ -198,6 +215,7 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
     maxSize,
     roles,
     completeness: thresholdsOf(o),
+    runtime: o.runtime,
   };
 }
 
@@ -411,6 +429,8 @@ export interface SummaryRow {
   size: number;
   warnings: number;
   completeness: string;
+  /** Permissions replayed through the evaluator against the final documents (all allowed). */
+  replayed: number;
 }
 
 /** The summary row of one policy. */
@@ -423,6 +443,7 @@ export function summaryOf(p: WorkloadPolicy): SummaryRow {
     size: p.size,
     warnings: p.warnings.length,
     completeness: p.completeness.verdict,
+    replayed: p.replay.allowed,
   };
 }
 
@@ -517,6 +538,8 @@ export function renderSummary(
     ]),
     width,
   )}\n`;
+  const replayed = rows.reduce((n, r) => n + r.replayed, 0);
+  out += `Replayed through the evaluator against the final documents: all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
   for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;
   if (run.unmatched.length > 0)

@@ -1,0 +1,53 @@
+/**
+ * What configuration exports said about each function (schema v4 `configs`, written by ingest):
+ * the fields the run-time rules read, with a function's event-source mappings gathered.
+ */
+import type { Store } from './db.js';
+
+/** A function's configuration as stored (the shape of src/runtime's FunctionConfig). */
+export interface StoredFunctionConfig {
+  logGroup?: string;
+  vpc?: boolean;
+  tracing?: string;
+  deadLetter?: string;
+  eventSources?: string[];
+  role?: string;
+}
+
+/** Per unqualified function ARN, what its configuration exports say (empty without any). */
+export function loadFunctionConfigs(store: Store): Map<string, StoredFunctionConfig> {
+  const out = new Map<string, StoredFunctionConfig>();
+  const rows = store
+    .prepare(
+      `SELECT kind, function, data FROM configs WHERE function IS NOT NULL AND kind IN ('function', 'mapping')
+       ORDER BY function, kind, key`,
+    )
+    .all() as { kind: string; function: string; data: string }[];
+  for (const r of rows) {
+    let data: Record<string, unknown>;
+    try {
+      data = JSON.parse(r.data) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const c = out.get(r.function) ?? {};
+    if (r.kind === 'function') {
+      if (typeof data.logGroup === 'string') c.logGroup = data.logGroup;
+      if (data.vpc === true) c.vpc = true;
+      if (typeof data.tracing === 'string') c.tracing = data.tracing;
+      if (typeof data.deadLetter === 'string') c.deadLetter = data.deadLetter;
+      if (typeof data.role === 'string') c.role = data.role;
+    } else if (typeof data.eventSource === 'string') {
+      c.eventSources = [...(c.eventSources ?? []), data.eventSource];
+    }
+    out.set(r.function, c);
+  }
+  return out;
+}
+
+/** Function ARN → role ARN, from configuration exports: a role map without a roles file. */
+export function storedRoles(store: Store): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [fn, c] of loadFunctionConfigs(store)) if (c.role) out.set(fn, c.role);
+  return out;
+}
