@@ -3,6 +3,9 @@
  * services that run it do with that role (write its logs, upload its traces, poll its event
  * sources, attach its network interfaces), which no trace of the workload shows.
  */
+import type { FunctionConfig } from '../shared/function-config.js';
+
+export type { FunctionConfig };
 
 /**
  * Why a permission is in a policy: `observed` in the traces; `runtime` needed by the service that
@@ -35,22 +38,6 @@ export interface RuntimeNote {
   rule: string;
   message: string;
   source: string;
-}
-
-/** What a function's configuration export says (`aws lambda get-function-configuration`…). */
-export interface FunctionConfig {
-  /** `LoggingConfig.LogGroup`: the log group that replaces `/aws/lambda/{name}`. */
-  logGroup?: string;
-  /** `VpcConfig` with subnets: the function attaches network interfaces. */
-  vpc?: boolean;
-  /** `TracingConfig.Mode`. */
-  tracing?: string;
-  /** `DeadLetterConfig.TargetArn`. */
-  deadLetter?: string;
-  /** Event-source ARNs of its mappings (`list-event-source-mappings`). */
-  eventSources?: string[];
-  /** The execution role's ARN. */
-  role?: string;
 }
 
 /** What the run-time rules read about a workload. */

@@ -2,21 +2,12 @@
  * What configuration exports said about each function (schema v4 `configs`, written by ingest):
  * the fields the run-time rules read, with a function's event-source mappings gathered.
  */
+import type { FunctionConfig } from '../shared/function-config.js';
 import type { Store } from './db.js';
 
-/** A function's configuration as stored (the shape of src/runtime's FunctionConfig). */
-export interface StoredFunctionConfig {
-  logGroup?: string;
-  vpc?: boolean;
-  tracing?: string;
-  deadLetter?: string;
-  eventSources?: string[];
-  role?: string;
-}
-
 /** Per unqualified function ARN, what its configuration exports say (empty without any). */
-export function loadFunctionConfigs(store: Store): Map<string, StoredFunctionConfig> {
-  const out = new Map<string, StoredFunctionConfig>();
+export function loadFunctionConfigs(store: Store): Map<string, FunctionConfig> {
+  const out = new Map<string, FunctionConfig>();
   const rows = store
     .prepare(
       `SELECT kind, function, data FROM configs WHERE function IS NOT NULL AND kind IN ('function', 'mapping')
