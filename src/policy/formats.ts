@@ -5,6 +5,7 @@
  */
 import { neutralize } from '../shared/text.js';
 import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './build.js';
+import type { PolicyCondition } from './types.js';
 import { warningLines } from './warnings.js';
 
 /** Output formats of `policy --format`. */
@@ -76,10 +77,35 @@ function yamlStatements(
         yamlList(s.Action, `${indent}    `),
         `${indent}  Resource:`,
         yamlList(s.Resource, `${indent}    `, value),
+        ...(s.Condition ? [`${indent}  Condition:`, ...yamlCondition(s.Condition, `${indent}    `)] : []),
       ];
       return lines.join('\n');
     })
     .join('\n');
+}
+
+/** A statement's `Condition` as YAML lines: operator, then each key with its list of values. */
+function yamlCondition(c: PolicyCondition, indent: string): string[] {
+  return Object.entries(c).flatMap(([op, keys]) => [
+    `${indent}${yq(op)}:`,
+    ...Object.entries(keys).flatMap(([k, values]) => [
+      `${indent}  ${yq(k)}:`,
+      yamlList(values, `${indent}    `),
+    ]),
+  ]);
+}
+
+/** A statement's `Condition` as Terraform `condition` blocks, one per operator and key. */
+function terraformConditions(c: PolicyCondition): string[] {
+  return Object.entries(c).flatMap(([op, keys]) =>
+    Object.entries(keys).flatMap(([k, values]) => [
+      `    condition {`,
+      `      test     = ${hq(op, false)}`,
+      `      variable = ${hq(k, false)}`,
+      `      values   = [${values.map((v) => hq(v, false)).join(', ')}]`,
+      `    }`,
+    ]),
+  );
 }
 
 /** A CloudFormation/SAM logical id: letters and digits only, starting with a letter. */
@@ -206,6 +232,7 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
             `    resources = [`,
             ...s.Resource.map((r) => `      ${hq(r, placeholders)},`),
             `    ]`,
+            ...(s.Condition ? terraformConditions(s.Condition) : []),
             `  }`,
           ].join('\n'),
         ).join('\n\n');

@@ -2,11 +2,14 @@
  * Every policy checks itself before it is printed: each permission it was built from (every
  * observed resource of every grant, as recorded, and every run-time need) is replayed through the
  * project's evaluator (src/iam/evaluate.ts) against the final documents, after scoping,
- * generalising, statement packing and size splitting. A policy that does not allow its own
- * evidence is a bug of this tool, never of the data: the command fails.
+ * generalising, statement packing and size splitting. A need granted with a condition is replayed
+ * with the request context it names (each of its values must be allowed) and with a value it
+ * does not name (which must not be: a statement that lost its condition is caught). A policy that
+ * does not allow its own evidence is a bug of this tool, never of the data: the command fails.
  */
-import { evaluate, parsePolicy } from '../iam/evaluate.js';
+import { evaluate, parsePolicy, type RequestContext } from '../iam/evaluate.js';
 import { generaliseArn, generalises, type OwnScope } from './grants.js';
+import type { NeedCondition } from '../runtime/types.js';
 import type { PolicyDocument, PolicyOptions } from './types.js';
 
 /** What {@link replayEvidence} checked. */
@@ -20,6 +23,14 @@ const PLACEHOLDERS: readonly [string, string][] = [
   ['${AWS::AccountId}', 'PLACEHOLDER-ACCOUNT'],
   ['${AWS::Region}', 'PLACEHOLDER-REGION'],
 ];
+
+/** A condition value no need names: a statement that allows it has lost its condition. */
+const OTHER_VALUE = 'replay.invalid';
+
+function describe(context: RequestContext): string {
+  const e = Object.entries(context);
+  return e.length === 0 ? '' : ` with ${e.map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+}
 
 function literal(s: string): string {
   let out = s;
@@ -35,7 +46,7 @@ function literal(s: string): string {
 export function replayEvidence(
   documents: readonly PolicyDocument[],
   observed: Iterable<{ action: string; resource: string }>,
-  needs: Iterable<{ action: string; resource: string }>,
+  needs: Iterable<{ action: string; resource: string; condition?: NeedCondition }>,
   options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
   /** The workload's own account and region: placeholders stand for these only. */
   own: OwnScope = { account: null, region: null },
@@ -45,16 +56,30 @@ export function replayEvidence(
     .map((d, i) => parsePolicy(literal(JSON.stringify(d)), `part ${i + 1}`));
   const general = generalises(options);
   let permissions = 0;
-  const check = (action: string, resource: string): void => {
-    permissions++;
-    const r = literal(resource);
-    const decision = evaluate(policies, action, r);
+  const bug = 'this is a bug of xray-lp: please report it with the command that printed this';
+  const check = (action: string, resource: string, context: RequestContext = {}): void => {
+    const decision = evaluate(policies, action, literal(resource), context);
     if (decision !== 'allowed')
       throw new Error(
-        `the generated policy does not allow its own evidence, ${action} on ${resource} (${decision}); this is a bug of xray-lp: please report it with the command that printed this`,
+        `the generated policy does not allow its own evidence, ${action} on ${resource}${describe(context)} (${decision}); ${bug}`,
       );
   };
-  for (const o of observed) check(o.action, general ? generaliseArn(o.resource, options, own) : o.resource);
-  for (const n of needs) check(n.action, n.resource);
+  for (const o of observed) {
+    permissions++;
+    check(o.action, general ? generaliseArn(o.resource, options, own) : o.resource);
+  }
+  for (const n of needs) {
+    permissions++;
+    if (!n.condition) {
+      check(n.action, n.resource);
+      continue;
+    }
+    for (const value of n.condition.values) check(n.action, n.resource, { [n.condition.variable]: value });
+    const other = { [n.condition.variable]: OTHER_VALUE };
+    if (evaluate(policies, n.action, literal(n.resource), other) === 'allowed')
+      throw new Error(
+        `the generated policy grants ${n.action} on ${n.resource} without its condition ${n.condition.variable}; ${bug}`,
+      );
+  }
   return { permissions, allowed: permissions };
 }
