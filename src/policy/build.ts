@@ -47,7 +47,7 @@ import {
   isRuntimeStatement,
   packDocuments,
 } from './statements.js';
-import { replayEvidence } from './replay.js';
+import { replayEvidence, replayFormats } from './replay.js';
 import {
   attrsOf,
   factsOf,
@@ -502,14 +502,20 @@ export function buildOne(
   sortWarnings(warnings);
   // Every permission as granted is replayed through the evaluator against the final documents,
   // each with the resources it was seen on (the bounded sample the evidence keeps).
-  const replay = replayEvidence(
-    documents,
-    grants.flatMap((g) => g.observed.sample.map(([resource]) => ({ action: g.action, resource }))),
+  const observedSample = grants.flatMap((g) =>
+    g.observed.sample.map(([resource]) => ({ action: g.action, resource })),
+  );
+  const replay = replayEvidence(documents, observedSample, rt.needs, options, own);
+  const body = { document, documents, size, warnings, evidence, completeness, replay };
+  // And again after every output format, read back from the text it writes.
+  replayFormats(
+    { principal: 'replay', kind, name: 'replay', account: null, region: null, ...body, warnings: [] },
+    observedSample,
     rt.needs,
     options,
     own,
   );
-  return { document, documents, size, warnings, evidence, completeness, replay };
+  return body;
 }
 
 /** The calls behind a grant, for a warning: how many, on what as recorded, a sample trace. */

@@ -10,7 +10,9 @@
 import { evaluate, parsePolicy, type RequestContext } from '../iam/evaluate.js';
 import { generaliseArn, generalises, type OwnScope } from './grants.js';
 import type { NeedCondition } from '../runtime/types.js';
-import type { PolicyDocument, PolicyOptions } from './types.js';
+import { FORMAT_LABEL, POLICY_FORMATS, renderAll, type PolicyFormat } from './formats.js';
+import { readBack } from './reread.js';
+import type { PolicyDocument, PolicyOptions, WorkloadPolicy } from './types.js';
 
 /** What {@link replayEvidence} checked. */
 export interface Replay {
@@ -82,4 +84,34 @@ export function replayEvidence(
       );
   }
   return { permissions, allowed: permissions };
+}
+
+/** Renders one policy as the file `format` writes for it (a test seam: a broken renderer is caught). */
+export type Renderer = (p: WorkloadPolicy, format: PolicyFormat) => string;
+
+const renderOne: Renderer = (p, format) => renderAll([p], format);
+
+/**
+ * The replay after every output format: each format's text of `policy` is read back
+ * (reread.ts), its placeholders read as the replay reads them, and the same evidence replayed
+ * against what was read. A format that loses a permission or a condition throws an internal
+ * error naming the format and the permission.
+ */
+export function replayFormats(
+  policy: WorkloadPolicy,
+  observed: readonly { action: string; resource: string }[],
+  needs: readonly { action: string; resource: string; condition?: NeedCondition }[],
+  options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+  own: OwnScope = { account: null, region: null },
+  render: Renderer = renderOne,
+): PolicyFormat[] {
+  if (policy.documents.every((d) => d.Statement.length === 0)) return [...POLICY_FORMATS];
+  for (const format of POLICY_FORMATS) {
+    try {
+      replayEvidence(readBack(render(policy, format), format), observed, needs, options, own);
+    } catch (err) {
+      throw new Error(`${FORMAT_LABEL[format]} output: ${(err as Error).message}`);
+    }
+  }
+  return [...POLICY_FORMATS];
 }

@@ -7,9 +7,9 @@
 import test from 'ava';
 import { parse as parseYaml } from 'yaml';
 import { ingest } from '../../src/ingest/ingest.js';
-import { buildPolicies, type PolicyDocument } from '../../src/policy/build.js';
-import { renderPolicy, POLICY_FORMATS } from '../../src/policy/formats.js';
-import { replayEvidence } from '../../src/policy/replay.js';
+import { buildPolicies, type PolicyDocument, type WorkloadPolicy } from '../../src/policy/build.js';
+import { renderAll, renderPolicy, POLICY_FORMATS, type PolicyFormat } from '../../src/policy/formats.js';
+import { replayEvidence, replayFormats } from '../../src/policy/replay.js';
 import { buildStatements, packDocuments } from '../../src/policy/statements.js';
 import type { NeedCondition } from '../../src/runtime/types.js';
 import { oracleAllows } from '../support/oracle.js';
@@ -245,4 +245,104 @@ test('policy: with no call that explains it, a denied kms: permission stays deni
   const p = buildPolicies(store, { filter: {} }).policies[0]!;
   t.false(p.document.Statement.some((s) => s.Action.includes('kms:Decrypt')));
   t.true(p.warnings.some((w) => w.code === 'denied' && w.action === 'kms:Decrypt'));
+});
+
+/* ------------------------------------------------ the replay after every output format */
+
+/** Breaks one format's text in a way a buggy transformation could. */
+const BREAKS: Record<PolicyFormat, { how: string; breaks: (text: string) => string; names: RegExp }> = {
+  iam: {
+    how: 'a resource lost',
+    breaks: (s) =>
+      s.replace(
+        `"arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/orders"`,
+        '"arn:aws:dynamodb:eu-west-1:1:table/x"',
+      ),
+    names: /^IAM JSON output: .*dynamodb:GetItem on arn:aws:dynamodb:eu-west-1:123456789012:table\/orders/,
+  },
+  cloudformation: {
+    how: 'a condition dropped',
+    breaks: (s) => s.replace(/\n\s+Condition:\n\s+'StringEquals':\n\s+'kms:ViaService':\n\s+- '[^']*'/, ''),
+    names: /^CloudFormation output: .*kms:Decrypt on .* without its condition kms:ViaService/,
+  },
+  sam: {
+    how: 'an action misspelt',
+    breaks: (s) => s.replace("- 'iam:PassRole'", "- 'iam:PasRole'"),
+    names: /^SAM output: .*iam:PassRole on arn:aws:iam::123456789012:role\/app-task/,
+  },
+  serverless: {
+    how: 'a condition value changed',
+    breaks: (s) => s.replace("'ecs-tasks.amazonaws.com'", "'lambda.amazonaws.com'"),
+    names:
+      /^Serverless Framework output: .*iam:PassRole on .* with iam:PassedToService = ecs-tasks\.amazonaws\.com/,
+  },
+  terraform: {
+    how: 'a resource truncated',
+    breaks: (s) => s.replace('table/orders"', () => 'table/order"'),
+    names: /^Terraform output: .*dynamodb:GetItem on arn:aws:dynamodb:eu-west-1:123456789012:table\/orders/,
+  },
+};
+
+test('replay after every format: what each format writes of the policy allows its evidence', async (t) => {
+  const store = await dependentStore();
+  const p = buildPolicies(store, { filter: {} }).policies[0]!;
+  const observed = [
+    { action: 'dynamodb:GetItem', resource: `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/orders` },
+  ];
+  const needs = [
+    { action: 'kms:Decrypt', resource: KEY, condition: VIA_S3 },
+    {
+      action: 'iam:PassRole',
+      resource: ROLE,
+      condition: {
+        test: 'StringEquals',
+        variable: 'iam:PassedToService',
+        values: ['ecs-tasks.amazonaws.com'],
+      } as NeedCondition,
+    },
+  ];
+  t.deepEqual(replayFormats(p, observed, needs, {}), [...POLICY_FORMATS]);
+  for (const f of POLICY_FORMATS) {
+    const b = BREAKS[f];
+    const render = (q: WorkloadPolicy, g: PolicyFormat): string => {
+      const text = renderAll([q], g);
+      return g === f ? b.breaks(text) : text;
+    };
+    t.not(b.breaks(renderAll([p], f)), renderAll([p], f), `${f}: the break applies`);
+    t.throws(
+      () => replayFormats(p, observed, needs, {}, undefined, render),
+      { message: b.names },
+      `${f}: ${b.how}`,
+    );
+  }
+});
+
+test('replay after every format: placeholders survive each format', async (t) => {
+  const store = await dependentStore();
+  const p = buildPolicies(store, { filter: {}, placeholders: true }).policies[0]!;
+  t.true(JSON.stringify(p.documents).includes('${AWS::AccountId}'));
+  const observed = [
+    { action: 'dynamodb:GetItem', resource: `arn:aws:dynamodb:eu-west-1:${ACCOUNT}:table/orders` },
+  ];
+  t.deepEqual(
+    replayFormats(p, observed, [], { placeholders: true }, { account: ACCOUNT, region: 'eu-west-1' }),
+    [...POLICY_FORMATS],
+  );
+  // Terraform with its data sources replaced by a literal account: caught.
+  const render = (q: WorkloadPolicy, g: PolicyFormat): string =>
+    g === 'terraform'
+      ? renderAll([q], g).replaceAll('${data.aws_caller_identity.current.account_id}', '999999999999')
+      : renderAll([q], g);
+  t.throws(
+    () =>
+      replayFormats(
+        p,
+        observed,
+        [],
+        { placeholders: true },
+        { account: ACCOUNT, region: 'eu-west-1' },
+        render,
+      ),
+    { message: /^Terraform output: .*dynamodb:GetItem/ },
+  );
 });
