@@ -245,6 +245,21 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
   }
 }
 
+/**
+ * Indents every line of `text` by two spaces. Only `\n` ends a line: a regular expression's `^`
+ * with the `m` flag also matches after U+2028, U+2029 and `\r`, which JSON and YAML values may
+ * hold unescaped, and indenting there would change the value.
+ */
+function indent(text: string, trimEnd = false, keepComments = false): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      const line = keepComments && l.startsWith('#') ? l : `  ${l}`;
+      return trimEnd ? line.replace(/ +$/, '') : line;
+    })
+    .join('\n');
+}
+
 /** Terraform data sources that `${AWS::AccountId}` and `${AWS::Region}` are rewritten to. */
 const TERRAFORM_DATA = 'data "aws_caller_identity" "current" {}\ndata "aws_region" "current" {}\n\n';
 
@@ -288,12 +303,11 @@ export class PolicyWriter {
     const first = this.count++ === 0;
     if (this.format === 'iam') {
       const doc = JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2);
-      return `${first ? '\n' : ',\n'}${doc.replace(/^/gm, '  ')}`;
+      return `${first ? '\n' : ',\n'}${indent(doc)}`;
     }
     const body = renderPolicy(p, this.format, this.label(p.name));
-    if (this.format === 'sam' || this.format === 'serverless')
-      return body.replace(/^/gm, '  ').replace(/ +$/gm, '');
-    if (this.format === 'cloudformation') return body.replace(/^(?!#)/gm, '  ');
+    if (this.format === 'sam' || this.format === 'serverless') return indent(body, true);
+    if (this.format === 'cloudformation') return indent(body, false, true);
     return first ? body : `\n${body}`;
   }
 

@@ -10,6 +10,7 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies, type PolicyDocument, type WorkloadPolicy } from '../../src/policy/build.js';
 import { renderAll, renderPolicy, POLICY_FORMATS, type PolicyFormat } from '../../src/policy/formats.js';
 import { replayEvidence, replayFormats } from '../../src/policy/replay.js';
+import { readBack } from '../../src/policy/reread.js';
 import { buildStatements, packDocuments } from '../../src/policy/statements.js';
 import type { NeedCondition } from '../../src/runtime/types.js';
 import { oracleAllows } from '../support/oracle.js';
@@ -345,4 +346,44 @@ test('replay after every format: placeholders survive each format', async (t) =>
       ),
     { message: /^Terraform output: .*dynamodb:GetItem/ },
   );
+});
+
+test('every format reads back to the documents it was given, whatever a resource holds (U+2028 was indented into values)', (t) => {
+  const resources = [
+    'arn:aws:s3:::b/a\u0001b\u007f\u2028c\u2029\rx \ud800d"e\'f\\g${h}%{i}$${j}\tk\nl\u00e9 #m: n',
+    'arn:aws:s3:::b/${AWS::AccountId}x',
+    'arn:aws:s3:::b/- [x]: {y}',
+    'arn:aws:s3:::b/trail  ',
+  ];
+  const doc: PolicyDocument = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'A',
+        Effect: 'Allow',
+        Action: ['s3:GetObject'],
+        Resource: resources,
+        Condition: { StringEquals: { 'kms:ViaService': ['s3.x'] } },
+      },
+    ],
+  };
+  const p = {
+    principal: 'p',
+    kind: 'lambda',
+    name: 'n\u0001"x',
+    account: null,
+    region: null,
+    document: doc,
+    documents: [doc],
+    size: 0,
+    warnings: [{ code: 'runtime' as const, message: 'w\u0001\n#' }],
+    evidence: [],
+    completeness: {} as WorkloadPolicy['completeness'],
+    replay: { permissions: 0, allowed: 0 },
+  };
+  for (const f of POLICY_FORMATS) {
+    const back = readBack(renderAll([p], f), f);
+    t.deepEqual(back[0]!.Statement[0]!.Resource, resources, f);
+    t.deepEqual(back[0]!.Statement[0]!.Condition, doc.Statement[0]!.Condition, f);
+  }
 });

@@ -599,7 +599,7 @@ async function writeOut(
         evidence: p.evidence,
       };
       if (p.warnings.length > 0) io.err(`  ${safe(entry.file)}: ${warningCount(p.warnings)}\n`);
-      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`);
+      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${safeJson(entry).replace(/^/gm, '  ')}`);
       await step();
     }
     evidence.write(n > 0 ? '\n]\n' : ']\n');
