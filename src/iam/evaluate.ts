@@ -3,9 +3,11 @@
  * they allow one (action, resource) request, with real IAM semantics for Allow/Deny, Action/
  * NotAction, Resource/NotResource, `*` and `?` wildcards, and explicit deny winning.
  *
- * Conditions are never evaluated: we have no request context. A statement with a `Condition`,
- * or whose resources only match through a policy variable (`${aws:username}`), makes the answer
- * `conditional` instead of being silently treated as a plain allow (or deny).
+ * Conditions are evaluated only against a request context a caller supplies ({@link RequestContext}:
+ * the policy replay passes `kms:ViaService` and `iam:PassedToService`), and only the operators
+ * `StringEquals` and `StringLike` on keys the context holds. Any other condition, or one without
+ * a context, or a resource that only matches through a policy variable (`${aws:username}`), makes
+ * the answer `conditional` instead of being silently treated as a plain allow (or deny).
  *
  * Wildcard expansion (`dynamodb:*` → concrete actions) takes an {@link ActionCatalogue} so that
  * this module reads nothing itself; `src/query/compare.ts` passes one backed by iam-data.
@@ -45,11 +47,26 @@ export interface Statement {
   readonly resources: readonly string[];
   /** Condition keys (`aws:SourceIp`…); non-empty makes the statement conditional. */
   readonly conditionKeys: readonly string[];
+  /** The conditions, one per operator and key (all must hold; a key holds when any value matches). */
+  readonly conditions: readonly ConditionTest[];
   /** True when a resource uses a policy variable (only with Version 2012-10-17). */
   readonly usesVariables: boolean;
   /** Version 2012-10-17: `${…}` is a variable or an escape (`${*}`); otherwise literal text. */
   readonly variables: boolean;
 }
+
+/** One operator on one key of a `Condition` block. */
+export interface ConditionTest {
+  readonly operator: string;
+  readonly key: string;
+  readonly values: readonly string[];
+}
+
+/**
+ * The request context of a replayed call: condition key → its one value. Keys compare
+ * case-insensitively, as IAM's do.
+ */
+export type RequestContext = Readonly<Record<string, string>>;
 
 /** A parsed policy document. */
 export interface Policy {
@@ -137,9 +154,16 @@ export function parsePolicy(doc: unknown, name: string, where = name): Policy {
         fail(`${at}: ${JSON.stringify(a)} is not an action; write service:Action (s3:GetObject) or *`);
     const resources = stringList(s[resourceMode], `${at}: ${resourceMode}`, fail);
     let conditionKeys: string[] = [];
+    const conditions: ConditionTest[] = [];
     if (s.Condition !== undefined) {
       if (!isObject(s.Condition)) fail(`${at}: Condition must be an object`);
       const c = s.Condition as Record<string, unknown>;
+      for (const [operator, keys] of Object.entries(c))
+        if (isObject(keys))
+          for (const [key, v] of Object.entries(keys)) {
+            const values = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string');
+            conditions.push({ operator, key, values });
+          }
       conditionKeys = [
         ...new Set(Object.values(c).flatMap((v) => (isObject(v) ? Object.keys(v) : []))),
       ].sort();
@@ -157,6 +181,7 @@ export function parsePolicy(doc: unknown, name: string, where = name): Policy {
       resourceMode,
       resources,
       conditionKeys,
+      conditions,
       usesVariables,
       variables: version === '2012-10-17',
     };
@@ -219,8 +244,32 @@ function matchResource(tokens: Token[], resource: string, loose: boolean): boole
 
 /* ------------------------------------------------------------------ evaluation */
 
-/** Whether one statement applies to a request. */
-export function statementApplies(s: Statement, action: string, resource: string): Match {
+/**
+ * Whether a statement's conditions hold in `context`: `yes`/`no` when every condition is a
+ * `StringEquals` or `StringLike` on a key the context holds, `maybe` otherwise.
+ */
+function conditionsHold(s: Statement, context: RequestContext | undefined): Match {
+  if (s.conditionKeys.length === 0) return 'yes';
+  if (!context || s.conditions.length === 0) return 'maybe';
+  const lower = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
+  let all = true;
+  for (const c of s.conditions) {
+    const value = lower.get(c.key.toLowerCase());
+    if (value === undefined || (c.operator !== 'StringEquals' && c.operator !== 'StringLike')) return 'maybe';
+    const hit =
+      c.operator === 'StringEquals' ? c.values.includes(value) : c.values.some((p) => globMatch(p, value));
+    if (!hit) all = false;
+  }
+  return all ? 'yes' : 'no';
+}
+
+/** Whether one statement applies to a request (in `context`, when given: see {@link RequestContext}). */
+export function statementApplies(
+  s: Statement,
+  action: string,
+  resource: string,
+  context?: RequestContext,
+): Match {
   const actionHit = s.actions.some((p) => actionMatches(p, action));
   if (actionHit !== (s.actionMode === 'Action')) return 'no';
   const variables = s.variables;
@@ -229,8 +278,9 @@ export function statementApplies(s: Statement, action: string, resource: string)
   if (s.resourceMode === 'Resource')
     r = hits.includes('yes') ? 'yes' : hits.includes('maybe') ? 'maybe' : 'no';
   else r = hits.includes('yes') ? 'no' : hits.includes('maybe') ? 'maybe' : 'yes';
-  if (r === 'yes' && s.conditionKeys.length > 0) return 'maybe';
-  return r;
+  if (r === 'no' || s.conditionKeys.length === 0) return r;
+  const c = conditionsHold(s, context);
+  return c === 'no' ? 'no' : c === 'yes' ? r : 'maybe';
 }
 
 const ref = (s: Statement): StatementRef => ({ policy: s.policy, sid: s.sid, index: s.index });
@@ -240,7 +290,12 @@ const ref = (s: Statement): StatementRef => ({ policy: s.policy, sid: s.sid, ind
  * deny wins; an allow that a conditional deny might override, or that holds only under a
  * condition, is `conditional`.
  */
-export function explain(policies: readonly Policy[], action: string, resource: string): Explanation {
+export function explain(
+  policies: readonly Policy[],
+  action: string,
+  resource: string,
+  context?: RequestContext,
+): Explanation {
   const e: Explanation = {
     decision: 'not-allowed',
     allowedBy: [],
@@ -250,7 +305,7 @@ export function explain(policies: readonly Policy[], action: string, resource: s
   };
   for (const p of policies)
     for (const s of p.statements) {
-      const m = statementApplies(s, action, resource);
+      const m = statementApplies(s, action, resource, context);
       if (m === 'no') continue;
       const list =
         s.effect === 'Deny'
@@ -269,8 +324,13 @@ export function explain(policies: readonly Policy[], action: string, resource: s
 }
 
 /** {@link explain}'s decision only. */
-export function evaluate(policies: readonly Policy[], action: string, resource: string): Decision {
-  return explain(policies, action, resource).decision;
+export function evaluate(
+  policies: readonly Policy[],
+  action: string,
+  resource: string,
+  context?: RequestContext,
+): Decision {
+  return explain(policies, action, resource, context).decision;
 }
 
 /* ------------------------------------------------------------------ wildcard expansion */

@@ -47,8 +47,16 @@ import {
   isRuntimeStatement,
   packDocuments,
 } from './statements.js';
-import { replayEvidence } from './replay.js';
-import { attrsOf, factsOf, needsOf, runtimeEvidence, runtimeStatements } from './runtime.js';
+import { replayEvidence, replayFormats } from './replay.js';
+import {
+  attrsOf,
+  factsOf,
+  namedDependent,
+  needsOf,
+  runtimeEvidence,
+  runtimeStatements,
+  type NamedDependent,
+} from './runtime.js';
 import type { RuntimeNeeds } from '../runtime/types.js';
 import type { ActionEvidence, PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 import { permissionWarning, sortWarnings, spanWords, wildcardSpans } from './warnings.js';
@@ -329,7 +337,16 @@ export function buildOne(
   const denied: PolicyWarning[] = [];
   const unknown: PolicyWarning[] = [];
   let grants: Grant[] = [];
+  // Denied `iam:PassRole` and `kms:` permissions: dependent actions of the workload's calls when
+  // one of them explains it (decided once every action is read), else handled as denied.
+  const seen = new Set<string>();
+  const deniedDependents: Grant[] = [];
   for (const g of raw) {
+    seen.add(g.action);
+    if (g.calls > 0 && g.denied >= g.calls && /^(iam:passrole|kms:.*)$/i.test(g.action)) {
+      deniedDependents.push(g);
+      continue;
+    }
     // Permissions every call of which was denied: the workload lacks them today, and the denial
     // may be deliberate (an explicit Deny). Granting them would widen access, so by default they
     // are left out and listed; --include-denied grants them.
@@ -366,6 +383,13 @@ export function buildOne(
     else grants.push(g);
   }
   if (scoper) grants.push(...scoper.finish());
+  const named: NamedDependent[] = [];
+  for (const g of deniedDependents) {
+    const d = namedDependent(g, seen);
+    if (d) named.push(d);
+    else if (options.includeDenied) grants.push(g);
+    else denied.push(deniedWarning(g, 'left-out'));
+  }
   warnings.push(...denied, ...unknown);
   // A role's members (and so its account) are known only once its rows are read.
   const own = typeof ownScope === 'function' ? ownScope() : ownScope;
@@ -426,7 +450,7 @@ export function buildOne(
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
   const statements = buildStatements(grants);
-  const rt = runtimeStatements(typeof runtime === 'function' ? runtime() : runtime, grants, options);
+  const rt = runtimeStatements(typeof runtime === 'function' ? runtime() : runtime, grants, options, named);
   warnings.push(...rt.warnings);
   const documents = packDocuments([...statements, ...rt.statements], options.maxSize);
   if (documents.length > 1) {
@@ -478,14 +502,20 @@ export function buildOne(
   sortWarnings(warnings);
   // Every permission as granted is replayed through the evaluator against the final documents,
   // each with the resources it was seen on (the bounded sample the evidence keeps).
-  const replay = replayEvidence(
-    documents,
-    grants.flatMap((g) => g.observed.sample.map(([resource]) => ({ action: g.action, resource }))),
+  const observedSample = grants.flatMap((g) =>
+    g.observed.sample.map(([resource]) => ({ action: g.action, resource })),
+  );
+  const replay = replayEvidence(documents, observedSample, rt.needs, options, own);
+  const body = { document, documents, size, warnings, evidence, completeness, replay };
+  // And again after every output format, read back from the text it writes.
+  replayFormats(
+    { principal: 'replay', kind, name: 'replay', account: null, region: null, ...body, warnings: [] },
+    observedSample,
     rt.needs,
     options,
     own,
   );
-  return { document, documents, size, warnings, evidence, completeness, replay };
+  return body;
 }
 
 /** The calls behind a grant, for a warning: how many, on what as recorded, a sample trace. */

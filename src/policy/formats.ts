@@ -5,6 +5,7 @@
  */
 import { neutralize } from '../shared/text.js';
 import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './build.js';
+import type { PolicyCondition } from './types.js';
 import { warningLines } from './warnings.js';
 
 /** Output formats of `policy --format`. */
@@ -76,10 +77,35 @@ function yamlStatements(
         yamlList(s.Action, `${indent}    `),
         `${indent}  Resource:`,
         yamlList(s.Resource, `${indent}    `, value),
+        ...(s.Condition ? [`${indent}  Condition:`, ...yamlCondition(s.Condition, `${indent}    `)] : []),
       ];
       return lines.join('\n');
     })
     .join('\n');
+}
+
+/** A statement's `Condition` as YAML lines: operator, then each key with its list of values. */
+function yamlCondition(c: PolicyCondition, indent: string): string[] {
+  return Object.entries(c).flatMap(([op, keys]) => [
+    `${indent}${yq(op)}:`,
+    ...Object.entries(keys).flatMap(([k, values]) => [
+      `${indent}  ${yq(k)}:`,
+      yamlList(values, `${indent}    `),
+    ]),
+  ]);
+}
+
+/** A statement's `Condition` as Terraform `condition` blocks, one per operator and key. */
+function terraformConditions(c: PolicyCondition): string[] {
+  return Object.entries(c).flatMap(([op, keys]) =>
+    Object.entries(keys).flatMap(([k, values]) => [
+      `    condition {`,
+      `      test     = ${hq(op, false)}`,
+      `      variable = ${hq(k, false)}`,
+      `      values   = [${values.map((v) => hq(v, false)).join(', ')}]`,
+      `    }`,
+    ]),
+  );
 }
 
 /** A CloudFormation/SAM logical id: letters and digits only, starting with a letter. */
@@ -206,6 +232,7 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
             `    resources = [`,
             ...s.Resource.map((r) => `      ${hq(r, placeholders)},`),
             `    ]`,
+            ...(s.Condition ? terraformConditions(s.Condition) : []),
             `  }`,
           ].join('\n'),
         ).join('\n\n');
@@ -216,6 +243,21 @@ export function renderPolicy(p: WorkloadPolicy, format: PolicyFormat, label: str
       return blocks.join('\n');
     }
   }
+}
+
+/**
+ * Indents every line of `text` by two spaces. Only `\n` ends a line: a regular expression's `^`
+ * with the `m` flag also matches after U+2028, U+2029 and `\r`, which JSON and YAML values may
+ * hold unescaped, and indenting there would change the value.
+ */
+function indent(text: string, trimEnd = false, keepComments = false): string {
+  return text
+    .split('\n')
+    .map((l) => {
+      const line = keepComments && l.startsWith('#') ? l : `  ${l}`;
+      return trimEnd ? line.replace(/ +$/, '') : line;
+    })
+    .join('\n');
 }
 
 /** Terraform data sources that `${AWS::AccountId}` and `${AWS::Region}` are rewritten to. */
@@ -261,12 +303,11 @@ export class PolicyWriter {
     const first = this.count++ === 0;
     if (this.format === 'iam') {
       const doc = JSON.stringify(p.documents.length === 1 ? p.document : p.documents, null, 2);
-      return `${first ? '\n' : ',\n'}${doc.replace(/^/gm, '  ')}`;
+      return `${first ? '\n' : ',\n'}${indent(doc)}`;
     }
     const body = renderPolicy(p, this.format, this.label(p.name));
-    if (this.format === 'sam' || this.format === 'serverless')
-      return body.replace(/^/gm, '  ').replace(/ +$/gm, '');
-    if (this.format === 'cloudformation') return body.replace(/^(?!#)/gm, '  ');
+    if (this.format === 'sam' || this.format === 'serverless') return indent(body, true);
+    if (this.format === 'cloudformation') return indent(body, false, true);
     return first ? body : `\n${body}`;
   }
 

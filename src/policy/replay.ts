@@ -2,12 +2,17 @@
  * Every policy checks itself before it is printed: each permission it was built from (every
  * observed resource of every grant, as recorded, and every run-time need) is replayed through the
  * project's evaluator (src/iam/evaluate.ts) against the final documents, after scoping,
- * generalising, statement packing and size splitting. A policy that does not allow its own
- * evidence is a bug of this tool, never of the data: the command fails.
+ * generalising, statement packing and size splitting. A need granted with a condition is replayed
+ * with the request context it names (each of its values must be allowed) and with a value it
+ * does not name (which must not be: a statement that lost its condition is caught). A policy that
+ * does not allow its own evidence is a bug of this tool, never of the data: the command fails.
  */
-import { evaluate, parsePolicy } from '../iam/evaluate.js';
+import { evaluate, parsePolicy, type RequestContext } from '../iam/evaluate.js';
 import { generaliseArn, generalises, type OwnScope } from './grants.js';
-import type { PolicyDocument, PolicyOptions } from './types.js';
+import type { NeedCondition } from '../runtime/types.js';
+import { FORMAT_LABEL, POLICY_FORMATS, renderAll, type PolicyFormat } from './formats.js';
+import { readBack } from './reread.js';
+import type { PolicyDocument, PolicyOptions, WorkloadPolicy } from './types.js';
 
 /** What {@link replayEvidence} checked. */
 export interface Replay {
@@ -20,6 +25,14 @@ const PLACEHOLDERS: readonly [string, string][] = [
   ['${AWS::AccountId}', 'PLACEHOLDER-ACCOUNT'],
   ['${AWS::Region}', 'PLACEHOLDER-REGION'],
 ];
+
+/** A condition value no need names: a statement that allows it has lost its condition. */
+const OTHER_VALUE = 'replay.invalid';
+
+function describe(context: RequestContext): string {
+  const e = Object.entries(context);
+  return e.length === 0 ? '' : ` with ${e.map(([k, v]) => `${k} = ${v}`).join(', ')}`;
+}
 
 function literal(s: string): string {
   let out = s;
@@ -35,7 +48,7 @@ function literal(s: string): string {
 export function replayEvidence(
   documents: readonly PolicyDocument[],
   observed: Iterable<{ action: string; resource: string }>,
-  needs: Iterable<{ action: string; resource: string }>,
+  needs: Iterable<{ action: string; resource: string; condition?: NeedCondition }>,
   options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
   /** The workload's own account and region: placeholders stand for these only. */
   own: OwnScope = { account: null, region: null },
@@ -45,16 +58,60 @@ export function replayEvidence(
     .map((d, i) => parsePolicy(literal(JSON.stringify(d)), `part ${i + 1}`));
   const general = generalises(options);
   let permissions = 0;
-  const check = (action: string, resource: string): void => {
-    permissions++;
-    const r = literal(resource);
-    const decision = evaluate(policies, action, r);
+  const bug = 'this is a bug of xray-lp: please report it with the command that printed this';
+  const check = (action: string, resource: string, context: RequestContext = {}): void => {
+    const decision = evaluate(policies, action, literal(resource), context);
     if (decision !== 'allowed')
       throw new Error(
-        `the generated policy does not allow its own evidence, ${action} on ${resource} (${decision}); this is a bug of xray-lp: please report it with the command that printed this`,
+        `the generated policy does not allow its own evidence, ${action} on ${resource}${describe(context)} (${decision}); ${bug}`,
       );
   };
-  for (const o of observed) check(o.action, general ? generaliseArn(o.resource, options, own) : o.resource);
-  for (const n of needs) check(n.action, n.resource);
+  for (const o of observed) {
+    permissions++;
+    check(o.action, general ? generaliseArn(o.resource, options, own) : o.resource);
+  }
+  for (const n of needs) {
+    permissions++;
+    if (!n.condition) {
+      check(n.action, n.resource);
+      continue;
+    }
+    for (const value of n.condition.values) check(n.action, n.resource, { [n.condition.variable]: value });
+    const other = { [n.condition.variable]: OTHER_VALUE };
+    if (evaluate(policies, n.action, literal(n.resource), other) === 'allowed')
+      throw new Error(
+        `the generated policy grants ${n.action} on ${n.resource} without its condition ${n.condition.variable}; ${bug}`,
+      );
+  }
   return { permissions, allowed: permissions };
+}
+
+/** Renders one policy as the file `format` writes for it (a test seam: a broken renderer is caught). */
+export type Renderer = (p: WorkloadPolicy, format: PolicyFormat) => string;
+
+const renderOne: Renderer = (p, format) => renderAll([p], format);
+
+/**
+ * The replay after every output format: each format's text of `policy` is read back
+ * (reread.ts), its placeholders read as the replay reads them, and the same evidence replayed
+ * against what was read. A format that loses a permission or a condition throws an internal
+ * error naming the format and the permission.
+ */
+export function replayFormats(
+  policy: WorkloadPolicy,
+  observed: readonly { action: string; resource: string }[],
+  needs: readonly { action: string; resource: string; condition?: NeedCondition }[],
+  options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+  own: OwnScope = { account: null, region: null },
+  render: Renderer = renderOne,
+): PolicyFormat[] {
+  if (policy.documents.every((d) => d.Statement.length === 0)) return [...POLICY_FORMATS];
+  for (const format of POLICY_FORMATS) {
+    try {
+      replayEvidence(readBack(render(policy, format), format), observed, needs, options, own);
+    } catch (err) {
+      throw new Error(`${FORMAT_LABEL[format]} output: ${(err as Error).message}`);
+    }
+  }
+  return [...POLICY_FORMATS];
 }

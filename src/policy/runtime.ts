@@ -6,7 +6,9 @@
 import { actionMatches, globMatch } from '../iam/glob.js';
 import {
   dependentNeeds,
+  namedDependent,
   runtimeNeeds,
+  type NamedDependent,
   unionNeeds,
   type RuntimeNeed,
   type RuntimeNeeds,
@@ -16,7 +18,7 @@ import { factsOf, attrsOf } from '../runtime/facts.js';
 import { generaliseArn, generalises } from './grants.js';
 import { buildStatements, RUNTIME_SID } from './statements.js';
 
-export { factsOf, attrsOf };
+export { factsOf, attrsOf, namedDependent, type NamedDependent };
 import type { ActionEvidence, PolicyOptions, PolicyStatement, PolicyWarning } from './types.js';
 
 /** The run-time needs of a subject's workloads, or undefined with `--runtime none`. */
@@ -39,17 +41,19 @@ export interface RuntimeStatements {
 }
 
 /**
- * The statements that grant `runtime`'s needs that `observed` does not already grant, with the
- * notes as warnings (code `runtime`).
+ * The statements that grant `runtime`'s needs and the `named` dependent needs (with their
+ * conditions) that `observed` does not already grant, with the notes as warnings (code
+ * `runtime`, `dependent`). The named ones are granted even with `--runtime none`: an input named
+ * their role or key.
  */
 export function runtimeStatements(
   runtime: RuntimeNeeds | undefined,
   observed: readonly { action: string; resource: string }[],
   options: PolicyOptions,
+  named: readonly NamedDependent[] = [],
 ): RuntimeStatements {
-  if (!runtime) return { statements: [], needs: [], warnings: [] };
   const byKey = new Map<string, GrantedNeed>();
-  for (const n of runtime.needs) {
+  for (const n of [...(runtime?.needs ?? []), ...named.map((d) => d.need)]) {
     const resource = generalises(options) ? generaliseArn(n.resource, options) : n.resource;
     const covered = observed.some(
       (g) => actionMatches(g.action, n.action) && globMatch(g.resource, resource),
@@ -58,15 +62,27 @@ export function runtimeStatements(
     if (!covered && !byKey.has(key)) byKey.set(key, { ...n, resource, needed: n.resource });
   }
   const needs = [...byKey.values()];
-  // What the observed calls need AWS to do with this role (PassRole, KMS): said, not granted.
+  const statements = buildStatements(needs, RUNTIME_SID);
+  const granted = named.map((d): PolicyWarning => ({
+    code: 'dependent',
+    message: `${d.need.action} on ${d.need.resource} granted with the condition ${d.need.condition!.variable} = ${d.need.condition!.values.join(' or ')}: ${d.need.why} (${d.need.source})`,
+  }));
+  if (!runtime) return { statements, needs, warnings: granted };
+  // What the observed calls need AWS to do with this role (PassRole, KMS): said, not granted,
+  // unless an input named the role or key.
   const dependent = dependentNeeds(
     observed.map((g) => g.action),
     runtime.scope ?? { partition: 'aws', region: '*', account: '*' },
+    {
+      passRole: new Set(named.filter((d) => d.need.rule === 'pass-role').flatMap((d) => d.calls)),
+      kms: new Set(named.filter((d) => d.need.rule === 'kms-via-service').flatMap((d) => d.calls)),
+    },
   );
   return {
-    statements: buildStatements(needs, RUNTIME_SID),
+    statements,
     needs,
     warnings: [
+      ...granted,
       ...runtime.notes.map((n): PolicyWarning => ({
         code: 'runtime',
         message: `${n.message} (${n.source})`,

@@ -4,7 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { compareText } from '../shared/order.js';
-import type { PolicyDocument, PolicyStatement } from './types.js';
+import type { NeedCondition } from '../runtime/types.js';
+import type { PolicyCondition, PolicyDocument, PolicyStatement } from './types.js';
 
 /** IAM's limits on policy size, in characters without whitespace. */
 export const MANAGED_POLICY_LIMIT = 6144;
@@ -13,11 +14,47 @@ export const INLINE_POLICIES_LIMIT = 10240;
 /**
  * Statements that grant exactly the (action, resource) pairs: either one statement per set of
  * resources sharing an action set, or one per set of actions sharing a resource set, whichever
- * is smaller. Neither widens any grant.
+ * is smaller. Neither widens any grant. Grants with different conditions are never in one
+ * statement: each condition (and no condition) is packed on its own.
  */
 export function buildStatements(
-  grants: { action: string; resource: string }[],
+  grants: { action: string; resource: string; condition?: NeedCondition }[],
   prefix: '' | typeof RUNTIME_SID = '',
+): PolicyStatement[] {
+  const byCondition = new Map<string, { condition: PolicyCondition | undefined; grants: typeof grants }>();
+  for (const g of grants) {
+    const condition = g.condition ? policyCondition(g.condition) : undefined;
+    const key = conditionKey(condition);
+    (byCondition.get(key) ?? byCondition.set(key, { condition, grants: [] }).get(key)!).grants.push(g);
+  }
+  return sortStatements(
+    [...byCondition.values()].flatMap((c) => unconditioned(c.grants, prefix, c.condition)),
+  );
+}
+
+/** A need's condition as IAM writes it. */
+export function policyCondition(c: NeedCondition): PolicyCondition {
+  return { [c.test]: { [c.variable]: [...new Set(c.values)].sort(compareText) } };
+}
+
+/** A deterministic text of a condition (empty for none): what statements are grouped and hashed by. */
+function conditionKey(c: PolicyCondition | undefined): string {
+  if (!c) return '';
+  return Object.keys(c)
+    .sort(compareText)
+    .map((op) =>
+      Object.keys(c[op]!)
+        .sort(compareText)
+        .map((k) => `${op}\u0001${k}\u0001${c[op]![k]!.join('\u0002')}`)
+        .join('\u0003'),
+    )
+    .join('\u0004');
+}
+
+function unconditioned(
+  grants: { action: string; resource: string }[],
+  prefix: string,
+  condition: PolicyCondition | undefined,
 ): PolicyStatement[] {
   const byResource = new Map<string, Set<string>>();
   const byAction = new Map<string, Set<string>>();
@@ -37,23 +74,34 @@ export function buildStatements(
     return out;
   };
   const a: PolicyStatement[] = [...group(byResource).values()].map((e) =>
-    statement(e.values, e.keys, prefix),
+    statement(e.values, e.keys, prefix, condition),
   );
-  const b: PolicyStatement[] = [...group(byAction).values()].map((e) => statement(e.keys, e.values, prefix));
-  const pick =
-    compactSize({ Version: '2012-10-17', Statement: b }) <
+  const b: PolicyStatement[] = [...group(byAction).values()].map((e) =>
+    statement(e.keys, e.values, prefix, condition),
+  );
+  return compactSize({ Version: '2012-10-17', Statement: b }) <
     compactSize({ Version: '2012-10-17', Statement: a })
-      ? b
-      : a;
-  return sortStatements(pick);
+    ? b
+    : a;
 }
 
-function statement(actions: string[], resources: string[], prefix: string): PolicyStatement {
+function statement(
+  actions: string[],
+  resources: string[],
+  prefix: string,
+  condition: PolicyCondition | undefined,
+): PolicyStatement {
   const Action = [...actions].sort(
     (x, y) => compareText(x.toLowerCase(), y.toLowerCase()) || compareText(x, y),
   );
   const Resource = [...resources].sort(compareText);
-  return { Sid: sidFor(Action, Resource, prefix), Effect: 'Allow', Action, Resource };
+  return {
+    Sid: sidFor(Action, Resource, prefix, condition),
+    Effect: 'Allow',
+    Action,
+    Resource,
+    ...(condition ? { Condition: condition } : {}),
+  };
 }
 
 function sortStatements(st: PolicyStatement[]): PolicyStatement[] {
@@ -73,8 +121,13 @@ export function isRuntimeStatement(st: Pick<PolicyStatement, 'Sid'>): boolean {
   return st.Sid.startsWith(RUNTIME_SID);
 }
 
-/** A stable Sid from the statement's content: prefix + service name + short hash. */
-function sidFor(actions: string[], resources: string[], prefix: string): string {
+/** A stable Sid from the statement's content (its condition included): prefix + service name + short hash. */
+function sidFor(
+  actions: string[],
+  resources: string[],
+  prefix: string,
+  condition: PolicyCondition | undefined,
+): string {
   const services = [...new Set(actions.map((a) => a.split(':')[0] ?? ''))].sort();
   const name =
     services
@@ -85,6 +138,8 @@ function sidFor(actions: string[], resources: string[], prefix: string): string 
     .update(actions.join(','))
     .update('\u0000')
     .update(resources.join(','))
+    // Unconditioned statements keep the Sids they always had.
+    .update(condition ? `\u0000${conditionKey(condition)}` : '')
     .digest('hex')
     .slice(0, 8)
     .toUpperCase();
@@ -111,13 +166,14 @@ export function packDocuments(statements: PolicyStatement[], max: number | undef
     for (const r of st.Resource) {
       const next = [...chunk, r];
       if (chunk.length > 0 && compactSize(wrap([{ ...st, Resource: next }])) > max) {
-        pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix), Resource: chunk });
+        pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix, st.Condition), Resource: chunk });
         chunk = [r];
       } else {
         chunk = next;
       }
     }
-    if (chunk.length > 0) pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix), Resource: chunk });
+    if (chunk.length > 0)
+      pieces.push({ ...st, Sid: sidFor(st.Action, chunk, prefix, st.Condition), Resource: chunk });
   }
   const docs: PolicyStatement[][] = [];
   let current: PolicyStatement[] = [];

@@ -51,7 +51,16 @@ export interface PolicyStatement {
   Effect: 'Allow';
   Action: string[];
   Resource: string[];
+  /**
+   * Only on the statements of dependent needs (`iam:PassedToService`, `kms:ViaService`): operator
+   * → condition key → values, as IAM writes it. Statements with different conditions are never
+   * merged (src/policy/statements.ts).
+   */
+  Condition?: PolicyCondition;
 }
+
+/** A statement's `Condition` block: operator (`StringEquals`) → key → values (any of them). */
+export type PolicyCondition = Record<string, Record<string, string[]>>;
 
 /** A policy document: only `Version` and `Statement`, as IAM accepts. */
 export interface PolicyDocument {

@@ -12,7 +12,8 @@
  * Neither the passed role nor the key is in a call's trace (no SDK instrumentation records a
  * `Role` parameter, and nothing says whether a queue or object is encrypted with a customer
  * managed key): the needs are recognised (compare does not call them unused) and said in a
- * warning that names the call, never granted on a guess.
+ * warning that names the call, never granted on a guess. Where an AccessDenied message names the
+ * role or key ({@link namedDependent}), the need is granted on it, with its condition.
  */
 import { compareText } from '../shared/order.js';
 import type { Scope } from './scope.js';
@@ -107,15 +108,20 @@ function lookup<T>(table: Readonly<Record<string, T>>, action: string): [string,
 export function dependentNeeds(
   actions: Iterable<string>,
   scope: Scope,
+  /** Calls whose role or key an input named (see {@link namedDependent}): granted, not said. */
+  named: { passRole: ReadonlySet<string>; kms: ReadonlySet<string> } = {
+    passRole: new Set(),
+    kms: new Set(),
+  },
 ): { possible: RuntimeNeed[]; notes: RuntimeNote[] } {
   const possible: RuntimeNeed[] = [];
   const passes = new Map<string, PassRoleRule>();
   const kms = new Map<string, KmsRule>();
   for (const a of new Set(actions)) {
     const p = lookup(PASS_ROLE, a);
-    if (p) passes.set(p[0], p[1]);
+    if (p && !named.passRole.has(p[0])) passes.set(p[0], p[1]);
     const k = lookup(KMS_BY_ACTION, a);
-    if (k) kms.set(k[0], k[1]);
+    if (k && !named.kms.has(k[0])) kms.set(k[0], k[1]);
   }
   const notes: RuntimeNote[] = [];
   for (const [call, rule] of [...passes].sort((x, y) => compareText(x[0], y[0]))) {
@@ -160,4 +166,70 @@ export function dependentNeeds(
     }
   }
   return { possible, notes };
+}
+
+/** A dependent need an input names (the role or key), granted with its condition. */
+export interface NamedDependent {
+  need: RuntimeNeed;
+  /** The workload's calls it serves (their warnings are not repeated). */
+  calls: string[];
+}
+
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/\S+$/;
+const KEY_ARN = /^arn:[a-z-]+:kms:([a-z0-9-]+):\d{12}:key\/\S+$/;
+
+/**
+ * A permission an AccessDenied message named (`iam:PassRole` on a role, a `kms:` action on a
+ * key) that is a dependent action of calls the workload made (`actions`): the need, granted on
+ * that role or key with the condition that limits it to those calls' services
+ * (`iam:PassedToService`, `kms:ViaService` in the key's region). Undefined when it is not one:
+ * no call of the workload explains it (a direct KMS call is granted as observed).
+ */
+export function namedDependent(
+  permission: { action: string; resource: string },
+  actions: Iterable<string>,
+): NamedDependent | undefined {
+  const all = [...new Set(actions)].sort(compareText);
+  const action = permission.action.toLowerCase();
+  if (action === 'iam:passrole' && ROLE_ARN.test(permission.resource)) {
+    const calls = all.map((a) => lookup(PASS_ROLE, a)).filter((x): x is [string, PassRoleRule] => !!x);
+    if (calls.length === 0) return undefined;
+    const values = [...new Set(calls.map(([, r]) => r.passedTo))].sort(compareText);
+    const names = calls.map(([c]) => c);
+    return {
+      calls: names,
+      need: {
+        action: 'iam:PassRole',
+        resource: permission.resource,
+        origin: 'dependent',
+        rule: 'pass-role',
+        why: `${names.join(', ')} pass${names.length === 1 ? 'es' : ''} a role, and an AccessDenied named iam:PassRole on this one: granted only for passing it to ${values.join(', ')}`,
+        source: calls[0]![1].source,
+        condition: { test: 'StringEquals', variable: 'iam:PassedToService', values },
+      },
+    };
+  }
+  const key = KEY_ARN.exec(permission.resource);
+  if (action.startsWith('kms:') && key) {
+    const calls = all
+      .map((a) => lookup(KMS_BY_ACTION, a))
+      .filter((x): x is [string, KmsRule] => !!x && x[1].kms.some((k) => k.toLowerCase() === action));
+    if (calls.length === 0) return undefined;
+    const kms = calls[0]![1].kms.find((k) => k.toLowerCase() === action)!;
+    const values = [...new Set(calls.map(([, r]) => `${r.via}.${key[1]}.amazonaws.com`))].sort(compareText);
+    const names = calls.map(([c]) => c);
+    return {
+      calls: names,
+      need: {
+        action: kms,
+        resource: permission.resource,
+        origin: 'dependent',
+        rule: 'kms-via-service',
+        why: `an AccessDenied named ${kms} on this key behind ${names.join(', ')}, whose service${values.length === 1 ? '' : 's'} call${values.length === 1 ? 's' : ''} KMS with this role: granted only through ${values.join(', ')}`,
+        source: calls[0]![1].source,
+        condition: { test: 'StringEquals', variable: 'kms:ViaService', values },
+      },
+    };
+  }
+  return undefined;
 }

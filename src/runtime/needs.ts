@@ -14,7 +14,13 @@ export type * from './types.js';
 export { EVENT_SOURCE_RULES, eventSourceKind, type EventSourceKind } from './event-sources.js';
 export { SOURCES } from './sources.js';
 export { attrsOf, factsOf } from './facts.js';
-export { dependentNeeds, KMS_BY_ACTION, PASS_ROLE } from './dependent.js';
+export {
+  dependentNeeds,
+  KMS_BY_ACTION,
+  namedDependent,
+  PASS_ROLE,
+  type NamedDependent,
+} from './dependent.js';
 
 /** The run-time needs of one workload. */
 export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {

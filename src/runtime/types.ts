@@ -31,6 +31,17 @@ export interface RuntimeNeed {
   why: string;
   /** The public source of the fact (see sources.ts). */
   source: string;
+  /** The condition the grant carries (dependent needs only): the request must match one value. */
+  condition?: NeedCondition;
+}
+
+/** One condition of a dependent need, in the words Terraform uses (`condition { test variable values }`). */
+export interface NeedCondition {
+  test: 'StringEquals';
+  /** The condition key: `kms:ViaService`, `iam:PassedToService`. */
+  variable: string;
+  /** Sorted, distinct. */
+  values: string[];
 }
 
 /** Something about the run time that cannot be told from the inputs, said rather than guessed. */

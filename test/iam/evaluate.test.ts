@@ -513,3 +513,77 @@ test('oracle: evaluate agrees with iam-simulate on 400 generated policies and re
   ).length;
   t.true(allowed > 60 && allowed < 340, `${allowed} allowed`);
 });
+
+/* ------------------------------------------------ conditions with a request context (the replay) */
+
+const VIA = (op: string, values: string[]): unknown => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: '*',
+      Condition: { [op]: { 'kms:ViaService': values } },
+    },
+  ],
+});
+const CONTEXT_CASES: {
+  rule: string;
+  policy: unknown;
+  context?: Record<string, string>;
+  expected: Decision;
+}[] = [
+  {
+    rule: 'no context: conditional',
+    policy: VIA('StringEquals', ['s3.eu-west-1.amazonaws.com']),
+    expected: 'conditional',
+  },
+  {
+    rule: 'StringEquals, the value in context: allowed',
+    policy: VIA('StringEquals', ['sqs.eu-west-1.amazonaws.com', 's3.eu-west-1.amazonaws.com']),
+    context: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+    expected: 'allowed',
+  },
+  {
+    rule: 'StringEquals, another value: not allowed',
+    policy: VIA('StringEquals', ['s3.eu-west-1.amazonaws.com']),
+    context: { 'kms:ViaService': 's3.us-east-1.amazonaws.com' },
+    expected: 'not-allowed',
+  },
+  {
+    rule: 'keys compare case-insensitively',
+    policy: VIA('StringEquals', ['s3.eu-west-1.amazonaws.com']),
+    context: { 'KMS:viaservice': 's3.eu-west-1.amazonaws.com' },
+    expected: 'allowed',
+  },
+  {
+    rule: 'StringLike with a wildcard',
+    policy: VIA('StringLike', ['s3.*.amazonaws.com']),
+    context: { 'kms:ViaService': 's3.eu-west-1.amazonaws.com' },
+    expected: 'allowed',
+  },
+  {
+    rule: 'a key the context lacks: conditional',
+    policy: VIA('StringEquals', ['s3.eu-west-1.amazonaws.com']),
+    context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+    expected: 'conditional',
+  },
+  {
+    rule: 'an operator not evaluated: conditional',
+    policy: VIA('StringNotEquals', ['s3.eu-west-1.amazonaws.com']),
+    context: { 'kms:ViaService': 'sqs.eu-west-1.amazonaws.com' },
+    expected: 'conditional',
+  },
+];
+for (const c of CONTEXT_CASES)
+  test(`evaluate with a request context: ${c.rule}`, (t) => {
+    t.is(
+      evaluate(
+        [parsePolicy(c.policy, 'p')],
+        'kms:Decrypt',
+        'arn:aws:kms:eu-west-1:123456789012:key/k',
+        c.context,
+      ),
+      c.expected,
+    );
+  });

@@ -7,7 +7,13 @@ import { parseRoleMap } from '../../grants/roles.js';
 import { storedRoles } from '../../store/configs.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
-import { FORMAT_EXTENSION, POLICY_FORMATS, PolicyWriter, type PolicyFormat } from '../../policy/formats.js';
+import {
+  FORMAT_EXTENSION,
+  FORMAT_LABEL,
+  POLICY_FORMATS,
+  PolicyWriter,
+  type PolicyFormat,
+} from '../../policy/formats.js';
 import type { PolicyWarning, WorkloadPolicy } from '../../policy/types.js';
 import { warningLines } from '../../policy/warnings.js';
 import { explainEmpty } from '../../query/calls.js';
@@ -539,7 +545,7 @@ export function renderSummary(
     width,
   )}\n`;
   const replayed = rows.reduce((n, r) => n + r.replayed, 0);
-  out += `Replayed through the evaluator against the final documents: all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
+  out += `Replayed through the evaluator against the final documents and each format read back (${POLICY_FORMATS.map((f) => FORMAT_LABEL[f]).join(', ')}): all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
   for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;
   if (run.unmatched.length > 0)
@@ -593,7 +599,7 @@ async function writeOut(
         evidence: p.evidence,
       };
       if (p.warnings.length > 0) io.err(`  ${safe(entry.file)}: ${warningCount(p.warnings)}\n`);
-      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${JSON.stringify(entry, null, 2).replace(/^/gm, '  ')}`);
+      evidence.write(`${n++ === 0 ? '\n' : ',\n'}${safeJson(entry).replace(/^/gm, '  ')}`);
       await step();
     }
     evidence.write(n > 0 ? '\n]\n' : ']\n');
