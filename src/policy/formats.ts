@@ -5,11 +5,10 @@
  */
 import { neutralize } from '../shared/text.js';
 import type { PolicyDocument, PolicyStatement, WorkloadPolicy } from './build.js';
-import type { PolicyCondition } from './types.js';
+import type { PolicyCondition, PolicyFormat } from './types.js';
 import { warningLines } from './warnings.js';
 
-/** Output formats of `policy --format`. */
-export type PolicyFormat = 'iam' | 'cloudformation' | 'sam' | 'serverless' | 'terraform';
+export type { PolicyFormat };
 
 export const POLICY_FORMATS: readonly PolicyFormat[] = [
   'iam',

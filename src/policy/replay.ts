@@ -101,17 +101,18 @@ export function replayFormats(
   policy: WorkloadPolicy,
   observed: readonly { action: string; resource: string }[],
   needs: readonly { action: string; resource: string; condition?: NeedCondition }[],
-  options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders'>,
+  options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders' | 'replayFormats'>,
   own: OwnScope = { account: null, region: null },
   render: Renderer = renderOne,
 ): PolicyFormat[] {
-  if (policy.documents.every((d) => d.Statement.length === 0)) return [...POLICY_FORMATS];
-  for (const format of POLICY_FORMATS) {
+  const formats = [...(options.replayFormats ?? POLICY_FORMATS)];
+  if (policy.documents.every((d) => d.Statement.length === 0)) return formats;
+  for (const format of formats) {
     try {
       replayEvidence(readBack(render(policy, format), format), observed, needs, options, own);
     } catch (err) {
       throw new Error(`${FORMAT_LABEL[format]} output: ${(err as Error).message}`);
     }
   }
-  return [...POLICY_FORMATS];
+  return formats;
 }

@@ -12,8 +12,17 @@ import type { Completeness, CompletenessThresholds } from './completeness.js';
 export type S3ObjectScope = 'exact' | 'prefix' | 'bucket';
 
 /** Options for {@link buildPolicies}. Every generalisation is opt-in except the S3 default. */
+/** Output formats of `policy --format`. */
+export type PolicyFormat = 'iam' | 'cloudformation' | 'sam' | 'serverless' | 'terraform';
+
 export interface PolicyOptions {
   filter: CallFilter;
+  /**
+   * The output formats whose text is read back and replayed through the evaluator before a
+   * policy is returned. Default: every format (the report shows them all); `policy` names the
+   * one it prints, as a re-read costs about as much as building the policy.
+   */
+  replayFormats?: readonly PolicyFormat[];
   /**
    * Grant permissions seen only in denied calls. Default: leave them out and list them as
    * `denied` warnings (a denial may be intended: granting it would widen access).

@@ -278,7 +278,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
         throw new UserInputError(
           '--check-complete cannot be used with --usage: usage rows carry no trace counts, so whether the traces are enough cannot be checked. Merge the shards (xray-lp merge) and run --check-complete on the database.',
         );
-      const options = policyOptions(o, null);
+      const options = { ...policyOptions(o, null), replayFormats: printedFormats(o) };
       await withUsageRows(o.usage, usageFilter(o), (source) =>
         emitPolicies(
           policiesFromUsage(source, options),
@@ -294,7 +294,7 @@ export function registerPolicy(program: Command, io: CliIO, setExit: (c: ExitCod
     }
     const store = openForRead(cmd, io);
     try {
-      const options = policyOptions(o, store);
+      const options = { ...policyOptions(o, store), replayFormats: printedFormats(o) };
       await emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
         explainEmpty(store, options.filter, 'calls'),
       );
@@ -376,6 +376,11 @@ Exit codes: 0 granted, 6 not granted (the answer is printed either way), 2 usage
  * Prints the policies as they are built (whatever the output, memory holds one), then the
  * empty-result line or the `--check-complete` verdict.
  */
+/** The format whose text `policy` prints or writes (`--json` holds IAM JSON documents). */
+function printedFormats(o: PolicyCliOptions): PolicyFormat[] {
+  return [o.json ? 'iam' : o.format];
+}
+
 async function emitPolicies(
   built: PolicyRun,
   o: PolicyCliOptions,
@@ -492,7 +497,7 @@ function writeDocument(
   else io.out('\n}\n');
   if (notes.length > 0)
     io.err(`\nWarnings (one line per kind; --json lists each):\n${safeText(notes.join(''))}`);
-  if (rows.length > 0) io.err(`\n${renderSummary(rows, run, width)}`);
+  if (rows.length > 0) io.err(`\n${renderSummary(rows, run, width, [format])}`);
   return rows.length;
 }
 
@@ -522,6 +527,7 @@ export function renderSummary(
   rows: SummaryRow[],
   run: Pick<PolicyRun, 'sharedRoles' | 'unmatched'>,
   width?: number,
+  formats: readonly PolicyFormat[] = POLICY_FORMATS,
 ): string {
   let out = `${table(
     [
@@ -545,7 +551,7 @@ export function renderSummary(
     width,
   )}\n`;
   const replayed = rows.reduce((n, r) => n + r.replayed, 0);
-  out += `Replayed through the evaluator against the final documents and each format read back (${POLICY_FORMATS.map((f) => FORMAT_LABEL[f]).join(', ')}): all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
+  out += `Replayed through the evaluator against the final documents and ${formats.length === 1 ? 'its' : 'each'} format read back (${formats.map((f) => FORMAT_LABEL[f]).join(', ')}): all ${int(replayed)} permission${replayed === 1 ? '' : 's'} allowed\n`;
   for (const s of run.sharedRoles)
     out += `\nRole ${safe(s.role)} is shared by: ${s.functions.map(safe).join(', ')}\n`;
   if (run.unmatched.length > 0)
