@@ -219,10 +219,14 @@ function matchResource(tokens: Token[], resource: string, loose: boolean): boole
 
 /* ------------------------------------------------------------------ evaluation */
 
+/** Whether a statement's `Action` (or `NotAction`) covers `action`, whatever the resource. */
+export function actionApplies(s: Statement, action: string): boolean {
+  return s.actions.some((p) => actionMatches(p, action)) === (s.actionMode === 'Action');
+}
+
 /** Whether one statement applies to a request. */
 export function statementApplies(s: Statement, action: string, resource: string): Match {
-  const actionHit = s.actions.some((p) => actionMatches(p, action));
-  if (actionHit !== (s.actionMode === 'Action')) return 'no';
+  if (!actionApplies(s, action)) return 'no';
   const variables = s.variables;
   const hits = s.resources.map((p) => resourceMatches(p, resource, variables));
   let r: Match;
