@@ -244,6 +244,11 @@ function matchResource(tokens: Token[], resource: string, loose: boolean): boole
 
 /* ------------------------------------------------------------------ evaluation */
 
+/** Whether a statement's `Action` (or `NotAction`) covers `action`, whatever the resource. */
+export function actionApplies(s: Statement, action: string): boolean {
+  return s.actions.some((p) => actionMatches(p, action)) === (s.actionMode === 'Action');
+}
+
 /**
  * Whether a statement's conditions hold in `context`: `yes`/`no` when every condition is a
  * `StringEquals` or `StringLike` on a key the context holds, `maybe` otherwise.
@@ -270,8 +275,7 @@ export function statementApplies(
   resource: string,
   context?: RequestContext,
 ): Match {
-  const actionHit = s.actions.some((p) => actionMatches(p, action));
-  if (actionHit !== (s.actionMode === 'Action')) return 'no';
+  if (!actionApplies(s, action)) return 'no';
   const variables = s.variables;
   const hits = s.resources.map((p) => resourceMatches(p, resource, variables));
   let r: Match;
