@@ -2,6 +2,7 @@
  * Options shared by several commands.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../grants/granted.js';
 import { UserInputError } from '../shared/errors.js';
@@ -26,12 +27,13 @@ export function openForRead(cmd: Command, io: CliIO): Store {
 }
 
 /** Reads `--granted` files (IAM policies, authorization details, Lambda function lists) into one set. */
-export function readGrantedFiles(files: readonly string[]): GrantedInputs {
+export function readGrantedFiles(files: readonly string[], cwd: string = process.cwd()): GrantedInputs {
   return mergeGranted(
     files.map((file) => {
       let text: string;
       try {
-        text = fs.readFileSync(file, 'utf8');
+        // Named as given; read from `cwd` (the CLI's, which in-process callers set).
+        text = fs.readFileSync(path.resolve(cwd, file), 'utf8');
       } catch (err) {
         throw new UserInputError(`--granted ${file}: ${(err as Error).message}`);
       }
