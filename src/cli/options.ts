@@ -27,7 +27,7 @@ export function openForRead(cmd: Command, io: CliIO): Store {
 }
 
 /** Reads `--granted` files (IAM policies, authorization details, Lambda function lists) into one set. */
-export function readGrantedFiles(files: readonly string[], cwd: string = process.cwd()): GrantedInputs {
+export function readGrantedFiles(files: readonly string[], cwd: string): GrantedInputs {
   return mergeGranted(
     files.map((file) => {
       let text: string;

@@ -81,7 +81,7 @@ filter in the query that aggregates them.`,
   ).action(async (o: CompareCliOptions, cmd: Command) => {
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
-    const granted = readGrantedFiles(o.granted);
+    const granted = readGrantedFiles(o.granted, io.cwd);
     const options = { granted, role: o.role, allowUnused: o.allowUnused, runtime: o.runtime };
     // Why nothing matched: on stdout under a table, on stderr when stdout holds a document.
     const say = (text: string): void => (o.json || o.markdown ? io.err(text) : io.out(text));
