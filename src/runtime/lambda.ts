@@ -91,7 +91,7 @@ export function deadLetterNeeds(target: string): RuntimeNeed[] | undefined {
  *   customer managed key, you need permission to use the key. Lambda uses your permissions to
  *   create a grant on the key." ({@link SOURCES.lambdaEnvKey}). The permissions it lists are the
  *   deployer's; the role needs `kms:Decrypt` only when its code decrypts values itself (the
- *   console's encryption helpers), a call of its own that its traces record.
+ *   console's encryption helpers), a call of its own, granted as observed where its traces record it.
  * - a mapping's `KMSKeyArn` (its filter criteria): "`kms:Decrypt` – Must be granted to the
  *   regional Lambda service principal (`lambda.{AWS_region}.amazonaws.com`)" in the key policy, and
  *   to whoever reads the plaintext criteria with `GetEventSourceMapping`
