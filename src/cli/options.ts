@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../grants/granted.js';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../granted/granted.js';
 import { UserInputError } from '../shared/errors.js';
 import { DEFAULT_DB_PATH, openStore, type Store } from '../store/db.js';
 import type { CliIO } from './io.js';

@@ -23,7 +23,7 @@ import {
   type StatementRef,
 } from '../iam/evaluate.js';
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
-import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
+import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../granted/granted.js';
 import { compareText } from '../shared/order.js';
 import { didYouMean } from '../shared/suggest.js';
 import type { Store } from '../store/db.js';

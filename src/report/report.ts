@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compareGranted, type WorkloadComparison } from '../compare/compare.js';
-import type { GrantedInputs } from '../grants/granted.js';
+import type { GrantedInputs } from '../granted/granted.js';
 import { policies } from '../policy/build.js';
 import { VERDICTS } from '../policy/completeness.js';
 import { FORMAT_LABEL, POLICY_FORMATS, renderPolicy, type PolicyFormat } from '../policy/formats.js';
