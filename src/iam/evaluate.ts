@@ -53,6 +53,19 @@ export interface Statement {
   readonly usesVariables: boolean;
   /** Version 2012-10-17: `${…}` is a variable or an escape (`${*}`); otherwise literal text. */
   readonly variables: boolean;
+  /** 1-based line of the statement in its file, where the format gives one (YAML, HCL). */
+  readonly line?: number;
+}
+
+/**
+ * Where a policy is written, so that a finding says where to make the change: the file, and the
+ * template resource (CloudFormation logical id, Terraform address) that holds or attaches it.
+ */
+export interface Origin {
+  readonly file: string;
+  readonly resource?: string;
+  /** 1-based line of the resource (or policy) in the file, where the format gives one. */
+  readonly line?: number;
 }
 
 /** One operator on one key of a `Condition` block. */
@@ -74,6 +87,8 @@ export interface Policy {
   /** `Version` as written; null when absent (IAM then treats `${…}` literally). */
   readonly version: string | null;
   readonly statements: readonly Statement[];
+  /** Where it is written, when read from infrastructure as code (src/granted). */
+  readonly origin?: Origin;
 }
 
 /** Where a statement lives, for reports. */
