@@ -32,7 +32,9 @@ export interface IacGrants {
 const AWS_MANAGED = 'arn:aws:iam::aws:policy/';
 
 /** True when `v` is a CloudFormation template: `Resources` whose entries have a `Type`. */
-export function isTemplate(v: unknown): v is Record<string, unknown> & { Resources: Record<string, unknown> } {
+export function isTemplate(
+  v: unknown,
+): v is Record<string, unknown> & { Resources: Record<string, unknown> } {
   if (!isObject(v) || !isObject(v.Resources)) return false;
   const entries = Object.values(v.Resources);
   return entries.length > 0 && entries.every((r) => isObject(r) && typeof r.Type === 'string');
@@ -52,12 +54,12 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
   const template = lined.value as Record<string, unknown> & { Resources: Record<string, unknown> };
   const resources = template.Resources as Record<string, Record<string, unknown>>;
   const mappings: Mappings = isObject(template.Mappings) ? template.Mappings : {};
-  const globals = isObject(template.Globals) && isObject(template.Globals.Function) ? template.Globals.Function : {};
-  const originOf = (id: string, at?: unknown): Origin => ({
-    file,
-    resource: id,
-    ...(lineOf(at ?? resources[id]) === undefined ? {} : { line: lineOf(at ?? resources[id])! }),
-  });
+  const globals =
+    isObject(template.Globals) && isObject(template.Globals.Function) ? template.Globals.Function : {};
+  const originOf = (id: string, at?: unknown): Origin => {
+    const line = lineOf(at) ?? lineOf(resources[id]);
+    return { file, resource: id, ...(line === undefined ? {} : { line }) };
+  };
   const lineOf = (v: unknown): number | undefined => lined.lineOf(v);
   const fail = (id: string, at: unknown, what: string): never => {
     const line = lineOf(at) ?? lineOf(resources[id]);
@@ -93,7 +95,7 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
     return role;
   };
   /** A managed policy ARN as written (a name alone is an AWS managed policy, as SAM reads it). */
-  const attach = (role: GrantedRole, v: unknown, id: string): void => {
+  const attach = (role: GrantedRole, v: unknown, id: string, line?: number): void => {
     const r = resolve(v, mappings);
     const arn = typeof r === 'string' ? r : placeholder('Fn::', 'Value');
     const ref = isObject(v) && typeof v.Ref === 'string' ? v.Ref : undefined;
@@ -103,7 +105,11 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
       return;
     }
     const full = arn.startsWith('arn:') || arn.startsWith('${') ? arn : `${AWS_MANAGED}${arn}`;
-    role.attached!.push({ arn: full.replace('arn:${AWS::Partition}:', 'arn:aws:'), origin: originOf(id, v) });
+    const origin = originOf(id, v);
+    role.attached!.push({
+      arn: full.replace('arn:${AWS::Partition}:', 'arn:aws:'),
+      origin: line === undefined ? origin : { ...origin, line },
+    });
   };
   /** The roles a `Roles` list or `RoleName` names: `!Ref` to a template role, or a role name. */
   const targets = (v: unknown): GrantedRole[] =>
@@ -137,7 +143,8 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
       const pn = resolve(ip.PolicyName, mappings);
       role.policies.push(policy(ip.PolicyDocument, `inline:${typeof pn === 'string' ? pn : i}`, id));
     }
-    for (const arn of Array.isArray(p.ManagedPolicyArns) ? p.ManagedPolicyArns : []) attach(role, arn, id);
+    const arns = Array.isArray(p.ManagedPolicyArns) ? p.ManagedPolicyArns : [];
+    for (const [i, arn] of arns.entries()) attach(role, arn, id, lined.itemLine(arns, i));
     if (p.PermissionsBoundary !== undefined)
       role.notes.push(
         `permissions boundary of ${id} is not evaluated: the role may be granted less than shown`,
@@ -152,7 +159,7 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
         const parsed = policy(p.PolicyDocument, id, id);
         // A managed policy no role of the template lists may be attached by `ManagedPolicyArns`.
         const referenced = Object.values(resources).some((x) =>
-          JSON.stringify(isObject(x.Properties) ? x.Properties.ManagedPolicyArns ?? null : null).includes(
+          JSON.stringify(isObject(x.Properties) ? (x.Properties.ManagedPolicyArns ?? null) : null).includes(
             `{"Ref":${JSON.stringify(id)}}`,
           ),
         );
@@ -209,10 +216,11 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
     for (const [i, entry] of list.entries()) {
       const at = `Policies[${i}]`;
       if (typeof entry === 'string' || (isObject(entry) && ('Ref' in entry || 'Fn::Sub' in entry))) {
-        attach(role, entry, id);
+        attach(role, entry, id, lined.itemLine(list, i));
         continue;
       }
-      if (!isObject(entry)) fail(id, list, `${at} is neither a policy, a managed policy nor a policy template`);
+      if (!isObject(entry))
+        fail(id, list, `${at} is neither a policy, a managed policy nor a policy template`);
       if ('Statement' in entry) {
         role.policies.push(policy(entry, `${id} ${at}`, id));
         continue;
@@ -227,13 +235,16 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
         );
       const given = isObject(params) ? params : {};
       for (const param of def!.parameters)
-        if (!(param in given)) fail(id, entry, `${at}: the SAM policy template ${templateName} needs ${param}`);
+        if (!(param in given))
+          fail(id, entry, `${at}: the SAM policy template ${templateName} needs ${param}`);
       // The template's `Ref: Parameter` stands for the value the function gives it.
       const bound = bindParameters(def!.definition, given);
       const parsed = policy({ Version: '2012-10-17', ...(bound as object) }, `${id} ${templateName}`, id);
+      // The statements SAM generates are written where the template names the policy template.
       const line = lineOf(entry);
       role.policies.push({
         ...parsed,
+        origin: originOf(id, entry),
         statements: parsed.statements.map((s) => (line === undefined ? s : { ...s, line })),
       });
     }
@@ -247,6 +258,7 @@ function bindParameters(v: unknown, given: Record<string, unknown>): unknown {
   if (Array.isArray(v)) return v.map((x) => bindParameters(x, given));
   if (!isObject(v)) return v;
   const keys = Object.keys(v);
-  if (keys.length === 1 && keys[0] === 'Ref' && typeof v.Ref === 'string' && v.Ref in given) return given[v.Ref];
+  if (keys.length === 1 && keys[0] === 'Ref' && typeof v.Ref === 'string' && v.Ref in given)
+    return given[v.Ref];
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, bindParameters(x, given)]));
 }

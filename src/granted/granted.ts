@@ -251,7 +251,8 @@ export function mergeGranted(files: readonly GrantedFile[]): GrantedInputs {
   const byArn = new Map<string, GrantedRole>();
   // Managed policies attached by ARN in templates: from any authorization-details file, else bundled.
   const managed = new Map<string, unknown>(BUNDLED_MANAGED_POLICIES);
-  for (const f of files) if (f.kind === 'authorization-details') for (const [k, v] of f.managed) managed.set(k, v);
+  for (const f of files)
+    if (f.kind === 'authorization-details') for (const [k, v] of f.managed) managed.set(k, v);
   const addRoles = (roles: readonly GrantedRole[]): void => {
     for (const r of roles) {
       const prev = byArn.get(r.arn);
@@ -287,7 +288,8 @@ function resolveAttached(role: GrantedRole, managed: ReadonlyMap<string, unknown
   const policies = [...role.policies];
   const notes = [...role.notes];
   for (const a of role.attached) {
-    const where = `${a.origin.file}${a.origin.line === undefined ? '' : `:${a.origin.line}`} ${a.origin.resource ?? ''}`.trim();
+    const where =
+      `${a.origin.file}${a.origin.line === undefined ? '' : `:${a.origin.line}`} ${a.origin.resource ?? ''}`.trim();
     // `arn:${AWS::Partition}:…` and other partitions name the same AWS managed policy.
     const key = a.arn.replace(/^arn:[^:]*:iam::aws:policy\//, 'arn:aws:iam::aws:policy/');
     const doc = managed.get(key) ?? managed.get(a.arn);

@@ -55,7 +55,14 @@ export function readIacText(text: string, file: string, hint: string): GrantedFi
   if (isTemplate(v)) return { kind: 'iac', file, format: 'cloudformation', ...readTemplate(lined, file) };
   if (isTerraformJson(v)) return { kind: 'iac', file, format: 'terraform', ...readTerraformJson(v, file) };
   if (isPoliciesFragment(v))
-    return { kind: 'iac', file, format: 'cloudformation', roles: [], functions: new Map(), policies: fragment(lined, file) };
+    return {
+      kind: 'iac',
+      file,
+      format: 'cloudformation',
+      roles: [],
+      functions: new Map(),
+      policies: fragment(lined, file),
+    };
   if (isServerless(v)) return { kind: 'iac', file, format: 'serverless', ...readServerless(lined, file) };
   if (isObject(v) && 'Resources' in v)
     throw new UserInputError(
@@ -124,13 +131,17 @@ function readServerless(
     providerRole = {
       arn: `${file}#provider`,
       name: 'provider',
-      policies: shared === undefined ? [] : [statementsPolicy(shared, 'provider.iam.role.statements', 'provider')],
+      policies:
+        shared === undefined ? [] : [statementsPolicy(shared, 'provider.iam.role.statements', 'provider')],
       notes: [note],
       file,
       origin: { file, resource: 'provider', ...(line === undefined ? {} : { line }) },
       attached: (Array.isArray(managed) ? managed : []).map((m) => {
         const r = resolve(serverlessValue(m));
-        return { arn: typeof r === 'string' ? r : placeholder('Fn::', 'Value'), origin: { file, resource: 'provider' } };
+        return {
+          arn: typeof r === 'string' ? r : placeholder('Fn::', 'Value'),
+          origin: { file, resource: 'provider' },
+        };
       }),
     };
     roles.push(providerRole);

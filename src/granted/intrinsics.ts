@@ -62,7 +62,8 @@ export function resolve(v: unknown, mappings: Mappings = {}): unknown {
   if (fn === 'Fn::Split' && Array.isArray(arg) && arg.length === 2) {
     const sep = resolve(arg[0], mappings);
     const s = resolve(arg[1], mappings);
-    if (typeof sep === 'string' && sep !== '' && typeof s === 'string' && !s.includes('${')) return s.split(sep);
+    if (typeof sep === 'string' && sep !== '' && typeof s === 'string' && !s.includes('${'))
+      return s.split(sep);
     return [placeholder('Fn::Split:', typeof s === 'string' ? s : '')];
   }
   if (fn === 'Fn::FindInMap' && Array.isArray(arg) && arg.length >= 3) {

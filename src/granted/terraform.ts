@@ -54,7 +54,7 @@ const PSEUDO: [RegExp, string][] = [
 function tfValue(v: unknown): unknown {
   if (typeof v === 'string') {
     let out = '';
-    for (let i = 0; i < v.length; ) {
+    for (let i = 0; i < v.length;) {
       if (v.startsWith('$${', i)) {
         out += '${';
         i += 3;
@@ -158,7 +158,9 @@ export async function readTerraformSource(text: string, file: string): Promise<G
     body = await parseHcl(file, text);
   } catch (err) {
     throw new UserInputError(
-      `--granted ${file}: not valid Terraform (${String((err as Error).message ?? err).replace(/^parse config: /, '')}). Check the file with \`terraform validate\`.`,
+      `--granted ${file}: not valid Terraform (${String((err as Error).message ?? err)
+        .replace(/^parse config: /, '')
+        .replace(/^\[(.*)\]$/s, '$1')}). Check the file with \`terraform validate\`.`,
     );
   }
   const lines = text.split('\n');
@@ -250,18 +252,25 @@ function grantsOf(list: TfResource[], file: string, document: (v: unknown) => un
     ...(r.line === undefined ? {} : { line: r.line }),
   });
   const docs = new Map<string, unknown>();
+  // A document data source is where its statements are written: findings point there.
+  const writtenIn = new Map<unknown, TfResource>();
   for (const r of list)
-    if (r.mode === 'data' && r.type === 'aws_iam_policy_document') docs.set(r.address, policyDocument(r, document));
+    if (r.mode === 'data' && r.type === 'aws_iam_policy_document') {
+      const d = policyDocument(r, document);
+      docs.set(r.address, d);
+      if (isObject(d)) writtenIn.set(d, r);
+    }
   /** A `policy` attribute as a document: literal, jsonencode, JSON text, or a document data source. */
   const policyOf = (r: TfResource, v: unknown, attribute: string): unknown => {
-    const ref = soleReference(v) ?? r.references[attribute]?.map(addressOf).find((a) => a?.startsWith('data.'));
+    const ref =
+      soleReference(v) ?? r.references[attribute]?.map(addressOf).find((a) => a?.startsWith('data.'));
     if (ref && docs.has(ref)) return docs.get(ref);
     const d = document(v);
     return isObject(d) ? d : undefined;
   };
   const parsed = (r: TfResource, d: unknown, name: string): Policy => {
     const p = parsePolicy(tfValue(d), name, `--granted ${file} ${r.address}`);
-    return { ...p, origin: origin(r) };
+    return { ...p, origin: origin(writtenIn.get(d) ?? r) };
   };
   const unresolved = (role: GrantedRole, r: TfResource, what: string): void => {
     role.notes.push(
@@ -279,8 +288,12 @@ function grantsOf(list: TfResource[], file: string, document: (v: unknown) => un
   const functions: RoleMap = new Map();
   for (const r of list) {
     if (r.mode !== 'managed' || r.type !== 'aws_iam_role') continue;
-    const name = typeof r.values.name === 'string' && !r.values.name.includes('${') ? r.values.name : r.address;
-    const arn = typeof r.values.arn === 'string' && r.values.arn.startsWith('arn:') ? r.values.arn : `${file}#${r.address}`;
+    const name =
+      typeof r.values.name === 'string' && !r.values.name.includes('${') ? r.values.name : r.address;
+    const arn =
+      typeof r.values.arn === 'string' && r.values.arn.startsWith('arn:')
+        ? r.values.arn
+        : `${file}#${r.address}`;
     const role: GrantedRole = { arn, name, policies: [], notes: [], file, origin: origin(r), attached: [] };
     for (const [i, ip] of (Array.isArray(r.values.inline_policy) ? r.values.inline_policy : []).entries()) {
       if (!isObject(ip) || ip.policy === undefined) continue;
@@ -368,8 +381,7 @@ function policyDocument(r: TfResource, document: (v: unknown) => unknown): unkno
       const conditions = Array.isArray(s.condition) ? s.condition.filter(isObject) : [];
       if (conditions.length > 0) {
         const c: Record<string, Record<string, string[]>> = {};
-        for (const x of conditions)
-          (c[String(x.test)] ??= {})[String(x.variable)] = list(x.values) ?? [];
+        for (const x of conditions) (c[String(x.test)] ??= {})[String(x.variable)] = list(x.values) ?? [];
         out.Condition = c;
       }
       return out;

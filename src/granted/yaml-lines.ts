@@ -17,6 +17,8 @@ export interface LinedValue {
   value: unknown;
   /** Line of an object or list: where its key is written (its own start for list items). */
   lineOf: (v: unknown) => number | undefined;
+  /** Line of item `i` of a list (a string has no identity of its own to look up). */
+  itemLine: (list: unknown, i: number) => number | undefined;
 }
 
 /** YAML aliases expanded at most, per file. */
@@ -45,6 +47,7 @@ export function parseLined(text: string, file: string, hint: string): LinedValue
     );
   }
   const lines = new WeakMap<object, number>();
+  const items = new WeakMap<object, (number | undefined)[]>();
   const lineAt = (offset: number | undefined): number | undefined =>
     offset === undefined ? undefined : counter.linePos(offset).line;
   // Aliases are expanded here: a bounded number of them, so that a hostile file cannot grow
@@ -69,7 +72,9 @@ export function parseLined(text: string, file: string, hint: string): LinedValue
       }
       v = o;
     } else if (isSeq(n)) {
-      v = n.items.map((item) => toValue(item, lineAt((item as Node | null)?.range?.[0])));
+      const at = n.items.map((item) => lineAt((item as Node | null)?.range?.[0]));
+      v = n.items.map((item, i) => toValue(item, at[i]));
+      items.set(v as object, at);
     } else if (isScalar(n)) {
       v = n.value;
     } else v = null;
@@ -90,6 +95,7 @@ export function parseLined(text: string, file: string, hint: string): LinedValue
   return {
     value,
     lineOf: (v) => (typeof v === 'object' && v !== null ? lines.get(v) : undefined),
+    itemLine: (list, i) => (Array.isArray(list) ? items.get(list)?.[i] : undefined),
   };
 }
 
@@ -117,4 +123,3 @@ export function linedPolicy(
     }),
   };
 }
-

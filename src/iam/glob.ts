@@ -9,7 +9,8 @@
  * One pattern element: a literal character, `?`, `*`, a policy variable, or a placeholder for a
  * value infrastructure as code left unresolved (which matches nothing).
  */
-export type Token = { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' } | { t: 'placeholder' };
+export type Token =
+  { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' } | { t: 'placeholder' };
 
 const VARIABLE = /^\$\{([^}]*)\}/;
 
