@@ -22,6 +22,7 @@ import {
   globsOverlap,
   hasVariable,
   matchTokens,
+  placeholdersAsStars,
   tokenize,
   type Token,
 } from './glob.js';
@@ -403,9 +404,11 @@ export function actionFitsResources(
   const targets =
     info.resourceTypes.length === 0 ? ['*'] : info.resourceTypes.map((r) => templateGlob(r.arn));
   if (mode === 'Resource')
-    return patterns.some((p) =>
-      p === '*' ? true : targets.some((t) => (t === '*' ? globMatch(p, '*') : globsOverlap(p, t))),
-    );
+    return patterns.some((p) => {
+      // A placeholder (`${Ref:MyTable}`) may stand for any resource: the grant counts as granted.
+      const q = placeholdersAsStars(p);
+      return q === '*' ? true : targets.some((t) => (t === '*' ? globMatch(q, '*') : globsOverlap(q, t)));
+    });
   // NotResource: excluded only when a pattern covers the whole type (template read literally).
   return targets.some((t) => !patterns.some((p) => p === '*' || globMatch(p, t)));
 }

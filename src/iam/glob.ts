@@ -21,16 +21,22 @@ const VARIABLE = /^\$\{([^}]*)\}/;
  * (`tf:aws_s3_bucket.b.arn`). No IAM condition key starts so, and such a value is unknown: it must
  * never match as `*` (a placeholder for one table would otherwise grant every table).
  */
-const PLACEHOLDER = /^(?:AWS::|Fn::|Ref:|GetAtt:|ImportValue:|tf:)/;
+const PLACEHOLDER_KINDS = '(?:AWS::|Fn::|Ref:|GetAtt:|ImportValue:|tf:)';
+const PLACEHOLDER = new RegExp(`^${PLACEHOLDER_KINDS}`);
+const PLACEHOLDERS = new RegExp(`\\$\\{${PLACEHOLDER_KINDS}[^}]*\\}`, 'g');
+const VARIABLES = new RegExp(`\\$\\{(?![*?$]\\})(?!${PLACEHOLDER_KINDS})[^}]*\\}`);
 
-/** True when `s` holds an unresolved infrastructure-as-code value (`${Ref:MyTable}`). */
-export function hasPlaceholder(s: string): boolean {
-  return /\$\{(?:AWS::|Fn::|Ref:|GetAtt:|ImportValue:|tf:)[^}]*\}/.test(s);
+/**
+ * `s` with each placeholder written `*`: which values it could stand for (does a grant on
+ * `${Ref:MyTable}` grant anything on tables?), never what a request is matched with.
+ */
+export function placeholdersAsStars(s: string): string {
+  return s.includes('${') ? s.replace(PLACEHOLDERS, '*') : s;
 }
 
 /** True when `s` holds a policy variable (not an escape such as `${*}`, nor a placeholder). */
 export function hasVariable(s: string): boolean {
-  return /\$\{(?![*?$]\})(?!AWS::|Fn::|Ref:|GetAtt:|ImportValue:|tf:)[^}]*\}/.test(s);
+  return VARIABLES.test(s);
 }
 
 /**
