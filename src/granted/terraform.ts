@@ -12,7 +12,6 @@
  * from a file, built by a function other than `jsonencode`) is named in the role's notes as
  * unresolved, never guessed.
  */
-import { parse as parseHcl } from '@cdktf/hcl2json';
 import { UserInputError } from '../shared/errors.js';
 import { isObject } from '../shared/values.js';
 import { parsePolicy, type Origin, type Policy } from '../iam/evaluate.js';
@@ -153,6 +152,9 @@ export function readTerraformJson(doc: Record<string, unknown>, file: string): T
 
 /** Reads `.tf` source through the HCL parser. Throws a {@link UserInputError} with its position. */
 export async function readTerraformSource(text: string, file: string): Promise<GrantedFile> {
+  // Loaded only for .tf files: loading the parser (WebAssembly) takes about half a second, which
+  // every other command would pay (docs/performance.md).
+  const { parse: parseHcl } = await import('@cdktf/hcl2json');
   let body: Record<string, unknown>;
   try {
     body = await parseHcl(file, text);
@@ -183,7 +185,7 @@ export async function readTerraformSource(text: string, file: string): Promise<G
           address,
           mode: mode === 'data' ? 'data' : 'managed',
           type,
-          values: await sourceValues(type, values, file),
+          values: await sourceValues(type, values, file, parseHcl),
           references: {},
           ...(line === undefined ? {} : { line }),
         });
@@ -202,6 +204,7 @@ async function sourceValues(
   type: string,
   values: Record<string, unknown>,
   file: string,
+  parseHcl: (file: string, text: string) => Promise<Record<string, unknown>>,
 ): Promise<Record<string, unknown>> {
   const policy = async (v: unknown): Promise<unknown> => {
     if (typeof v !== 'string') return v;

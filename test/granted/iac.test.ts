@@ -203,3 +203,20 @@ for (const b of bad)
     const err = await t.throwsAsync(readGranted(b.text, b.name), { instanceOf: UserInputError });
     t.regex(err?.message ?? '', b.message);
   });
+
+for (const [what, text] of [
+  [
+    'JSON',
+    '{"Resources": {"__proto__": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "polluted"}}}}',
+  ],
+  ['YAML', 'Resources:\n  __proto__:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: polluted\n'],
+] as const)
+  test(`a logical id __proto__ is a resource like any other (${what}), never a prototype`, async (t) => {
+    const f = await readGranted(text, 't');
+    if (f.kind !== 'iac') return t.fail(f.kind);
+    t.deepEqual(
+      f.roles.map((r) => [r.name, r.arn]),
+      [['polluted', 't#__proto__']],
+    );
+    t.is(({} as Record<string, unknown>).Type, undefined);
+  });
