@@ -98,6 +98,15 @@ export function parseLined(text: string, file: string, hint: string): LinedValue
     return v;
   };
   const value = toValue(doc.contents, lineAt(doc.contents?.range?.[0]));
+  return linedValue(value, lines, items);
+}
+
+/** A value with the lines recorded for its objects and list items. */
+function linedValue(
+  value: unknown,
+  lines: WeakMap<object, number>,
+  items: WeakMap<object, (number | undefined)[]>,
+): LinedValue {
   return {
     value,
     lineOf: (v) => (typeof v === 'object' && v !== null ? lines.get(v) : undefined),
@@ -216,12 +225,7 @@ export function jsonLined(text: string): LinedValue | undefined {
     i = NUMBER.lastIndex;
     return Number(m?.[0]);
   };
-  const v = value();
-  return {
-    value: v,
-    lineOf: (x) => (typeof x === 'object' && x !== null ? lines.get(x) : undefined),
-    itemLine: (list, k) => (Array.isArray(list) ? items.get(list)?.[k] : undefined),
-  };
+  return linedValue(value(), lines, items);
 }
 
 /** `o[key] = v` as an own property, also for `__proto__` (which would set the prototype). */
