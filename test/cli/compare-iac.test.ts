@@ -101,6 +101,14 @@ test('a CloudFormation YAML template: findings say in which file, resource and l
     c.out,
     /Note: managed policy arn:aws:iam::aws:policy\/AmazonSSMReadOnlyAccess \(attached at orders\.yaml:30 OrdersRole\) is unknown/,
   );
+  const m = await cli(
+    ['--db', db, 'compare', '--workload', 'orders-api', '--granted', 'orders.yaml', '--markdown'],
+    {
+      cwd: path.dirname(template),
+    },
+  );
+  t.regex(m.out, /Defined at `orders\.yaml:18 \(OrdersRole\)`\./);
+  t.regex(m.out, /inline:orders-data #2 \(Queue\) at orders\.yaml:43 \(OrdersRole\)/);
   const j = await cli(
     ['--db', db, 'compare', '--workload', 'orders-api', '--granted', 'orders.yaml', '--json'],
     {

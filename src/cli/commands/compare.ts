@@ -326,7 +326,7 @@ function renderMarkdown(r: CompareResult): string {
       '',
       `## ${md(w.name)} (${md(w.kind)})`,
       '',
-      `Role ${code(w.role.arn ?? w.role.name)} ${md(w.headline)}.`,
+      `Role ${code(w.role.arn ?? w.role.name)} ${md(w.headline)}.${w.role.origin ? ` Defined at ${code(originText(w.role.origin))}.` : ''}`,
     );
     const remove = w.unused.filter((u) => u.unused.length > 0);
     if (remove.length > 0) {
