@@ -30,7 +30,7 @@ import Database from 'better-sqlite3';
 import { listCalls } from '../src/query/calls.js';
 import { spawnSync } from 'node:child_process';
 import { compareGranted } from '../src/compare/compare.js';
-import { mergeGranted, parseGrantedFile } from '../src/grants/granted.js';
+import { mergeGranted, parseGrantedFile } from '../src/granted/granted.js';
 import { buildPolicies, policies } from '../src/policy/build.js';
 import type { CallFilter } from '../src/store/filter.js';
 import { listWorkloads } from '../src/query/workloads.js';

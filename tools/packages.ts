@@ -31,7 +31,11 @@ export const INSTALL_ONLY: Readonly<Record<string, readonly string[]>> = {
   'better-sqlite3': ['prebuild-install'],
 };
 
-/** SPDX licences admitted in a release: permissive ones only. */
+/**
+ * SPDX licences admitted in a release: permissive ones, and MPL-2.0 after review (file-level
+ * copyleft: @cdktf/hcl2json, HashiCorp's HCL parser that reads `--granted` .tf files, is shipped
+ * unmodified; its source is public).
+ */
 const PERMISSIVE = new Set([
   'MIT',
   'ISC',
@@ -42,6 +46,7 @@ const PERMISSIVE = new Set([
   'BlueOak-1.0.0',
   'CC0-1.0',
   'Unlicense',
+  'MPL-2.0',
 ]);
 
 /**

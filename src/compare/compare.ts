@@ -18,12 +18,15 @@ import {
   explain,
   expandActionPattern,
   statementApplies,
+  type Origin,
   type Policy,
   type Statement,
   type StatementRef,
 } from '../iam/evaluate.js';
+import { arnParts } from '../iam/arn.js';
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
-import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
+import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../granted/granted.js';
+import { bindPseudoParameters, usesPseudoParameters, type DeployScope } from '../granted/bind.js';
 import { compareText } from '../shared/order.js';
 import { didYouMean } from '../shared/suggest.js';
 import type { Store } from '../store/db.js';
@@ -132,6 +135,8 @@ export interface UnusedGrant {
   used: string[];
   /** Resources those actions were used on (at most 10): the narrower pattern to write. */
   usedResources: string[];
+  /** Where the statement is written (infrastructure as code): the file, resource and line to change. */
+  origin?: Origin;
 }
 
 /** A permission the workload used (or was denied) that its role does not grant. */
@@ -181,7 +186,14 @@ export interface WorkloadComparison {
   kind: string;
   name: string;
   account: string | null;
-  role: { name: string; arn: string | null; matchedBy: MatchedBy; policies: string[] };
+  role: {
+    name: string;
+    arn: string | null;
+    matchedBy: MatchedBy;
+    policies: string[];
+    /** Where the role is defined (infrastructure as code): where a missing permission is added. */
+    origin?: Origin;
+  };
   granted: {
     /** Concrete actions granted (conditionally or not) on at least one resource. */
     actions: number;
@@ -232,6 +244,7 @@ interface Subject {
   arn: string | null;
   policies: Policy[];
   notes: string[];
+  origin?: Origin;
 }
 
 /**
@@ -319,6 +332,7 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
     arn: r.arn,
     policies: r.policies,
     notes: r.notes,
+    ...(r.origin ? { origin: r.origin } : {}),
   });
   const findRole = (arnOrName: string): GrantedRole | undefined =>
     granted.roles.find((r) => r.arn === arnOrName) ??
@@ -342,7 +356,7 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
   const out: WorkloadComparison[] = [];
   const unmatchedWorkloads: CompareResult['unmatchedWorkloads'] = [];
   const matchedRoles = new Set<string>();
-  const cache = new Map<Subject, GrantedSet>();
+  const cache = new Map<Subject, Map<string, { subject: Subject; set: GrantedSet }>>();
   // One workload at a time, as the source reads them; the results are ordered by principal.
   for (const w of usage.workloads()) {
     const { principal } = w;
@@ -378,12 +392,19 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
       continue;
     }
     if (subject.arn) matchedRoles.add(subject.arn);
-    let set = cache.get(subject);
-    if (!set) {
-      set = grantedSet(subject.policies, catalogue);
-      cache.set(subject, set);
+    // Infrastructure as code names the account and region as pseudo parameters: bound to the
+    // workload's own, one granted set per role and scope.
+    const scope = usesPseudoParameters(subject.policies) ? scopeOf(w) : undefined;
+    const key = scope ? `${scope.account}|${scope.region}|${scope.partition}` : '';
+    let byScope = cache.get(subject);
+    if (!byScope) cache.set(subject, (byScope = new Map()));
+    let bound = byScope.get(key);
+    if (!bound) {
+      const s = scope ? { ...subject, policies: bindPseudoParameters(subject.policies, scope) } : subject;
+      bound = { subject: s, set: grantedSet(s.policies, catalogue) };
+      byScope.set(key, bound);
     }
-    out.push(compareOne(w, subject, matchedBy, set, options));
+    out.push(compareOne(w, bound.subject, matchedBy, bound.set, options));
   }
   out.sort((a, b) => compareText(a.principal, b.principal));
   unmatchedWorkloads.sort((a, b) => compareText(a.principal, b.principal));
@@ -396,6 +417,16 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
     unmatchedWorkloads,
     unmatchedRoles,
     passed: out.length > 0 && out.every((w) => w.passes),
+  };
+}
+
+/** A workload's account, region and partition, from its ARN (else its account alone). */
+function scopeOf(w: ObservedWorkload): DeployScope {
+  const parts = arnParts(w.principal);
+  return {
+    account: w.account ?? (parts?.[4] || null),
+    region: parts?.[3] || null,
+    partition: parts?.[1] || null,
   };
 }
 
@@ -412,6 +443,7 @@ interface GrantedSet {
     resource: string;
     match: (a: string, r: Used) => boolean;
     concrete: string[];
+    origin?: Origin;
   }[];
 }
 
@@ -419,6 +451,11 @@ const isConditional = (s: Statement): boolean => s.conditionKeys.length > 0 || s
 
 function grantedSet(policies: readonly Policy[], catalogue: ActionCatalogue): GrantedSet {
   const statements = policies.flatMap((p) => p.statements);
+  const origins = new Map<Statement, Origin>();
+  for (const p of policies)
+    if (p.origin)
+      for (const s of p.statements)
+        origins.set(s, s.line === undefined ? p.origin : { ...p.origin, line: s.line });
   const denies = statements.filter((s) => s.effect === 'Deny' && !isConditional(s));
   const infoCache = new Map<string, ActionInfo | undefined>();
   const info = (a: string): ActionInfo | undefined => {
@@ -466,11 +503,13 @@ function grantedSet(policies: readonly Policy[], catalogue: ActionCatalogue): Gr
           (x) => actionFitsResources(info(x), s.resourceMode, r.list) && !deniedOn(x, s.resourceMode, r.list),
         );
         const single: Statement = { ...s, resources: r.list };
+        const origin = origins.get(s);
         pairs.push({
           s,
           action: a.label,
           resource: r.label,
           concrete,
+          ...(origin ? { origin } : {}),
           match: (action, u) =>
             a.match(action) &&
             (u.resourceUnknown && s.resourceMode === 'Resource'
@@ -621,6 +660,7 @@ function compareOne(
       runtime,
       used: [...t.used].sort(),
       usedResources: t.resources,
+      ...(pair.origin ? { origin: pair.origin } : {}),
     });
   });
 
@@ -650,7 +690,13 @@ function compareOne(
     kind: w.kind,
     name: w.name,
     account: w.account,
-    role: { name: subject.name, arn: subject.arn, matchedBy, policies: policies.map((p) => p.name) },
+    role: {
+      name: subject.name,
+      arn: subject.arn,
+      matchedBy,
+      policies: policies.map((p) => p.name),
+      ...(subject.origin ? { origin: subject.origin } : {}),
+    },
     granted: { actions: grantedCount, conditional: set.conditional.size },
     used: {
       actions: usedActions.size,

@@ -22,6 +22,7 @@ import {
   globsOverlap,
   hasVariable,
   matchTokens,
+  placeholdersAsStars,
   tokenize,
   type Token,
 } from './glob.js';
@@ -53,6 +54,19 @@ export interface Statement {
   readonly usesVariables: boolean;
   /** Version 2012-10-17: `${…}` is a variable or an escape (`${*}`); otherwise literal text. */
   readonly variables: boolean;
+  /** 1-based line of the statement in its file, where the format gives one (YAML, HCL). */
+  readonly line?: number;
+}
+
+/**
+ * Where a policy is written, so that a finding says where to make the change: the file, and the
+ * template resource (CloudFormation logical id, Terraform address) that holds or attaches it.
+ */
+export interface Origin {
+  readonly file: string;
+  readonly resource?: string;
+  /** 1-based line of the resource (or policy) in the file, where the format gives one. */
+  readonly line?: number;
 }
 
 /** One operator on one key of a `Condition` block. */
@@ -74,6 +88,8 @@ export interface Policy {
   /** `Version` as written; null when absent (IAM then treats `${…}` literally). */
   readonly version: string | null;
   readonly statements: readonly Statement[];
+  /** Where it is written, when read from infrastructure as code (src/granted). */
+  readonly origin?: Origin;
 }
 
 /** Where a statement lives, for reports. */
@@ -388,9 +404,11 @@ export function actionFitsResources(
   const targets =
     info.resourceTypes.length === 0 ? ['*'] : info.resourceTypes.map((r) => templateGlob(r.arn));
   if (mode === 'Resource')
-    return patterns.some((p) =>
-      p === '*' ? true : targets.some((t) => (t === '*' ? globMatch(p, '*') : globsOverlap(p, t))),
-    );
+    return patterns.some((p) => {
+      // A placeholder (`${Ref:MyTable}`) may stand for any resource: the grant counts as granted.
+      const q = placeholdersAsStars(p);
+      return q === '*' ? true : targets.some((t) => (t === '*' ? globMatch(q, '*') : globsOverlap(q, t)));
+    });
   // NotResource: excluded only when a pattern covers the whole type (template read literally).
   return targets.some((t) => !patterns.some((p) => p === '*' || globMatch(p, t)));
 }

@@ -5,13 +5,38 @@
  * linear in practice, no regular expressions, so a hostile pattern cannot blow up.
  */
 
-/** One pattern element: a literal character, `?`, `*`, or a policy variable. */
-export type Token = { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' };
+/**
+ * One pattern element: a literal character, `?`, `*`, a policy variable, or a placeholder for a
+ * value infrastructure as code left unresolved (which matches nothing).
+ */
+export type Token =
+  { t: 'lit'; c: string } | { t: 'any' } | { t: 'star' } | { t: 'var' } | { t: 'placeholder' };
 
 const VARIABLE = /^\$\{([^}]*)\}/;
 
+/**
+ * The inside of a `${…}` that names a value infrastructure as code did not fix (src/granted/iac):
+ * a pseudo parameter (`AWS::AccountId`), an intrinsic (`Fn::If`), a reference to a template
+ * resource (`Ref:MyTable`, `GetAtt:MyTable.Arn`, `ImportValue:…`) or a Terraform expression
+ * (`tf:aws_s3_bucket.b.arn`). No IAM condition key starts so, and such a value is unknown: it must
+ * never match as `*` (a placeholder for one table would otherwise grant every table).
+ */
+const PLACEHOLDER_KINDS = '(?:AWS::|Fn::|Ref:|GetAtt:|ImportValue:|tf:)';
+const PLACEHOLDER = new RegExp(`^${PLACEHOLDER_KINDS}`);
+const PLACEHOLDERS = new RegExp(`\\$\\{${PLACEHOLDER_KINDS}[^}]*\\}`, 'g');
+const VARIABLES = new RegExp(`\\$\\{(?![*?$]\\})(?!${PLACEHOLDER_KINDS})[^}]*\\}`);
+
+/**
+ * `s` with each placeholder written `*`: which values it could stand for (does a grant on
+ * `${Ref:MyTable}` grant anything on tables?), never what a request is matched with.
+ */
+export function placeholdersAsStars(s: string): string {
+  return s.includes('${') ? s.replace(PLACEHOLDERS, '*') : s;
+}
+
+/** True when `s` holds a policy variable (not an escape such as `${*}`, nor a placeholder). */
 export function hasVariable(s: string): boolean {
-  return /\$\{(?![*?$]\})[^}]*\}/.test(s);
+  return VARIABLES.test(s);
 }
 
 /**
@@ -42,7 +67,13 @@ function tokenizeUncached(pattern: string, variables: boolean): Token[] {
       const m = VARIABLE.exec(pattern.slice(i));
       if (m) {
         const inner = m[1] as string;
-        out.push(inner === '*' || inner === '?' || inner === '$' ? { t: 'lit', c: inner } : { t: 'var' });
+        out.push(
+          inner === '*' || inner === '?' || inner === '$'
+            ? { t: 'lit', c: inner }
+            : PLACEHOLDER.test(inner)
+              ? { t: 'placeholder' }
+              : { t: 'var' },
+        );
         i += m[0].length - 1;
         continue;
       }
@@ -55,7 +86,7 @@ function tokenizeUncached(pattern: string, variables: boolean): Token[] {
 /**
  * Matches tokens against a value: iterative with backtracking to the last star, so it is linear
  * in practice and a hostile pattern cannot blow up (no regular expressions). A variable matches
- * like `*` when `loose`, and nothing otherwise.
+ * like `*` when `loose`, and nothing otherwise; a placeholder matches nothing, ever.
  */
 export function matchTokens(
   tokens: readonly Token[],

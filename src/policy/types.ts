@@ -2,7 +2,7 @@
  * The shapes of a generated policy and the options that shape it (`policy --json` prints
  * {@link WorkloadPolicy} objects).
  */
-import type { RoleMap } from '../grants/roles.js';
+import type { RoleMap } from '../granted/roles.js';
 import type { PermissionOrigin } from '../runtime/types.js';
 import type { CallFilter } from '../store/filter.js';
 import type { UsageSource } from '../store/usage.js';

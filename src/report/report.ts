@@ -14,7 +14,8 @@
  */
 import { createHash } from 'node:crypto';
 import { compareGranted, type WorkloadComparison } from '../compare/compare.js';
-import type { GrantedInputs } from '../grants/granted.js';
+import type { GrantedInputs } from '../granted/granted.js';
+import { originText } from '../granted/bind.js';
 import { policies } from '../policy/build.js';
 import { VERDICTS } from '../policy/completeness.js';
 import { FORMAT_LABEL, POLICY_FORMATS, renderPolicy, type PolicyFormat } from '../policy/formats.js';
@@ -389,14 +390,14 @@ function comparison(c: WorkloadComparison): string {
       ? `<h4>${h(title)} (${items.length})</h4><ul>${items.map((x) => `<li>${x}</li>`).join('')}</ul>`
       : '';
   return `<h3>Compared with what it is granted ${c.passes ? '<span class="pass">passes</span>' : '<span class="fail">does not pass</span>'}</h3>
-<p>Role ${h(c.role.name)} (${h(c.role.matchedBy)}): ${h(c.headline)}.</p>
+<p>Role ${h(c.role.name)} (${h(c.role.matchedBy)}${c.role.origin ? `, defined at ${h(originText(c.role.origin))}` : ''}): ${h(c.headline)}.</p>
 ${list(
   'Granted, never used: remove',
   c.unused
     .filter((u) => u.unused.length > 0)
     .map(
       (u) =>
-        `${h(u.policy)} statement ${h(u.sid ?? u.statement)}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
+        `${h(u.policy)} statement ${h(u.sid ?? u.statement)}${u.origin ? ` at ${h(originText(u.origin))}` : ''}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
     ),
 )}
 ${list(

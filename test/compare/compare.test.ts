@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { parsePolicy } from '../../src/iam/evaluate.js';
-import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/grants/granted.js';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/granted/granted.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { compareGranted, headline, storeUsage, type WorkloadComparison } from '../../src/compare/compare.js';
 import { buildPolicies, policies } from '../../src/policy/build.js';

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { compareUsage, type CompareResult, type ObservedWorkload } from '../../src/compare/compare.js';
 import { rowsUsage, type UsageRows } from '../../src/compare/usage-rows.js';
-import type { GrantedInputs } from '../../src/grants/granted.js';
+import type { GrantedInputs } from '../../src/granted/granted.js';
 import { parsePolicy } from '../../src/iam/evaluate.js';
 import type { SpillPermission, SpillPrincipal } from '../../src/store/usage-spill.js';
 

@@ -10,7 +10,7 @@ import { configFacts, configShape } from '../../src/ingest/config.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import { compareGranted } from '../../src/compare/compare.js';
-import { mergeGranted, parseGrantedFile } from '../../src/grants/granted.js';
+import { mergeGranted, parseGrantedFile } from '../../src/granted/granted.js';
 import { loadFunctionConfigs } from '../../src/store/configs.js';
 import type { Store } from '../../src/store/db.js';
 import { cli, repoRoot, tempDir, tempStore, writeFile } from '../support/helpers.js';

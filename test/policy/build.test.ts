@@ -5,7 +5,7 @@ import { commonPathPrefix, generaliseArn } from '../../src/policy/grants.js';
 import { buildStatements, compactSize } from '../../src/policy/statements.js';
 import { globMatch as iamGlobMatch } from '../../src/iam/glob.js';
 import { buildPolicies, type PolicyDocument, type PolicyOptions } from '../../src/policy/build.js';
-import { parseRoleMap } from '../../src/grants/roles.js';
+import { parseRoleMap } from '../../src/granted/roles.js';
 import type { Store } from '../../src/store/db.js';
 import type { CallFilter } from '../../src/store/filter.js';
 import { oracleAllows } from '../support/oracle.js';

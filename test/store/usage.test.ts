@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { compareGranted } from '../../src/compare/compare.js';
-import { mergeGranted, parseGrantedFile } from '../../src/grants/granted.js';
+import { mergeGranted, parseGrantedFile } from '../../src/granted/granted.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import { explainPermission } from '../../src/policy/explain.js';

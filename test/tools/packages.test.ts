@@ -12,6 +12,7 @@ const licences: [string | undefined, boolean][] = [
   ['(BSD-2-Clause OR MIT OR Apache-2.0)', true],
   ['MIT AND BSD-3-Clause', true],
   ['MIT AND GPL-3.0-only', false],
+  ['MPL-2.0', true],
   ['AGPL-3.0-only', false],
   ['GPL-2.0 OR LGPL-3.0', false],
   ['UNLICENSED', false],

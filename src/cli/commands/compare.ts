@@ -23,6 +23,7 @@ import { safeJson, tableWidth } from '../output.js';
 import { openForRead, readGrantedFiles } from '../options.js';
 import { int, safe, safeText, shorten, table } from '../render.js';
 import { usageFilter, withUsageRows } from '../usage-input.js';
+import { originText } from '../../granted/bind.js';
 
 interface CompareCliOptions extends RawFilterOptions {
   granted: string[];
@@ -46,7 +47,7 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
       .description('what workloads are granted today but never used, and what they used but are not granted')
       .requiredOption(
         '--granted <files...>',
-        'IAM policy documents, `aws iam get-account-authorization-details` and `aws lambda list-functions` output',
+        'what is granted, recognised by content: IAM policy documents, `aws iam get-account-authorization-details` and `aws lambda list-functions` output, CloudFormation/SAM templates (JSON or YAML), a CDK cdk.out folder, Serverless files, `terraform show -json` output, .tf files, any `policy --format` output; - reads standard input',
       )
       .option('--role <arn-or-name>', 'compare every selected workload with this role')
       .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
@@ -81,7 +82,7 @@ filter in the query that aggregates them.`,
   ).action(async (o: CompareCliOptions, cmd: Command) => {
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
-    const granted = readGrantedFiles(o.granted, io.cwd);
+    const granted = await readGrantedFiles(o.granted, io.cwd, io.stdin);
     const options = { granted, role: o.role, allowUnused: o.allowUnused, runtime: o.runtime };
     // Why nothing matched: on stdout under a table, on stderr when stdout holds a document.
     const say = (text: string): void => (o.json || o.markdown ? io.err(text) : io.out(text));
@@ -140,7 +141,7 @@ function list(actions: string[]): string {
 
 /** One line per unused grant: the pattern pair, where it is, and what it grants unused. */
 function unusedLine(u: UnusedGrant): string {
-  const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}`;
+  const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}`;
   const head =
     u.used.length === 0 && u.runtime.length === 0
       ? `${u.action} on ${u.resource} [${where}]: never used: remove the statement pair (${u.granted} action${u.granted === 1 ? '' : 's'})`
@@ -174,7 +175,7 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
         : [g.action],
     );
     out.push(
-      `${actions.join(', ')} on ${u.resource} [${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}]: never used`,
+      `${actions.join(', ')} on ${u.resource} [${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}]: never used`,
     );
   }
   return out;
@@ -220,6 +221,7 @@ function section(w: WorkloadComparison): string {
     '',
     `${w.name} (${w.kind}) as ${w.role.arn ?? w.role.name}: ${w.headline}${w.missing.length > 0 ? `, ${w.missing.length} missing` : ''}`,
   ];
+  if (w.role.origin) lines.push(`  Role defined at ${originText(w.role.origin)}`);
   const remove = w.unused.filter((u) => u.unused.length > 0);
   if (remove.length > 0) {
     lines.push('  Remove (granted, never used):');
@@ -236,7 +238,9 @@ function section(w: WorkloadComparison): string {
       `  Unused but allowed by --allow-unused: ${allowedOnly.map((u) => `${u.action} on ${u.resource}`).join('; ')}`,
     );
   if (w.missing.length > 0) {
-    lines.push('  Missing (used, not granted):');
+    lines.push(
+      `  Missing (used, not granted${w.role.origin ? `; add to ${originText(w.role.origin)}` : ''}):`,
+    );
     for (const m of w.missing)
       lines.push(
         `    ${m.action} on ${m.resource}: ${m.reason === 'denied-explicit' ? `explicitly denied by ${m.deniedBy.map(refText).join(', ')}` : 'not granted'} (${int(m.calls)} call${m.calls === 1 ? '' : 's'}${m.denied > 0 ? `, ${int(m.denied)} denied` : ''})`,
@@ -322,7 +326,7 @@ function renderMarkdown(r: CompareResult): string {
       '',
       `## ${md(w.name)} (${md(w.kind)})`,
       '',
-      `Role ${code(w.role.arn ?? w.role.name)} ${md(w.headline)}.`,
+      `Role ${code(w.role.arn ?? w.role.name)} ${md(w.headline)}.${w.role.origin ? ` Defined at ${code(originText(w.role.origin))}.` : ''}`,
     );
     const remove = w.unused.filter((u) => u.unused.length > 0);
     if (remove.length > 0) {
@@ -335,7 +339,7 @@ function renderMarkdown(r: CompareResult): string {
       );
       for (const u of remove)
         out.push(
-          `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
+          `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
         );
     }
     const runtime = runtimeLines(w);

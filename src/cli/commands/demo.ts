@@ -103,7 +103,7 @@ export function registerDemo(
             renderTable(
               compareGranted(store, {
                 filter: { workloads: ['orders-api'] },
-                granted: readGrantedFiles(managed, io.cwd),
+                granted: await readGrantedFiles(managed, io.cwd),
               }),
               width,
             ),

@@ -3,7 +3,7 @@ import { interruptionPoints } from '../../shared/files.js';
 import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
-import { parseRoleMap } from '../../grants/roles.js';
+import { parseRoleMap } from '../../granted/roles.js';
 import { storedRoles } from '../../store/configs.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';

@@ -109,7 +109,7 @@ export function registerReport(program: Command, io: CliIO, version: string): vo
       throw new UserInputError(
         `--out ${o.out} is a folder: give the name of the HTML file to write (${path.join(o.out, 'xray-lp-report.html')}, say).`,
       );
-    const granted = o.granted ? readGrantedFiles(o.granted, io.cwd) : undefined;
+    const granted = o.granted ? await readGrantedFiles(o.granted, io.cwd, io.stdin) : undefined;
     const store = openForRead(cmd, io);
     try {
       // The policy text the report shows is IAM JSON: that is what is re-read and replayed. The

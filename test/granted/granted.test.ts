@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { evaluate } from '../../src/iam/evaluate.js';
-import { mergeGranted, parseGrantedFile, type GrantedFile } from '../../src/grants/granted.js';
+import { mergeGranted, parseGrantedFile, type GrantedFile } from '../../src/granted/granted.js';
 import { fixturesDir } from '../support/helpers.js';
 
 const dir = path.join(fixturesDir, 'granted');
