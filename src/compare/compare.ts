@@ -23,6 +23,7 @@ import {
   type StatementRef,
 } from '../iam/evaluate.js';
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
+import { permissionRisk, riskRank, type PermissionRisk, type RiskLevel } from '../iam/risk.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
 import { compareText } from '../shared/order.js';
 import { didYouMean } from '../shared/suggest.js';
@@ -50,6 +51,11 @@ export interface ComparisonOptions {
   catalogue?: ActionCatalogue;
   /** `none`: no run-time need is recognised (every grant no call shows is unused), as `policy --runtime none`. */
   runtime?: 'all' | 'none';
+  /**
+   * `--max-risk`: only unused grants at or above this risk level fail a workload (missing
+   * permissions still do). Default: every unused grant fails it.
+   */
+  maxRisk?: RiskLevel;
 }
 
 /** Options for {@link compareGranted}: the comparison's, and which calls of the database. */
@@ -132,6 +138,10 @@ export interface UnusedGrant {
   used: string[];
   /** Resources those actions were used on (at most 10): the narrower pattern to write. */
   usedResources: string[];
+  /** The highest risk of its `unused` actions on its resource (src/iam/risk.ts); `none` when none is risky. */
+  risk: RiskLevel;
+  /** Its `unused` actions that have a risk class, highest level first: what makes it risky. */
+  risky: PermissionRisk[];
 }
 
 /** A permission the workload used (or was denied) that its role does not grant. */
@@ -210,7 +220,12 @@ export interface WorkloadComparison {
    */
   runtimeNeeds: RuntimeNeedStatus[];
   notes: string[];
-  /** No unused grant beyond `--allow-unused` and run-time needs, and nothing missing. */
+  /** The highest risk of its unused grants (`none` without any): the report ranks workloads by it. */
+  risk: RiskLevel;
+  /**
+   * No unused grant beyond `--allow-unused` and run-time needs (with `maxRisk`: none at or above
+   * it), and nothing missing.
+   */
   passes: boolean;
 }
 
@@ -608,6 +623,11 @@ function compareOne(
     const runtime = idle.filter((a) => isNeeded(a, pair.resource));
     const rest = idle.filter((a) => !runtime.includes(a));
     const allowed = rest.filter((a) => allow.some((p) => actionMatches(p, a)));
+    const remove = rest.filter((a) => !allowed.includes(a));
+    const risky = remove
+      .map((a) => permissionRisk(a, pair.resource))
+      .filter((r) => r.classes.length > 0)
+      .sort((a, b) => riskRank(b.level) - riskRank(a.level) || compareText(a.action, b.action));
     unused.push({
       policy: pair.s.policy,
       sid: pair.s.sid,
@@ -616,13 +636,19 @@ function compareOne(
       resource: pair.resource,
       conditional: isConditional(pair.s),
       granted: pair.concrete.length,
-      unused: rest.filter((a) => !allowed.includes(a)),
+      unused: remove,
       allowedUnused: allowed,
       runtime,
       used: [...t.used].sort(),
       usedResources: t.resources,
+      risk: risky[0]?.level ?? 'none',
+      risky,
     });
   });
+  // What to remove, riskiest first; equal risks keep the policies' order (the sort is stable).
+  unused.sort((a, b) => riskRank(b.risk) - riskRank(a.risk));
+  const risk = unused.find((u) => u.unused.length > 0)?.risk ?? 'none';
+  const floor = options.maxRisk === undefined ? 0 : riskRank(options.maxRisk);
 
   const grantedCount = set.plain.size + set.conditional.size;
   const usedGranted = [...usedActions].filter((a) => set.plain.has(a) || set.conditional.has(a)).length;
@@ -666,7 +692,8 @@ function compareOne(
     deniedAtRuntime,
     runtimeNeeds: runtimeStatus,
     notes,
-    passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
+    risk,
+    passes: missing.length === 0 && unused.every((u) => u.unused.length === 0 || riskRank(u.risk) < floor),
   };
 }
 
