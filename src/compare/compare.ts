@@ -23,7 +23,7 @@ import {
   type StatementRef,
 } from '../iam/evaluate.js';
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
-import { permissionRisk, riskRank, type PermissionRisk, type RiskLevel } from '../iam/risk.js';
+import { permissionRisk, RISK_CLASSES, riskRank, type PermissionRisk, type RiskLevel } from '../iam/risk.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../grants/granted.js';
 import { compareText } from '../shared/order.js';
 import { didYouMean } from '../shared/suggest.js';
@@ -140,8 +140,13 @@ export interface UnusedGrant {
   usedResources: string[];
   /** The highest risk of its `unused` actions on its resource (src/iam/risk.ts); `none` when none is risky. */
   risk: RiskLevel;
-  /** Its `unused` actions that have a risk class, highest level first: what makes it risky. */
+  /**
+   * What makes it risky: its `unused` actions that have a risk class, the riskiest first (level,
+   * then class: privilege escalation before the others), at most {@link RISKY_LISTED} of them.
+   */
   risky: PermissionRisk[];
+  /** How many of its `unused` actions have a risk class (`risky` lists the first of them). */
+  riskyCount: number;
 }
 
 /** A permission the workload used (or was denied) that its role does not grant. */
@@ -627,7 +632,12 @@ function compareOne(
     const risky = remove
       .map((a) => permissionRisk(a, pair.resource))
       .filter((r) => r.classes.length > 0)
-      .sort((a, b) => riskRank(b.level) - riskRank(a.level) || compareText(a.action, b.action));
+      .sort(
+        (a, b) =>
+          riskRank(b.level) - riskRank(a.level) ||
+          classOrder(a) - classOrder(b) ||
+          compareText(a.action, b.action),
+      );
     unused.push({
       policy: pair.s.policy,
       sid: pair.s.sid,
@@ -642,7 +652,9 @@ function compareOne(
       used: [...t.used].sort(),
       usedResources: t.resources,
       risk: risky[0]?.level ?? 'none',
-      risky,
+      // Bounded: an `Action: "*"` grant has thousands of risky actions (the output grew 5x).
+      risky: risky.slice(0, RISKY_LISTED),
+      riskyCount: risky.length,
     });
   });
   // What to remove, riskiest first; equal risks keep the policies' order (the sort is stable).
@@ -696,6 +708,15 @@ function compareOne(
     passes: missing.length === 0 && unused.every((u) => u.unused.length === 0 || riskRank(u.risk) < floor),
   };
 }
+
+/** Risky actions an unused grant lists, at most (`riskyCount` counts them all). */
+export const RISKY_LISTED = 20;
+
+/** The rank of a triaged action's most severe class (RISK_CLASSES order), for ordering. */
+const classOrder = (r: PermissionRisk): number => {
+  const first = r.classes[0];
+  return first === undefined ? RISK_CLASSES.length : RISK_CLASSES.indexOf(first);
+};
 
 /** Resources an unused grant lists as used through it, at most. */
 const USED_RESOURCES = 10;

@@ -190,8 +190,8 @@ export const CLASS_SEVERITY: Readonly<Record<RiskClass, RiskLevel>> = {
   'infrastructure-modification': 'low',
 };
 
-/** The classes, most severe first (the order they are listed in). */
-const CLASS_ORDER: readonly RiskClass[] = [
+/** The classes, most severe first (the order a permission's classes are listed in). */
+export const RISK_CLASSES: readonly RiskClass[] = [
   'privilege-escalation',
   'credentials-exposure',
   'resource-exposure',
@@ -256,7 +256,7 @@ export function riskClasses(action: string): RiskClass[] {
   const classes = new Set<RiskClass>(named);
   for (const rule of RISK_RULES)
     if (levels.some((l) => rule.accessLevels?.includes(l))) classes.add(rule.class);
-  return CLASS_ORDER.filter((c) => classes.has(c));
+  return RISK_CLASSES.filter((c) => classes.has(c));
 }
 
 /**

@@ -417,7 +417,7 @@ ${list(
             ? `<br><span class="risky-why">risky: ${u.risky
                 .slice(0, 6)
                 .map((r) => `${h(r.action)} (${h(r.classes.map(classWords).join(', '))}, ${h(r.level)})`)
-                .join('; ')}${u.risky.length > 6 ? ` and ${int(u.risky.length - 6)} more` : ''}</span>`
+                .join('; ')}${u.riskyCount > 6 ? ` and ${int(u.riskyCount - 6)} more` : ''}</span>`
             : ''
         }`,
     ),

@@ -83,6 +83,7 @@ test('--json: the documented shape', async (t) => {
     'usedResources',
     'risk',
     'risky',
+    'riskyCount',
   ]);
   t.deepEqual(Object.keys(w?.runtimeNeeds[0] ?? {}), [
     'action',

@@ -161,7 +161,8 @@ function riskLabel(u: UnusedGrant): string {
   const top = u.risky.filter((r) => r.level === u.risk);
   const classes = [...new Set(top.flatMap((r) => r.classes.slice(0, 1)))].map(classWords).join(', ');
   const names = top.slice(0, 3).map((r) => r.action);
-  return `[risk ${u.risk}: ${classes}: ${names.join(', ')}${top.length > 3 ? ` +${top.length - 3}` : ''}] `;
+  const more = u.riskyCount - names.length;
+  return `[risk ${u.risk}: ${classes}: ${names.join(', ')}${more > 0 ? ` +${more} risky` : ''}] `;
 }
 
 /** One line per unused grant: the pattern pair, where it is, and what it grants unused. */
