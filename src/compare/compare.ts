@@ -25,6 +25,7 @@ import {
 } from '../iam/evaluate.js';
 import { arnParts } from '../iam/arn.js';
 import { actionMatches, globMatch, globsOverlap } from '../iam/glob.js';
+import { permissionRisk, RISK_CLASSES, riskRank, type PermissionRisk, type RiskLevel } from '../iam/risk.js';
 import { POLICY_FILES_ROLE, type GrantedInputs, type GrantedRole } from '../granted/granted.js';
 import { bindPseudoParameters, usesPseudoParameters, type DeployScope } from '../granted/bind.js';
 import { compareText } from '../shared/order.js';
@@ -53,6 +54,11 @@ export interface ComparisonOptions {
   catalogue?: ActionCatalogue;
   /** `none`: no run-time need is recognised (every grant no call shows is unused), as `policy --runtime none`. */
   runtime?: 'all' | 'none';
+  /**
+   * `--max-risk`: only unused grants at or above this risk level fail a workload (missing
+   * permissions still do). Default: every unused grant fails it.
+   */
+  maxRisk?: RiskLevel;
 }
 
 /** Options for {@link compareGranted}: the comparison's, and which calls of the database. */
@@ -137,6 +143,15 @@ export interface UnusedGrant {
   usedResources: string[];
   /** Where the statement is written (infrastructure as code): the file, resource and line to change. */
   origin?: Origin;
+  /** The highest risk of its `unused` actions on its resource (src/iam/risk.ts); `none` when none is risky. */
+  risk: RiskLevel;
+  /**
+   * What makes it risky: its `unused` actions that have a risk class, the riskiest first (level,
+   * then class: privilege escalation before the others), at most {@link RISKY_LISTED} of them.
+   */
+  risky: PermissionRisk[];
+  /** How many of its `unused` actions have a risk class (`risky` lists the first of them). */
+  riskyCount: number;
 }
 
 /** A permission the workload used (or was denied) that its role does not grant. */
@@ -222,7 +237,12 @@ export interface WorkloadComparison {
    */
   runtimeNeeds: RuntimeNeedStatus[];
   notes: string[];
-  /** No unused grant beyond `--allow-unused` and run-time needs, and nothing missing. */
+  /** The highest risk of its unused grants (`none` without any): the report ranks workloads by it. */
+  risk: RiskLevel;
+  /**
+   * No unused grant beyond `--allow-unused` and run-time needs (with `maxRisk`: none at or above
+   * it), and nothing missing.
+   */
   passes: boolean;
 }
 
@@ -647,6 +667,16 @@ function compareOne(
     const runtime = idle.filter((a) => isNeeded(a, pair.resource));
     const rest = idle.filter((a) => !runtime.includes(a));
     const allowed = rest.filter((a) => allow.some((p) => actionMatches(p, a)));
+    const remove = rest.filter((a) => !allowed.includes(a));
+    const risky = remove
+      .map((a) => permissionRisk(a, pair.resource))
+      .filter((r) => r.classes.length > 0)
+      .sort(
+        (a, b) =>
+          riskRank(b.level) - riskRank(a.level) ||
+          classOrder(a) - classOrder(b) ||
+          compareText(a.action, b.action),
+      );
     unused.push({
       policy: pair.s.policy,
       sid: pair.s.sid,
@@ -655,14 +685,22 @@ function compareOne(
       resource: pair.resource,
       conditional: isConditional(pair.s),
       granted: pair.concrete.length,
-      unused: rest.filter((a) => !allowed.includes(a)),
+      unused: remove,
       allowedUnused: allowed,
       runtime,
       used: [...t.used].sort(),
       usedResources: t.resources,
       ...(pair.origin ? { origin: pair.origin } : {}),
+      risk: risky[0]?.level ?? 'none',
+      // Bounded: an `Action: "*"` grant has thousands of risky actions (the output grew 5x).
+      risky: risky.slice(0, RISKY_LISTED),
+      riskyCount: risky.length,
     });
   });
+  // What to remove, riskiest first; equal risks keep the policies' order (the sort is stable).
+  unused.sort((a, b) => riskRank(b.risk) - riskRank(a.risk));
+  const risk = unused.find((u) => u.unused.length > 0)?.risk ?? 'none';
+  const floor = options.maxRisk === undefined ? 0 : riskRank(options.maxRisk);
 
   const grantedCount = set.plain.size + set.conditional.size;
   const usedGranted = [...usedActions].filter((a) => set.plain.has(a) || set.conditional.has(a)).length;
@@ -712,9 +750,19 @@ function compareOne(
     deniedAtRuntime,
     runtimeNeeds: runtimeStatus,
     notes,
-    passes: missing.length === 0 && unused.every((u) => u.unused.length === 0),
+    risk,
+    passes: missing.length === 0 && unused.every((u) => u.unused.length === 0 || riskRank(u.risk) < floor),
   };
 }
+
+/** Risky actions an unused grant lists, at most (`riskyCount` counts them all). */
+export const RISKY_LISTED = 20;
+
+/** The rank of a triaged action's most severe class (RISK_CLASSES order), for ordering. */
+const classOrder = (r: PermissionRisk): number => {
+  const first = r.classes[0];
+  return first === undefined ? RISK_CLASSES.length : RISK_CLASSES.indexOf(first);
+};
 
 /** Resources an unused grant lists as used through it, at most. */
 const USED_RESOURCES = 10;

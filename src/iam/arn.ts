@@ -104,3 +104,27 @@ export function kindOfPrincipal(principal: string): string {
 export function nameOfPrincipal(principal: string): string {
   return principal.split(/[:/]/).pop() ?? principal;
 }
+
+/** How a resource spans more than one resource: the fields written as wildcards. */
+export type WildcardSpan = 'account' | 'region' | 'resource';
+
+/**
+ * Which parts of `resource` are wildcards that span accounts, regions, or every resource of its
+ * type (`*`, `table/*`, `*\/*`); empty for a resource that names resources (S3 `bucket/prefix/*`
+ * names one prefix of one bucket). `*` for an action that has no resource types is the only
+ * resource IAM accepts, so it is not counted.
+ */
+export function wildcardSpans(resource: string, resourceType: string | null): WildcardSpan[] {
+  if (resource === '*') return resourceType === null ? [] : ['resource'];
+  const parts = arnParts(resource);
+  if (!parts) return [];
+  const [, , service, region, account, rest] = parts;
+  const out: WildcardSpan[] = [];
+  if (/[*?]/.test(account)) out.push('account');
+  if (/[*?]/.test(region)) out.push('region');
+  // The resource part without its type (`table/`, `function:`, `stateMachine:`): only wildcards left.
+  // S3 buckets and objects (`bucket/key`) have no type in their ARN.
+  const name = service === 's3' && account === '' ? rest : rest.replace(/^[A-Za-z][\w-]*[/:](?=.)/, '');
+  if (/^[*?/:]+$/.test(name)) out.push('resource');
+  return out;
+}

@@ -20,6 +20,7 @@ const DATA_ROOT = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-
 /** Shape of one action in the bundled `data/actions/<service>.json` (only the fields we use). */
 interface RawAction {
   name: string;
+  accessLevel?: string;
   resourceTypes: { name: string; required: boolean }[];
 }
 
@@ -49,7 +50,23 @@ export interface ActionInfo {
   readonly action: string;
   /** Resource types; empty when the action only supports `"Resource": "*"`. */
   readonly resourceTypes: readonly ActionResourceType[];
+  /**
+   * The reference's access levels (`Write`; some actions have two: `Permissions management,
+   * Write`); empty where it gives none.
+   */
+  readonly accessLevels: readonly AccessLevel[];
 }
+
+/** The access levels of the Service Authorization Reference. */
+export type AccessLevel = 'List' | 'Read' | 'Write' | 'Permissions management' | 'Tagging';
+
+const ACCESS_LEVELS: ReadonlySet<string> = new Set<AccessLevel>([
+  'List',
+  'Read',
+  'Write',
+  'Permissions management',
+  'Tagging',
+]);
 
 const SERVICE_KEYS: ReadonlySet<string> = new Set(
   (require(path.join(DATA_ROOT, 'services.json')) as string[]).map((s) => s.toLowerCase()),
@@ -143,7 +160,11 @@ export function actionInfo(serviceOrAction: string, name?: string): ActionInfo |
       if (!detail) continue;
       resourceTypes.push({ key: detail.key, arn: detail.arn, required: rt.required });
     }
-    info = { service, name: raw.name, action: `${service}:${raw.name}`, resourceTypes };
+    const accessLevels = (raw.accessLevel ?? '')
+      .split(',')
+      .map((l) => l.trim())
+      .filter((l): l is AccessLevel => ACCESS_LEVELS.has(l));
+    info = { service, name: raw.name, action: `${service}:${raw.name}`, resourceTypes, accessLevels };
   }
   actionCache.set(key, info);
   return info ?? undefined;

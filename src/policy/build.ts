@@ -60,6 +60,7 @@ import {
 import type { RuntimeNeeds } from '../runtime/types.js';
 import type { ActionEvidence, PolicyOptions, PolicyResult, PolicyWarning, WorkloadPolicy } from './types.js';
 import { permissionWarning, sortWarnings, spanWords, wildcardSpans } from './warnings.js';
+import { classWords, OBSERVED_RISK_FLAG, permissionRisk, riskRank } from '../iam/risk.js';
 
 export type * from './types.js';
 
@@ -434,6 +435,21 @@ export function buildOne(
           `spans ${spanWords(spans)}; ${callsBehind(g)}`,
         ),
       );
+  }
+  // A risky permission the workload really uses (iam:PassRole, secrets on every resource) is
+  // granted, as it must be; it is still worth a reviewer's second look (docs/risk.md).
+  for (const g of grants) {
+    const r = permissionRisk(g.action, g.resource);
+    if (riskRank(r.level) < riskRank(OBSERVED_RISK_FLAG)) continue;
+    warnings.push(
+      permissionWarning(
+        'risky',
+        g.action,
+        g.resource,
+        `risky permissions observed: ${r.classes.map(classWords).join(', ')} (docs/risk.md). The workload really calls them: check that it should, and that the resource is as narrow as it can be`,
+        `risk ${r.level}; ${callsBehind(g)}`,
+      ),
+    );
   }
   if (options.placeholders) {
     warnings.push({

@@ -92,7 +92,8 @@ export interface PolicyWarning {
     | 'wildcard'
     | 'incomplete'
     | 'runtime'
-    | 'dependent';
+    | 'dependent'
+    | 'risky';
   message: string;
   action?: string;
   resource?: string;

@@ -5,7 +5,6 @@
  * warning per permission, and every human rendering (stderr, YAML and HCL comments, the report)
  * shows one line per kind with the permissions it covers.
  */
-import { arnParts } from '../iam/arn.js';
 import { compareText } from '../shared/order.js';
 import type { PolicyWarning } from './types.js';
 
@@ -73,29 +72,8 @@ export function warningLines(warnings: readonly PolicyWarning[]): string[] {
   });
 }
 
-/** How a resource spans more than one resource: the fields written as wildcards. */
-export type WildcardSpan = 'account' | 'region' | 'resource';
-
-/**
- * Which parts of `resource` are wildcards that span accounts, regions, or every resource of its
- * type (`*`, `table/*`, `*\/*`); empty for a resource that names resources (S3 `bucket/prefix/*`
- * names one prefix of one bucket). `*` for an action that has no resource types is the only
- * resource IAM accepts, so it is not counted.
- */
-export function wildcardSpans(resource: string, resourceType: string | null): WildcardSpan[] {
-  if (resource === '*') return resourceType === null ? [] : ['resource'];
-  const parts = arnParts(resource);
-  if (!parts) return [];
-  const [, , service, region, account, rest] = parts;
-  const out: WildcardSpan[] = [];
-  if (/[*?]/.test(account)) out.push('account');
-  if (/[*?]/.test(region)) out.push('region');
-  // The resource part without its type (`table/`, `function:`, `stateMachine:`): only wildcards left.
-  // S3 buckets and objects (`bucket/key`) have no type in their ARN.
-  const name = service === 's3' && account === '' ? rest : rest.replace(/^[A-Za-z][\w-]*[/:](?=.)/, '');
-  if (/^[*?/:]+$/.test(name)) out.push('resource');
-  return out;
-}
+export { wildcardSpans, type WildcardSpan } from '../iam/arn.js';
+import type { WildcardSpan } from '../iam/arn.js';
 
 /** The words for spans in a warning. */
 export function spanWords(spans: readonly WildcardSpan[]): string {

@@ -35,6 +35,23 @@ th { background: var(--soft); position: sticky; top: 0; white-space: nowrap; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.path, td.hash, .arn, .key, td.ids { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .82rem; overflow-wrap: anywhere; word-break: break-all; }
 td.hash { color: var(--muted); }
+/* Long statement ids, actions and URLs wrap rather than widen the evidence tables past 1280 px. */
+details.evidence td { overflow-wrap: anywhere; }
+td.url { overflow-wrap: anywhere; word-break: break-all; min-width: 12rem; font-size: .82rem; }
+/* The overview fits 1280 px: headers and the compare verdict wrap instead of widening the table. */
+#overview-table { font-size: .85rem; }
+#overview-table th, #overview-table td { padding: 4px 5px; }
+#overview-table th { white-space: normal; }
+#overview-table td.nowrap { white-space: nowrap; }
+#overview-table td:nth-child(2) { overflow-wrap: anywhere; min-width: 8rem; }
+.order { color: var(--muted); font-size: .85rem; margin: 0 0 8px; }
+.risk { display: inline-block; border-radius: 10px; padding: 0 7px; font-size: .78rem; font-weight: 600; white-space: nowrap; border: 1px solid var(--line); }
+.risk.r0 { color: var(--muted); font-weight: normal; } .risk.r1 { background: #fff8c5; } .risk.r2 { background: #ffd8a8; }
+.risk.r3 { background: #c62828; color: #fff; border-color: #c62828; } .risk.r4 { background: #6e0b14; color: #fff; border-color: #6e0b14; }
+.risky-why { color: var(--muted); font-size: .85rem; }
+pre.policy mark { color: inherit; border-radius: 3px; padding: 0 1px; }
+pre.policy mark.wild { background: #fff1b8; outline: 1px solid #d4a72c; }
+pre.policy mark.risky { background: #ffd7d5; outline: 1px solid #c62828; }
 .action, .code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .85rem; }
 .code { background: var(--soft); border: 1px solid var(--line); border-radius: 4px; padding: 0 4px; margin-right: 4px; }
 .key { color: var(--muted); margin: 0 0 8px; }

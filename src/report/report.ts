@@ -26,6 +26,7 @@ import { describeFilter } from '../query/filters.js';
 import { listSources } from '../query/stats.js';
 import { listWorkloads, type WorkloadRow } from '../query/workloads.js';
 import { DAY, HOUR, isoTime } from '../shared/time.js';
+import { classWords, maxRisk, permissionRisk, riskClasses, riskRank, type RiskLevel } from '../iam/risk.js';
 import type { Store } from '../store/db.js';
 import { readUsage } from '../store/usage.js';
 import { attr, h, pre } from './escape.js';
@@ -118,7 +119,8 @@ export function report(store: Store, options: ReportOptions): ReportRun {
         : undefined;
 
       yield emit(head(store, options, from, to));
-      const overview: string[] = [];
+      // Riskiest first (the order of work), then in the policies' order: a stable sort.
+      const overview: { risk: RiskLevel; row: string }[] = [];
       let i = 0;
       for (const p of policies(store, options)) {
         const id = slug(i++);
@@ -126,12 +128,24 @@ export function report(store: Store, options: ReportOptions): ReportRun {
         const c = compared?.get(p.principal);
         summary.workloads++;
         summary.verdicts[p.completeness.verdict] = (summary.verdicts[p.completeness.verdict] ?? 0) + 1;
-        overview.push(overviewRow(id, p, w, c, compared !== undefined));
-        // A role's activity is that of the functions that run as it.
+        const risk = compared ? (c?.risk ?? 'none') : observedRisk(p);
+        overview.push({ risk, row: overviewRow(id, p, w, c, compared !== undefined, risk) });
+        // A role's activity is that of the functions that run as it; its chart spans its own
+        // active period, not the database's (five days in a database of years is a hairline).
         const own = (p.members ?? [p.principal]).flatMap((k) => activity.get(k) ?? []);
-        yield emit(section(id, p, w, c, buckets(own, from, to, unit), unit));
+        const starts = own.map((b) => b.start);
+        const ownFrom = starts.length > 0 ? Math.min(...starts) : from;
+        const ownTo = starts.length > 0 ? Math.max(...starts) : to;
+        yield emit(section(id, p, w, c, buckets(own, ownFrom, ownTo, unit), unit));
       }
-      yield emit(overviewSection(overview, compared !== undefined, summary));
+      overview.sort((a, b) => riskRank(b.risk) - riskRank(a.risk));
+      yield emit(
+        overviewSection(
+          overview.map((o) => o.row),
+          compared !== undefined,
+          summary,
+        ),
+      );
       yield emit(`</main>\n<script>${SCRIPT}</script>\n</body>\n</html>\n`);
     },
   };
@@ -238,11 +252,12 @@ function overviewRow(
   w: WorkloadRow | undefined,
   c: WorkloadComparison | undefined,
   compare: boolean,
+  risk: RiskLevel,
 ): string {
   const cell = (v: string | number, cls = ''): string =>
     `<td${cls ? ` class="${cls}"` : ''}>${typeof v === 'number' ? int(v) : h(v)}</td>`;
   const sortNum = (n: number): string => ` data-sort="${n}"`;
-  return `<tr data-principal="${attr(p.principal)}" data-search="${h(`${p.name} ${p.principal} ${p.kind} ${p.account ?? ''} ${p.region ?? ''}`.toLowerCase())}">${cell(p.kind)}<td><a href="#${id}">${h(p.name)}</a></td>${cell(p.account ?? '')}${cell(p.region ?? '')}<td class="num"${sortNum(w?.calls ?? 0)}>${int(w?.calls ?? 0)}</td><td class="num"${sortNum(p.completeness.traces ?? 0)}>${p.completeness.traces === null ? 'unknown' : int(p.completeness.traces)}</td><td class="num"${sortNum(w?.distinctActions ?? 0)}>${int(w?.distinctActions ?? 0)}</td><td class="num"${sortNum(w?.denied ?? 0)}>${int(w?.denied ?? 0)}</td><td class="num"${sortNum(p.size)}>${int(p.size)}</td><td class="num"${sortNum(p.warnings.length)}>${int(p.warnings.length)}</td><td data-sort="${(VERDICTS as readonly string[]).indexOf(p.completeness.verdict)}">${verdictBadge(p.completeness.verdict)}</td>${compare ? `<td>${c ? (c.passes ? '<span class="pass">passes</span>' : `<span class="fail">${h(c.headline)}</span>`) : 'not matched'}</td>` : ''}</tr>`;
+  return `<tr data-principal="${attr(p.principal)}" data-search="${h(`${p.name} ${p.principal} ${p.kind} ${p.account ?? ''} ${p.region ?? ''}`.toLowerCase())}">${cell(p.kind)}<td><a href="#${id}">${h(p.name)}</a></td>${cell(p.account ?? '', 'nowrap')}${cell(p.region ?? '', 'nowrap')}<td class="num"${sortNum(w?.calls ?? 0)}>${int(w?.calls ?? 0)}</td><td class="num"${sortNum(p.completeness.traces ?? 0)}>${p.completeness.traces === null ? 'unknown' : int(p.completeness.traces)}</td><td class="num"${sortNum(w?.distinctActions ?? 0)}>${int(w?.distinctActions ?? 0)}</td><td class="num"${sortNum(w?.denied ?? 0)}>${int(w?.denied ?? 0)}</td><td class="num"${sortNum(p.size)}>${int(p.size)}</td><td class="num"${sortNum(p.warnings.length)}>${int(p.warnings.length)}</td><td data-sort="${(VERDICTS as readonly string[]).indexOf(p.completeness.verdict)}">${verdictBadge(p.completeness.verdict)}</td><td data-sort="${riskRank(risk)}">${riskBadge(risk)}</td>${compare ? `<td class="verdict-cell">${c ? (c.passes ? '<span class="pass">passes</span>' : `<span class="fail" title="${h(c.headline)}">${int(c.used.granted)} of ${int(c.granted.actions)} used${c.missing.length > 0 ? `, ${int(c.missing.length)} missing` : ''}</span>`) : 'not matched'}</td>` : ''}</tr>`;
 }
 
 function overviewSection(rows: string[], compare: boolean, s: ReportSummary): string {
@@ -252,6 +267,7 @@ function overviewSection(rows: string[], compare: boolean, s: ReportSummary): st
   return `<section id="overview" class="overview">
 <h2>Overview: ${int(s.workloads)} workload${s.workloads === 1 ? '' : 's'}</h2>
 <p class="verdicts">${verdicts.join(' · ')}</p>
+<p class="order">Riskiest first: ${compare ? 'workloads whose unused grants are the most dangerous to keep' : 'workloads that use the most dangerous permissions'} (risk classes and levels: docs/risk.md). Click a column to sort by it.</p>
 <p class="js-only"><label>Find a workload <input id="search" type="search" placeholder="name, ARN, account, region" autocomplete="off"></label> <span id="shown"></span>
 <label>Show every policy also as <select id="format"><option value="">IAM JSON only</option>${(
     POLICY_FORMATS as readonly PolicyFormat[]
@@ -260,7 +276,7 @@ function overviewSection(rows: string[], compare: boolean, s: ReportSummary): st
     .map((fm) => `<option value="${fm}">${h(FORMAT_LABEL[fm])}</option>`)
     .join('')}</select></label></p>
 <div class="scroll"><table id="overview-table" class="sortable">
-<thead><tr><th>kind</th><th>workload</th><th>account</th><th>region</th><th>calls</th><th>traces</th><th>actions</th><th>denied</th><th>policy size</th><th>warnings</th><th>completeness</th>${compare ? '<th>compared with granted</th>' : ''}</tr></thead>
+<thead><tr><th>kind</th><th>workload</th><th>account</th><th>region</th><th>calls</th><th>traces</th><th>actions</th><th>denied</th><th>policy size</th><th>warnings</th><th>completeness</th><th title="${compare ? 'the highest risk of its unused grants' : 'the highest risk of the permissions it was seen to use'} (docs/risk.md)">${compare ? 'riskiest unused grant' : 'riskiest permission'}</th>${compare ? '<th>compared with granted</th>' : ''}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody></table></div>
@@ -314,7 +330,7 @@ function section(
       .flatMap((a) =>
         (a.runtime ?? []).map(
           (r) =>
-            `<tr><td>${h(st.sid)}<td class=action>${h(a.action)}<td>${h(a.origin)}<td><span class=arn>${h(r.resource)}</span><td>${h(r.why)}<td>${h(r.source)}`,
+            `<tr><td>${h(st.sid)}<td class=action>${h(a.action)}<td>${h(a.origin)}<td><span class=arn>${h(r.resource)}</span><td>${h(r.why)}<td class=url>${h(r.source)}`,
         ),
       ),
   );
@@ -369,7 +385,7 @@ ${rare}
 </div>
 </div>
 <h3>Policy <button class="copy js-only" type="button" data-copy="${id}">Copy</button></h3>
-<pre class="policy" id="${id}-policy">${pre(JSON.stringify(p.document, null, 2))}</pre>
+<pre class="policy" id="${id}-policy">${highlightPolicy(JSON.stringify(p.document, null, 2))}</pre>
 ${parts}
 <div class="formats">${formats}</div>
 ${warnings}
@@ -397,7 +413,14 @@ ${list(
     .filter((u) => u.unused.length > 0)
     .map(
       (u) =>
-        `${h(u.policy)} statement ${h(u.sid ?? u.statement)}${u.origin ? ` at ${h(originText(u.origin))}` : ''}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}`,
+        `${riskBadge(u.risk)} ${h(u.policy)} statement ${h(u.sid ?? u.statement)}${u.origin ? ` at ${h(originText(u.origin))}` : ''}: <span class="action">${h(u.action)}</span> on <span class="arn">${h(u.resource)}</span>: ${h(u.unused.slice(0, 12).join(', '))}${u.unused.length > 12 ? ` and ${int(u.unused.length - 12)} more` : ''}${
+          u.risky.length > 0
+            ? `<br><span class="risky-why">risky: ${u.risky
+                .slice(0, 6)
+                .map((r) => `${h(r.action)} (${h(r.classes.map(classWords).join(', '))}, ${h(r.level)})`)
+                .join('; ')}${u.riskyCount > 6 ? ` and ${int(u.riskyCount - 6)} more` : ''}</span>`
+            : ''
+        }`,
     ),
 )}
 ${list(
@@ -439,4 +462,64 @@ ${list(
   'Notes',
   c.notes.map((n) => h(n)),
 )}`;
+}
+
+/** A risk level as a badge (`none` stays quiet). */
+function riskBadge(level: RiskLevel): string {
+  return `<span class="risk r${riskRank(level)}">${h(level)}</span>`;
+}
+
+/**
+ * The highest risk among the permissions a policy grants for what its workload was seen to use
+ * (its run-time needs are left out: every function has them).
+ */
+function observedRisk(p: WorkloadPolicy): RiskLevel {
+  const observed = new Map(
+    p.evidence.map((st) => [
+      st.sid,
+      new Set(st.actions.filter((a) => a.origin === 'observed').map((a) => a.action)),
+    ]),
+  );
+  let level: RiskLevel = 'none';
+  for (const doc of p.documents)
+    for (const st of doc.Statement) {
+      const actions = observed.get(st.Sid);
+      if (!actions) continue;
+      for (const a of st.Action) {
+        if (!actions.has(a)) continue;
+        for (const r of st.Resource) level = maxRisk(level, permissionRisk(a, r).level);
+      }
+    }
+  return level;
+}
+
+/** A JSON string literal, escapes included. */
+const STRING_LITERAL = /"(?:[^"\\]|\\.)*"/g;
+/** An action or action pattern (`iam:PassRole`, `s3:Get*`). */
+const ACTION = /^[a-z0-9-]+:[A-Za-z0-9*?]+$/;
+
+/**
+ * A policy's JSON text for a `<pre>`, its wildcards and risky actions marked (`<mark>`): only
+ * elements are added around string literals, so the text (what Copy copies, `textContent`) is the
+ * JSON exactly. A literal with `*` or `?` is a wildcard; an action with a risk class other than
+ * infrastructure modification (every write has that one) is risky.
+ */
+export function highlightPolicy(json: string): string {
+  let out = '';
+  let last = 0;
+  for (const m of json.matchAll(STRING_LITERAL)) {
+    const at = m.index ?? 0;
+    const literal = m[0];
+    out += pre(json.slice(last, at));
+    last = at + literal.length;
+    const value = literal.slice(1, -1);
+    const classes = ACTION.test(value)
+      ? riskClasses(value).filter((c) => c !== 'infrastructure-modification')
+      : [];
+    if (/[*?]/.test(value)) out += `<mark class="wild" title="wildcard">${pre(literal)}</mark>`;
+    else if (classes.length > 0)
+      out += `<mark class="risky" title="${h(`risky: ${classes.map(classWords).join(', ')}`)}">${pre(literal)}</mark>`;
+    else out += pre(literal);
+  }
+  return out + pre(json.slice(last));
 }

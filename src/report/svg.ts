@@ -92,16 +92,16 @@ export function activityChart(buckets: readonly ActivityBucket[], unit: number, 
   const bars = [...LAYERS.map((l) => l.cls), 'c-ok']
     .map((cls) => (paths.has(cls) ? `<path class="${cls}" d="${paths.get(cls)}"/>` : ''))
     .join('');
-  // At most about 8 date labels.
-  const every = Math.max(1, Math.ceil(n / 8));
+  // Full dates (the year too: a database may hold years): at most 6 day labels, 4 hour labels.
+  const every = Math.max(1, Math.ceil(n / (unit >= 86_400 ? 6 : 4)));
   const labels = buckets
     .map((b, i) =>
       i % every === 0
-        ? `<text class="tick" x="${num(PAD.left + (i + 0.5) * bw)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${h(fmt(b.start).slice(5))}</text>`
+        ? `<text class="tick" x="${num(PAD.left + (i + 0.5) * bw)}" y="${H - PAD.bottom + 14}" text-anchor="middle">${h(fmt(b.start))}</text>`
         : '',
     )
     .join('');
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img"><title>${h(title)}</title><desc>${h(desc)}</desc>${yAxis(max, 'calls')}${bars}${labels}<text class="axis" x="${PAD.left + PLOT_W / 2}" y="${H - 4}" text-anchor="middle">${h(unit >= 86_400 ? 'UTC day (MM-DD)' : 'UTC hour (MM-DDTHH:00)')}</text></svg>`;
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" role="img"><title>${h(title)}</title><desc>${h(desc)}</desc>${yAxis(max, 'calls')}${bars}${labels}<text class="axis" x="${PAD.left + PLOT_W / 2}" y="${H - 4}" text-anchor="middle">${h(unit >= 86_400 ? 'UTC day (YYYY-MM-DD)' : 'UTC hour (YYYY-MM-DDTHH:00)')}</text></svg>`;
 }
 
 /** The cumulative count of distinct permissions over the observed period, as a step line. */

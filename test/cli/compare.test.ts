@@ -1,4 +1,5 @@
 import path from 'node:path';
+import fs from 'node:fs';
 import test from 'ava';
 import type { CompareResult } from '../../src/compare/compare.js';
 import { cli, fixturesDir, repoRoot, tempDir } from '../support/helpers.js';
@@ -23,7 +24,7 @@ test('table: names what to remove; --check exits 4', async (t) => {
   );
   t.regex(
     r.out,
-    /Remove \(granted, never used\):\n {4}dynamodb:\* on \* \[.*#1 \(AllDynamoDB\)\]: \d+ of \d+ actions unused: dynamodb:AssociateTableReplica/,
+    /Remove \(granted, never used\):\n {4}\[risk critical: resource exposure: [^\]]+\] dynamodb:\* on \* \[.*#1 \(AllDynamoDB\)\]: \d+ of \d+ actions unused: dynamodb:AssociateTableReplica/,
   );
   t.regex(r.err, /check failed: orders-api has unused or missing permissions/);
 });
@@ -64,6 +65,7 @@ test('--json: the documented shape', async (t) => {
     'deniedAtRuntime',
     'runtimeNeeds',
     'notes',
+    'risk',
     'passes',
   ]);
   t.deepEqual(Object.keys(w?.unused[0] ?? {}), [
@@ -79,6 +81,9 @@ test('--json: the documented shape', async (t) => {
     'runtime',
     'used',
     'usedResources',
+    'risk',
+    'risky',
+    'riskyCount',
   ]);
   t.deepEqual(Object.keys(w?.runtimeNeeds[0] ?? {}), [
     'action',
@@ -102,7 +107,10 @@ test('--markdown for a review ticket', async (t) => {
   ]);
   t.is(r.code, 0, r.err);
   t.regex(r.out, /^# Granted vs used permissions\n/);
-  t.regex(r.out, /\| orders-api \| orders-api-role \| \d+ \| 8 \| \d+ \| 1 \| 0 \| \*\*FAIL\*\* \|/);
+  t.regex(
+    r.out,
+    /\| orders-api \| orders-api-role \| \d+ \| 8 \| \d+ \| (none|low|medium|high|critical) \| 1 \| 0 \| \*\*FAIL\*\* \|/,
+  );
   t.regex(
     r.out,
     /### Missing \(used, not granted\)[\s\S]*`dynamodb:DeleteItem`.*denied by inline:orders-api #2 \(NoDeletes\)/,
@@ -171,4 +179,127 @@ test('--check with nothing selected fails rather than passing silently', async (
   const r = await compare(['--granted', g('over-broad-policy.json'), '--since', '2099-01-01', '--check']);
   t.is(r.code, 4);
   t.regex(r.out, /No calls match/);
+});
+
+/**
+ * orders-api's own permissions (it uses exactly these, so nothing is missing or unused) and,
+ * unused, the grants of the `extra` statements.
+ */
+function riskPolicy(extra: object[]): string {
+  const file = path.join(tempDir(), 'risk-policy.json');
+  const doc = JSON.parse(fs.readFileSync(g('over-broad-policy.json'), 'utf8')) as { Statement: object[] };
+  doc.Statement.splice(
+    0,
+    1,
+    {
+      Sid: 'Orders',
+      Effect: 'Allow',
+      Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders',
+    },
+    {
+      Sid: 'ByCustomer',
+      Effect: 'Allow',
+      Action: 'dynamodb:Query',
+      Resource: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/index/by-customer',
+    },
+  );
+  doc.Statement.push(...extra);
+  fs.writeFileSync(file, JSON.stringify(doc));
+  return file;
+}
+const PASS_ROLE = { Sid: 'PassAny', Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' };
+const READ_ALL = { Sid: 'ReadAll', Effect: 'Allow', Action: 's3:GetObject', Resource: '*' };
+const SECRETS = {
+  Sid: 'OneSecret',
+  Effect: 'Allow',
+  Action: 'secretsmanager:GetSecretValue',
+  Resource: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+};
+const DESCRIBE = {
+  Sid: 'Describe',
+  Effect: 'Allow',
+  Action: 'sqs:GetQueueAttributes',
+  Resource: 'arn:aws:sqs:eu-west-1:123456789012:order-jobs',
+};
+
+test('--json: unused grants are ordered by risk, each saying which of its actions are risky', async (t) => {
+  const r = await compare([
+    '--json',
+    '--runtime',
+    'none',
+    '--principal',
+    'orders-api',
+    '--granted',
+    riskPolicy([DESCRIBE, SECRETS, READ_ALL, PASS_ROLE]),
+  ]);
+  t.is(r.code, 0, r.err);
+  const w = (JSON.parse(r.out) as CompareResult).workloads[0]!;
+  t.deepEqual(w.missing, []);
+  t.deepEqual(
+    w.unused.filter((u) => u.unused.length > 0).map((u) => [u.action, u.risk]),
+    [
+      ['iam:PassRole', 'critical'],
+      ['s3:GetObject', 'high'],
+      ['secretsmanager:GetSecretValue', 'low'],
+      ['sqs:GetQueueAttributes', 'none'],
+    ],
+  );
+  t.is(w.risk, 'critical');
+  t.deepEqual(
+    w.unused[0]!.risky.map((x) => [x.action, x.classes[0], x.scope]),
+    [['iam:PassRole', 'privilege-escalation', 'all']],
+  );
+  t.deepEqual(w.unused[3]!.risky, []);
+});
+
+test('table: the riskiest unused grant comes first and says why', async (t) => {
+  const r = await compare([
+    '--runtime',
+    'none',
+    '--principal',
+    'orders-api',
+    '--granted',
+    riskPolicy([DESCRIBE, PASS_ROLE]),
+  ]);
+  t.is(r.code, 0, r.err);
+  t.regex(
+    r.out,
+    /Remove \(granted, never used\):\n {4}\[risk critical: privilege escalation: iam:PassRole\] iam:PassRole on \* \[.*#6 \(PassAny\)\]: never used\n {4}sqs:GetQueueAttributes/,
+  );
+  t.regex(r.out, /│ risk +│/);
+});
+
+// --check --max-risk LEVEL is a gate: unused grants below LEVEL pass (exit 0), at or above fail (4).
+const gate: [string, object[], string | undefined, number][] = [
+  ['an unused PassRole on * is critical', [PASS_ROLE], 'critical', 4],
+  ['s3:GetObject on * is high: a critical gate passes', [READ_ALL], 'critical', 0],
+  ['s3:GetObject on * is high: a high gate fails', [READ_ALL], 'high', 4],
+  ['one secret is low: a medium gate passes', [SECRETS, DESCRIBE], 'medium', 0],
+  ['one secret is low: a low gate fails', [SECRETS], 'low', 4],
+  ['a grant with no risk class passes a low gate', [DESCRIBE], 'low', 0],
+  ['without --max-risk any unused grant fails', [DESCRIBE], undefined, 4],
+  ['nothing unused passes', [], undefined, 0],
+];
+for (const [name, extra, level, code] of gate)
+  test(`--check --max-risk ${level ?? '(none)'}: ${name} (exit ${code})`, async (t) => {
+    const r = await compare([
+      '--runtime',
+      'none',
+      '--principal',
+      'orders-api',
+      '--check',
+      ...(level ? ['--max-risk', level] : []),
+      '--granted',
+      riskPolicy(extra),
+    ]);
+    t.is(r.code, code, r.err);
+    if (code === 0) t.is(r.err, '');
+    else if (level) t.regex(r.err, new RegExp(`unused grants of risk ${level} or higher`));
+  });
+
+test('--max-risk names the levels when given another', async (t) => {
+  const r = await compare(['--granted', g('over-broad-policy.json'), '--check', '--max-risk', 'severe']);
+  t.not(r.code, 0);
+  t.regex(r.err, /none, low, medium, high, critical/);
 });

@@ -31,6 +31,11 @@ test('policy prints one JSON document on stdout; the warnings, one line per kind
   t.is(doc['arn:aws:lambda:eu-west-1:123456789012:function:orders-api']?.Version, '2012-10-17');
   t.regex(r.err, /│ lambda +│ orders-api +│/);
   t.regex(r.err, /\n# {3}\[denied\] dynamodb:DeleteItem on .* LEFT OUT/);
+  // A risky permission the workload really calls is flagged with its evidence (docs/risk.md).
+  t.regex(
+    r.err,
+    /\n# {3}\[risky\] secretsmanager:GetSecretValue on arn:aws:secretsmanager:eu-west-1:123456789012:secret:\* \(risk medium; \d+ calls on .*, trace 1-[0-9a-f-]+\)\. risky permissions observed: data exfiltration/,
+  );
   t.true(
     r.err.indexOf('# lambda arn:aws:lambda:eu-west-1:123456789012:function:orders-api') <
       r.err.indexOf('│ lambda'),

@@ -4,7 +4,13 @@ import test from 'ava';
 import { parsePolicy } from '../../src/iam/evaluate.js';
 import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/granted/granted.js';
 import { ingest } from '../../src/ingest/ingest.js';
-import { compareGranted, headline, storeUsage, type WorkloadComparison } from '../../src/compare/compare.js';
+import {
+  compareGranted,
+  headline,
+  RISKY_LISTED,
+  storeUsage,
+  type WorkloadComparison,
+} from '../../src/compare/compare.js';
 import { buildPolicies, policies } from '../../src/policy/build.js';
 import type { Store } from '../../src/store/db.js';
 import { repoRoot, tempStore } from '../support/helpers.js';
@@ -280,10 +286,11 @@ test('run-time needs: a grant next to a need is still unused (another functionâ€
   const w = byName(r.workloads, 'orders-api');
   t.deepEqual(
     w.unused.map((u) => [u.action, u.resource.split(':').pop(), u.unused, u.runtime]),
+    // Riskiest first (both unused pairs are Write on one log group: low), the need last.
     [
-      ['logs:PutLogEvents', '*', [], ['logs:PutLogEvents']],
       ['logs:DeleteLogGroup', '*', ['logs:DeleteLogGroup'], []],
       ['logs:PutLogEvents', '*', ['logs:PutLogEvents'], []],
+      ['logs:PutLogEvents', '*', [], ['logs:PutLogEvents']],
     ],
   );
 });
@@ -310,4 +317,20 @@ test('dependent needs: a KMS grant for the calls a workload makes is recognised,
     w.unused.flatMap((u) => u.unused),
     ['kms:ScheduleKeyDeletion'],
   );
+});
+
+test('risk: an Action "*" grant lists its riskiest actions, bounded, privilege escalation first, and counts them all', (t) => {
+  const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+  const r = compareGranted(store, {
+    filter: { workloads: ['orders-api'] },
+    granted: mergeGranted([parseGrantedFile(JSON.stringify(doc), 'admin.json')]),
+    runtime: 'none',
+  });
+  const [u] = byName(r.workloads, 'orders-api').unused;
+  if (!u) return t.fail('no unused grant');
+  t.is(u.risk, 'critical');
+  t.is(u.risky.length, RISKY_LISTED);
+  t.true(u.riskyCount > 1000, String(u.riskyCount));
+  t.deepEqual(u.risky[0]?.classes[0], 'privilege-escalation');
+  t.true(u.risky.some((x) => x.action === 'iam:PassRole'));
 });

@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import { isRuntimeStatement } from '../../src/policy/statements.js';
+import { POLICY_FORMATS, renderPolicy } from '../../src/policy/formats.js';
 import {
   policiesFromUsage,
   type UsageGrantRow,
@@ -178,3 +179,43 @@ test('completeness knows no traces, and active days only from the rows', (t) => 
   t.is(b?.completeness.activeDays, 4);
   t.is(a?.completeness.firstCall, '2025-11-16T08:00:00.000Z');
 });
+
+// Observed permissions at or above medium risk are flagged `risky`, with their evidence; the
+// rest are not (docs/risk.md).
+const observedRisk: [string, string, string | undefined][] = [
+  ['iam:PassRole', 'arn:aws:iam::123456789012:role/worker', 'privilege escalation'],
+  ['sts:AssumeRole', 'arn:aws:iam::123456789012:role/audit', 'credentials exposure'],
+  [
+    'secretsmanager:GetSecretValue',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:*',
+    'data exfiltration',
+  ],
+  ['s3:PutBucketPolicy', 'arn:aws:s3:::reports', 'resource exposure'],
+  [
+    'secretsmanager:GetSecretValue',
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+    undefined,
+  ],
+  ['dynamodb:PutItem', 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders', undefined],
+  ['dynamodb:DescribeTable', 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders', undefined],
+];
+for (const [action, resource, cls] of observedRisk)
+  test(`risky observed: ${action} on ${resource} ${cls ? `is flagged (${cls})` : 'is not flagged'}`, (t) => {
+    const rows = source([principal(FN('a'), { kind: 'lambda', name: 'a' })], {
+      [FN('a')]: [grant(action, resource, 7)],
+    });
+    const [p] = [...policiesFromUsage(rows, { filter: {} })];
+    const risky = p?.warnings.filter((w) => w.code === 'risky') ?? [];
+    if (!cls) return t.deepEqual(risky, []);
+    t.is(risky.length, 1);
+    t.is(risky[0]?.action, action);
+    t.regex(risky[0]?.hint ?? '', new RegExp(`^risky permissions observed: ${cls}`));
+    // The evidence: its level, the calls and a trace.
+    t.regex(
+      risky[0]?.detail ?? '',
+      /^risk (medium|high|critical); 7 calls on .*, trace 1-00000000-000000000000000000000001$/,
+    );
+    // Every template format carries it in its comments (IAM JSON has none: the CLI prints them on stderr).
+    for (const fm of POLICY_FORMATS.filter((f) => f !== 'iam'))
+      t.regex(renderPolicy(p!, fm), /\[risky\] .*risky permissions observed/, fm);
+  });

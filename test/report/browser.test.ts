@@ -15,7 +15,18 @@ import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/db.js';
 import { writeReport } from '../../src/cli/commands/report.js';
 import { chromiumPath, launch } from '../support/browser.js';
-import { fixturesDir, repoRoot, tempDir, tempStore } from '../support/helpers.js';
+import {
+  awsCall,
+  batch,
+  fixturesDir,
+  lambdaSegment,
+  repoRoot,
+  T0,
+  tempDir,
+  tempStore,
+  traceId,
+} from '../support/helpers.js';
+import { mergeGranted, parseGrantedFile, type GrantedInputs } from '../../src/granted/granted.js';
 
 const META = {
   database: 'test.db',
@@ -25,13 +36,98 @@ const META = {
   generatedAt: '2026-11-30T12:00:00.000Z',
 };
 
-async function reportOf(inputs: string[]): Promise<{ store: Store; file: string }> {
+async function reportOf(inputs: string[], granted?: GrantedInputs): Promise<{ store: Store; file: string }> {
   const { store, dir } = tempStore();
   const s = await ingest(store, { inputs });
   if (s.rejected > 0) throw new Error('inputs rejected');
   const file = path.join(dir, 'report.html');
-  await writeReport(file, report(store, { filter: {}, meta: META }));
+  await writeReport(file, report(store, { filter: {}, meta: META, granted }));
   return { store, file };
+}
+
+const grantedFiles = (...files: string[]): GrantedInputs =>
+  mergeGranted(
+    files.map((f) => parseGrantedFile(fs.readFileSync(path.join(repoRoot, 'samples/granted', f), 'utf8'), f)),
+  );
+
+/** A segment (and everything in it) moved to start at `t` (epoch seconds) instead of T0. */
+function movedTo(value: unknown, t: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => movedTo(v, t));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        (k === 'start_time' || k === 'end_time') && typeof v === 'number' ? v - T0 + t : movedTo(v, t),
+      ]),
+    );
+  return value;
+}
+
+/** Where screenshots go: XRAY_LP_SHOTS to keep them for a look, else the run's temp folder. */
+const shotDir = (): string => process.env.XRAY_LP_SHOTS ?? tempDir();
+
+const DAY_S = 86_400;
+const Y2018 = Date.UTC(2018, 2, 1, 12) / 1000; // 2018-03-01T12:00Z
+const Y2026 = Date.UTC(2026, 10, 2, 12) / 1000; // 2026-11-02T12:00Z
+
+/**
+ * A database of two periods years apart: `a-legacy` active five days in 2018 (it reads a secret
+ * the trace does not name: secret:*), `z-current` two days in 2026. Both are compared with one
+ * policy that grants the secret on every resource and iam:PassRole on the legacy roles: z-current
+ * never reads the secret (an unused grant of risk high), a-legacy does (its riskiest unused grant
+ * is the PassRole, medium). The overview puts z-current first though its name sorts last.
+ */
+async function periodsReport(): Promise<{ store: Store; file: string }> {
+  const dir = tempDir();
+  const traces: { id: string; segments: Record<string, unknown>[] }[] = [];
+  let n = 0;
+  for (let d = 0; d < 5; d++)
+    traces.push({
+      id: traceId(++n),
+      segments: [
+        movedTo(
+          lambdaSegment(traceId(n), 'a-legacy', [
+            awsCall('SecretsManager', 'GetSecretValue'),
+            awsCall('DynamoDB', 'GetItem', { table_name: 'legacy' }),
+          ]),
+          Y2018 + d * DAY_S,
+        ) as Record<string, unknown>,
+      ],
+    });
+  for (let d = 0; d < 2; d++)
+    traces.push({
+      id: traceId(++n),
+      segments: [
+        movedTo(
+          lambdaSegment(traceId(n), 'z-current', [awsCall('DynamoDB', 'PutItem', { table_name: 'orders' })]),
+          Y2026 + d * DAY_S,
+        ) as Record<string, unknown>,
+      ],
+    });
+  const dump = path.join(dir, 'periods.json');
+  fs.writeFileSync(dump, batch(traces));
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Tables',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        Resource: [
+          'arn:aws:dynamodb:eu-west-1:123456789012:table/legacy',
+          'arn:aws:dynamodb:eu-west-1:123456789012:table/orders',
+        ],
+      },
+      { Sid: 'Secrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*' },
+      {
+        Sid: 'Pass',
+        Effect: 'Allow',
+        Action: 'iam:PassRole',
+        Resource: 'arn:aws:iam::123456789012:role/legacy-*',
+      },
+    ],
+  };
+  return reportOf([dump], mergeGranted([parseGrantedFile(JSON.stringify(policy), 'granted.json')]));
 }
 
 const samples = reportOf([
@@ -39,6 +135,16 @@ const samples = reportOf([
   path.join(repoRoot, 'samples/otel/aws-spans.jsonl'),
 ]);
 const hostile = reportOf([path.join(fixturesDir, 'bad/html-injection.json')]);
+const periods = periodsReport();
+const compared = reportOf(
+  [path.join(repoRoot, 'samples/traces'), path.join(repoRoot, 'samples/otel/aws-spans.jsonl')],
+  grantedFiles(
+    'account-123456789012.json',
+    'account-210987654321.json',
+    'functions-eu-west-1.json',
+    'functions-us-east-1.json',
+  ),
+);
 
 const available = chromiumPath() !== undefined;
 let browser: Promise<Browser> | undefined;
@@ -214,4 +320,142 @@ browserTest('the overview screenshot is not blank', async (t) => {
   t.true(colours.w > 600 && colours.h > 200, JSON.stringify(colours));
   t.true(colours.n > 20, JSON.stringify(colours));
   fs.writeFileSync(path.join(tempDir(), 'overview.png'), png);
+});
+
+/** Widths that overflow at 1280 px: the page's, and every scrolling box's (details opened). */
+async function overflows(page: Page): Promise<string[]> {
+  await page.$$eval('details', (ds) => ds.forEach((d) => ((d as HTMLDetailsElement).open = true)));
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth) out.push(`page ${root.scrollWidth} > ${root.clientWidth}`);
+    document.querySelectorAll('.scroll').forEach((el) => {
+      const box = el as HTMLElement;
+      if (box.offsetParent !== null && box.scrollWidth > box.clientWidth + 1)
+        out.push(
+          `${box.closest('section')?.id ?? '?'} ${box.querySelector('th')?.textContent ?? ''}: ${box.scrollWidth} > ${box.clientWidth}`,
+        );
+    });
+    return out;
+  });
+}
+
+browserTest(
+  'at 1280 px nothing scrolls sideways: the overview with its compare column, run-time needs, evidence',
+  async (t) => {
+    for (const r of [compared, periods, samples]) {
+      const { file } = await r;
+      const v = await visit(file);
+      t.deepEqual(await overflows(v.page), [], file);
+      await v.close();
+    }
+  },
+);
+
+browserTest(
+  'the overview is sorted by risk: the workload with the riskiest unused grant first',
+  async (t) => {
+    const { file } = await periods;
+    const v = await visit(file);
+    const rows = await v.page.$$eval('#overview-table tbody tr', (trs) =>
+      trs.map((tr) => [
+        tr.querySelector('a')?.textContent,
+        (tr as HTMLTableRowElement).cells[11]?.textContent,
+      ]),
+    );
+    t.deepEqual(rows, [
+      ['z-current', 'high'],
+      ['a-legacy', 'medium'],
+    ]);
+    const shot = path.join(shotDir(), 'periods-1280.png');
+    await v.page.screenshot({ path: shot, fullPage: true });
+    t.log(`screenshot: ${shot}`);
+    await v.close();
+  },
+);
+
+browserTest("each workload's charts span its own active period, labelled with full dates", async (t) => {
+  const { file } = await periods;
+  const v = await visit(file);
+  const charts = await v.page.$$eval('section.workload', (secs) =>
+    secs.map((s) => ({
+      name: s.querySelector('h2')?.textContent ?? '',
+      ticks: Array.from(s.querySelectorAll('svg.chart')).map((svg) =>
+        Array.from(svg.querySelectorAll('text.tick'))
+          .map((x) => x.textContent ?? '')
+          .filter((x) => x.includes('-')),
+      ),
+      desc: s.querySelector('svg.chart desc')?.textContent ?? '',
+    })),
+  );
+  const legacy = charts.find((c) => c.name.includes('a-legacy'))!;
+  const current = charts.find((c) => c.name.includes('z-current'))!;
+  for (const c of [legacy, current]) {
+    const all = c.ticks.flat();
+    t.true(all.length > 0, c.name);
+    for (const x of all) t.regex(x, /^\d{4}-\d{2}-\d{2}$/, c.name);
+  }
+  // Five days of 2018, not 2018 to 2026.
+  t.true(
+    legacy.ticks.flat().every((x) => x.startsWith('2018-03-0')),
+    legacy.ticks.flat().join(' '),
+  );
+  t.regex(legacy.desc, /from 2018-03-01 to 2018-03-05/);
+  t.regex(current.desc, /from 2026-11-02 to 2026-11-03/);
+  const legacySection = v.page.locator('section.workload', { hasText: 'a-legacy' });
+  await legacySection.locator('.cols').screenshot({ path: path.join(shotDir(), 'legacy-charts.png') });
+  await legacySection.locator('pre.policy').screenshot({ path: path.join(shotDir(), 'legacy-policy.png') });
+  await v.close();
+});
+
+browserTest(
+  'wildcards and risky actions are highlighted; the text, and what Copy copies, is the document',
+  async (t) => {
+    const { store, file } = await periods;
+    const v = await visit(file);
+    await v.page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    const expected = buildPolicies(store, { filter: {} }).policies;
+    const legacy = expected.find((p) => p.name === 'a-legacy')!;
+    const sec = v.page.locator(`section.workload[data-principal="${legacy.principal}"]`);
+    const pre = sec.locator('pre.policy');
+    // Exactly the text of policy --json's document, byte for byte.
+    t.is(await pre.textContent(), JSON.stringify(legacy.document, null, 2));
+    const marks = await pre.locator('mark').evaluateAll((ms) => ms.map((m) => [m.className, m.textContent]));
+    // Every string with a wildcard is marked, and only those; the one risky action too.
+    const literals = JSON.stringify(legacy.document, null, 2).match(/"(?:[^"\\]|\\.)*"/g) ?? [];
+    t.deepEqual(
+      marks.filter(([c]) => c === 'wild').map(([, x]) => x),
+      literals.filter((x) => /[*?]/.test(x)),
+    );
+    t.true(
+      marks.some(
+        ([c, x]) => c === 'wild' && x === '"arn:aws:secretsmanager:eu-west-1:123456789012:secret:*"',
+      ),
+    );
+    t.deepEqual(
+      marks.filter(([c]) => c === 'risky').map(([, x]) => x),
+      ['"secretsmanager:GetSecretValue"'],
+    );
+    await sec.locator('button.copy').click();
+    await v.page.waitForFunction(
+      (b) => b?.textContent === 'Copied',
+      await sec.locator('button.copy').elementHandle(),
+    );
+    const copied = await v.page.evaluate(() => navigator.clipboard.readText());
+    t.deepEqual(JSON.parse(copied), legacy.document);
+    t.is(copied, JSON.stringify(legacy.document, null, 2));
+    await v.close();
+  },
+);
+
+browserTest('screenshots at 1280 px: the compared samples report', async (t) => {
+  const { file } = await compared;
+  const v = await visit(file);
+  const shot = path.join(shotDir(), 'compared-1280.png');
+  await v.page.screenshot({ path: shot, fullPage: false });
+  const first = path.join(shotDir(), 'compared-first-workload.png');
+  await v.page.locator('section.workload').first().screenshot({ path: first });
+  t.log(`screenshots: ${shot} ${first}`);
+  t.true(fs.statSync(shot).size > 10_000);
+  await v.close();
 });

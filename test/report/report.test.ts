@@ -101,7 +101,9 @@ test('activity chart: every bucket of the range is drawn; each outcome layer has
   t.is(svg.match(/class="c-denied"/g)?.length, 1);
   t.is(svg.match(/class="c-fault"/g)?.length, 1);
   t.is(svg.match(/class="c-ok"/g)?.length, 1, 'the day of 4 faults has no ok layer; the empty day none');
-  t.regex(svg, /UTC day \(MM-DD\)/);
+  t.regex(svg, /UTC day \(YYYY-MM-DD\)/);
+  // Full dates, the year included.
+  t.regex(svg, />1970-01-01<\/text>/);
   t.is(activityChart([], day, 'x'), '');
 });
 
@@ -135,8 +137,9 @@ test('a short range is drawn per hour', async (t) => {
       meta: META,
     }),
   ].join('');
-  t.regex(text, /UTC hour \(MM-DDTHH:00\)/);
-  t.notRegex(text, /UTC day \(MM-DD\)/);
+  t.regex(text, /UTC hour \(YYYY-MM-DDTHH:00\)/);
+  t.notRegex(text, /UTC day \(YYYY-MM-DD\)/);
+  t.regex(text, />2026-11-20T\d\d:00<\/text>/);
 });
 
 test('xray-lp report writes the file whole and prints its path; a missing folder is a usage error', async (t) => {

@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import type { StatementRef } from '../../iam/evaluate.js';
+import { classWords, riskRank, RISK_LEVELS, type RiskLevel } from '../../iam/risk.js';
 import {
   compareGranted,
   compareUsage,
@@ -34,6 +35,7 @@ interface CompareCliOptions extends RawFilterOptions {
   markdown?: boolean;
   runtime: 'all' | 'none';
   usage?: string[];
+  maxRisk?: RiskLevel;
 }
 
 /** How many concrete actions a line shows before "+N more". */
@@ -63,6 +65,12 @@ export function registerCompare(program: Command, io: CliIO, setExit: (c: ExitCo
         '--check',
         'exit 4 when a workload has unused grants (beyond --allow-unused) or missing permissions',
       )
+      .addOption(
+        new Option(
+          '--max-risk <level>',
+          'only unused grants at or above this risk level fail the check (docs/risk.md); missing permissions still do',
+        ).choices(RISK_LEVELS),
+      )
       .option('--json', 'print the comparison as JSON')
       .option('--markdown', 'print the comparison as Markdown, for a review ticket')
       .option(
@@ -83,7 +91,13 @@ filter in the query that aggregates them.`,
     if (o.json && o.markdown)
       throw new UserInputError('--json and --markdown exclude each other: choose one.');
     const granted = await readGrantedFiles(o.granted, io.cwd, io.stdin);
-    const options = { granted, role: o.role, allowUnused: o.allowUnused, runtime: o.runtime };
+    const options = {
+      granted,
+      role: o.role,
+      allowUnused: o.allowUnused,
+      runtime: o.runtime,
+      maxRisk: o.maxRisk,
+    };
     // Why nothing matched: on stdout under a table, on stderr when stdout holds a document.
     const say = (text: string): void => (o.json || o.markdown ? io.err(text) : io.out(text));
     let result: CompareResult;
@@ -120,7 +134,7 @@ filter in the query that aggregates them.`,
       const failing = result.workloads.filter((w) => !w.passes).map((w) => w.name);
       io.err(
         failing.length > 0
-          ? `xray-lp: check failed: ${failing.map(safe).join(', ')} ${failing.length === 1 ? 'has' : 'have'} unused or missing permissions\n`
+          ? `xray-lp: check failed: ${failing.map(safe).join(', ')} ${failing.length === 1 ? 'has' : 'have'} ${o.maxRisk ? `missing permissions or unused grants of risk ${o.maxRisk} or higher` : 'unused or missing permissions'}\n`
           : 'xray-lp: check failed: no workload could be compared with a role\n',
       );
       setExit(EXIT.checkFailed);
@@ -139,13 +153,27 @@ function list(actions: string[]): string {
     : `${actions.slice(0, SHOW).join(', ')} (+${actions.length - SHOW} more)`;
 }
 
+/**
+ * `[risk high: privilege escalation iam:PassRole]`: the risk of an unused grant and what makes it
+ * so (its riskiest actions, at most 3); empty for `none`.
+ */
+function riskLabel(u: UnusedGrant): string {
+  if (u.risk === 'none') return '';
+  const top = u.risky.filter((r) => r.level === u.risk);
+  const classes = [...new Set(top.flatMap((r) => r.classes.slice(0, 1)))].map(classWords).join(', ');
+  const names = top.slice(0, 3).map((r) => r.action);
+  const more = u.riskyCount - names.length;
+  return `[risk ${u.risk}: ${classes}: ${names.join(', ')}${more > 0 ? ` +${more} risky` : ''}] `;
+}
+
 /** One line per unused grant: the pattern pair, where it is, and what it grants unused. */
 function unusedLine(u: UnusedGrant): string {
   const where = `${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}`;
   const head =
-    u.used.length === 0 && u.runtime.length === 0
+    riskLabel(u) +
+    (u.used.length === 0 && u.runtime.length === 0
       ? `${u.action} on ${u.resource} [${where}]: never used: remove the statement pair (${u.granted} action${u.granted === 1 ? '' : 's'})`
-      : `${u.action} on ${u.resource} [${where}]: ${u.unused.length + u.allowedUnused.length} of ${u.granted} actions unused: ${list(u.unused)}`;
+      : `${u.action} on ${u.resource} [${where}]: ${u.unused.length + u.allowedUnused.length} of ${u.granted} actions unused: ${list(u.unused)}`);
   const used = u.used.length > 0 ? `\n      used: ${list(u.used)} on ${u.usedResources.join(', ')}` : '';
   const allowed = u.allowedUnused.length > 0 ? `\n      allowed unused: ${list(u.allowedUnused)}` : '';
   const runtime = u.runtime.length > 0 ? `\n      run-time needs (keep): ${list(u.runtime)}` : '';
@@ -157,11 +185,12 @@ function unusedLine(u: UnusedGrant): string {
  * ("dynamodb:Query, dynamodb:Scan on table/orders"); partly used pairs keep their own line.
  */
 function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
-  const out: (string | UnusedGrant)[] = [];
+  // Riskiest first (a group ranks as its riskiest pair); equal risks keep the policies' order.
+  const out: { risk: RiskLevel; line: string | UnusedGrant }[] = [];
   const idle = new Map<string, UnusedGrant[]>();
   for (const u of unused) {
     if (u.used.length > 0 || u.allowedUnused.length > 0 || u.runtime.length > 0) {
-      out.push(u);
+      out.push({ risk: u.risk, line: u });
       continue;
     }
     const key = `${u.policy}\u0000${u.statement}\u0000${u.resource}`;
@@ -174,11 +203,13 @@ function groupIdle(unused: UnusedGrant[]): (string | UnusedGrant)[] {
         ? [`${g.action} (${g.granted} actions)`]
         : [g.action],
     );
-    out.push(
-      `${actions.join(', ')} on ${u.resource} [${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}]: never used`,
-    );
+    // The group's riskiest pair speaks for it (the list is sorted by risk: it is the first).
+    out.push({
+      risk: u.risk,
+      line: `${riskLabel(u)}${actions.join(', ')} on ${u.resource} [${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.conditional ? ', conditional' : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}]: never used`,
+    });
   }
-  return out;
+  return out.sort((a, b) => riskRank(b.risk) - riskRank(a.risk)).map((x) => x.line);
 }
 
 /** The summary table (fitted to `width` when given), then a section per workload. */
@@ -194,6 +225,7 @@ export function renderTable(r: CompareResult, width: number | undefined): string
         { header: 'granted', align: 'right', drop: 2 },
         { header: 'used', align: 'right', drop: 3 },
         { header: 'unused grants', align: 'right', drop: 5 },
+        { header: 'risk', drop: 7 },
         { header: 'missing', align: 'right', drop: 6 },
         { header: 'conditional', align: 'right', drop: 1 },
         { header: 'check' },
@@ -204,6 +236,7 @@ export function renderTable(r: CompareResult, width: number | undefined): string
         int(w.granted.actions),
         int(w.used.actions),
         int(w.unused.reduce((n, u) => n + u.unused.length, 0)),
+        w.risk,
         int(w.missing.length),
         int(w.conditional.length),
         w.passes ? 'ok' : 'FAIL',
@@ -314,11 +347,11 @@ function renderMarkdown(r: CompareResult): string {
   const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
   const out: string[] = ['# Granted vs used permissions', ''];
   if (r.workloads.length > 0) {
-    out.push('| workload | role | granted | used | unused grants | missing | conditional | check |');
-    out.push('|---|---|--:|--:|--:|--:|--:|---|');
+    out.push('| workload | role | granted | used | unused grants | risk | missing | conditional | check |');
+    out.push('|---|---|--:|--:|--:|---|--:|--:|---|');
     for (const w of r.workloads)
       out.push(
-        `| ${md(w.name)} | ${md(w.role.name)} | ${w.granted.actions} | ${w.used.actions} | ${w.unused.reduce((n, u) => n + u.unused.length, 0)} | ${w.missing.length} | ${w.conditional.length} | ${w.passes ? 'ok' : '**FAIL**'} |`,
+        `| ${md(w.name)} | ${md(w.role.name)} | ${w.granted.actions} | ${w.used.actions} | ${w.unused.reduce((n, u) => n + u.unused.length, 0)} | ${w.risk} | ${w.missing.length} | ${w.conditional.length} | ${w.passes ? 'ok' : '**FAIL**'} |`,
       );
   }
   for (const w of r.workloads) {
@@ -334,12 +367,12 @@ function renderMarkdown(r: CompareResult): string {
         '',
         '### Remove (granted, never used)',
         '',
-        '| action | resource | statement | unused | used on |',
-        '|---|---|---|---|---|',
+        '| risk | action | resource | statement | unused | used on |',
+        '|---|---|---|---|---|---|',
       );
       for (const u of remove)
         out.push(
-          `| ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
+          `| ${u.risk === 'none' ? 'none' : md(riskLabel(u).slice(1, -2))} | ${code(u.action)} | ${code(u.resource)} | ${md(`${u.policy} #${u.statement}${u.sid ? ` (${u.sid})` : ''}${u.origin ? ` at ${originText(u.origin)}` : ''}`)} | ${u.unused.length} of ${u.granted}: ${md(list(u.unused))} | ${u.used.length > 0 ? md(`${list(u.used)} on ${u.usedResources.join(', ')}`) : 'never used'} |`,
         );
     }
     const runtime = runtimeLines(w);
