@@ -117,8 +117,9 @@ function compile(template: string): CompiledTemplate {
     } else {
       seen++;
       if (part === 'Partition' || REGION_VARS.has(part) || ACCOUNT_VARS.has(part)) src += '[^:]*';
-      // The last name may hold `/` (S3 keys, secret names, SSM paths); inner names may not.
-      else src += seen === varCount ? '.+' : '[^/]+';
+      // The last name may hold `/` (S3 keys, secret names, SSM paths); an inner name may not,
+      // unless the template goes on with `:` (a log group's name holds `/`: `log-group:/aws/x:log-stream:s`).
+      else src += seen === varCount ? '.+' : (parts[i + 1] ?? '').startsWith(':') ? '[^:]+' : '[^/]+';
     }
   }
   hit = { re: new RegExp(src + '$'), literals };

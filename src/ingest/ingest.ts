@@ -81,6 +81,8 @@ export interface IngestSummary extends Pick<
   | 'duplicateSegments'
   | 'replacedSegments'
   | 'callOnlySpans'
+  | 'trailEvents'
+  | 'newTrailEvents'
   | 'problems'
 > {
   inputs: number;
@@ -222,6 +224,8 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     duplicateSegments: sum((c) => c.duplicateSegments),
     replacedSegments: sum((c) => c.replacedSegments),
     callOnlySpans: sum((c) => c.callOnlySpans),
+    trailEvents: sum((c) => c.trailEvents),
+    newTrailEvents: sum((c) => c.newTrailEvents),
     problems: sum((c) => c.problems),
     workloads,
     fallbacks,

@@ -6,6 +6,7 @@
  * target and workload is described once per input and then referred to by number.
  */
 import type { ConfigFact } from './config.js';
+import type { TrailEvent, TrailProblem } from './cloudtrail.js';
 import {
   extractDoc,
   type CallRow,
@@ -75,6 +76,7 @@ export interface WorkloadDef {
 export type PreparedItem =
   | { kind: 'unprocessed'; ids: string[] }
   | { kind: 'config'; facts: ConfigFact[] }
+  | { kind: 'trail'; events: TrailEvent[]; problems: TrailProblem[] }
   | {
       kind: 'docs';
       /** The Trace object the documents came in, when they came in one. */
@@ -120,6 +122,8 @@ export class Preparer {
         return { kind: 'unprocessed', ids: item.ids };
       case 'config':
         return { kind: 'config', facts: item.facts };
+      case 'trail':
+        return { kind: 'trail', events: item.events, problems: item.problems };
       case 'trace':
         return this.docs(item.segments, where, false, {
           id: item.id,

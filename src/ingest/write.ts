@@ -13,6 +13,7 @@ import { prepareIngest, type IngestStatements } from '../store/statements.js';
 import { fillIn, storedFields, type StoredTarget, type TargetFields } from '../store/targets.js';
 import type { DataProblem, Workload } from './extract.js';
 import type { PreparedItem, WireCall, WireDoc } from './wire.js';
+import type { TrailEvent, TrailProblem } from './cloudtrail.js';
 
 // Positions in the tuples of prepare.ts.
 const DOC_TRACE = 0;
@@ -45,6 +46,9 @@ export interface WriteCounts {
    */
   callOnlySpans: number;
   unprocessedTraceIds: number;
+  /** CloudTrail records read as evidence (problems apart), and those new to the store. */
+  trailEvents: number;
+  newTrailEvents: number;
   problems: number;
 }
 
@@ -75,6 +79,8 @@ export class InputWriter {
     replacedSegments: 0,
     callOnlySpans: 0,
     unprocessedTraceIds: 0,
+    trailEvents: 0,
+    newTrailEvents: 0,
     problems: 0,
   };
   readonly problems: DataProblem[] = [];
@@ -117,6 +123,39 @@ export class InputWriter {
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
+  /** CloudTrail records, once each by eventID; the records that could not be read, as problems. */
+  private writeTrail(events: TrailEvent[], problems: TrailProblem[]): void {
+    for (const e of events) {
+      this.counts.trailEvents++;
+      const r = this.st.insertTrailEvent.run({
+        eventId: e.eventId,
+        time: e.time,
+        eventSource: e.eventSource,
+        eventName: e.eventName,
+        region: e.region,
+        account: e.account,
+        principal: e.principal,
+        role: e.role,
+        session: e.session,
+        invokedBy: e.invokedBy,
+        sourceIp: e.sourceIp,
+        userAgent: e.userAgent,
+        errorCode: e.errorCode,
+        management: e.management ? 1 : 0,
+        caller: e.caller,
+        callerReason: e.callerReason,
+        requestParameters: e.requestParameters,
+        resources: JSON.stringify(e.resourceArns),
+        sourceId: this.sourceId,
+      });
+      if (r.changes > 0) this.counts.newTrailEvents++;
+    }
+    this.counts.problems += problems.length;
+    for (const p of problems)
+      if (this.problems.length < MAX_KEPT_PROBLEMS)
+        this.problems.push({ path: `${p.where} (byte ${p.offset})`, message: p.message });
+  }
+
   /** Writes one item already extracted by a `Preparer` (prepare.ts) (possibly on a worker thread). */
   writePrepared(item: PreparedItem): void {
     this.itemNewTraces.clear();
@@ -127,6 +166,10 @@ export class InputWriter {
       // Facts about workloads, kept as first stored (store/schema.ts v4): never a workload of their own.
       for (const f of item.facts)
         this.st.insertConfig.run(f.kind, f.key, f.function, JSON.stringify(f.data), this.sourceId);
+      return;
+    }
+    if (item.kind === 'trail') {
+      this.writeTrail(item.events, item.problems);
       return;
     }
     if (item.kind === 'unprocessed') {

@@ -16,6 +16,7 @@ export interface IngestStatements {
   insertUnprocessed: Statement;
   /** A configuration fact, kept as first stored (schema v4). */
   insertConfig: Statement;
+  insertTrailEvent: Statement;
   anyUnprocessed: Statement;
   traceKey: Statement;
   awaitsParent: Statement;
@@ -82,6 +83,14 @@ export function prepareIngest(db: Store): IngestStatements {
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     insertConfig: db.prepare(
       `INSERT OR IGNORE INTO configs (kind, key, function, data, source_id) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    // Exactly once by eventID: a record already stored (an overlapping download) is not added again.
+    insertTrailEvent: db.prepare(
+      `INSERT OR IGNORE INTO trail_events (event_id, time, event_source, event_name, region, account, principal, role,
+         session, invoked_by, source_ip, user_agent, error_code, management, caller, caller_reason, request_parameters,
+         resources, source_id)
+       VALUES (@eventId, @time, @eventSource, @eventName, @region, @account, @principal, @role, @session, @invokedBy,
+         @sourceIp, @userAgent, @errorCode, @management, @caller, @callerReason, @requestParameters, @resources, @sourceId)`,
     ),
     anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
     // Calls, segments and nodes carry a trace's integer key (schema v3), looked up once per item.

@@ -142,6 +142,10 @@ export function renderSummary(s: IngestSummary): string {
   lines.push(
     `  traces ${int(s.traces)} (${int(s.newTraces)} new), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored${s.replacedSegments > 0 ? `, ${int(s.replacedSegments)} complete replacing in-progress` : ''}${s.callOnlySpans > 0 ? `, ${int(s.callOnlySpans)} spans kept only as their calls` : ''}), AWS calls ${int(s.calls)} (${int(s.newCalls)} new)`,
   );
+  if (s.trailEvents > 0)
+    lines.push(
+      `  CloudTrail records ${int(s.trailEvents)} (${int(s.newTrailEvents)} new, ${int(s.trailEvents - s.newTrailEvents)} already stored)`,
+    );
   lines.push(`  workloads in the database: ${int(s.workloads)}`);
   if (s.problems > 0) {
     lines.push(
