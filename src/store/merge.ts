@@ -534,6 +534,15 @@ class Merger {
        JOIN temp.merge_sources m ON m.shard_id = c.source_id ORDER BY m.id, c.kind, c.key`,
     );
 
+    // CloudTrail records: by eventID, once each, as ingest stores them.
+    this.run(
+      `INSERT OR IGNORE INTO main.trail_events
+       SELECT e.event_id, e.time, e.event_source, e.event_name, e.region, e.account, e.principal, e.role, e.session,
+         e.invoked_by, e.source_ip, e.user_agent, e.error_code, e.management, e.caller, e.caller_reason,
+         e.request_parameters, e.resources, m.id
+       FROM ${this.s}.trail_events e JOIN temp.merge_sources m ON m.shard_id = e.source_id ORDER BY m.id, e.event_id`,
+    );
+
     // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
     const newWorkloads = this.copyWorkloads();
 

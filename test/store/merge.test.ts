@@ -71,6 +71,10 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'CloudTrail records delivered in several forms over shards: once each by eventID',
+    shards: [['trailTree', 'orders'], ['trailLookup'], ['trailRecords', 'trailTree']],
+  },
+  {
     name: 'a function triggered by one queue in one shard, by another in the next: both triggers',
     shards: [['triggerA'], ['triggerB', 'triggerA']],
   },
