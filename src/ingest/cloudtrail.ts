@@ -13,7 +13,7 @@
 import { isObject, str } from '../shared/values.js';
 import { PLAUSIBLE_SECONDS } from '../shared/time.js';
 import { ShapeError } from './errors.js';
-import { classifyCaller, type CallerClass } from './caller.js';
+import { classifyCaller, type CallerClass } from '../iam/caller.js';
 
 /** The CloudTrail shapes, as `sources` names them. */
 export type TrailShape = 'cloudtrail-records' | 'cloudtrail-lookup-events' | 'cloudtrail-lake';

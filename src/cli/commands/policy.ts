@@ -5,6 +5,7 @@ import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
 import { parseRoleMap } from '../../grants/roles.js';
 import { storedRoles } from '../../store/configs.js';
+import { hasTrail, trailLinks } from '../../store/trail.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
 import {
@@ -35,6 +36,7 @@ interface PolicyCliOptions extends RawFilterOptions {
   format: PolicyFormat;
   out?: string;
   includeDenied?: boolean;
+  includeOutside?: boolean;
   excludeDenied?: boolean;
   s3Objects: S3ObjectScope;
   accountWildcard?: boolean;
@@ -61,6 +63,12 @@ export function addPolicyOptions(cmd: Command): Command {
   const o = (flags: string, description: string): Option => new Option(flags, description).helpGroup(SHAPE);
   return (
     addFilterOptions(cmd)
+      .addOption(
+        o(
+          '--include-outside',
+          "grant the calls CloudTrail shows made with a role's credentials from outside its workload (default: leave them out and name them: they may be an intruder's)",
+        ),
+      )
       .addOption(
         o(
           '--include-denied',
@@ -190,9 +198,11 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
   }
   let roles: PolicyOptions['roles'];
   if (o.by === 'role' && !o.roles && store) {
-    // The roles the ingested configuration exports name (aws lambda get-function-configuration…).
+    // The roles the ingested configuration exports name (aws lambda get-function-configuration…),
+    // and those CloudTrail shows the Lambda or ECS service assuming for a function or task.
     roles = storedRoles(store);
-    if (roles.size === 0)
+    for (const l of trailLinks(store)) if (!roles.has(l.session)) roles.set(l.session, l.role);
+    if (roles.size === 0 && !hasTrail(store))
       throw new UserInputError(
         "--by role needs --roles FILE (the output of `aws lambda list-functions`), or the functions' configuration ingested (`xray-lp ingest` of that output).",
       );
@@ -206,6 +216,7 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
       throw new UserInputError(`--roles ${o.roles}: ${(err as Error).message}`);
     }
     roles = parseRoleMap(text, o.roles);
+    if (store) for (const l of trailLinks(store)) if (!roles.has(l.session)) roles.set(l.session, l.role);
   } else if (o.roles) {
     throw new UserInputError('--roles is used with --by role.');
   }
@@ -213,6 +224,7 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
     // Usage rows (store null) are filtered where they are read: usageFilter.
     filter: store ? filterFromOptions(o, store) : {},
     includeDenied: o.includeDenied,
+    includeOutside: o.includeOutside,
     s3Objects: o.s3Objects,
     accountWildcard: o.accountWildcard,
     regionWildcard: o.regionWildcard,

@@ -1,0 +1,154 @@
+/**
+ * CloudTrail as a second source of evidence in policies (src/policy/trail.ts, build.ts): a
+ * role's evidence is its own subject; `--by role` merges it with the traces of the workloads
+ * that run as the role (linked by a Lambda `sts:AssumeRole` record), each permission saying
+ * which source saw it; calls made with the role's credentials from outside the workload are not
+ * granted by default and are named in every output; a role seen only in management events is
+ * told what that cannot show.
+ */
+import path from 'node:path';
+import test from 'ava';
+import { ingest } from '../../src/ingest/ingest.js';
+import { buildPolicies, type WorkloadPolicy } from '../../src/policy/build.js';
+import { MANAGEMENT_ONLY } from '../../src/policy/trail.js';
+import {
+  awsCall,
+  batch,
+  cli,
+  lambdaSegment,
+  repoRoot,
+  tempStore,
+  traceId,
+  writeFile,
+} from '../support/helpers.js';
+
+const dir = path.join(repoRoot, 'test/fixtures/cloudtrail');
+const ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
+const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:orders-fn';
+const LEAKED = ['s3:ListAllMyBuckets', 'ecr:DescribeRepositories'];
+
+const actionsOf = (p: WorkloadPolicy): string[] => p.document.Statement.flatMap((s) => s.Action);
+
+async function trailStore(files: string[]): Promise<ReturnType<typeof tempStore>> {
+  const s = tempStore();
+  const r = await ingest(s.store, { inputs: files.map((f) => path.join(dir, f)) });
+  if (r.rejected > 0) throw new Error('fixtures did not ingest');
+  return s;
+}
+
+/** The traces of orders-fn: a GetItem CloudTrail also saw, and a SendMessage only traces saw. */
+function traceFile(d: string): string {
+  const calls = [
+    awsCall('DynamoDB', 'GetItem', { table_name: 'orders' }),
+    awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' }),
+  ];
+  return writeFile(
+    d,
+    'traces.json',
+    batch([{ id: traceId(1), segments: [lambdaSegment(traceId(1), 'orders-fn', calls)] }]),
+  );
+}
+
+test("a role's CloudTrail evidence is its own subject; the leaked credentials' calls are not granted and are named", async (t) => {
+  const { store } = await trailStore(['records.json']);
+  const { policies } = buildPolicies(store, { filter: {} });
+  t.deepEqual(
+    policies.map((p) => p.principal),
+    [`role:${ROLE}`],
+    'service-linked roles, IAM users and service principals are not subjects',
+  );
+  const p = policies[0] as WorkloadPolicy;
+  const actions = actionsOf(p);
+  for (const a of [
+    'dynamodb:GetItem',
+    'kms:Decrypt',
+    'secretsmanager:GetSecretValue',
+    'ssm:GetParameter',
+    's3:GetObject',
+  ])
+    t.true(actions.includes(a), a);
+  for (const a of LEAKED) t.false(actions.includes(a), `${a} (outside) is not granted`);
+  const outside = p.warnings.filter((w) => w.code === 'outside');
+  t.is(outside.length, 1, 'one caller: the laptop');
+  const w = outside[0]?.message ?? '';
+  t.regex(w, /credentials used outside the workload: 4 calls/);
+  t.regex(w, /198\.51\.100\.77/);
+  t.regex(w, /aws-cli\/2\.15\.30/);
+  for (const a of LEAKED) t.true(w.includes(a), a);
+  t.regex(w, /not granted/);
+  t.like(p.cloudtrail, { role: ROLE, events: 11, sessions: ['orders-fn'] });
+  t.like(p.cloudtrail?.outside[0], { sourceIp: '198.51.100.77', calls: 4 });
+  // Unmapped CloudTrail calls are warnings with their count.
+  t.true(
+    p.warnings.some(
+      (x) =>
+        x.code === 'unmapped' && /1 CloudTrail call apigateway\.amazonaws\.com GetRestApis/.test(x.message),
+    ),
+  );
+  // Every permission's evidence says where it was seen.
+  for (const st of p.evidence)
+    for (const a of st.actions) if (a.origin === 'observed') t.deepEqual(a.sources, ['cloudtrail']);
+  store.close();
+});
+
+test('--include-outside grants the outside calls, still named', async (t) => {
+  const { store } = await trailStore(['records.json']);
+  const p = buildPolicies(store, { filter: {}, includeOutside: true }).policies[0] as WorkloadPolicy;
+  for (const a of LEAKED) t.true(actionsOf(p).includes(a), a);
+  t.regex(p.warnings.find((w) => w.code === 'outside')?.message ?? '', /GRANTED \(--include-outside\)/);
+  store.close();
+});
+
+test('--by role: one policy per role from its traces and its CloudTrail, each permission with the sources that saw it', async (t) => {
+  const { store, dir: d, file } = await trailStore(['records.json']);
+  await ingest(store, { inputs: [traceFile(d)] });
+  store.close();
+  // The role link comes from the Lambda service's sts:AssumeRole record: no roles file.
+  const r = await cli(['policy', '--db', file, '--by', 'role', '--json']);
+  t.is(r.code, 0, r.err);
+  const policies = JSON.parse(r.out) as WorkloadPolicy[];
+  t.deepEqual(
+    policies.map((p) => p.principal),
+    [ROLE],
+  );
+  const p = policies[0] as WorkloadPolicy;
+  t.deepEqual(p.members, [FN]);
+  const sources = new Map(p.evidence.flatMap((s) => s.actions.map((a) => [a.action, a.sources] as const)));
+  t.deepEqual(sources.get('dynamodb:GetItem'), ['cloudtrail', 'trace']);
+  t.deepEqual(sources.get('sqs:SendMessage'), ['trace']);
+  t.deepEqual(sources.get('secretsmanager:GetSecretValue'), ['cloudtrail']);
+  for (const a of LEAKED) t.false(actionsOf(p).includes(a), a);
+  t.true(p.warnings.some((w) => w.code === 'outside'));
+});
+
+test('every output names the outside calls: each format, --json and the stderr summary', async (t) => {
+  const { store, file } = await trailStore(['leaked-credentials.json', 'tree']);
+  store.close();
+  for (const format of ['iam', 'cloudformation', 'sam', 'serverless', 'terraform']) {
+    const r = await cli(['policy', '--db', file, '--format', format]);
+    t.is(r.code, 0, r.err);
+    const where = format === 'iam' ? r.err : r.out;
+    t.regex(where, /credentials used outside the workload: 4 calls .* from 198\.51\.100\.77/, format);
+    for (const a of LEAKED)
+      t.false(r.out.includes(`${a}"`) || r.out.includes(`- ${a}\n`), `${format}: ${a} not granted`);
+  }
+  const j = await cli(['policy', '--db', file, '--json']);
+  t.true((JSON.parse(j.out) as WorkloadPolicy[])[0]?.warnings.some((w) => w.code === 'outside'));
+});
+
+test('a role seen only in management events: the verdict says what that cannot show', async (t) => {
+  const d = tempStore();
+  const only = path.join(dir, 'tree');
+  await ingest(d.store, { inputs: [only] });
+  // The tree's first file holds management events only; drop the data events to make it so.
+  d.store.prepare('DELETE FROM trail_events WHERE management = 0').run();
+  const p = buildPolicies(d.store, { filter: {} }).policies[0] as WorkloadPolicy;
+  t.true(p.completeness.reason.includes(MANAGEMENT_ONLY));
+  t.true(p.warnings.some((w) => w.code === 'incomplete' && w.message.includes('data events')));
+  const withData = tempStore();
+  await ingest(withData.store, { inputs: [only] });
+  const q = buildPolicies(withData.store, { filter: {} }).policies[0] as WorkloadPolicy;
+  t.false(q.completeness.reason.includes(MANAGEMENT_ONLY));
+  d.store.close();
+  withData.store.close();
+});
