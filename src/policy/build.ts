@@ -27,7 +27,7 @@ import {
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
 import { compareUtf8 } from '../store/usage.js';
-import { hasTrail, trailRoles } from '../store/trail.js';
+import { hasTrail, namesTrailRole, trailRoles } from '../store/trail.js';
 import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
 import {
   absorbGrant,
@@ -59,6 +59,7 @@ import {
   needsOf,
   runtimeEvidence,
   runtimeStatements,
+  seenNeeds,
   type NamedDependent,
 } from './runtime.js';
 import type { RuntimeNeeds } from '../runtime/types.js';
@@ -303,8 +304,10 @@ function trailSubjects(
   const keys = new Set(subjects.map((s) => s.key));
   for (const role of trailRoles(store, { since: f.since, until: f.until })) {
     const key = options.roles ? role : `role:${role}`;
+    const named = (f.workloads ?? []).some((p) => namesTrailRole(p, role));
+    const excluded = (f.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));
     if (keys.has(key)) out.set(key, role);
-    else if (!narrowed) {
+    else if ((!narrowed || named) && !excluded) {
       subjects.push({
         key,
         kind: 'role',
@@ -579,8 +582,10 @@ export function buildOne(
   );
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
-  const statements = buildStatements(grants);
   const rt = runtimeStatements(typeof runtime === 'function' ? runtime() : runtime, grants, options, named);
+  // CloudTrail calls the services made on the workload's behalf that a run-time need covers are that need, seen.
+  grants = seenNeeds(grants, rt.needs);
+  const statements = buildStatements(grants);
   warnings.push(...rt.warnings);
   const documents = packDocuments([...statements, ...rt.statements], options.maxSize);
   if (documents.length > 1) {

@@ -19,6 +19,11 @@ export interface Grant extends Omit<PermissionUsage, 'subject' | 'traceMin' | 't
   observed: ObservedResources;
   /** Which sources saw it, where a policy holds CloudTrail evidence (absent: traces only). */
   sources?: ('trace' | 'cloudtrail')[];
+  /**
+   * CloudTrail: every call behind it was an AWS service's on the workload's behalf (the Lambda
+   * service writing logs): a run-time need that covers it is that need, seen.
+   */
+  onBehalf?: boolean;
 }
 
 /** Resources kept at most in the evidence of one grant (and of one action of a statement). */
@@ -92,6 +97,7 @@ export function absorbGrant(into: Grant, g: Grant): void {
   into.last = Math.max(into.last, g.last);
   into.traces = [...new Set([...into.traces, ...g.traces])].sort().slice(0, 3);
   addObserved(into.observed, g.observed);
+  if (into.onBehalf === true && g.onBehalf !== true) delete into.onBehalf;
   if (into.sources || g.sources)
     into.sources = [...new Set([...(into.sources ?? ['trace']), ...(g.sources ?? ['trace'])])].sort();
 }

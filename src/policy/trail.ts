@@ -159,6 +159,7 @@ export function trailEvidence(
         traces: [r.eventId],
         observed: observedOne(p.resource, 1),
         sources: ['cloudtrail'],
+        ...(verdict === 'service' ? { onBehalf: true } : {}),
       };
       const key = `${p.action}\u0000${p.resource}`;
       const prev = grants.get(key);

@@ -3,6 +3,7 @@
  * with each role's credentials, and the links a service's `sts:AssumeRole` gives between a role
  * and the workload it runs (the session name is the function's name, or the task's id).
  */
+import { globMatch } from '../iam/glob.js';
 import type { Store } from './db.js';
 
 /** One stored CloudTrail call made with a role's credentials. */
@@ -60,6 +61,21 @@ export function trailRoles(store: Store, scope: TrailScope): string[] {
       .prepare(`SELECT DISTINCT role FROM trail_events WHERE principal = 'role'${r.sql} ORDER BY role`)
       .all(...r.params) as { role: string }[]
   ).map((x) => x.role);
+}
+
+/**
+ * True when a workload pattern names a CloudTrail role subject: `role:ARN`, the role's ARN or
+ * its name (wildcards allowed), as `--workload` and `explain` take it.
+ */
+export function namesTrailRole(pattern: string, role: string): boolean {
+  const name = role.split('/').pop() ?? role;
+  return globMatch(pattern, `role:${role}`) || globMatch(pattern, role) || globMatch(pattern, name);
+}
+
+/** The stored roles a workload pattern names (see {@link namesTrailRole}). */
+export function trailRolesNamed(store: Store, pattern: string): string[] {
+  if (!hasTrail(store)) return [];
+  return trailRoles(store, {}).filter((r) => namesTrailRole(pattern, r));
 }
 
 /** One role's calls in the range, in time order, one at a time. */

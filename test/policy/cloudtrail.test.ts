@@ -10,6 +10,7 @@ import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies, type WorkloadPolicy } from '../../src/policy/build.js';
+import type { Explanation } from '../../src/policy/explain.js';
 import { MANAGEMENT_ONLY } from '../../src/policy/trail.js';
 import {
   awsCall,
@@ -119,6 +120,11 @@ test('--by role: one policy per role from its traces and its CloudTrail, each pe
   t.deepEqual(sources.get('secretsmanager:GetSecretValue'), ['cloudtrail']);
   for (const a of LEAKED) t.false(actionsOf(p).includes(a), a);
   t.true(p.warnings.some((w) => w.code === 'outside'));
+  // The Lambda service's logs:CreateLogStream (awslambda-worker) is the log-group need, seen.
+  const logs = p.evidence.flatMap((s) => s.actions).filter((a) => a.action === 'logs:CreateLogStream');
+  t.is(logs.length, 1);
+  t.like(logs[0], { origin: 'runtime', calls: 1, sources: ['cloudtrail'] });
+  t.false(JSON.stringify(p.document).includes('log-stream:2026'), 'not granted a second time on the stream');
 });
 
 test('every output names the outside calls: each format, --json and the stderr summary', async (t) => {
@@ -151,4 +157,39 @@ test('a role seen only in management events: the verdict says what that cannot s
   t.false(q.completeness.reason.includes(MANAGEMENT_ONLY));
   d.store.close();
   withData.store.close();
+});
+
+test('explain shows both sources, and the outside calls a permission was withheld from', async (t) => {
+  const { store, dir: d, file } = await trailStore(['records.json']);
+  await ingest(store, { inputs: [traceFile(d)] });
+  store.close();
+  const both = await cli([
+    'explain',
+    '--db',
+    file,
+    '--by',
+    'role',
+    '--json',
+    'orders-fn',
+    'dynamodb:GetItem',
+  ]);
+  t.is(both.code, 0, both.err);
+  const e = JSON.parse(both.out) as Explanation;
+  t.deepEqual(e.cloudtrail?.sources, ['cloudtrail', 'trace']);
+  t.is(e.calls, 1, 'the traced call');
+  t.true(e.reasons.some((r) => /seen by cloudtrail and trace/.test(r)));
+  const leaked = await cli(['explain', '--db', file, 'orders-fn-role', 'ecr:DescribeRepositories']);
+  t.is(leaked.code, 6);
+  t.regex(leaked.out, /NOT GRANTED/);
+  t.regex(leaked.out, /credentials used outside the workload: calls from 198\.51\.100\.77/);
+  t.regex(leaked.out, /--include-outside/);
+  const granted = await cli([
+    'explain',
+    '--db',
+    file,
+    '--include-outside',
+    'orders-fn-role',
+    'ecr:DescribeRepositories',
+  ]);
+  t.is(granted.code, 0, granted.out);
 });

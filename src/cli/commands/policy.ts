@@ -5,7 +5,7 @@ import { EXIT, UserInputError, type ExitCode } from '../../shared/errors.js';
 import { DEFAULT_THRESHOLDS, type CompletenessThresholds } from '../../policy/completeness.js';
 import { parseRoleMap } from '../../grants/roles.js';
 import { storedRoles } from '../../store/configs.js';
-import { hasTrail, trailLinks } from '../../store/trail.js';
+import { hasTrail, trailLinks, trailRolesNamed } from '../../store/trail.js';
 import { policies, type PolicyOptions, type PolicyRun, type S3ObjectScope } from '../../policy/build.js';
 import { explainPermission } from '../../policy/explain.js';
 import {
@@ -347,7 +347,8 @@ Exit codes: 0 granted, 6 not granted (the answer is printed either way), 2 usage
         const options = policyOptions(o, store);
         const known = storeNames(store);
         const unmatched = unmatchedNames({ workloads: [workload] }, known);
-        if (unmatched.length > 0)
+        // A role whose evidence is CloudTrail's is a subject too (role:ARN, its ARN or name).
+        if (unmatched.length > 0 && trailRolesNamed(store, workload).length === 0)
           throw new UserInputError(
             unmatchedMessage(
               unmatched.map((u) => ({ ...u, flag: 'the workload' })),
@@ -376,6 +377,7 @@ Exit codes: 0 granted, 6 not granted (the answer is printed either way), 2 usage
             lines.push(`  resource ${r.resource} (${int(r.calls)} call${r.calls === 1 ? '' : 's'})`);
         }
         for (const s of e.statements) lines.push(`  statement ${s.sid}: ${s.resources.join(', ')}`);
+        if (e.cloudtrail) lines.push(`  sources: ${e.cloudtrail.sources.join(', ') || '(none)'}`);
         io.out(`${safeText(lines.join('\n'))}\n`);
       } finally {
         store.close();
