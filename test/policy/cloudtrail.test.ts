@@ -6,6 +6,7 @@
  * granted by default and are named in every output; a role seen only in management events is
  * told what that cannot show.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
@@ -140,6 +141,13 @@ test('every output names the outside calls: each format, --json and the stderr s
   }
   const j = await cli(['policy', '--db', file, '--json']);
   t.true((JSON.parse(j.out) as WorkloadPolicy[])[0]?.warnings.some((w) => w.code === 'outside'));
+  const html = path.join(path.dirname(file), 'report.html');
+  const r = await cli(['report', '--db', file, '--out', html]);
+  t.is(r.code, 0, r.err);
+  t.regex(
+    fs.readFileSync(html, 'utf8'),
+    /credentials used outside the workload: 4 calls .* from 198\.51\.100\.77/,
+  );
 });
 
 test('a role seen only in management events: the verdict says what that cannot show', async (t) => {
