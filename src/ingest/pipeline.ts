@@ -8,7 +8,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
-import { Preparer, type PreparedItem } from './wire.js';
+import type { PreparedItem } from '../store/write/index.js';
+import { Preparer } from './wire.js';
 import { InputMemoryError } from './errors.js';
 import type { InputSpec } from './read.js';
 import { MAX_VALUE_BYTES, ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';

@@ -6,9 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { bulkLoadPays, buildIndexes, dropCallIndexes } from '../../src/store/bulk.js';
-import { openStore, type Store } from '../../src/store/db.js';
-import { fixturesDir, tempDir, tempStore } from '../support/helpers.js';
+import { bulkLoadPays, buildIndexes, dropCallIndexes } from '../../../src/store/merge/bulk.js';
+import { openStore, type Store } from '../../../src/store/db.js';
+import { fixturesDir, tempDir, tempStore } from '../../support/helpers.js';
 
 const cases: [stored: number, added: number, pays: boolean][] = [
   [0, 1, true],
