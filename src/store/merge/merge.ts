@@ -330,6 +330,12 @@ class Merger {
 
   /** The schema name the shard being merged is attached as. */
   private s = '';
+  /** Of the shard being copied: it continues traces the target held (its rows may meet the target's). */
+  private shared = false;
+  /** Of the shard being copied: some of its segments are skipped (held complete by the target). */
+  private skipped = false;
+  /** Of the shard being copied: some of its spans are merged waiting. */
+  private waiting = false;
 
   /** Merges the shard attached as `schema`. */
   mergeShard(info: ShardInfo, schema: string): ShardSummary {
@@ -349,6 +355,11 @@ class Merger {
     }
   }
 
+  /**
+   * One shard into the target, one step per table, in the order their ids depend on each other:
+   * sources (and their problems), configurations, workloads, targets, traces, unprocessed ids,
+   * segments, nodes, calls; then the target's settled spans in traces the shard continues.
+   */
   private copy(info: ShardInfo): ShardSummary {
     const label = info.shard;
     const n = (table: string): number => this.one(`SELECT count(*) AS n FROM ${this.s}.${table}`);
@@ -360,26 +371,62 @@ class Merger {
       unprocessed: n('unprocessed_traces'),
       workloads: n('workloads'),
     };
-
-    // Sources: by content. A shard's input whose content the target already holds maps to it.
     const newInputs = this.copySources(label);
+    this.copyProblems();
+    this.copyConfigs();
+    const newWorkloads = this.copyWorkloads();
+    this.copyTargets();
+    const newTraces = this.copyTraces();
+    this.copyUnprocessed();
+    const { newSegments, replacedSegments, duplicateSegments } = this.copySegments();
+    this.copyNodes();
+    const { newCalls, replacedCalls, filledCalls } = this.copyCalls();
+    // The target's spans settled for a fallback, in traces this shard continues: waiting again.
+    if (this.targetHadSettled && this.shared) this.unsettle();
+
+    return {
+      shard: label,
+      schemaVersion: info.schemaVersion,
+      migrated: info.schemaVersion !== SCHEMA_VERSION,
+      inputs: shardCounts.inputs,
+      newInputs,
+      traces: shardCounts.traces,
+      newTraces,
+      segments: shardCounts.segments,
+      newSegments,
+      replacedSegments,
+      duplicateSegments,
+      calls: shardCounts.calls,
+      newCalls,
+      replacedCalls,
+      filledCalls,
+      duplicateCalls: shardCounts.calls - newCalls - replacedCalls,
+      unprocessedTraceIds: shardCounts.unprocessed,
+      workloads: shardCounts.workloads,
+      newWorkloads,
+    };
+  }
+
+  /** Problems of the shard's inputs that were copied (an input already held keeps its own). */
+  private copyProblems(): void {
     this.run(
       `INSERT INTO main.problems (source_id, path, message)
        SELECT m.id, p.path, p.message FROM ${this.s}.problems p JOIN temp.merge_sources m ON m.shard_id = p.source_id
        WHERE m.copied = 1`,
     );
+  }
 
-    // Configuration facts: by (kind, key), the first stored kept, as ingest keeps them.
+  /** Configuration facts: by (kind, key), the first stored kept, as ingest keeps them. */
+  private copyConfigs(): void {
     this.run(
       `INSERT OR IGNORE INTO main.configs (kind, key, function, data, source_id)
        SELECT c.kind, c.key, c.function, c.data, m.id FROM ${this.s}.configs c
        JOIN temp.merge_sources m ON m.shard_id = c.source_id ORDER BY m.id, c.kind, c.key`,
     );
+  }
 
-    // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
-    const newWorkloads = this.copyWorkloads();
-
-    // Targets: by signature, with their IAM permissions as the shard computed them.
+  /** Targets: by signature, with their IAM permissions as the shard computed them. */
+  private copyTargets(): void {
     this.run(
       `INSERT INTO temp.merge_targets (shard_id, id, new)
        SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
@@ -396,9 +443,14 @@ class Merger {
        SELECT m.id, p.action, p.resource, p.resource_type, p.resource_unknown, p.note
        FROM temp.merge_targets m JOIN ${this.s}.target_permissions p ON p.target_id = m.shard_id WHERE m.new = 1`,
     );
+  }
 
-    // Trace keys: by trace id; the shard's new traces take keys after the target's, in the
-    // shard's order (so the target's trace-keyed b-trees grow at their end).
+  /**
+   * Traces: by trace id, once; the shard's new traces take keys after the target's, in the
+   * shard's order (so the target's trace-keyed b-trees grow at their end). A later Trace object's
+   * duration and limit flag win where it has them (as updateTrace). Returns the new traces.
+   */
+  private copyTraces(): number {
     this.run(
       `INSERT INTO temp.merge_traces (shard_id, id, new)
        SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
@@ -408,21 +460,23 @@ class Merger {
     // Traces the target held before this shard (`new` 0): the only ones where its segments and
     // calls may meet the shard's.
     const shared = this.one('SELECT count(*) AS n FROM temp.merge_traces WHERE new = 0') > 0;
-
-    // Traces: once; a later Trace object's duration and limit flag win where it has them (updateTrace).
+    this.shared = shared;
     if (shared)
       this.run(
         `UPDATE main.traces SET duration = coalesce(s.duration, traces.duration), limit_exceeded = coalesce(s.limit_exceeded, traces.limit_exceeded)
          FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id
          WHERE x.new = 0 AND traces.id = x.id AND (s.duration IS NOT NULL OR s.limit_exceeded IS NOT NULL)`,
       );
-    const newTraces = this.run(
+    return this.run(
       `INSERT INTO main.traces (id, xray_id, duration, limit_exceeded, source_id)
        SELECT x.id, s.xray_id, s.duration, s.limit_exceeded, m.id
        FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id JOIN temp.merge_sources m ON m.shard_id = s.source_id
        WHERE x.new = 1 ORDER BY x.id`,
     );
-    // Unprocessed ids: an id stored as a trace anywhere is not unprocessed.
+  }
+
+  /** Unprocessed ids: an id stored as a trace anywhere is not unprocessed. */
+  private copyUnprocessed(): void {
     this.run(
       `INSERT OR IGNORE INTO main.unprocessed_traces (id, source_id)
        SELECT u.id, m.id FROM ${this.s}.unprocessed_traces u JOIN temp.merge_sources m ON m.shard_id = u.source_id
@@ -431,8 +485,15 @@ class Merger {
     this.run(
       `DELETE FROM main.unprocessed_traces WHERE EXISTS (SELECT 1 FROM ${this.s}.traces t WHERE t.xray_id = unprocessed_traces.id)`,
     );
+  }
 
-    // Segments the target holds already: a complete one replaces an in-progress one; else skipped.
+  /**
+   * Segments: once. One the target holds already is replaced when the target's is in progress and
+   * the shard's complete, else skipped (with its calls and nodes); spans the shard settled for
+   * their fallback workload are merged waiting (workload NULL).
+   */
+  private copySegments(): { newSegments: number; replacedSegments: number; duplicateSegments: number } {
+    const shared = this.shared;
     let replacedSegments = 0;
     let duplicateSegments = 0;
     if (shared) {
@@ -446,21 +507,14 @@ class Merger {
       replacedSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 1');
       duplicateSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 0');
     }
-    const skipped = duplicateSegments > 0;
-    // Spans the shard settled for their fallback workload: merged waiting (workload NULL).
+    this.skipped = duplicateSegments > 0;
     this.run(
       `INSERT INTO temp.merge_waiting (trace_id, id)
        SELECT x.id, s.id FROM ${this.s}.segments s JOIN temp.merge_traces x ON x.shard_id = s.trace_id
        WHERE s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id`,
     );
-    const waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
-    // `x` is the shard call's row of merge_traces: its target trace key.
-    const waitingCase = (expr: string, c: string): string =>
-      waiting
-        ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = x.id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
-        : expr;
+    this.waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
     if (replacedSegments > 0) this.replaceSegments();
-
     const newSegments = this.run(
       `INSERT OR IGNORE INTO main.segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id, fallback_id)
        SELECT x.id, s.id, s.type, s.parent_id,
@@ -471,13 +525,35 @@ class Merger {
        LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
        LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id`,
     );
+    return { newSegments, replacedSegments, duplicateSegments };
+  }
+
+  /** Nodes (possible parents of independent subsegments): once, except those of skipped segments. */
+  private copyNodes(): void {
+    const skipped = this.skipped;
     this.run(
       `INSERT OR IGNORE INTO main.nodes (trace_id, id, segment_id)
        SELECT x.id, n.id, n.segment_id FROM ${this.s}.nodes n JOIN temp.merge_traces x ON x.shard_id = n.trace_id
        ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = x.id AND k.id = n.segment_id AND k.replace = 0)' : ''}`,
     );
+  }
 
-    // Calls that meet an inferred-only one: merged as ingest merges them (row by row: see above).
+  /**
+   * `expr`, or NULL for a call of a span merged waiting (see copySegments). `x` is the shard
+   * call's row of merge_traces: its target trace key.
+   */
+  private waitingCase(expr: string, c: string): string {
+    return this.waiting
+      ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = x.id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
+      : expr;
+  }
+
+  /**
+   * Calls: once, the first stored wins, except the calls that meet an inferred-only one, merged
+   * as ingest merges them (row by row: see the top of this file); skipped segments' calls stay out.
+   */
+  private copyCalls(): { newCalls: number; replacedCalls: number; filledCalls: number } {
+    const { shared, skipped } = this;
     let replacedCalls = 0;
     let filledCalls = 0;
     if (shared) {
@@ -485,7 +561,7 @@ class Merger {
         .prepare(
           `SELECT c.via AS shard_via, m.id AS main_id, m.via AS main_via, m.workload_id AS main_workload,
              m.start_time AS main_start, m.target_id AS main_target,
-             c.segment_id, ${waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
+             c.segment_id, ${this.waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
              c.http_status, c.outcome, c.error_type, src.id AS source_id
            FROM temp.merge_traces x JOIN ${this.s}.calls c ON c.trace_id = x.shard_id
            JOIN main.calls m ON m.trace_id = x.id AND m.sub_id = c.sub_id
@@ -510,7 +586,7 @@ class Merger {
     const firstNew = this.one('SELECT max(id) AS n FROM main.calls') + 1;
     const newCalls = this.run(
       `INSERT OR IGNORE INTO main.calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
-       SELECT x.id, c.sub_id, c.segment_id, ${waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
+       SELECT x.id, c.sub_id, c.segment_id, ${this.waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
        FROM ${this.s}.calls c JOIN temp.merge_traces x ON x.shard_id = c.trace_id
        JOIN temp.merge_targets t ON t.shard_id = c.target_id
        JOIN temp.merge_sources src ON src.shard_id = c.source_id
@@ -525,31 +601,7 @@ class Merger {
          WHERE c.id >= ? AND c.workload_id IS NOT NULL`,
         [firstNew],
       );
-
-    // The target's spans settled for a fallback, in traces this shard continues: waiting again.
-    if (this.targetHadSettled && shared) this.unsettle();
-
-    return {
-      shard: label,
-      schemaVersion: info.schemaVersion,
-      migrated: info.schemaVersion !== SCHEMA_VERSION,
-      inputs: shardCounts.inputs,
-      newInputs,
-      traces: shardCounts.traces,
-      newTraces,
-      segments: shardCounts.segments,
-      newSegments,
-      replacedSegments,
-      duplicateSegments,
-      calls: shardCounts.calls,
-      newCalls,
-      replacedCalls,
-      filledCalls,
-      duplicateCalls: shardCounts.calls - newCalls - replacedCalls,
-      unprocessedTraceIds: shardCounts.unprocessed,
-      workloads: shardCounts.workloads,
-      newWorkloads,
-    };
+    return { newCalls, replacedCalls, filledCalls };
   }
 
   /** Maps the shard's sources to the target's, copying those whose content is new. */
