@@ -71,7 +71,7 @@ export class Preparer {
    * resource does not name its workload (a Lambda function without its account) takes its
    * parent's when this input has shown it, here rather than in the database, so that its calls
    * are stored under their workload at once (as X-Ray calls are) and the daily rollups can add
-   * them; spans whose parents come later wait in the database (write.ts).
+   * them; spans whose parents come later wait in the database (store/write/writer.ts).
    */
   private spans(spans: Span[]): PreparedItem {
     const out = this.emptyDocs(spans.length, false, undefined, []);

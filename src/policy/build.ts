@@ -38,7 +38,7 @@ import {
   type Grant,
   type ObservedResources,
   type OwnScope,
-} from './grants.js';
+} from './to-grant.js';
 import {
   buildStatements,
   compactSize,

@@ -4,7 +4,7 @@
  * workload, target, trace and source ids remapped through temp tables (workloads by key, targets
  * by signature, trace keys by trace id, sources by content). One transaction for the whole merge: all or nothing.
  *
- * The rules (src/ingest/write.ts, one shard at a time against what the target holds):
+ * The rules (docs/store.md; the writer, src/store/write/writer.ts, one shard at a time against what the target holds):
  * - traces, segments (trace id, segment id), calls (trace id, calling subsegment id) and nodes are
  *   stored once; the first stored wins, except that a complete segment replaces an in-progress
  *   one (its calls and nodes with it) and a real SDK call replaces one known only from an
@@ -130,7 +130,7 @@ export interface MergeSummary extends MergeCounts {
   fallbacks: SettledFallbacks;
   /** How the rollups were brought up to date, and how many (workload, day) pairs were recomputed. */
   rollups: { method: 'rebuilt' | 'touched'; days: number };
-  /** True when the shards held more calls than the target: its calls' indexes were built at the end (store/bulk.ts). */
+  /** True when the shards held more calls than the target: its calls' indexes were built at the end (store/merge/bulk.ts). */
   bulk: boolean;
   elapsedMs: number;
 }
@@ -676,7 +676,7 @@ class Merger {
        SELECT m.id, s.key, s.kind, s.name, s.arn, s.account, s.region, s.attrs
        FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
     );
-    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
+    // As ingest merges attributes (store/write/writer.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
     // united and sorted; any other attribute keeps the value first stored, the shard's new ones
     // are added after; account, region and ARN are filled in where unknown.
     const known = `FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id

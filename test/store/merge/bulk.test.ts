@@ -1,5 +1,5 @@
 /**
- * Bulk loads (store/bulk.ts): when building the indexes of calls once beats maintaining them, and
+ * Bulk loads (store/merge/bulk.ts): when building the indexes of calls once beats maintaining them, and
  * that what is built is what the schema defines (merge.test.ts checks merged databases against
  * databases ingested whole, indexes included, on both paths).
  */

@@ -1,5 +1,5 @@
 /**
- * `mergeShards` (src/store/merge.ts): databases ingested apart and merged hold exactly what one
+ * `mergeShards` (src/store/merge/merge.ts): databases ingested apart and merged hold exactly what one
  * database fed every input holds, row for row (ids aside), rollups included; a second merge of
  * the same shards changes nothing; shards that are not xray-lp databases, or newer, are refused
  * by name and the target is left as it was; an older shard is read from a migrated copy.
@@ -34,7 +34,7 @@ interface Case {
   shards: string[][];
   /** Inputs ingested into the target before the merge (else it is new). */
   target?: string[];
-  /** Whether the merge must be a bulk load (store/bulk.ts), where the case is about that. */
+  /** Whether the merge must be a bulk load (store/merge/bulk.ts), where the case is about that. */
   bulk?: boolean;
 }
 

@@ -1,4 +1,4 @@
-/** Exactly once: duplicates, overlaps, in-progress documents, inferred segments, independent subsegments, provenance (src/ingest/write.ts). */
+/** Exactly once: duplicates, overlaps, in-progress documents, inferred segments, independent subsegments, provenance (src/store/write/writer.ts). */
 import fs from 'node:fs';
 import test from 'ava';
 import { ingest } from '../../../src/ingest/ingest.js';
