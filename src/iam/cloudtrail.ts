@@ -12,7 +12,7 @@
 import { isAccountId, isRegion, parseArn, partitionOf } from './arn.js';
 import { serviceExists } from './catalogue.js';
 import { mapCall } from './map.js';
-import { resolveService } from './services.js';
+import { resolveService } from './service-names.js';
 import type { IamCall, MappingResult } from './types.js';
 
 /** How one CloudTrail (eventSource, eventName) is mapped, when not by the default rule. */

@@ -12,7 +12,7 @@ import { parseArn } from './arn.js';
 import { str } from './params.js';
 import { handlerFor, HANDLERS, operationKey } from './registry.js';
 import { scopeOf, typeOfArn, wildcardArn } from './resources.js';
-import { resolveService } from './services.js';
+import { resolveService } from './service-names.js';
 import type {
   Candidate,
   IamCall,

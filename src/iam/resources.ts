@@ -4,7 +4,7 @@
  * patterns, so the resource type and the ARN shape always agree with the reference.
  */
 import { isAccountId, isRegion, parseArn, partitionOf } from './arn.js';
-import { resourceTypeArn } from './catalogue.js';
+import { actionInfo, resourceTypeArn } from './catalogue.js';
 import type { ActionResourceType } from './catalogue.js';
 import type { Candidate, IamCall, IamContext, Scope } from './types.js';
 
@@ -145,4 +145,14 @@ export function typeOfArn(
     if (c.re.test(arn) && (!best || c.literals > best.literals)) best = { key: rt.key, literals: c.literals };
   }
   return best?.key;
+}
+
+/**
+ * The IAM resource type of `resource` for `action`, from the Service Authorization Reference, as
+ * ingest records it (S3 object scoping needs it): for rows without `resource_type`.
+ */
+export function resourceTypeOf(action: string, resource: string): string | null {
+  const info = actionInfo(action);
+  if (!info) return null;
+  return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
 }

@@ -12,6 +12,7 @@
  */
 import { isObject, str } from '../shared/values.js';
 import { PLAUSIBLE_SECONDS } from '../shared/time.js';
+import type { TrailEventFields, TrailProblemFields } from '../store/write/index.js';
 import { ShapeError } from './errors.js';
 import { classifyCaller, type CallerClass } from '../iam/caller.js';
 
@@ -29,41 +30,17 @@ export type TrailPrincipal =
   /** An IAM user, root, a federated or web identity: not a workload's role. */
   | 'other';
 
-/** One CloudTrail record, as stored (table `trail_events`). */
-export interface TrailEvent {
-  eventId: string;
-  /** Epoch seconds. */
-  time: number;
-  eventSource: string;
-  eventName: string;
-  region: string | null;
-  /** `recipientAccountId`, else the caller's account. */
-  account: string | null;
+/**
+ * One CloudTrail record, as stored (table `trail_events`): the writer's item fields, with the
+ * principal and caller classes as this module and src/iam/caller.ts define them.
+ */
+export interface TrailEvent extends TrailEventFields {
   principal: TrailPrincipal;
-  /** The role ARN (session issuer), or the role a service assumed (link records). */
-  role: string | null;
-  session: string | null;
-  invokedBy: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  errorCode: string | null;
-  /** False for data events (S3 objects, Lambda Invoke, DynamoDB items…). */
-  management: boolean;
   caller: CallerClass;
-  /** Why the caller was classified so (the rule that decided). */
-  callerReason: string;
-  /** `requestParameters` as JSON (null when absent), cut to {@link MAX_PARAMETERS} characters. */
-  requestParameters: string | null;
-  resourceArns: string[];
 }
 
 /** A record that could not be read as evidence: counted, with its position. */
-export interface TrailProblem {
-  offset: number;
-  /** Which record (`Records[3]`). */
-  where: string;
-  message: string;
-}
+export type TrailProblem = TrailProblemFields;
 
 /** One record and where it is in its input. */
 export interface TrailRecord {

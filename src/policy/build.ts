@@ -42,7 +42,7 @@ import {
   type Grant,
   type ObservedResources,
   type OwnScope,
-} from './grants.js';
+} from './to-grant.js';
 import {
   buildStatements,
   compactSize,

@@ -15,7 +15,7 @@ import {
   type WorkloadFacts,
 } from '../runtime/needs.js';
 import { factsOf, attrsOf } from '../runtime/facts.js';
-import { generaliseArn, generalises } from './grants.js';
+import { generaliseArn, generalises } from './to-grant.js';
 import { isoTime } from '../shared/time.js';
 import { buildStatements, RUNTIME_SID } from './statements.js';
 

@@ -14,7 +14,7 @@ import { verdictOf, type CallerClass } from '../iam/caller.js';
 import { DAY } from '../shared/time.js';
 import type { Store } from '../store/db.js';
 import { readTrailRows, roleRunsLambda, type TrailScope } from '../store/trail.js';
-import { absorbGrant, observedOne, type Grant } from './grants.js';
+import { absorbGrant, observedOne, type Grant } from './to-grant.js';
 import type { PolicyWarning } from './types.js';
 
 /** Where a permission was seen. */

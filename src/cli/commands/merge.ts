@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { InterruptedError, XrayLpError, type ExitCode } from '../../shared/errors.js';
 import { removeStaleTemporaries } from '../../shared/files.js';
-import { checkShards, type MergeSummary } from '../../store/merge.js';
+import { checkShards, type MergeSummary } from '../../store/merge/merge.js';
 import { onInterrupt } from '../interrupt.js';
 import type { MergeJob, MergeReply } from '../merge-worker.js';
 import type { CliIO } from '../io.js';
