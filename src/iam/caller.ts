@@ -11,8 +11,10 @@
  * - `interactive`: a person's tool (the AWS CLI, the console, CloudShell, PowerShell tools):
  *   credentials used outside the workload;
  * - `sdk`: an SDK with no run-time token. Decided per role when policies are built: outside for
- *   a role that runs Lambda functions (their SDKs always send the token), the workload's own for
- *   other roles (an instance or task whose SDK does not send one), and said so.
+ *   a role whose own calls carry the Lambda run time's token elsewhere (its SDKs send it on every
+ *   call, so a call without it is not theirs), the workload's own otherwise (an instance or task
+ *   whose SDK sends none, a function on an OS-only run time, which sets no AWS_EXECUTION_ENV),
+ *   and said so.
  *
  * docs/cloudtrail.md lists each rule with its source and what it cannot tell. Pure.
  */
@@ -84,14 +86,14 @@ export function classifyCaller(f: CallerFacts): { caller: CallerClass; reason: s
 }
 
 /**
- * The verdict on a call once its role is known. `lambdaRole`: the role runs Lambda functions (a
- * configuration export, a Lambda `sts:AssumeRole` record, `--roles`, or any call of the role
- * carrying the Lambda token), whose SDKs always send the token: a call without it is not theirs.
+ * The verdict on a call once its role is known. `tokenSeen`: other calls of the role carry the
+ * Lambda run time's token, so the role's own code sends it on every call (the SDKs add it from
+ * AWS_EXECUTION_ENV, which Lambda sets for every managed run time): a call without it is not its.
  */
-export function verdictOf(caller: CallerClass, lambdaRole: boolean): CallerVerdict {
+export function verdictOf(caller: CallerClass, tokenSeen: boolean): CallerVerdict {
   if (caller === 'service' || caller === 'workload') return caller;
   if (caller === 'interactive') return 'outside';
-  return lambdaRole ? 'outside' : 'workload';
+  return tokenSeen ? 'outside' : 'workload';
 }
 
 function cut(s: string): string {

@@ -222,16 +222,12 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           let ct: TrailEvidence | undefined;
           const grants = (): Iterable<Grant> => {
             if (!trailRole) return traced();
-            const all = withTrail([...traced()], (lambda) => {
-              ct = trailEvidence(store, trailRole, {
-                since: options.filter.since,
-                until: options.filter.until,
-                includeOutside: options.includeOutside === true,
-                lambdaRole: lambda || s.members.some((w) => used.has(w.id) && w.kind === 'lambda'),
-              });
-              return ct;
+            ct = trailEvidence(store, trailRole, {
+              since: options.filter.since,
+              until: options.filter.until,
+              includeOutside: options.includeOutside === true,
             });
-            return all;
+            return withTrail([...traced()], ct);
           };
           const membersOf = (): WorkloadRecord[] => {
             for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
@@ -327,13 +323,12 @@ function trailSubjects(
 /**
  * A subject's traced grants with its role's CloudTrail grants merged in: each (action, resource)
  * once, with the evidence of both and which source saw it, ordered by resource as the reader
- * orders them (S3 keys fold as they come). `read` reads the role's evidence (told whether its
- * traced workloads include a Lambda function).
+ * orders them (S3 keys fold as they come).
  */
-function withTrail(traced: Grant[], read: (lambda: boolean) => TrailEvidence): Grant[] {
+function withTrail(traced: Grant[], ct: TrailEvidence): Grant[] {
   const byKey = new Map<string, Grant>();
   for (const g of traced) byKey.set(`${g.action}\u0000${g.resource}`, { ...g, sources: ['trace'] });
-  for (const g of read(false).grants) {
+  for (const g of ct.grants) {
     const prev = byKey.get(`${g.action}\u0000${g.resource}`);
     if (prev) absorbGrant(prev, g);
     else byKey.set(`${g.action}\u0000${g.resource}`, g);

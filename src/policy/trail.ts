@@ -60,14 +60,11 @@ const DENIED =
 /** Distinct outside callers kept per role (the rest are summed into the last). */
 const MAX_OUTSIDE = 50;
 
-/**
- * One role's CloudTrail evidence. `lambdaRole`: the role is known to run Lambda functions (from
- * a link or a trace), so an SDK call without the Lambda token is not its code.
- */
+/** One role's CloudTrail evidence (`includeOutside`: grant the outside calls too). */
 export function trailEvidence(
   store: Store,
   role: string,
-  o: TrailScope & { includeOutside: boolean; lambdaRole: boolean },
+  o: TrailScope & { includeOutside: boolean },
 ): TrailEvidence {
   const grants = new Map<string, Grant>();
   const outside = new Map<string, OutsideCaller & { actionSet: Set<string> }>();
@@ -78,8 +75,8 @@ export function trailEvidence(
   let managementEvents = 0;
   let first: number | null = null;
   let last: number | null = null;
-  // The role runs Lambda if any of its calls carries the Lambda token.
-  const lambdaRole = o.lambdaRole || roleRunsLambda(store, role);
+  // The role's own code sends the Lambda token if any of its calls carries it (src/iam/caller.ts).
+  const tokenSeen = roleRunsLambda(store, role);
   for (const r of readTrailRows(store, role, o)) {
     events++;
     if (r.management) managementEvents++;
@@ -108,7 +105,7 @@ export function trailEvidence(
       requestParameters: params,
       resourceArns: arns,
     });
-    const verdict = verdictOf(r.caller as CallerClass, lambdaRole);
+    const verdict = verdictOf(r.caller as CallerClass, tokenSeen);
     if (verdict === 'outside') {
       // The AWS CLI names each command in its agent (`command/s3.ls`): one tool, one caller.
       const agent = r.userAgent?.replace(/ command\/\S+/, '') ?? null;

@@ -21,7 +21,7 @@ const facts = (f: Partial<CallerFacts>): CallerFacts => ({
   ...f,
 });
 
-/** Caller facts → class at ingest, and the verdict for a Lambda role and for another role. */
+/** Caller facts → class at ingest, and the verdict when the role's own calls carry the Lambda token elsewhere, and when not. */
 const CALLERS: [string, CallerFacts, CallerClass, CallerVerdict, CallerVerdict][] = [
   ['invokedBy a service', facts({ invokedBy: 'ecs-tasks.amazonaws.com' }), 'service', 'service', 'service'],
   [
