@@ -201,3 +201,68 @@ test('explain shows both sources, and the outside calls a permission was withhel
   ]);
   t.is(granted.code, 0, granted.out);
 });
+
+/** A role-session record of our own. */
+function record(
+  n: number,
+  role: string,
+  eventName: string,
+  userAgent: string,
+  sourceIPAddress: string,
+): Record<string, unknown> {
+  return {
+    eventVersion: '1.09',
+    userIdentity: {
+      type: 'AssumedRole',
+      arn: `arn:aws:sts::123456789012:assumed-role/${role.split('/').pop()}/s`,
+      accountId: '123456789012',
+      sessionContext: { sessionIssuer: { type: 'Role', arn: role, accountId: '123456789012' } },
+    },
+    eventTime: `2026-11-30T12:00:${String(n).padStart(2, '0')}Z`,
+    eventSource: 'sqs.amazonaws.com',
+    eventName,
+    awsRegion: 'eu-west-1',
+    sourceIPAddress,
+    userAgent,
+    requestParameters: { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' },
+    eventID: `sdk-${role.length}-${n}`,
+    eventType: 'AwsApiCall',
+    managementEvent: false,
+    eventCategory: 'Data',
+    recipientAccountId: '123456789012',
+  };
+}
+
+const GO = 'aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22 md/GOOS#linux';
+const NODE = 'aws-sdk-js/3.600.0 exec-env/AWS_Lambda_nodejs20.x';
+
+/** Role, records → the actions granted and the callers named as outside. */
+const SDK_CASES: [string, Record<string, unknown>[], string[], string[]][] = [
+  [
+    'a function on an OS-only run time (no token anywhere): its SDK calls are its own',
+    [record(1, 'arn:aws:iam::123456789012:role/go-fn', 'SendMessage', GO, '3.250.1.1')],
+    ['sqs:SendMessage'],
+    [],
+  ],
+  [
+    'a role whose calls carry the token: an SDK call without it, from elsewhere, is outside',
+    [
+      record(1, 'arn:aws:iam::123456789012:role/node-fn', 'SendMessage', NODE, '3.250.1.1'),
+      record(2, 'arn:aws:iam::123456789012:role/node-fn', 'DeleteQueue', GO, '203.0.113.9'),
+    ],
+    ['sqs:SendMessage'],
+    ['203.0.113.9'],
+  ],
+];
+for (const [name, records, granted, outside] of SDK_CASES)
+  test(`SDK without the run-time token: ${name}`, async (t) => {
+    const { store, dir: d } = tempStore();
+    await ingest(store, { inputs: [writeFile(d, 'ct.json', JSON.stringify({ Records: records }))] });
+    const p = buildPolicies(store, { filter: {} }).policies[0] as WorkloadPolicy;
+    t.deepEqual(actionsOf(p), granted);
+    t.deepEqual(
+      (p.cloudtrail?.outside ?? []).map((c) => c.sourceIp),
+      outside,
+    );
+    store.close();
+  });
