@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync }
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { mulberry32 } from '../test/support/generator.js';
 import { runChild, warm } from './child.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,18 +32,6 @@ export interface CloudTrailBenchResult {
   /** Ingest time over JSON.parse time (how many times slower than parsing alone). */
   ratio: number;
   newRecords: number;
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CALLS: [string, string, (n: number) => Record<string, unknown>][] = [
@@ -122,7 +111,7 @@ function generate(
   rmSync(dir, { recursive: true, force: true });
   const day = join(dir, 'AWSLogs', ACCOUNT, 'CloudTrail', REGION, '2026', '11', '30');
   mkdirSync(day, { recursive: true });
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const t0 = Date.UTC(2026, 10, 30) / 1000;
   let bytes = 0;
   let gzBytes = 0;

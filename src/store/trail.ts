@@ -5,25 +5,16 @@
  */
 import { globMatch } from '../iam/glob.js';
 import type { Store } from './db.js';
+import type { TrailEventFields } from './write/items.js';
 
-/** One stored CloudTrail call made with a role's credentials. */
-export interface TrailRow {
-  eventId: string;
-  time: number;
-  eventSource: string;
-  eventName: string;
-  region: string | null;
-  account: string | null;
+/** One stored CloudTrail call made with a role's credentials, as the writer stored it. */
+export interface TrailRow extends Omit<
+  TrailEventFields,
+  'principal' | 'role' | 'management' | 'resourceArns'
+> {
   role: string;
-  session: string | null;
-  invokedBy: string | null;
-  sourceIp: string | null;
-  userAgent: string | null;
-  errorCode: string | null;
+  /** 1 for a management event, 0 for a data event. */
   management: number;
-  caller: string;
-  callerReason: string;
-  requestParameters: string | null;
   /** JSON array of resources[].ARN. */
   resources: string;
 }
