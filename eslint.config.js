@@ -30,8 +30,21 @@ const CLI_ONLY = ['cli-table3', 'commander'].map((name) => ({
   message: 'Only src/cli talks to the terminal and parses options; core functions return data.',
 }));
 
+/**
+ * Narrower doors inside an allowed layer: `ingest` writes to the store only through the writer's
+ * interface (store/write/index.ts): the exactly-once rules live behind it (docs/store.md).
+ */
+const DOORS = {
+  ingest: {
+    regex: '^(\\.\\./)+store/(?!write/index\\.js$)',
+    message:
+      'src/ingest reaches the store only through its writer interface, ../store/write/index.js (docs/store.md): export what you need from there.',
+  },
+};
+
 const layering = Object.entries(LAYERS).map(([layer, allowed]) => {
   const forbidden = FOLDERS.filter((f) => f !== layer && !allowed.includes(f));
+  const door = DOORS[/** @type {keyof typeof DOORS} */ (layer)];
   return {
     files: [`src/${layer}/**/*.ts`],
     rules: {
@@ -44,6 +57,7 @@ const layering = Object.entries(LAYERS).map(([layer, allowed]) => {
               regex: `^(\\.\\./)+(${forbidden.join('|')})/`,
               message: `src/${layer} may import only from ${[layer, ...allowed].join(', ')}: lower layers never import higher ones (README, "How it is built").`,
             },
+            ...(door ? [door] : []),
           ],
         },
       ],

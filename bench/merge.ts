@@ -355,7 +355,7 @@ function parseArgs(argv: string[]): Partial<MergeBenchOptions> {
 async function childMerge(args: string[]): Promise<void> {
   const [target, rollups, ...shards] = args;
   const { openStore } = await import('../src/store/db.js');
-  const { mergeShards } = await import('../src/store/merge.js');
+  const { mergeShards } = await import('../src/store/merge/merge.js');
   const store = openStore({ path: target as string });
   try {
     mergeShards(store, { shards, rollups: rollups as 'touched' | 'rebuild' });

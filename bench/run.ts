@@ -5,6 +5,7 @@
  *     [--layout concatenated|single|files|otel-spans|otlp|otlp-one-resource (comma-separated)|both|otel|all]
  *     [--seed 1] [--runs 1] [--methods a,b,b2,c] [--query-calls N | --no-queries]
  *     [--merge-size 512MB | --no-merge] [--no-export] [--before DIR] [--append]
+ *     [--cloudtrail-size 64MB | --no-cloudtrail]
  *
  * Default data sets: concatenated 32 MB, 128 MB, 256 MB, single 128 MB, 32 MB as files (one per
  * batch-get-traces document, in a directory), and the 128 MB dump's traces as OpenTelemetry spans
@@ -48,6 +49,7 @@ import {
 import { writeOtelDump, type OtelLayout, type OtelMeta } from '../test/support/otel-dump.js';
 import type { MethodResult } from './methods.js';
 import { hasTimeBin, runChild, warm } from './child.js';
+import { cloudTrailBenchLines, runCloudTrailBench, type CloudTrailBenchResult } from './cloudtrail.js';
 import { exportBenchLines, runExportBench, type ExportBenchResult } from './export.js';
 import { mergeBenchLines, runMergeBench, type MergeBenchResult } from './merge.js';
 import { runQueryBench, type QueryBenchResult } from './queries.js';
@@ -121,6 +123,8 @@ interface Args {
   queryCalls: number;
   /** Size of the X-Ray dump cut into 8 shards for the merge bench (0 skips it). */
   mergeBytes: number;
+  /** Uncompressed size of the CloudTrail delivery tree (`--cloudtrail-size`; 0: skipped). */
+  cloudTrailBytes: number;
   /** Export the query database to Parquet and build policies from its aggregate (bench/export.ts). */
   exportBench: boolean;
   /** Another build's CLI (`--before DIR`: DIR/dist/cli/main.js), run as (c0) beside (c). */
@@ -141,6 +145,7 @@ function parseArgs(argv: string[]): Args {
     quick: false,
     queryCalls: 10_000_000,
     mergeBytes: 512 * MB,
+    cloudTrailBytes: 64 * MB,
     exportBench: true,
     append: false,
   };
@@ -161,6 +166,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-queries') args.queryCalls = 0;
     else if (a === '--merge-size') args.mergeBytes = parseSize(val());
     else if (a === '--no-merge') args.mergeBytes = 0;
+    else if (a === '--cloudtrail-size') args.cloudTrailBytes = parseSize(val());
+    else if (a === '--no-cloudtrail') args.cloudTrailBytes = 0;
     else if (a === '--no-export') args.exportBench = false;
     else if (a === '--before') {
       const dir = resolve(val());
@@ -651,7 +658,17 @@ async function main(): Promise<void> {
     for (const l of mergeBenchLines(merge)) console.log(l);
   }
 
+  // CloudTrail delivery trees: ingest against JSON.parse of the same files (bench/cloudtrail.ts).
+  const cloudTrailBytes = args.quick && args.cloudTrailBytes === 64 * MB ? 16 * MB : args.cloudTrailBytes;
+  let cloudtrail: CloudTrailBenchResult | undefined;
+  if (cloudTrailBytes > 0) {
+    console.log(`\nCloudTrail ingest against JSON.parse of the same files (${sizeLabel(cloudTrailBytes)}):`);
+    cloudtrail = await runCloudTrailBench({ dir: OUT, sizeBytes: cloudTrailBytes, seed: args.seed });
+    for (const l of cloudTrailBenchLines(cloudtrail)) console.log(l);
+  }
+
   const results = {
+    cloudtrail,
     queries,
     append,
     before,

@@ -2,7 +2,7 @@
  * The expected self-test result, computed the way a user would: `xray-lp ingest` of the bundled
  * samples (the demo's sets, in order) into `db`, then `xray-lp policy --json`, run in-process.
  */
-import { bundledSamples } from '../src/cli/commands/demo.js';
+import { bundledSamples } from '../src/cli/samples.js';
 import type { CliIO } from '../src/cli/io.js';
 import { runCli } from '../src/cli/program.js';
 

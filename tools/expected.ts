@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expectedPolicies } from './expected-policies.js';
-import { EXPECTED_POLICIES } from '../src/cli/commands/demo.js';
+import { EXPECTED_POLICIES } from '../src/cli/samples.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xray-lp-expected-'));
 try {

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { bundledSamples, EXPECTED_POLICIES } from '../src/cli/commands/demo.js';
+import { bundledSamples, EXPECTED_POLICIES } from '../src/cli/samples.js';
 import { VERSION } from '../src/cli/program.js';
 import { catalogueVersion } from '../src/iam/catalogue.js';
 import { BUILD_INFO_FILE, type BuildInfo } from '../src/selftest/build-info.js';

@@ -2,12 +2,12 @@
  * The merge, run on a worker thread by `xray-lp merge` (commands/merge.ts): the merge is one long
  * synchronous transaction, and the main thread must stay free to take an interrupt. The main
  * thread sets the shared flag; the merge looks at it before every statement, rolls back and
- * stops (src/store/merge.ts).
+ * stops (src/store/merge/merge.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { InterruptedError, XrayLpError } from '../shared/errors.js';
 import { openStore } from '../store/db.js';
-import { mergeShards, type MergeSummary } from '../store/merge.js';
+import { mergeShards, type MergeSummary } from '../store/merge/merge.js';
 
 /** What the main thread gives the worker. */
 export interface MergeJob {

@@ -12,6 +12,7 @@ import { registerCalls } from './commands/calls.js';
 import { registerCompare } from './commands/compare.js';
 import { registerWorkloads } from './commands/workloads.js';
 import { registerStats } from './commands/stats.js';
+import { registerSources } from './commands/sources.js';
 import { registerTimeline } from './commands/timeline.js';
 import { registerUsage } from './commands/usage.js';
 import { registerReport } from './commands/report.js';
@@ -19,7 +20,27 @@ import { registerSelfTest } from './commands/self-test.js';
 import { catalogueVersion } from '../iam/catalogue.js';
 import { SCHEMA_VERSION } from '../store/schema.js';
 import { currentInterruption, NOTHING_WRITTEN, onInterrupt } from './interrupt.js';
+import type { CommandContext, RegisterCommand } from './command.js';
 import { reportError, type CliIO } from './io.js';
+
+/** Every command, in the order `--help` lists them; each registers with the one signature. */
+const COMMANDS: readonly RegisterCommand[] = [
+  registerIngest,
+  registerMigrate,
+  registerMerge,
+  registerStats,
+  registerSources,
+  registerWorkloads,
+  registerUsage,
+  registerCalls,
+  registerTimeline,
+  registerPolicy,
+  registerCompare,
+  registerReport,
+  registerExport,
+  registerDemo,
+  registerSelfTest,
+];
 
 /** The package version, kept in step with package.json by a test. */
 export const VERSION = '0.2.0';
@@ -72,20 +93,8 @@ Exit codes: 0 success; 1 failure (database unusable, self-test failed, internal 
             6 explain: the permission is not granted;
             130 interrupted (SIGINT), 143 terminated (SIGTERM), after saying what it undid.`,
     );
-  registerIngest(program, io, setExit);
-  registerMigrate(program, io);
-  registerMerge(program, io);
-  registerStats(program, io);
-  registerWorkloads(program, io);
-  registerUsage(program, io);
-  registerCalls(program, io);
-  registerTimeline(program, io);
-  registerPolicy(program, io, setExit);
-  registerCompare(program, io, setExit);
-  registerReport(program, io, VERSION);
-  registerExport(program, io, VERSION);
-  registerDemo(program, io, setExit, VERSION);
-  registerSelfTest(program, io, setExit, VERSION);
+  const context: CommandContext = { io, setExit, version: VERSION };
+  for (const register of COMMANDS) register(program, context);
   // Every command works on either trace family; say so where people look first.
   for (const c of program.commands)
     c.addHelpText(

@@ -3,14 +3,10 @@
  * the `usage` table `export` writes) read instead of a database, and the filters that apply to
  * them.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { readUsageFiles } from '../export/usage-files.js';
 import { assertNamesMatch } from '../query/names.js';
-import type { UsageRowSource } from '../policy/usage-rows.js';
 import type { RawFilterOptions } from '../query/filters.js';
 import { UserInputError } from '../shared/errors.js';
-import { UsageSpill, type SpillFilter } from '../store/usage-spill.js';
+import { readUsageRows, type SpillFilter, type UsageRowSource } from '../store/usage-rows/index.js';
 
 /**
  * `--usage FILE|DIR...`: reads every usage file into a temporary store (a bad file stops
@@ -21,38 +17,18 @@ export async function withUsageRows<T>(
   filter: SpillFilter,
   f: (source: UsageRowSource) => T,
 ): Promise<T> {
-  const spill = new UsageSpill();
+  const rows = await readUsageRows(inputs, filter);
   try {
-    await readUsageFiles(inputs.map(usageFolder), (r) => spill.add(r));
-    spill.finish(filter);
     assertNamesMatch(filter, {
-      workloads: spill.names(),
+      workloads: rows.names(),
       accounts: () => [],
       where: 'in the usage rows',
     });
-    // Awaited here: an asynchronous `f` must finish before the spill is closed.
-    return await f({
-      principals: () => spill.principals(),
-      permissions: (keys, excludeDenied) => spill.permissions(keys, excludeDenied),
-      unmapped: (keys) => spill.unmapped(keys),
-    });
+    // Awaited here: an asynchronous `f` must finish before the rows are deleted.
+    return await f(rows);
   } finally {
-    spill.close();
+    rows.close();
   }
-}
-
-/**
- * The usage rows of an input: the root folder `export --out` wrote holds them in `usage/` (next to
- * `calls/` and `workloads/`, which are not usage rows), so that folder stands for its `usage/`.
- */
-export function usageFolder(input: string): string {
-  const usage = path.join(input, 'usage');
-  try {
-    if (fs.statSync(input).isDirectory() && fs.statSync(usage).isDirectory()) return usage;
-  } catch {
-    // Not there: the input is read as given, and a missing one is reported by the reader.
-  }
-  return input;
 }
 
 /**

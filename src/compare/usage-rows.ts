@@ -13,27 +13,22 @@
  * - without `resource_unknown`: a resource with `*` counts as not recorded;
  * - without `mapping`: no call counts as unmapped (no "could not be mapped" note).
  *
- * The filters are applied where the rows are held (store/usage-spill.ts). Known gap there: with
+ * The filters are applied where the rows are held (store/usage-rows/spill.ts). Known gap there: with
  * `--action`, `--resource` or `--service`, unmapped rows (no action) are left out, where the
  * database still counts them; and `--service` matches IAM prefixes only (`states`, not `SFN`).
  */
 import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
-import type { SpillPermission, SpillPrincipal } from '../store/usage-spill.js';
+import type { UsageRowSource, UsageUnmapped } from '../store/usage-rows/index.js';
 import type { ObservedPermission, ObservedUsage } from './compare.js';
 import { factsOf, runtimeNeeds } from '../runtime/needs.js';
 
 /**
- * Where the rows are read from: the shape of `policy --usage`'s row source (UsageRowSource in
- * policy/usage-rows.ts, which this layer does not import), held by store/usage-spill.ts.
+ * What a comparison reads of the usage rows: their one interface (store/usage-rows/), of which
+ * it needs only each unmapped group's calls.
  */
-export interface UsageRows {
-  /** Every principal with a selected row. */
-  principals(): readonly SpillPrincipal[];
-  /** The permissions of these principals' rows, one per (action, resource). */
-  permissions(principals: readonly string[], excludeDenied: boolean): Iterable<SpillPermission>;
-  /** Calls of these principals whose permission is unknown. */
-  unmapped(principals: readonly string[]): readonly { calls: number }[];
-}
+export type UsageRows = Pick<UsageRowSource, 'principals' | 'permissions'> & {
+  unmapped(principals: readonly string[]): readonly Pick<UsageUnmapped, 'calls'>[];
+};
 
 /** Usage rows as the observed usage of a comparison; each principal is read when it is compared. */
 export function rowsUsage(rows: UsageRows): ObservedUsage {

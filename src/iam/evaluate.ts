@@ -10,7 +10,7 @@
  * the answer `conditional` instead of being silently treated as a plain allow (or deny).
  *
  * Wildcard expansion (`dynamodb:*` → concrete actions) takes an {@link ActionCatalogue} so that
- * this module reads nothing itself; `src/query/compare.ts` passes one backed by iam-data.
+ * this module reads nothing itself; `src/compare/compare.ts` passes one backed by iam-data.
  */
 import { UserInputError } from '../shared/errors.js';
 import { isObject } from '../shared/values.js';

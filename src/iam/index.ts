@@ -4,8 +4,8 @@
  */
 export { mapCall, actionsFor, allMappedActions } from './map.js';
 export type { IamCall, IamContext, Permission, MappingResult } from './types.js';
-export { resolveService, serviceFromHost } from './services.js';
-export type { ServiceInfo, HostInfo } from './services.js';
+export { resolveService, serviceFromHost } from './service-names.js';
+export type { ServiceInfo, HostInfo } from './service-names.js';
 export { parseArn, partitionOf, isRegion, isAccountId } from './arn.js';
 export type { Arn } from './arn.js';
 export { actionInfo, serviceExists } from './catalogue.js';

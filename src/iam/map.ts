@@ -6,13 +6,13 @@
  * that action; then, per action, build the resource ARNs from the resource types the reference
  * lists for it. An AccessDenied message naming an action and resource overrides the guess.
  */
-import { actionInfo } from './catalogue.js';
+import { actionInfo, serviceExists } from './catalogue.js';
 import type { ActionInfo } from './catalogue.js';
 import { parseArn } from './arn.js';
 import { str } from './params.js';
 import { handlerFor, HANDLERS, operationKey } from './registry.js';
 import { scopeOf, typeOfArn, wildcardArn } from './resources.js';
-import { resolveService } from './services.js';
+import { resolveService } from './service-names.js';
 import type {
   Candidate,
   IamCall,
@@ -38,7 +38,14 @@ function resolve(service: string): { prefix: string; display: string } | undefin
   let hit = serviceCache.get(service);
   if (hit === undefined) {
     const info = resolveService(service);
-    hit = info ? { prefix: info.prefix, display: info.display } : null;
+    // `\u0000prefix`: a prefix the source named exactly (IamCall.prefix), if the reference has it.
+    const exact =
+      service.startsWith('\u0000') && serviceExists(service.slice(1)) ? service.slice(1) : undefined;
+    hit = info
+      ? { prefix: info.prefix, display: info.display }
+      : exact
+        ? { prefix: exact, display: exact }
+        : null;
     if (serviceCache.size < 10_000) serviceCache.set(service, hit);
   }
   return hit ?? undefined;
@@ -86,7 +93,12 @@ export function mapCall(call: IamCall, ctx?: IamContext): MappingResult {
   const safeCall: IamCall = params === call.params ? call : { ...call, params };
   const resolved =
     typeof call.service === 'string' && typeof call.operation === 'string'
-      ? resolveRule(call.service, call.operation)
+      ? resolveRule(
+          call.prefix !== undefined && resolveService(call.service) === undefined
+            ? `\u0000${call.prefix}`
+            : call.service,
+          call.operation,
+        )
       : { unmapped: 'service or operation missing' };
   const scope = scopeOf(safeCall, ctx);
   let result: MappingResult;

@@ -4,7 +4,7 @@
  * patterns, so the resource type and the ARN shape always agree with the reference.
  */
 import { isAccountId, isRegion, parseArn, partitionOf } from './arn.js';
-import { resourceTypeArn } from './catalogue.js';
+import { actionInfo, resourceTypeArn } from './catalogue.js';
 import type { ActionResourceType } from './catalogue.js';
 import type { Candidate, IamCall, IamContext, Scope } from './types.js';
 
@@ -117,8 +117,9 @@ function compile(template: string): CompiledTemplate {
     } else {
       seen++;
       if (part === 'Partition' || REGION_VARS.has(part) || ACCOUNT_VARS.has(part)) src += '[^:]*';
-      // The last name may hold `/` (S3 keys, secret names, SSM paths); inner names may not.
-      else src += seen === varCount ? '.+' : '[^/]+';
+      // The last name may hold `/` (S3 keys, secret names, SSM paths); an inner name may not,
+      // unless the template goes on with `:` (a log group's name holds `/`: `log-group:/aws/x:log-stream:s`).
+      else src += seen === varCount ? '.+' : (parts[i + 1] ?? '').startsWith(':') ? '[^:]+' : '[^/]+';
     }
   }
   hit = { re: new RegExp(src + '$'), literals };
@@ -144,4 +145,14 @@ export function typeOfArn(
     if (c.re.test(arn) && (!best || c.literals > best.literals)) best = { key: rt.key, literals: c.literals };
   }
   return best?.key;
+}
+
+/**
+ * The IAM resource type of `resource` for `action`, from the Service Authorization Reference, as
+ * ingest records it (S3 object scoping needs it): for rows without `resource_type`.
+ */
+export function resourceTypeOf(action: string, resource: string): string | null {
+  const info = actionInfo(action);
+  if (!info) return null;
+  return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
 }

@@ -7,6 +7,11 @@
 export interface IamCall {
   /** IAM prefix (`dynamodb`) or any recorded spelling (`DynamoDBv2`, `Amazon S3`, `SFN`). */
   service: string;
+  /**
+   * The IAM prefix, when the source names it exactly (CloudTrail's `eventSource`): used for a
+   * service that has no spelling in the alias table but exists in the reference (`cloudfront`).
+   */
+  prefix?: string;
   /** Operation as the SDK recorded it (`ListObjectsV2`, Java v1 `SetObjectTagging`, `list_objects_v2`). */
   operation: string;
   /** Region of the call. */

@@ -6,7 +6,7 @@
  * OTel-instrumented code as segments. Pure: no I/O.
  */
 import { parseArn } from '../iam/arn.js';
-import { serviceFromHost } from '../iam/services.js';
+import { serviceFromHost } from '../iam/service-names.js';
 import { parseQueueUrl } from '../iam/services/sqs.js';
 import { isObject, str, strList } from '../shared/values.js';
 import type { CallParams } from './extract.js';

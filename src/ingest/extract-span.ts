@@ -7,7 +7,7 @@
  * operation and the resource its own way (docs/otel-format.md); they are brought here to the
  * parameters the IAM mapping reads (src/iam), so that nothing after this knows where a call came from.
  */
-import { resolveService } from '../iam/services.js';
+import { resolveService } from '../iam/service-names.js';
 import type { Outcome } from '../shared/outcome.js';
 import { str } from '../shared/values.js';
 import { BoundedTable, type TableLimits } from '../shared/bounded.js';

@@ -8,7 +8,7 @@
  * subsegments to an AWS endpoint are calls whose operation is unknown.
  */
 import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
-import { resolveService, serviceFromHost } from '../iam/services.js';
+import { resolveService, serviceFromHost } from '../iam/service-names.js';
 import type { CallVia, Outcome } from '../shared/outcome.js';
 import { asObject as obj, num, str, strList } from '../shared/values.js';
 import { classify, firstException, parseDenied } from './outcome.js';

@@ -3,16 +3,19 @@
  * own savepoint so that a bad file contributes nothing and the others still land.
  */
 import { DumpFormatError } from '../shared/errors.js';
-import type { Store } from '../store/db.js';
-import { WriteSession } from '../store/session.js';
-import { prepareIngest } from '../store/statements.js';
+import {
+  openWriter,
+  type InputWriter,
+  type SettledFallbacks,
+  type Store,
+  type StoreWriter,
+  type WriteCounts,
+} from '../store/write/index.js';
 import type { DataProblem } from './extract.js';
 import { expandInputs, lineColumnOf, openInput, type InputSpec, type OpenedInput } from './read.js';
 import { parseInline, ParseWorker, type ParseEnd } from './pipeline.js';
 import { InputMemoryError } from './errors.js';
 import { ShapeError, type DumpShape } from './shapes.js';
-import { settleFallbacks, type SettledFallbacks } from '../store/attribute.js';
-import { InputWriter, type WriteCounts } from './write.js';
 
 /** Progress of the input being read, reported a few times a second. */
 export interface IngestProgress {
@@ -81,6 +84,8 @@ export interface IngestSummary extends Pick<
   | 'duplicateSegments'
   | 'replacedSegments'
   | 'callOnlySpans'
+  | 'trailEvents'
+  | 'newTrailEvents'
   | 'problems'
 > {
   inputs: number;
@@ -99,15 +104,6 @@ export interface IngestSummary extends Pick<
   results: InputResult[];
 }
 
-/**
- * Inputs are committed in groups: each input is a savepoint inside the group's transaction (a
- * rejected input is rolled back alone), and the group commits once it holds this many bytes or
- * has run this long. A commit per input cost more than parsing a typical 25 KB batch file:
- * 1,457 such files ingested at 7 MB/s with one transaction each.
- */
-const GROUP_BYTES = 64 * 1024 * 1024;
-const GROUP_MS = 2000;
-
 /** Ingests every input into `store`. Never throws for bad input: rejections are in the summary. */
 export async function ingest(store: Store, options: IngestOptions): Promise<IngestSummary> {
   const started = performance.now();
@@ -123,7 +119,6 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     error: { message: p.message, hint: 'check the path' },
     elapsedMs: 0,
   }));
-  const statements = prepareIngest(store);
   let totalBytes = 0;
   let totalSize: number | undefined = 0;
   for (const spec of specs) {
@@ -150,25 +145,19 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
       );
     }
   };
-  const session = new WriteSession(store);
+  // Inputs are written in groups of savepoints (store/write/writer.ts): a rejected input is undone alone.
+  const writer = openWriter(store);
   let fallbacks: SettledFallbacks = { calls: 0, workloads: [] };
-  let groupStarted = 0;
-  let groupBytes = 0;
   try {
     for (let i = 0; i < specs.length; i++) {
       const spec = specs[i] as InputSpec;
-      if (!session.open) {
-        session.begin();
-        groupStarted = performance.now();
-        groupBytes = 0;
-      }
       if (parallel) requestAhead(i);
       const how: ParseHow = !parallel
         ? { on: 'this thread' }
         : requested.has(i)
           ? { on: 'worker file', worker: worker(), input: requested.get(i) as number }
           : { on: 'worker chunks', worker: worker() };
-      const r = await ingestOne(store, session, spec, statements, options, how, (bytes, size, traces) => {
+      const r = await ingestOne(writer, spec, options, how, (bytes, size, traces) => {
         options.onProgress?.({
           input: spec.name,
           index: i,
@@ -182,7 +171,6 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         });
       });
       totalBytes += r.bytes;
-      groupBytes += r.bytes;
       results.push(r);
       if (parseWorker?.dead) {
         // It reached its heap limit on this input (refused): the next inputs get a fresh worker.
@@ -190,25 +178,20 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
         parseWorker = undefined;
         requested.clear();
       }
-      if (groupBytes >= GROUP_BYTES || performance.now() - groupStarted >= GROUP_MS) session.commit();
     }
-    session.commit();
-    // Once per run: a trace's spans may be spread over several of its inputs.
-    session.begin();
-    fallbacks = settleFallbacks(store, statements);
-    session.commit();
+    fallbacks = writer.finish();
   } catch (err) {
     // The failing input was rolled back to its savepoint: keep the whole inputs before it.
-    session.salvage();
+    writer.salvage();
     throw err;
   } finally {
     await parseWorker?.close();
-    session.close();
+    writer.close();
   }
   const elapsedMs = performance.now() - started;
   const sum = (f: (c: WriteCounts) => number): number =>
     results.reduce((a, r) => a + (r.status === 'ingested' && r.counts ? f(r.counts) : 0), 0);
-  const workloads = session.workloads();
+  const workloads = writer.workloads();
   return {
     inputs: results.length,
     ingested: results.filter((r) => r.status === 'ingested').length,
@@ -222,6 +205,8 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
     duplicateSegments: sum((c) => c.duplicateSegments),
     replacedSegments: sum((c) => c.replacedSegments),
     callOnlySpans: sum((c) => c.callOnlySpans),
+    trailEvents: sum((c) => c.trailEvents),
+    newTrailEvents: sum((c) => c.newTrailEvents),
     problems: sum((c) => c.problems),
     workloads,
     fallbacks,
@@ -233,10 +218,8 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
 }
 
 async function ingestOne(
-  store: Store,
-  session: WriteSession,
+  run: StoreWriter,
   spec: InputSpec,
-  statements: ReturnType<typeof prepareIngest>,
   options: IngestOptions,
   how: ParseHow,
   progress: (bytes: number, size: number | undefined, traces: number) => void,
@@ -254,13 +237,12 @@ async function ingestOne(
         ? how.worker.parse((opened as OpenedInput).chunks, parseOptions)
         : parseInline((opened as OpenedInput).chunks, parseOptions);
   const rawBytes = (): number => opened?.rawBytes() ?? read;
-  // Within the group's transaction (see GROUP_BYTES): all of this input, or none of it.
-  session.beginInput();
+  // All of this input, or none of it (its own savepoint).
   let writer: InputWriter | undefined;
   let lastOffset = 0;
   let shape: DumpShape | null = null;
   try {
-    writer = new InputWriter(store, spec.name, statements);
+    writer = run.openInput(spec.name);
     let lastReport = 0;
     let end: ParseEnd;
     for (;;) {
@@ -270,7 +252,7 @@ async function ingestOne(
         break;
       }
       lastOffset = next.value.lastOffset;
-      for (const item of next.value.items) writer.writePrepared(item);
+      for (const item of next.value.items) writer.write(item);
       const now = performance.now();
       if (now - lastReport > 200) {
         lastReport = now;
@@ -293,7 +275,6 @@ async function ingestOne(
       shape: end.shape,
       elapsedMs: performance.now() - started,
     });
-    session.keepInput();
     return {
       input: spec.name,
       status: 'ingested',
@@ -306,7 +287,7 @@ async function ingestOne(
       elapsedMs: performance.now() - started,
     };
   } catch (err) {
-    session.undoInput();
+    writer?.abandon(rawBytes());
     await batches.return?.(undefined as never).catch(() => undefined);
     const error = await describe(err, spec, lastOffset);
     if (error === undefined) throw err;

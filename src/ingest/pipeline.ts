@@ -8,7 +8,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { DumpFormatError } from '../shared/errors.js';
-import { Preparer, type PreparedItem } from './wire.js';
+import type { PreparedItem } from '../store/write/index.js';
+import { Preparer } from './wire.js';
 import { InputMemoryError } from './errors.js';
 import type { InputSpec } from './read.js';
 import { MAX_VALUE_BYTES, ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
@@ -88,7 +89,7 @@ export class ParseState {
     const items: PreparedItem[] = [];
     // Spans read from one chunk are prepared together (one record per line otherwise makes one
     // item per span): a trace's spans then mostly share an item, so that the rollups can add
-    // their calls instead of recounting the day (write.ts), and a span finds its parent here.
+    // their calls instead of recounting the day (store/write/writer.ts), and a span finds its parent here.
     let spans: (DumpItem & { kind: 'spans' }) | undefined;
     const push = (item: PreparedItem, where: string): void => {
       items.push(item);

@@ -6,6 +6,19 @@
  * in OTEL format). Shapes that look like trace data but cannot be ingested are refused with a hint.
  */
 import { configFacts, configShape, type ConfigFact, type ConfigShape } from './config.js';
+import {
+  isTrailProblem,
+  lakeRecord,
+  lookupRecord,
+  readTrailEvent,
+  recordOf,
+  trailRecords,
+  trailShape,
+  type TrailEvent,
+  type TrailProblem,
+  type TrailRecord,
+  type TrailShape,
+} from './cloudtrail.js';
 import { parseJson, parsedSizeEstimate } from '../json/parse.js';
 import type { PartValue, SplitEvent, StreamedPart } from '../json/split.js';
 import { ResourceSpansStream } from './otlp-stream.js';
@@ -41,7 +54,9 @@ export type DumpItem =
   | { kind: 'spans'; spans: Span[]; offset: number }
   | { kind: 'unprocessed'; ids: string[] }
   /** Facts of a configuration export (config.ts), beside the traces. */
-  | { kind: 'config'; facts: ConfigFact[]; offset: number };
+  | { kind: 'config'; facts: ConfigFact[]; offset: number }
+  /** CloudTrail records read as evidence, and those that could not be (cloudtrail.ts). */
+  | { kind: 'trail'; events: TrailEvent[]; problems: TrailProblem[]; offset: number };
 
 /** The shape an input turned out to have (the first one seen, for provenance). */
 export type DumpShape =
@@ -56,6 +71,7 @@ export type DumpShape =
   | 'cloudwatch-log-events'
   | 'otlp'
   | ConfigShape
+  | TrailShape
   | 'empty';
 
 /** The keys whose digits are looked up, as text and as bytes (a Buffer needle is searched natively). */
@@ -140,6 +156,9 @@ const CONTAINER_KEYS: ReadonlySet<string> = new Set([
   'resourceSpans',
   'UnprocessedTraceIds',
   'TraceSegmentDocuments',
+  'Records',
+  'Events',
+  'QueryResultRows',
 ]);
 
 /** The start of a `\u` escape, as bytes. */
@@ -153,6 +172,18 @@ const NANO_KEYS: ReadonlySet<string> = new Set(['startTimeUnixNano', 'endTimeUni
  * (an OTLP resource with a huge `spans` array): read by {@link ResourceSpansStream}.
  */
 export const STREAM_KEYS: ReadonlySet<string> = new Set(['resourceSpans']);
+
+/** The CloudTrail item of some records: each one evidence or a counted problem, never guessed. */
+function trailItem(records: TrailRecord[], offset: number): DumpItem {
+  const events: TrailEvent[] = [];
+  const problems: TrailProblem[] = [];
+  for (const r of records) {
+    const e = readTrailEvent(r.record, offset, r.where);
+    if (isTrailProblem(e)) problems.push(e);
+    else events.push(e);
+  }
+  return { kind: 'trail', events, problems, offset };
+}
 
 export class ShapeReader {
   /** The first shape recognised in this input. */
@@ -384,6 +415,33 @@ export class ShapeReader {
         return this.logEvents([value], event.offset);
       case 'UnprocessedTraceIds':
         return typeof value === 'string' ? [{ kind: 'unprocessed', ids: [value] }] : [];
+      case 'Records':
+        // One record of a huge CloudTrail log file.
+        this.setShape('cloudtrail-records');
+        return [
+          trailItem(
+            [{ record: recordOf(value, event.offset, 'Records[]'), where: 'Records[]' }],
+            event.offset,
+          ),
+        ];
+      case 'Events':
+        this.setShape('cloudtrail-lookup-events');
+        return [
+          trailItem(
+            [{ record: lookupRecord(value, event.offset, 'Events[]'), where: 'Events[]' }],
+            event.offset,
+          ),
+        ];
+      case 'QueryResultRows':
+        this.setShape('cloudtrail-lake');
+        return [
+          {
+            ...trailItem(
+              [{ record: lakeRecord(value, event.offset, 0), where: 'QueryResultRows[]' }],
+              event.offset,
+            ),
+          },
+        ];
       case 'TraceSegmentDocuments':
         this.setShape('put-trace-segments');
         return [{ kind: 'segment', doc: this.segmentDoc(value, event.offset), offset: event.offset }];
@@ -461,6 +519,11 @@ export class ShapeReader {
     if (config) {
       this.setShape(config);
       return [{ kind: 'config', facts: configFacts(value, offset), offset }];
+    }
+    const trail = trailShape(value);
+    if (trail) {
+      this.setShape(trail);
+      return [trailItem(trailRecords(value, offset), offset)];
     }
     if (Array.isArray(value.events) && value.events.some((e) => isObject(e) && 'message' in e)) {
       this.setShape('cloudwatch-log-events');
@@ -710,6 +773,6 @@ function unknownShape(value: unknown, offset: number): ShapeError {
   return new ShapeError(
     `not a trace export (found ${isObject(value) ? `keys: ${keys}` : keys})`,
     offset,
-    'expected X-Ray traces (batch-get-traces output, Trace objects, segment documents) or OpenTelemetry spans (aws/spans records, OTLP/JSON)',
+    'expected X-Ray traces (batch-get-traces output, Trace objects, segment documents), OpenTelemetry spans (aws/spans records, OTLP/JSON), configuration exports or CloudTrail logs (Records files, lookup-events output)',
   );
 }

@@ -1,95 +1,28 @@
 /**
- * The pure half of writing: from what an input yields to what the store needs, with no database.
- * It runs on a worker thread for large inputs (see parse-worker.ts), so its output is compact
- * plain data: structured cloning writes every key of every object, and per-call objects cost more
- * to send between threads than to parse, so documents and calls travel as tuples, and each
- * target and workload is described once per input and then referred to by number.
+ * The pure half of writing: from what an input yields to the items the store's writer accepts
+ * (store/write/items.ts defines them), with no database. It runs on a worker thread for large
+ * inputs (see pipeline.ts and worker.ts), which is why the items are tuples and numbers.
  */
-import type { ConfigFact } from './config.js';
-import {
-  extractDoc,
-  type CallRow,
-  type CallVia,
-  type DataProblem,
-  type ExtractedDoc,
-  type Outcome,
-  type Workload,
-} from './extract.js';
+import { extractDoc, type CallRow, type DataProblem, type ExtractedDoc, type Workload } from './extract.js';
 import { extractSpan, withTrigger, withWorkload } from './extract-span.js';
 import type { DumpItem, SegmentDoc } from './shapes.js';
 import type { Span } from './spans.js';
-import { canonicalParams, fillIn, signature, type TargetFields } from '../store/targets.js';
+import {
+  canonicalParams,
+  fillIn,
+  signature,
+  wireCall,
+  wireDoc,
+  type PreparedItem,
+  type TargetDef,
+  type TraceFields,
+  type WireDoc,
+  type WorkloadDef,
+} from '../store/write/index.js';
 import { BoundedTable, type TableLimits } from '../shared/bounded.js';
 
 // What identifies a target is defined once, in the store (merge uses it too).
-export { canonicalParams, fillIn, signature, type TargetFields };
-
-/** One call: its target is an index into the targets described so far in this input. */
-export type WireCall = [
-  subId: string,
-  startTime: number,
-  endTime: number | null,
-  target: number,
-  httpStatus: number | null,
-  outcome: Outcome,
-  errorType: string | null,
-  via: CallVia,
-];
-
-/** One document: its workload is an index into the workloads described so far, or -1. */
-export type WireDoc = [
-  traceId: string,
-  id: string,
-  type: ExtractedDoc['type'],
-  parentId: string | null,
-  workload: number,
-  name: string,
-  origin: string | null,
-  startTime: number | null,
-  endTime: number | null,
-  inProgress: 0 | 1,
-  nodeIds: string[],
-  calls: WireCall[],
-  /** The workload an OpenTelemetry span falls back to (index), or -1. */
-  fallback: number,
-  /** 1: keep the document as a row; 0: only its calls (spans whose resource says who they are). */
-  keep: 0 | 1,
-];
-
-/** A target seen for the first time in this input (or since the last reset). */
-export interface TargetDef extends TargetFields {
-  index: number;
-  /** JSON of the identifying fields: the `targets.sig` column. */
-  sig: string;
-  /** Canonical JSON of `params` (keys sorted), or null. */
-  paramsJson: string | null;
-}
-
-/** A workload (with these attributes) seen for the first time in this input. */
-export interface WorkloadDef {
-  index: number;
-  workload: Workload;
-}
-
-/** One item, ready for the writer. */
-export type PreparedItem =
-  | { kind: 'unprocessed'; ids: string[] }
-  | { kind: 'config'; facts: ConfigFact[] }
-  | {
-      kind: 'docs';
-      /** The Trace object the documents came in, when they came in one. */
-      trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined;
-      /** Loose documents (not in a Trace object) are where independent subsegments come from. */
-      keepNodes: boolean;
-      /** Documents read, including those skipped as problems. */
-      documents: number;
-      /** True when earlier target and workload indexes no longer apply (see {@link MAX_INTERNED}). */
-      reset: boolean;
-      targets: TargetDef[];
-      workloads: WorkloadDef[];
-      docs: WireDoc[];
-      problems: DataProblem[];
-    };
+export { canonicalParams, signature };
 
 /**
  * Distinct targets and workloads remembered per input, each table: past either limit both start
@@ -120,6 +53,8 @@ export class Preparer {
         return { kind: 'unprocessed', ids: item.ids };
       case 'config':
         return { kind: 'config', facts: item.facts };
+      case 'trail':
+        return { kind: 'trail', events: item.events, problems: item.problems };
       case 'trace':
         return this.docs(item.segments, where, false, {
           id: item.id,
@@ -138,7 +73,7 @@ export class Preparer {
    * resource does not name its workload (a Lambda function without its account) takes its
    * parent's when this input has shown it, here rather than in the database, so that its calls
    * are stored under their workload at once (as X-Ray calls are) and the daily rollups can add
-   * them; spans whose parents come later wait in the database (write.ts).
+   * them; spans whose parents come later wait in the database (store/write/writer.ts).
    */
   private spans(spans: Span[]): PreparedItem {
     const out = this.emptyDocs(spans.length, false, undefined, []);
@@ -183,7 +118,7 @@ export class Preparer {
   private emptyDocs(
     documents: number,
     keepNodes: boolean,
-    trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined,
+    trace: TraceFields | undefined,
     problems: DataProblem[],
   ): PreparedItem & { kind: 'docs' } {
     let reset = false;
@@ -214,38 +149,20 @@ export class Preparer {
     fallback = -1,
     keep: 0 | 1 = 1,
   ): WireDoc {
-    return [
-      ex.traceId,
-      ex.id,
-      ex.type,
-      ex.parentId,
+    return wireDoc(
+      ex,
       ex.workload ? this.workload(ex.workload, out.workloads) : -1,
-      ex.name,
-      ex.origin,
-      ex.startTime,
-      ex.endTime,
-      ex.inProgress ? 1 : 0,
-      ex.nodeIds,
-      ex.calls.map((c) => [
-        c.subId,
-        c.startTime,
-        c.endTime,
-        this.target(c, out.targets),
-        c.httpStatus,
-        c.outcome,
-        c.errorType,
-        c.via,
-      ]),
+      ex.calls.map((c) => wireCall(c, this.target(c, out.targets))),
       fallback,
       keep,
-    ];
+    );
   }
 
   private docs(
     docs: SegmentDoc[],
     where: string,
     keepNodes: boolean,
-    trace: { id: string | undefined; duration: number | null; limitExceeded: number | null } | undefined,
+    trace: TraceFields | undefined,
   ): PreparedItem {
     const problems: DataProblem[] = [];
     const extracted: ExtractedDoc[] = [];

@@ -1,6 +1,6 @@
 /**
  * The parse worker: splits, parses and extracts inputs and sends back prepared items (see
- * parse.ts). Either it is sent an input's chunks (standard input), or it reads files itself, in
+ * pipeline.ts). Either it is sent an input's chunks (standard input), or it reads files itself, in
  * the order asked, running ahead of the writer by at most MAX_UNACKED batches.
  */
 import { parentPort } from 'node:worker_threads';
@@ -15,7 +15,7 @@ import {
 import { openInput, type InputSpec } from './read.js';
 
 const port = parentPort;
-if (!port) throw new Error('parse-worker.ts runs as a worker thread only');
+if (!port) throw new Error('worker.ts runs as a worker thread only');
 
 // Chunk mode (standard input): one input at a time, as its chunks arrive.
 let chunked: { input: number; state: ParseState; failed: boolean } | undefined;

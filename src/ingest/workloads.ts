@@ -7,7 +7,7 @@
  * different rules, but every workload is built by the same constructors below: a function traced
  * first with the X-Ray SDK and later with OpenTelemetry is one workload with one key.
  */
-import type { TraceFormat } from '../store/workloads.js';
+import type { TraceFormat } from '../store/write/index.js';
 import { formatArn, isAccountId, isRegion, parseArn, partitionOf } from '../iam/arn.js';
 import { parseLambdaFunction, type LambdaFunction } from '../iam/services/lambda.js';
 import { asObject as obj, str as s } from '../shared/values.js';

@@ -26,7 +26,11 @@ import {
 } from './completeness.js';
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
+import { compareUtf8 } from '../store/usage.js';
+import { hasTrail, namesTrailRole, trailRoles } from '../store/trail.js';
+import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
 import {
+  absorbGrant,
   addObserved,
   dropCovered,
   generaliseArn,
@@ -38,7 +42,7 @@ import {
   type Grant,
   type ObservedResources,
   type OwnScope,
-} from './grants.js';
+} from './to-grant.js';
 import {
   buildStatements,
   compactSize,
@@ -55,6 +59,7 @@ import {
   needsOf,
   runtimeEvidence,
   runtimeStatements,
+  seenNeeds,
   type NamedDependent,
 } from './runtime.js';
 import type { RuntimeNeeds } from '../runtime/types.js';
@@ -158,6 +163,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
     lookups: [w.arn ?? '', w.name, w.key],
     order: w.key,
   }));
+  const trail = trailSubjects(store, options, subjects);
   return {
     sharedRoles,
     unmatched,
@@ -203,14 +209,26 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
         for (let rank = 0; rank < subjects.length; rank++) {
           const s = subjects[rank] as Subject<WorkloadRecord>;
           const any = !next.done && next.value.subject === rank;
-          if (!any && !s.members.some((w) => unmapped.has(w.id))) continue;
+          const trailRole = trail.get(s.key);
+          if (!any && !trailRole && !s.members.some((w) => unmapped.has(w.id))) continue;
           const used = new Set<number>();
           // This subject's rows, one at a time: buildOne folds them as they come.
-          const grants = function* (): Generator<Grant> {
+          const traced = function* (): Generator<Grant> {
             for (; !next.done && next.value.subject === rank; next = rows.next()) {
               yield grantOf(next.value);
               for (const id of next.value.members ?? []) used.add(id);
             }
+          };
+          // A role's CloudTrail evidence, read once its traced members are known.
+          let ct: TrailEvidence | undefined;
+          const grants = (): Iterable<Grant> => {
+            if (!trailRole) return traced();
+            ct = trailEvidence(store, trailRole, {
+              since: options.filter.since,
+              until: options.filter.until,
+              includeOutside: options.includeOutside === true,
+            });
+            return withTrail([...traced()], ct);
           };
           const membersOf = (): WorkloadRecord[] => {
             for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
@@ -218,12 +236,14 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           };
           // Every member with an unmapped call is used: its warnings are known before the rows.
           const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
+          const raw = grants();
+          if (ct) warnings.push(...trailWarnings(ct, options.includeOutside === true));
           const body = buildOne(
-            grants(),
+            raw,
             options,
             warnings,
             s.kind,
-            () => observation(membersOf(), observed),
+            () => withTrailObservation(observation(membersOf(), observed), ct),
             thresholds,
             () => {
               const m = membersOf();
@@ -238,6 +258,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
                 options,
               ),
           );
+          if (ct) addTrailCompleteness(body, ct);
           const members = membersOf();
           const label = members.map((w) => w.arn ?? w.key);
           if (s.role && members.length > 1) sharedRoles.push({ role: s.key, functions: label });
@@ -246,10 +267,11 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             principal: s.key,
             kind: s.kind,
             name: s.name,
-            account: s.role ? (members[0]?.account ?? null) : s.account,
+            account: s.role ? (members[0]?.account ?? roleAccount(s.key)) : s.account,
             region: s.region,
             ...body,
             ...(s.role ? { members: label } : {}),
+            ...(ct ? { cloudtrail: trailSummary(ct) } : {}),
           };
         }
       } finally {
@@ -258,6 +280,112 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       unmatched.sort(compareText);
     },
   };
+}
+
+/**
+ * The CloudTrail roles that are policy subjects, added to `subjects` (in place, kept in key
+ * order): with `--by role`, each role's subject is keyed by its ARN and takes the evidence of
+ * its traced members too; otherwise a role's evidence is its own subject, `role:ARN`. Roles
+ * join a selection only when no workload pattern narrows it (a pattern names traced workloads),
+ * except a selected role's own evidence. Returns subject key → role ARN.
+ */
+function trailSubjects(
+  store: Store,
+  options: PolicyOptions,
+  subjects: Subject<WorkloadRecord>[],
+): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!hasTrail(store)) return out;
+  const f = options.filter;
+  const narrowed = (f.workloads?.length ?? 0) > 0 || (f.excludeWorkloads?.length ?? 0) > 0;
+  const keys = new Set(subjects.map((s) => s.key));
+  for (const role of trailRoles(store, { since: f.since, until: f.until })) {
+    const key = options.roles ? role : `role:${role}`;
+    const named = (f.workloads ?? []).some((p) => namesTrailRole(p, role));
+    const excluded = (f.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));
+    if (keys.has(key)) out.set(key, role);
+    else if ((!narrowed || named) && !excluded) {
+      subjects.push({
+        key,
+        kind: 'role',
+        name: role.split('/').pop() ?? role,
+        account: null,
+        region: null,
+        members: [],
+        role: options.roles !== undefined,
+      });
+      out.set(key, role);
+    }
+  }
+  subjects.sort((a, b) => compareText(a.key, b.key));
+  return out;
+}
+
+/**
+ * A subject's traced grants with its role's CloudTrail grants merged in: each (action, resource)
+ * once, with the evidence of both and which source saw it, ordered by resource as the reader
+ * orders them (S3 keys fold as they come).
+ */
+function withTrail(traced: Grant[], ct: TrailEvidence): Grant[] {
+  const byKey = new Map<string, Grant>();
+  for (const g of traced) byKey.set(`${g.action}\u0000${g.resource}`, { ...g, sources: ['trace'] });
+  for (const g of ct.grants) {
+    const prev = byKey.get(`${g.action}\u0000${g.resource}`);
+    if (prev) absorbGrant(prev, g);
+    else byKey.set(`${g.action}\u0000${g.resource}`, g);
+  }
+  return [...byKey.values()].sort(
+    (a, b) => compareUtf8(a.resource, b.resource) || compareText(a.action, b.action),
+  );
+}
+
+/** A subject's observation with its role's CloudTrail calls: each call counts as one piece of evidence. */
+function withTrailObservation(o: Observation, ct: TrailEvidence | undefined): Observation {
+  if (!ct || ct.events === 0) return o;
+  return {
+    traces: (o.traces ?? 0) + ct.events,
+    activeDays: Math.max(o.activeDays ?? 0, ct.days),
+    first: o.first === null ? ct.first : Math.min(o.first, ct.first ?? o.first),
+    last: o.last === null ? ct.last : Math.max(o.last, ct.last ?? o.last),
+    formats: [...new Set([...o.formats, 'cloudtrail'])].sort(),
+  };
+}
+
+/** Says in the completeness verdict what a role's CloudTrail evidence cannot show. */
+function addTrailCompleteness(
+  body: Pick<WorkloadPolicy, 'completeness' | 'warnings'>,
+  ct: TrailEvidence,
+): void {
+  if (ct.events === 0 || ct.managementEvents < ct.events) return;
+  body.completeness.reason += `; ${MANAGEMENT_ONLY}`;
+  body.warnings.push({ code: 'incomplete', message: `${ct.role}: ${MANAGEMENT_ONLY}` });
+  sortWarnings(body.warnings);
+}
+
+/** What a role's CloudTrail evidence held, for `policy --json`. */
+function trailSummary(ct: TrailEvidence): NonNullable<WorkloadPolicy['cloudtrail']> {
+  return {
+    role: ct.role,
+    events: ct.events,
+    managementEvents: ct.managementEvents,
+    dataEvents: ct.events - ct.managementEvents,
+    sessions: ct.sessions,
+    outside: ct.outside.map((c) => ({
+      sourceIp: c.sourceIp,
+      userAgent: c.userAgent,
+      reason: c.reason,
+      calls: c.calls,
+      actions: c.actions,
+      firstSeen: isoTime(c.first),
+      lastSeen: isoTime(c.last),
+      eventIds: c.eventIds,
+    })),
+  };
+}
+
+/** The account of a role ARN. */
+function roleAccount(key: string): string | null {
+  return arnParts(key.replace(/^role:/, ''))?.[4] || null;
 }
 
 /** Builds every policy at once (tests, `explain`, the report): see {@link policies}. */
@@ -465,8 +593,10 @@ export function buildOne(
   );
   if (completeness.verdict !== 'settled')
     warnings.push({ code: 'incomplete', message: completenessWarning(completeness) });
-  const statements = buildStatements(grants);
   const rt = runtimeStatements(typeof runtime === 'function' ? runtime() : runtime, grants, options, named);
+  // CloudTrail calls the services made on the workload's behalf that a run-time need covers are that need, seen.
+  grants = seenNeeds(grants, rt.needs);
+  const statements = buildStatements(grants);
   warnings.push(...rt.warnings);
   const documents = packDocuments([...statements, ...rt.statements], options.maxSize);
   if (documents.length > 1) {
@@ -511,6 +641,10 @@ export function buildOne(
           sampleTraceIds: [...new Set(gs.flatMap((g) => g.traces))].sort().slice(0, 3),
           resourcesObserved: observed.count,
           observed: observed.sample.map(([resource, calls]) => ({ resource, calls })),
+          // Which sources saw it, where the policy holds CloudTrail evidence.
+          ...(gs.some((g) => g.sources)
+            ? { sources: [...new Set(gs.flatMap((g) => g.sources ?? ['trace' as const]))].sort() }
+            : {}),
         };
       }),
     })),

@@ -6,7 +6,7 @@
  * are real but thin evidence: they are listed. Pure: no I/O.
  */
 import { isoTime } from '../shared/time.js';
-import type { Grant } from './grants.js';
+import type { Grant } from './to-grant.js';
 
 /** The verdicts, from best to worst. */
 export type CompletenessVerdict = 'settled' | 'settling' | 'still discovering' | 'too little data';

@@ -29,6 +29,15 @@ export interface Explanation {
   resources: { resource: string; calls: number }[];
   /** Plain-language reasons, most important first. */
   reasons: string[];
+  /**
+   * Where the subject holds CloudTrail evidence: the sources that saw the permission, the calls
+   * CloudTrail shows, and the calls made with the role's credentials from outside the workload.
+   */
+  cloudtrail?: {
+    sources: ('trace' | 'cloudtrail')[];
+    calls: number;
+    outside: { sourceIp: string | null; userAgent: string | null; calls: number }[];
+  };
 }
 
 /** Options for {@link explainPermission}. */
@@ -112,6 +121,7 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
       'not granted: the calls that needed it were generalised into another statement or omitted by an option',
     );
   }
+  const trail = policy?.cloudtrail ? trailPart(policy, o, granted, calls, reasons) : undefined;
   return {
     workload: policy?.principal ?? o.workload,
     action: o.action,
@@ -127,5 +137,43 @@ export function explainPermission(store: Store, o: ExplainOptions): Explanation 
       .sort((a, b) => b[1] - a[1] || compareText(a[0], b[0]))
       .map(([resource, n]) => ({ resource, calls: n })),
     reasons,
+    ...(trail ? { cloudtrail: trail } : {}),
   };
+}
+
+/**
+ * What a role's CloudTrail says of the permission: the calls behind its evidence and who saw
+ * them, and the outside callers that needed it (withheld unless --include-outside). Adds the
+ * reasons; the trace reasons above count traced calls only.
+ */
+function trailPart(
+  policy: WorkloadPolicy,
+  o: ExplainOptions,
+  granted: boolean,
+  tracedCalls: number,
+  reasons: string[],
+): NonNullable<Explanation['cloudtrail']> {
+  const action = o.action.toLowerCase();
+  const evidence = policy.evidence
+    .flatMap((e) => e.actions)
+    .filter((a) => a.action.toLowerCase() === action && a.sources?.includes('cloudtrail'));
+  const sources = [...new Set(evidence.flatMap((a) => a.sources ?? []))].sort();
+  const calls = evidence.reduce((n, a) => n + a.calls, 0);
+  const outside = (policy.cloudtrail?.outside ?? [])
+    .filter((c) => c.actions.some((a) => a.toLowerCase() === action))
+    .map((c) => ({ sourceIp: c.sourceIp, userAgent: c.userAgent, calls: c.calls }));
+  if (evidence.length > 0) {
+    // The trace reasons said "no recorded call" when only CloudTrail saw it: CloudTrail's word replaces them.
+    if (tracedCalls === 0 && granted) reasons.splice(0, reasons.length);
+    reasons.push(
+      `seen by ${sources.join(' and ')}: ${calls} call${calls === 1 ? '' : 's'} in the evidence (CloudTrail records of ${policy.cloudtrail?.role})`,
+    );
+  }
+  for (const c of outside)
+    reasons.push(
+      `credentials used outside the workload: calls from ${c.sourceIp ?? 'an unknown address'} (${c.userAgent ?? 'no user agent'}) needed it (${c.calls} call${c.calls === 1 ? '' : 's'} from there in all); ${o.includeOutside ? 'granted (--include-outside)' : 'not granted from them: --include-outside grants it'}`,
+    );
+  if (!granted && evidence.length === 0 && outside.length > 0 && !o.includeOutside)
+    reasons.splice(0, reasons.length - outside.length);
+  return { sources, calls, outside };
 }

@@ -8,7 +8,7 @@
  * does not allow its own evidence is a bug of this tool, never of the data: the command fails.
  */
 import { actionApplies, evaluate, parsePolicy, type Policy, type RequestContext } from '../iam/evaluate.js';
-import { generaliseArn, generalises, type OwnScope } from './grants.js';
+import { generaliseArn, generalises, type OwnScope } from './to-grant.js';
 import type { NeedCondition } from '../runtime/types.js';
 import { FORMAT_LABEL, POLICY_FORMATS, renderAll, type PolicyFormat } from './formats.js';
 import { readBack } from './reread.js';

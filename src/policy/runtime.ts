@@ -15,7 +15,8 @@ import {
   type WorkloadFacts,
 } from '../runtime/needs.js';
 import { factsOf, attrsOf } from '../runtime/facts.js';
-import { generaliseArn, generalises } from './grants.js';
+import { generaliseArn, generalises } from './to-grant.js';
+import { isoTime } from '../shared/time.js';
 import { buildStatements, RUNTIME_SID } from './statements.js';
 
 export { factsOf, attrsOf, namedDependent, type NamedDependent };
@@ -31,6 +32,38 @@ export function needsOf(members: readonly WorkloadFacts[], options: PolicyOption
 export interface GrantedNeed extends RuntimeNeed {
   /** The resource as the rules gave it (before account/region generalisation). */
   needed: string;
+  /** CloudTrail calls an AWS service made on the workload's behalf that this need covers. */
+  seen?: { calls: number; first: number; last: number; samples: string[] };
+}
+
+/**
+ * The observed grants that are run-time needs seen: every call behind them an AWS service's on
+ * the workload's behalf (CloudTrail), covered by a need. They are dropped from the observed
+ * statements and counted on the need's evidence instead (the Lambda service's
+ * `logs:CreateLogStream` is the log-group need, seen).
+ */
+export function seenNeeds<
+  G extends {
+    action: string;
+    resource: string;
+    onBehalf?: boolean;
+    calls: number;
+    first: number;
+    last: number;
+    traces: string[];
+  },
+>(grants: G[], needs: readonly GrantedNeed[]): G[] {
+  return grants.filter((g) => {
+    if (g.onBehalf !== true) return true;
+    const n = needs.find((x) => actionMatches(x.action, g.action) && globMatch(x.resource, g.resource));
+    if (!n) return true;
+    const s = (n.seen ??= { calls: 0, first: g.first, last: g.last, samples: [] });
+    s.calls += g.calls;
+    s.first = Math.min(s.first, g.first);
+    s.last = Math.max(s.last, g.last);
+    s.samples = [...new Set([...s.samples, ...g.traces])].sort().slice(0, 3);
+    return false;
+  });
 }
 
 /** The `Runtime` statements of a policy and the needs they grant. */
@@ -102,14 +135,19 @@ export function runtimeEvidence(
   needs: readonly GrantedNeed[],
 ): ActionEvidence {
   const mine = needs.filter((n) => n.action === action && st.Resource.includes(n.resource));
+  // Seen in CloudTrail: the calls the service made with the role for this need.
+  const seen = mine.flatMap((n) => (n.seen ? [n.seen] : []));
+  const first = seen.reduce((m, x) => Math.min(m, x.first), Infinity);
+  const last = seen.reduce((m, x) => Math.max(m, x.last), -Infinity);
   return {
     action,
     origin: mine[0]?.origin ?? 'runtime',
-    calls: 0,
+    calls: seen.reduce((a, x) => a + x.calls, 0),
     denied: 0,
-    firstSeen: null,
-    lastSeen: null,
-    sampleTraceIds: [],
+    firstSeen: seen.length > 0 ? isoTime(first) : null,
+    lastSeen: seen.length > 0 ? isoTime(last) : null,
+    sampleTraceIds: [...new Set(seen.flatMap((x) => x.samples))].sort().slice(0, 3),
+    ...(seen.length > 0 ? { sources: ['cloudtrail' as const] } : {}),
     resourcesObserved: 0,
     observed: [],
     runtime: mine.map((n) => ({ resource: n.resource, rule: n.rule, why: n.why, source: n.source })),

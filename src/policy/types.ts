@@ -43,6 +43,11 @@ export interface PolicyOptions {
   maxSize?: number;
   /** Build one policy per IAM role from the union of its functions (see {@link RoleMap}). */
   roles?: RoleMap;
+  /**
+   * Grant the calls CloudTrail shows made with a role's credentials from outside its workload
+   * (default: withheld and named in an `outside` warning).
+   */
+  includeOutside?: boolean;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
   /** Thresholds of the completeness verdict (defaults: {@link DEFAULT_THRESHOLDS}). */
@@ -93,7 +98,9 @@ export interface PolicyWarning {
     | 'incomplete'
     | 'runtime'
     | 'dependent'
-    | 'risky';
+    | 'risky'
+    /** CloudTrail: calls with the role's credentials from outside the workload (src/policy/trail.ts). */
+    | 'outside';
   message: string;
   action?: string;
   resource?: string;
@@ -121,6 +128,8 @@ export interface ActionEvidence {
    * them: `usage --workload W --action A --csv`, or `policy --s3-objects exact`).
    */
   observed: { resource: string; calls: number }[];
+  /** Where the policy holds CloudTrail evidence: which sources saw the calls (`trace`, `cloudtrail`). */
+  sources?: ('trace' | 'cloudtrail')[];
   /** For a run-time need: per resource, the rule, the reason and the public source of the fact. */
   runtime?: { resource: string; rule: string; why: string; source: string }[];
 }
@@ -155,6 +164,27 @@ export interface WorkloadPolicy {
   replay: { permissions: number; allowed: number };
   /** For `--by role`: the workloads whose usage was merged into this policy. */
   members?: string[];
+  /**
+   * For a role with CloudTrail evidence: what it held, and the calls made with the role's
+   * credentials from outside the workload (withheld unless `--include-outside`).
+   */
+  cloudtrail?: {
+    role: string;
+    events: number;
+    managementEvents: number;
+    dataEvents: number;
+    sessions: string[];
+    outside: {
+      sourceIp: string | null;
+      userAgent: string | null;
+      reason: string;
+      calls: number;
+      actions: string[];
+      firstSeen: string | null;
+      lastSeen: string | null;
+      eventIds: string[];
+    }[];
+  };
 }
 
 /** The result of {@link buildPolicies}. */

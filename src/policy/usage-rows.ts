@@ -10,57 +10,21 @@
  * and says so, and no row says which trace formats the calls came in (`sampled` is false).
  */
 import { kindOfPrincipal, nameOfPrincipal } from '../iam/arn.js';
-import { actionInfo } from '../iam/catalogue.js';
-import { typeOfArn } from '../iam/resources.js';
 import { compareText } from '../shared/order.js';
-import type { SpillPrincipal } from '../store/usage-spill.js';
-import type { PermissionOrder, PermissionTotals } from '../store/usage.js';
+import type { UsagePrincipal, UsageRowSource } from '../store/usage-rows/index.js';
 import { buildOne, grantOf, subjectsOf, type PolicyRun } from './build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from './completeness.js';
-import type { Grant } from './grants.js';
+import type { Grant } from './to-grant.js';
 import { factsOf, needsOf } from './runtime.js';
 import type { PolicyOptions, PolicyResult, PolicyWarning } from './types.js';
 
-/** One principal of the rows, with what its rows say about it. */
-export type UsagePrincipal = SpillPrincipal;
-
-/** The usage of one (action, resource) permission, summed over the rows of a subject. */
-export type UsageGrantRow = PermissionTotals;
-
-/** Calls of a subject whose permission is unknown (rows with `mapping` `unmapped`). */
-export interface UsageUnmapped {
-  service: string | null;
-  operation: string | null;
-  note: string | null;
-  calls: number;
-}
-
-/** Where the rows are read from (store/usage-spill.ts holds them on disk, grouped on demand). */
-export interface UsageRowSource {
-  /** Every principal with a selected row. */
-  principals(): UsagePrincipal[];
-  /**
-   * The permissions of these principals' rows, one per (action, resource), in (action, resource)
-   * order, or (resource, action) order with `order` `resource` (what policies need: a resource's
-   * actions together).
-   */
-  permissions(
-    principals: readonly string[],
-    excludeDenied: boolean,
-    order?: PermissionOrder,
-  ): Iterable<UsageGrantRow>;
-  unmapped(principals: readonly string[]): UsageUnmapped[];
-}
-
-/**
- * The IAM resource type of `resource` for `action`, from the Service Authorization Reference, as
- * ingest records it (S3 object scoping needs it): for rows without `resource_type`.
- */
-export function resourceTypeOf(action: string, resource: string): string | null {
-  const info = actionInfo(action);
-  if (!info) return null;
-  return typeOfArn(resource, info.service, info.resourceTypes) ?? null;
-}
+// The one interface of usage rows, defined with the feature (store/usage-rows/).
+export type {
+  UsageGrantRow,
+  UsagePrincipal,
+  UsageRowSource,
+  UsageUnmapped,
+} from '../store/usage-rows/index.js';
 
 /**
  * One policy per principal of the rows (or per role with `options.roles`), built one at a time

@@ -4,7 +4,7 @@
  * pattern costs at most a linear match. Parsing the user's options into a filter is the query
  * layer's job (src/query/filters.ts).
  */
-import { resolveService } from '../iam/services.js';
+import { resolveService } from '../iam/service-names.js';
 import type { Outcome } from '../shared/outcome.js';
 
 /** A validated filter. Every list is OR within itself and AND with the others. */

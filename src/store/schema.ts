@@ -384,6 +384,33 @@ export const MIGRATIONS: readonly Migration[] = [
   CREATE INDEX configs_function ON configs (function) WHERE function IS NOT NULL;
   `,
   },
+  /* v5: CloudTrail records as a second source of evidence (src/ingest/cloudtrail.ts), once each by
+     eventID. Mapped to IAM actions when read (src/iam/cloudtrail.ts), like a call's target. */ {
+    sql: `
+  CREATE TABLE trail_events (
+    event_id      TEXT PRIMARY KEY,
+    time          REAL NOT NULL,              -- epoch seconds (eventTime)
+    event_source  TEXT NOT NULL,
+    event_name    TEXT NOT NULL,
+    region        TEXT,
+    account       TEXT,                       -- recipientAccountId, else the caller's account
+    principal     TEXT NOT NULL,              -- 'role' | 'service-linked-role' | 'service' | 'other'
+    role          TEXT,                       -- session issuer ARN; for a service's AssumeRole, the role assumed
+    session       TEXT,
+    invoked_by    TEXT,
+    source_ip     TEXT,
+    user_agent    TEXT,
+    error_code    TEXT,
+    management    INTEGER NOT NULL,           -- 0: a data event
+    caller        TEXT NOT NULL,              -- 'service' | 'workload' | 'interactive' | 'sdk' (src/ingest/caller.ts)
+    caller_reason TEXT NOT NULL,
+    request_parameters TEXT,                  -- JSON, or NULL
+    resources     TEXT NOT NULL,              -- JSON array of resources[].ARN
+    source_id     INTEGER NOT NULL REFERENCES sources(id)
+  ) WITHOUT ROWID;
+  CREATE INDEX trail_events_role ON trail_events (role, time) WHERE role IS NOT NULL;
+  `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type { CompareResult } from '../../src/compare/compare.js';
-import { readUsageFiles } from '../../src/export/usage-files.js';
-import type { SpillRow } from '../../src/store/usage-spill.js';
+import { readUsageFiles } from '../../src/store/usage-rows/files.js';
+import type { SpillRow } from '../../src/store/usage-rows/spill.js';
 import { cli, repoRoot, tempDir, writeFile } from '../support/helpers.js';
 
 const g = (f: string): string => path.join(repoRoot, 'samples/granted', f);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import test from 'ava';
 import { CALL_COLUMNS, CALL_FIT } from '../../src/cli/commands/calls.js';
 import { USAGE_FIT, usageColumns } from '../../src/cli/commands/usage.js';
-import { WORKLOAD_COLUMNS, WORKLOAD_FIT, renderWorkloads } from '../../src/cli/commands/workloads.js';
+import { WORKLOAD_COLUMNS, WORKLOAD_FIT, renderWorkloads } from '../../src/cli/views/workloads.js';
 import { terminalWidth, type CliIO } from '../../src/cli/io.js';
 import { renderTable, withFit, type FitOrder, type OutputColumn } from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/program.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { progressLine } from '../../src/cli/commands/ingest.js';
+import { progressLine } from '../../src/cli/views/ingest.js';
 import {
   awsCall,
   batch,

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import Database from 'better-sqlite3';
-import type { MergeSummary } from '../../src/store/merge.js';
+import type { MergeSummary } from '../../src/store/merge/merge.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { cli, fixturesDir, repoRoot, tempDir } from '../support/helpers.js';
 import { allInputs, fileHash, scenarios } from '../support/shards.js';

@@ -8,7 +8,7 @@ import { compareUsage, type CompareResult, type ObservedWorkload } from '../../s
 import { rowsUsage, type UsageRows } from '../../src/compare/usage-rows.js';
 import type { GrantedInputs } from '../../src/granted/granted.js';
 import { parsePolicy } from '../../src/iam/evaluate.js';
-import type { SpillPermission, SpillPrincipal } from '../../src/store/usage-spill.js';
+import type { SpillPermission, SpillPrincipal } from '../../src/store/usage-rows/spill.js';
 
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:orders';
 const ECS = 'ecs:123456789012:eu-west-1:payments/billing';
@@ -24,7 +24,7 @@ interface Fake {
   unmapped?: number;
 }
 
-/** A row source in memory, as store/usage-spill.ts would answer for these rows. */
+/** A row source in memory, as store/usage-rows/spill.ts would answer for these rows. */
 function rows(fakes: Fake[]): UsageRows {
   const by = new Map(fakes.map((f) => [f.principal, f]));
   return {

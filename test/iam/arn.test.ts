@@ -1,7 +1,7 @@
 /** ARNs, regions and partitions (src/iam/arn.ts), including the newer partitions. */
 import test from 'ava';
 import { arnParts, formatArn, isRegion, parseArn, partitionOf } from '../../src/iam/arn.js';
-import { serviceFromHost } from '../../src/iam/services.js';
+import { serviceFromHost } from '../../src/iam/service-names.js';
 import { mapCall } from '../../src/iam/map.js';
 
 const PARTITIONS: [string, string][] = [

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
-import { commonPathPrefix, generaliseArn } from '../../src/policy/grants.js';
+import { commonPathPrefix, generaliseArn } from '../../src/policy/to-grant.js';
 import { buildStatements, compactSize } from '../../src/policy/statements.js';
 import { globMatch as iamGlobMatch } from '../../src/iam/glob.js';
 import { buildPolicies, type PolicyDocument, type PolicyOptions } from '../../src/policy/build.js';
@@ -269,7 +269,7 @@ const s3cases: [PolicyOptions['s3Objects'], [string, string[]][]][] = [
 for (const [scope, expected] of s3cases) {
   test(`--s3-objects ${scope}`, async (t) => {
     const store = await scenario(s3calls);
-    // Observed grants only: the run-time needs are test/policy/runtime.test.ts's subject.
+    // Observed grants only: the run-time needs are test/runtime/needs.test.ts's subject.
     const p = buildPolicies(store, { filter: {}, s3Objects: scope, runtime: 'none' }).policies[0]!;
     const got = new Map<string, string[]>();
     for (const s of p.document.Statement)
@@ -368,7 +368,7 @@ test('--by role merges functions that share a role and reports them', async (t) 
     }),
     'roles.json',
   );
-  // Observed grants only (a role's union of run-time needs: test/policy/runtime.test.ts).
+  // Observed grants only (a role's union of run-time needs: test/runtime/needs.test.ts).
   const r = buildPolicies(store, { filter: {}, roles, runtime: 'none' });
   t.deepEqual(r.sharedRoles, [
     {

@@ -12,7 +12,7 @@ import {
   type CompletenessVerdict,
   type Observation,
 } from '../../src/policy/completeness.js';
-import type { Grant } from '../../src/policy/grants.js';
+import type { Grant } from '../../src/policy/to-grant.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import { awsCall, batch, lambdaSegment, tempStore, writeFile } from '../support/helpers.js';

@@ -1,5 +1,5 @@
 /**
- * S3 object scoping folds keys as they come (src/policy/grants.ts, S3ObjectScoper): the documents
+ * S3 object scoping folds keys as they come (src/policy/to-grant.ts, S3ObjectScoper): the documents
  * equal those of the former all-in-memory algorithm (kept here as the oracle) on generated key
  * sets, and the evidence keeps exact counts and a bounded sample of the resources, so that memory
  * depends on the permissions, not on the keys.
@@ -7,7 +7,7 @@
 import test from 'ava';
 import { buildOne, grantOf } from '../../src/policy/build.js';
 import { DEFAULT_THRESHOLDS, type Observation } from '../../src/policy/completeness.js';
-import { commonPathPrefix, MAX_OBSERVED, type Grant } from '../../src/policy/grants.js';
+import { commonPathPrefix, MAX_OBSERVED, type Grant } from '../../src/policy/to-grant.js';
 import type { PolicyOptions, S3ObjectScope } from '../../src/policy/types.js';
 import { compareUtf8 } from '../../src/store/usage.js';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { generaliseArn } from '../../src/policy/grants.js';
+import { generaliseArn } from '../../src/policy/to-grant.js';
 import type { PolicyWarning } from '../../src/policy/types.js';
 import { permissionWarning, warningLines, wildcardSpans } from '../../src/policy/warnings.js';
 

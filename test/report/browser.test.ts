@@ -13,7 +13,7 @@ import { buildPolicies } from '../../src/policy/build.js';
 import { report } from '../../src/report/report.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import type { Store } from '../../src/store/db.js';
-import { writeReport } from '../../src/cli/commands/report.js';
+import { writeReport } from '../../src/cli/report-file.js';
 import { chromiumPath, launch } from '../support/browser.js';
 import {
   awsCall,

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { EXPECTED_POLICIES } from '../../src/cli/commands/demo.js';
+import { EXPECTED_POLICIES } from '../../src/cli/samples.js';
 import { tempDir } from '../support/helpers.js';
 import { expectedPolicies } from '../../tools/expected-policies.js';
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { bundledSamples, EXPECTED_POLICIES } from '../../src/cli/commands/demo.js';
+import { bundledSamples, EXPECTED_POLICIES } from '../../src/cli/samples.js';
 import { policyDifferences, selfTest } from '../../src/selftest/self-test.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
 import { tempDir, writeFile } from '../support/helpers.js';

@@ -251,6 +251,16 @@ export function configScenario(): Record<string, string> {
   };
 }
 
+/** CloudTrail deliveries that overlap (records in several forms, by eventID). */
+export function trailScenario(): Record<string, string> {
+  const dir = path.join(repoRoot, 'test/fixtures/cloudtrail');
+  return {
+    trailRecords: path.join(dir, 'records.json'),
+    trailLookup: path.join(dir, 'lookup-events.json'),
+    trailTree: path.join(dir, 'tree'),
+  };
+}
+
 /** Every scenario's files in one directory. */
 export function scenarios(): Record<string, string> {
   const dir = tempDir();
@@ -263,6 +273,7 @@ export function scenarios(): Record<string, string> {
     ...unprocessedScenario(dir),
     ...triggerScenario(dir),
     ...configScenario(),
+    ...trailScenario(),
   };
 }
 
@@ -286,6 +297,10 @@ export function content(store: Store, opts: { sources?: boolean } = {}): Record<
       `SELECT t.xray_id AS id, t.duration, t.limit_exceeded ${src('s')} FROM traces t JOIN sources s ON s.id = t.source_id ORDER BY t.xray_id`,
     ),
     unprocessed: rows(store, 'SELECT id FROM unprocessed_traces ORDER BY id'),
+    trailEvents: rows(
+      store,
+      `SELECT e.* ${src('s')} FROM trail_events e JOIN sources s ON s.id = e.source_id ORDER BY e.event_id`,
+    ).map((r) => ({ ...(r as Record<string, unknown>), source_id: undefined })),
     configs: rows(
       store,
       `SELECT c.kind, c.key, c.function, c.data ${src('s')} FROM configs c JOIN sources s ON s.id = c.source_id ORDER BY 1, 2`,

@@ -3,7 +3,7 @@ import { UserInputError } from '../../shared/errors.js';
 import { explainEmpty, listCalls, type CallRow } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { openForRead } from '../options.js';
 import {
   addFormatOptions,
@@ -86,7 +86,7 @@ export function parseLimit(text: string | undefined): number {
 }
 
 /** Registers `xray-lp calls`. */
-export function registerCalls(program: Command, io: CliIO): void {
+export function registerCalls(program: Command, { io }: CommandContext): void {
   const cmd = program
     .command('calls')
     .description('individual AWS calls, newest first')

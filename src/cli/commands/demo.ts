@@ -1,57 +1,30 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { EXIT, type ExitCode } from '../../shared/errors.js';
+import { EXIT } from '../../shared/errors.js';
 import { ingest } from '../../ingest/ingest.js';
 import { listWorkloads } from '../../query/workloads.js';
 import { openStore } from '../../store/db.js';
 import { onInterrupt } from '../interrupt.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { tableWidth } from '../output.js';
-import { renderSummary as renderIngestSummary } from './ingest.js';
+import { renderSummary as renderIngestSummary } from '../views/ingest.js';
 import { policies } from '../../policy/build.js';
-import { renderIamPolicy, renderSummary, summaryOf } from './policy.js';
-import { renderWorkloads } from './workloads.js';
+import { renderIamPolicy, renderSummary, summaryOf } from '../views/policy.js';
+import { renderWorkloads } from '../views/workloads.js';
 import { report } from '../../report/report.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
-import { writeReport } from './report.js';
-import type { SampleSet } from '../../selftest/self-test.js';
+import { writeReport } from '../report-file.js';
 import { compareGranted } from '../../compare/compare.js';
-import { renderTable } from './compare.js';
+import { renderTable } from '../views/compare.js';
 import { readGrantedFiles } from '../options.js';
+import { SAMPLES, bundledSamples } from '../samples.js';
 
 /** The AWS managed policies a traced Lambda function is usually given (samples/granted). */
 const MANAGED = ['AWSLambdaBasicExecutionRole.json', 'AWSXRayDaemonWriteAccess.json'];
 
-/**
- * The folder holding dist/ (or src/ under tsx), samples/ and package.json: the checkout, or an
- * unpacked release (which keeps the same layout).
- */
-export const PACKAGE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const SAMPLES = path.join(PACKAGE_ROOT, 'samples');
-
-/** The expected result of the bundled samples: what `xray-lp policy --json` prints once they are ingested. */
-export const EXPECTED_POLICIES = path.join(SAMPLES, 'expected', 'policies.json');
-
-/** The samples shipped with the package: X-Ray exports, and the same workloads traced with OpenTelemetry a week later. */
-export function bundledSamples(): SampleSet[] {
-  return [
-    { title: 'X-Ray (batch-get-traces output, sampled)', inputs: [path.join(SAMPLES, 'traces')] },
-    {
-      title: 'OpenTelemetry (CloudWatch Transaction Search, aws/spans: every span)',
-      inputs: [path.join(SAMPLES, 'otel', 'aws-spans.jsonl')],
-    },
-  ];
-}
-
 /** Registers `xray-lp demo` (what `npm start` runs). */
-export function registerDemo(
-  program: Command,
-  io: CliIO,
-  setExit: (code: ExitCode) => void,
-  version: string,
-): void {
+export function registerDemo(program: Command, { io, setExit, version }: CommandContext): void {
   program
     .command('demo')
     .description(

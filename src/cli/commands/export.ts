@@ -10,7 +10,7 @@ import type { RawFilterOptions } from '../../query/filters.js';
 import { UserInputError } from '../../shared/errors.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import { onInterrupt } from '../interrupt.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { openForRead } from '../options.js';
 import { OUTPUT, safeJson } from '../output.js';
 import { bytes, int, safe } from '../render.js';
@@ -41,7 +41,7 @@ function tablesOf(values: string[] | undefined): ExportTable[] {
 }
 
 /** Registers `xray-lp export`. */
-export function registerExport(program: Command, io: CliIO, version: string): void {
+export function registerExport(program: Command, { io, version }: CommandContext): void {
   addFilterOptions(
     program
       .command('export')

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { EXIT, type ExitCode } from '../../shared/errors.js';
-import { ingest, type IngestProgress, type IngestSummary } from '../../ingest/ingest.js';
+import { EXIT } from '../../shared/errors.js';
+import { ingest } from '../../ingest/ingest.js';
 import fs from 'node:fs';
 import { UserInputError } from '../../shared/errors.js';
 import { openStore, schemaVersionOf } from '../../store/db.js';
 import { SCHEMA_VERSION } from '../../store/schema.js';
 import { onInterrupt } from '../interrupt.js';
+import type { CommandContext } from '../command.js';
 import type { CliIO } from '../io.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
-import { bytes, int, safe } from '../render.js';
+import { safe } from '../render.js';
+import { progressLine, renderSummary } from '../views/ingest.js';
 
 interface IngestOptions {
   quiet?: boolean;
@@ -18,7 +20,7 @@ interface IngestOptions {
 }
 
 /** Registers `xray-lp ingest`. */
-export function registerIngest(program: Command, io: CliIO, setExit: (code: ExitCode) => void): void {
+export function registerIngest(program: Command, { io, setExit }: CommandContext): void {
   program
     .command('ingest')
     .description(
@@ -105,60 +107,19 @@ function migrateDatabase(file: string, io: CliIO, quiet: boolean): void {
 }
 
 /** Registers `xray-lp migrate`. */
-export function registerMigrate(program: Command, io: CliIO): void {
+export function registerMigrate(program: Command, { io }: CommandContext): void {
   program
     .command('migrate')
     .description(
       "upgrade the database to this release's schema (query commands refuse an older one; writing commands migrate it first)",
     )
     .option('-q, --quiet', 'print nothing but errors')
-    .action((opts: { quiet?: boolean }, cmd: Command) =>
-      migrateDatabase(dbPath(cmd, io), io, opts.quiet === true),
-    );
-}
-
-/** The progress line drawn on a terminal: how far, how fast, and how long to go. */
-export function progressLine(p: IngestProgress): string {
-  const secs = p.elapsedMs / 1000;
-  const rate = secs > 0 ? p.totalBytes / secs : 0;
-  const of =
-    p.size !== undefined
-      ? ` of ${bytes(p.size)} (${Math.min(100, Math.floor((p.bytes / Math.max(1, p.size)) * 100))}%)`
-      : '';
-  let eta = '';
-  if (p.totalSize !== undefined && rate > 0 && secs >= 1) {
-    const left = Math.max(0, Math.round((p.totalSize - p.totalBytes) / rate));
-    eta = `, ETA ${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
-  }
-  return `ingest [${p.index + 1}/${p.inputs}] ${safe(p.input)}: ${bytes(p.bytes)}${of}, ${int(p.traces)} traces, ${(rate / 1e6).toFixed(1)} MB/s${eta}`;
-}
-
-/** The human summary printed after an ingest. */
-export function renderSummary(s: IngestSummary): string {
-  const lines: string[] = [];
-  lines.push(
-    `Ingested ${int(s.ingested)} of ${int(s.inputs)} input${s.inputs === 1 ? '' : 's'} (${bytes(s.bytes)} in ${(s.elapsedMs / 1000).toFixed(2)} s, ${s.mbPerSecond.toFixed(1)} MB/s)`,
-  );
-  lines.push(
-    `  traces ${int(s.traces)} (${int(s.newTraces)} new), segments ${int(s.segments)} (${int(s.newSegments)} new, ${int(s.duplicateSegments)} already stored${s.replacedSegments > 0 ? `, ${int(s.replacedSegments)} complete replacing in-progress` : ''}${s.callOnlySpans > 0 ? `, ${int(s.callOnlySpans)} spans kept only as their calls` : ''}), AWS calls ${int(s.calls)} (${int(s.newCalls)} new)`,
-  );
-  lines.push(`  workloads in the database: ${int(s.workloads)}`);
-  if (s.problems > 0) {
-    lines.push(
-      `  ${int(s.problems)} problem${s.problems === 1 ? '' : 's'} in the data (kept going; see \`xray-lp sources\`):`,
-    );
-    const all = s.results.flatMap((r) => r.problems);
-    for (const p of all.slice(0, 5)) lines.push(`    ${safe(p.path)}: ${safe(p.message)}`);
-    if (all.length > 5) lines.push(`    … and ${int(all.length - 5)} more`);
-  }
-  if (s.fallbacks.calls > 0) {
-    const w = s.fallbacks.workloads;
-    lines.push(
-      `  ${int(s.fallbacks.calls)} call${s.fallbacks.calls === 1 ? '' : 's'} of ${w.length === 1 ? 'a Lambda function' : `${int(w.length)} Lambda functions`} stored without the function's account (${w.slice(0, 3).map(safe).join(', ')}${w.length > 3 ? ', …' : ''}):`,
-      "    their traces held no span naming it (the function's SERVER span). Ingest the rest of those traces and they move to the function's ARN.",
-    );
-  }
-  if (s.rejected > 0)
-    lines.push(`  ${int(s.rejected)} input${s.rejected === 1 ? '' : 's'} rejected (details on stderr)`);
-  return `${lines.join('\n')}\n`;
+    .action((opts: { quiet?: boolean }, cmd: Command) => {
+      onInterrupt({
+        graceful: false,
+        message:
+          'migrate interrupted: each schema step is its own transaction, so the database is at the last step completed (the one under way was rolled back). Run `xray-lp migrate` again to finish.',
+      });
+      migrateDatabase(dbPath(cmd, io), io, opts.quiet === true);
+    });
 }

@@ -4,10 +4,10 @@ import { Worker } from 'node:worker_threads';
 import type { Command } from 'commander';
 import { InterruptedError, XrayLpError, type ExitCode } from '../../shared/errors.js';
 import { removeStaleTemporaries } from '../../shared/files.js';
-import { checkShards, type MergeSummary } from '../../store/merge.js';
+import { checkShards, type MergeSummary } from '../../store/merge/merge.js';
 import { onInterrupt } from '../interrupt.js';
 import type { MergeJob, MergeReply } from '../merge-worker.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { safeJson } from '../output.js';
 import { dbPath } from '../options.js';
 import { int, safe } from '../render.js';
@@ -19,7 +19,7 @@ interface MergeOptions {
 }
 
 /** Registers `xray-lp merge`. */
-export function registerMerge(program: Command, io: CliIO): void {
+export function registerMerge(program: Command, { io }: CommandContext): void {
   program
     .command('merge')
     .description(

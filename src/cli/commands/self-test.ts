@@ -1,20 +1,16 @@
 import os from 'node:os';
 import type { Command } from 'commander';
-import { EXIT, type ExitCode } from '../../shared/errors.js';
+import { EXIT } from '../../shared/errors.js';
 import { readBuildInfo } from '../../selftest/build-info.js';
 import { selfTest, type SelfTestResult } from '../../selftest/self-test.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
+import { onInterrupt } from '../interrupt.js';
 import { safeJson } from '../output.js';
 import { safe } from '../render.js';
-import { bundledSamples, EXPECTED_POLICIES, PACKAGE_ROOT } from './demo.js';
+import { bundledSamples, EXPECTED_POLICIES, PACKAGE_ROOT } from '../samples.js';
 
 /** Registers `xray-lp self-test`: the first command to run where the tool was carried to. */
-export function registerSelfTest(
-  program: Command,
-  io: CliIO,
-  setExit: (code: ExitCode) => void,
-  version: string,
-): void {
+export function registerSelfTest(program: Command, { io, setExit, version }: CommandContext): void {
   program
     .command('self-test')
     .description(
@@ -22,6 +18,10 @@ export function registerSelfTest(
     )
     .option('--json', 'print the result as JSON')
     .action(async (opts: { json?: boolean }) => {
+      onInterrupt({
+        graceful: false,
+        message: `self-test interrupted: nothing was checked to the end, and nothing of yours was written; its temporary database may be left in ${os.tmpdir()} (xray-lp-self-test-…): delete it.`,
+      });
       const result = await selfTest({
         samples: bundledSamples(),
         expectedFile: EXPECTED_POLICIES,

@@ -3,7 +3,7 @@ import { explainEmpty } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { queryTimeline, type TimelineBucket, type TimelineRow } from '../../query/timeline.js';
 import { addFilterOptions, filterFromOptions } from '../filter-options.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { openForRead } from '../options.js';
 import { addFormatOptions, emit, outputFormat, type OutputColumn } from '../output.js';
 import { int } from '../render.js';
@@ -69,7 +69,7 @@ export const TIMELINE_COLUMNS: OutputColumn<TimelineRow>[] = [
 ];
 
 /** Registers `xray-lp timeline`. */
-export function registerTimeline(program: Command, io: CliIO): void {
+export function registerTimeline(program: Command, { io }: CommandContext): void {
   const cmd = program
     .command('timeline')
     .description('calls per UTC day or hour for the selected calls, as a text chart')

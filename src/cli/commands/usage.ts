@@ -3,7 +3,7 @@ import { explainEmpty } from '../../query/calls.js';
 import type { RawFilterOptions } from '../../query/filters.js';
 import { parseGroupBy, queryUsage, USAGE_GROUPS, type UsageGroup, type UsageRow } from '../../query/usage.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
-import type { CliIO } from '../io.js';
+import type { CommandContext } from '../command.js';
 import { openForRead } from '../options.js';
 import {
   addFormatOptions,
@@ -85,7 +85,7 @@ export function usageColumns(groups: readonly UsageGroup[]): OutputColumn<UsageR
 }
 
 /** Registers `xray-lp usage`. */
-export function registerUsage(program: Command, io: CliIO): void {
+export function registerUsage(program: Command, { io }: CommandContext): void {
   const cmd = program
     .command('usage')
     .description(

@@ -1,7 +1,7 @@
-/** Exactly once: duplicates, overlaps, in-progress documents, inferred segments, independent subsegments, provenance (src/ingest/write.ts). */
+/** Exactly once: duplicates, overlaps, in-progress documents, inferred segments, independent subsegments, provenance (src/store/write/writer.ts). */
 import fs from 'node:fs';
 import test from 'ava';
-import { ingest } from '../../src/ingest/ingest.js';
+import { ingest } from '../../../src/ingest/ingest.js';
 import {
   awsCall,
   batch,
@@ -14,8 +14,8 @@ import {
   writeFile,
   independentCall,
   inferredFor,
-} from '../support/helpers.js';
-import { calls, ingestText, traces } from './support.js';
+} from '../../support/helpers.js';
+import { calls, ingestText, traces } from '../../ingest/support.js';
 
 // ---- exactly once ----------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
  * input inside its own savepoint, so that a rejected input is undone alone and an interrupted run
  * keeps only whole inputs.
  */
-import type { Store } from './db.js';
+import type { Store } from '../db.js';
 
 /** One writing run on a store. */
 export class WriteSession {
@@ -63,7 +63,7 @@ export class WriteSession {
 
   /** Workloads in the store now. */
   workloads(): number {
-    return (this.db.prepare('SELECT count(*) AS n FROM workloads').get() as { n: number }).n;
+    return this.db.prepare<[], { n: number }>('SELECT count(*) AS n FROM workloads').get()?.n ?? 0;
   }
 
   /** Ends the session: foreign-key checks as they were. */

@@ -1,30 +1,35 @@
 /**
- * Writes extracted documents into the store, exactly once: a segment already stored complete is
+ * Writes one input's items into the store, exactly once: a segment already stored complete is
  * skipped, a complete segment replaces an in-progress one, a real SDK call replaces a call known
  * only from an inferred segment, and an inferred segment otherwise only fills in what its
- * calling subsegment lacked. All writes of one input happen inside one savepoint of the caller's
- * transaction (see ingest.ts).
+ * calling subsegment lacked (docs/store.md states every rule and where merge keeps it too). All
+ * writes of one input happen inside one savepoint of the run's transaction (see index.ts).
  */
-import { BoundedTable, type TableLimits } from '../shared/bounded.js';
-import { dayOf } from '../shared/time.js';
-import { attributeWaitingCalls, rebuildDays, storeTarget, targetFields } from '../store/attribute.js';
-import type { Store } from '../store/db.js';
-import { prepareIngest, type IngestStatements } from '../store/statements.js';
-import { fillIn, storedFields, type StoredTarget, type TargetFields } from '../store/targets.js';
-import type { DataProblem, Workload } from './extract.js';
-import type { PreparedItem, WireCall, WireDoc } from './wire.js';
-
-// Positions in the tuples of prepare.ts.
-const DOC_TRACE = 0;
-const DOC_ID = 1;
-const DOC_TYPE = 2;
-const DOC_WORKLOAD = 4;
-const DOC_NODES = 10;
-const DOC_CALLS = 11;
-const DOC_FALLBACK = 12;
-const DOC_KEEP = 13;
-const CALL_SUB = 0;
-const CALL_TARGET = 3;
+import { BoundedTable, type TableLimits } from '../../shared/bounded.js';
+import { dayOf } from '../../shared/time.js';
+import type { Store } from '../db.js';
+import {
+  attributeWaitingCalls,
+  rebuildDays,
+  settleFallbacks,
+  storeTarget,
+  targetFields,
+  type SettledFallbacks,
+} from './attribute.js';
+import {
+  CALL,
+  DOC,
+  type ItemProblem,
+  type PreparedItem,
+  type TrailEventFields,
+  type TrailProblemFields,
+  type WireCall,
+  type WireDoc,
+  type WorkloadFields,
+} from './items.js';
+import { prepareIngest, type CallValues, type IngestStatements } from './sql.js';
+import { WriteSession } from './session.js';
+import { fillIn, storedFields, type TargetFields } from './targets.js';
 
 /** Counts for one input. */
 export interface WriteCounts {
@@ -45,6 +50,9 @@ export interface WriteCounts {
    */
   callOnlySpans: number;
   unprocessedTraceIds: number;
+  /** CloudTrail records read as evidence (problems apart), and those new to the store. */
+  trailEvents: number;
+  newTrailEvents: number;
   problems: number;
 }
 
@@ -61,7 +69,98 @@ const MAX_STORED_PROBLEMS = 100;
 /** Keeps at most this many problems per input in memory for the summary (all are counted). */
 const MAX_KEPT_PROBLEMS = 1000;
 
-/** Writes the items of one input inside the transaction its caller opened. */
+/**
+ * Inputs are committed in groups: each input is a savepoint inside the group's transaction (a
+ * rejected input is rolled back alone), and the group commits once it holds this many bytes or
+ * has run this long. A commit per input cost more than parsing a typical 25 KB batch file:
+ * 1,457 such files ingested at 7 MB/s with one transaction each.
+ */
+const GROUP_BYTES = 64 * 1024 * 1024;
+const GROUP_MS = 2000;
+
+/** What an input's source row records when it is kept. */
+export interface InputMeta {
+  sha256: string;
+  size: number;
+  shape: string;
+  elapsedMs: number;
+}
+
+/**
+ * Opens a writing run on `store`: the one door through which ingest writes. Each input gets its
+ * own {@link InputWriter} ({@link StoreWriter.openInput}), kept or abandoned whole; the run ends
+ * with {@link StoreWriter.finish} (or {@link StoreWriter.salvage} on failure) and always
+ * {@link StoreWriter.close}.
+ */
+export function openWriter(store: Store): StoreWriter {
+  return new StoreWriter(store);
+}
+
+/** A writing run: its statements, its transactions (inputs in groups), its end-of-run steps. */
+export class StoreWriter {
+  private readonly st: IngestStatements;
+  private readonly session: WriteSession;
+  private groupStarted = 0;
+  private groupBytes = 0;
+
+  constructor(private readonly store: Store) {
+    this.st = prepareIngest(store);
+    this.session = new WriteSession(store);
+  }
+
+  /** Starts one input: its own savepoint inside the group's transaction (opened when none is). */
+  openInput(name: string): InputWriter {
+    if (!this.session.open) {
+      this.session.begin();
+      this.groupStarted = performance.now();
+      this.groupBytes = 0;
+    }
+    this.session.beginInput();
+    try {
+      return new InputWriter(this.st, name, (kept, bytes) => this.inputEnded(kept, bytes));
+    } catch (err) {
+      this.session.undoInput();
+      throw err;
+    }
+  }
+
+  private inputEnded(kept: boolean, bytes: number): void {
+    if (kept) this.session.keepInput();
+    else this.session.undoInput();
+    this.groupBytes += bytes;
+    if (this.groupBytes >= GROUP_BYTES || performance.now() - this.groupStarted >= GROUP_MS)
+      this.session.commit();
+  }
+
+  /**
+   * Commits the last group, then settles fallback workloads once per run: a trace's spans may be
+   * spread over several of its inputs.
+   */
+  finish(): SettledFallbacks {
+    this.session.commit();
+    this.session.begin();
+    const fallbacks = settleFallbacks(this.store, this.st);
+    this.session.commit();
+    return fallbacks;
+  }
+
+  /** After a failure: keeps the whole inputs of the open group when possible (the failing one was undone). */
+  salvage(): void {
+    this.session.salvage();
+  }
+
+  /** Ends the run (foreign-key checks as they were). */
+  close(): void {
+    this.session.close();
+  }
+
+  /** Workloads in the store now. */
+  workloads(): number {
+    return this.session.workloads();
+  }
+}
+
+/** Writes the items of one input inside its savepoint of the run's transaction. */
 export class InputWriter {
   readonly counts: WriteCounts = {
     documents: 0,
@@ -75,9 +174,11 @@ export class InputWriter {
     replacedSegments: 0,
     callOnlySpans: 0,
     unprocessedTraceIds: 0,
+    trailEvents: 0,
+    newTrailEvents: 0,
     problems: 0,
   };
-  readonly problems: DataProblem[] = [];
+  readonly problems: ItemProblem[] = [];
   private readonly st: IngestStatements;
   /** Workloads of this input by key: a cache of the store, started over when full. */
   private readonly workloads = new BoundedTable<{ id: number; attrs: string }>(MAX_CACHED_WORKLOADS);
@@ -109,16 +210,55 @@ export class InputWriter {
    * trace already, and its documents name that trace by their own `trace_id`.
    */
   private idlessTraceObject = false;
+  /** True once the input was kept or abandoned. */
+  private done = false;
 
-  constructor(db: Store, path: string, statements?: IngestStatements) {
-    this.st = statements ?? prepareIngest(db);
+  constructor(
+    statements: IngestStatements,
+    path: string,
+    private readonly ended: (kept: boolean, bytes: number) => void = () => undefined,
+  ) {
+    this.st = statements;
     this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
     this.mayHaveSettled = this.st.anySettled.get() !== undefined;
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
   }
 
-  /** Writes one item already extracted by a `Preparer` (prepare.ts) (possibly on a worker thread). */
-  writePrepared(item: PreparedItem): void {
+  /** CloudTrail records, once each by eventID; the records that could not be read, as problems. */
+  private writeTrail(events: TrailEventFields[], problems: TrailProblemFields[]): void {
+    for (const e of events) {
+      this.counts.trailEvents++;
+      const r = this.st.insertTrailEvent.run({
+        eventId: e.eventId,
+        time: e.time,
+        eventSource: e.eventSource,
+        eventName: e.eventName,
+        region: e.region,
+        account: e.account,
+        principal: e.principal,
+        role: e.role,
+        session: e.session,
+        invokedBy: e.invokedBy,
+        sourceIp: e.sourceIp,
+        userAgent: e.userAgent,
+        errorCode: e.errorCode,
+        management: e.management ? 1 : 0,
+        caller: e.caller,
+        callerReason: e.callerReason,
+        requestParameters: e.requestParameters,
+        resources: JSON.stringify(e.resourceArns),
+        sourceId: this.sourceId,
+      });
+      if (r.changes > 0) this.counts.newTrailEvents++;
+    }
+    this.counts.problems += problems.length;
+    for (const p of problems)
+      if (this.problems.length < MAX_KEPT_PROBLEMS)
+        this.problems.push({ path: `${p.where} (byte ${p.offset})`, message: p.message });
+  }
+
+  /** Writes one item already extracted by ingest's preparer (possibly on a worker thread). */
+  write(item: PreparedItem): void {
     this.itemNewTraces.clear();
     this.revisited.clear();
     this.keys.clear();
@@ -127,6 +267,10 @@ export class InputWriter {
       // Facts about workloads, kept as first stored (store/schema.ts v4): never a workload of their own.
       for (const f of item.facts)
         this.st.insertConfig.run(f.kind, f.key, f.function, JSON.stringify(f.data), this.sourceId);
+      return;
+    }
+    if (item.kind === 'trail') {
+      this.writeTrail(item.events, item.problems);
       return;
     }
     if (item.kind === 'unprocessed') {
@@ -159,30 +303,30 @@ export class InputWriter {
     const loose = item.trace === undefined;
     const docs = item.docs;
     // Node ids matter only where an independent subsegment may need them (see the schema).
-    const first = docs[0] === undefined ? undefined : this.storedKey(docs[0][DOC_TRACE]);
+    const first = docs[0] === undefined ? undefined : this.storedKey(docs[0][DOC.traceId]);
     const nodes =
       item.keepNodes ||
-      docs.some((d) => d[DOC_TYPE] === 'subsegment') ||
+      docs.some((d) => d[DOC.type] === 'subsegment') ||
       (first !== undefined && this.st.awaitsParent.get(first) !== undefined);
     // Loose documents (spans, segment documents) record their trace once per item: a trace's
     // spans come together, seven or so per trace.
     let lastTrace: string | undefined;
     for (const d of docs) {
-      if (d[DOC_TYPE] === 'inferred') continue;
-      if (loose && d[DOC_TRACE] !== lastTrace) {
-        this.trace(d[DOC_TRACE], null, null, false);
-        lastTrace = d[DOC_TRACE];
+      if (d[DOC.type] === 'inferred') continue;
+      if (loose && d[DOC.traceId] !== lastTrace) {
+        this.trace(d[DOC.traceId], null, null, false);
+        lastTrace = d[DOC.traceId];
       }
       this.writeDoc(d, nodes);
     }
     for (const d of docs) {
-      if (d[DOC_TYPE] !== 'inferred') continue;
-      const traceId = d[DOC_TRACE];
+      if (d[DOC.type] !== 'inferred') continue;
+      const traceId = d[DOC.traceId];
       if (loose) this.trace(traceId, null, null, false);
       // Inferred segments are not stored as documents: what they say is idempotent on the call.
-      const call = d[DOC_CALLS][0];
+      const call = d[DOC.calls][0];
       if (!call) continue;
-      const existing = this.st.findCall.get(this.key(traceId), call[CALL_SUB]) as StoredCall | undefined;
+      const existing = this.st.findCall.get(this.key(traceId), call[CALL.subId]);
       if (existing) {
         if (existing.via === 'inferred') continue; // already known from this inferred segment
         // The caller is stored: the inferred segment only fills in what it did not record.
@@ -235,7 +379,7 @@ export class InputWriter {
       this.counts.newTraces++;
       this.itemNewTraces.add(id);
     } else {
-      key = (this.st.traceKey.get(id) as { id: number }).id;
+      key = this.stored(this.st.traceKey.get(id), 'trace').id;
       if (duration !== null || limitExceeded !== null) this.st.updateTrace.run(duration, limitExceeded, key);
     }
     this.keys.set(id, key);
@@ -257,73 +401,67 @@ export class InputWriter {
   private storedKey(id: string): number | undefined {
     const known = this.keys.get(id);
     if (known !== undefined) return known;
-    return (this.st.traceKey.get(id) as { id: number } | undefined)?.id;
+    return this.st.traceKey.get(id)?.id;
   }
 
   /** Returns false when the document was already stored (complete). */
   private writeSegmentRow(d: WireDoc, workloadId: number | null, fallbackId: number | null): boolean {
     this.counts.segments++;
-    const [, id, type, parentId, , name, origin, startTime, endTime, inProgress] = d;
-    const traceId = this.key(d[DOC_TRACE]);
-    const row = [
-      traceId,
-      id,
-      type,
-      parentId,
+    const traceId = this.key(d[DOC.traceId]);
+    const id = d[DOC.id];
+    const inProgress = d[DOC.inProgress];
+    const update = [
+      d[DOC.type],
+      d[DOC.parentId],
       workloadId,
-      name,
-      origin,
-      startTime,
-      endTime,
+      d[DOC.name],
+      d[DOC.origin],
+      d[DOC.startTime],
+      d[DOC.endTime],
       inProgress,
       this.sourceId,
       fallbackId,
-    ];
+    ] as const;
     // Most documents are new: try the insert first, look only on a conflict.
-    if (this.st.insertSegment.run(row).changes > 0) {
+    if (this.st.insertSegment.run(traceId, id, ...update).changes > 0) {
       this.counts.newSegments++;
       return true;
     }
-    const existing = this.st.findSegment.get(traceId, id) as { in_progress: number };
+    const existing = this.stored(this.st.findSegment.get(traceId, id), 'segment');
     if (existing.in_progress === 0 || inProgress === 1) {
       this.counts.duplicateSegments++;
       return false;
     }
     // A complete document replaces the in-progress one, calls and all.
-    for (const r of this.st.deleteSegmentCalls.all(traceId, id) as {
-      workload_id: number | null;
-      start_time: number;
-    }[]) {
-      this.touch(r.workload_id, r.start_time);
-    }
+    for (const r of this.st.deleteSegmentCalls.all(traceId, id)) this.touch(r.workload_id, r.start_time);
     this.st.deleteSegmentNodes.run(traceId, id);
-    this.st.replaceSegment.run([...row.slice(2), traceId, id]);
+    this.st.replaceSegment.run(...update, traceId, id);
     this.counts.replacedSegments++;
     return true;
   }
 
   private writeDoc(d: WireDoc, nodes: boolean): void {
-    const w = d[DOC_WORKLOAD];
+    const w = d[DOC.workload];
     const workloadId = w < 0 ? null : this.lookup(this.workloadIds, w, 'workload');
-    if (d[DOC_KEEP] === 0) {
+    if (d[DOC.keep] === 0) {
       // A span whose resource says who made it needs no row: its call is stored once by its own key.
       this.counts.segments++;
       this.counts.callOnlySpans++;
-      for (const c of d[DOC_CALLS]) {
+      for (const c of d[DOC.calls]) {
         this.counts.calls++;
         this.storeCall(d, c, workloadId);
       }
       return;
     }
-    const f = d[DOC_FALLBACK];
+    const f = d[DOC.fallback];
     const fallbackId = f < 0 ? null : this.lookup(this.workloadIds, f, 'workload');
     if (!this.writeSegmentRow(d, workloadId, fallbackId)) return;
-    if (workloadId !== null && this.mayHaveSettled) this.unsettle(d[DOC_TRACE]);
+    if (workloadId !== null && this.mayHaveSettled) this.unsettle(d[DOC.traceId]);
     if (nodes) {
-      const traceKey = this.key(d[DOC_TRACE]);
-      for (const n of d[DOC_NODES]) this.st.insertNode.run(traceKey, n, d[DOC_ID]);
+      const traceKey = this.key(d[DOC.traceId]);
+      for (const n of d[DOC.nodeIds]) this.st.insertNode.run(traceKey, n, d[DOC.id]);
     }
-    for (const c of d[DOC_CALLS]) {
+    for (const c of d[DOC.calls]) {
       this.counts.calls++;
       this.storeCall(d, c, workloadId);
     }
@@ -331,24 +469,26 @@ export class InputWriter {
 
   /** Stores a call once; a real SDK call replaces one known only from an inferred segment. */
   private storeCall(d: WireDoc, c: WireCall, workloadId: number | null): void {
-    const [subId, startTime, endTime, , httpStatus, outcome, errorType, via] = c;
-    const traceId = d[DOC_TRACE];
+    const subId = c[CALL.subId];
+    const startTime = c[CALL.startTime];
+    const via = c[CALL.via];
+    const traceId = d[DOC.traceId];
     const traceKey = this.key(traceId);
-    const row = [
+    const row: CallValues = [
       traceKey,
       subId,
-      d[DOC_ID],
+      d[DOC.id],
       workloadId,
       startTime,
-      endTime,
+      c[CALL.endTime],
       this.wireTarget(c),
-      httpStatus,
-      outcome,
-      errorType,
+      c[CALL.httpStatus],
+      c[CALL.outcome],
+      c[CALL.errorType],
       via,
       this.sourceId,
     ];
-    const info = this.st.insertCall.run(row);
+    const info = this.st.insertCall.run(...row);
     if (info.changes > 0) {
       this.counts.newCalls++;
       if (workloadId !== null) {
@@ -362,19 +502,26 @@ export class InputWriter {
       return;
     }
     if (via === 'inferred') return;
-    const existing = this.st.findCall.get(traceKey, subId) as StoredCall | undefined;
+    const existing = this.st.findCall.get(traceKey, subId);
     if (!existing || existing.via !== 'inferred') return; // first wins
-    const merged = this.fieldsOf(row[6] as number);
+    const merged = this.fieldsOf(row[6]);
     fillIn(merged, storedFields(existing));
-    row[6] = this.targetId(merged);
-    this.st.replaceCall.run([...row.slice(2), existing.id]);
+    const [, , ...update] = row;
+    update[4] = this.targetId(merged);
+    this.st.replaceCall.run(...update, existing.id);
     this.touch(existing.workload_id, existing.start_time);
     this.touch(workloadId, startTime);
   }
 
   /** The stored id of a call's target, from the numbering of this input's items. */
   private wireTarget(c: WireCall): number {
-    return this.lookup(this.targetIds, c[CALL_TARGET], 'target');
+    return this.lookup(this.targetIds, c[CALL.target], 'target');
+  }
+
+  /** A row the writer has just stored or found: its absence is a bug, not bad input. */
+  private stored<T>(row: T | undefined, what: string): T {
+    if (row === undefined) throw new Error(`${what} vanished while being written`);
+    return row;
   }
 
   private lookup(map: Map<number, number>, index: number, what: string): number {
@@ -396,7 +543,7 @@ export class InputWriter {
 
   /**
    * Gives calls still without a workload the workload of their document, now known (see
-   * store/attribute.ts), re-targeted with the workload's account and region where they recorded none.
+   * attribute.ts), re-targeted with the workload's account and region where they recorded none.
    */
   private attributeCalls(): void {
     attributeWaitingCalls(this.st, (w, t) => this.touch(w, t));
@@ -413,11 +560,7 @@ export class InputWriter {
     const key = this.key(traceId);
     if (this.st.traceHasSettled.get(key) === undefined) return;
     // Their fallback workload's days lose these calls: recomputed at finish().
-    for (const r of this.st.settledCalls.all({ trace: key }) as {
-      workload_id: number | null;
-      start_time: number;
-    }[])
-      this.touch(r.workload_id, r.start_time);
+    for (const r of this.st.settledCalls.all({ trace: key })) this.touch(r.workload_id, r.start_time);
     this.st.unsettleCalls.run({ trace: key });
     this.st.unsettleSegments.run(key);
   }
@@ -428,11 +571,11 @@ export class InputWriter {
     this.touched.add(`${workloadId}|${dayOf(startTime)}`);
   }
 
-  private workload(w: Workload): number {
+  private workload(w: WorkloadFields): number {
     const attrs = JSON.stringify(w.attrs);
     const cached = this.workloads.get(w.key);
     if (cached && (cached.attrs === attrs || attrs === '{}')) return cached.id;
-    const found = this.st.findWorkload.get(w.key) as { id: number; attrs: string } | undefined;
+    const found = this.st.findWorkload.get(w.key);
     if (!found) {
       const id = Number(
         this.st.insertWorkload.run({
@@ -468,8 +611,18 @@ export class InputWriter {
     this.workloads.set(key, value);
   }
 
-  /** Joins independent subsegments and inferred-only calls to their workloads; then records the source. */
-  finish(meta: { sha256: string; size: number; shape: string; elapsedMs: number }): void {
+  /** Undoes everything this input wrote; `bytes` of it were read. Nothing to undo once finished. */
+  abandon(bytes: number): void {
+    if (this.done) return;
+    this.done = true;
+    this.ended(false, bytes);
+  }
+
+  /**
+   * Joins independent subsegments and inferred-only calls to their workloads, records the
+   * source, and keeps the input.
+   */
+  finish(meta: InputMeta): void {
     // Chains of independent subsegments resolve one level per pass.
     for (let i = 0; i < 64; i++) {
       if (this.st.attributeSubsegments.run().changes === 0) break;
@@ -493,6 +646,8 @@ export class InputWriter {
       problems: this.counts.problems,
       elapsed_ms: Math.round(meta.elapsedMs),
     });
+    this.done = true;
+    this.ended(true, meta.size);
   }
 }
 
@@ -529,13 +684,4 @@ function mergeAttrs(stored: string, add: Record<string, string>): string {
     }
   }
   return changed ? JSON.stringify(base) : stored;
-}
-
-/** A stored call with its target's fields, as `findCall` returns it. */
-interface StoredCall extends StoredTarget {
-  id: number;
-  via: string;
-  workload_id: number | null;
-  start_time: number;
-  target_id: number;
 }

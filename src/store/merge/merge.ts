@@ -4,7 +4,7 @@
  * workload, target, trace and source ids remapped through temp tables (workloads by key, targets
  * by signature, trace keys by trace id, sources by content). One transaction for the whole merge: all or nothing.
  *
- * The rules (src/ingest/write.ts, one shard at a time against what the target holds):
+ * The rules (docs/store.md; the writer, src/store/write/writer.ts, one shard at a time against what the target holds):
  * - traces, segments (trace id, segment id), calls (trace id, calling subsegment id) and nodes are
  *   stored once; the first stored wins, except that a complete segment replaces an in-progress
  *   one (its calls and nodes with it) and a real SDK call replaces one known only from an
@@ -30,24 +30,26 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { InterruptedError, UserInputError } from '../shared/errors.js';
-import { temporaryFolder } from '../shared/files.js';
-import { dayOf } from '../shared/time.js';
+import type Database from 'better-sqlite3';
+import { InterruptedError, UserInputError } from '../../shared/errors.js';
+import { temporaryFolder } from '../../shared/files.js';
+import { dayOf } from '../../shared/time.js';
 import {
   attributeWaitingCalls,
   settleFallbacks,
   storeTarget,
   targetFields,
   type SettledFallbacks,
-} from './attribute.js';
+} from '../write/attribute.js';
 import { buildIndexes, bulkLoadPays, dropCallIndexes, storedCalls, type DeferredIndexes } from './bulk.js';
-import { openStore, type Store } from './db.js';
-import { daySql, rebuildRollups } from './rollups.js';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema.js';
-import { prepareIngest, type IngestStatements } from './statements.js';
-import { fillIn } from './targets.js';
+import type { Store } from '../db.js';
+import { daySql, rebuildRollups } from '../rollups.js';
+import { SCHEMA_VERSION } from '../schema.js';
+import { prepareIngest, type IngestStatements } from '../write/sql.js';
+import { fillIn } from '../write/targets.js';
+import { migratedCopy, openShards, type ShardInfo } from './shards.js';
+
+export { checkShards, MAX_SHARDS, type ShardInfo } from './shards.js';
 
 /** Options for {@link mergeShards}. */
 export interface MergeOptions {
@@ -128,157 +130,9 @@ export interface MergeSummary extends MergeCounts {
   fallbacks: SettledFallbacks;
   /** How the rollups were brought up to date, and how many (workload, day) pairs were recomputed. */
   rollups: { method: 'rebuilt' | 'touched'; days: number };
-  /** True when the shards held more calls than the target: its calls' indexes were built at the end (store/bulk.ts). */
+  /** True when the shards held more calls than the target: its calls' indexes were built at the end (store/merge/bulk.ts). */
   bulk: boolean;
   elapsedMs: number;
-}
-
-/** A shard that passed {@link checkShards}. */
-export interface ShardInfo {
-  /** As given. */
-  shard: string;
-  /** Absolute path. */
-  file: string;
-  schemaVersion: number;
-}
-
-/**
- * Checks that every shard is a database written by xray-lp, of this schema or an older one, and
- * none is the target or given twice; throws a {@link UserInputError} naming the first that is not.
- * Reads only. `target` is the target database's path (it need not exist yet).
- */
-export function checkShards(shards: readonly string[], target?: string): ShardInfo[] {
-  const handles: Database.Database[] = [];
-  try {
-    return openShards(shards, target, handles);
-  } finally {
-    for (const h of handles) h.close();
-  }
-}
-
-/** {@link checkShards}, leaving each shard open read-only in `handles` (see mergeShards). */
-function openShards(
-  shards: readonly string[],
-  target: string | undefined,
-  handles: Database.Database[],
-): ShardInfo[] {
-  if (shards.length === 0) throw new UserInputError('merge: no shard given: pass the databases to merge');
-  if (shards.length > MAX_SHARDS)
-    throw new UserInputError(
-      `merge: ${shards.length} shards given; one merge reads at most ${MAX_SHARDS} (SQLite attaches at most ${MAX_SHARDS} databases to one connection, and the merge is one transaction). Merge them in several runs: each is all or nothing, and merging is idempotent.`,
-    );
-  const targetReal = target && target !== ':memory:' ? realOrResolved(target) : undefined;
-  const seen = new Map<string, string>();
-  const out: ShardInfo[] = [];
-  for (const shard of shards) {
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(shard);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UserInputError(
-        code === 'ENOENT'
-          ? `merge: no such file: ${shard}`
-          : `merge: cannot read ${shard}: ${(err as Error).message}`,
-      );
-    }
-    if (!stat.isFile()) throw new UserInputError(`merge: ${shard} is not a file: pass database files`);
-    const file = realOrResolved(shard);
-    if (targetReal !== undefined && file === targetReal)
-      throw new UserInputError(
-        `merge: ${shard} is the target database itself (--db): pass the other databases`,
-      );
-    const twice = seen.get(file);
-    if (twice !== undefined) throw new UserInputError(`merge: ${shard} is given twice (also as ${twice})`);
-    seen.set(file, shard);
-    let db: Database.Database;
-    let version: number;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-    } catch (err) {
-      throw new UserInputError(`merge: cannot open ${shard}: ${(err as Error).message}`);
-    }
-    handles.push(db);
-    try {
-      version = db.pragma('user_version', { simple: true }) as number;
-      db.prepare('SELECT count(*) FROM sqlite_master').get();
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw new UserInputError(
-        code === 'SQLITE_NOTADB'
-          ? `merge: ${shard} is not an xray-lp database (not even SQLite: ${(err as Error).message}); pass databases written by \`xray-lp ingest\``
-          : `merge: cannot read ${shard}: ${(err as Error).message}${code ? ` (${code})` : ''}`,
-      );
-    }
-    if (version > SCHEMA_VERSION)
-      throw new UserInputError(
-        `merge: ${shard} has schema version ${version}, newer than this xray-lp understands (${SCHEMA_VERSION}); upgrade xray-lp to merge it`,
-      );
-    const missing = missingSchema(db, version);
-    if (missing !== undefined)
-      throw new UserInputError(
-        `merge: ${shard} is a SQLite database but not an xray-lp one (${missing}); pass databases written by \`xray-lp ingest\``,
-      );
-    out.push({ shard, file, schemaVersion: version });
-  }
-  return out;
-}
-
-function realOrResolved(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
-}
-
-/** Tables and columns each schema version has, from the migrations themselves. */
-const expectedSchemas = new Map<number, Map<string, string[]>>();
-
-function expectedSchema(version: number): Map<string, string[]> {
-  let schema = expectedSchemas.get(version);
-  if (schema) return schema;
-  const db = new Database(':memory:');
-  try {
-    for (let v = 0; v < version; v++) db.exec((MIGRATIONS[v] as (typeof MIGRATIONS)[number]).sql);
-    schema = tableColumns(db);
-  } finally {
-    db.close();
-  }
-  expectedSchemas.set(version, schema);
-  return schema;
-}
-
-function tableColumns(db: Database.Database): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-    name: string;
-  }[];
-  for (const { name } of tables) {
-    out.set(
-      name,
-      (db.prepare('SELECT name FROM pragma_table_info(?)').all(name) as { name: string }[]).map(
-        (c) => c.name,
-      ),
-    );
-  }
-  return out;
-}
-
-/** What a database lacks of the xray-lp schema its version says it has, or undefined. */
-function missingSchema(db: Database.Database, version: number): string | undefined {
-  const have = tableColumns(db);
-  if (version === 0)
-    return have.size === 0
-      ? 'an empty database'
-      : `no xray-lp schema version; its tables: ${[...have.keys()].slice(0, 5).join(', ')}${have.size > 5 ? ', …' : ''}`;
-  for (const [table, columns] of expectedSchema(version)) {
-    const got = have.get(table);
-    if (!got) return `schema version ${version} but no table ${table}`;
-    const lacking = columns.filter((c) => !got.includes(c));
-    if (lacking.length > 0) return `table ${table} lacks ${lacking.join(', ')}`;
-  }
-  return undefined;
 }
 
 /**
@@ -357,15 +211,6 @@ export function mergeShards(target: Store, options: MergeOptions): MergeSummary 
   }
 }
 
-/** A copy of an older shard, migrated to the current schema (the shard itself is left as it is). */
-function migratedCopy(handle: Database.Database, dir: string): string {
-  const copy = path.join(dir, `shard-${fs.readdirSync(dir).length}.db`);
-  // VACUUM INTO reads through the shard's WAL, if any, and writes one consistent file.
-  handle.prepare('VACUUM INTO ?').run(copy);
-  openStore({ path: copy }).close();
-  return copy;
-}
-
 function count(db: Store, sql: string): number {
   return (db.prepare(sql).get() as { n: number }).n;
 }
@@ -400,9 +245,6 @@ function createTempTables(db: Store): void {
 function dropTempTables(db: Store): void {
   for (const name of Object.keys(TEMP_TABLES)) db.exec(`DROP TABLE IF EXISTS temp.${name}`);
 }
-
-/** Databases one merge reads: SQLite's limit on attached databases (better-sqlite3 builds with 10). */
-export const MAX_SHARDS = 10;
 
 /** Touched (workload, day) pairs recomputed per statement: bounds the sort behind each aggregation. */
 const TOUCHED_SLICE = 256;
@@ -488,6 +330,12 @@ class Merger {
 
   /** The schema name the shard being merged is attached as. */
   private s = '';
+  /** Of the shard being copied: it continues traces the target held (its rows may meet the target's). */
+  private shared = false;
+  /** Of the shard being copied: some of its segments are skipped (held complete by the target). */
+  private skipped = false;
+  /** Of the shard being copied: some of its spans are merged waiting. */
+  private waiting = false;
 
   /** Merges the shard attached as `schema`. */
   mergeShard(info: ShardInfo, schema: string): ShardSummary {
@@ -507,6 +355,11 @@ class Merger {
     }
   }
 
+  /**
+   * One shard into the target, one step per table, in the order their ids depend on each other:
+   * sources (and their problems), configurations, workloads, targets, traces, unprocessed ids,
+   * segments, nodes, calls; then the target's settled spans in traces the shard continues.
+   */
   private copy(info: ShardInfo): ShardSummary {
     const label = info.shard;
     const n = (table: string): number => this.one(`SELECT count(*) AS n FROM ${this.s}.${table}`);
@@ -518,26 +371,74 @@ class Merger {
       unprocessed: n('unprocessed_traces'),
       workloads: n('workloads'),
     };
-
-    // Sources: by content. A shard's input whose content the target already holds maps to it.
     const newInputs = this.copySources(label);
+    this.copyProblems();
+    this.copyConfigs();
+    this.copyTrailEvents();
+    const newWorkloads = this.copyWorkloads();
+    this.copyTargets();
+    const newTraces = this.copyTraces();
+    this.copyUnprocessed();
+    const { newSegments, replacedSegments, duplicateSegments } = this.copySegments();
+    this.copyNodes();
+    const { newCalls, replacedCalls, filledCalls } = this.copyCalls();
+    // The target's spans settled for a fallback, in traces this shard continues: waiting again.
+    if (this.targetHadSettled && this.shared) this.unsettle();
+
+    return {
+      shard: label,
+      schemaVersion: info.schemaVersion,
+      migrated: info.schemaVersion !== SCHEMA_VERSION,
+      inputs: shardCounts.inputs,
+      newInputs,
+      traces: shardCounts.traces,
+      newTraces,
+      segments: shardCounts.segments,
+      newSegments,
+      replacedSegments,
+      duplicateSegments,
+      calls: shardCounts.calls,
+      newCalls,
+      replacedCalls,
+      filledCalls,
+      duplicateCalls: shardCounts.calls - newCalls - replacedCalls,
+      unprocessedTraceIds: shardCounts.unprocessed,
+      workloads: shardCounts.workloads,
+      newWorkloads,
+    };
+  }
+
+  /** Problems of the shard's inputs that were copied (an input already held keeps its own). */
+  private copyProblems(): void {
     this.run(
       `INSERT INTO main.problems (source_id, path, message)
        SELECT m.id, p.path, p.message FROM ${this.s}.problems p JOIN temp.merge_sources m ON m.shard_id = p.source_id
        WHERE m.copied = 1`,
     );
+  }
 
-    // Configuration facts: by (kind, key), the first stored kept, as ingest keeps them.
+  /** Configuration facts: by (kind, key), the first stored kept, as ingest keeps them. */
+  private copyConfigs(): void {
     this.run(
       `INSERT OR IGNORE INTO main.configs (kind, key, function, data, source_id)
        SELECT c.kind, c.key, c.function, c.data, m.id FROM ${this.s}.configs c
        JOIN temp.merge_sources m ON m.shard_id = c.source_id ORDER BY m.id, c.kind, c.key`,
     );
+  }
 
-    // Workloads: by key; a known one gains the shard's attributes (lists united, others first-wins).
-    const newWorkloads = this.copyWorkloads();
+  /** CloudTrail records: by eventID, once each, as ingest stores them. */
+  private copyTrailEvents(): void {
+    this.run(
+      `INSERT OR IGNORE INTO main.trail_events
+       SELECT e.event_id, e.time, e.event_source, e.event_name, e.region, e.account, e.principal, e.role, e.session,
+         e.invoked_by, e.source_ip, e.user_agent, e.error_code, e.management, e.caller, e.caller_reason,
+         e.request_parameters, e.resources, m.id
+       FROM ${this.s}.trail_events e JOIN temp.merge_sources m ON m.shard_id = e.source_id ORDER BY m.id, e.event_id`,
+    );
+  }
 
-    // Targets: by signature, with their IAM permissions as the shard computed them.
+  /** Targets: by signature, with their IAM permissions as the shard computed them. */
+  private copyTargets(): void {
     this.run(
       `INSERT INTO temp.merge_targets (shard_id, id, new)
        SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
@@ -554,9 +455,14 @@ class Merger {
        SELECT m.id, p.action, p.resource, p.resource_type, p.resource_unknown, p.note
        FROM temp.merge_targets m JOIN ${this.s}.target_permissions p ON p.target_id = m.shard_id WHERE m.new = 1`,
     );
+  }
 
-    // Trace keys: by trace id; the shard's new traces take keys after the target's, in the
-    // shard's order (so the target's trace-keyed b-trees grow at their end).
+  /**
+   * Traces: by trace id, once; the shard's new traces take keys after the target's, in the
+   * shard's order (so the target's trace-keyed b-trees grow at their end). A later Trace object's
+   * duration and limit flag win where it has them (as updateTrace). Returns the new traces.
+   */
+  private copyTraces(): number {
     this.run(
       `INSERT INTO temp.merge_traces (shard_id, id, new)
        SELECT s.id, coalesce(t.id, @base + sum(t.id IS NULL) OVER (ORDER BY s.id ROWS UNBOUNDED PRECEDING)), t.id IS NULL
@@ -566,21 +472,23 @@ class Merger {
     // Traces the target held before this shard (`new` 0): the only ones where its segments and
     // calls may meet the shard's.
     const shared = this.one('SELECT count(*) AS n FROM temp.merge_traces WHERE new = 0') > 0;
-
-    // Traces: once; a later Trace object's duration and limit flag win where it has them (updateTrace).
+    this.shared = shared;
     if (shared)
       this.run(
         `UPDATE main.traces SET duration = coalesce(s.duration, traces.duration), limit_exceeded = coalesce(s.limit_exceeded, traces.limit_exceeded)
          FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id
          WHERE x.new = 0 AND traces.id = x.id AND (s.duration IS NOT NULL OR s.limit_exceeded IS NOT NULL)`,
       );
-    const newTraces = this.run(
+    return this.run(
       `INSERT INTO main.traces (id, xray_id, duration, limit_exceeded, source_id)
        SELECT x.id, s.xray_id, s.duration, s.limit_exceeded, m.id
        FROM temp.merge_traces x JOIN ${this.s}.traces s ON s.id = x.shard_id JOIN temp.merge_sources m ON m.shard_id = s.source_id
        WHERE x.new = 1 ORDER BY x.id`,
     );
-    // Unprocessed ids: an id stored as a trace anywhere is not unprocessed.
+  }
+
+  /** Unprocessed ids: an id stored as a trace anywhere is not unprocessed. */
+  private copyUnprocessed(): void {
     this.run(
       `INSERT OR IGNORE INTO main.unprocessed_traces (id, source_id)
        SELECT u.id, m.id FROM ${this.s}.unprocessed_traces u JOIN temp.merge_sources m ON m.shard_id = u.source_id
@@ -589,8 +497,15 @@ class Merger {
     this.run(
       `DELETE FROM main.unprocessed_traces WHERE EXISTS (SELECT 1 FROM ${this.s}.traces t WHERE t.xray_id = unprocessed_traces.id)`,
     );
+  }
 
-    // Segments the target holds already: a complete one replaces an in-progress one; else skipped.
+  /**
+   * Segments: once. One the target holds already is replaced when the target's is in progress and
+   * the shard's complete, else skipped (with its calls and nodes); spans the shard settled for
+   * their fallback workload are merged waiting (workload NULL).
+   */
+  private copySegments(): { newSegments: number; replacedSegments: number; duplicateSegments: number } {
+    const shared = this.shared;
     let replacedSegments = 0;
     let duplicateSegments = 0;
     if (shared) {
@@ -604,21 +519,14 @@ class Merger {
       replacedSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 1');
       duplicateSegments = this.one('SELECT count(*) AS n FROM temp.merge_segments WHERE replace = 0');
     }
-    const skipped = duplicateSegments > 0;
-    // Spans the shard settled for their fallback workload: merged waiting (workload NULL).
+    this.skipped = duplicateSegments > 0;
     this.run(
       `INSERT INTO temp.merge_waiting (trace_id, id)
        SELECT x.id, s.id FROM ${this.s}.segments s JOIN temp.merge_traces x ON x.shard_id = s.trace_id
        WHERE s.fallback_id IS NOT NULL AND s.workload_id = s.fallback_id`,
     );
-    const waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
-    // `x` is the shard call's row of merge_traces: its target trace key.
-    const waitingCase = (expr: string, c: string): string =>
-      waiting
-        ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = x.id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
-        : expr;
+    this.waiting = this.one('SELECT count(*) AS n FROM temp.merge_waiting') > 0;
     if (replacedSegments > 0) this.replaceSegments();
-
     const newSegments = this.run(
       `INSERT OR IGNORE INTO main.segments (trace_id, id, type, parent_id, workload_id, name, origin, start_time, end_time, in_progress, source_id, fallback_id)
        SELECT x.id, s.id, s.type, s.parent_id,
@@ -629,13 +537,35 @@ class Merger {
        LEFT JOIN temp.merge_workloads w ON w.shard_id = s.workload_id
        LEFT JOIN temp.merge_workloads f ON f.shard_id = s.fallback_id`,
     );
+    return { newSegments, replacedSegments, duplicateSegments };
+  }
+
+  /** Nodes (possible parents of independent subsegments): once, except those of skipped segments. */
+  private copyNodes(): void {
+    const skipped = this.skipped;
     this.run(
       `INSERT OR IGNORE INTO main.nodes (trace_id, id, segment_id)
        SELECT x.id, n.id, n.segment_id FROM ${this.s}.nodes n JOIN temp.merge_traces x ON x.shard_id = n.trace_id
        ${skipped ? 'WHERE NOT EXISTS (SELECT 1 FROM temp.merge_segments k WHERE k.trace_id = x.id AND k.id = n.segment_id AND k.replace = 0)' : ''}`,
     );
+  }
 
-    // Calls that meet an inferred-only one: merged as ingest merges them (row by row: see above).
+  /**
+   * `expr`, or NULL for a call of a span merged waiting (see copySegments). `x` is the shard
+   * call's row of merge_traces: its target trace key.
+   */
+  private waitingCase(expr: string, c: string): string {
+    return this.waiting
+      ? `CASE WHEN EXISTS (SELECT 1 FROM temp.merge_waiting k WHERE k.trace_id = x.id AND k.id = ${c}.segment_id) THEN NULL ELSE ${expr} END`
+      : expr;
+  }
+
+  /**
+   * Calls: once, the first stored wins, except the calls that meet an inferred-only one, merged
+   * as ingest merges them (row by row: see the top of this file); skipped segments' calls stay out.
+   */
+  private copyCalls(): { newCalls: number; replacedCalls: number; filledCalls: number } {
+    const { shared, skipped } = this;
     let replacedCalls = 0;
     let filledCalls = 0;
     if (shared) {
@@ -643,7 +573,7 @@ class Merger {
         .prepare(
           `SELECT c.via AS shard_via, m.id AS main_id, m.via AS main_via, m.workload_id AS main_workload,
              m.start_time AS main_start, m.target_id AS main_target,
-             c.segment_id, ${waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
+             c.segment_id, ${this.waitingCase('w.id', 'c')} AS workload_id, c.start_time, c.end_time, t.id AS target_id,
              c.http_status, c.outcome, c.error_type, src.id AS source_id
            FROM temp.merge_traces x JOIN ${this.s}.calls c ON c.trace_id = x.shard_id
            JOIN main.calls m ON m.trace_id = x.id AND m.sub_id = c.sub_id
@@ -668,7 +598,7 @@ class Merger {
     const firstNew = this.one('SELECT max(id) AS n FROM main.calls') + 1;
     const newCalls = this.run(
       `INSERT OR IGNORE INTO main.calls (trace_id, sub_id, segment_id, workload_id, start_time, end_time, target_id, http_status, outcome, error_type, via, source_id)
-       SELECT x.id, c.sub_id, c.segment_id, ${waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
+       SELECT x.id, c.sub_id, c.segment_id, ${this.waitingCase('w.id', 'c')}, c.start_time, c.end_time, t.id, c.http_status, c.outcome, c.error_type, c.via, src.id
        FROM ${this.s}.calls c JOIN temp.merge_traces x ON x.shard_id = c.trace_id
        JOIN temp.merge_targets t ON t.shard_id = c.target_id
        JOIN temp.merge_sources src ON src.shard_id = c.source_id
@@ -683,31 +613,7 @@ class Merger {
          WHERE c.id >= ? AND c.workload_id IS NOT NULL`,
         [firstNew],
       );
-
-    // The target's spans settled for a fallback, in traces this shard continues: waiting again.
-    if (this.targetHadSettled && shared) this.unsettle();
-
-    return {
-      shard: label,
-      schemaVersion: info.schemaVersion,
-      migrated: info.schemaVersion !== SCHEMA_VERSION,
-      inputs: shardCounts.inputs,
-      newInputs,
-      traces: shardCounts.traces,
-      newTraces,
-      segments: shardCounts.segments,
-      newSegments,
-      replacedSegments,
-      duplicateSegments,
-      calls: shardCounts.calls,
-      newCalls,
-      replacedCalls,
-      filledCalls,
-      duplicateCalls: shardCounts.calls - newCalls - replacedCalls,
-      unprocessedTraceIds: shardCounts.unprocessed,
-      workloads: shardCounts.workloads,
-      newWorkloads,
-    };
+    return { newCalls, replacedCalls, filledCalls };
   }
 
   /** Maps the shard's sources to the target's, copying those whose content is new. */
@@ -782,7 +688,7 @@ class Merger {
        SELECT m.id, s.key, s.kind, s.name, s.arn, s.account, s.region, s.attrs
        FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id WHERE m.new = 1 ORDER BY m.id`,
     );
-    // As ingest merges attributes (write.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
+    // As ingest merges attributes (store/write/writer.ts mergeAttrs): the lists (qualifiers, formats, triggers) are
     // united and sorted; any other attribute keeps the value first stored, the shard's new ones
     // are added after; account, region and ARN are filled in where unknown.
     const known = `FROM temp.merge_workloads m JOIN ${this.s}.workloads s ON s.id = m.shard_id
@@ -855,7 +761,7 @@ class Merger {
     const merged = targetFields(this.st, p.target_id);
     fillIn(merged, targetFields(this.st, p.main_target));
     const id = storeTarget(this.st, merged);
-    this.st.replaceCall.run([
+    this.st.replaceCall.run(
       p.segment_id,
       p.workload_id,
       p.start_time,
@@ -867,7 +773,7 @@ class Merger {
       p.shard_via,
       p.source_id,
       p.main_id,
-    ]);
+    );
     this.touchCall(p.main_workload, p.main_start);
     this.touchCall(p.workload_id, p.start_time);
     return 1;

@@ -1,5 +1,5 @@
 /**
- * `mergeShards` (src/store/merge.ts): databases ingested apart and merged hold exactly what one
+ * `mergeShards` (src/store/merge/merge.ts): databases ingested apart and merged hold exactly what one
  * database fed every input holds, row for row (ids aside), rollups included; a second merge of
  * the same shards changes nothing; shards that are not xray-lp databases, or newer, are refused
  * by name and the target is left as it was; an older shard is read from a migrated copy.
@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import test, { type ExecutionContext } from 'ava';
-import { ingest } from '../../src/ingest/ingest.js';
-import { UserInputError } from '../../src/shared/errors.js';
-import { bulkLoadPays } from '../../src/store/bulk.js';
-import { openStore, type Store } from '../../src/store/db.js';
-import { checkShards, MAX_SHARDS, mergeShards, type MergeSummary } from '../../src/store/merge.js';
-import { SCHEMA_VERSION } from '../../src/store/schema.js';
-import { counts, fixturesDir, tempDir } from '../support/helpers.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import { UserInputError } from '../../../src/shared/errors.js';
+import { bulkLoadPays } from '../../../src/store/merge/bulk.js';
+import { openStore, type Store } from '../../../src/store/db.js';
+import { checkShards, MAX_SHARDS, mergeShards, type MergeSummary } from '../../../src/store/merge/merge.js';
+import { SCHEMA_VERSION } from '../../../src/store/schema.js';
+import { counts, fixturesDir, tempDir } from '../../support/helpers.js';
 import {
   allInputs,
   content,
@@ -23,7 +23,7 @@ import {
   rollupsFromCalls,
   samples,
   scenarios,
-} from '../support/shards.js';
+} from '../../support/shards.js';
 
 const files = scenarios();
 const V1 = path.join(fixturesDir, 'store', 'v1-samples.db');
@@ -34,7 +34,7 @@ interface Case {
   shards: string[][];
   /** Inputs ingested into the target before the merge (else it is new). */
   target?: string[];
-  /** Whether the merge must be a bulk load (store/bulk.ts), where the case is about that. */
+  /** Whether the merge must be a bulk load (store/merge/bulk.ts), where the case is about that. */
   bulk?: boolean;
 }
 
@@ -69,6 +69,10 @@ const CASES: Case[] = [
       ['triggerA', 'mappings'],
       ['mappings', 'fnConfig'],
     ],
+  },
+  {
+    name: 'CloudTrail records delivered in several forms over shards: once each by eventID',
+    shards: [['trailTree', 'orders'], ['trailLookup'], ['trailRecords', 'trailTree']],
   },
   {
     name: 'a function triggered by one queue in one shard, by another in the next: both triggers',

@@ -8,10 +8,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { readUsageFiles } from '../../src/export/usage-files.js';
-import type { SpillRow } from '../../src/store/usage-spill.js';
-import { cli, repoRoot, tempDir, writeFile } from '../support/helpers.js';
-import { Duck, lit } from '../support/duckdb.js';
+import { readUsageFiles } from '../../../src/store/usage-rows/files.js';
+import type { SpillRow } from '../../../src/store/usage-rows/spill.js';
+import { cli, repoRoot, tempDir, writeFile } from '../../support/helpers.js';
+import { Duck, lit } from '../../support/duckdb.js';
 
 async function read(inputs: string[]): Promise<SpillRow[]> {
   const rows: SpillRow[] = [];

@@ -1,14 +1,14 @@
 /**
- * Bulk loads (store/bulk.ts): when building the indexes of calls once beats maintaining them, and
+ * Bulk loads (store/merge/bulk.ts): when building the indexes of calls once beats maintaining them, and
  * that what is built is what the schema defines (merge.test.ts checks merged databases against
  * databases ingested whole, indexes included, on both paths).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { bulkLoadPays, buildIndexes, dropCallIndexes } from '../../src/store/bulk.js';
-import { openStore, type Store } from '../../src/store/db.js';
-import { fixturesDir, tempDir, tempStore } from '../support/helpers.js';
+import { bulkLoadPays, buildIndexes, dropCallIndexes } from '../../../src/store/merge/bulk.js';
+import { openStore, type Store } from '../../../src/store/db.js';
+import { fixturesDir, tempDir, tempStore } from '../../support/helpers.js';
 
 const cases: [stored: number, added: number, pays: boolean][] = [
   [0, 1, true],

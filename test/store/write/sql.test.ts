@@ -5,9 +5,9 @@
  */
 import test from 'ava';
 import path from 'node:path';
-import { ingest } from '../../src/ingest/ingest.js';
-import { prepareIngest } from '../../src/store/statements.js';
-import { repoRoot, tempStore } from '../support/helpers.js';
+import { ingest } from '../../../src/ingest/ingest.js';
+import { prepareIngest } from '../../../src/store/write/sql.js';
+import { repoRoot, tempStore } from '../../support/helpers.js';
 
 for (const analyzed of [false, true]) {
   test(`no ingest statement scans calls, segments or a rollup table (${analyzed ? 'with' : 'without'} ANALYZE statistics)`, async (t) => {

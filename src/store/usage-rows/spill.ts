@@ -11,11 +11,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { resolveService } from '../iam/services.js';
-import { toGlob } from './filter.js';
-import type { PermissionOrder, PermissionTotals } from './usage.js';
+import { resolveService } from '../../iam/service-names.js';
+import { toGlob } from '../filter.js';
+import type { PermissionOrder, PermissionTotals } from '../usage.js';
 
-/** One usage row as read from a file, normalised (see src/export/usage-files.ts). */
+/** One usage row as read from a file, normalised (see files.ts). */
 export interface SpillRow {
   principal: string;
   kind: string | null;

@@ -17,6 +17,13 @@ export interface Grant extends Omit<PermissionUsage, 'subject' | 'traceMin' | 't
   traces: string[];
   /** The resources as recorded (before scoping and generalising): a count and a bounded sample. */
   observed: ObservedResources;
+  /** Which sources saw it, where a policy holds CloudTrail evidence (absent: traces only). */
+  sources?: ('trace' | 'cloudtrail')[];
+  /**
+   * CloudTrail: every call behind it was an AWS service's on the workload's behalf (the Lambda
+   * service writing logs): a run-time need that covers it is that need, seen.
+   */
+  onBehalf?: boolean;
 }
 
 /** Resources kept at most in the evidence of one grant (and of one action of a statement). */
@@ -83,13 +90,16 @@ export function sum(ns: number[]): number {
 }
 
 /** Adds the evidence of `g` to `into` (same action, and a resource that covers g's). */
-function absorb(into: Grant, g: Grant): void {
+export function absorbGrant(into: Grant, g: Grant): void {
   into.calls += g.calls;
   into.denied += g.denied;
   into.first = Math.min(into.first, g.first);
   into.last = Math.max(into.last, g.last);
   into.traces = [...new Set([...into.traces, ...g.traces])].sort().slice(0, 3);
   addObserved(into.observed, g.observed);
+  if (into.onBehalf === true && g.onBehalf !== true) delete into.onBehalf;
+  if (into.sources || g.sources)
+    into.sources = [...new Set([...(into.sources ?? ['trace']), ...(g.sources ?? ['trace'])])].sort();
 }
 
 /**
@@ -105,7 +115,7 @@ export function merge(grants: Grant[]): Grant[] {
       out.set(key, g);
       continue;
     }
-    absorb(prev, g);
+    absorbGrant(prev, g);
     prev.resourceUnknown = prev.resourceUnknown && g.resourceUnknown;
   }
   return out.size === grants.length ? grants : [...out.values()];
@@ -170,7 +180,7 @@ export class S3ObjectScoper {
     }
     for (const g of grants) {
       const into = group.byAction.get(g.action);
-      if (into) absorb(into, g);
+      if (into) absorbGrant(into, g);
       else group.byAction.set(g.action, g);
     }
   }
@@ -262,7 +272,7 @@ export function dropCovered(grants: Grant[]): Grant[] {
         out.push(g);
         continue;
       }
-      absorb(cover, g); // the covering grant carries the evidence
+      absorbGrant(cover, g); // the covering grant carries the evidence
     }
   }
   return out;

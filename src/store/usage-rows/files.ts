@@ -22,12 +22,12 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { firstInvalidUtf8 } from '../shared/utf8.js';
-import { UserInputError } from '../shared/errors.js';
-import { compareText } from '../shared/order.js';
-import { dayOf, isoTime, parseIsoDay, parseIsoTime, PLAUSIBLE_SECONDS } from '../shared/time.js';
-import { resourceTypeOf } from '../policy/usage-rows.js';
-import type { SpillRow } from '../store/usage-spill.js';
+import { resourceTypeOf } from '../../iam/resources.js';
+import { firstInvalidUtf8 } from '../../shared/utf8.js';
+import { UserInputError } from '../../shared/errors.js';
+import { compareText } from '../../shared/order.js';
+import { dayOf, isoTime, parseIsoDay, parseIsoTime, PLAUSIBLE_SECONDS } from '../../shared/time.js';
+import type { SpillRow } from './spill.js';
 
 /** Columns a usage file must have. */
 export const REQUIRED_COLUMNS = ['principal', 'action', 'resource', 'calls'] as const;

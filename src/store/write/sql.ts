@@ -1,58 +1,193 @@
 /**
- * Prepared statements used by ingest. Bound parameters only: no value ever becomes SQL text.
+ * The SQL statements of the writers (ingest's, and merge's row-by-row steps), prepared once per
+ * connection and typed by their parameters and the rows they return, so that no caller casts.
+ * Bound parameters only: no value ever becomes SQL text.
  */
 import type { Statement } from 'better-sqlite3';
-import type { Store } from './db.js';
-import { addCallsSql, rebuildTouchedSql, ROLLUPS } from './rollups.js';
+import type { Store } from '../db.js';
+import { addCallsSql, rebuildTouchedSql, ROLLUPS } from '../rollups.js';
+import type { StoredTarget } from './targets.js';
 
-/** Every write statement ingest needs, prepared once per connection. */
+/** A `calls` row as the writer inserts it (the order of {@link IngestStatements.insertCall}). */
+export type CallValues = [
+  traceKey: number,
+  subId: string,
+  segmentId: string,
+  workloadId: number | null,
+  startTime: number,
+  endTime: number | null,
+  targetId: number,
+  httpStatus: number | null,
+  outcome: string,
+  errorType: string | null,
+  via: string,
+  sourceId: number,
+];
+
+/** A call's columns that a replacement rewrites: {@link CallValues} less its key. */
+export type CallUpdate = [
+  segmentId: string,
+  workloadId: number | null,
+  startTime: number,
+  endTime: number | null,
+  targetId: number,
+  httpStatus: number | null,
+  outcome: string,
+  errorType: string | null,
+  via: string,
+  sourceId: number,
+];
+
+/** A segment's columns that a replacement rewrites (the order of {@link IngestStatements.replaceSegment}). */
+export type SegmentUpdate = [
+  type: string,
+  parentId: string | null,
+  workloadId: number | null,
+  name: string,
+  origin: string | null,
+  startTime: number | null,
+  endTime: number | null,
+  inProgress: 0 | 1,
+  sourceId: number,
+  fallbackId: number | null,
+];
+
+/** A `segments` row as the writer inserts it: its key, then {@link SegmentUpdate}. */
+export type SegmentValues = [traceKey: number, id: string, ...SegmentUpdate];
+
+/** A stored call with its target's fields, as `findCall` returns it. */
+export interface StoredCall extends StoredTarget {
+  id: number;
+  via: string;
+  workload_id: number | null;
+  start_time: number;
+  target_id: number;
+}
+
+/** A call just given a workload, as the attribution statements return it. */
+export interface AttributedCall {
+  id: number;
+  workload_id: number | null;
+  start_time: number;
+  target_id: number;
+}
+
+/** A call's workload and day-giving start, as statements that move calls return them. */
+export interface CallDay {
+  workload_id: number | null;
+  start_time: number;
+}
+
+/** The `sources` row of an input, as it is finished. */
+export interface SourceValues {
+  id: number;
+  sha256: string;
+  size: number;
+  shape: string;
+  documents: number;
+  traces: number;
+  segments: number;
+  calls: number;
+  new_segments: number;
+  new_calls: number;
+  problems: number;
+  elapsed_ms: number;
+}
+
+/** A workload row as inserted. */
+export interface WorkloadValues {
+  key: string;
+  kind: string;
+  name: string;
+  arn: string | null;
+  account: string | null;
+  region: string | null;
+  attrs: string;
+}
+
+/** A target row as inserted. */
+export interface TargetValues {
+  sig: string;
+  service: string;
+  service_name: string;
+  operation: string | null;
+  region: string | null;
+  account: string | null;
+  params: string | null;
+  denied_action: string | null;
+  denied_resource: string | null;
+  mapping: string;
+  mapping_reason: string | null;
+}
+
+type Found = { 1: number };
+
+/** Every write statement ingest needs, prepared once per connection, each typed by its parameters and rows. */
 export interface IngestStatements {
-  insertSource: Statement;
-  updateSource: Statement;
-  insertProblem: Statement;
-  insertTrace: Statement;
-  updateTrace: Statement;
-  deleteUnprocessed: Statement;
-  insertUnprocessed: Statement;
+  insertSource: Statement<[{ path: string; now: string }]>;
+  updateSource: Statement<[SourceValues]>;
+  insertProblem: Statement<[sourceId: number, path: string, message: string]>;
+  insertTrace: Statement<
+    [xrayId: string, duration: number | null, limitExceeded: number | null, sourceId: number]
+  >;
+  updateTrace: Statement<[duration: number | null, limitExceeded: number | null, key: number]>;
+  deleteUnprocessed: Statement<[xrayId: string]>;
+  insertUnprocessed: Statement<[xrayId: string, sourceId: number]>;
   /** A configuration fact, kept as first stored (schema v4). */
-  insertConfig: Statement;
-  anyUnprocessed: Statement;
-  traceKey: Statement;
-  awaitsParent: Statement;
-  findSegment: Statement;
-  insertSegment: Statement;
-  replaceSegment: Statement;
-  deleteSegmentCalls: Statement;
-  deleteSegmentNodes: Statement;
-  insertNode: Statement;
-  findWorkload: Statement;
-  insertWorkload: Statement;
-  updateWorkload: Statement;
-  insertCall: Statement;
-  findCall: Statement;
-  replaceCall: Statement;
-  setCallTarget: Statement;
-  findTarget: Statement;
-  targetById: Statement;
-  insertTarget: Statement;
-  insertPermission: Statement;
-  insertTouched: Statement;
-  clearTouched: Statement;
-  rebuildTouchedDays: Statement[];
-  addNewCalls: Statement[];
-  attributeSubsegments: Statement;
-  attributeCalls: Statement;
-  workloadScope: Statement;
-  workloadKey: Statement;
-  fallbackCandidates: Statement;
-  anySettled: Statement;
-  settleFallbacks: Statement;
-  traceHasSettled: Statement;
-  settledCalls: Statement;
-  unsettleCalls: Statement;
-  unsettleSegments: Statement;
-  dropUnusedFallback: Statement;
-  attributeInferredCalls: Statement;
+  insertConfig: Statement<[kind: string, key: string, fn: string | null, data: string, sourceId: number]>;
+  /** A CloudTrail record, once by eventID (schema v5). */
+  insertTrailEvent: Statement<[Record<string, string | number | null>]>;
+  anyUnprocessed: Statement<[], Found>;
+  traceKey: Statement<[xrayId: string], { id: number }>;
+  awaitsParent: Statement<[traceKey: number], Found>;
+  findSegment: Statement<[traceKey: number, id: string], { in_progress: number }>;
+  insertSegment: Statement<SegmentValues>;
+  replaceSegment: Statement<[...SegmentUpdate, traceKey: number, id: string]>;
+  deleteSegmentCalls: Statement<[traceKey: number, segmentId: string], CallDay>;
+  deleteSegmentNodes: Statement<[traceKey: number, segmentId: string]>;
+  insertNode: Statement<[traceKey: number, id: string, segmentId: string]>;
+  findWorkload: Statement<
+    [key: string],
+    { id: number; attrs: string; account: string | null; region: string | null; arn: string | null }
+  >;
+  insertWorkload: Statement<[WorkloadValues]>;
+  updateWorkload: Statement<
+    [{ id: number; attrs: string; account: string | null; region: string | null; arn: string | null }]
+  >;
+  insertCall: Statement<CallValues>;
+  findCall: Statement<[traceKey: number, subId: string], StoredCall>;
+  replaceCall: Statement<[...CallUpdate, id: number]>;
+  setCallTarget: Statement<[targetId: number, id: number]>;
+  findTarget: Statement<[sig: string], { id: number }>;
+  targetById: Statement<[id: number], StoredTarget>;
+  insertTarget: Statement<[TargetValues]>;
+  insertPermission: Statement<
+    [
+      targetId: number,
+      action: string,
+      resource: string,
+      resourceType: string | null,
+      resourceUnknown: 0 | 1,
+      note: string | null,
+    ]
+  >;
+  insertTouched: Statement<[workloadId: number, day: number]>;
+  clearTouched: Statement<[]>;
+  rebuildTouchedDays: Statement<[]>[];
+  addNewCalls: Statement<[lowestId: number]>[];
+  attributeSubsegments: Statement<[]>;
+  attributeCalls: Statement<[], AttributedCall>;
+  workloadScope: Statement<[id: number], { account: string | null; region: string | null }>;
+  workloadKey: Statement<[id: number], { key: string }>;
+  fallbackCandidates: Statement<[], { id: number }>;
+  anySettled: Statement<[], Found>;
+  settleFallbacks: Statement<[]>;
+  traceHasSettled: Statement<[traceKey: number], Found>;
+  settledCalls: Statement<[{ trace: number }], CallDay>;
+  unsettleCalls: Statement<[{ trace: number }]>;
+  unsettleSegments: Statement<[traceKey: number]>;
+  dropUnusedFallback: Statement<[{ id: number }]>;
+  attributeInferredCalls: Statement<[], AttributedCall>;
 }
 
 /** Prepares the ingest statements on `db`. */
@@ -82,6 +217,14 @@ export function prepareIngest(db: Store): IngestStatements {
     insertUnprocessed: db.prepare(`INSERT OR IGNORE INTO unprocessed_traces (id, source_id) VALUES (?, ?)`),
     insertConfig: db.prepare(
       `INSERT OR IGNORE INTO configs (kind, key, function, data, source_id) VALUES (?, ?, ?, ?, ?)`,
+    ),
+    // Exactly once by eventID: a record already stored (an overlapping download) is not added again.
+    insertTrailEvent: db.prepare(
+      `INSERT OR IGNORE INTO trail_events (event_id, time, event_source, event_name, region, account, principal, role,
+         session, invoked_by, source_ip, user_agent, error_code, management, caller, caller_reason, request_parameters,
+         resources, source_id)
+       VALUES (@eventId, @time, @eventSource, @eventName, @region, @account, @principal, @role, @session, @invokedBy,
+         @sourceIp, @userAgent, @errorCode, @management, @caller, @callerReason, @requestParameters, @resources, @sourceId)`,
     ),
     anyUnprocessed: db.prepare(`SELECT 1 FROM unprocessed_traces LIMIT 1`),
     // Calls, segments and nodes carry a trace's integer key (schema v3), looked up once per item.

@@ -10,7 +10,7 @@
  * load in one transaction with the build at its end measured slower end to end (the build and
  * the whole commit come after the last byte is parsed) and 16–30 MB larger at peak.
  */
-import type { Store } from './db.js';
+import type { Store } from '../db.js';
 
 /** The indexes a bulk load dropped, with the SQL that builds them again. */
 export interface DeferredIndexes {

@@ -4,11 +4,11 @@
  * is known (re-targeted with the workload's account and region), OpenTelemetry spans settled for
  * their fallback workload, and the daily rollups of the touched (workload, day) pairs recomputed.
  */
-import { mapCall, type MappingResult } from '../iam/index.js';
-import { dayOf } from '../shared/time.js';
-import type { Store } from './db.js';
-import { prepareIngest, type IngestStatements } from './statements.js';
-import { canonicalParams, signature, storedFields, type StoredTarget, type TargetFields } from './targets.js';
+import { mapCall, type MappingResult } from '../../iam/index.js';
+import { dayOf } from '../../shared/time.js';
+import type { Store } from '../db.js';
+import { prepareIngest, type IngestStatements } from './sql.js';
+import { canonicalParams, signature, storedFields, type TargetFields } from './targets.js';
 
 /** The IAM permissions a call needed (src/iam), or why there are none. */
 export function mapTarget(c: TargetFields): MappingResult {
@@ -44,7 +44,7 @@ export function storeTarget(
 ): number {
   const params = paramsJson !== undefined ? paramsJson : t.params ? canonicalParams(t.params) : null;
   const signed = sig ?? signature(t, params);
-  const found = st.findTarget.get(signed) as { id: number } | undefined;
+  const found = st.findTarget.get(signed);
   if (found) return found.id;
   const mapping = mapTarget(t);
   const id = Number(
@@ -79,15 +79,10 @@ export function storeTarget(
 
 /** The identifying fields of a stored target. */
 export function targetFields(st: IngestStatements, targetId: number): TargetFields {
-  return storedFields(st.targetById.get(targetId) as StoredTarget);
-}
-
-/** A call just given a workload, as the attribution statements return it. */
-interface AttributedCall {
-  id: number;
-  workload_id: number | null;
-  start_time: number;
-  target_id: number;
+  const row = st.targetById.get(targetId);
+  // A bug, not bad input: target ids come from stored calls.
+  if (row === undefined) throw new Error(`target #${targetId} is not stored`);
+  return storedFields(row);
 }
 
 /**
@@ -106,13 +101,13 @@ export function attributeWaitingCalls(
   const retargeted = new Map<string, number>();
   let attributed = 0;
   for (const stmt of [st.attributeCalls, st.attributeInferredCalls]) {
-    for (const r of stmt.all() as AttributedCall[]) {
+    for (const r of stmt.all()) {
       touch(r.workload_id, r.start_time);
       if (r.workload_id === null) continue;
       attributed++;
       let scope = scopes.get(r.workload_id);
       if (!scope) {
-        scope = st.workloadScope.get(r.workload_id) as { account: string | null; region: string | null };
+        scope = st.workloadScope.get(r.workload_id) ?? { account: null, region: null };
         scopes.set(r.workload_id, scope);
       }
       const key = `${r.target_id}|${r.workload_id}`;
@@ -138,8 +133,8 @@ export function rebuildDays(st: IngestStatements, touched: Iterable<string>): vo
   const keys = [...touched];
   for (let i = 0; i < keys.length; i += 256) {
     for (const key of keys.slice(i, i + 256)) {
-      const [p, d] = key.split('|').map(Number) as [number, number];
-      st.insertTouched.run(p, d);
+      const bar = key.indexOf('|');
+      st.insertTouched.run(Number(key.slice(0, bar)), Number(key.slice(bar + 1)));
     }
     for (const stmt of st.rebuildTouchedDays) stmt.run();
     st.clearTouched.run();
@@ -161,13 +156,13 @@ export interface SettledFallbacks {
  * often in a later file than its calls (it ends, and is logged, last).
  */
 export function settleFallbacks(db: Store, st: IngestStatements = prepareIngest(db)): SettledFallbacks {
-  const ids = (st.fallbackCandidates.all() as { id: number }[]).map((r) => r.id);
+  const ids = st.fallbackCandidates.all().map((r) => r.id);
   if (ids.length === 0) return { calls: 0, workloads: [] };
   st.settleFallbacks.run();
   for (let i = 0; i < 64; i++) if (st.attributeSubsegments.run().changes === 0) break;
   const touched = new Set<string>();
   const used = new Map<number, number>();
-  for (const r of st.attributeCalls.all() as AttributedCall[]) {
+  for (const r of st.attributeCalls.all()) {
     if (r.workload_id === null) continue;
     touched.add(`${r.workload_id}|${dayOf(r.start_time)}`);
     used.set(r.workload_id, (used.get(r.workload_id) ?? 0) + 1);
@@ -177,7 +172,7 @@ export function settleFallbacks(db: Store, st: IngestStatements = prepareIngest(
   rebuildDays(st, touched);
   const keys: string[] = [];
   for (const id of used.keys()) {
-    const w = st.workloadKey.get(id) as { key: string } | undefined;
+    const w = st.workloadKey.get(id);
     if (w) keys.push(w.key);
   }
   return { calls: [...used.values()].reduce((a, b) => a + b, 0), workloads: keys.sort() };

@@ -1,0 +1,115 @@
+/**
+ * CloudTrail evidence as stored (schema v5 `trail_events`, written by ingest): the calls made
+ * with each role's credentials, and the links a service's `sts:AssumeRole` gives between a role
+ * and the workload it runs (the session name is the function's name, or the task's id).
+ */
+import { globMatch } from '../iam/glob.js';
+import type { Store } from './db.js';
+import type { TrailEventFields } from './write/items.js';
+
+/** One stored CloudTrail call made with a role's credentials, as the writer stored it. */
+export interface TrailRow extends Omit<
+  TrailEventFields,
+  'principal' | 'role' | 'management' | 'resourceArns'
+> {
+  role: string;
+  /** 1 for a management event, 0 for a data event. */
+  management: number;
+  /** JSON array of resources[].ARN. */
+  resources: string;
+}
+
+/** Which calls: a range (epoch seconds, `[since, until)`). */
+export interface TrailScope {
+  since?: number;
+  until?: number;
+}
+
+function range(scope: TrailScope): { sql: string; params: number[] } {
+  const where: string[] = [];
+  const params: number[] = [];
+  if (scope.since !== undefined) {
+    where.push('time >= ?');
+    params.push(scope.since);
+  }
+  if (scope.until !== undefined) {
+    where.push('time < ?');
+    params.push(scope.until);
+  }
+  return { sql: where.map((w) => ` AND ${w}`).join(''), params };
+}
+
+/** True when the database holds any CloudTrail record. */
+export function hasTrail(store: Store): boolean {
+  return store.prepare('SELECT 1 FROM trail_events LIMIT 1').get() !== undefined;
+}
+
+/** The roles with calls in the range, sorted (service-linked roles are never subjects). */
+export function trailRoles(store: Store, scope: TrailScope): string[] {
+  const r = range(scope);
+  return (
+    store
+      .prepare(`SELECT DISTINCT role FROM trail_events WHERE principal = 'role'${r.sql} ORDER BY role`)
+      .all(...r.params) as { role: string }[]
+  ).map((x) => x.role);
+}
+
+/**
+ * True when a workload pattern names a CloudTrail role subject: `role:ARN`, the role's ARN or
+ * its name (wildcards allowed), as `--workload` and `explain` take it.
+ */
+export function namesTrailRole(pattern: string, role: string): boolean {
+  const name = role.split('/').pop() ?? role;
+  return globMatch(pattern, `role:${role}`) || globMatch(pattern, role) || globMatch(pattern, name);
+}
+
+/** The stored roles a workload pattern names (see {@link namesTrailRole}). */
+export function trailRolesNamed(store: Store, pattern: string): string[] {
+  if (!hasTrail(store)) return [];
+  return trailRoles(store, {}).filter((r) => namesTrailRole(pattern, r));
+}
+
+/** One role's calls in the range, in time order, one at a time. */
+export function* readTrailRows(store: Store, role: string, scope: TrailScope): Generator<TrailRow> {
+  const r = range(scope);
+  const rows = store
+    .prepare(
+      `SELECT event_id AS eventId, time, event_source AS eventSource, event_name AS eventName, region, account, role, session,
+         invoked_by AS invokedBy, source_ip AS sourceIp, user_agent AS userAgent, error_code AS errorCode, management,
+         caller, caller_reason AS callerReason, request_parameters AS requestParameters, resources
+       FROM trail_events INDEXED BY trail_events_role WHERE role = ? AND principal = 'role'${r.sql} ORDER BY time, event_id`,
+    )
+    .iterate(role, ...r.params) as IterableIterator<TrailRow>;
+  yield* rows;
+}
+
+/** True when a call of the role carries the Lambda run time's user-agent token (src/ingest/caller.ts). */
+export function roleRunsLambda(store: Store, role: string): boolean {
+  return (
+    store
+      .prepare(
+        `SELECT 1 FROM trail_events INDEXED BY trail_events_role
+         WHERE role = ? AND principal = 'role' AND instr(caller_reason, 'exec-env/AWS_Lambda_') > 0 LIMIT 1`,
+      )
+      .get(role) !== undefined
+  );
+}
+
+/** A role a service assumed for a workload: the session names the function (or the task). */
+export interface TrailLink {
+  role: string;
+  session: string;
+  /** `lambda.amazonaws.com` or `ecs-tasks.amazonaws.com`. */
+  service: string;
+}
+
+/** Every role link from `sts:AssumeRole` records by the services that run workloads. */
+export function trailLinks(store: Store): TrailLink[] {
+  return store
+    .prepare(
+      `SELECT DISTINCT role, session, invoked_by AS service FROM trail_events
+       WHERE principal = 'service' AND role IS NOT NULL AND session IS NOT NULL AND invoked_by IS NOT NULL
+       ORDER BY role, session`,
+    )
+    .all() as TrailLink[];
+}
