@@ -6,7 +6,8 @@
  * launcher), the built code (`dist/`, no source maps), the runtime packages copied from this
  * checkout's node_modules (better-sqlite3 reduced to its JavaScript and its compiled module for
  * this os, arch and Node ABI), `BUILD.json`, `sbom.cdx.json` (CycloneDX 1.5), `THIRD-PARTY-LICENSES`,
- * `samples/` (the demo's inputs and the self-test's expected result) and README.md. Nothing is
+ * `samples/` (the demo's inputs and the self-test's expected result), `data/` (the bundled AWS
+ * managed policies) and README.md. Nothing is
  * downloaded: run it after `npm ci` on a connected machine with the target's os, arch and Node
  * major. It refuses to build when a runtime package's licence is not a permissive one.
  *
@@ -87,6 +88,8 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
     });
     for (const p of packages) copyPackage(p, path.join(top, p.path));
     copySamples(root, top);
+    // The bundled catalogue of AWS managed policies (read lazily by dist/granted/managed.js).
+    fs.cpSync(path.join(root, 'data'), path.join(top, 'data'), { recursive: true });
     fs.copyFileSync(path.join(root, 'README.md'), path.join(top, 'README.md'));
     fs.writeFileSync(
       path.join(top, 'package.json'),
@@ -126,7 +129,7 @@ export async function buildRelease(options: ReleaseOptions): Promise<ReleaseResu
       path.join(top, 'sbom.cdx.json'),
       `${JSON.stringify(cycloneDx({ root, pkg, build, packages }), null, 2)}\n`,
     );
-    fs.writeFileSync(path.join(top, 'THIRD-PARTY-LICENSES'), thirdPartyLicences(packages, build));
+    fs.writeFileSync(path.join(top, 'THIRD-PARTY-LICENSES'), thirdPartyLicences(packages, build, root));
     fs.mkdirSync(path.join(top, 'bin'));
     fs.writeFileSync(path.join(top, 'bin/xray-lp'), launcher(build), { mode: 0o755 });
 
@@ -201,7 +204,7 @@ function commitTime(root: string): string | undefined {
 }
 
 /** Every bundled package's licence texts, and SQLite's (compiled into the native module). */
-function thirdPartyLicences(packages: RuntimePackage[], build: BuildInfo): string {
+function thirdPartyLicences(packages: RuntimePackage[], build: BuildInfo, root: string): string {
   const rule = '='.repeat(80);
   const parts = [
     `Third-party software in ${build.name} ${build.version} (${build.os}-${build.arch}): the licence of each`,
@@ -219,6 +222,12 @@ function thirdPartyLicences(packages: RuntimePackage[], build: BuildInfo): strin
       parts.push(`The package ships no licence file; its package.json declares ${p.license ?? 'none'}.`);
     for (const f of files) parts.push(fs.readFileSync(path.join(p.dir, f), 'utf8').trimEnd());
   }
+  parts.push(
+    rule,
+    'iann0036/iam-dataset (MIT): the AWS managed policies of data/managed-policies.json.gz (data/README.md)',
+    '-'.repeat(80),
+    fs.readFileSync(path.join(root, 'data/LICENSE.iam-dataset'), 'utf8').trimEnd(),
+  );
   parts.push(
     rule,
     `SQLite ${build.sqlite} (public domain), compiled into node_modules/better-sqlite3/build/Release/better_sqlite3.node`,

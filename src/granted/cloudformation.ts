@@ -16,6 +16,7 @@ import type { Origin, Policy } from '../iam/evaluate.js';
 import type { GrantedRole } from './granted.js';
 import { placeholder, resolve, type Mappings } from './intrinsics.js';
 import type { RoleMap } from './roles.js';
+import { AWS_MANAGED_PREFIX } from './managed.js';
 import { SAM_POLICY_TEMPLATES } from './sam-policy-templates.js';
 import { linedPolicy, type LinedValue } from './yaml-lines.js';
 
@@ -28,8 +29,6 @@ export interface IacGrants {
   /** Function name → role ARN, where the file fixes the function's name. */
   functions: RoleMap;
 }
-
-const AWS_MANAGED = 'arn:aws:iam::aws:policy/';
 
 /** True when `v` is a CloudFormation template: `Resources` whose entries have a `Type`. */
 export function isTemplate(
@@ -104,10 +103,10 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
       role.policies.push(policy(props(ref!).PolicyDocument, ref!, ref!));
       return;
     }
-    const full = arn.startsWith('arn:') || arn.startsWith('${') ? arn : `${AWS_MANAGED}${arn}`;
     const origin = originOf(id, v);
+    // A name alone stays a name: the catalogue knows its path (`service-role/` or none).
     role.attached!.push({
-      arn: full.replace('arn:${AWS::Partition}:', 'arn:aws:'),
+      arn: arn.replace('arn:${AWS::Partition}:', 'arn:aws:'),
       origin: line === undefined ? origin : { ...origin, line },
     });
   };
@@ -199,7 +198,7 @@ export function readTemplate(lined: LinedValue, file: string): IacGrants {
     role.origin = originOf(id);
     if (fixedName) functions.set(fixedName, role.arn);
     const auto = (arn: string): void => {
-      role.attached!.push({ arn: `${AWS_MANAGED}${arn}`, origin: originOf(id) });
+      role.attached!.push({ arn: `${AWS_MANAGED_PREFIX}${arn}`, origin: originOf(id) });
     };
     auto('service-role/AWSLambdaBasicExecutionRole');
     if ((p.Tracing ?? globals.Tracing) === 'Active') auto('AWSXrayWriteOnlyAccess');

@@ -17,7 +17,12 @@
 import { UserInputError } from '../shared/errors.js';
 import { parseRoleMap, type RoleMap } from './roles.js';
 import { iacShape, looksLikeHcl, readIacText } from './iac.js';
-import { BUNDLED_MANAGED_POLICIES } from './managed.js';
+import {
+  lookupManagedPolicy,
+  managedCatalogueInfo,
+  managedPolicyArn,
+  type ManagedPolicy,
+} from './managed.js';
 import { readTerraformSource } from './terraform.js';
 import { parsePolicy, type Origin, type Policy } from '../iam/evaluate.js';
 
@@ -42,6 +47,7 @@ export interface GrantedRole {
 
 /** A managed policy attached by ARN, and where the attachment is written. */
 export interface AttachedPolicy {
+  /** As written: an ARN (any partition), or for SAM an AWS managed policy's name alone. */
   arn: string;
   origin: Origin;
 }
@@ -208,9 +214,14 @@ export function parseAuthorizationDetails(doc: Record<string, unknown>, file: st
         parsePolicy(decodeDocument(ip.PolicyDocument, where), name, `${where} role ${r.RoleName}`),
       );
     }
+    const bundled: ManagedPolicy[] = [];
     for (const ap of Array.isArray(r.AttachedManagedPolicies) ? r.AttachedManagedPolicies : []) {
       if (!isObject(ap) || typeof ap.PolicyArn !== 'string') continue;
-      const d = managed.get(ap.PolicyArn);
+      // The export's own copy first; an AWS managed policy it left out (--filter Role) is bundled.
+      const own = managed.get(managedPolicyArn(ap.PolicyArn));
+      const copy = own === undefined ? lookupManagedPolicy(ap.PolicyArn) : undefined;
+      if (copy) bundled.push(copy);
+      const d = own ?? copy?.document;
       if (d === undefined) {
         role.notes.push(
           `attached policy ${ap.PolicyArn} is not in ${file}: its grants are not counted (export with --filter Role LocalManagedPolicy AWSManagedPolicy)`,
@@ -219,6 +230,7 @@ export function parseAuthorizationDetails(doc: Record<string, unknown>, file: st
       }
       role.policies.push(parsePolicy(decodeDocument(d, where), ap.PolicyArn, `${where} role ${r.RoleName}`));
     }
+    if (bundled.length > 0) role.notes.push(bundledNote(bundled));
     if (isObject(r.PermissionsBoundary) && typeof r.PermissionsBoundary.PermissionsBoundaryArn === 'string')
       role.notes.push(
         `permissions boundary ${r.PermissionsBoundary.PermissionsBoundaryArn} is not evaluated: the role may be granted less than shown`,
@@ -240,7 +252,8 @@ function managedPolicies(doc: Record<string, unknown>, where: string): Map<strin
     const def =
       versions.find((v) => v.VersionId === p.DefaultVersionId) ??
       versions.find((v) => v.IsDefaultVersion === true);
-    if (def) managed.set(p.Arn, def.Document);
+    // Keyed as the templates' references are looked up: AWS managed ARNs in partition `aws`.
+    if (def) managed.set(managedPolicyArn(p.Arn), def.Document);
   }
   return managed;
 }
@@ -249,10 +262,12 @@ function managedPolicies(doc: Record<string, unknown>, where: string): Map<strin
 export function mergeGranted(files: readonly GrantedFile[]): GrantedInputs {
   const out: GrantedInputs = { roles: [], policies: [], functions: new Map(), files: [] };
   const byArn = new Map<string, GrantedRole>();
-  // Managed policies attached by ARN in templates: from any authorization-details file, else bundled.
-  const managed = new Map<string, unknown>(BUNDLED_MANAGED_POLICIES);
+  // Managed policies attached by ARN in templates: from any authorization-details file (the
+  // account's truth), else from the bundled catalogue (looked up only when one is attached).
+  const managed = new Map<string, { document: unknown; file: string }>();
   for (const f of files)
-    if (f.kind === 'authorization-details') for (const [k, v] of f.managed) managed.set(k, v);
+    if (f.kind === 'authorization-details')
+      for (const [k, document] of f.managed) managed.set(k, { document, file: f.file });
   const addRoles = (roles: readonly GrantedRole[]): void => {
     for (const r of roles) {
       const prev = byArn.get(r.arn);
@@ -279,30 +294,48 @@ export function mergeGranted(files: readonly GrantedFile[]): GrantedInputs {
 }
 
 /**
- * A role with its managed policies attached by ARN looked up: one that no file holds and that is
- * not bundled is named in the role's notes as unknown, and its grants are not counted (never
- * assumed empty: the note says the comparison is incomplete).
+ * A role with its managed policies attached by ARN looked up, in the `--granted` exports first,
+ * then in the bundled catalogue; the role's notes say which copies were used. One neither holds
+ * is named in the notes as unknown, and its grants are not counted (never assumed empty: the
+ * note says the comparison is incomplete).
  */
-function resolveAttached(role: GrantedRole, managed: ReadonlyMap<string, unknown>): GrantedRole {
+function resolveAttached(
+  role: GrantedRole,
+  managed: ReadonlyMap<string, { document: unknown; file: string }>,
+): GrantedRole {
   if (!role.attached || role.attached.length === 0) return role;
   const policies = [...role.policies];
   const notes = [...role.notes];
+  const bundled: ManagedPolicy[] = [];
+  const exported = new Map<string, string[]>();
   for (const a of role.attached) {
     const where =
       `${a.origin.file}${a.origin.line === undefined ? '' : `:${a.origin.line}`} ${a.origin.resource ?? ''}`.trim();
-    // `arn:${AWS::Partition}:…` and other partitions name the same AWS managed policy.
-    const key = a.arn.replace(/^arn:[^:]*:iam::aws:policy\//, 'arn:aws:iam::aws:policy/');
-    const doc = managed.get(key) ?? managed.get(a.arn);
+    // `arn:${AWS::Partition}:…`, other partitions and a name alone name the same AWS managed policy.
+    const arn = managedPolicyArn(a.arn);
+    const own = managed.get(arn);
+    const copy = own === undefined ? lookupManagedPolicy(arn) : undefined;
+    if (own) exported.set(own.file, [...(exported.get(own.file) ?? []), arn]);
+    if (copy) bundled.push(copy);
+    const doc = own?.document ?? copy?.document;
     if (doc === undefined) {
       notes.push(
-        `managed policy ${a.arn} (attached at ${where}) is unknown: its grants are not counted; pass \`aws iam get-account-authorization-details\` output that holds it with --granted`,
+        `managed policy ${arn} (attached at ${where}) is unknown: its grants are not counted; pass \`aws iam get-account-authorization-details\` output that holds it with --granted`,
       );
       continue;
     }
-    const parsed = parsePolicy(decodeDocument(doc, `--granted ${where}`), a.arn, `--granted ${where}`);
+    const parsed = parsePolicy(decodeDocument(doc, `--granted ${where}`), arn, `--granted ${where}`);
     policies.push({ ...parsed, origin: a.origin });
   }
+  for (const [file, arns] of exported) notes.push(`managed policies read from ${file}: ${arns.join(', ')}`);
+  if (bundled.length > 0) notes.push(bundledNote(bundled));
   return { ...role, policies, notes, attached: [] };
+}
+
+/** The note that says which AWS managed policies came from the bundled catalogue, and how old. */
+function bundledNote(policies: readonly ManagedPolicy[]): string {
+  const list = policies.map((p) => `${p.name} ${p.version} of ${p.updated.slice(0, 10)}`);
+  return `AWS managed policies from the bundled catalogue of ${managedCatalogueInfo().date}: ${[...new Set(list)].join(', ')}; pass \`aws iam get-account-authorization-details\` output with --granted to use the account's own copies`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -7,6 +7,7 @@ import test from 'ava';
 import { compareUsage, type ObservedPermission, type ObservedUsage } from '../../src/compare/compare.js';
 import { mergeGranted, readGranted } from '../../src/granted/granted.js';
 import { evaluate, parsePolicy, resourceMatches } from '../../src/iam/evaluate.js';
+import { runtimeNeeds } from '../../src/runtime/needs.js';
 
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:orders-api';
 const TABLE = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders';
@@ -144,4 +145,57 @@ test('findings say where the statement and the role are written', async (t) => {
   const w = await compare('!Ref OrdersTable');
   t.deepEqual(w.role.origin, { file: 'template.yaml', resource: 'Role', line: 2 });
   t.deepEqual(w.unused[0]?.origin, { file: 'template.yaml', resource: 'Role', line: 10 });
+});
+
+test('a SAM function with an SQS event: AWSLambdaSQSQueueExecutionRole (bundled) grants its run-time needs', async (t) => {
+  const queue = 'arn:aws:sqs:eu-west-1:123456789012:jobs';
+  const sam = [
+    'Transform: AWS::Serverless-2016-10-31',
+    'Resources:',
+    '  Fn:',
+    '    Type: AWS::Serverless::Function',
+    '    Properties:',
+    '      FunctionName: orders-api',
+    '      Policies:',
+    '        - Statement:',
+    '            - Effect: Allow',
+    '              Action: dynamodb:GetItem',
+    `              Resource: ${TABLE}`,
+    '      Events:',
+    '        Jobs:',
+    '          Type: SQS',
+    '          Properties:',
+    `            Queue: ${queue}`,
+    '',
+  ].join('\n');
+  const granted = mergeGranted([await readGranted(sam, 'sam.yaml')]);
+  const used = usage([['dynamodb:GetItem', TABLE]]);
+  const runtime = runtimeNeeds({
+    kind: 'lambda',
+    name: 'orders-api',
+    arn: FN,
+    account: '123456789012',
+    region: 'eu-west-1',
+    formats: ['x-ray'],
+    triggers: [queue],
+  });
+  const w = compareUsage(
+    { workloads: () => [...used.workloads()].map((x) => ({ ...x, runtime })) },
+    { granted },
+  ).workloads[0]!;
+  const sqs = w.runtimeNeeds.filter((n) => n.action.startsWith('sqs:'));
+  t.deepEqual(sqs.map((n) => [n.action, n.granted]).sort(), [
+    ['sqs:DeleteMessage', true],
+    ['sqs:GetQueueAttributes', true],
+    ['sqs:ReceiveMessage', true],
+  ]);
+  t.false(
+    w.notes.some((n) => n.includes('is unknown')),
+    w.notes.join('\n'),
+  );
+  // Granted on * by the managed policy, used on the queue: run-time needs, not unused grants.
+  t.false(
+    w.unused.some((u) => u.unused.some((a) => a.startsWith('sqs:'))),
+    JSON.stringify(w.unused),
+  );
 });

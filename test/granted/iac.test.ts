@@ -26,6 +26,45 @@ function statements(g: GrantedInputs): string[] {
   return out;
 }
 
+/** AmazonRekognitionReadOnlyAccess v10 (bundled catalogue): its actions, in its order. */
+const REKOGNITION_READ = [
+  'CompareFaces',
+  'DetectFaces',
+  'DetectLabels',
+  'ListCollections',
+  'ListFaces',
+  'SearchFaces',
+  'SearchFacesByImage',
+  'DetectText',
+  'GetCelebrityInfo',
+  'RecognizeCelebrities',
+  'DetectModerationLabels',
+  'GetLabelDetection',
+  'GetFaceDetection',
+  'GetContentModeration',
+  'GetPersonTracking',
+  'GetCelebrityRecognition',
+  'GetFaceSearch',
+  'GetTextDetection',
+  'GetSegmentDetection',
+  'DescribeStreamProcessor',
+  'ListStreamProcessors',
+  'DescribeProjects',
+  'DescribeProjectVersions',
+  'DetectCustomLabels',
+  'DetectProtectiveEquipment',
+  'ListTagsForResource',
+  'ListDatasetEntries',
+  'ListDatasetLabels',
+  'DescribeDataset',
+  'ListProjectPolicies',
+  'ListUsers',
+  'SearchUsers',
+  'SearchUsersByImage',
+  'GetMediaAnalysisJob',
+  'ListMediaAnalysisJobs',
+];
+
 const cases: {
   name: string;
   format: IacFormat;
@@ -48,10 +87,11 @@ const cases: {
       'orders-api-role | AuditPolicy | logs:PutLogEvents on arn:aws:logs:${AWS::Region}:${AWS::AccountId}:log-group:/audit/${aws:username} | AuditPolicy:87',
       'orders-api-role | inline:cache | elasticache:Connect on * | CachePolicy:98',
       'orders-api-role | arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole | logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | OrdersRole:29',
+      'orders-api-role | arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess | ssm:Describe*,ssm:Get*,ssm:List* on * | OrdersRole:30',
     ],
     functions: [['orders-api', 'cloudformation.yaml#OrdersRole']],
     notes: [
-      /managed policy arn:aws:iam::aws:policy\/AmazonSSMReadOnlyAccess \(attached at cloudformation.yaml:30 OrdersRole\) is unknown: its grants are not counted/,
+      /AWS managed policies from the bundled catalogue of \d{4}-\d\d-\d\d: AWSLambdaBasicExecutionRole v1 of 2015-04-09, AmazonSSMReadOnlyAccess v1 of 2015-05-29;/,
     ],
   },
   {
@@ -63,12 +103,14 @@ const cases: {
       'ThumbnailerRole | Thumbnailer SQSPollerPolicy | sqs:ChangeMessageVisibility,sqs:ChangeMessageVisibilityBatch,sqs:DeleteMessage,sqs:DeleteMessageBatch,sqs:GetQueueAttributes,sqs:ReceiveMessage on arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:${GetAtt:JobsQueue.QueueName} | Thumbnailer:26',
       'ThumbnailerRole | Thumbnailer Policies[4] | s3:PutObject on arn:${AWS::Partition}:s3:::thumbnails-${AWS::AccountId}/* | Thumbnailer:31',
       'ThumbnailerRole | arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole | logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | Thumbnailer:15',
+      // SAM's automatic policies (Tracing: Active, an SQS event) and a managed policy by name alone.
+      'ThumbnailerRole | arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess | xray:PutTraceSegments,xray:PutTelemetryRecords,xray:GetSamplingRules,xray:GetSamplingTargets,xray:GetSamplingStatisticSummaries on * | Thumbnailer:15',
+      'ThumbnailerRole | arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole | sqs:ReceiveMessage,sqs:DeleteMessage,sqs:GetQueueAttributes,logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | Thumbnailer:15',
+      `ThumbnailerRole | arn:aws:iam::aws:policy/AmazonRekognitionReadOnlyAccess | ${REKOGNITION_READ.map((a) => `rekognition:${a}`).join(',')} on * | Thumbnailer:28`,
     ],
     functions: [['thumbnailer', 'sam.yaml#ThumbnailerRole']],
     notes: [
-      /AWSXrayWriteOnlyAccess \(attached at sam.yaml:15 Thumbnailer\) is unknown/,
-      /AWSLambdaSQSQueueExecutionRole \(attached at sam.yaml:15 Thumbnailer\) is unknown/,
-      /AmazonRekognitionReadOnlyAccess \(attached at sam.yaml:28 Thumbnailer\) is unknown/,
+      /AWS managed policies from the bundled catalogue of \d{4}-\d\d-\d\d: AWSLambdaBasicExecutionRole v1 of 2015-04-09, AWSXrayWriteOnlyAccess v2 of 2018-08-28, AWSLambdaSQSQueueExecutionRole v1 of 2018-06-14, AmazonRekognitionReadOnlyAccess v10 of 2023-11-08;/,
     ],
   },
   {
@@ -81,7 +123,10 @@ const cases: {
       'orders-api-role | arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole | logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | aws_iam_role_policy_attachment.basic:-',
     ],
     functions: [['orders-api', 'terraform-plan.json#aws_iam_role.orders']],
-    notes: [/the policy of aws_iam_role_policy.computed \(terraform-plan.json\) is not known from this file/],
+    notes: [
+      /the policy of aws_iam_role_policy.computed \(terraform-plan.json\) is not known from this file/,
+      /AWS managed policies from the bundled catalogue of \d{4}-\d\d-\d\d: AWSLambdaBasicExecutionRole v1 of 2015-04-09;/,
+    ],
   },
   {
     name: 'main.tf',
@@ -95,7 +140,10 @@ const cases: {
       'orders-api-role | arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole | logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | aws_iam_role_policy_attachment.basic:81',
     ],
     functions: [['orders-api', 'main.tf#aws_iam_role.orders']],
-    notes: [/the policy of aws_iam_role_policy.from_file \(main.tf:86\) is not known from this file/],
+    notes: [
+      /the policy of aws_iam_role_policy.from_file \(main.tf:86\) is not known from this file/,
+      /AWS managed policies from the bundled catalogue of \d{4}-\d\d-\d\d: AWSLambdaBasicExecutionRole v1 of 2015-04-09;/,
+    ],
   },
   {
     name: 'cdk.out/OrdersStack.template.json',
@@ -106,7 +154,9 @@ const cases: {
       'OrdersApiServiceRole1A2B3C4D | arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole | logs:CreateLogGroup,logs:CreateLogStream,logs:PutLogEvents on * | OrdersApiServiceRole1A2B3C4D:24',
     ],
     functions: [['orders-api', 'cdk.out/OrdersStack.template.json#OrdersApiServiceRole1A2B3C4D']],
-    notes: [],
+    notes: [
+      /AWS managed policies from the bundled catalogue of \d{4}-\d\d-\d\d: AWSLambdaBasicExecutionRole v1 of 2015-04-09;/,
+    ],
   },
 ];
 
@@ -151,7 +201,13 @@ test('an attached AWS managed policy comes from an authorization-details file gi
   );
   const g = mergeGranted([template, details]);
   const role = g.roles[0]!;
-  t.deepEqual(role.notes, []);
+  // The export wins over the bundled copy (ssm:Describe*, ssm:Get*, ssm:List*), and says so.
+  t.deepEqual(role.notes.length, 2, role.notes.join('\n'));
+  t.is(
+    role.notes[0],
+    'managed policies read from details.json: arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess',
+  );
+  t.regex(role.notes[1] ?? '', /bundled catalogue of .*: AWSLambdaBasicExecutionRole v1 of 2015-04-09;/);
   const ssm = role.policies.find((p) => p.name === 'arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess');
   t.deepEqual(ssm?.statements[0]?.actions, ['ssm:GetParameter']);
   t.deepEqual(ssm?.origin, { file: 't.yaml', resource: 'OrdersRole', line: 30 });

@@ -98,6 +98,7 @@ test('the archive holds one folder: launcher, built code, runtime packages only,
     'README.md',
     'THIRD-PARTY-LICENSES',
     'bin',
+    'data',
     'dist',
     'node_modules',
     'package.json',
@@ -117,6 +118,12 @@ test('the archive holds one folder: launcher, built code, runtime packages only,
     'the demo and self-test inputs, no generator',
   );
   t.deepEqual(fs.readdirSync(path.join(top, 'samples/otel')), ['aws-spans.jsonl']);
+  t.deepEqual(
+    fs.readdirSync(path.join(top, 'data')).sort(),
+    ['LICENSE.iam-dataset', 'README.md', 'managed-policies.json.gz'],
+    'the bundled AWS managed policies, their source and licence',
+  );
+  t.regex(fs.readFileSync(path.join(top, 'THIRD-PARTY-LICENSES'), 'utf8'), /iann0036\/iam-dataset \(MIT\)/);
   t.is(
     fs.readFileSync(path.join(top, 'samples/expected/policies.json'), 'utf8'),
     fs.readFileSync(path.join(repoRoot, 'samples/expected/policies.json'), 'utf8'),

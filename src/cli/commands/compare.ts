@@ -39,7 +39,7 @@ export function registerCompare(program: Command, { io, setExit }: CommandContex
       .description('what workloads are granted today but never used, and what they used but are not granted')
       .requiredOption(
         '--granted <files...>',
-        'what is granted, recognised by content: IAM policy documents, `aws iam get-account-authorization-details` and `aws lambda list-functions` output, CloudFormation/SAM templates (JSON or YAML), a CDK cdk.out folder, Serverless files, `terraform show -json` output, .tf files, any `policy --format` output; - reads standard input',
+        'what is granted, recognised by content: IAM policy documents, `aws iam get-account-authorization-details` and `aws lambda list-functions` output, CloudFormation/SAM templates (JSON or YAML), a CDK cdk.out folder, Serverless files, `terraform show -json` output, .tf files, any `policy --format` output; - reads standard input. AWS managed policies attached by ARN or name come from an authorization-details file given too, else from the bundled catalogue (README)',
       )
       .option('--role <arn-or-name>', 'compare every selected workload with this role')
       .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
