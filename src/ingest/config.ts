@@ -4,7 +4,8 @@
  * `list-event-source-mappings`, `get-event-source-mapping` and `aws ecs describe-task-definition`,
  * recognised by content. Only the fields the run-time rules read are kept (src/runtime): the log
  * group, whether the function is in a VPC, its tracing mode, its dead-letter target, its role,
- * its event sources, and a task definition's two roles. Pure: no I/O, no database.
+ * its event sources, the customer managed keys of its environment variables and of its mappings'
+ * filter criteria (`KMSKeyArn`), and a task definition's two roles. Pure: no I/O, no database.
  *
  * An export that is recognised but malformed (a function without its ARN, a mapping without its
  * function) is refused whole with its position and a hint, as a damaged trace is.
@@ -88,6 +89,9 @@ function functionFact(f: unknown, offset: number, where: string): ConfigFact {
   if (tracing) data.tracing = tracing;
   const dlq = isObject(f.DeadLetterConfig) ? str(f.DeadLetterConfig.TargetArn) : null;
   if (dlq) data.deadLetter = dlq;
+  // The customer managed key of the environment variables (absent with Lambda's default key).
+  const key = str(f.KMSKeyArn);
+  if (key) data.kmsKey = key;
   return { kind: 'function', key: arn, function: arn, data };
 }
 
@@ -102,6 +106,9 @@ function mappingFact(m: unknown, offset: number, where: string): ConfigFact {
   if (source) data.eventSource = source;
   const state = str(m.State);
   if (state) data.state = state;
+  // The customer managed key of the mapping's filter criteria.
+  const key = str(m.KMSKeyArn);
+  if (key) data.kmsKey = key;
   return { kind: 'mapping', key: uuid, function: fn, data };
 }
 

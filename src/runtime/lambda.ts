@@ -1,12 +1,13 @@
 /**
  * What Lambda itself does with a function's execution role: it writes the function's logs, and,
  * where the configuration says so, attaches network interfaces in a VPC and sends failed
- * asynchronous events to a dead-letter queue or topic.
+ * asynchronous events to a dead-letter queue or topic. The customer managed keys a configuration
+ * names (`KMSKeyArn`) are not used through the role's policy: said in notes, not granted.
  */
 import { parseArn } from '../iam/arn.js';
 import type { Scope } from './scope.js';
 import { SOURCES } from './sources.js';
-import type { NeedOrigin, RuntimeNeed } from './types.js';
+import type { FunctionConfig, NeedOrigin, RuntimeNeed, RuntimeNote } from './types.js';
 
 /** The default log group of a function: `/aws/lambda/{name}`. */
 export function defaultLogGroup(name: string): string {
@@ -79,4 +80,38 @@ export function deadLetterNeeds(target: string): RuntimeNeed[] | undefined {
       source: SOURCES.lambdaDlq,
     },
   ];
+}
+
+/**
+ * The customer managed keys a function's configuration names, each said in a note and granted
+ * nothing, as the Lambda developer guide states:
+ *
+ * - the function's `KMSKeyArn` (its environment variables): "No AWS KMS permissions are required
+ *   for your user or the function's execution role to use the default encryption key. To use a
+ *   customer managed key, you need permission to use the key. Lambda uses your permissions to
+ *   create a grant on the key." ({@link SOURCES.lambdaEnvKey}). The permissions it lists are the
+ *   deployer's; the role needs `kms:Decrypt` only when its code decrypts values itself (the
+ *   console's encryption helpers), a call of its own, granted as observed where its traces record it.
+ * - a mapping's `KMSKeyArn` (its filter criteria): "`kms:Decrypt` – Must be granted to the
+ *   regional Lambda service principal (`lambda.{AWS_region}.amazonaws.com`)" in the key policy, and
+ *   to whoever reads the plaintext criteria with `GetEventSourceMapping`
+ *   ({@link SOURCES.lambdaFilterKey}): a key-policy grant to Lambda, not the role's.
+ */
+export function lambdaKeyNotes(config: FunctionConfig, scope: Scope): RuntimeNote[] {
+  const notes: RuntimeNote[] = [];
+  if (config.envKey)
+    notes.push({
+      rule: 'lambda-env-key',
+      source: SOURCES.lambdaEnvKey,
+      message: `the function's environment variables are encrypted with the customer managed key ${config.envKey} (its KMSKeyArn): Lambda decrypts them through the grant it creates on that key when the key is configured, not through the role's policy, so nothing is granted for it (if the function's own code decrypts values, that kms:Decrypt is a call of its own)`,
+    });
+  for (const f of config.filterKeys ?? []) {
+    const region = parseArn(f.key)?.region || scope.region;
+    notes.push({
+      rule: 'mapping-filter-key',
+      source: SOURCES.lambdaFilterKey,
+      message: `the event-source mapping${f.eventSource ? ` of ${f.eventSource}` : ''} encrypts its filter criteria with the customer managed key ${f.key} (its KMSKeyArn): Lambda decrypts them as the service principal lambda.${region}.amazonaws.com, which that key's policy must allow kms:Decrypt, not with the function's role, so nothing is granted for it`,
+    });
+  }
+  return notes;
 }

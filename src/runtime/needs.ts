@@ -4,7 +4,7 @@
  */
 import { compareText } from '../shared/order.js';
 import { eventSourceKind, eventSourceNeeds } from './event-sources.js';
-import { deadLetterNeeds, lambdaLogNeeds, lambdaVpcNeeds } from './lambda.js';
+import { deadLetterNeeds, lambdaKeyNotes, lambdaLogNeeds, lambdaVpcNeeds } from './lambda.js';
 import { scopeOf } from './scope.js';
 import { SOURCES } from './sources.js';
 import { lambdaSamplingReads, openTelemetryUpload, xrayNeeds } from './telemetry.js';
@@ -48,6 +48,7 @@ export function runtimeNeeds(w: WorkloadFacts): RuntimeNeeds {
           message: `DeadLetterConfig.TargetArn ${w.config.deadLetter} is neither an SQS queue nor an SNS topic: nothing granted for it`,
         });
     }
+    if (w.config) notes.push(...lambdaKeyNotes(w.config, scope));
     const seen = new Set<string>();
     for (const [arns, origin, how] of [
       [w.triggers, 'runtime', 'its traces show the function invoked from it'],

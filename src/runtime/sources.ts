@@ -34,6 +34,9 @@ export const SOURCES = {
   lambdaVpcManaged:
     'https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSLambdaVPCAccessExecutionRole.html',
   lambdaDlq: 'https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html',
+  lambdaEnvKey: 'https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html',
+  lambdaFilterKey:
+    'https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html#filter-criteria-encryption',
   ecsTaskRole: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html',
   ecsExecutionRole:
     'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html',

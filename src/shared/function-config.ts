@@ -17,4 +17,15 @@ export interface FunctionConfig {
   eventSources?: string[];
   /** The execution role's ARN. */
   role?: string;
+  /** `KMSKeyArn`: the customer managed key that encrypts its environment variables. */
+  envKey?: string;
+  /** `KMSKeyArn` of its event-source mappings: the keys of their filter criteria, with each mapping's source. */
+  filterKeys?: FilterKey[];
+}
+
+/** The customer managed key of one event-source mapping's filter criteria. */
+export interface FilterKey {
+  key: string;
+  /** The mapping's `EventSourceArn` (none for self-managed Kafka). */
+  eventSource?: string;
 }

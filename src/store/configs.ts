@@ -28,8 +28,15 @@ export function loadFunctionConfigs(store: Store): Map<string, FunctionConfig> {
       if (typeof data.tracing === 'string') c.tracing = data.tracing;
       if (typeof data.deadLetter === 'string') c.deadLetter = data.deadLetter;
       if (typeof data.role === 'string') c.role = data.role;
-    } else if (typeof data.eventSource === 'string') {
-      c.eventSources = [...(c.eventSources ?? []), data.eventSource];
+      if (typeof data.kmsKey === 'string') c.envKey = data.kmsKey;
+    } else {
+      const source = typeof data.eventSource === 'string' ? data.eventSource : undefined;
+      if (source) c.eventSources = [...(c.eventSources ?? []), source];
+      if (typeof data.kmsKey === 'string')
+        c.filterKeys = [
+          ...(c.filterKeys ?? []),
+          { key: data.kmsKey, ...(source ? { eventSource: source } : {}) },
+        ];
     }
     out.set(r.function, c);
   }

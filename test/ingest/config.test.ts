@@ -11,14 +11,20 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import { compareGranted } from '../../src/compare/compare.js';
 import { mergeGranted, parseGrantedFile } from '../../src/grants/granted.js';
+import { loadFunctionConfigs } from '../../src/store/configs.js';
 import type { Store } from '../../src/store/db.js';
 import { cli, repoRoot, tempDir, tempStore, writeFile } from '../support/helpers.js';
+import { oracleAllows } from '../support/oracle.js';
 import { sqsInvocation } from '../support/shards.js';
 
 const fixture = (name: string): string => path.join(repoRoot, 'test/fixtures/config', name);
 const json = (name: string): Record<string, unknown> =>
   JSON.parse(fs.readFileSync(fixture(name), 'utf8')) as Record<string, unknown>;
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:sqs-consumer';
+/** The customer managed keys the fixtures name (`KMSKeyArn`). */
+const ENV_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const FILTER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0987dcba-09fe-87dc-65ba-ab0987654321';
+const GET_FILTER_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/5555eeee-66ff-77aa-88bb-99cc00dd11ee';
 
 /** Export → shape and the facts kept. */
 const SHAPES: {
@@ -40,6 +46,7 @@ const SHAPES: {
           vpc: true,
           tracing: 'Active',
           deadLetter: 'arn:aws:sqs:eu-west-1:123456789012:sqs-consumer-dlq',
+          kmsKey: ENV_KEY,
         },
       ],
     ],
@@ -64,7 +71,11 @@ const SHAPES: {
         'mapping',
         'a1b2c3d4-5678-90ab-cdef-11111EXAMPLE',
         FN,
-        { eventSource: 'arn:aws:sqs:eu-west-1:123456789012:orders-in', state: 'Enabled' },
+        {
+          eventSource: 'arn:aws:sqs:eu-west-1:123456789012:orders-in',
+          state: 'Enabled',
+          kmsKey: FILTER_KEY,
+        },
       ],
       // The mapping of an alias belongs to the function.
       [
@@ -72,6 +83,22 @@ const SHAPES: {
         'a1b2c3d4-5678-90ab-cdef-22222EXAMPLE',
         FN,
         { eventSource: 'arn:aws:kinesis:eu-west-1:123456789012:stream/clicks', state: 'Enabled' },
+      ],
+    ],
+  },
+  {
+    file: 'get-event-source-mapping.json',
+    shape: 'lambda-event-source-mappings',
+    facts: [
+      [
+        'mapping',
+        'a1b2c3d4-5678-90ab-cdef-33333EXAMPLE',
+        FN,
+        {
+          eventSource: 'arn:aws:sqs:eu-west-1:123456789012:returns-in',
+          state: 'Enabled',
+          kmsKey: GET_FILTER_KEY,
+        },
       ],
     ],
   },
@@ -178,6 +205,74 @@ for (const order of ['configuration first', 'traces first'])
       'config kinesis-trigger',
     );
   });
+
+/**
+ * `KMSKeyArn` of a function (its environment variables) and of its mappings (their filter
+ * criteria): stored, read back, and granted nothing, as the Lambda developer guide says (see
+ * src/runtime/lambda.ts): a warning names each key, its field and the source, and the policy
+ * document allows no KMS action on either key, whatever the service or region it comes through.
+ */
+test('KMSKeyArn of a function and of its mappings: kept, said in warnings, never granted to the role', async (t) => {
+  const { store, dir } = tempStore();
+  const spans = writeFile(dir, 'spans.jsonl', sqsInvocation({ trace: 6, queue: 'orders-in' }));
+  const r = await ingest(store, {
+    inputs: [
+      spans,
+      fixture('get-function-configuration.json'),
+      fixture('list-event-source-mappings.json'),
+      fixture('get-event-source-mapping.json'),
+    ],
+  });
+  t.is(r.rejected, 0);
+  const config = loadFunctionConfigs(store).get(FN);
+  t.is(config?.envKey, ENV_KEY);
+  t.deepEqual(config?.filterKeys, [
+    { key: FILTER_KEY, eventSource: 'arn:aws:sqs:eu-west-1:123456789012:orders-in' },
+    { key: GET_FILTER_KEY, eventSource: 'arn:aws:sqs:eu-west-1:123456789012:returns-in' },
+  ]);
+  const [p] = buildPolicies(store, { filter: {} }).policies;
+  const actions = p!.document.Statement.flatMap((st) => st.Action);
+  t.true(actions.includes('sqs:ReceiveMessage'), 'the mappings still give their needs');
+  t.false(
+    actions.some((a) => a.toLowerCase().startsWith('kms:')),
+    'nothing of KMS is granted',
+  );
+  const runtime = p!.warnings.filter((w) => w.code === 'runtime').map((w) => w.message);
+  for (const [key, field] of [
+    [ENV_KEY, /environment variables are encrypted/],
+    [FILTER_KEY, /mapping of arn:aws:sqs:eu-west-1:123456789012:orders-in encrypts its filter criteria/],
+    [GET_FILTER_KEY, /mapping of arn:aws:sqs:eu-west-1:123456789012:returns-in encrypts its filter criteria/],
+  ] as const)
+    t.true(
+      runtime.some(
+        (m) => m.includes(key) && field.test(m) && m.includes('https://docs.aws.amazon.com/lambda/'),
+      ),
+      `a warning names ${key} and its source`,
+    );
+  // The independent evaluator: no KMS action on any of the keys, through Lambda or directly.
+  for (const key of [ENV_KEY, FILTER_KEY, GET_FILTER_KEY])
+    for (const [action, context] of [
+      ['kms:Decrypt', { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' }],
+      ['kms:Decrypt', { 'kms:ViaService': 'lambda.us-east-1.amazonaws.com' }],
+      ['kms:Decrypt', {}],
+      ['kms:GenerateDataKey', { 'kms:ViaService': 'lambda.eu-west-1.amazonaws.com' }],
+      ['kms:Encrypt', {}],
+      ['kms:ScheduleKeyDeletion', {}],
+    ] as const)
+      t.false(
+        await oracleAllows(p!.document, action, key, '123456789012', context),
+        `denies ${action} on ${key} ${JSON.stringify(context)}`,
+      );
+  // ...while the same evaluator allows what the configuration does need (its log group).
+  t.true(
+    await oracleAllows(
+      p!.document,
+      'logs:PutLogEvents',
+      'arn:aws:logs:eu-west-1:123456789012:log-group:/shop/consumers:log-stream:x',
+      '123456789012',
+    ),
+  );
+});
 
 test('Role links a function to its role: compare needs no functions file, --by role no roles file', async (t) => {
   const { store, dir } = tempStore();

@@ -275,6 +275,76 @@ for (const c of CONFIG)
     if (c.note) t.true(r.notes.some((n) => c.note!.test(n.message)));
   });
 
+/**
+ * The customer managed keys a configuration names (`KMSKeyArn`): the Lambda developer guide says
+ * the role needs no KMS permission for either (a grant Lambda creates for the environment
+ * variables; the key policy's regional Lambda service principal for filter criteria), so each
+ * adds no need, only a note naming the key, the field and the source.
+ */
+const ENV_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+const FILTER_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0987dcba-09fe-87dc-65ba-ab0987654321`;
+const KEYS: { field: string; w: WorkloadFacts; notes: [string, string, RegExp][] }[] = [
+  {
+    field: "the function's KMSKeyArn (environment variables): Lambda's grant, nothing for the role",
+    w: fn({ config: { envKey: ENV_KEY } }),
+    notes: [
+      [
+        'lambda-env-key',
+        SOURCES.lambdaEnvKey,
+        new RegExp(`environment variables are encrypted with the customer managed key ${ENV_KEY} .*grant`),
+      ],
+    ],
+  },
+  {
+    field: "a mapping's KMSKeyArn (filter criteria): the key policy's Lambda principal in the key's region",
+    w: fn({ config: { eventSources: [QUEUE], filterKeys: [{ key: FILTER_KEY, eventSource: QUEUE }] } }),
+    notes: [
+      [
+        'mapping-filter-key',
+        SOURCES.lambdaFilterKey,
+        new RegExp(
+          `mapping of ${QUEUE} encrypts its filter criteria with the customer managed key ${FILTER_KEY} .*lambda\\.${REGION}\\.amazonaws\\.com`,
+        ),
+      ],
+    ],
+  },
+  {
+    field: 'a self-managed Kafka mapping (no EventSourceArn) with a key in another region',
+    w: fn({ config: { filterKeys: [{ key: FILTER_KEY.replace(REGION, 'us-east-1') }] } }),
+    notes: [
+      [
+        'mapping-filter-key',
+        SOURCES.lambdaFilterKey,
+        /the event-source mapping encrypts .*lambda\.us-east-1\.amazonaws\.com/,
+      ],
+    ],
+  },
+  {
+    field: 'both keys; the union of a role keeps each note once',
+    w: fn({ config: { envKey: ENV_KEY, filterKeys: [{ key: FILTER_KEY, eventSource: QUEUE }] } }),
+    notes: [
+      ['lambda-env-key', SOURCES.lambdaEnvKey, new RegExp(ENV_KEY)],
+      ['mapping-filter-key', SOURCES.lambdaFilterKey, new RegExp(FILTER_KEY)],
+    ],
+  },
+];
+
+for (const k of KEYS)
+  test(`config key: ${k.field}`, (t) => {
+    const without = runtimeNeeds(fn({ config: { ...k.w.config, envKey: undefined, filterKeys: undefined } }));
+    const r = unionNeeds([runtimeNeeds(k.w), runtimeNeeds(k.w)]);
+    t.deepEqual(r.needs, without.needs, 'the key adds no need');
+    t.deepEqual(r.possible, without.possible, 'nor a possible one');
+    t.false([...r.needs, ...r.possible].some((n) => n.action.startsWith('kms:')));
+    const mine = r.notes.filter((n) => n.rule === 'lambda-env-key' || n.rule === 'mapping-filter-key');
+    t.is(mine.length, k.notes.length);
+    for (const [rule, source, message] of k.notes)
+      t.true(
+        mine.some((n) => n.rule === rule && n.source === source && message.test(n.message)),
+        `${rule}: ${message}`,
+      );
+  });
+
 test('every action of every rule exists in the Service Authorization Reference, on a resource its type allows', (t) => {
   const all = [
     ...KINDS.flatMap((k) => [...runtimeNeeds(k.w).needs, ...runtimeNeeds(k.w).possible]),
