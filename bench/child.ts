@@ -1,6 +1,6 @@
 /**
- * Child processes of the benchmarks: wall time and peak RSS (via /usr/bin/time -v, else by
- * polling VmHWM), and a warm page cache before each timed run.
+ * Child processes of the benchmarks: wall time, peak RSS and CPU time (via /usr/bin/time -v;
+ * without it peak RSS by polling VmHWM), and a warm page cache before each timed run.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +17,8 @@ export interface ChildRun {
   stderr: string;
   wallSeconds: number;
   peakRssKB?: number;
+  /** User + system CPU seconds of the child, every thread (from /usr/bin/time -v only). */
+  cpuSeconds?: number;
 }
 
 export const hasTimeBin = ((): boolean => {
@@ -57,10 +59,15 @@ export function runChild(cmd: string, args: string[]): Promise<ChildRun> {
       const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       if (poll) clearInterval(poll);
       let peakRssKB = polled;
+      let cpuSeconds: number | undefined;
       if (hasTimeBin) {
         try {
-          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(readFileSync(rssFile, 'utf8'));
+          const text = readFileSync(rssFile, 'utf8');
+          const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(text);
           if (m) peakRssKB = Number(m[1]);
+          const user = /User time \(seconds\): ([\d.]+)/.exec(text);
+          const sys = /System time \(seconds\): ([\d.]+)/.exec(text);
+          if (user && sys) cpuSeconds = Number(user[1]) + Number(sys[1]);
           rmSync(rssFile, { force: true });
         } catch {
           // no rss
@@ -72,6 +79,7 @@ export function runChild(cmd: string, args: string[]): Promise<ChildRun> {
         stderr,
         wallSeconds,
         ...(peakRssKB === undefined ? {} : { peakRssKB }),
+        ...(cpuSeconds === undefined ? {} : { cpuSeconds }),
       });
     });
   });

@@ -3,8 +3,8 @@
  *
  *   node --import tsx bench/methods.ts <parse|stream|stream-packed|noop> <dump.json> <concatenated|single>
  *
- * Prints one JSON line: { method, seconds, readSeconds?, traces, segments, bytes } or { method, error }.
- * `seconds` covers reading + parsing (module loading and process start are excluded).
+ * Prints one JSON line: { method, seconds, cpuSeconds, readSeconds?, traces, segments, bytes } or { method, error }.
+ * `seconds` and `cpuSeconds` cover reading + parsing (module loading and process start are excluded).
  */
 import { readFileSync, readdirSync, createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ export type MethodName = 'parse' | 'stream' | 'stream-packed' | 'noop';
 export interface MethodResult {
   method: MethodName;
   seconds: number;
+  /** CPU seconds (user + system, every thread) over the same span as `seconds`. */
+  cpuSeconds?: number;
   readSeconds?: number;
   traces: number;
   segments: number;
@@ -137,6 +139,7 @@ async function streamFiles(
 async function main(): Promise<void> {
   const [method, file, layout = 'concatenated'] = process.argv.slice(2) as [MethodName, string, string];
   let r: Omit<MethodResult, 'method'>;
+  const cpu0 = process.cpuUsage();
   try {
     switch (method) {
       case 'parse':
@@ -157,7 +160,8 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ method, error: e.code ? `${e.code}: ${e.message}` : e.message }));
     return;
   }
-  console.log(JSON.stringify({ method, ...r }));
+  const cpu = process.cpuUsage(cpu0);
+  console.log(JSON.stringify({ method, ...r, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
 }
 
 await main();

@@ -219,16 +219,30 @@ function hostOf(url: string | null): string | null {
  * when there are none (a document written by an X-Ray SDK).
  */
 export function otelAttributesOfNode(node: Readonly<Record<string, unknown>>): Attributes | undefined {
-  const out: Record<string, unknown> = {};
+  // Called for every call node, most of which carry none: `for … in` over the parsed objects
+  // (own keys only: JSON.parse makes plain objects) and no object until a key is found.
+  let out: Record<string, unknown> | undefined;
   const metadata = isObject(node.metadata) ? node.metadata.default : undefined;
-  if (isObject(metadata)) for (const [k, v] of Object.entries(metadata)) out[k] = v;
-  if (isObject(node.aws))
-    for (const [k, v] of Object.entries(node.aws))
-      if (k.includes('.') && !(`aws.${k}` in out)) out[`aws.${k}`] = v;
-  if (isObject(node.annotations))
-    for (const [k, v] of Object.entries(node.annotations)) {
-      const key = ANNOTATION_KEYS.get(k) ?? k;
-      if (!(key in out)) out[key] = v;
+  if (isObject(metadata))
+    for (const k in metadata) {
+      out ??= {};
+      out[k] = metadata[k];
     }
-  return Object.keys(out).length > 0 ? out : undefined;
+  const aws = node.aws;
+  if (isObject(aws))
+    for (const k in aws)
+      if (k.includes('.') && !(out && `aws.${k}` in out)) {
+        out ??= {};
+        out[`aws.${k}`] = aws[k];
+      }
+  const annotations = node.annotations;
+  if (isObject(annotations))
+    for (const k in annotations) {
+      const key = ANNOTATION_KEYS.get(k) ?? k;
+      if (!(out && key in out)) {
+        out ??= {};
+        out[key] = annotations[k];
+      }
+    }
+  return out && Object.keys(out).length > 0 ? out : undefined;
 }

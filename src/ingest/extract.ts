@@ -8,7 +8,7 @@
  * subsegments to an AWS endpoint are calls whose operation is unknown.
  */
 import { isAccountId, isRegion, parseArn } from '../iam/arn.js';
-import { resolveService, serviceFromHost } from '../iam/service-names.js';
+import { resolveService, serviceFromHost, type ServiceInfo } from '../iam/service-names.js';
 import type { CallVia, Outcome } from '../shared/outcome.js';
 import { asObject as obj, num, str, strList } from '../shared/values.js';
 import { classify, firstException, parseDenied } from './outcome.js';
@@ -270,9 +270,9 @@ function callFromNode(
   const host = hostOf(node);
   const hostInfo = serviceFromHost(host);
   const service =
-    (via === 'inferred' ? resolveService(str(node.origin)) : undefined) ??
-    resolveService(name) ??
-    resolveService(str(node.origin)) ??
+    (via === 'inferred' ? resolveCached(str(node.origin)) : undefined) ??
+    resolveCached(name) ??
+    resolveCached(str(node.origin)) ??
     hostInfo?.service;
   // OTel-instrumented code rendered as X-Ray segments carries its span attributes too.
   const otel = otelAttributesOfNode(node);
@@ -315,9 +315,15 @@ function callFromNode(
 
 /** The X-Ray SDKs' parameters of the `aws` block (allow-listed request and response fields). */
 function extractParams(aws: Record<string, unknown>): CallParams | null {
+  // The block's own keys (a handful) are looked up in the allow-list, rather than the 25 names
+  // of the list in the block: the result keeps the list's order, as before.
+  let found: string[] | undefined;
+  for (const k in aws) if (PARAM_INDEX.has(k)) (found ??= []).push(k);
+  if (!found) return null;
+  if (found.length > 1) found.sort((a, b) => PARAM_INDEX.get(a)! - PARAM_INDEX.get(b)!);
   const params: CallParams = {};
   let any = false;
-  for (const k of PARAM_KEYS) {
+  for (const k of found) {
     const v = aws[k];
     if (v === undefined) continue;
     const value = k === 'table_names' || k === 'resource_names' ? strList(v) : str(v);
@@ -328,6 +334,24 @@ function extractParams(aws: Record<string, unknown>): CallParams | null {
   }
   return any ? params : null;
 }
+
+/** Position of each allow-listed key in {@link PARAM_KEYS}. */
+const PARAM_INDEX = new Map<string, number>(PARAM_KEYS.map((k, i) => [k, i]));
+
+/**
+ * {@link resolveService}, remembered per name: every call resolves its subsegment's name and
+ * origin, and a dump holds a few dozen distinct ones. Cleared past {@link MAX_RESOLVED} names.
+ */
+function resolveCached(name: string | null): ServiceInfo | undefined {
+  if (!name) return undefined;
+  if (resolved.has(name)) return resolved.get(name);
+  if (resolved.size >= MAX_RESOLVED) resolved.clear();
+  const info = resolveService(name);
+  resolved.set(name, info);
+  return info;
+}
+const resolved = new Map<string, ServiceInfo | undefined>();
+const MAX_RESOLVED = 1024;
 
 function mergeParams(a: CallParams | null, b: CallParams | null): CallParams | null {
   return a && b ? { ...b, ...a } : (a ?? b);

@@ -174,21 +174,27 @@ export class Preparer {
       );
       if (ex) extracted.push(ex);
     }
-    // Inferred segments first fill in the calls of their callers in this same item.
-    const sdkCalls = new Map<string, CallRow>();
+    // Inferred segments first fill in the calls of their callers in this same item. Keyed by
+    // trace, then call: the ids are strings as parsed, whose hashes V8 keeps, where a key made by
+    // concatenating them would be built and hashed anew for every call.
+    const sdkCalls = new Map<string, Map<string, CallRow>>();
     for (const ex of extracted) {
-      if (ex.type === 'inferred') continue;
-      for (const c of ex.calls) sdkCalls.set(`${ex.traceId}\u0000${c.subId}`, c);
+      if (ex.type === 'inferred' || ex.calls.length === 0) continue;
+      let byId = sdkCalls.get(ex.traceId);
+      if (!byId) sdkCalls.set(ex.traceId, (byId = new Map()));
+      for (const c of ex.calls) byId.set(c.subId, c);
     }
+    const callerOf = (ex: ExtractedDoc): CallRow | undefined => {
+      const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
+      return call ? sdkCalls.get(ex.traceId)?.get(call.subId) : undefined;
+    };
     const out = this.emptyDocs(docs.length, keepNodes, trace, problems);
     for (const ex of extracted) {
-      const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
-      const caller = call ? sdkCalls.get(`${ex.traceId}\u0000${call.subId}`) : undefined;
-      if (call && caller) fillIn(caller, call); // fully accounted for: the caller carries what it said
+      const caller = callerOf(ex);
+      if (caller) fillIn(caller, ex.calls[0] as CallRow); // fully accounted for: the caller carries what it said
     }
     for (const ex of extracted) {
-      const call = ex.type === 'inferred' ? ex.calls[0] : undefined;
-      if (call && sdkCalls.has(`${ex.traceId}\u0000${call.subId}`)) continue;
+      if (callerOf(ex)) continue;
       out.docs.push(this.wireDoc(ex, out));
     }
     return out;
@@ -224,8 +230,13 @@ export class Preparer {
     // The spans of one resource share one Workload object: numbered once.
     const same = this.workloadObjects.get(w);
     if (same !== undefined) return same;
-    let key = lp(w.key) + lp(w.kind) + lp(w.name) + lp(w.arn) + lp(w.account) + lp(w.region);
-    for (const k in w.attrs) key += lp(k) + lp(w.attrs[k] ?? null);
+    const parts: (string | number)[] = [];
+    for (const s of [w.key, w.kind, w.name, w.arn, w.account, w.region]) lpPush(parts, s);
+    for (const k in w.attrs) {
+      lpPush(parts, k);
+      lpPush(parts, w.attrs[k] ?? null);
+    }
+    const key = parts.join('');
     let index = this.workloads.get(key);
     if (index === undefined) {
       index = this.next++;
@@ -237,28 +248,41 @@ export class Preparer {
   }
 }
 
-/** A string or null, length-prefixed so that concatenations of them are unambiguous. */
-function lp(s: string | null): string {
-  return s === null ? '-' : `${s.length}:${s}`;
+/**
+ * A string or null, length-prefixed so that concatenations of them are unambiguous, pushed onto a
+ * list of parts that is joined once: one flat string, instead of a tree of `+` concatenations
+ * that V8 copies into one before hashing it as a Map key.
+ */
+function lpPush(parts: (string | number)[], s: string | null): void {
+  if (s === null) parts.push('-');
+  else parts.push(s.length, ':', s);
 }
 
 /** Identifies a target as {@link signature} does, more cheaply: an unambiguous concatenation. */
 export function targetKey(c: CallRow): string {
-  let key =
-    lp(c.service) +
-    lp(c.serviceName) +
-    lp(c.operation) +
-    lp(c.region) +
-    lp(c.account) +
-    lp(c.deniedAction) +
-    lp(c.deniedResource);
-  if (c.params === null) return key + '-';
+  const parts: (string | number)[] = [];
+  lpPush(parts, c.service);
+  lpPush(parts, c.serviceName);
+  lpPush(parts, c.operation);
+  lpPush(parts, c.region);
+  lpPush(parts, c.account);
+  lpPush(parts, c.deniedAction);
+  lpPush(parts, c.deniedResource);
+  if (c.params === null) {
+    parts.push('-');
+    return parts.join('');
+  }
   const keys = Object.keys(c.params);
   if (keys.length > 1) keys.sort();
-  key += `{${keys.length}|`;
+  parts.push('{', keys.length, '|');
   for (const k of keys) {
     const v = c.params[k] as string | string[];
-    key += lp(k) + (typeof v === 'string' ? lp(v) : `[${v.length}|${v.map(lp).join('')}`);
+    lpPush(parts, k);
+    if (typeof v === 'string') lpPush(parts, v);
+    else {
+      parts.push('[', v.length, '|');
+      for (const x of v) lpPush(parts, x);
+    }
   }
-  return key;
+  return parts.join('');
 }

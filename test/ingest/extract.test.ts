@@ -306,3 +306,48 @@ test('segments without an id are problems reported as data, not silently dropped
   t.regex(summary.results[0]!.problems[0]!.message, /no id/);
   t.is((store.prepare('SELECT count(*) AS n FROM problems').get() as { n: number }).n, 1);
 });
+
+test('resource parameters: allow-listed keys of the aws block in the allow-list order, whatever the block order', async (t) => {
+  const { extractDoc } = await import('../../src/ingest/extract.js');
+  const cases: { aws: Record<string, unknown>; params: [string, unknown][] | null }[] = [
+    { aws: { operation: 'GetItem', region: 'eu-west-1' }, params: null },
+    { aws: { operation: 'GetItem', table_name: 't' }, params: [['table_name', 't']] },
+    {
+      aws: { key: 'k', operation: 'GetObject', bucket_name: 'b', request_id: 'x', version_id: 'v' },
+      params: [
+        ['bucket_name', 'b'],
+        ['key', 'k'],
+        ['version_id', 'v'],
+      ],
+    },
+    {
+      aws: { table_names: ['b', 'a'], operation: 'BatchGetItem', index_name: 7, table_name: 't' },
+      params: [
+        ['table_name', 't'],
+        ['table_names', ['b', 'a']],
+        ['index_name', '7'],
+      ],
+    },
+    // A dotted key is an OpenTelemetry attribute (its `aws.` prefix restored), kept beside the SDK's.
+    {
+      aws: { 'sqs.queue.url': 'https://sqs/q', queue_url: 'u', operation: 'SendMessage' },
+      params: [
+        ['aws.sqs.queue.url', 'https://sqs/q'],
+        ['queue_url', 'u'],
+      ],
+    },
+  ];
+  for (const { aws, params } of cases) {
+    const doc = {
+      id: hexId(),
+      trace_id: traceId(3),
+      name: 'svc',
+      start_time: T0,
+      end_time: T0 + 1,
+      subsegments: [{ id: hexId(), name: 'DynamoDB', namespace: 'aws', start_time: T0, end_time: T0, aws }],
+    };
+    const ex = extractDoc(doc, { where: 'test' }, []);
+    const got = ex?.calls[0]?.params ?? null;
+    t.deepEqual(got === null ? null : Object.entries(got), params, JSON.stringify(aws));
+  }
+});
