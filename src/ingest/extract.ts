@@ -13,6 +13,7 @@ import type { CallVia, Outcome } from '../shared/outcome.js';
 import { asObject as obj, num, str, strList } from '../shared/values.js';
 import { classify, firstException, parseDenied } from './outcome.js';
 import type { SegmentDoc } from './shapes.js';
+import type { DocFields } from '../store/write/index.js';
 import { seenIn, workloadOf, type Workload } from './workloads.js';
 import { otelAccount, otelAttributesOfNode, otelParams, otelRegion } from './attributes.js';
 
@@ -50,22 +51,11 @@ export interface DataProblem {
   message: string;
 }
 
-/** What one document contributes. */
-export interface ExtractedDoc {
-  traceId: string;
-  id: string;
-  type: 'segment' | 'subsegment' | 'inferred';
-  parentId: string | null;
-  name: string;
-  origin: string | null;
-  startTime: number | null;
-  endTime: number | null;
-  inProgress: boolean;
+/** What one document contributes: the fields the writer stores (DocFields), its workload and calls. */
+export interface ExtractedDoc extends DocFields {
   /** The workload, for segments that are one (never for inferred segments or subsegments). */
   workload: Workload | undefined;
   calls: CallRow[];
-  /** Ids of subsegments inside this document that are not calls (possible parents of independent subsegments). */
-  nodeIds: string[];
 }
 
 /** Keys of `aws` we keep as resource parameters. */

@@ -17,6 +17,7 @@ export {
   wireCall,
   wireDoc,
   type ConfigFields,
+  type DocFields,
   type ItemProblem,
   type PreparedItem,
   type TargetDef,

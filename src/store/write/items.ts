@@ -10,6 +10,7 @@
  * those, the writer reads with the positions, and neither counts places.
  */
 import type { CallVia, Outcome } from '../../shared/outcome.js';
+import type { WorkloadRecord } from '../workloads.js';
 import type { TargetFields } from './targets.js';
 
 /** One call: its target is an index into the targets described so far in this input. */
@@ -99,6 +100,7 @@ export interface DocFields {
   startTime: number | null;
   endTime: number | null;
   inProgress: boolean;
+  /** Ids of subsegments inside this document that are not calls (possible parents of independent subsegments). */
   nodeIds: string[];
 }
 
@@ -134,17 +136,10 @@ export function wireDoc(
 }
 
 /** A workload as the writer stores it (the `workloads` table; ingest's `Workload` is one). */
-export interface WorkloadFields {
-  /** Stable identity: the unqualified ARN where there is one, else `kind:account:region:name`. */
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
+export type WorkloadFields = Omit<WorkloadRecord, 'id' | 'attrs'> & {
   /** Extra facts, merged across documents (list attributes accumulate: see the writer). */
   attrs: Record<string, string>;
-}
+};
 
 /** A problem found in the data of an input: stored (the first few) and counted. */
 export interface ItemProblem {

@@ -6,23 +6,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db.js';
 import { addCallsSql, rebuildTouchedSql, ROLLUPS } from '../rollups.js';
+import type { WorkloadRecord } from '../workloads.js';
 import type { StoredTarget } from './targets.js';
-
-/** A `calls` row as the writer inserts it (the order of {@link IngestStatements.insertCall}). */
-export type CallValues = [
-  traceKey: number,
-  subId: string,
-  segmentId: string,
-  workloadId: number | null,
-  startTime: number,
-  endTime: number | null,
-  targetId: number,
-  httpStatus: number | null,
-  outcome: string,
-  errorType: string | null,
-  via: string,
-  sourceId: number,
-];
 
 /** A call's columns that a replacement rewrites: {@link CallValues} less its key. */
 export type CallUpdate = [
@@ -37,6 +22,9 @@ export type CallUpdate = [
   via: string,
   sourceId: number,
 ];
+
+/** A `calls` row as the writer inserts it (the order of {@link IngestStatements.insertCall}): its key, then {@link CallUpdate}. */
+export type CallValues = [traceKey: number, subId: string, ...CallUpdate];
 
 /** A segment's columns that a replacement rewrites (the order of {@link IngestStatements.replaceSegment}). */
 export type SegmentUpdate = [
@@ -94,28 +82,12 @@ export interface SourceValues {
   elapsed_ms: number;
 }
 
-/** A workload row as inserted. */
-export interface WorkloadValues {
-  key: string;
-  kind: string;
-  name: string;
-  arn: string | null;
-  account: string | null;
-  region: string | null;
-  attrs: string;
-}
+/** A workload row as inserted (its attributes as JSON). */
+export type WorkloadValues = Omit<WorkloadRecord, 'id'>;
 
-/** A target row as inserted. */
-export interface TargetValues {
+/** A target row as inserted: its identifying fields, its signature and its IAM mapping. */
+export interface TargetValues extends StoredTarget {
   sig: string;
-  service: string;
-  service_name: string;
-  operation: string | null;
-  region: string | null;
-  account: string | null;
-  params: string | null;
-  denied_action: string | null;
-  denied_resource: string | null;
   mapping: string;
   mapping_reason: string | null;
 }
