@@ -210,7 +210,15 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           const s = subjects[rank] as Subject<WorkloadRecord>;
           const any = !next.done && next.value.subject === rank;
           const trailRole = trail.get(s.key);
-          if (!any && !trailRole && !s.members.some((w) => unmapped.has(w.id))) continue;
+          // A role's CloudTrail evidence under the filter; a role none of whose calls it keeps has none.
+          const found = trailRole
+            ? trailEvidence(store, trailRole, {
+                filter: options.filter,
+                includeOutside: options.includeOutside === true,
+              })
+            : undefined;
+          const ct = found && found.events > 0 ? found : undefined;
+          if (!any && !ct && !s.members.some((w) => unmapped.has(w.id))) continue;
           const used = new Set<number>();
           // This subject's rows, one at a time: buildOne folds them as they come.
           const traced = function* (): Generator<Grant> {
@@ -219,17 +227,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
               for (const id of next.value.members ?? []) used.add(id);
             }
           };
-          // A role's CloudTrail evidence, read once its traced members are known.
-          let ct: TrailEvidence | undefined;
-          const grants = (): Iterable<Grant> => {
-            if (!trailRole) return traced();
-            ct = trailEvidence(store, trailRole, {
-              since: options.filter.since,
-              until: options.filter.until,
-              includeOutside: options.includeOutside === true,
-            });
-            return withTrail([...traced()], ct);
-          };
+          const grants = (): Iterable<Grant> => (ct ? withTrail([...traced()], ct) : traced());
           const membersOf = (): WorkloadRecord[] => {
             for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
             return s.members.filter((w) => used.has(w.id));
@@ -299,7 +297,7 @@ function trailSubjects(
   const f = options.filter;
   const narrowed = (f.workloads?.length ?? 0) > 0 || (f.excludeWorkloads?.length ?? 0) > 0;
   const keys = new Set(subjects.map((s) => s.key));
-  for (const role of trailRoles(store, { since: f.since, until: f.until })) {
+  for (const role of trailRoles(store, f)) {
     const key = options.roles ? role : `role:${role}`;
     const named = (f.workloads ?? []).some((p) => namesTrailRole(p, role));
     const excluded = (f.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));

@@ -9,11 +9,13 @@
  * Memory holds one role's distinct (action, resource) pairs and its distinct outside callers,
  * not its calls: the rows are read one at a time.
  */
-import { mapTrailCall } from '../iam/cloudtrail.js';
+import { mapTrailCall, serviceOfSource } from '../iam/cloudtrail.js';
 import { verdictOf, type CallerClass } from '../iam/caller.js';
+import { outcomeOfErrorCode } from '../shared/outcome.js';
 import { DAY } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { readTrailRows, roleRunsLambda, type TrailScope } from '../store/trail.js';
+import { mappedCallFilter, type CallFilter } from '../store/filter.js';
+import { readTrailRows, roleRunsLambda } from '../store/trail.js';
 import { absorbGrant, observedOne, type Grant } from './to-grant.js';
 import type { PolicyWarning } from './types.js';
 
@@ -53,19 +55,23 @@ export interface TrailEvidence {
   sessions: string[];
 }
 
-/** Error codes CloudTrail records for a call IAM refused. */
-const DENIED =
-  /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|Client\.UnauthorizedOperation|UnauthorizedAccess)$/;
-
 /** Distinct outside callers kept per role (the rest are summed into the last). */
 const MAX_OUTSIDE = 50;
 
-/** One role's CloudTrail evidence (`includeOutside`: grant the outside calls too). */
+/**
+ * One role's CloudTrail evidence (`includeOutside`: grant the outside calls too). Every part of
+ * the filter applies with the meaning it has for traces, except the workload patterns, which
+ * choose the roles (src/policy/build.ts): the record's region, account and time in SQL; its
+ * service, outcome and mapped permissions as each record is read. A call is evidence (counted,
+ * named if outside) when its service and outcome are kept and, under an action or resource
+ * filter, one of its permissions is.
+ */
 export function trailEvidence(
   store: Store,
   role: string,
-  o: TrailScope & { includeOutside: boolean },
+  o: { filter: CallFilter; includeOutside: boolean },
 ): TrailEvidence {
+  const keep = mappedCallFilter(o.filter);
   const grants = new Map<string, Grant>();
   const outside = new Map<string, OutsideCaller & { actionSet: Set<string> }>();
   const unmapped = new Map<string, { calls: number; reason: string }>();
@@ -77,13 +83,9 @@ export function trailEvidence(
   let last: number | null = null;
   // The role's own code sends the Lambda token if any of its calls carries it (src/iam/caller.ts).
   const tokenSeen = roleRunsLambda(store, role);
-  for (const r of readTrailRows(store, role, o)) {
-    events++;
-    if (r.management) managementEvents++;
-    days.add(Math.floor(r.time / DAY));
-    first = first === null ? r.time : Math.min(first, r.time);
-    last = last === null ? r.time : Math.max(last, r.time);
-    if (r.session !== null && sessions.size < 20) sessions.add(r.session);
+  for (const r of readTrailRows(store, role, o.filter)) {
+    const outcome = outcomeOfErrorCode(r.errorCode);
+    if (!keep.call(serviceOfSource(r.eventSource)?.prefix ?? null, outcome)) continue;
     let params: Record<string, unknown> | null = null;
     try {
       params =
@@ -105,6 +107,17 @@ export function trailEvidence(
       requestParameters: params,
       resourceArns: arns,
     });
+    const permissions =
+      mapped.status === 'mapped'
+        ? mapped.permissions.filter((p) => keep.permission(p.action, p.resource))
+        : [];
+    if (keep.needsPermission && permissions.length === 0) continue;
+    events++;
+    if (r.management) managementEvents++;
+    days.add(Math.floor(r.time / DAY));
+    first = first === null ? r.time : Math.min(first, r.time);
+    last = last === null ? r.time : Math.max(last, r.time);
+    if (r.session !== null && sessions.size < 20) sessions.add(r.session);
     const verdict = verdictOf(r.caller as CallerClass, tokenSeen);
     if (verdict === 'outside') {
       // The AWS CLI names each command in its agent (`command/s3.ls`): one tool, one caller.
@@ -130,7 +143,7 @@ export function trailEvidence(
       c.first = Math.min(c.first, r.time);
       c.last = Math.max(c.last, r.time);
       if (c.eventIds.length < 3) c.eventIds.push(r.eventId);
-      if (mapped.status === 'mapped') for (const p of mapped.permissions) c.actionSet.add(p.action);
+      if (mapped.status === 'mapped') for (const p of permissions) c.actionSet.add(p.action);
       else c.actionSet.add(`${r.eventSource.split('.')[0]}:${r.eventName} (${mapped.status})`);
       if (!o.includeOutside) continue;
     }
@@ -142,8 +155,8 @@ export function trailEvidence(
       unmapped.set(key, u);
       continue;
     }
-    const denied = r.errorCode !== null && DENIED.test(r.errorCode) ? 1 : 0;
-    for (const p of mapped.permissions) {
+    const denied = outcome === 'denied' ? 1 : 0;
+    for (const p of permissions) {
       const g: Grant = {
         action: p.action,
         resource: p.resource,

@@ -5,6 +5,7 @@
  */
 import { globMatch } from '../iam/glob.js';
 import type { Store } from './db.js';
+import { toGlob, type CallFilter } from './filter.js';
 import type { TrailEventFields } from './write/items.js';
 
 /** One stored CloudTrail call made with a role's credentials, as the writer stored it. */
@@ -19,15 +20,16 @@ export interface TrailRow extends Omit<
   resources: string;
 }
 
-/** Which calls: a range (epoch seconds, `[since, until)`). */
-export interface TrailScope {
-  since?: number;
-  until?: number;
-}
+/**
+ * Which calls: the parts of a {@link CallFilter} that are columns of a record, with the meaning
+ * they have for traces (a range, epoch seconds `[since, until)`; the record's region and account
+ * as patterns). The rest of the filter applies once the record is mapped (`mappedCallFilter`, filter.ts).
+ */
+export type TrailScope = Pick<CallFilter, 'since' | 'until' | 'regions' | 'accounts'>;
 
-function range(scope: TrailScope): { sql: string; params: number[] } {
+function range(scope: TrailScope): { sql: string; params: (number | string)[] } {
   const where: string[] = [];
-  const params: number[] = [];
+  const params: (number | string)[] = [];
   if (scope.since !== undefined) {
     where.push('time >= ?');
     params.push(scope.since);
@@ -36,6 +38,14 @@ function range(scope: TrailScope): { sql: string; params: number[] } {
     where.push('time < ?');
     params.push(scope.until);
   }
+  const patterns = (column: string, values: string[] | undefined): void => {
+    if (!values?.length) return;
+    where.push(
+      `(${values.map((v) => (params.push(toGlob(v)), `coalesce(${column}, '') GLOB ?`)).join(' OR ')})`,
+    );
+  };
+  patterns('region', scope.regions);
+  patterns('account', scope.accounts);
   return { sql: where.map((w) => ` AND ${w}`).join(''), params };
 }
 
