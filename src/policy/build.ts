@@ -269,7 +269,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             region: s.region,
             ...body,
             ...(s.role ? { members: label } : {}),
-            ...(ct ? { cloudtrail: trailSummary(ct) } : {}),
+            ...(ct ? { cloudtrail: trailSummary(ct, options.includeOutside === true) } : {}),
           };
         }
       } finally {
@@ -361,13 +361,20 @@ function addTrailCompleteness(
 }
 
 /** What a role's CloudTrail evidence held, for `policy --json`. */
-function trailSummary(ct: TrailEvidence): NonNullable<WorkloadPolicy['cloudtrail']> {
+function trailSummary(ct: TrailEvidence, includeOutside: boolean): NonNullable<WorkloadPolicy['cloudtrail']> {
   return {
     role: ct.role,
     events: ct.events,
     managementEvents: ct.managementEvents,
     dataEvents: ct.events - ct.managementEvents,
     sessions: ct.sessions,
+    onBehalf: ct.grants
+      .filter((g) => g.onBehalf === true)
+      .map((g) => ({ action: g.action, resource: g.resource, calls: g.calls }))
+      .sort(
+        (a, b) => b.calls - a.calls || compareText(a.action, b.action) || compareUtf8(a.resource, b.resource),
+      ),
+    outsideGranted: includeOutside,
     outside: ct.outside.map((c) => ({
       sourceIp: c.sourceIp,
       userAgent: c.userAgent,
