@@ -27,8 +27,8 @@ import {
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
 import { compareUtf8 } from '../store/usage.js';
-import { hasTrail, namesTrailRole, trailRoles } from '../store/trail.js';
-import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { hasTrail, namesTrailRole, trailLinks, trailRoles } from '../store/trail.js';
+import { MANAGEMENT_ONLY, roleWorkloads, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
 import {
   absorbGrant,
   addObserved,
@@ -192,6 +192,8 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       // What configuration exports say of the functions (log group, VPC, mappings…), read before
       // the rows are iterated: the connection runs one statement at a time.
       const configs = loadFunctionConfigs(store);
+      // The roles' links to the workloads that run as them, for a role known only from CloudTrail.
+      const links = trail.size > 0 ? trailLinks(store) : [];
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
@@ -236,6 +238,12 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
           const raw = grants();
           if (ct) warnings.push(...trailWarnings(ct, options.includeOutside === true));
+          // A role no traced workload runs as: the run-time needs of the workloads its links name.
+          const linked =
+            ct && s.members.length === 0 && options.runtime !== 'none'
+              ? roleWorkloads(ct.role, configs, links)
+              : undefined;
+          if (linked?.warning) warnings.push(linked.warning);
           const body = buildOne(
             raw,
             options,
@@ -252,7 +260,12 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             },
             () =>
               needsOf(
-                membersOf().map((w) => ({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined })),
+                linked
+                  ? linked.workloads
+                  : membersOf().map((w) => ({
+                      ...factsOf(w),
+                      config: w.arn ? configs.get(w.arn) : undefined,
+                    })),
                 options,
               ),
           );

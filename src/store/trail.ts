@@ -111,13 +111,16 @@ export interface TrailLink {
   session: string;
   /** `lambda.amazonaws.com` or `ecs-tasks.amazonaws.com`. */
   service: string;
+  /** Where the service assumed it (the record's region and account), when recorded. */
+  region: string | null;
+  account: string | null;
 }
 
 /** Every role link from `sts:AssumeRole` records by the services that run workloads. */
 export function trailLinks(store: Store): TrailLink[] {
   return store
     .prepare(
-      `SELECT DISTINCT role, session, invoked_by AS service FROM trail_events
+      `SELECT DISTINCT role, session, invoked_by AS service, region, account FROM trail_events
        WHERE principal = 'service' AND role IS NOT NULL AND session IS NOT NULL AND invoked_by IS NOT NULL
        ORDER BY role, session`,
     )
