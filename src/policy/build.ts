@@ -350,11 +350,12 @@ function withTrail(traced: Grant[], ct: TrailEvidence): Grant[] {
   );
 }
 
-/** A subject's observation with its role's CloudTrail calls: each call counts as one piece of evidence. */
+/** A subject's observation with its role's CloudTrail calls: each record is one piece of evidence, counted apart from the traces. */
 function withTrailObservation(o: Observation, ct: TrailEvidence | undefined): Observation {
   if (!ct || ct.events === 0) return o;
   return {
-    traces: (o.traces ?? 0) + ct.events,
+    traces: o.traces ?? 0,
+    records: ct.events,
     activeDays: Math.max(o.activeDays ?? 0, ct.days),
     first: o.first === null ? ct.first : Math.min(o.first, ct.first ?? o.first),
     last: o.last === null ? ct.last : Math.max(o.last, ct.last ?? o.last),

@@ -380,7 +380,7 @@ ${activityChart(activity, unit, `Calls of ${p.name} per ${unit === DAY ? 'day' :
 <div>
 <h3>Is the data enough? ${verdictBadge(comp.verdict)}</h3>
 <p>${h(comp.reason.charAt(0).toUpperCase() + comp.reason.slice(1))}.</p>
-<p>${comp.traces === null ? 'unknown' : int(comp.traces)} traces on ${comp.activeDays === null ? 'unknown' : int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
+<p>${comp.traces === null ? 'unknown' : int(comp.traces)} traces${comp.cloudtrailRecords !== undefined ? ` and ${int(comp.cloudtrailRecords)} CloudTrail record${comp.cloudtrailRecords === 1 ? '' : 's'}` : ''} on ${comp.activeDays === null ? 'unknown' : int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
 ${discoveryChart(comp.discovery, comp.firstCall, comp.lastCall, `Permissions of ${p.name} discovered over time`)}
 ${rare}
 </div>
