@@ -10,15 +10,13 @@
  * not its calls: the rows are read one at a time.
  */
 import { parseArn, partitionOf } from '../iam/arn.js';
-import { mapTrailCall, serviceOfSource } from '../iam/cloudtrail.js';
 import { verdictOf, type CallerClass } from '../iam/caller.js';
-import { outcomeOfErrorCode } from '../shared/outcome.js';
 import { DAY } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { mappedCallFilter, type CallFilter } from '../store/filter.js';
+import type { CallFilter } from '../store/filter.js';
 import type { FunctionConfig } from '../shared/function-config.js';
 import type { WorkloadFacts } from '../runtime/needs.js';
-import { readTrailRows, roleRunsLambda, type TrailLink } from '../store/trail.js';
+import { filteredTrailRows, roleRunsLambda, type TrailLink } from '../store/trail.js';
 import { absorbGrant, observedOne, type Grant } from './to-grant.js';
 import type { PolicyWarning } from './types.js';
 
@@ -62,19 +60,15 @@ export interface TrailEvidence {
 const MAX_OUTSIDE = 50;
 
 /**
- * One role's CloudTrail evidence (`includeOutside`: grant the outside calls too). Every part of
- * the filter applies with the meaning it has for traces, except the workload patterns, which
- * choose the roles (src/policy/build.ts): the record's region, account and time in SQL; its
- * service, outcome and mapped permissions as each record is read. A call is evidence (counted,
- * named if outside) when its service and outcome are kept and, under an action or resource
- * filter, one of its permissions is.
+ * One role's CloudTrail evidence (`includeOutside`: grant the outside calls too): the calls the
+ * filter keeps, as `filteredTrailRows` (store/trail.ts) reads them; workload patterns choose
+ * the roles (src/policy/build.ts).
  */
 export function trailEvidence(
   store: Store,
   role: string,
   o: { filter: CallFilter; includeOutside: boolean },
 ): TrailEvidence {
-  const keep = mappedCallFilter(o.filter);
   const grants = new Map<string, Grant>();
   const outside = new Map<string, OutsideCaller & { actionSet: Set<string> }>();
   const unmapped = new Map<string, { calls: number; reason: string }>();
@@ -86,35 +80,7 @@ export function trailEvidence(
   let last: number | null = null;
   // The role's own code sends the Lambda token if any of its calls carries it (src/iam/caller.ts).
   const tokenSeen = roleRunsLambda(store, role);
-  for (const r of readTrailRows(store, role, o.filter)) {
-    const outcome = outcomeOfErrorCode(r.errorCode);
-    if (!keep.call(serviceOfSource(r.eventSource)?.prefix ?? null, outcome)) continue;
-    let params: Record<string, unknown> | null = null;
-    try {
-      params =
-        r.requestParameters === null ? null : (JSON.parse(r.requestParameters) as Record<string, unknown>);
-    } catch {
-      params = null;
-    }
-    let arns: string[] = [];
-    try {
-      arns = JSON.parse(r.resources) as string[];
-    } catch {
-      arns = [];
-    }
-    const mapped = mapTrailCall({
-      eventSource: r.eventSource,
-      eventName: r.eventName,
-      region: r.region,
-      account: r.account,
-      requestParameters: params,
-      resourceArns: arns,
-    });
-    const permissions =
-      mapped.status === 'mapped'
-        ? mapped.permissions.filter((p) => keep.permission(p.action, p.resource))
-        : [];
-    if (keep.needsPermission && permissions.length === 0) continue;
+  for (const { row: r, outcome, mapped, permissions } of filteredTrailRows(store, role, o.filter)) {
     events++;
     if (r.management) managementEvents++;
     days.add(Math.floor(r.time / DAY));

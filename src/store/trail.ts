@@ -3,9 +3,12 @@
  * with each role's credentials, and the links a service's `sts:AssumeRole` gives between a role
  * and the workload it runs (the session name is the function's name, or the task's id).
  */
+import { mapTrailCall, serviceOfSource } from '../iam/cloudtrail.js';
 import { globMatch } from '../iam/glob.js';
+import type { MappingResult, Permission } from '../iam/types.js';
+import { outcomeOfErrorCode, type Outcome } from '../shared/outcome.js';
 import type { Store } from './db.js';
-import { toGlob, type CallFilter } from './filter.js';
+import { mappedCallFilter, toGlob, type CallFilter } from './filter.js';
 import type { TrailEventFields } from './write/items.js';
 
 /** One stored CloudTrail call made with a role's credentials, as the writer stored it. */
@@ -91,6 +94,58 @@ export function* readTrailRows(store: Store, role: string, scope: TrailScope): G
     )
     .iterate(role, ...r.params) as IterableIterator<TrailRow>;
   yield* rows;
+}
+
+/** One stored call as a filter sees it: mapped to IAM through the trace mapping core. */
+export interface MappedTrailRow {
+  row: TrailRow;
+  outcome: Outcome;
+  mapped: MappingResult;
+  /** The mapped permissions the filter keeps (all of them without an action or resource filter). */
+  permissions: Permission[];
+}
+
+/**
+ * One role's calls a filter keeps, in time order, one at a time, each mapped: every part of the
+ * filter with the meaning it has for traces, except the workload patterns, which choose roles
+ * (the record's region, account and time in SQL; its service, outcome and mapped permissions as
+ * it is read). A call is kept when its service and outcome are, and, under an action or resource
+ * filter, one of its permissions is.
+ */
+export function* filteredTrailRows(
+  store: Store,
+  role: string,
+  filter: CallFilter,
+): Generator<MappedTrailRow> {
+  const keep = mappedCallFilter(filter);
+  for (const row of readTrailRows(store, role, filter)) {
+    const outcome = outcomeOfErrorCode(row.errorCode);
+    if (!keep.call(serviceOfSource(row.eventSource)?.prefix ?? null, outcome)) continue;
+    const mapped = mapTrailCall({
+      eventSource: row.eventSource,
+      eventName: row.eventName,
+      region: row.region,
+      account: row.account,
+      requestParameters: jsonOr<Record<string, unknown> | null>(row.requestParameters, null),
+      resourceArns: jsonOr<string[]>(row.resources, []),
+    });
+    const permissions =
+      mapped.status === 'mapped'
+        ? mapped.permissions.filter((p) => keep.permission(p.action, p.resource))
+        : [];
+    if (keep.needsPermission && permissions.length === 0) continue;
+    yield { row, outcome, mapped, permissions };
+  }
+}
+
+/** A stored JSON column, or `fallback` when it is NULL or damaged. */
+function jsonOr<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
 }
 
 /** True when a call of the role carries the Lambda run time's user-agent token (src/ingest/caller.ts). */
