@@ -367,7 +367,9 @@ ${needs.join('\n')}
   const trail = trailPart(p);
   const formatsSeen = w?.formats.length
     ? w.formats.map((x) => (x === 'x-ray' ? 'X-Ray (sampled)' : 'OpenTelemetry')).join(' and ')
-    : 'unknown';
+    : p.cloudtrail
+      ? 'CloudTrail only'
+      : 'unknown';
   return `<section class="workload" id="${id}" data-principal="${attr(p.principal)}">
 <h2><span class="kind">${h(p.kind)}</span> ${h(p.name)} ${verdictBadge(comp.verdict)}</h2>
 <p class="key"><span class="arn">${h(p.principal)}</span>${p.account ? ` · account ${h(p.account)}` : ''}${p.region ? ` · ${h(p.region)}` : ''} · traced by ${h(formatsSeen)}${p.members ? ` · functions: ${p.members.map((m) => `<span class="arn">${h(m)}</span>`).join(', ')}` : ''}</p>
