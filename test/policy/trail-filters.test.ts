@@ -7,42 +7,18 @@ import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
 import type { CallFilter } from '../../src/store/filter.js';
-import { awsCall, batch, lambdaSegment, tempStore, traceId, writeFile } from '../support/helpers.js';
+import { tempStore, writeFile } from '../support/helpers.js';
+import { ordersTraces, roleRecord, type RoleCall } from '../support/cloudtrail.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/ct-role';
-const NODE = 'aws-sdk-js/3.600.0 exec-env/AWS_Lambda_nodejs20.x';
 
 /** A call made by the role's own code (the Lambda token), with the fields a filter reads. */
-function record(
+const record = (
   n: number,
   eventSource: string,
   eventName: string,
-  more: { region?: string; account?: string; errorCode?: string; params?: unknown; arns?: string[] },
-): Record<string, unknown> {
-  return {
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: 'arn:aws:sts::123456789012:assumed-role/ct-role/s',
-      accountId: '123456789012',
-      sessionContext: { sessionIssuer: { type: 'Role', arn: ROLE, accountId: '123456789012' } },
-    },
-    eventTime: `2026-11-30T12:00:${String(n).padStart(2, '0')}Z`,
-    eventSource,
-    eventName,
-    awsRegion: more.region ?? 'eu-west-1',
-    sourceIPAddress: '3.250.1.1',
-    userAgent: NODE,
-    requestParameters: more.params ?? null,
-    ...(more.errorCode ? { errorCode: more.errorCode, errorMessage: 'failed' } : {}),
-    ...(more.arns ? { resources: more.arns.map((ARN) => ({ ARN })) } : {}),
-    eventID: `filter-${n}`,
-    eventType: 'AwsApiCall',
-    managementEvent: false,
-    eventCategory: 'Data',
-    recipientAccountId: more.account ?? '123456789012',
-  };
-}
+  more: Omit<RoleCall, 'n' | 'role' | 'eventSource' | 'eventName'>,
+): Record<string, unknown> => roleRecord({ n, role: ROLE, eventSource, eventName, id: 'filter', ...more });
 
 const RECORDS = [
   record(1, 'dynamodb.amazonaws.com', 'GetItem', { params: { tableName: 'orders' } }),
@@ -57,19 +33,6 @@ const RECORDS = [
     arns: ['arn:aws:kms:eu-west-1:123456789012:key/k1'],
   }),
 ];
-
-/** The traces of orders-fn (eu-west-1, 123456789012): a GetItem and a SendMessage, both ok. */
-function traces(d: string): string {
-  const calls = [
-    awsCall('DynamoDB', 'GetItem', { table_name: 'orders' }),
-    awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' }),
-  ];
-  return writeFile(
-    d,
-    'traces.json',
-    batch([{ id: traceId(1), segments: [lambdaSegment(traceId(1), 'orders-fn', calls)] }]),
-  );
-}
 
 const FN = 'orders-fn';
 const CT = 'ct-role';
@@ -124,7 +87,7 @@ for (const [name, filter, expected] of CASES)
   test(`each filter applies to traces and CloudTrail alike: ${name}`, async (t) => {
     const { store, dir } = tempStore();
     await ingest(store, {
-      inputs: [traces(dir), writeFile(dir, 'ct.json', JSON.stringify({ Records: RECORDS }))],
+      inputs: [ordersTraces(dir), writeFile(dir, 'ct.json', JSON.stringify({ Records: RECORDS }))],
     });
     const { policies } = buildPolicies(store, { filter, includeDenied: true });
     const got = policies

@@ -9,33 +9,18 @@ import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies, type WorkloadPolicy } from '../../src/policy/build.js';
 import { repoRoot, tempStore, writeFile } from '../support/helpers.js';
-
-const NODE = 'aws-sdk-js/3.600.0 exec-env/AWS_Lambda_nodejs20.x';
+import { roleRecord } from '../support/cloudtrail.js';
 
 /** A call made with `role` by its own code. */
-function call(n: number, role: string): Record<string, unknown> {
-  return {
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: `arn:aws:sts::123456789012:assumed-role/${role.split('/').pop()}/s`,
-      accountId: '123456789012',
-      sessionContext: { sessionIssuer: { type: 'Role', arn: role, accountId: '123456789012' } },
-    },
-    eventTime: `2026-11-30T12:00:${String(n).padStart(2, '0')}Z`,
+const call = (n: number, role: string): Record<string, unknown> =>
+  roleRecord({
+    n,
+    role,
     eventSource: 'dynamodb.amazonaws.com',
     eventName: 'GetItem',
-    awsRegion: 'eu-west-1',
-    sourceIPAddress: '3.250.1.1',
-    userAgent: NODE,
-    requestParameters: { tableName: 'orders' },
-    eventID: `rt-call-${n}`,
-    eventType: 'AwsApiCall',
-    managementEvent: false,
-    eventCategory: 'Data',
-    recipientAccountId: '123456789012',
-  };
-}
+    params: { tableName: 'orders' },
+    id: 'rt-call',
+  });
 
 /** An AWS service assuming `role` for a workload (the session names it). */
 function assumed(n: number, service: string, role: string, session: string): Record<string, unknown> {
