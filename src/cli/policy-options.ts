@@ -131,7 +131,7 @@ export function addPolicyOptions(cmd: Command): Command {
       .addOption(
         new Option(
           '--min-traces <n>',
-          `too little data below this many traces (default ${DEFAULT_THRESHOLDS.minTraces})`,
+          `too little data below this many traces (a role's CloudTrail records count with them; default ${DEFAULT_THRESHOLDS.minTraces})`,
         ).helpGroup(COMPLETE),
       )
   );

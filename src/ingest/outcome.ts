@@ -3,7 +3,7 @@
  * throttle flags, and the exception. An AccessDenied message ("… is not authorized to perform:
  * ACTION on resource: ARN …") names the exact action and resource IAM refused.
  */
-import type { Outcome } from '../shared/outcome.js';
+import { DENIED_TYPES, THROTTLE_TYPES, type Outcome } from '../shared/outcome.js';
 import { asObject as obj } from '../shared/values.js';
 
 /** The first exception a record carries. */
@@ -26,12 +26,8 @@ export function firstException(cause: unknown): ExceptionInfo | undefined {
   return undefined;
 }
 
-const DENIED_TYPES =
-  /(^|[.:\s])(AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError|AuthorizationErrorException|UnauthorizedException|NotAuthorized|Forbidden|ForbiddenException|AuthorizationFailure)\b/;
 const DENIED_MESSAGE =
   /not authorized to perform|access denied|Error Code: (AccessDenied|AccessDeniedException|UnauthorizedOperation|AuthorizationError)/i;
-const THROTTLE_TYPES =
-  /Throttl|TooManyRequests|ProvisionedThroughputExceeded|RequestLimitExceeded|SlowDown|RequestThrottled|LimitExceededException|TransactionInProgress|BandwidthLimitExceeded/;
 
 /** What a call record says about how it ended, whichever format it came in. */
 export interface OutcomeFacts {

@@ -27,8 +27,8 @@ import {
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
 import { compareUtf8 } from '../store/usage.js';
-import { hasTrail, namesTrailRole, trailRoles } from '../store/trail.js';
-import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { hasTrail, namesTrailRole, trailLinks, trailRoles } from '../store/trail.js';
+import { MANAGEMENT_ONLY, roleWorkloads, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
 import {
   absorbGrant,
   addObserved,
@@ -192,6 +192,8 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       // What configuration exports say of the functions (log group, VPC, mappings…), read before
       // the rows are iterated: the connection runs one statement at a time.
       const configs = loadFunctionConfigs(store);
+      // The roles' links to the workloads that run as them, for a role known only from CloudTrail.
+      const links = trail.size > 0 ? trailLinks(store) : [];
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
@@ -210,7 +212,15 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           const s = subjects[rank] as Subject<WorkloadRecord>;
           const any = !next.done && next.value.subject === rank;
           const trailRole = trail.get(s.key);
-          if (!any && !trailRole && !s.members.some((w) => unmapped.has(w.id))) continue;
+          // A role's CloudTrail evidence under the filter; a role none of whose calls it keeps has none.
+          const found = trailRole
+            ? trailEvidence(store, trailRole, {
+                filter: options.filter,
+                includeOutside: options.includeOutside === true,
+              })
+            : undefined;
+          const ct = found && found.events > 0 ? found : undefined;
+          if (!any && !ct && !s.members.some((w) => unmapped.has(w.id))) continue;
           const used = new Set<number>();
           // This subject's rows, one at a time: buildOne folds them as they come.
           const traced = function* (): Generator<Grant> {
@@ -219,17 +229,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
               for (const id of next.value.members ?? []) used.add(id);
             }
           };
-          // A role's CloudTrail evidence, read once its traced members are known.
-          let ct: TrailEvidence | undefined;
-          const grants = (): Iterable<Grant> => {
-            if (!trailRole) return traced();
-            ct = trailEvidence(store, trailRole, {
-              since: options.filter.since,
-              until: options.filter.until,
-              includeOutside: options.includeOutside === true,
-            });
-            return withTrail([...traced()], ct);
-          };
+          const grants = (): Iterable<Grant> => (ct ? withTrail([...traced()], ct) : traced());
           const membersOf = (): WorkloadRecord[] => {
             for (const w of s.members) if (unmapped.has(w.id) || (!s.role && any)) used.add(w.id);
             return s.members.filter((w) => used.has(w.id));
@@ -238,6 +238,12 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
           const warnings = s.members.flatMap((w) => unmapped.get(w.id) ?? []);
           const raw = grants();
           if (ct) warnings.push(...trailWarnings(ct, options.includeOutside === true));
+          // A role no traced workload runs as: the run-time needs of the workloads its links name.
+          const linked =
+            ct && s.members.length === 0 && options.runtime !== 'none'
+              ? roleWorkloads(ct.role, configs, links)
+              : undefined;
+          if (linked?.warning) warnings.push(linked.warning);
           const body = buildOne(
             raw,
             options,
@@ -254,7 +260,12 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             },
             () =>
               needsOf(
-                membersOf().map((w) => ({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined })),
+                linked
+                  ? linked.workloads
+                  : membersOf().map((w) => ({
+                      ...factsOf(w),
+                      config: w.arn ? configs.get(w.arn) : undefined,
+                    })),
                 options,
               ),
           );
@@ -271,7 +282,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             region: s.region,
             ...body,
             ...(s.role ? { members: label } : {}),
-            ...(ct ? { cloudtrail: trailSummary(ct) } : {}),
+            ...(ct ? { cloudtrail: trailSummary(ct, options.includeOutside === true) } : {}),
           };
         }
       } finally {
@@ -299,7 +310,7 @@ function trailSubjects(
   const f = options.filter;
   const narrowed = (f.workloads?.length ?? 0) > 0 || (f.excludeWorkloads?.length ?? 0) > 0;
   const keys = new Set(subjects.map((s) => s.key));
-  for (const role of trailRoles(store, { since: f.since, until: f.until })) {
+  for (const role of trailRoles(store, f)) {
     const key = options.roles ? role : `role:${role}`;
     const named = (f.workloads ?? []).some((p) => namesTrailRole(p, role));
     const excluded = (f.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));
@@ -339,11 +350,12 @@ function withTrail(traced: Grant[], ct: TrailEvidence): Grant[] {
   );
 }
 
-/** A subject's observation with its role's CloudTrail calls: each call counts as one piece of evidence. */
+/** A subject's observation with its role's CloudTrail calls: each record is one piece of evidence, counted apart from the traces. */
 function withTrailObservation(o: Observation, ct: TrailEvidence | undefined): Observation {
   if (!ct || ct.events === 0) return o;
   return {
-    traces: (o.traces ?? 0) + ct.events,
+    traces: o.traces ?? 0,
+    records: ct.events,
     activeDays: Math.max(o.activeDays ?? 0, ct.days),
     first: o.first === null ? ct.first : Math.min(o.first, ct.first ?? o.first),
     last: o.last === null ? ct.last : Math.max(o.last, ct.last ?? o.last),
@@ -363,13 +375,20 @@ function addTrailCompleteness(
 }
 
 /** What a role's CloudTrail evidence held, for `policy --json`. */
-function trailSummary(ct: TrailEvidence): NonNullable<WorkloadPolicy['cloudtrail']> {
+function trailSummary(ct: TrailEvidence, includeOutside: boolean): NonNullable<WorkloadPolicy['cloudtrail']> {
   return {
     role: ct.role,
     events: ct.events,
     managementEvents: ct.managementEvents,
     dataEvents: ct.events - ct.managementEvents,
     sessions: ct.sessions,
+    onBehalf: ct.grants
+      .filter((g) => g.onBehalf === true)
+      .map((g) => ({ action: g.action, resource: g.resource, calls: g.calls }))
+      .sort(
+        (a, b) => b.calls - a.calls || compareText(a.action, b.action) || compareUtf8(a.resource, b.resource),
+      ),
+    outsideGranted: includeOutside,
     outside: ct.outside.map((c) => ({
       sourceIp: c.sourceIp,
       userAgent: c.userAgent,

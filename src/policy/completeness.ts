@@ -52,6 +52,11 @@ export interface Observation {
   last: number | null;
   /** The trace formats its calls came in (`x-ray` is sampled). */
   formats: readonly string[];
+  /**
+   * CloudTrail records in its evidence (src/policy/trail.ts), when it holds any: each is one
+   * piece of evidence beside the traces for the minimum, and is called a record, not a trace.
+   */
+  records?: number;
 }
 
 /** One point of the discovery curve: at `at`, `permissions` distinct permissions had been seen. */
@@ -76,6 +81,8 @@ export interface Completeness {
   reason: string;
   /** Null when unknown (policies built from usage rows: `policy --usage`). */
   traces: number | null;
+  /** CloudTrail records in the evidence, where it holds any (they count toward `--min-traces` with the traces). */
+  cloudtrailRecords?: number;
   activeDays: number | null;
   firstCall: string | null;
   lastCall: string | null;
@@ -142,6 +149,7 @@ export function completenessOf(
   const sampled = observed.formats.length > 0 && observed.formats.every((f) => f === 'x-ray');
   const base = {
     traces: observed.traces,
+    ...(observed.records !== undefined ? { cloudtrailRecords: observed.records } : {}),
     activeDays: observed.activeDays,
     firstCall: isoTime(observed.first),
     lastCall: isoTime(observed.last),
@@ -165,8 +173,8 @@ function judge(
   const thin: string[] = [];
   if (o.activeDays !== null && o.activeDays < t.minActiveDays)
     thin.push(`${o.activeDays} active day${o.activeDays === 1 ? '' : 's'} (fewer than ${t.minActiveDays})`);
-  if (o.traces !== null && o.traces < t.minTraces)
-    thin.push(`${o.traces} trace${o.traces === 1 ? '' : 's'} (fewer than ${t.minTraces})`);
+  const pieces = (o.traces ?? 0) + (o.records ?? 0);
+  if (o.traces !== null && pieces < t.minTraces) thin.push(`${evidenceText(o)} (fewer than ${t.minTraces})`);
   // What the data cannot say (usage rows): the minimums on it are not checked, and the reason says so.
   const unknown = [
     ...(o.activeDays === null ? ['active days'] : []),
@@ -190,6 +198,23 @@ function judge(
   return { verdict: 'settling', reason: since };
 }
 
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** The evidence counted, named by its sources: `5 traces`, `4 CloudTrail records`, or both. */
+function evidenceText(o: Observation): string {
+  const traces = plural(o.traces ?? 0, 'trace');
+  if (o.records === undefined) return traces;
+  const records = plural(o.records, 'CloudTrail record');
+  if ((o.traces ?? 0) === 0) return records;
+  return `${traces} and ${records} (${o.traces! + o.records} together)`;
+}
+
+/** What to ingest more of: the sources the evidence came from. */
+function moreOf(c: Completeness): string {
+  if (c.cloudtrailRecords === undefined) return 'traces';
+  return (c.traces ?? 0) === 0 ? 'CloudTrail records' : 'traces or CloudTrail records';
+}
+
 /** The warning `policy` prints for a verdict other than `settled`, with what to do. */
 export function completenessWarning(c: Completeness): string {
   const sample = c.sampled
@@ -199,7 +224,7 @@ export function completenessWarning(c: Completeness): string {
     case 'settled':
       return '';
     case 'too little data':
-      return `too little data to trust this policy: ${c.reason}. Ingest more days of traces.${sample}`;
+      return `too little data to trust this policy: ${c.reason}. Ingest more days of ${moreOf(c)}.${sample}`;
     case 'still discovering':
       return `still discovering permissions: ${c.reason}. The workload may need more than it has shown; ingest more days before deploying.${sample}`;
     case 'settling':

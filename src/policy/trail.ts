@@ -9,11 +9,14 @@
  * Memory holds one role's distinct (action, resource) pairs and its distinct outside callers,
  * not its calls: the rows are read one at a time.
  */
-import { mapTrailCall } from '../iam/cloudtrail.js';
+import { parseArn, partitionOf } from '../iam/arn.js';
 import { verdictOf, type CallerClass } from '../iam/caller.js';
 import { DAY } from '../shared/time.js';
 import type { Store } from '../store/db.js';
-import { readTrailRows, roleRunsLambda, type TrailScope } from '../store/trail.js';
+import type { CallFilter } from '../store/filter.js';
+import type { FunctionConfig } from '../shared/function-config.js';
+import type { WorkloadFacts } from '../runtime/needs.js';
+import { filteredTrailRows, roleRunsLambda, type TrailLink } from '../store/trail.js';
 import { absorbGrant, observedOne, type Grant } from './to-grant.js';
 import type { PolicyWarning } from './types.js';
 
@@ -53,18 +56,18 @@ export interface TrailEvidence {
   sessions: string[];
 }
 
-/** Error codes CloudTrail records for a call IAM refused. */
-const DENIED =
-  /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|Client\.UnauthorizedOperation|UnauthorizedAccess)$/;
-
 /** Distinct outside callers kept per role (the rest are summed into the last). */
 const MAX_OUTSIDE = 50;
 
-/** One role's CloudTrail evidence (`includeOutside`: grant the outside calls too). */
+/**
+ * One role's CloudTrail evidence (`includeOutside`: grant the outside calls too): the calls the
+ * filter keeps, as `filteredTrailRows` (store/trail.ts) reads them; workload patterns choose
+ * the roles (src/policy/build.ts).
+ */
 export function trailEvidence(
   store: Store,
   role: string,
-  o: TrailScope & { includeOutside: boolean },
+  o: { filter: CallFilter; includeOutside: boolean },
 ): TrailEvidence {
   const grants = new Map<string, Grant>();
   const outside = new Map<string, OutsideCaller & { actionSet: Set<string> }>();
@@ -77,34 +80,13 @@ export function trailEvidence(
   let last: number | null = null;
   // The role's own code sends the Lambda token if any of its calls carries it (src/iam/caller.ts).
   const tokenSeen = roleRunsLambda(store, role);
-  for (const r of readTrailRows(store, role, o)) {
+  for (const { row: r, outcome, mapped, permissions } of filteredTrailRows(store, role, o.filter)) {
     events++;
     if (r.management) managementEvents++;
     days.add(Math.floor(r.time / DAY));
     first = first === null ? r.time : Math.min(first, r.time);
     last = last === null ? r.time : Math.max(last, r.time);
     if (r.session !== null && sessions.size < 20) sessions.add(r.session);
-    let params: Record<string, unknown> | null = null;
-    try {
-      params =
-        r.requestParameters === null ? null : (JSON.parse(r.requestParameters) as Record<string, unknown>);
-    } catch {
-      params = null;
-    }
-    let arns: string[] = [];
-    try {
-      arns = JSON.parse(r.resources) as string[];
-    } catch {
-      arns = [];
-    }
-    const mapped = mapTrailCall({
-      eventSource: r.eventSource,
-      eventName: r.eventName,
-      region: r.region,
-      account: r.account,
-      requestParameters: params,
-      resourceArns: arns,
-    });
     const verdict = verdictOf(r.caller as CallerClass, tokenSeen);
     if (verdict === 'outside') {
       // The AWS CLI names each command in its agent (`command/s3.ls`): one tool, one caller.
@@ -130,7 +112,7 @@ export function trailEvidence(
       c.first = Math.min(c.first, r.time);
       c.last = Math.max(c.last, r.time);
       if (c.eventIds.length < 3) c.eventIds.push(r.eventId);
-      if (mapped.status === 'mapped') for (const p of mapped.permissions) c.actionSet.add(p.action);
+      if (mapped.status === 'mapped') for (const p of permissions) c.actionSet.add(p.action);
       else c.actionSet.add(`${r.eventSource.split('.')[0]}:${r.eventName} (${mapped.status})`);
       if (!o.includeOutside) continue;
     }
@@ -142,8 +124,8 @@ export function trailEvidence(
       unmapped.set(key, u);
       continue;
     }
-    const denied = r.errorCode !== null && DENIED.test(r.errorCode) ? 1 : 0;
-    for (const p of mapped.permissions) {
+    const denied = outcome === 'denied' ? 1 : 0;
+    for (const p of permissions) {
       const g: Grant = {
         action: p.action,
         resource: p.resource,
@@ -200,3 +182,62 @@ export function trailWarnings(t: TrailEvidence, includeOutside: boolean): Policy
 /** What a role's evidence cannot show when CloudTrail logged only management events. */
 export const MANAGEMENT_ONLY =
   'its CloudTrail evidence holds only management events: data events (S3 object reads and writes, Lambda Invoke, DynamoDB item reads and writes, SQS and SNS messages…) are off by default in a trail, so none of those calls can show here; turn on data events for the trail, or read the traces';
+
+/** The services whose `sts:AssumeRole` says what kind of workload runs as the role. */
+const KIND_OF_SERVICE: Readonly<Record<string, string>> = {
+  'lambda.amazonaws.com': 'lambda',
+  'ecs-tasks.amazonaws.com': 'ecs',
+};
+
+/**
+ * The workloads a role known from CloudTrail runs, for their run-time needs: the functions a
+ * configuration export gives the role (`Role`), and the sessions the Lambda and ECS services
+ * opened with it (`sts:AssumeRole`: the session names the function, or the task). When nothing
+ * says, no kind is guessed: the result holds a warning saying so instead.
+ */
+export function roleWorkloads(
+  role: string,
+  configs: ReadonlyMap<string, FunctionConfig>,
+  links: readonly TrailLink[],
+): { workloads: WorkloadFacts[]; warning?: PolicyWarning } {
+  const out = new Map<string, WorkloadFacts>();
+  for (const [fn, config] of configs) {
+    if (config.role !== role) continue;
+    const arn = parseArn(fn);
+    const name = arn?.resource.split(':')[1] ?? fn;
+    out.set(`lambda\u0000${name}`, {
+      kind: 'lambda',
+      name,
+      arn: fn,
+      account: arn?.account || null,
+      region: arn?.region || null,
+      formats: [],
+      triggers: [],
+      config,
+    });
+  }
+  for (const l of links) {
+    const kind = KIND_OF_SERVICE[l.service];
+    if (l.role !== role || !kind || out.has(`${kind}\u0000${l.session}`)) continue;
+    out.set(`${kind}\u0000${l.session}`, {
+      kind,
+      name: l.session,
+      arn:
+        kind === 'lambda' && l.region && l.account
+          ? `arn:${partitionOf(l.region)}:lambda:${l.region}:${l.account}:function:${l.session}`
+          : null,
+      account: l.account,
+      region: l.region,
+      formats: [],
+      triggers: [],
+    });
+  }
+  if (out.size > 0) return { workloads: [...out.values()] };
+  return {
+    workloads: [],
+    warning: {
+      code: 'runtime',
+      message: `${role}: no run-time needs: nothing says what kind of workload runs as this role (no configuration export names it as a function's Role, and no sts:AssumeRole record by lambda.amazonaws.com or ecs-tasks.amazonaws.com names it); ingest the function's configuration (aws lambda get-function-configuration) or the CloudTrail records of the service assuming the role`,
+    },
+  };
+}

@@ -174,6 +174,10 @@ export interface WorkloadPolicy {
     managementEvents: number;
     dataEvents: number;
     sessions: string[];
+    /** The calls AWS services made with the role on the workload's behalf, per permission (most calls first). */
+    onBehalf: { action: string; resource: string; calls: number }[];
+    /** True when the outside calls are granted (`--include-outside`). */
+    outsideGranted: boolean;
     outside: {
       sourceIp: string | null;
       userAgent: string | null;

@@ -8,6 +8,7 @@ import { UserInputError } from '../shared/errors.js';
 import { closest } from '../shared/suggest.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
+import { hasTrail, trailRoles } from '../store/trail.js';
 import { loadWorkloads } from '../store/workloads.js';
 
 /** What a name filter is checked against: each workload's names (name, key, ARN), the accounts. */
@@ -23,13 +24,18 @@ export interface KnownNames {
 /** The names a database knows. */
 export function storeNames(store: Store): KnownNames {
   return {
-    workloads: loadWorkloads(store).map((w) => [w.name, w.key, ...(w.arn ? [w.arn] : [])]),
+    workloads: [
+      ...loadWorkloads(store).map((w) => [w.name, w.key, ...(w.arn ? [w.arn] : [])]),
+      // A role known from CloudTrail is named as namesTrailRole reads it: role:ARN, ARN, name.
+      ...(hasTrail(store) ? trailRoles(store, {}) : []).map((r) => [`role:${r}`, r, r.split('/').pop() ?? r]),
+    ],
     accounts: () =>
       (
         store
           .prepare(
             `SELECT account FROM workloads WHERE account IS NOT NULL
-             UNION SELECT account FROM targets WHERE account IS NOT NULL`,
+             UNION SELECT account FROM targets WHERE account IS NOT NULL
+             UNION SELECT account FROM trail_events WHERE account IS NOT NULL`,
           )
           .all() as { account: string }[]
       ).map((r) => r.account),

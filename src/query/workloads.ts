@@ -6,6 +6,10 @@ import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
 import { readWorkloads, type UsageSource } from '../store/usage.js';
 import type { TraceFormat, WorkloadRecord } from '../store/workloads.js';
+import { filteredTrailRows, hasTrail, namesTrailRole, trailRoles } from '../store/trail.js';
+import { arnParts } from '../iam/arn.js';
+import { compareText } from '../shared/order.js';
+import { DAY } from '../shared/time.js';
 import { isoTime } from '../shared/time.js';
 import { isObject } from '../shared/values.js';
 
@@ -24,6 +28,12 @@ export { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
  * `throttles` (calls with that outcome); `firstSeen`, `lastSeen` (ISO 8601 UTC, null without calls).
  */
 export interface WorkloadRow extends Omit<WorkloadRecord, 'attrs'> {
+  /**
+   * For a role known from CloudTrail (kind `role`, key `role:ARN`, the name `policy --workload`
+   * and `explain` take; id 0, arn null): its records. Its `calls` are those records, its
+   * `traces` 0, its `faults` 0 (CloudTrail cannot tell a fault from an error).
+   */
+  cloudtrailRecords?: number;
   attrs: Record<string, unknown>;
   formats: TraceFormat[];
   traces: number;
@@ -47,9 +57,72 @@ export interface ListWorkloadsOptions {
 
 /**
  * Lists workloads with their activity, most calls first. Without a filter every workload is listed,
- * also those with no calls; with one, only workloads with a matching call.
+ * also those with no calls; with one, only workloads with a matching call. Roles known from
+ * CloudTrail are rows too (kind `role`), with their records as calls.
  */
 export function listWorkloads(store: Store, options: ListWorkloadsOptions = {}): WorkloadRow[] {
+  const rows = [...tracedWorkloads(store, options), ...trailRoleRows(store, options.filter ?? {})];
+  // Most calls first; the sort is stable, so ties keep the reader's order (traced workloads by key).
+  return rows.sort((a, b) => b.calls - a.calls);
+}
+
+/**
+ * The roles known from CloudTrail as rows (see {@link WorkloadRow.cloudtrailRecords}): those
+ * with a call the filter keeps, named by the workload patterns when there are any.
+ */
+function trailRoleRows(store: Store, filter: CallFilter): WorkloadRow[] {
+  if (!hasTrail(store)) return [];
+  const out: WorkloadRow[] = [];
+  for (const role of trailRoles(store, filter)) {
+    if (filter.workloads?.length && !filter.workloads.some((p) => namesTrailRole(p, role))) continue;
+    if (filter.excludeWorkloads?.some((p) => namesTrailRole(p, role))) continue;
+    let calls = 0;
+    let denied = 0;
+    let errors = 0;
+    let throttles = 0;
+    let first: number | null = null;
+    let last: number | null = null;
+    const actions = new Set<string>();
+    const days = new Set<number>();
+    for (const r of filteredTrailRows(store, role, filter)) {
+      calls++;
+      if (r.outcome === 'denied') denied++;
+      else if (r.outcome === 'error') errors++;
+      else if (r.outcome === 'throttle') throttles++;
+      for (const p of r.permissions) actions.add(p.action);
+      days.add(Math.floor(r.row.time / DAY));
+      first = first === null ? r.row.time : Math.min(first, r.row.time);
+      last = last === null ? r.row.time : Math.max(last, r.row.time);
+    }
+    if (calls === 0) continue;
+    out.push({
+      id: 0,
+      key: `role:${role}`,
+      kind: 'role',
+      name: role.split('/').pop() ?? role,
+      arn: null,
+      account: arnParts(role)?.[4] || null,
+      region: null,
+      attrs: {},
+      formats: [],
+      traces: 0,
+      activeDays: days.size,
+      calls,
+      distinctActions: actions.size,
+      denied,
+      errors,
+      faults: 0,
+      throttles,
+      firstSeen: isoTime(first),
+      lastSeen: isoTime(last),
+      cloudtrailRecords: calls,
+    });
+  }
+  return out.sort((a, b) => b.calls - a.calls || compareText(a.key, b.key));
+}
+
+/** The traced workloads, most calls first. */
+function tracedWorkloads(store: Store, options: ListWorkloadsOptions): WorkloadRow[] {
   // Field order as documented on WorkloadRow (it is the JSON order).
   return readWorkloads(store, { filter: options.filter ?? {}, source: options.source }).map((r) => {
     const attrs = parseAttrs(r.attrs);

@@ -76,6 +76,10 @@ ul { margin: 4px 0; padding-left: 20px; }
 ul.ids, ul.observed { list-style: none; padding: 0; margin: 0; }
 ul.observed .n { color: var(--muted); }
 ul.warnings li { margin: 4px 0; }
+.outside { border: 2px solid var(--v3); border-radius: 6px; padding: 4px 12px 8px; margin: 12px 0; }
+.outside h3 { color: var(--v3); margin-top: 6px; }
+td.ua { word-break: break-all; min-width: 12rem; }
+h4 { font-size: .95rem; margin: 12px 0 4px; }
 .more { color: var(--muted); font-style: italic; }
 .verdicts { margin: 0 0 8px; }
 .js-only { display: none; }

@@ -364,9 +364,12 @@ ${needs.join('\n')}
     comp.rare.length > 0
       ? `<p>${int(comp.rareCount)} permission${comp.rareCount === 1 ? '' : 's'} seen in a single trace (real but thin evidence):</p><ul class="rare">${comp.rare.map((r) => `<li><span class="action">${h(r.action)}</span> on <span class="arn">${h(r.resource)}</span> (trace ${h(r.traceId)})</li>`).join('')}${comp.rareCount > comp.rare.length ? `<li class="more">and ${int(comp.rareCount - comp.rare.length)} more</li>` : ''}</ul>`
       : '';
+  const trail = trailPart(p);
   const formatsSeen = w?.formats.length
     ? w.formats.map((x) => (x === 'x-ray' ? 'X-Ray (sampled)' : 'OpenTelemetry')).join(' and ')
-    : 'unknown';
+    : p.cloudtrail
+      ? 'CloudTrail only'
+      : 'unknown';
   return `<section class="workload" id="${id}" data-principal="${attr(p.principal)}">
 <h2><span class="kind">${h(p.kind)}</span> ${h(p.name)} ${verdictBadge(comp.verdict)}</h2>
 <p class="key"><span class="arn">${h(p.principal)}</span>${p.account ? ` · account ${h(p.account)}` : ''}${p.region ? ` · ${h(p.region)}` : ''} · traced by ${h(formatsSeen)}${p.members ? ` · functions: ${p.members.map((m) => `<span class="arn">${h(m)}</span>`).join(', ')}` : ''}</p>
@@ -379,7 +382,7 @@ ${activityChart(activity, unit, `Calls of ${p.name} per ${unit === DAY ? 'day' :
 <div>
 <h3>Is the data enough? ${verdictBadge(comp.verdict)}</h3>
 <p>${h(comp.reason.charAt(0).toUpperCase() + comp.reason.slice(1))}.</p>
-<p>${comp.traces === null ? 'unknown' : int(comp.traces)} traces on ${comp.activeDays === null ? 'unknown' : int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
+<p>${comp.traces === null ? 'unknown' : int(comp.traces)} traces${comp.cloudtrailRecords !== undefined ? ` and ${int(comp.cloudtrailRecords)} CloudTrail record${comp.cloudtrailRecords === 1 ? '' : 's'}` : ''} on ${comp.activeDays === null ? 'unknown' : int(comp.activeDays)} active day${comp.activeDays === 1 ? '' : 's'}, ${h(when(comp.firstCall))} … ${h(when(comp.lastCall))}; ${int(comp.permissions)} permissions, the last new one ${h(when(comp.lastNewPermission))}.${comp.sampled ? ' All of it is X-Ray data, which is sampled.' : ''}</p>
 ${discoveryChart(comp.discovery, comp.firstCall, comp.lastCall, `Permissions of ${p.name} discovered over time`)}
 ${rare}
 </div>
@@ -388,6 +391,7 @@ ${rare}
 <pre class="policy" id="${id}-policy">${highlightPolicy(JSON.stringify(p.document, null, 2))}</pre>
 ${parts}
 <div class="formats">${formats}</div>
+${trail.outside}
 ${warnings}
 ${c ? comparison(c) : ''}
 <details class="evidence"><summary>Evidence: ${int(observedEvidence.reduce((n, st) => n + st.actions.length, 0))} actions observed</summary>
@@ -396,8 +400,65 @@ ${c ? comparison(c) : ''}
 ${evidence}
 </tbody></table></div></details>
 ${runtimeTable}
+${trail.folded}
 </section>
 `;
+}
+
+/**
+ * A role's CloudTrail part: the calls made with its credentials from outside the workload in
+ * plain view (they may be an intruder's), and, folded, which source saw each permission and the
+ * calls AWS services made on the workload's behalf. Empty strings where the policy holds no
+ * CloudTrail evidence.
+ */
+function trailPart(p: WorkloadPolicy): { outside: string; folded: string } {
+  const ct = p.cloudtrail;
+  if (!ct) return { outside: '', folded: '' };
+  const outsideCalls = ct.outside.reduce((n, o) => n + o.calls, 0);
+  const outside =
+    ct.outside.length > 0
+      ? `<div class="outside"><h3>Credentials used outside the workload: ${int(outsideCalls)} call${outsideCalls === 1 ? '' : 's'} from ${int(ct.outside.length)} place${ct.outside.length === 1 ? '' : 's'}</h3>
+<p>CloudTrail shows calls made with <span class="arn">${h(ct.role)}</span> that neither the workload's code nor an AWS service on its behalf made: leaked credentials, or a person using them. ${ct.outsideGranted ? '<b>They are granted (--include-outside).</b>' : '<b>They are not granted.</b> Check who holds these credentials; pass --include-outside only if the calls are yours.'}</p>
+<div class="scroll"><table><thead><tr><th>source IP</th><th>user agent</th><th>why not the workload</th><th>actions</th><th>calls</th><th>first (UTC)</th><th>last (UTC)</th><th>events</th></tr></thead>
+<tbody>
+${ct.outside
+  .map(
+    (o) =>
+      `<tr><td class=nowrap>${h(o.sourceIp ?? 'unknown')}<td class=ua>${h(o.userAgent ?? '(none)')}<td>${h(o.reason)}<td class=action>${o.actions.map(h).join('<br>')}<td class=num>${int(o.calls)}<td>${h(when(o.firstSeen))}<td>${h(when(o.lastSeen))}<td class=ids>${o.eventIds.map(h).join('<br>')}`,
+  )
+  .join('\n')}
+</tbody></table></div></div>`
+      : '';
+  const seen = p.evidence.flatMap((st) =>
+    st.actions
+      .filter((a) => a.sources !== undefined)
+      .map(
+        (a) =>
+          `<tr><td class=action>${h(a.action)}<td>${h((a.sources ?? []).map((x) => (x === 'cloudtrail' ? 'CloudTrail' : 'traces')).join(' and '))}<td class=num>${int(a.calls)}`,
+      ),
+  );
+  const behalf = ct.onBehalf.map(
+    (b) =>
+      `<tr><td class=action>${h(b.action)}<td><span class=arn>${h(b.resource)}</span><td class=num>${int(b.calls)}`,
+  );
+  const folded = `<details class="evidence cloudtrail"><summary>CloudTrail: ${int(ct.events)} record${ct.events === 1 ? '' : 's'} of ${h(ct.role.split('/').pop() ?? ct.role)} (${int(ct.managementEvents)} management, ${int(ct.dataEvents)} data events)${ct.outside.length > 0 ? `, ${int(outsideCalls)} from outside the workload` : ''}</summary>
+<p>Role <span class="arn">${h(ct.role)}</span>${ct.sessions.length > 0 ? `; sessions: ${ct.sessions.map(h).join(', ')}` : ''}.</p>
+<h4>Which source saw each permission</h4>
+<div class="scroll"><table><thead><tr><th>action</th><th>seen by</th><th>calls</th></tr></thead>
+<tbody>
+${seen.join('\n')}
+</tbody></table></div>
+<h4>Calls AWS services made on the workload's behalf: ${int(behalf.length)}</h4>
+${
+  behalf.length > 0
+    ? `<div class="scroll"><table><thead><tr><th>action</th><th>resource</th><th>calls</th></tr></thead>
+<tbody>
+${behalf.join('\n')}
+</tbody></table></div>`
+    : '<p>None.</p>'
+}
+</details>`;
+  return { outside, folded };
 }
 
 function comparison(c: WorkloadComparison): string {

@@ -4,6 +4,7 @@
  * pattern costs at most a linear match. Parsing the user's options into a filter is the query
  * layer's job (src/query/filters.ts).
  */
+import { globMatch } from '../iam/glob.js';
 import { resolveService } from '../iam/service-names.js';
 import type { Outcome } from '../shared/outcome.js';
 
@@ -31,6 +32,43 @@ export interface CallFilter {
 export function toGlob(pattern: string): string {
   // In GLOB, `[` starts a character class: make it literal. `*` and `?` keep their meaning.
   return pattern.replace(/\[/g, '[[]');
+}
+
+/** The IAM-prefix pattern a `--service` value stands for (before {@link toGlob}). */
+function servicePattern(s: string): string {
+  // A plain name resolves through the alias table (`DynamoDB`, `SFN`); patterns match prefixes.
+  const resolved = /[*?]/.test(s) ? undefined : resolveService(s)?.prefix;
+  return (resolved ?? s).toLowerCase();
+}
+
+/**
+ * The part of a filter that SQL cannot apply to a CloudTrail record, whose IAM permissions are
+ * mapped as it is read: the same meaning as {@link compileFilter}'s (`--service` on the called
+ * service's IAM prefix, `--action` case-insensitive, `--resource` case-sensitive, `--outcome`),
+ * matched with the project's one glob matcher, which reads `*` and `?` as GLOB does.
+ */
+export interface MappedCallFilter {
+  /** True when the filter keeps a call to this service (IAM prefix) with this outcome. */
+  call(service: string | null, outcome: Outcome): boolean;
+  /** True when the filter keeps this permission of a kept call. */
+  permission(action: string, resource: string): boolean;
+  /** True when a call must have a kept permission to be kept (an action or resource filter). */
+  needsPermission: boolean;
+}
+
+/** {@link MappedCallFilter} of a filter. */
+export function mappedCallFilter(f: CallFilter): MappedCallFilter {
+  const services = f.services?.map(servicePattern);
+  const { actions, resources, outcomes } = f;
+  return {
+    call: (service, outcome) =>
+      (!services?.length || services.some((p) => globMatch(p, service ?? ''))) &&
+      (!outcomes?.length || outcomes.includes(outcome)),
+    permission: (action, resource) =>
+      (!actions?.length || actions.some((p) => globMatch(p, action, true))) &&
+      (!resources?.length || resources.some((p) => globMatch(p, resource))),
+    needsPermission: (actions?.length ?? 0) > 0 || (resources?.length ?? 0) > 0,
+  };
 }
 
 /** SQL for a filter, with its bound parameters. */
@@ -77,14 +115,7 @@ export function compileFilter(f: CallFilter, a: FilterAliases): CompiledFilter {
   }
   if (f.services?.length) {
     where.push(
-      `(${f.services
-        .map((s) => {
-          // A plain name resolves through the alias table (`DynamoDB`, `SFN`); patterns match prefixes.
-          const resolved = /[*?]/.test(s) ? undefined : resolveService(s)?.prefix;
-          params.push(toGlob((resolved ?? s).toLowerCase()));
-          return `${a.targets}.service GLOB ?`;
-        })
-        .join(' OR ')})`,
+      `(${f.services.map((s) => (params.push(toGlob(servicePattern(s))), `${a.targets}.service GLOB ?`)).join(' OR ')})`,
     );
   }
   if (f.regions?.length) {

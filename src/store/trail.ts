@@ -3,8 +3,12 @@
  * with each role's credentials, and the links a service's `sts:AssumeRole` gives between a role
  * and the workload it runs (the session name is the function's name, or the task's id).
  */
+import { mapTrailCall, serviceOfSource } from '../iam/cloudtrail.js';
 import { globMatch } from '../iam/glob.js';
+import type { MappingResult, Permission } from '../iam/types.js';
+import { outcomeOfErrorCode, type Outcome } from '../shared/outcome.js';
 import type { Store } from './db.js';
+import { mappedCallFilter, toGlob, type CallFilter } from './filter.js';
 import type { TrailEventFields } from './write/items.js';
 
 /** One stored CloudTrail call made with a role's credentials, as the writer stored it. */
@@ -19,15 +23,16 @@ export interface TrailRow extends Omit<
   resources: string;
 }
 
-/** Which calls: a range (epoch seconds, `[since, until)`). */
-export interface TrailScope {
-  since?: number;
-  until?: number;
-}
+/**
+ * Which calls: the parts of a {@link CallFilter} that are columns of a record, with the meaning
+ * they have for traces (a range, epoch seconds `[since, until)`; the record's region and account
+ * as patterns). The rest of the filter applies once the record is mapped (`mappedCallFilter`, filter.ts).
+ */
+export type TrailScope = Pick<CallFilter, 'since' | 'until' | 'regions' | 'accounts'>;
 
-function range(scope: TrailScope): { sql: string; params: number[] } {
+function range(scope: TrailScope): { sql: string; params: (number | string)[] } {
   const where: string[] = [];
-  const params: number[] = [];
+  const params: (number | string)[] = [];
   if (scope.since !== undefined) {
     where.push('time >= ?');
     params.push(scope.since);
@@ -36,6 +41,14 @@ function range(scope: TrailScope): { sql: string; params: number[] } {
     where.push('time < ?');
     params.push(scope.until);
   }
+  const patterns = (column: string, values: string[] | undefined): void => {
+    if (!values?.length) return;
+    where.push(
+      `(${values.map((v) => (params.push(toGlob(v)), `coalesce(${column}, '') GLOB ?`)).join(' OR ')})`,
+    );
+  };
+  patterns('region', scope.regions);
+  patterns('account', scope.accounts);
   return { sql: where.map((w) => ` AND ${w}`).join(''), params };
 }
 
@@ -83,6 +96,58 @@ export function* readTrailRows(store: Store, role: string, scope: TrailScope): G
   yield* rows;
 }
 
+/** One stored call as a filter sees it: mapped to IAM through the trace mapping core. */
+export interface MappedTrailRow {
+  row: TrailRow;
+  outcome: Outcome;
+  mapped: MappingResult;
+  /** The mapped permissions the filter keeps (all of them without an action or resource filter). */
+  permissions: Permission[];
+}
+
+/**
+ * One role's calls a filter keeps, in time order, one at a time, each mapped: every part of the
+ * filter with the meaning it has for traces, except the workload patterns, which choose roles
+ * (the record's region, account and time in SQL; its service, outcome and mapped permissions as
+ * it is read). A call is kept when its service and outcome are, and, under an action or resource
+ * filter, one of its permissions is.
+ */
+export function* filteredTrailRows(
+  store: Store,
+  role: string,
+  filter: CallFilter,
+): Generator<MappedTrailRow> {
+  const keep = mappedCallFilter(filter);
+  for (const row of readTrailRows(store, role, filter)) {
+    const outcome = outcomeOfErrorCode(row.errorCode);
+    if (!keep.call(serviceOfSource(row.eventSource)?.prefix ?? null, outcome)) continue;
+    const mapped = mapTrailCall({
+      eventSource: row.eventSource,
+      eventName: row.eventName,
+      region: row.region,
+      account: row.account,
+      requestParameters: jsonOr<Record<string, unknown> | null>(row.requestParameters, null),
+      resourceArns: jsonOr<string[]>(row.resources, []),
+    });
+    const permissions =
+      mapped.status === 'mapped'
+        ? mapped.permissions.filter((p) => keep.permission(p.action, p.resource))
+        : [];
+    if (keep.needsPermission && permissions.length === 0) continue;
+    yield { row, outcome, mapped, permissions };
+  }
+}
+
+/** A stored JSON column, or `fallback` when it is NULL or damaged. */
+function jsonOr<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
 /** True when a call of the role carries the Lambda run time's user-agent token (src/ingest/caller.ts). */
 export function roleRunsLambda(store: Store, role: string): boolean {
   return (
@@ -101,13 +166,16 @@ export interface TrailLink {
   session: string;
   /** `lambda.amazonaws.com` or `ecs-tasks.amazonaws.com`. */
   service: string;
+  /** Where the service assumed it (the record's region and account), when recorded. */
+  region: string | null;
+  account: string | null;
 }
 
 /** Every role link from `sts:AssumeRole` records by the services that run workloads. */
 export function trailLinks(store: Store): TrailLink[] {
   return store
     .prepare(
-      `SELECT DISTINCT role, session, invoked_by AS service FROM trail_events
+      `SELECT DISTINCT role, session, invoked_by AS service, region, account FROM trail_events
        WHERE principal = 'service' AND role IS NOT NULL AND session IS NOT NULL AND invoked_by IS NOT NULL
        ORDER BY role, session`,
     )

@@ -13,16 +13,8 @@ import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies, type WorkloadPolicy } from '../../src/policy/build.js';
 import type { Explanation } from '../../src/policy/explain.js';
 import { MANAGEMENT_ONLY } from '../../src/policy/trail.js';
-import {
-  awsCall,
-  batch,
-  cli,
-  lambdaSegment,
-  repoRoot,
-  tempStore,
-  traceId,
-  writeFile,
-} from '../support/helpers.js';
+import { cli, repoRoot, tempStore, writeFile } from '../support/helpers.js';
+import { LAMBDA_NODE, ordersTraces, roleRecord } from '../support/cloudtrail.js';
 
 const dir = path.join(repoRoot, 'test/fixtures/cloudtrail');
 const ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
@@ -36,19 +28,6 @@ async function trailStore(files: string[]): Promise<ReturnType<typeof tempStore>
   const r = await ingest(s.store, { inputs: files.map((f) => path.join(dir, f)) });
   if (r.rejected > 0) throw new Error('fixtures did not ingest');
   return s;
-}
-
-/** The traces of orders-fn: a GetItem CloudTrail also saw, and a SendMessage only traces saw. */
-function traceFile(d: string): string {
-  const calls = [
-    awsCall('DynamoDB', 'GetItem', { table_name: 'orders' }),
-    awsCall('SQS', 'SendMessage', { queue_url: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' }),
-  ];
-  return writeFile(
-    d,
-    'traces.json',
-    batch([{ id: traceId(1), segments: [lambdaSegment(traceId(1), 'orders-fn', calls)] }]),
-  );
 }
 
 test("a role's CloudTrail evidence is its own subject; the leaked credentials' calls are not granted and are named", async (t) => {
@@ -103,7 +82,7 @@ test('--include-outside grants the outside calls, still named', async (t) => {
 
 test('--by role: one policy per role from its traces and its CloudTrail, each permission with the sources that saw it', async (t) => {
   const { store, dir: d, file } = await trailStore(['records.json']);
-  await ingest(store, { inputs: [traceFile(d)] });
+  await ingest(store, { inputs: [ordersTraces(d)] });
   store.close();
   // The role link comes from the Lambda service's sts:AssumeRole record: no roles file.
   const r = await cli(['policy', '--db', file, '--by', 'role', '--json']);
@@ -169,7 +148,7 @@ test('a role seen only in management events: the verdict says what that cannot s
 
 test('explain shows both sources, and the outside calls a permission was withheld from', async (t) => {
   const { store, dir: d, file } = await trailStore(['records.json']);
-  await ingest(store, { inputs: [traceFile(d)] });
+  await ingest(store, { inputs: [ordersTraces(d)] });
   store.close();
   const both = await cli([
     'explain',
@@ -202,39 +181,26 @@ test('explain shows both sources, and the outside calls a permission was withhel
   t.is(granted.code, 0, granted.out);
 });
 
-/** A role-session record of our own. */
-function record(
+/** A role-session SQS call of our own. */
+const record = (
   n: number,
   role: string,
   eventName: string,
   userAgent: string,
-  sourceIPAddress: string,
-): Record<string, unknown> {
-  return {
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'AssumedRole',
-      arn: `arn:aws:sts::123456789012:assumed-role/${role.split('/').pop()}/s`,
-      accountId: '123456789012',
-      sessionContext: { sessionIssuer: { type: 'Role', arn: role, accountId: '123456789012' } },
-    },
-    eventTime: `2026-11-30T12:00:${String(n).padStart(2, '0')}Z`,
-    eventSource: 'sqs.amazonaws.com',
+  sourceIp: string,
+): Record<string, unknown> =>
+  roleRecord({
+    n,
+    role,
     eventName,
-    awsRegion: 'eu-west-1',
-    sourceIPAddress,
     userAgent,
-    requestParameters: { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' },
-    eventID: `sdk-${role.length}-${n}`,
-    eventType: 'AwsApiCall',
-    managementEvent: false,
-    eventCategory: 'Data',
-    recipientAccountId: '123456789012',
-  };
-}
+    sourceIp,
+    params: { queueUrl: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs' },
+    id: `sdk-${role.length}`,
+  });
 
 const GO = 'aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22 md/GOOS#linux';
-const NODE = 'aws-sdk-js/3.600.0 exec-env/AWS_Lambda_nodejs20.x';
+const NODE = LAMBDA_NODE;
 
 /** Role, records → the actions granted and the callers named as outside. */
 const SDK_CASES: [string, Record<string, unknown>[], string[], string[]][] = [

@@ -3,9 +3,11 @@
  * discovering, settling, too little data, and each threshold's boundary; then end to end, where
  * `policy --json` carries it and a warning says what to do.
  */
+import path from 'node:path';
 import test from 'ava';
 import {
   completenessOf,
+  completenessWarning,
   DEFAULT_THRESHOLDS,
   MAX_CURVE_POINTS,
   MAX_RARE,
@@ -15,7 +17,7 @@ import {
 import type { Grant } from '../../src/policy/to-grant.js';
 import { ingest } from '../../src/ingest/ingest.js';
 import { buildPolicies } from '../../src/policy/build.js';
-import { awsCall, batch, lambdaSegment, tempStore, writeFile } from '../support/helpers.js';
+import { awsCall, batch, lambdaSegment, repoRoot, tempStore, writeFile } from '../support/helpers.js';
 
 const DAY = 86_400;
 const T0 = 1_790_000_000; // 2026-09-21T14:13:20Z
@@ -249,5 +251,48 @@ test('policy --json carries the verdict per workload, and a warning when it is n
   );
   t.is(byName.get('busy')!.completeness.activeDays, 25);
   t.is(byName.get('busy')!.completeness.traces, 50);
+  store.close();
+});
+
+/** Traces, CloudTrail records → the reason's words and what the warning asks for more of. */
+const SOURCES: [string, Partial<Observation>, RegExp, string][] = [
+  ['traces only', { traces: 5 }, /only 5 traces \(fewer than 20\)/, 'traces'],
+  [
+    'CloudTrail only',
+    { traces: 0, records: 4 },
+    /only 4 CloudTrail records \(fewer than 20\)/,
+    'CloudTrail records',
+  ],
+  [
+    'both',
+    { traces: 3, records: 1 },
+    /only 3 traces and 1 CloudTrail record \(4 together\) \(fewer than 20\)/,
+    'traces or CloudTrail records',
+  ],
+];
+for (const [name, o, reason, more] of SOURCES)
+  test(`the verdict words its evidence by source: ${name}`, (t) => {
+    const c = completenessOf([grant(T0)], { ...month, ...o });
+    t.is(c.verdict, 'too little data');
+    t.regex(c.reason, reason);
+    t.false(name !== 'traces only' && /\d+ traces? \(fewer/.test(c.reason), 'records are not called traces');
+    t.true(completenessWarning(c).includes(`Ingest more days of ${more}.`), completenessWarning(c));
+  });
+
+test('records count toward the minimum with the traces', (t) => {
+  t.is(
+    completenessOf([grant(T0)], { ...month, traces: 10, records: 10 }).verdict === 'too little data',
+    false,
+  );
+});
+
+test("end to end: a role's CloudTrail records are counted and called records, not traces", async (t) => {
+  const { store } = tempStore();
+  await ingest(store, { inputs: [path.join(repoRoot, 'test/fixtures/cloudtrail/records.json')] });
+  const c = buildPolicies(store, { filter: {} }).policies[0]!.completeness;
+  t.is(c.traces, 0);
+  t.is(c.cloudtrailRecords, 11);
+  t.regex(c.reason, /only 1 active day \(fewer than 3\) and 11 CloudTrail records \(fewer than 20\)/);
+  t.notRegex(c.reason, /trace/);
   store.close();
 });

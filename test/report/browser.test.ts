@@ -459,3 +459,50 @@ browserTest('screenshots at 1280 px: the compared samples report', async (t) => 
   t.true(fs.statSync(shot).size > 10_000);
   await v.close();
 });
+
+/** A report of the CloudTrail fixture: a Lambda role whose credentials were also used from a laptop. */
+const trailReport = reportOf([path.join(repoRoot, 'test/fixtures/cloudtrail/records.json')]);
+
+browserTest(
+  "a role's CloudTrail part: the outside calls in plain view, the sources and the service calls folded; it fits 1280 px",
+  async (t) => {
+    const { file } = await trailReport;
+    const v = await visit(file);
+    t.deepEqual(v.errors, []);
+    const section = v.page.locator('section.workload').first();
+    // The outside calls are not folded: visible before any <details> is opened.
+    const outside = section.locator('div.outside');
+    t.true(await outside.isVisible());
+    const text = (await outside.textContent()) ?? '';
+    for (const s of [
+      '198.51.100.77',
+      'aws-cli/2.15.30',
+      's3:ListAllMyBuckets',
+      'ecr:DescribeRepositories',
+      'not granted',
+    ])
+      t.true(text.includes(s), s);
+    t.is(await outside.locator('details').count(), 0);
+    const folded = section.locator('details.cloudtrail');
+    t.false(await folded.evaluate((d) => (d as HTMLDetailsElement).open));
+    t.regex(
+      (await folded.locator('summary').textContent()) ?? '',
+      /CloudTrail: \d+ records of orders-fn-role/,
+    );
+    await folded.locator('summary').click();
+    const seen = await folded.locator('table').first().locator('tbody tr').allTextContents();
+    t.true(
+      seen.some((r) => r.startsWith('secretsmanager:GetSecretValue') && r.includes('CloudTrail')),
+      seen.join('|'),
+    );
+    t.true(
+      (await folded.locator('table').nth(1).textContent())?.includes('logs:CreateLogStream') === true,
+      'the Lambda service writing logs, on the workload behalf',
+    );
+    t.deepEqual(await overflows(v.page), []);
+    const shot = path.join(shotDir(), 'cloudtrail-1280.png');
+    await section.screenshot({ path: shot });
+    t.log(`screenshot: ${shot}`);
+    await v.close();
+  },
+);
