@@ -94,10 +94,7 @@ test('each workload lists its warnings once: the folded templates hold none as c
   t.true(lists > 0, 'the samples have warnings');
   for (const [, format, body] of templates) {
     t.false(/^\s*(#|\/\/) +warning /m.test(body!), `${format}: no warning comment lines`);
-    t.regex(
-      body!,
-      format === 'terraform' ? /aws_iam_policy_document/ : /Statement:|iamRoleStatements:/,
-    );
+    t.regex(body!, format === 'terraform' ? /aws_iam_policy_document/ : /Statement:|iamRoleStatements:/);
   }
 });
 
