@@ -201,6 +201,56 @@ function cliFigures(
   return timings;
 }
 
+/** `policy --json` for every workload over 30 days at 10 M calls, through the CLI: at most (issue 28). */
+const POLICY_TARGET_S = 8;
+/** Its peak RSS, MB, at most. */
+const POLICY_RSS_MB = 300;
+/** `report` for 1,000 workloads, seconds, at most. */
+const REPORT_TARGET_S = 10;
+
+/** One checked query target, with its ratio to the aligned 7-day `policy --json` run of the same bench. */
+export interface QueryTarget {
+  what: string;
+  verdict: 'met' | 'not met';
+  measured: string;
+}
+
+/**
+ * The query side's targets (issue 28), checked on the CLI timings: each figure is also given as a
+ * ratio to the aligned 7-day `policy --json` run measured beside it, which a loaded machine slows
+ * alike, so that runs on a busy machine can still be compared.
+ */
+export function queryTargets(cli: readonly CliTiming[]): QueryTarget[] {
+  const week = cli.find((c) => c.name.endsWith('(7 whole days)'));
+  const ratio = (c: CliTiming): string =>
+    week
+      ? `, ${(c.seconds / week.seconds).toFixed(2)}x the aligned 7-day run (${week.seconds.toFixed(2)} s)`
+      : '';
+  const out: QueryTarget[] = [];
+  const all = cli.find((c) => c.name.startsWith('policy --json (all workloads, 30 days)'));
+  if (all) {
+    out.push({
+      what: `policy --json, all workloads, 30 days <= ${POLICY_TARGET_S} s`,
+      verdict: all.seconds <= POLICY_TARGET_S ? 'met' : 'not met',
+      measured: `${all.seconds.toFixed(2)} s${ratio(all)}`,
+    });
+    if (all.peakRssMB !== null)
+      out.push({
+        what: `policy --json, all workloads, 30 days, peak RSS <= ${POLICY_RSS_MB} MB`,
+        verdict: all.peakRssMB <= POLICY_RSS_MB ? 'met' : 'not met',
+        measured: `${all.peakRssMB.toFixed(0)} MB`,
+      });
+  }
+  const report = cli.find((c) => c.name.startsWith('report'));
+  if (report)
+    out.push({
+      what: `report, all workloads, 30 days <= ${REPORT_TARGET_S} s`,
+      verdict: report.seconds <= REPORT_TARGET_S ? 'met' : 'not met',
+      measured: `${report.seconds.toFixed(2)} s${ratio(report)}, ${(report.outputBytes / 2 ** 20).toFixed(1)} MiB`,
+    });
+  return out;
+}
+
 /** Defaults: the figures the issue's speed requirement names. */
 export const DEFAULT_QUERY_BENCH: QueryBenchOptions = {
   calls: 10_000_000,
@@ -696,6 +746,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       console.log(
         `${c.name.padEnd(pad)}  ${c.seconds.toFixed(2).padStart(8)}  ${`${c.peakRssMB?.toFixed(0) ?? '?'} MB`.padStart(8)}  ${(c.outputBytes / 2 ** 20).toFixed(1)} MiB${c.browserLoadMs === undefined ? '' : `, Chromium load ${(c.browserLoadMs / 1000).toFixed(1)} s`}`,
       );
+  }
+  const targets = queryTargets(r.cli);
+  if (targets.length > 0) {
+    console.log('\ntargets (issue 28; ratios within this run):');
+    for (const t of targets) console.log(`  ${t.verdict.padEnd(7)} ${t.what}: ${t.measured}`);
   }
   fs.mkdirSync(path.join(ROOT, 'bench', 'out'), { recursive: true });
   fs.writeFileSync(

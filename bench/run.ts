@@ -52,7 +52,7 @@ import { hasTimeBin, runChild, warm } from './child.js';
 import { cloudTrailBenchLines, runCloudTrailBench, type CloudTrailBenchResult } from './cloudtrail.js';
 import { exportBenchLines, runExportBench, type ExportBenchResult } from './export.js';
 import { mergeBenchLines, runMergeBench, type MergeBenchResult } from './merge.js';
-import { runQueryBench, type QueryBenchResult } from './queries.js';
+import { queryTargets, runQueryBench, type QueryBenchResult } from './queries.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'bench', 'out');
@@ -690,6 +690,11 @@ async function main(): Promise<void> {
     console.log(`\nqueries and policies on ${queryCalls.toLocaleString('en')} stored calls:`);
     queries = runQueryBench({ calls: queryCalls, log: (l) => console.log(l) });
     console.log(`  baseline SELECT count(*): ${queries.baseline.medianMs.toFixed(1)} ms`);
+    const qt = queryTargets(queries.cli);
+    if (qt.length > 0) {
+      console.log('\nquery targets (issue 28; ratios within this run):');
+      for (const t of qt) console.log(`  ${t.verdict.padEnd(11)} ${t.what}: ${t.measured}`);
+    }
   }
 
   // One more day of traces into a full database (the query store), against a fresh database.

@@ -51,7 +51,7 @@ import {
   isRuntimeStatement,
   packDocuments,
 } from './statements.js';
-import { replayEvidence, replayFormats } from './replay.js';
+import { documentsKey, replayEvidence, replayFormats } from './replay.js';
 import {
   attrsOf,
   factsOf,
@@ -683,6 +683,9 @@ export function buildOne(
     rt.needs,
     options,
     own,
+    undefined,
+    // The documents themselves were just replayed: a format read back to them is not replayed again.
+    new Set([documentsKey(documents)]),
   );
   return body;
 }

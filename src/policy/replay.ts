@@ -109,6 +109,11 @@ const renderOne: Renderer = (p, format) => renderAll([p], format);
  * (reread.ts), its placeholders read as the replay reads them, and the same evidence replayed
  * against what was read. A format that loses a permission or a condition throws an internal
  * error naming the format and the permission.
+ *
+ * `replayed` holds {@link documentsKey} of documents this same evidence was already replayed
+ * against (buildOne passes its own): a format read back to exactly those documents is not
+ * replayed again, since the replay is a pure function of the documents' JSON text. Every
+ * format's text is still rendered and read back; a format whose reading differs is replayed.
  */
 export function replayFormats(
   policy: WorkloadPolicy,
@@ -117,15 +122,29 @@ export function replayFormats(
   options: Pick<PolicyOptions, 'accountWildcard' | 'regionWildcard' | 'placeholders' | 'replayFormats'>,
   own: OwnScope = { account: null, region: null },
   render: Renderer = renderOne,
+  replayed: ReadonlySet<string> = new Set(),
 ): PolicyFormat[] {
   const formats = [...(options.replayFormats ?? POLICY_FORMATS)];
   if (policy.documents.every((d) => d.Statement.length === 0)) return formats;
+  const done = new Set(replayed);
   for (const format of formats) {
     try {
-      replayEvidence(readBack(render(policy, format), format), observed, needs, options, own);
+      const read = readBack(render(policy, format), format);
+      const key = documentsKey(read);
+      if (done.has(key)) continue;
+      replayEvidence(read, observed, needs, options, own);
+      done.add(key);
     } catch (err) {
       throw new Error(`${FORMAT_LABEL[format]} output: ${(err as Error).message}`);
     }
   }
   return formats;
+}
+
+/**
+ * What the replay of a set of documents depends on: their JSON text. Two sets with one key give
+ * the same replay, so {@link replayFormats} replays each key once.
+ */
+export function documentsKey(documents: readonly PolicyDocument[]): string {
+  return JSON.stringify(documents);
 }

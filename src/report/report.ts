@@ -28,7 +28,7 @@ import { listWorkloads, type WorkloadRow } from '../query/workloads.js';
 import { DAY, HOUR, isoTime } from '../shared/time.js';
 import { classWords, maxRisk, permissionRisk, riskClasses, riskRank, type RiskLevel } from '../iam/risk.js';
 import type { Store } from '../store/db.js';
-import { readUsage } from '../store/usage.js';
+import { readWorkloadActivity } from '../store/usage.js';
 import { attr, h, pre } from './escape.js';
 import { activityChart, discoveryChart, type ActivityBucket } from './svg.js';
 import { SCRIPT, STYLE } from './assets.js';
@@ -154,21 +154,17 @@ export function report(store: Store, options: ReportOptions): ReportRun {
 /** Calls per workload key and bucket, by outcome, from the one usage reader. */
 function activityByWorkload(store: Store, o: ReportOptions, unit: number): Map<string, ActivityBucket[]> {
   const out = new Map<string, ActivityBucket[]>();
-  const by = unit === DAY ? 'day' : 'hour';
-  for (const r of readUsage(store, { filter: o.filter, source: o.source, groupBy: ['workload', by] })) {
-    const key = String(r.workloadKey);
-    const label = String(r[by]);
-    const start = Date.parse(by === 'day' ? `${label}T00:00:00Z` : label.replace(/Z$/, ':00Z')) / 1000;
-    const list = out.get(key) ?? [];
+  for (const r of readWorkloadActivity(store, { filter: o.filter, source: o.source, unit })) {
+    const list = out.get(r.workloadKey) ?? [];
     list.push({
-      start,
+      start: r.bucket * unit,
       calls: r.calls,
       denied: r.denied,
       errors: r.errors,
       faults: r.faults,
       throttles: r.throttles,
     });
-    out.set(key, list);
+    out.set(r.workloadKey, list);
   }
   return out;
 }
@@ -293,11 +289,14 @@ function section(
   unit: number,
 ): string {
   const comp = p.completeness;
+  // The warnings are listed once, below; as comment lines in each of the four templates they
+  // were 40% of the report at 1,000 workloads (docs/performance.md).
+  const bare: WorkloadPolicy = { ...p, warnings: [] };
   const formats = (POLICY_FORMATS as readonly PolicyFormat[])
     .filter((fm) => fm !== 'iam')
     .map(
       (fm) =>
-        `<details class="format" data-format="${fm}"><summary>${h(FORMAT_LABEL[fm])}</summary><pre>${pre(renderPolicy(p, fm))}</pre></details>`,
+        `<details class="format" data-format="${fm}"><summary>${h(FORMAT_LABEL[fm])}</summary><pre>${pre(renderPolicy(bare, fm))}</pre></details>`,
     )
     .join('\n');
   const parts =

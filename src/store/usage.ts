@@ -652,6 +652,19 @@ export interface ActivityRow {
   denied: number;
 }
 
+/** One bucket's calls from a row of {@link readUsage} grouped by `by` (its label read back). */
+function activityOf(r: UsageGroupRow, by: UsageDimension, unit: number): ActivityRow {
+  const label = by === 'day' ? `${String(r.day)}T00:00:00Z` : String(r.hour).replace(/Z$/, ':00Z');
+  return {
+    bucket: Math.floor(Date.parse(label) / 1000 / unit),
+    calls: r.calls,
+    errors: r.errors,
+    faults: r.faults,
+    throttles: r.throttles,
+    denied: r.denied,
+  };
+}
+
 /**
  * Calls per bucket by outcome, oldest first. When the filter is no finer than the workload this
  * reads `workload_days` (one row per workload and day) rather than the target rows under them,
@@ -662,18 +675,7 @@ export function readActivity(store: Store, o: UsageScope & { unit: number }): Ac
   if (finerThanWorkload(f)) {
     const by: UsageDimension = o.unit === DAY ? 'day' : 'hour';
     return readUsage(store, { filter: f, source: o.source, groupBy: [by] })
-      .map((r) => ({
-        bucket: Math.floor(
-          Date.parse(by === 'day' ? `${String(r.day)}T00:00:00Z` : String(r.hour).replace(/Z$/, ':00Z')) /
-            1000 /
-            o.unit,
-        ),
-        calls: r.calls,
-        errors: r.errors,
-        faults: r.faults,
-        throttles: r.throttles,
-        denied: r.denied,
-      }))
+      .map((r) => activityOf(r, by, o.unit))
       .sort((x, y) => x.bucket - y.bucket);
   }
   const facts = rows(WORKLOAD_DAYS, o, { unit: o.unit, unattributed: true });
@@ -687,6 +689,39 @@ export function readActivity(store: Store, o: UsageScope & { unit: number }): Ac
        GROUP BY 1 ORDER BY 1`,
     )
     .all(...facts.params, ...outer.params) as ActivityRow[];
+}
+
+/** Calls of one workload in one bucket, by outcome (the report's charts). */
+export interface WorkloadActivityRow extends ActivityRow {
+  workloadKey: string;
+}
+
+/**
+ * {@link readActivity} per workload (attributed calls only), in no particular order. When the
+ * filter is no finer than the workload this reads `workload_days`, as readActivity does: the
+ * grouping of every target row under them by workload and day was 7 s of the report at 10 M
+ * calls (the 30,000 rows it makes are in `workload_days` already).
+ */
+export function readWorkloadActivity(store: Store, o: UsageScope & { unit: number }): WorkloadActivityRow[] {
+  const f = o.filter;
+  if (finerThanWorkload(f)) {
+    const by: UsageDimension = o.unit === DAY ? 'day' : 'hour';
+    return readUsage(store, { filter: f, source: o.source, groupBy: ['workload', by] })
+      .filter((r) => r.workloadId !== null)
+      .map((r) => ({ workloadKey: String(r.workloadKey), ...activityOf(r, by, o.unit) }));
+  }
+  const facts = rows(WORKLOAD_DAYS, o, { unit: o.unit });
+  const outer = outerWhere(f, undefined);
+  // `wk`, not `w`: joinsFor may join the workloads as `w` for the filter.
+  return store
+    .prepare(
+      `SELECT wk.key AS workloadKey, f.day AS bucket, sum(f.calls) AS calls, sum(f.errors) AS errors,
+         sum(f.faults) AS faults, sum(f.throttles) AS throttles, sum(f.denied) AS denied
+       FROM (${facts.sql}) f JOIN workloads wk ON wk.id = f.workload_id ${joinsFor(f)}
+       WHERE ${outer.sql}
+       GROUP BY f.workload_id, f.day`,
+    )
+    .all(...facts.params, ...outer.params) as WorkloadActivityRow[];
 }
 
 /* ------------------------------------------------------------------ usage rows (export) */

@@ -82,6 +82,22 @@ test('one section per workload, keyed like policy --json, with the charts and th
   t.is(summary.bytes, Buffer.byteLength(text));
 });
 
+test('each workload lists its warnings once: the folded templates hold none as comments, and stay readable', async (t) => {
+  const { text } = await html;
+  const templates = [
+    ...text.matchAll(
+      /<details class="format" data-format="(\w+)"><summary>[^<]*<\/summary><pre>([^]*?)<\/pre><\/details>/g,
+    ),
+  ];
+  t.is(templates.length, 5 * 4, 'four templates per workload');
+  const lists = text.match(/<ul class="warnings">/g)?.length ?? 0;
+  t.true(lists > 0, 'the samples have warnings');
+  for (const [, format, body] of templates) {
+    t.false(/^\s*(#|\/\/) +warning /m.test(body!), `${format}: no warning comment lines`);
+    t.regex(body!, format === 'terraform' ? /aws_iam_policy_document/ : /Statement:|iamRoleStatements:/);
+  }
+});
+
 test('activity chart: every bucket of the range is drawn; each outcome layer has its own colour; the text says what it shows', (t) => {
   const day = 86_400;
   const svg = activityChart(

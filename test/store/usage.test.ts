@@ -17,7 +17,14 @@ import { queryUsage, type UsageGroup } from '../../src/query/usage.js';
 import { listWorkloads } from '../../src/query/workloads.js';
 import type { Store } from '../../src/store/db.js';
 import type { CallFilter } from '../../src/store/filter.js';
-import { compareUtf8, readPermissions, splitRange, type UsageSource } from '../../src/store/usage.js';
+import {
+  compareUtf8,
+  readPermissions,
+  readUsage,
+  readWorkloadActivity,
+  splitRange,
+  type UsageSource,
+} from '../../src/store/usage.js';
 import { compareText } from '../../src/shared/order.js';
 import { DAY } from '../../src/shared/time.js';
 import { repoRoot, tempStore } from '../support/helpers.js';
@@ -93,6 +100,45 @@ for (const [range, r] of RANGES) {
       t.deepEqual(fromRollups, answers(filter, 'calls'));
       if (range === 'everything' && name === 'no filter')
         t.true((fromRollups.workloads as unknown[]).length >= 5, 'the samples hold every workload');
+    });
+  }
+}
+
+/** The report's activity per workload as it was read before readWorkloadActivity: readUsage grouped by workload and bucket. */
+function activityFromUsage(filter: CallFilter, source: UsageSource, unit: number): string[] {
+  const by = unit === DAY ? 'day' : 'hour';
+  return readUsage(store, { filter, source, groupBy: ['workload', by] })
+    .filter((r) => r.workloadId !== null)
+    .map((r) => {
+      const label = String(r[by]);
+      const start = Date.parse(by === 'day' ? `${label}T00:00:00Z` : label.replace(/Z$/, ':00Z')) / 1000;
+      return JSON.stringify([r.workloadKey, start, r.calls, r.errors, r.faults, r.throttles, r.denied]);
+    })
+    .sort();
+}
+
+for (const [range, r] of RANGES) {
+  for (const [name, f] of FILTERS) {
+    test(`readWorkloadActivity: as readUsage by workload and day or hour: ${range}, ${name}`, (t) => {
+      const filter = { ...f, ...r };
+      for (const source of ['rollups', 'calls'] as const)
+        for (const unit of [DAY, 3600]) {
+          const got = readWorkloadActivity(store, { filter, source, unit })
+            .map((a) =>
+              JSON.stringify([
+                a.workloadKey,
+                a.bucket * unit,
+                a.calls,
+                a.errors,
+                a.faults,
+                a.throttles,
+                a.denied,
+              ]),
+            )
+            .sort();
+          t.deepEqual(got, activityFromUsage(filter, source, unit), `${source}, unit ${unit}`);
+          if (range === 'everything' && name === 'no filter') t.true(got.length > 0);
+        }
     });
   }
 }
