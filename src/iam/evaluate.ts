@@ -21,6 +21,7 @@ import {
   globMatch,
   globsOverlap,
   hasVariable,
+  isPlaceholder,
   matchTokens,
   placeholdersAsStars,
   tokenize,
@@ -166,7 +167,9 @@ export function parsePolicy(doc: unknown, name: string, where = name): Policy {
     const resourceMode = pickOne(s, 'Resource', 'NotResource', at, fail);
     const actions = stringList(s[actionMode], `${at}: ${actionMode}`, fail);
     for (const a of actions)
-      if (a !== '*' && !/^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_-]*$/.test(a))
+      // A placeholder (an action the template leaves to a parameter) is kept by name: it matches
+      // nothing and is listed as granted, never used, rather than refusing the whole file.
+      if (a !== '*' && !isPlaceholder(a) && !/^[A-Za-z0-9*?-]+:[A-Za-z0-9*?_-]*$/.test(a))
         fail(`${at}: ${JSON.stringify(a)} is not an action; write service:Action (s3:GetObject) or *`);
     const resources = stringList(s[resourceMode], `${at}: ${resourceMode}`, fail);
     let conditionKeys: string[] = [];

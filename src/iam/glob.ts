@@ -34,6 +34,16 @@ export function placeholdersAsStars(s: string): string {
   return s.includes('${') ? s.replace(PLACEHOLDERS, '*') : s;
 }
 
+/**
+ * True when `s` is, whole, one placeholder (`${Ref:Action}`): a value infrastructure as code does
+ * not fix, kept by name. As an action it matches nothing (no `*` is put in its place).
+ */
+export function isPlaceholder(s: string): boolean {
+  return (
+    s.startsWith('${') && s.endsWith('}') && PLACEHOLDER.test(s.slice(2)) && !s.slice(2, -1).includes('}')
+  );
+}
+
 /** True when `s` holds a policy variable (not an escape such as `${*}`, nor a placeholder). */
 export function hasVariable(s: string): boolean {
   return VARIABLES.test(s);

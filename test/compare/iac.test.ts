@@ -111,6 +111,50 @@ for (const [pattern, resource] of patterns)
     t.is(evaluate([policy], 'dynamodb:GetItem', resource), 'not-allowed');
   });
 
+// An action the template leaves to a parameter is kept by name, matches nothing, and is listed
+// as granted and never used (the whole file was refused before).
+const actionPlaceholders: [yaml: string, name: RegExp][] = [
+  ['!Ref ReadAction', /^\$\{Ref:ReadAction\}$/],
+  ['!ImportValue read-action', /^\$\{ImportValue:read-action\}$/],
+  ["!If [IsProd, 'dynamodb:GetItem', 'dynamodb:*']", /^\$\{Fn::If/],
+];
+for (const [yaml, name] of actionPlaceholders)
+  test(`an unresolvable action is kept by name and never matches: ${yaml}`, async (t) => {
+    const granted = mergeGranted([
+      await readGranted(
+        template("'*'").replace('Action: dynamodb:GetItem', `Action: ${yaml}`),
+        'template.yaml',
+      ),
+    ]);
+    const w = compareUsage(usage([['dynamodb:GetItem', TABLE]]), { granted, runtime: 'none' }).workloads[0];
+    t.deepEqual(
+      w?.missing.map((m) => m.action),
+      ['dynamodb:GetItem'],
+    );
+    t.is(w?.unused.length, 1);
+    t.regex(w?.unused[0]?.action ?? '', name);
+    const policy = parsePolicy(
+      {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: [w?.unused[0]?.action], Resource: '*' }],
+      },
+      'p',
+    );
+    t.is(evaluate([policy], 'dynamodb:GetItem', TABLE), 'not-allowed');
+  });
+
+for (const notAction of ['${Ref:Action', 'Ref:Action}', '${Ref:A}x', '${Other:A}'])
+  test(`a malformed action is still refused: ${notAction}`, (t) => {
+    t.throws(
+      () =>
+        parsePolicy(
+          { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: notAction, Resource: '*' }] },
+          'p',
+        ),
+      { message: /is not an action/ },
+    );
+  });
+
 test('a policy variable still matches conditionally (it is not a placeholder)', (t) => {
   t.is(resourceMatches('arn:aws:s3:::home/${aws:username}/*', 'arn:aws:s3:::home/ana/x'), 'maybe');
 });
