@@ -37,9 +37,11 @@ import {
   filteredTrailRows,
   hasTrail,
   roleRunsLambda,
+  trailLinks,
   trailRoleSelected,
   trailRoles,
 } from '../store/trail.js';
+import { roleWorkloads } from '../runtime/role-workloads.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
 import { loadFunctionConfigs, storedRoles } from '../store/configs.js';
@@ -47,6 +49,7 @@ import {
   dependentNeeds,
   factsOf,
   runtimeNeeds,
+  unionNeeds,
   type RuntimeNeed,
   type RuntimeNeeds,
 } from '../runtime/needs.js';
@@ -353,12 +356,15 @@ export function storeUsage(
       } finally {
         rows.return(undefined);
       }
-      // A role no compared workload runs as: its CloudTrail calls are its own usage.
+      // A role no compared workload runs as: its CloudTrail calls are its own usage, and the
+      // run-time needs of the workloads its links name are its needs (as `policy` gives them).
+      let links: ReturnType<typeof trailLinks> | undefined;
       for (const role of trail) {
         if (evidence.has(role) || !trailRoleSelected(scope.filter, role)) continue;
         const ct = trailOf(role);
         if (ct.events === 0) continue;
         const name = role.split('/').pop() ?? role;
+        const linked = roleWorkloads(role, configs, (links ??= trailLinks(store))).workloads;
         yield {
           principal: `role:${role}`,
           kind: 'role',
@@ -367,6 +373,7 @@ export function storeUsage(
           lookup: [role, name, `role:${role}`],
           permissions: ct.permissions.values(),
           unmappedCalls: ct.unmappedCalls,
+          ...(linked.length > 0 ? { runtime: unionNeeds(linked.map(runtimeNeeds)) } : {}),
           role,
           notes: ct.notes,
         };

@@ -28,7 +28,8 @@ import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
 import { compareUtf8 } from '../store/usage.js';
 import { hasTrail, trailLinks, trailRoleSelected, trailRoles } from '../store/trail.js';
-import { MANAGEMENT_ONLY, roleWorkloads, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { roleWorkloads } from '../runtime/role-workloads.js';
 import {
   absorbGrant,
   addObserved,
@@ -243,7 +244,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             ct && s.members.length === 0 && options.runtime !== 'none'
               ? roleWorkloads(ct.role, configs, links)
               : undefined;
-          if (linked?.warning) warnings.push(linked.warning);
+          if (linked?.warning) warnings.push({ code: 'runtime', message: linked.warning });
           const body = buildOne(
             raw,
             options,

@@ -48,6 +48,24 @@ const s3 = (n: number): Record<string, unknown> =>
     id: 'cmp',
   });
 
+/** The Lambda service assuming the role for orders-fn (the session names the function). */
+const assumed: Record<string, unknown> = {
+  eventVersion: '1.09',
+  userIdentity: { type: 'AWSService', invokedBy: 'lambda.amazonaws.com' },
+  eventTime: '2026-11-30T11:00:00Z',
+  eventSource: 'sts.amazonaws.com',
+  eventName: 'AssumeRole',
+  awsRegion: 'eu-west-1',
+  sourceIPAddress: 'lambda.amazonaws.com',
+  userAgent: 'lambda.amazonaws.com',
+  requestParameters: { roleArn: ROLE, roleSessionName: 'orders-fn' },
+  eventID: 'cmp-assume',
+  eventType: 'AwsApiCall',
+  managementEvent: true,
+  eventCategory: 'Management',
+  recipientAccountId: '123456789012',
+};
+
 /** The role's identity policy (an authorization-details export) and, for traces, which role orders-fn runs as. */
 function grantedFor(grants: [string, string][], functions: boolean): GrantedInputs {
   const details = {
@@ -95,6 +113,8 @@ interface Case {
   traces: boolean;
   grants: [string, string][];
   filter?: CallFilter;
+  /** Run-time needs recognised (default: none, so that every grant no call shows is unused). */
+  runtime?: 'all';
   principal: string;
   matchedBy: WorkloadComparison['role']['matchedBy'];
   /** Concrete actions left unused (what to remove). */
@@ -158,6 +178,22 @@ const CASES: Case[] = [
     notes: [/2 calls recorded by CloudTrail/],
   },
   {
+    name: 'a CloudTrail-only role the Lambda service assumes for orders-fn: its log-group grant is a run-time need, not unused',
+    records: [assumed, sqs(1, 'ReceiveMessage')],
+    traces: false,
+    grants: [
+      ['sqs:ReceiveMessage', QUEUE_ARN],
+      ['logs:CreateLogGroup', 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-fn:*'],
+    ],
+    runtime: 'all',
+    principal: `role:${ROLE}`,
+    matchedBy: 'cloudtrail',
+    unused: [],
+    missing: [],
+    usedActions: 1,
+    notes: [],
+  },
+  {
     name: 'filters apply to CloudTrail calls: --action keeps the role’s SQS calls only',
     records: [sqs(1, 'ReceiveMessage'), dynamo(2, 'GetItem')],
     traces: false,
@@ -185,7 +221,7 @@ for (const c of CASES)
     const result = compareGranted(store, {
       filter: c.filter ?? {},
       granted: grantedFor(c.grants, c.traces),
-      runtime: 'none',
+      runtime: c.runtime ?? 'none',
     });
     store.close();
     t.deepEqual(result.unmatchedWorkloads, []);
