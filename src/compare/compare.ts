@@ -394,6 +394,8 @@ interface TrailUsage {
 
 /** Distinct outside callers named per role (the rest are summed into one note). */
 const MAX_OUTSIDE_NOTES = 10;
+/** Distinct outside callers kept per role while reading (memory stays bounded; later ones are summed). */
+const MAX_OUTSIDE_KEPT = 50;
 
 /**
  * One role's CloudTrail calls under the filter, as `filteredTrailRows` reads them, classified as
@@ -407,6 +409,8 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
   let events = 0;
   let counted = 0;
   let unmappedCalls = 0;
+  // Calls of outside callers beyond those kept.
+  let others = 0;
   const tokenSeen = roleRunsLambda(store, role);
   for (const { row, outcome, mapped, permissions: kept } of filteredTrailRows(store, role, filter)) {
     events++;
@@ -414,6 +418,10 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
       // The AWS CLI names each command in its agent (`command/s3.ls`): one tool, one caller.
       const agent = row.userAgent?.replace(/ command\/\S+/, '') ?? '(none)';
       const key = `${row.sourceIp ?? 'an unknown address'}, user agent ${agent}`;
+      if (!outside.has(key) && outside.size >= MAX_OUTSIDE_KEPT) {
+        others++;
+        continue;
+      }
       const c = outside.get(key) ?? { calls: 0, actions: new Set<string>() };
       c.calls++;
       if (mapped.status === 'mapped') for (const p of kept) c.actions.add(p.action);
@@ -449,10 +457,10 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
     notes.push(
       `credentials used outside the workload: ${plural(c.calls)} with ${role} from ${from}: ${[...c.actions].sort().join(', ')}; not counted as used: check who holds these credentials`,
     );
-  const rest = callers.slice(MAX_OUTSIDE_NOTES).reduce((n, [, c]) => n + c.calls, 0);
+  const rest = callers.slice(MAX_OUTSIDE_NOTES).reduce((n, [, c]) => n + c.calls, others);
   if (rest > 0)
     notes.push(
-      `credentials used outside the workload: ${plural(rest)} with ${role} from ${callers.length - MAX_OUTSIDE_NOTES} more callers; not counted as used`,
+      `credentials used outside the workload: ${plural(rest)} with ${role} from other callers; not counted as used`,
     );
   return { events, permissions, unmappedCalls, notes };
 }

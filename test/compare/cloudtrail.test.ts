@@ -19,13 +19,18 @@ const TABLE_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders';
 const BUCKET = 'arn:aws:s3:::orders-bucket/*';
 const LAPTOP = 'aws-cli/2.15.0 Python/3.11 Darwin/23 command/sqs.delete-message';
 
-const sqs = (n: number, eventName: string, userAgent?: string): Record<string, unknown> =>
+const sqs = (
+  n: number,
+  eventName: string,
+  userAgent?: string,
+  sourceIp = '198.51.100.7',
+): Record<string, unknown> =>
   roleRecord({
     n,
     role: ROLE,
     eventName,
     params: { queueUrl: QUEUE },
-    ...(userAgent ? { userAgent, sourceIp: '198.51.100.7' } : {}),
+    ...(userAgent ? { userAgent, sourceIp } : {}),
     id: 'cmp',
   });
 const dynamo = (n: number, eventName: string): Record<string, unknown> =>
@@ -157,6 +162,24 @@ const CASES: Case[] = [
     usedActions: 1,
     notes: [
       /credentials used outside the workload: 2 calls with .*orders-role from 198\.51\.100\.7, user agent aws-cli\/2\.15\.0 Python\/3\.11 Darwin\/23: sqs:DeleteMessage; not counted as used/,
+    ],
+  },
+  {
+    name: 'outside callers beyond the 10 named are summed into one note',
+    records: [
+      sqs(1, 'ReceiveMessage'),
+      ...Array.from({ length: 12 }, (_, i) => sqs(10 + i, 'DeleteMessage', LAPTOP, `203.0.113.${10 + i}`)),
+    ],
+    traces: false,
+    grants: [['sqs:ReceiveMessage', QUEUE_ARN]],
+    principal: `role:${ROLE}`,
+    matchedBy: 'cloudtrail',
+    unused: [],
+    missing: [],
+    usedActions: 1,
+    notes: [
+      /from 203\.0\.113\.10, user agent/,
+      /credentials used outside the workload: 2 calls with .*orders-role from other callers; not counted as used/,
     ],
   },
   {
