@@ -32,6 +32,16 @@ import { compareText } from '../shared/order.js';
 import { didYouMean } from '../shared/suggest.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
+import { verdictOf, type CallerClass } from '../iam/caller.js';
+import {
+  filteredTrailRows,
+  hasTrail,
+  roleRunsLambda,
+  trailLinks,
+  trailRoleSelected,
+  trailRoles,
+} from '../store/trail.js';
+import { roleWorkloads } from '../runtime/role-workloads.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
 import { loadWorkloads } from '../store/workloads.js';
 import { loadFunctionConfigs, storedRoles } from '../store/configs.js';
@@ -39,6 +49,7 @@ import {
   dependentNeeds,
   factsOf,
   runtimeNeeds,
+  unionNeeds,
   type RuntimeNeed,
   type RuntimeNeeds,
 } from '../runtime/needs.js';
@@ -97,6 +108,10 @@ export interface ObservedWorkload {
   unmappedCalls: number;
   /** Its run-time needs (src/runtime): granted for them, a permission is needed though no call shows it. */
   runtime?: RuntimeNeeds;
+  /** The role it is known to run as, before any functions file: a CloudTrail role is its own. */
+  role?: string;
+  /** What its evidence says beyond its permissions (CloudTrail calls counted, outside calls not). */
+  notes?: string[];
 }
 
 /**
@@ -112,7 +127,7 @@ export interface ObservedUsage {
 }
 
 /** How a workload was matched to what it is granted. */
-export type MatchedBy = 'functions' | 'role-option' | 'policy-files';
+export type MatchedBy = 'functions' | 'role-option' | 'policy-files' | 'cloudtrail';
 
 /** An Allow statement's (action pattern × resource pattern) pair with actions nobody used. */
 export interface UnusedGrant {
@@ -270,10 +285,27 @@ interface Subject {
 /**
  * The database as an {@link ObservedUsage}: the permissions of the selected calls, read by the
  * same reader as policies (whole days from the rollups, partial days from calls).
+ *
+ * With `roles` (function → role ARN, as the functions files and configuration exports say), the
+ * CloudTrail calls made with a role's credentials count as used: for each traced workload that
+ * runs as it (as `policy --by role` links them), else for the role itself, `role:ARN`, compared
+ * with that role. Calls made with them outside the workload are not used: they are named in notes.
  */
-export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
+export function storeUsage(
+  store: Store,
+  scope: UsageScope,
+  roles?: ReadonlyMap<string, string>,
+): ObservedUsage {
   return {
     *workloads() {
+      // The roles with CloudTrail calls in the range; each role's calls are read once.
+      const trail = roles && hasTrail(store) ? new Set(trailRoles(store, scope.filter)) : new Set<string>();
+      const evidence = new Map<string, TrailUsage>();
+      const trailOf = (role: string): TrailUsage => {
+        let e = evidence.get(role);
+        if (!e) evidence.set(role, (e = trailUsage(store, role, scope.filter)));
+        return e;
+      };
       const unmapped = new Map<number, number>();
       for (const u of readUnmapped(store, scope))
         unmapped.set(u.workloadId, (unmapped.get(u.workloadId) ?? 0) + u.calls);
@@ -289,41 +321,155 @@ export function storeUsage(store: Store, scope: UsageScope): ObservedUsage {
           while (!next.done && next.value.subject < w.id) next = rows.next();
           const any = !next.done && next.value.subject === w.id;
           if (!any && !unmapped.has(w.id)) continue;
+          const lookup = [w.arn ?? '', w.name, w.key];
+          const role = lookup.reduce<string | undefined>((found, k) => found ?? roles?.get(k), undefined);
+          const ct = role !== undefined && trail.has(role) ? trailOf(role) : undefined;
           const permissions = function* (): Generator<ObservedPermission> {
+            const seen = new Set<string>();
             for (; !next.done && next.value.subject === w.id; next = rows.next()) {
               const r = next.value;
+              const key = `${r.action}\u0000${r.resource}`;
+              const c = ct?.permissions.get(key);
+              if (c) seen.add(key);
               yield {
                 action: r.action,
                 resource: r.resource,
                 resourceUnknown: r.resourceUnknown,
-                calls: r.calls,
-                denied: r.denied,
+                calls: r.calls + (c?.calls ?? 0),
+                denied: r.denied + (c?.denied ?? 0),
               };
             }
+            for (const [key, c] of ct?.permissions ?? []) if (!seen.has(key)) yield c;
           };
           yield {
             principal: w.arn ?? w.key,
             kind: w.kind,
             name: w.name,
             account: w.account,
-            lookup: [w.arn ?? '', w.name, w.key],
+            lookup,
             permissions: permissions(),
-            unmappedCalls: unmapped.get(w.id) ?? 0,
+            unmappedCalls: (unmapped.get(w.id) ?? 0) + (ct?.unmappedCalls ?? 0),
             runtime: runtimeNeeds({ ...factsOf(w), config: w.arn ? configs.get(w.arn) : undefined }),
+            ...(ct ? { notes: ct.notes } : {}),
           };
         }
       } finally {
         rows.return(undefined);
       }
+      // A role no compared workload runs as: its CloudTrail calls are its own usage, and the
+      // run-time needs of the workloads its links name are its needs (as `policy` gives them).
+      let links: ReturnType<typeof trailLinks> | undefined;
+      for (const role of trail) {
+        if (evidence.has(role) || !trailRoleSelected(scope.filter, role)) continue;
+        const ct = trailOf(role);
+        if (ct.events === 0) continue;
+        const name = role.split('/').pop() ?? role;
+        const linked = roleWorkloads(role, configs, (links ??= trailLinks(store))).workloads;
+        yield {
+          principal: `role:${role}`,
+          kind: 'role',
+          name,
+          account: arnParts(role)?.[4] || null,
+          lookup: [role, name, `role:${role}`],
+          permissions: ct.permissions.values(),
+          unmappedCalls: ct.unmappedCalls,
+          ...(linked.length > 0 ? { runtime: unionNeeds(linked.map(runtimeNeeds)) } : {}),
+          role,
+          notes: ct.notes,
+        };
+      }
     },
   };
+}
+
+/** One role's CloudTrail calls as usage (see {@link trailUsage}). */
+interface TrailUsage {
+  /** Calls kept by the filter (outside ones included). */
+  events: number;
+  /** The workload's own calls and the services' on its behalf, per `action\0resource`. */
+  permissions: Map<string, ObservedPermission>;
+  unmappedCalls: number;
+  notes: string[];
+}
+
+/** Distinct outside callers named per role (the rest are summed into one note). */
+const MAX_OUTSIDE_NOTES = 10;
+/** Distinct outside callers kept per role while reading (memory stays bounded; later ones are summed). */
+const MAX_OUTSIDE_KEPT = 50;
+
+/**
+ * One role's CloudTrail calls under the filter, as `filteredTrailRows` reads them, classified as
+ * policies classify them (src/iam/caller.ts): the workload's own calls and the services' calls
+ * on its behalf are used; calls with its credentials from outside the workload are not, and are
+ * named by source address and user agent. Memory holds the role's distinct permissions.
+ */
+function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage {
+  const permissions = new Map<string, ObservedPermission>();
+  const outside = new Map<string, { calls: number; actions: Set<string> }>();
+  let events = 0;
+  let counted = 0;
+  let unmappedCalls = 0;
+  // Calls of outside callers beyond those kept.
+  let others = 0;
+  const tokenSeen = roleRunsLambda(store, role);
+  for (const { row, outcome, mapped, permissions: kept } of filteredTrailRows(store, role, filter)) {
+    events++;
+    if (verdictOf(row.caller as CallerClass, tokenSeen) === 'outside') {
+      // The AWS CLI names each command in its agent (`command/s3.ls`): one tool, one caller.
+      const agent = row.userAgent?.replace(/ command\/\S+/, '') ?? '(none)';
+      const key = `${row.sourceIp ?? 'an unknown address'}, user agent ${agent}`;
+      if (!outside.has(key) && outside.size >= MAX_OUTSIDE_KEPT) {
+        others++;
+        continue;
+      }
+      const c = outside.get(key) ?? { calls: 0, actions: new Set<string>() };
+      c.calls++;
+      if (mapped.status === 'mapped') for (const p of kept) c.actions.add(p.action);
+      else c.actions.add(`${row.eventSource.split('.')[0]}:${row.eventName}`);
+      outside.set(key, c);
+      continue;
+    }
+    counted++;
+    if (mapped.status === 'unmapped') unmappedCalls++;
+    if (mapped.status !== 'mapped') continue;
+    const denied = outcome === 'denied' ? 1 : 0;
+    for (const p of kept) {
+      const key = `${p.action}\u0000${p.resource}`;
+      const u = permissions.get(key);
+      if (u) {
+        u.calls++;
+        u.denied += denied;
+      } else
+        permissions.set(key, {
+          action: p.action,
+          resource: p.resource,
+          resourceUnknown: p.resourceUnknown,
+          calls: 1,
+          denied,
+        });
+    }
+  }
+  const plural = (n: number): string => `${n} call${n === 1 ? '' : 's'}`;
+  const notes: string[] = [];
+  if (counted > 0) notes.push(`${plural(counted)} recorded by CloudTrail with ${role} counted as used`);
+  const callers = [...outside].sort((a, b) => b[1].calls - a[1].calls || compareText(a[0], b[0]));
+  for (const [from, c] of callers.slice(0, MAX_OUTSIDE_NOTES))
+    notes.push(
+      `credentials used outside the workload: ${plural(c.calls)} with ${role} from ${from}: ${[...c.actions].sort().join(', ')}; not counted as used: check who holds these credentials`,
+    );
+  const rest = callers.slice(MAX_OUTSIDE_NOTES).reduce((n, [, c]) => n + c.calls, others);
+  if (rest > 0)
+    notes.push(
+      `credentials used outside the workload: ${plural(rest)} with ${role} from other callers; not counted as used`,
+    );
+  return { events, permissions, unmappedCalls, notes };
 }
 
 /** Compares each selected workload's usage in the database with what its role is granted. */
 export function compareGranted(store: Store, options: CompareOptions): CompareResult {
   // Which role each function runs as: the functions files, else the configuration exports ingested.
   const functions = new Map([...storedRoles(store), ...options.granted.functions]);
-  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }), {
+  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }, functions), {
     ...options,
     granted: { ...options.granted, functions },
   });
@@ -384,7 +530,18 @@ export function compareUsage(usage: ObservedUsage, options: ComparisonOptions): 
     let matchedBy: MatchedBy = 'role-option';
     let reason = '';
     if (forced) subject = forced;
-    else {
+    else if (w.role !== undefined) {
+      // A CloudTrail role: compared with itself.
+      const r = findRole(w.role);
+      if (r) {
+        subject = fromRole(r);
+        matchedBy = 'cloudtrail';
+      } else reason = `its CloudTrail calls are made with ${w.role}, which is not in the --granted files`;
+      if (!subject && pseudo) {
+        subject = pseudo;
+        matchedBy = 'policy-files';
+      }
+    } else {
       const roleArn = w.lookup.reduce<string | undefined>(
         (found, k) => found ?? granted.functions.get(k),
         undefined,
@@ -704,7 +861,7 @@ function compareOne(
 
   const grantedCount = set.plain.size + set.conditional.size;
   const usedGranted = [...usedActions].filter((a) => set.plain.has(a) || set.conditional.has(a)).length;
-  const notes = [...subject.notes];
+  const notes = [...subject.notes, ...(w.notes ?? [])];
   if (unmappedCalls > 0)
     notes.push(
       `${unmappedCalls} call${unmappedCalls === 1 ? '' : 's'} could not be mapped to an IAM action; their permissions are not counted as used`,

@@ -27,8 +27,9 @@ import {
 import { loadWorkloads, type WorkloadRecord } from '../store/workloads.js';
 import { loadFunctionConfigs } from '../store/configs.js';
 import { compareUtf8 } from '../store/usage.js';
-import { hasTrail, namesTrailRole, trailLinks, trailRoles } from '../store/trail.js';
-import { MANAGEMENT_ONLY, roleWorkloads, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { hasTrail, trailLinks, trailRoleSelected, trailRoles } from '../store/trail.js';
+import { MANAGEMENT_ONLY, trailEvidence, trailWarnings, type TrailEvidence } from './trail.js';
+import { roleWorkloads } from '../runtime/role-workloads.js';
 import {
   absorbGrant,
   addObserved,
@@ -243,7 +244,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
             ct && s.members.length === 0 && options.runtime !== 'none'
               ? roleWorkloads(ct.role, configs, links)
               : undefined;
-          if (linked?.warning) warnings.push(linked.warning);
+          if (linked?.warning) warnings.push({ code: 'runtime', message: linked.warning });
           const body = buildOne(
             raw,
             options,
@@ -308,14 +309,11 @@ function trailSubjects(
   const out = new Map<string, string>();
   if (!hasTrail(store)) return out;
   const f = options.filter;
-  const narrowed = (f.workloads?.length ?? 0) > 0 || (f.excludeWorkloads?.length ?? 0) > 0;
   const keys = new Set(subjects.map((s) => s.key));
   for (const role of trailRoles(store, f)) {
     const key = options.roles ? role : `role:${role}`;
-    const named = (f.workloads ?? []).some((p) => namesTrailRole(p, role));
-    const excluded = (f.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));
     if (keys.has(key)) out.set(key, role);
-    else if ((!narrowed || named) && !excluded) {
+    else if (trailRoleSelected(f, role)) {
       subjects.push({
         key,
         kind: 'role',

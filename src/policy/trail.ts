@@ -9,14 +9,11 @@
  * Memory holds one role's distinct (action, resource) pairs and its distinct outside callers,
  * not its calls: the rows are read one at a time.
  */
-import { parseArn, partitionOf } from '../iam/arn.js';
 import { verdictOf, type CallerClass } from '../iam/caller.js';
 import { DAY } from '../shared/time.js';
 import type { Store } from '../store/db.js';
 import type { CallFilter } from '../store/filter.js';
-import type { FunctionConfig } from '../shared/function-config.js';
-import type { WorkloadFacts } from '../runtime/needs.js';
-import { filteredTrailRows, roleRunsLambda, type TrailLink } from '../store/trail.js';
+import { filteredTrailRows, roleRunsLambda } from '../store/trail.js';
 import { absorbGrant, observedOne, type Grant } from './to-grant.js';
 import type { PolicyWarning } from './types.js';
 
@@ -182,62 +179,3 @@ export function trailWarnings(t: TrailEvidence, includeOutside: boolean): Policy
 /** What a role's evidence cannot show when CloudTrail logged only management events. */
 export const MANAGEMENT_ONLY =
   'its CloudTrail evidence holds only management events: data events (S3 object reads and writes, Lambda Invoke, DynamoDB item reads and writes, SQS and SNS messages…) are off by default in a trail, so none of those calls can show here; turn on data events for the trail, or read the traces';
-
-/** The services whose `sts:AssumeRole` says what kind of workload runs as the role. */
-const KIND_OF_SERVICE: Readonly<Record<string, string>> = {
-  'lambda.amazonaws.com': 'lambda',
-  'ecs-tasks.amazonaws.com': 'ecs',
-};
-
-/**
- * The workloads a role known from CloudTrail runs, for their run-time needs: the functions a
- * configuration export gives the role (`Role`), and the sessions the Lambda and ECS services
- * opened with it (`sts:AssumeRole`: the session names the function, or the task). When nothing
- * says, no kind is guessed: the result holds a warning saying so instead.
- */
-export function roleWorkloads(
-  role: string,
-  configs: ReadonlyMap<string, FunctionConfig>,
-  links: readonly TrailLink[],
-): { workloads: WorkloadFacts[]; warning?: PolicyWarning } {
-  const out = new Map<string, WorkloadFacts>();
-  for (const [fn, config] of configs) {
-    if (config.role !== role) continue;
-    const arn = parseArn(fn);
-    const name = arn?.resource.split(':')[1] ?? fn;
-    out.set(`lambda\u0000${name}`, {
-      kind: 'lambda',
-      name,
-      arn: fn,
-      account: arn?.account || null,
-      region: arn?.region || null,
-      formats: [],
-      triggers: [],
-      config,
-    });
-  }
-  for (const l of links) {
-    const kind = KIND_OF_SERVICE[l.service];
-    if (l.role !== role || !kind || out.has(`${kind}\u0000${l.session}`)) continue;
-    out.set(`${kind}\u0000${l.session}`, {
-      kind,
-      name: l.session,
-      arn:
-        kind === 'lambda' && l.region && l.account
-          ? `arn:${partitionOf(l.region)}:lambda:${l.region}:${l.account}:function:${l.session}`
-          : null,
-      account: l.account,
-      region: l.region,
-      formats: [],
-      triggers: [],
-    });
-  }
-  if (out.size > 0) return { workloads: [...out.values()] };
-  return {
-    workloads: [],
-    warning: {
-      code: 'runtime',
-      message: `${role}: no run-time needs: nothing says what kind of workload runs as this role (no configuration export names it as a function's Role, and no sts:AssumeRole record by lambda.amazonaws.com or ecs-tasks.amazonaws.com names it); ingest the function's configuration (aws lambda get-function-configuration) or the CloudTrail records of the service assuming the role`,
-    },
-  };
-}

@@ -76,6 +76,21 @@ export function namesTrailRole(pattern: string, role: string): boolean {
   return globMatch(pattern, `role:${role}`) || globMatch(pattern, role) || globMatch(pattern, name);
 }
 
+/**
+ * True when a filter's workload patterns keep a CloudTrail role as a subject of its own: no
+ * pattern narrows the selection (a pattern names traced workloads), or one names the role, and
+ * no `--exclude-workload` pattern names it.
+ */
+export function trailRoleSelected(
+  filter: Pick<CallFilter, 'workloads' | 'excludeWorkloads'>,
+  role: string,
+): boolean {
+  const narrowed = (filter.workloads?.length ?? 0) > 0 || (filter.excludeWorkloads?.length ?? 0) > 0;
+  const named = (filter.workloads ?? []).some((p) => namesTrailRole(p, role));
+  const excluded = (filter.excludeWorkloads ?? []).some((p) => namesTrailRole(p, role));
+  return (!narrowed || named) && !excluded;
+}
+
 /** The stored roles a workload pattern names (see {@link namesTrailRole}). */
 export function trailRolesNamed(store: Store, pattern: string): string[] {
   if (!hasTrail(store)) return [];

@@ -303,3 +303,58 @@ test('--max-risk names the levels when given another', async (t) => {
   t.not(r.code, 0);
   t.regex(r.err, /none, low, medium, high, critical/);
 });
+
+test('a database of CloudTrail records only: the role is compared with itself, outside calls named; nothing selected is not "empty"', async (t) => {
+  const dir = tempDir();
+  const ct = path.join(dir, 'ct.db');
+  const role = 'arn:aws:iam::123456789012:role/orders-fn-role';
+  const ingested = await cli([
+    '--db',
+    ct,
+    'ingest',
+    path.join(repoRoot, 'test/fixtures/cloudtrail/records.json'),
+  ]);
+  t.is(ingested.code, 0, ingested.err);
+  const details = path.join(dir, 'details.json');
+  fs.writeFileSync(
+    details,
+    JSON.stringify({
+      RoleDetailList: [
+        {
+          RoleName: 'orders-fn-role',
+          Arn: role,
+          RolePolicyList: [
+            {
+              PolicyName: 'p',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Action: ['dynamodb:GetItem', 'ecr:DescribeRepositories'],
+                    Resource: '*',
+                  },
+                ],
+              },
+            },
+          ],
+          AttachedManagedPolicies: [],
+        },
+      ],
+      Policies: [],
+    }),
+  );
+  const cases: { args: string[]; out: RegExp; notOut?: RegExp }[] = [
+    {
+      args: ['--workload', `role:${role}`],
+      out: /orders-fn-role \(role\) as arn:aws:iam::123456789012:role\/orders-fn-role: uses 1 of 2 granted actions[\s\S]*ecr:DescribeRepositories on \*[\s\S]*credentials used outside the workload: 4 calls .* from 198\.51\.100\.77/,
+    },
+    { args: ['--since', '2099-01-01'], out: /No calls match/, notOut: /database is empty/ },
+  ];
+  for (const c of cases) {
+    const r = await cli(['--db', ct, 'compare', '--granted', details, ...c.args]);
+    t.is(r.code, 0, r.err);
+    t.regex(r.out, c.out);
+    if (c.notOut) t.notRegex(r.out, c.notOut);
+  }
+});

@@ -1,6 +1,6 @@
 /**
  * A role known only from CloudTrail gets the run-time needs of the workload kind its links name
- * (src/policy/trail.ts roleWorkloads): a configuration export's Role, an sts:AssumeRole by the
+ * (src/runtime/role-workloads.ts roleWorkloads): a configuration export's Role, an sts:AssumeRole by the
  * Lambda or ECS service. The Lambda service's own calls (awslambda-worker) are those needs, seen.
  * Where nothing names the kind, a warning says so and nothing is guessed.
  */

@@ -11,6 +11,7 @@ import { compareGranted, compareUsage, type CompareResult } from '../../compare/
 import { rowsUsage } from '../../compare/usage-rows.js';
 import { describeFilter, type RawFilterOptions } from '../../query/filters.js';
 import { storeStats } from '../../query/stats.js';
+import { hasTrail } from '../../store/trail.js';
 import { addFilterOptions, collect, filterFromOptions } from '../filter-options.js';
 import type { CommandContext } from '../command.js';
 import { safeJson, tableWidth } from '../output.js';
@@ -102,10 +103,11 @@ filter in the query that aggregates them.`,
         result = compareGranted(store, { ...options, filter });
         if (isEmpty(result)) {
           const s = storeStats(store);
+          // CloudTrail records are usage too: a database holding only them is not empty.
           say(
-            s.calls === 0
+            s.calls === 0 && !hasTrail(store)
               ? 'No calls recorded: the database is empty. Run `xray-lp ingest <dump>` first.\n'
-              : `No calls match (${describeFilter(filter)}). Recorded period: ${s.firstCall} … ${s.lastCall}.\n`,
+              : `No calls match (${describeFilter(filter)})${s.calls > 0 ? `. Recorded period: ${s.firstCall} … ${s.lastCall}` : ''}.\n`,
           );
         }
       } finally {
