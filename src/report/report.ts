@@ -28,7 +28,9 @@ import { listWorkloads, type WorkloadRow } from '../query/workloads.js';
 import { DAY, HOUR, isoTime } from '../shared/time.js';
 import { classWords, maxRisk, permissionRisk, riskClasses, riskRank, type RiskLevel } from '../iam/risk.js';
 import type { Store } from '../store/db.js';
+import { trailActivity } from '../store/trail.js';
 import { readWorkloadActivity } from '../store/usage.js';
+import { outcomeOfErrorCode } from '../shared/outcome.js';
 import { attr, h, pre } from './escape.js';
 import { activityChart, discoveryChart, type ActivityBucket } from './svg.js';
 import { SCRIPT, STYLE } from './assets.js';
@@ -132,7 +134,9 @@ export function report(store: Store, options: ReportOptions): ReportRun {
         overview.push({ risk, row: overviewRow(id, p, w, c, compared !== undefined, risk) });
         // A role's activity is that of the functions that run as it; its chart spans its own
         // active period, not the database's (five days in a database of years is a hairline).
-        const own = (p.members ?? [p.principal]).flatMap((k) => activity.get(k) ?? []);
+        let own = (p.members ?? [p.principal]).flatMap((k) => activity.get(k) ?? []);
+        // A role known only from CloudTrail has no traced calls: its records are its activity.
+        if (own.length === 0 && p.cloudtrail) own = trailBuckets(store, p.cloudtrail.role, options, unit);
         const starts = own.map((b) => b.start);
         const ownFrom = starts.length > 0 ? Math.min(...starts) : from;
         const ownTo = starts.length > 0 ? Math.max(...starts) : to;
@@ -167,6 +171,28 @@ function activityByWorkload(store: Store, o: ReportOptions, unit: number): Map<s
     out.set(r.workloadKey, list);
   }
   return out;
+}
+
+/** A role's CloudTrail records per bucket, by outcome (`errorCode` read as traces read it). */
+function trailBuckets(store: Store, role: string, o: ReportOptions, unit: number): ActivityBucket[] {
+  const out = new Map<number, ActivityBucket>();
+  for (const r of trailActivity(store, role, o.filter, unit)) {
+    const b = out.get(r.bucket) ?? {
+      start: r.bucket * unit,
+      calls: 0,
+      denied: 0,
+      errors: 0,
+      faults: 0,
+      throttles: 0,
+    };
+    b.calls += r.records;
+    const outcome = outcomeOfErrorCode(r.errorCode);
+    if (outcome === 'denied') b.denied += r.records;
+    else if (outcome === 'throttle') b.throttles += r.records;
+    else if (outcome === 'error') b.errors += r.records;
+    out.set(r.bucket, b);
+  }
+  return [...out.values()];
 }
 
 /** Every bucket of the report's range, empty ones included. */

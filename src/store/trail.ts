@@ -111,6 +111,34 @@ export function* readTrailRows(store: Store, role: string, scope: TrailScope): G
   yield* rows;
 }
 
+/** One role's records in one time bucket with one error code (null: succeeded). */
+export interface TrailActivityRow {
+  /** The bucket's number: its start is `bucket * unit` epoch seconds. */
+  bucket: number;
+  errorCode: string | null;
+  records: number;
+}
+
+/**
+ * One role's records per bucket of `unit` seconds and error code, aggregated in SQL: what a
+ * CloudTrail-only role's activity chart draws (the time, region and account parts of the filter).
+ */
+export function trailActivity(
+  store: Store,
+  role: string,
+  scope: TrailScope,
+  unit: number,
+): TrailActivityRow[] {
+  const r = range(scope);
+  return store
+    .prepare(
+      `SELECT CAST(time / ? AS INTEGER) AS bucket, error_code AS errorCode, COUNT(*) AS records
+       FROM trail_events INDEXED BY trail_events_role WHERE role = ? AND principal = 'role'${r.sql}
+       GROUP BY bucket, errorCode ORDER BY bucket`,
+    )
+    .all(unit, role, ...r.params) as TrailActivityRow[];
+}
+
 /** One stored call as a filter sees it: mapped to IAM through the trace mapping core. */
 export interface MappedTrailRow {
   row: TrailRow;

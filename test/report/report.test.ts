@@ -230,3 +230,30 @@ for (const [ch, escaped] of [
     t.is(pre(`{\n  "x": "a${ch}b"\n}`), `{\n  &quot;x&quot;: &quot;a${escaped}b&quot;\n}`);
   });
 }
+
+test('a role known only from CloudTrail: its activity chart draws its records, over its own days', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'mixed.db');
+  // Traces of 2026-11-16..22 beside the CloudTrail records of one role on 2026-11-30.
+  const ingested = await cli([
+    '--db',
+    db,
+    'ingest',
+    '-q',
+    path.join(repoRoot, 'samples/traces'),
+    path.join(repoRoot, 'test/fixtures/cloudtrail/records.json'),
+  ]);
+  t.is(ingested.code, 0, ingested.err);
+  const out = path.join(dir, 'r.html');
+  const r = await cli(['--db', db, 'report', '--out', out]);
+  t.is(r.code, 0, r.err);
+  const text = fs.readFileSync(out, 'utf8');
+  const section =
+    /<section[^>]*data-principal="role:[^"]*orders-fn-role"[\s\S]*?<\/section>/.exec(text)?.[0] ?? '';
+  t.not(section, '');
+  const desc = /<desc>(\d+) calls? from (\S+) to (\S+) \(UTC\)/.exec(section);
+  t.truthy(desc, 'the chart has calls');
+  t.true(Number(desc?.[1]) > 0);
+  t.is(desc?.[2], '2026-11-30');
+  t.is(desc?.[3], '2026-11-30');
+});
