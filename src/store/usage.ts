@@ -14,6 +14,7 @@ import { DAY } from '../shared/time.js';
 import type { Store } from './db.js';
 import { compileFilter, workloadIn, type CallFilter } from './filter.js';
 import type { WorkloadRecord } from './workloads.js';
+import { readOnThread, readRowsOnThread, type ReadSetup, type ReadThreadMode } from './read-thread/index.js';
 import {
   aggregateSql,
   rollupColumns,
@@ -228,6 +229,8 @@ export interface ReadPermissionsOptions extends UsageScope {
   subjects?: ReadonlyMap<number, number>;
   /** Also say which workloads of each subject needed each permission. */
   members?: boolean;
+  /** Whether the read runs on a second thread (default `auto`: by database size). */
+  thread?: ReadThreadMode;
 }
 
 /**
@@ -244,38 +247,72 @@ export function* readPermissions(store: Store, o: ReadPermissionsOptions): Gener
     : o.filter;
   const parts = arms(WORKLOAD_DAY_TARGETS, { ...o, filter: f }, { outcomes: true });
   const outer = outerWhere(f, 'tp');
-  let subject = 'f.workload_id';
-  let join = '';
+  const threaded = readOnThread(store, o.thread);
+  const setup: ReadSetup[] = [];
   if (o.subjects) {
-    store.exec(
+    const create = [
       'CREATE TEMP TABLE IF NOT EXISTS usage_subjects (workload_id INTEGER PRIMARY KEY, subject INTEGER NOT NULL)',
-    );
+      'CREATE INDEX IF NOT EXISTS temp.usage_subjects_by ON usage_subjects (subject, workload_id)',
+    ].join('; ');
+    const insert = 'INSERT INTO temp.usage_subjects (workload_id, subject) VALUES (?, ?)';
+    store.exec(create);
     store.exec('DELETE FROM temp.usage_subjects');
-    const insert = store.prepare('INSERT INTO temp.usage_subjects (workload_id, subject) VALUES (?, ?)');
-    for (const [workload, n] of o.subjects) insert.run(workload, n);
-    subject = 's.subject';
-    join = 'JOIN temp.usage_subjects s ON s.workload_id = f.workload_id';
+    const add = store.prepare(insert);
+    for (const [workload, n] of o.subjects) add.run(workload, n);
+    // A worker's connection has its own temporary tables: it fills its copy.
+    if (threaded) setup.push({ create, insert, rows: [...o.subjects] });
   }
   const byResource = o.order === 'resource';
-  const keys = byResource ? '1, 3, 2' : '1, 2, 3';
+  const who = o.subjects ? 's.subject' : 'f.workload_id';
+  const keys = byResource ? `${who}, tp.resource, tp.action` : `${who}, tp.action, tp.resource`;
+  const columns = `${who}, tp.action, tp.resource, min(tp.resource_type), min(tp.resource_unknown), sum(f.calls),
+    sum(CASE WHEN f.outcome = 'denied' THEN f.calls ELSE 0 END), min(f.first_time), max(f.last_time),
+    min(f.trace_min), max(f.trace_max) ${o.members ? ', group_concat(DISTINCT f.workload_id)' : ''}`;
+  /**
+   * The grouped read of `facts`; `one` reads a single subject (its number the last parameter),
+   * from the subject's workloads outwards: an index range per workload, and a sort in memory.
+   * `json` gives each row as one JSON array (text): what a read worker posts, built by SQLite
+   * instead of as values then `JSON.stringify` (SQLite writes doubles that read back exactly).
+   */
+  const sqlOf = (facts: Sql, one: boolean, json: boolean): string =>
+    `SELECT ${json ? `json_array(${columns})` : columns}
+     FROM ${
+       !o.subjects
+         ? `(${facts.sql}) f`
+         : one
+           ? `temp.usage_subjects s CROSS JOIN (${facts.sql}) f ON f.workload_id = s.workload_id`
+           : `(${facts.sql}) f JOIN temp.usage_subjects s ON s.workload_id = f.workload_id`
+     } ${joinsFor(f)}
+     JOIN target_permissions tp ON tp.target_id = f.target_id
+     WHERE ${outer.sql} ${one ? 'AND s.subject = ?' : ''}
+     GROUP BY ${keys}
+     ORDER BY ${keys}`;
   // Raw rows (arrays): a policy read returns one row per permission, hundreds of thousands at 10M
   // calls, and building an object per row costs about a third of the read.
-  const read = (facts: Sql): IterableIterator<PermissionRow> =>
-    store
-      .prepare(
-        `SELECT ${subject}, tp.action, tp.resource, min(tp.resource_type), min(tp.resource_unknown), sum(f.calls),
-                sum(CASE WHEN f.outcome = 'denied' THEN f.calls ELSE 0 END), min(f.first_time), max(f.last_time),
-                min(f.trace_min), max(f.trace_max) ${o.members ? ', group_concat(DISTINCT f.workload_id)' : ''}
-         FROM (${facts.sql}) f ${join} ${joinsFor(f)}
-         JOIN target_permissions tp ON tp.target_id = f.target_id
-         WHERE ${outer.sql}
-         GROUP BY ${keys}
-         ORDER BY ${keys}`,
-      )
-      .raw(true)
-      .iterate(...facts.params, ...outer.params) as IterableIterator<PermissionRow>;
+  const read = (facts: Sql, large: boolean): IterableIterator<PermissionRow> => {
+    const params = [...facts.params, ...outer.params];
+    // Stored rows of many subjects are read one subject at a time, in order: the first rows
+    // come at once instead of after a sort of every row of the range (which spilled to files),
+    // and the whole read costs less (docs/performance.md, "Every policy on two cores").
+    const each =
+      o.subjects && facts === parts.stored ? [...new Set(o.subjects.values())].sort((x, y) => x - y) : [];
+    // A large read runs on a second thread (read-thread/), overlapping what the caller builds.
+    if (threaded && large)
+      return readRowsOnThread(store, {
+        sql: sqlOf(facts, each.length > 0, true),
+        params,
+        setup,
+        each,
+      }) as IterableIterator<PermissionRow>;
+    const statement = store.prepare(sqlOf(facts, each.length > 0, false)).raw(true);
+    if (each.length === 0) return statement.iterate(...params) as IterableIterator<PermissionRow>;
+    return (function* () {
+      for (const n of each) yield* statement.iterate(...params, n) as IterableIterator<PermissionRow>;
+    })();
+  };
   if (!parts.stored || parts.computed.length === 0) {
-    for (const r of read(union(parts))) yield permission(r);
+    for (const r of read(parts.stored && parts.computed.length === 0 ? parts.stored : union(parts), true))
+      yield permission(r);
     return;
   }
   // Whole days and edges read apart and merged in order, equal permissions summed: a UNION ALL
@@ -287,8 +324,8 @@ export function* readPermissions(store: Store, o: ReadPermissionsOptions): Gener
     a[0] - b[0] ||
     compareUtf8(a[second] as string, b[second] as string) ||
     compareUtf8(a[third] as string, b[third] as string);
-  const stored = read(parts.stored);
-  const edges = read(union({ stored: undefined, computed: parts.computed }));
+  const stored = read(parts.stored, true);
+  const edges = read(union({ stored: undefined, computed: parts.computed }), false);
   let s = stored.next();
   let e = edges.next();
   while (s.done !== true || e.done !== true) {

@@ -228,3 +228,33 @@ for (const [range, r] of RANGES)
       }
     }
   });
+
+/*
+ * Reads of many subjects: the stored rows are read one subject at a time, on this thread or on a
+ * read worker (store/read-thread/). Both must give what one grouped read of the computed rows
+ * gives (`source: 'calls'` has no stored arm), subject by subject, in order, with the members.
+ */
+const SUBJECT_FILTERS: [string, CallFilter][] = [
+  ['no filter', {}],
+  ['an action pattern', { actions: ['s3:*', 'dynamodb:*'] }],
+  ['an account', { accounts: ['210987654321'] }],
+];
+
+for (const [range, r] of RANGES)
+  for (const [name, f] of SUBJECT_FILTERS)
+    test(`permissions of grouped subjects, per subject and on a read worker, equal one grouped read: ${range}, ${name}`, (t) => {
+      const ids = store.prepare('SELECT id FROM workloads ORDER BY name DESC').pluck().all() as number[];
+      // Three subjects in an order that is not the workloads' ids; the first workload is left out.
+      const subjects = new Map(ids.slice(1).map((id, i) => [id, [2, 0, 1][i % 3] as number]));
+      const filter = { ...f, ...r };
+      const read = (source: UsageSource, thread: 'never' | 'always', order: 'action' | 'resource') => [
+        ...readPermissions(store, { filter, source, subjects, members: true, order, thread }),
+      ];
+      for (const order of ['resource', 'action'] as const) {
+        const oracle = read('calls', 'never', order);
+        t.deepEqual(read('rollups', 'never', order), oracle, `on this thread, by ${order}`);
+        t.deepEqual(read('rollups', 'always', order), oracle, `on a read worker, by ${order}`);
+      }
+      if (range === 'everything' && name === 'no filter')
+        t.true(read('calls', 'never', 'action').length > 10);
+    });
