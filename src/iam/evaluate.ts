@@ -238,26 +238,51 @@ export type Match = 'yes' | 'maybe' | 'no';
  * `*` segments, as IAM does for identity policies. Anything else matches as one glob.
  */
 export function resourceMatches(pattern: string, resource: string, variables = true): Match {
-  if (pattern === '*') return 'yes';
-  const tokens = tokenize(pattern, variables);
-  const strict = matchResource(tokens, resource, false);
-  if (strict) return 'yes';
-  if (!tokens.some((t) => t.t === 'var')) return 'no';
-  return matchResource(tokens, resource, true) ? 'maybe' : 'no';
+  return resourceMatchesParts(pattern, resource, arnParts(resource), variables);
 }
 
-function matchResource(tokens: Token[], resource: string, loose: boolean): boolean {
-  const req = arnParts(resource);
+/** The six parts of a requested resource, as {@link arnParts} gives them (undefined: not an ARN). */
+type ResourceParts = ReturnType<typeof arnParts>;
+
+/** {@link resourceMatches} with the resource's parts parsed once by the caller (a statement tries many patterns). */
+function resourceMatchesParts(pattern: string, resource: string, req: ResourceParts, variables: boolean): Match {
+  if (pattern === '*') return 'yes';
+  const tokens = tokenize(pattern, variables);
+  const strict = matchResource(tokens, resource, req, false);
+  if (strict) return 'yes';
+  if (!tokens.some((t) => t.t === 'var')) return 'no';
+  return matchResource(tokens, resource, req, true) ? 'maybe' : 'no';
+}
+
+/**
+ * An ARN-shaped pattern's tokens cut into its six segments (the last keeping its colons), or null
+ * for any other pattern; once per token list (tokenize caches the lists): the replay of a policy
+ * tries each of its patterns against every permission it was built from.
+ */
+const segmentsOf = new WeakMap<readonly Token[], Token[][] | null>();
+
+function arnSegments(tokens: Token[]): Token[][] | null {
+  const hit = segmentsOf.get(tokens);
+  if (hit !== undefined) return hit;
   const isArnPattern =
     tokens.length > 4 && tokens.slice(0, 4).every((t, i) => t.t === 'lit' && t.c.toLowerCase() === 'arn:'[i]);
-  if (!req || !isArnPattern) return matchTokens(tokens, resource, false, loose);
-  const segs: Token[][] = [[]];
-  for (const t of tokens) {
-    const last = segs[segs.length - 1] as Token[];
-    if (segs.length < 6 && t.t === 'lit' && t.c === ':') segs.push([]);
-    else last.push(t);
+  let segs: Token[][] | null = null;
+  if (isArnPattern) {
+    segs = [[]];
+    for (const t of tokens) {
+      const last = segs[segs.length - 1] as Token[];
+      if (segs.length < 6 && t.t === 'lit' && t.c === ':') segs.push([]);
+      else last.push(t);
+    }
+    while (segs.length < 6) segs.push([{ t: 'star' }]);
   }
-  while (segs.length < 6) segs.push([{ t: 'star' }]);
+  segmentsOf.set(tokens, segs);
+  return segs;
+}
+
+function matchResource(tokens: Token[], resource: string, req: ResourceParts, loose: boolean): boolean {
+  const segs = arnSegments(tokens);
+  if (!req || !segs) return matchTokens(tokens, resource, false, loose);
   return segs.every((seg, i) => matchTokens(seg, req[i] as string, i < 5, loose));
 }
 
@@ -296,11 +321,21 @@ export function statementApplies(
 ): Match {
   if (!actionApplies(s, action)) return 'no';
   const variables = s.variables;
-  const hits = s.resources.map((p) => resourceMatches(p, resource, variables));
+  // A pattern that matches decides in either mode: the patterns after it need not be tried.
+  const req = arnParts(resource);
+  let yes = false;
+  let maybe = false;
+  for (const p of s.resources) {
+    const hit = resourceMatchesParts(p, resource, req, variables);
+    if (hit === 'yes') {
+      yes = true;
+      break;
+    }
+    if (hit === 'maybe') maybe = true;
+  }
   let r: Match;
-  if (s.resourceMode === 'Resource')
-    r = hits.includes('yes') ? 'yes' : hits.includes('maybe') ? 'maybe' : 'no';
-  else r = hits.includes('yes') ? 'no' : hits.includes('maybe') ? 'maybe' : 'yes';
+  if (s.resourceMode === 'Resource') r = yes ? 'yes' : maybe ? 'maybe' : 'no';
+  else r = yes ? 'no' : maybe ? 'maybe' : 'yes';
   if (r === 'no' || s.conditionKeys.length === 0) return r;
   const c = conditionsHold(s, context);
   return c === 'no' ? 'no' : c === 'yes' ? r : 'maybe';
