@@ -245,7 +245,12 @@ export function resourceMatches(pattern: string, resource: string, variables = t
 type ResourceParts = ReturnType<typeof arnParts>;
 
 /** {@link resourceMatches} with the resource's parts parsed once by the caller (a statement tries many patterns). */
-function resourceMatchesParts(pattern: string, resource: string, req: ResourceParts, variables: boolean): Match {
+function resourceMatchesParts(
+  pattern: string,
+  resource: string,
+  req: ResourceParts,
+  variables: boolean,
+): Match {
   if (pattern === '*') return 'yes';
   const tokens = tokenize(pattern, variables);
   const strict = matchResource(tokens, resource, req, false);
