@@ -45,7 +45,13 @@ export function readOnThread(store: Store, mode: ReadThreadMode = 'auto'): boole
 
 function startWorker(job: ReadJob, port: MessagePort): Worker {
   const here = import.meta.url;
-  const data = { workerData: { job, port }, transferList: [port] };
+  const data = {
+    workerData: { job, port },
+    transferList: [port],
+    // Its rows die young: a small new space keeps the process's peak RSS near a read on one
+    // thread (report at 10 M calls: 230 against 283 MiB with V8's default).
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  };
   if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), data);
   // Running from source under tsx (the tests): the worker needs tsx's loader as well.
   const url = new URL('./worker.ts', here).href;

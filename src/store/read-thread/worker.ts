@@ -33,7 +33,8 @@ async function run(): Promise<void> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(job.path, { readonly: true, fileMustExist: true });
   try {
-    // The same settings as openStore's: bounded cache, sorts spilled to files.
+    // Sorts spill to files as openStore's do. The cache is a quarter of openStore's: the reads
+    // are index ranges in key order, and a larger cache only raised peak RSS.
     db.pragma('busy_timeout = 30000');
     db.pragma('cache_size = -8192');
     db.pragma('temp_store = FILE');
