@@ -14,6 +14,7 @@ import { type PolicyOptions, type S3ObjectScope } from '../policy/build.js';
 import { type PolicyFormat } from '../policy/formats.js';
 import type { RawFilterOptions } from '../query/filters.js';
 import type { Store } from '../store/db.js';
+import type { ReadThreadMode } from '../store/read-thread/index.js';
 import { addFilterOptions, filterFromOptions } from './filter-options.js';
 import type { CliIO } from './io.js';
 
@@ -174,7 +175,11 @@ function thresholdsOf(o: PolicyCliOptions): Partial<CompletenessThresholds> {
 }
 
 /** Reads the policy-shaping options (UserInputError, exit 2, for bad values). */
-export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyOptions {
+export function policyOptions(
+  o: PolicyCliOptions,
+  store: Store | null,
+  env: NodeJS.ProcessEnv = {},
+): PolicyOptions {
   let maxSize: number | undefined;
   if (o.maxSize !== undefined) {
     maxSize = Number(o.maxSize);
@@ -221,7 +226,20 @@ export function policyOptions(o: PolicyCliOptions, store: Store | null): PolicyO
     roles,
     completeness: thresholdsOf(o),
     runtime: o.runtime,
+    readThread: readThreadOf(env),
   };
+}
+
+const READ_THREAD_MODES: readonly ReadThreadMode[] = ['auto', 'always', 'never'];
+
+/** `XRAY_LP_READ_THREAD`: whether the permissions are read on a second thread (default `auto`: a large database). */
+function readThreadOf(env: NodeJS.ProcessEnv): ReadThreadMode {
+  const v = env.XRAY_LP_READ_THREAD?.trim();
+  if (v === undefined || v === '') return 'auto';
+  if ((READ_THREAD_MODES as readonly string[]).includes(v)) return v as ReadThreadMode;
+  throw new UserInputError(
+    `XRAY_LP_READ_THREAD=${JSON.stringify(v)}: write auto (the default), always or never, or unset it.`,
+  );
 }
 
 /** The note `--exclude-denied` gets: what it asked for is the default now. */

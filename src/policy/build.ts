@@ -198,6 +198,7 @@ export function policies(store: Store, options: PolicyOptions): PolicyRun {
       const rows = readPermissions(store, {
         filter: options.filter,
         source: options.source,
+        thread: options.readThread,
         // Denied calls are read, and left out or kept by buildOne, which lists them either way.
         excludeDenied: false,
         subjects: ranks,

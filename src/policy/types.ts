@@ -5,6 +5,7 @@
 import type { RoleMap } from '../granted/roles.js';
 import type { PermissionOrigin } from '../runtime/types.js';
 import type { CallFilter } from '../store/filter.js';
+import type { ReadThreadMode } from '../store/read-thread/index.js';
 import type { UsageSource } from '../store/usage.js';
 import type { Completeness, CompletenessThresholds } from './completeness.js';
 
@@ -50,6 +51,11 @@ export interface PolicyOptions {
   includeOutside?: boolean;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
+  /**
+   * Whether the permissions are read on a second thread (store/read-thread): `auto` (default) for
+   * a large database; `always` and `never` for tests and `XRAY_LP_READ_THREAD`.
+   */
+  readThread?: ReadThreadMode;
   /** Thresholds of the completeness verdict (defaults: {@link DEFAULT_THRESHOLDS}). */
   completeness?: Partial<CompletenessThresholds>;
   /**

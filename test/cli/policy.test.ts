@@ -346,3 +346,41 @@ test('explain says why a run-time need is granted, and where the fact comes from
     t.regex(e.reasons[0] ?? '', c.reason, c.args.join(' '));
   }
 });
+
+test('policy and report read the permissions on a second thread (XRAY_LP_READ_THREAD=always) with the same output as on one', async (t) => {
+  const db = await sampleDb();
+  const dir = tempDir();
+  for (const args of [
+    ['policy', '--json'],
+    ['policy', '--format', 'terraform', '--since', '2026-11-18T09:30:00Z'],
+  ]) {
+    const one = await cli(['--db', db, ...args], { env: { XRAY_LP_READ_THREAD: 'never' } });
+    const two = await cli(['--db', db, ...args], { env: { XRAY_LP_READ_THREAD: 'always' } });
+    t.is(one.code, 0, one.err);
+    t.is(two.code, 0, two.err);
+    t.true(one.out.length > 1000);
+    t.is(two.out, one.out, args.join(' '));
+  }
+  const html = (mode: string): string => {
+    const s = fs.readFileSync(path.join(dir, `${mode}.html`), 'utf8');
+    return s.replace(/Made [^<]*/g, '');
+  };
+  for (const mode of ['never', 'always'])
+    t.is(
+      (
+        await cli(['--db', db, 'report', '--out', path.join(dir, `${mode}.html`)], {
+          env: { XRAY_LP_READ_THREAD: mode },
+        })
+      ).code,
+      0,
+    );
+  t.is(html('always'), html('never'));
+});
+
+test('XRAY_LP_READ_THREAD takes auto, always or never, and says so otherwise', async (t) => {
+  const db = await sampleDb();
+  const r = await cli(['--db', db, 'policy', '--json'], { env: { XRAY_LP_READ_THREAD: 'sometimes' } });
+  t.is(r.code, 2);
+  t.is(r.out, '');
+  t.regex(r.err, /XRAY_LP_READ_THREAD="sometimes": write auto \(the default\), always or never/);
+});

@@ -94,7 +94,7 @@ export function registerPolicy(program: Command, { io, setExit }: CommandContext
     }
     const store = openForRead(cmd, io);
     try {
-      const options = { ...policyOptions(o, store), replayFormats: printedFormats(o) };
+      const options = { ...policyOptions(o, store, io.env), replayFormats: printedFormats(o) };
       await emitPolicies(policies(store, options), o, options, io, cmd, setExit, () =>
         explainEmpty(store, options.filter, 'calls'),
       );

@@ -77,7 +77,7 @@ export function registerReport(program: Command, { io, version }: CommandContext
       // The policy text the report shows is IAM JSON: that is what is re-read and replayed. The
       // other formats are folded views; each is re-read and replayed when `policy --format`
       // prints it for deployment (re-reading all five doubled the report's time at 1,000 workloads).
-      const options = { ...policyOptions(o as never, store), replayFormats: ['iam' as const] };
+      const options = { ...policyOptions(o as never, store, io.env), replayFormats: ['iam' as const] };
       const summary = await writeReport(
         file,
         report(store, {
