@@ -297,13 +297,16 @@ export function* readPermissions(store: Store, o: ReadPermissionsOptions): Gener
     const each =
       o.subjects && facts === parts.stored ? [...new Set(o.subjects.values())].sort((x, y) => x - y) : [];
     // A large read runs on a second thread (read-thread/), overlapping what the caller builds.
-    if (threaded && large)
+    if (threaded && large) {
+      // This connection waits while the workers read: its page cache is given back first.
+      store.pragma('shrink_memory');
       return readRowsOnThread(store, {
         sql: sqlOf(facts, each.length > 0, true),
         params,
         setup,
         each,
       }) as IterableIterator<PermissionRow>;
+    }
     const statement = store.prepare(sqlOf(facts, each.length > 0, false)).raw(true);
     if (each.length === 0) return statement.iterate(...params) as IterableIterator<PermissionRow>;
     return (function* () {

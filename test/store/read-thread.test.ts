@@ -103,3 +103,23 @@ test('a read runs on a worker only where a second connection sees the same data'
   memory.close();
   store.close();
 });
+
+test('values dealt to two workers in chunks come back in the order given, batch boundaries included', (t) => {
+  const { store } = fill(6000);
+  // 41 values (six chunks, the last short), in an order of their own; value k selects the rows
+  // i % 41 = k, about 146 each, so that chunks span batches of 2048 rows and end inside them.
+  const values = Array.from({ length: 41 }, (_x, k) => (k * 17) % 41);
+  const got = [
+    ...readRowsOnThread(store, {
+      sql: 'SELECT json_array(i, d) FROM v WHERE i % 41 = ? ORDER BY i',
+      params: [],
+      each: values,
+    }),
+  ];
+  const all = store.prepare('SELECT i, d FROM v ORDER BY i').raw(true).all() as [number, number][];
+  t.deepEqual(
+    got,
+    values.flatMap((k) => all.filter(([i]) => i % 41 === k)),
+  );
+  store.close();
+});

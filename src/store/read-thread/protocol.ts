@@ -20,8 +20,11 @@ export interface ReadJob {
   /** A statement whose one column is the row as a JSON array (`SELECT json_array(…) …`). */
   sql: string;
   params: readonly unknown[];
-  /** When not empty: the statement runs once per value, given as its last parameter, in order. */
-  each: readonly unknown[];
+  /**
+   * When not empty: the statement runs once per value of each chunk, the value given as its last
+   * parameter, in order; each chunk's last batch is marked (`chunkEnd`).
+   */
+  chunks: readonly (readonly unknown[])[];
   setup: readonly ReadSetup[];
   /** Rows per batch posted. */
   batchRows: number;
@@ -46,7 +49,7 @@ export const START_TIMEOUT_S = 60;
 
 /** A message from the worker: rows as JSON text (one array of raw rows), the end, or a failure. */
 export type ReadMessage =
-  | { kind: 'rows'; json: string }
+  | { kind: 'rows'; json: string; chunkEnd: boolean }
   | { kind: 'done' }
   | { kind: 'error'; name: string; message: string; code?: string };
 
