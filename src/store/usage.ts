@@ -296,8 +296,10 @@ export function* readPermissions(store: Store, o: ReadPermissionsOptions): Gener
     // and the whole read costs less (docs/performance.md, "Every policy on two cores").
     const each =
       o.subjects && facts === parts.stored ? [...new Set(o.subjects.values())].sort((x, y) => x - y) : [];
-    // A large read runs on a second thread (read-thread/), overlapping what the caller builds.
-    if (threaded && large) {
+    // A large read runs on worker threads (read-thread/), overlapping what the caller builds:
+    // the stored rows of many subjects, or of every workload. One subject or a few named
+    // workloads read here, where no worker has to start (40 ms).
+    if (threaded && large && (each.length > 1 || (each.length === 0 && !f.workloads?.length))) {
       // This connection waits while the workers read: its page cache is given back first.
       store.pragma('shrink_memory');
       return readRowsOnThread(store, {
