@@ -5,7 +5,7 @@
  */
 import type { Statement } from 'better-sqlite3';
 import type { Store } from '../db.js';
-import { rebuildTouchedSql, ROLLUPS, upsertRowSql } from '../rollups.js';
+import { addCallsSql, rebuildTouchedSql, ROLLUPS } from '../rollups.js';
 import type { WorkloadRecord } from '../workloads.js';
 import type { StoredTarget } from './targets.js';
 
@@ -146,9 +146,7 @@ export interface IngestStatements {
   insertTouched: Statement<[workloadId: number, day: number]>;
   clearTouched: Statement<[]>;
   rebuildTouchedDays: Statement<[]>[];
-  /** One per rollup (ROLLUPS order): adds one partial row, its columns in rollupColumns order. */
-  addRollupRows: Statement<(number | string)[]>[];
-  targetActions: Statement<[targetId: number], { action: string }>;
+  addNewCalls: Statement<[lowestId: number]>[];
   attributeSubsegments: Statement<[]>;
   attributeCalls: Statement<[], AttributedCall>;
   workloadScope: Statement<[id: number], { account: string | null; region: string | null }>;
@@ -257,10 +255,13 @@ export function prepareIngest(db: Store): IngestStatements {
     clearTouched: db.prepare(`DELETE FROM temp.touched_days`),
     // See rollups.ts: every rollup statement comes from its one definition.
     rebuildTouchedDays: ROLLUPS.flatMap((r) => rebuildTouchedSql(r).map((sql) => db.prepare(sql))),
-    // The new calls' rollup rows, aggregated by the writer (see InputWriter.flushNewCalls).
-    addRollupRows: ROLLUPS.map((r) => db.prepare(upsertRowSql(r))),
-    // One row per permission row, duplicates kept: the permissions join counts a call once per row.
-    targetActions: db.prepare(`SELECT action FROM target_permissions WHERE target_id = ?`),
+    // The calls proven new (see InputWriter.flushNewCalls), added to what is stored: calls with
+    // id >= ? that have a workload. NOT INDEXED: the planner would otherwise walk
+    // calls_workload_time for `workload_id IS NOT NULL`, i.e. every call ever stored, on every
+    // flush (quadratic over an ingest run).
+    addNewCalls: ROLLUPS.map((r) =>
+      db.prepare(addCallsSql(r, 'calls c NOT INDEXED', 'c.id >= ? AND c.workload_id IS NOT NULL')),
+    ),
     attributeSubsegments: db.prepare(
       `UPDATE segments SET fallback_id = NULL, workload_id = coalesce(
          (SELECT p.workload_id FROM segments p WHERE p.trace_id = segments.trace_id AND p.id = segments.parent_id),

@@ -8,7 +8,6 @@
 import { BoundedTable, type TableLimits } from '../../shared/bounded.js';
 import { dayOf } from '../../shared/time.js';
 import type { Store } from '../db.js';
-import { RollupBatch } from '../rollups.js';
 import {
   attributeWaitingCalls,
   rebuildDays,
@@ -63,8 +62,6 @@ export interface WriteCounts {
  * end on 256 MB and put a 1 GB single-document ingest at 203 MB peak RSS (189 MB with this).
  */
 const NEW_CALLS_CHUNK = 32_768;
-/** Targets whose IAM actions one input remembers (a cache: the store has them all). */
-const MAX_CACHED_TARGETS = 50_000;
 /** Workloads of one input remembered by the writer (a cache: the store has them all). */
 const MAX_CACHED_WORKLOADS: TableLimits = { entries: 10_000, bytes: 4 * 1024 * 1024 };
 /** Keeps at most this many problems per input in the database (all are counted). */
@@ -195,10 +192,9 @@ export class InputWriter {
   private readonly touched = new Set<string>();
   /** Trace ids first stored by the item being written: their calls are new to every rollup. */
   private readonly itemNewTraces = new Set<string>();
-  /** The rollup additions of the new calls since the last flush, aggregated per rollup key. */
-  private readonly batch: RollupBatch;
-  /** Each target's IAM actions (one per permission row), for workload_day_actions: this input's. */
-  private readonly actions = new Map<number, string[]>();
+  /** Smallest call id inserted since the last flush (every call with id >= it is that new). */
+  private chunkLow: number | undefined;
+  private chunkCalls = 0;
   readonly sourceId: number;
 
   /** False while the unprocessed-trace list is known to be empty: no delete per trace then. */
@@ -223,7 +219,6 @@ export class InputWriter {
     private readonly ended: (kept: boolean, bytes: number) => void = () => undefined,
   ) {
     this.st = statements;
-    this.batch = new RollupBatch((id) => this.actionsOf(id));
     this.mayHaveUnprocessed = this.st.anyUnprocessed.get() !== undefined;
     this.mayHaveSettled = this.st.anySettled.get() !== undefined;
     this.sourceId = Number(this.st.insertSource.run({ path, now: new Date().toISOString() }).lastInsertRowid);
@@ -350,34 +345,19 @@ export class InputWriter {
       this.storeCall(d, call, null);
     }
     // Between items only: a new trace's calls are all in one item, so distinct-trace counts add up.
-    if (this.batch.size >= NEW_CALLS_CHUNK) this.flushNewCalls();
+    if (this.chunkCalls >= NEW_CALLS_CHUNK) this.flushNewCalls();
   }
 
   /**
-   * Adds the calls inserted since the last flush to the daily rollups: aggregated per rollup key
-   * as they were inserted (store/rollups.ts), one upsert per key. Exact for every
+   * Adds the calls inserted since the last flush to the daily rollups, set-based. Exact for every
    * (workload, day) not in `touched`: their new calls all belong to traces first stored with them,
-   * so no distinct trace is counted twice, and none was changed since. Touched pairs may receive
-   * wrong sums here; finish() recomputes them from calls.
+   * so no distinct trace is counted twice. Touched pairs may receive wrong sums here; finish()
+   * recomputes them from calls.
    */
   private flushNewCalls(): void {
-    if (this.batch.size === 0) return;
-    this.batch.rows().forEach(({ rows }, i) => {
-      const upsert = this.st.addRollupRows[i];
-      if (upsert) for (const row of rows) upsert.run(...row);
-    });
-    this.batch.clear();
-  }
-
-  /** A target's IAM actions, one per `target_permissions` row (fixed once the target is stored). */
-  private actionsOf(targetId: number): string[] {
-    let actions = this.actions.get(targetId);
-    if (actions === undefined) {
-      if (this.actions.size >= MAX_CACHED_TARGETS) this.actions.clear();
-      actions = this.st.targetActions.all(targetId).map((r) => r.action);
-      this.actions.set(targetId, actions);
-    }
-    return actions;
+    if (this.chunkLow !== undefined) for (const stmt of this.st.addNewCalls) stmt.run(this.chunkLow);
+    this.chunkLow = undefined;
+    this.chunkCalls = 0;
   }
 
   /**
@@ -512,7 +492,10 @@ export class InputWriter {
     if (info.changes > 0) {
       this.counts.newCalls++;
       if (workloadId !== null) {
-        this.batch.add({ workloadId, startTime, traceKey, traceId, targetId: row[6], outcome: c[CALL.outcome] });
+        // New rows take ids above every row that exists, so the minimum bounds the chunk.
+        const id = Number(info.lastInsertRowid);
+        if (this.chunkLow === undefined || id < this.chunkLow) this.chunkLow = id;
+        this.chunkCalls++;
         // A trace stored before may already have calls on this (workload, day): recount it.
         if (!this.itemNewTraces.has(traceId)) this.touch(workloadId, startTime);
       }

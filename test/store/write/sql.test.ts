@@ -46,11 +46,10 @@ for (const analyzed of [false, true]) {
         t.true(ok, `${name}: ${line}`);
       }
     }
-    // The new calls' rollup rows are upserted by key, one row each: no read of calls at all.
-    for (let i = 0; i < statements.addRollupRows.length; i++)
-      t.false(
-        plans[`addRollupRows[${i}]`]!.some((l) => /calls/.test(l)),
-        `addRollupRows[${i}] reads no calls: ${plans[`addRollupRows[${i}]`]!.join(' | ')}`,
+    for (let i = 0; i < statements.addNewCalls.length; i++)
+      t.true(
+        plans[`addNewCalls[${i}]`]!.some((l) => /USING INTEGER PRIMARY KEY \(rowid>\?\)/.test(l)),
+        `addNewCalls[${i}] reads only the new calls: ${plans[`addNewCalls[${i}]`]!.join(' | ')}`,
       );
   });
 }
