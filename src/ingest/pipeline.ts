@@ -11,7 +11,6 @@ import { DumpFormatError } from '../shared/errors.js';
 import type { PreparedItem } from '../store/write/index.js';
 import { Preparer } from './wire.js';
 import { InputMemoryError } from './errors.js';
-import { unpackBatch, type PackedBatch } from './packed.js';
 import type { InputSpec } from './read.js';
 import { MAX_VALUE_BYTES, ShapeReader, STREAM_KEYS, type DumpShape } from './shapes.js';
 import { JsonSplitter, type SplitEvent, type WholeValue } from '../json/split.js';
@@ -156,12 +155,12 @@ export type ToWorker =
   | { type: 'stop'; input: number };
 
 /**
- * Messages from the worker. Batches travel packed (packed.ts), their buffers transferred:
+ * Messages from the worker. Batches travel as JSON text: cloning one string is a copy, while
  * structured cloning of the items (or even of their tuples) costs several times as much.
  */
 export type FromWorker =
-  | { type: 'batch'; input: number; batch: PackedBatch; read?: number }
-  | { type: 'end'; input: number; batch: PackedBatch; end: ParseEnd; read?: number }
+  | { type: 'batch'; input: number; batch: string; read?: number }
+  | { type: 'end'; input: number; batch: string; end: ParseEnd; read?: number }
   | {
       type: 'error';
       input: number;
@@ -290,7 +289,7 @@ export class ParseWorker {
           done = true;
           throw rebuildError(m);
         }
-        yield unpackBatch(m.batch);
+        yield JSON.parse(m.batch) as ParsedBatch;
         if (m.type === 'end') {
           done = true;
           return m.end;

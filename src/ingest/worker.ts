@@ -12,7 +12,6 @@ import {
   type ParseOptions,
   type ToWorker,
 } from './pipeline.js';
-import { packBatch, transferList } from './packed.js';
 import { openInput, type InputSpec } from './read.js';
 
 const port = parentPort;
@@ -54,17 +53,11 @@ port.on('message', (m: ToWorker) => {
       try {
         if (m.type === 'chunk') {
           const bytes = Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength);
-          const batch = packBatch(c.state.push(bytes));
-          port.postMessage(
-            { type: 'batch', input: c.input, batch } satisfies FromWorker,
-            transferList(batch),
-          );
+          const batch = JSON.stringify(c.state.push(bytes));
+          port.postMessage({ type: 'batch', input: c.input, batch } satisfies FromWorker);
         } else {
-          const batch = packBatch(c.state.finish());
-          port.postMessage(
-            { type: 'end', input: c.input, batch, end: c.state.end() } satisfies FromWorker,
-            transferList(batch),
-          );
+          const batch = JSON.stringify(c.state.finish());
+          port.postMessage({ type: 'end', input: c.input, batch, end: c.state.end() } satisfies FromWorker);
         }
       } catch (err) {
         c.failed = true;
@@ -88,11 +81,8 @@ async function readFile(me: number, options: ParseOptions, spec: InputSpec): Pro
   try {
     for await (const chunk of opened.chunks) {
       if (stopped.has(me)) return; // leaving the loop closes the file
-      const batch = packBatch(parse.push(chunk));
-      port!.postMessage(
-        { type: 'batch', input: me, batch, read: opened.rawBytes() } satisfies FromWorker,
-        transferList(batch),
-      );
+      const batch = JSON.stringify(parse.push(chunk));
+      port!.postMessage({ type: 'batch', input: me, batch, read: opened.rawBytes() } satisfies FromWorker);
       sent++;
       while (!stopped.has(me) && sent - acked >= MAX_UNACKED) {
         await new Promise<void>((resolve) => (wake = resolve));
@@ -100,12 +90,9 @@ async function readFile(me: number, options: ParseOptions, spec: InputSpec): Pro
       }
     }
     if (stopped.has(me)) return;
-    const batch = packBatch(parse.finish());
+    const batch = JSON.stringify(parse.finish());
     const end = { ...parse.end(), source: { sha256: opened.digest(), rawBytes: opened.rawBytes() } };
-    port!.postMessage(
-      { type: 'end', input: me, batch, end, read: opened.rawBytes() } satisfies FromWorker,
-      transferList(batch),
-    );
+    port!.postMessage({ type: 'end', input: me, batch, end, read: opened.rawBytes() } satisfies FromWorker);
   } catch (err) {
     if (!stopped.has(me))
       port!.postMessage({ ...describeFailure(err, me), read: opened.rawBytes() } as FromWorker);
