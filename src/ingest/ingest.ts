@@ -134,7 +134,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const requestAhead = (from: number): void => {
     for (let j = from; j < Math.min(specs.length, from + READ_AHEAD_INPUTS); j++) {
       const spec = specs[j] as InputSpec;
-      if (!readOnWorker(spec) || requested.has(j)) continue;
+      if (spec.file === undefined || requested.has(j)) continue;
       requested.set(
         j,
         worker().request(spec, {
@@ -316,19 +316,6 @@ type ParseHow =
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 /** Files the worker is asked to read ahead of the one being written. */
 const READ_AHEAD_INPUTS = 8;
-/**
- * A file at least this large is read (and hashed) on this thread and handed to the worker in
- * chunks: the worker, which bounds ingest, then only splits, parses and prepares, and the writer
- * does the reading in time it would spend waiting (docs/performance.md, issue 28 second pass).
- * Smaller files are read by the worker itself, several ahead, so that a directory of small files
- * never waits for this thread between them.
- */
-export const READ_HERE_MIN_BYTES = 16 * 1024 * 1024;
-
-/** True when the worker reads the input itself (a file below {@link READ_HERE_MIN_BYTES}). */
-export function readOnWorker(spec: Pick<InputSpec, 'file' | 'size'>): boolean {
-  return spec.file !== undefined && (spec.size === undefined || spec.size < READ_HERE_MIN_BYTES);
-}
 
 /** Turns a failure into a rejection message with position, or undefined for a bug. */
 async function describe(
