@@ -48,11 +48,6 @@ export interface IngestOptions {
   workerHeapMb?: number;
   /** Parse on a worker thread: always, never, or (default) when the inputs total over 4 MiB, or for stdin. */
   parallel?: 'auto' | boolean;
-  /**
-   * With a worker: files at least this large are read on this thread and handed to the worker in
-   * chunks (default {@link READ_HERE_MIN_BYTES}; tests lower it).
-   */
-  readHereMinBytes?: number;
 }
 
 /** Why an input was rejected, with where and what to do. */
@@ -139,7 +134,7 @@ export async function ingest(store: Store, options: IngestOptions): Promise<Inge
   const requestAhead = (from: number): void => {
     for (let j = from; j < Math.min(specs.length, from + READ_AHEAD_INPUTS); j++) {
       const spec = specs[j] as InputSpec;
-      if (!readOnWorker(spec, options.readHereMinBytes) || requested.has(j)) continue;
+      if (spec.file === undefined || requested.has(j)) continue;
       requested.set(
         j,
         worker().request(spec, {
@@ -311,10 +306,7 @@ async function ingestOne(
   }
 }
 
-/**
- * Where an input is parsed: here, or on the worker, which reads small files itself and is handed
- * the chunks of standard input and of large files ({@link readOnWorker}).
- */
+/** Where an input is parsed: here, or on the worker (which reads files itself). */
 type ParseHow =
   | { on: 'this thread' }
   | { on: 'worker file'; worker: ParseWorker; input: number }
@@ -324,23 +316,6 @@ type ParseHow =
 const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 /** Files the worker is asked to read ahead of the one being written. */
 const READ_AHEAD_INPUTS = 8;
-/**
- * A file at least this large is read (and hashed) on this thread and handed to the parse worker
- * in chunks, transferred: the worker, which bounds ingest, then only splits, parses and prepares,
- * and this thread reads in time it would otherwise spend waiting for batches (256 MB: worker CPU
- * -8 to -12%, process CPU and peak RSS unchanged; docs/performance.md, issue 28 second pass).
- * Smaller files are read by the worker itself, several ahead, so that a directory of small files
- * never waits for this thread between them.
- */
-export const READ_HERE_MIN_BYTES = 16 * 1024 * 1024;
-
-/** True when the parse worker reads the input itself: a file smaller than `readHereMinBytes`. */
-export function readOnWorker(
-  spec: Pick<InputSpec, 'file' | 'size'>,
-  readHereMinBytes: number = READ_HERE_MIN_BYTES,
-): boolean {
-  return spec.file !== undefined && (spec.size === undefined || spec.size < readHereMinBytes);
-}
 
 /** Turns a failure into a rejection message with position, or undefined for a bug. */
 async function describe(

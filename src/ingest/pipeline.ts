@@ -237,8 +237,7 @@ export class ParseWorker {
             this.worker.postMessage({ type: 'end', input } satisfies ToWorker);
             sentEnd = true;
           } else {
-            const bytes = ownBytes(next.value);
-            this.worker.postMessage({ type: 'chunk', input, bytes } satisfies ToWorker, [bytes.buffer]);
+            this.worker.postMessage({ type: 'chunk', input, bytes: next.value } satisfies ToWorker);
           }
           inFlight++;
         }
@@ -347,23 +346,6 @@ export class ParseWorker {
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
   }
-}
-
-/**
- * A chunk's bytes in a buffer of their own, to transfer to the worker rather than copy: left to
- * this thread, 256 MB of copied chunks kept its garbage collector busy (+10% process CPU, +15 MB
- * RSS). A chunk that spans its whole ArrayBuffer is its own (a file read allocates one per read,
- * hashed before it is handed on; zlib replaces an output buffer once it is full); a slice of a
- * larger buffer (a pool, a short read) is copied.
- */
-function ownBytes(chunk: Buffer): Uint8Array<ArrayBuffer> {
-  if (
-    chunk.byteOffset === 0 &&
-    chunk.byteLength === chunk.buffer.byteLength &&
-    chunk.buffer instanceof ArrayBuffer
-  )
-    return new Uint8Array(chunk.buffer);
-  return new Uint8Array(chunk);
 }
 
 /** The error a worker reported, as the class the inline path would have thrown. */
