@@ -6,9 +6,17 @@
  *   node --import tsx bench/profile-stages.ts DIR/*.cpuprofile
  *
  * Samples are wall-clock: on a loaded machine a thread preempted inside a function is counted
- * there, so compare shares within one profile, or against the thread's CPU time.
+ * there, so compare shares within one profile, or against the thread's CPU time, which
+ * `--threads` measures (one ingest into a fresh database; Linux only):
+ *
+ *   node --import tsx bench/profile-stages.ts --threads dist/cli/main.js x.db dump.json
+ *
+ * prints one JSON line: wall and process CPU (user + system), peak RSS, and the CPU of the
+ * writer (the main thread), of the parse worker (the busiest other thread) and of the rest
+ * (V8's helper threads, libuv), read from /proc/<pid>/task/<tid>/stat every 20 ms.
  */
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 
 interface CallFrame {
   functionName: string;
@@ -87,7 +95,68 @@ export function stages(profile: Profile): { total: number; byStage: Map<string, 
   return { total, byStage };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+/** CPU seconds of each thread of `pid` now (utime + stime, in clock ticks of 1/100 s). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    out.set(tid, (Number(fields[11]) + Number(fields[12])) / 100);
+  }
+  return out;
+}
+
+/** One ingest of `input` into a fresh `db` by the CLI at `main`, with the CPU of each thread. */
+export async function threads(main: string, db: string, input: string): Promise<Record<string, number>> {
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) rmSync(f, { force: true });
+  const child = spawn(
+    '/usr/bin/time',
+    ['-f', '%e %U %S %M', process.execPath, main, 'ingest', '--db', db, '--quiet', input],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const last = new Map<string, number>();
+  let pid: number | undefined;
+  const poll = setInterval(() => {
+    try {
+      pid ??=
+        Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(' ')[0]) ||
+        undefined;
+      if (pid !== undefined) for (const [tid, cpu] of threadCpu(pid)) last.set(tid, cpu);
+    } catch {
+      // The process ended between two polls: its last reading stands.
+    }
+  }, 20);
+  await new Promise((resolve) => child.on('exit', resolve));
+  clearInterval(poll);
+  const [wall = 0, user = 0, sys = 0, rssKb = 0] = (err.trim().split('\n').pop() ?? '')
+    .split(' ')
+    .map(Number);
+  const writer = last.get(String(pid)) ?? 0;
+  const others = [...last]
+    .filter(([tid]) => tid !== String(pid))
+    .map(([, cpu]) => cpu)
+    .sort((a, b) => b - a);
+  const worker = others[0] ?? 0;
+  const round = (x: number): number => Math.round(x * 100) / 100;
+  return {
+    wall,
+    cpu: round(user + sys),
+    rssMB: Math.round(rssKb / 1024),
+    writer,
+    worker,
+    rest: round(others.slice(1).reduce((a, b) => a + b, 0)),
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && process.argv[2] === '--threads') {
+  const [main, db, input] = process.argv.slice(3);
+  if (!main || !db || !input) throw new Error('--threads CLI_MAIN_JS DB INPUT');
+  console.log(JSON.stringify(await threads(main, db, input)));
+} else if (import.meta.url === `file://${process.argv[1]}`) {
   for (const file of process.argv.slice(2)) {
     const { total, byStage } = stages(JSON.parse(readFileSync(file, 'utf8')) as Profile);
     const busy = total - (byStage.get('idle') ?? 0);
