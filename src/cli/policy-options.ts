@@ -233,7 +233,7 @@ export function policyOptions(
 const READ_THREAD_MODES: readonly ReadThreadMode[] = ['auto', 'always', 'never'];
 
 /** `XRAY_LP_READ_THREAD`: whether the permissions are read on a second thread (default `auto`: a large database). */
-function readThreadOf(env: NodeJS.ProcessEnv): ReadThreadMode {
+export function readThreadOf(env: NodeJS.ProcessEnv): ReadThreadMode {
   const v = env.XRAY_LP_READ_THREAD?.trim();
   if (v === undefined || v === '') return 'auto';
   if ((READ_THREAD_MODES as readonly string[]).includes(v)) return v as ReadThreadMode;

@@ -43,6 +43,7 @@ import {
 } from '../store/trail.js';
 import { roleWorkloads } from '../runtime/role-workloads.js';
 import { readPermissions, readUnmapped, type UsageScope, type UsageSource } from '../store/usage.js';
+import type { ReadThreadMode } from '../store/read-thread/index.js';
 import { loadWorkloads } from '../store/workloads.js';
 import { loadFunctionConfigs, storedRoles } from '../store/configs.js';
 import {
@@ -77,6 +78,8 @@ export interface CompareOptions extends ComparisonOptions {
   filter: CallFilter;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
+  /** Whether the permissions are read on worker threads (`XRAY_LP_READ_THREAD`; default `auto`: by database size). */
+  readThread?: ReadThreadMode;
 }
 
 /** One (action, resource) permission a workload used, summed over its selected calls. */
@@ -469,10 +472,17 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
 export function compareGranted(store: Store, options: CompareOptions): CompareResult {
   // Which role each function runs as: the functions files, else the configuration exports ingested.
   const functions = new Map([...storedRoles(store), ...options.granted.functions]);
-  return compareUsage(storeUsage(store, { filter: options.filter, source: options.source }, functions), {
-    ...options,
-    granted: { ...options.granted, functions },
-  });
+  return compareUsage(
+    storeUsage(
+      store,
+      { filter: options.filter, source: options.source, thread: options.readThread },
+      functions,
+    ),
+    {
+      ...options,
+      granted: { ...options.granted, functions },
+    },
+  );
 }
 
 /** Compares each workload of `usage` with what its role is granted. */

@@ -32,6 +32,8 @@ export interface UsageScope {
   filter: CallFilter;
   /** `calls` computes every row from calls (the oracle the rollups are tested against). */
   source?: UsageSource;
+  /** Whether a large read of permissions runs on worker threads (default `auto`: by database size). */
+  thread?: ReadThreadMode;
 }
 
 interface Sql {
@@ -229,8 +231,6 @@ export interface ReadPermissionsOptions extends UsageScope {
   subjects?: ReadonlyMap<number, number>;
   /** Also say which workloads of each subject needed each permission. */
   members?: boolean;
-  /** Whether the read runs on a second thread (default `auto`: by database size). */
-  thread?: ReadThreadMode;
 }
 
 /**

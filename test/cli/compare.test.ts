@@ -358,3 +358,24 @@ test('a database of CloudTrail records only: the role is compared with itself, o
     if (c.notOut) t.notRegex(r.out, c.notOut);
   }
 });
+
+test('compare of every workload gives the same answer with its permissions read on worker threads (XRAY_LP_READ_THREAD)', async (t) => {
+  const args = [
+    '--db',
+    db,
+    'compare',
+    '--granted',
+    g('account-123456789012.json'),
+    '--granted',
+    g('functions-eu-west-1.json'),
+    '--json',
+  ];
+  const one = await cli(args, { env: { XRAY_LP_READ_THREAD: 'never' } });
+  const two = await cli(args, { env: { XRAY_LP_READ_THREAD: 'always' } });
+  t.is(one.code, two.code);
+  t.true((JSON.parse(one.out) as CompareResult).workloads.length > 0);
+  t.is(two.out, one.out);
+  const bad = await cli(args, { env: { XRAY_LP_READ_THREAD: 'yes' } });
+  t.is(bad.code, 2);
+  t.regex(bad.err, /XRAY_LP_READ_THREAD="yes"/);
+});

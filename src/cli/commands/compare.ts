@@ -16,6 +16,7 @@ import { addFilterOptions, collect, filterFromOptions } from '../filter-options.
 import type { CommandContext } from '../command.js';
 import { safeJson, tableWidth } from '../output.js';
 import { openForRead, readGrantedFiles } from '../options.js';
+import { readThreadOf } from '../policy-options.js';
 import { safe, safeText } from '../render.js';
 import { usageFilter, withUsageRows } from '../usage-input.js';
 import { isEmpty, renderTable, renderMarkdown } from '../views/compare.js';
@@ -100,7 +101,7 @@ filter in the query that aggregates them.`,
       const store = openForRead(cmd, io);
       try {
         const filter = filterFromOptions(o, store);
-        result = compareGranted(store, { ...options, filter });
+        result = compareGranted(store, { ...options, filter, readThread: readThreadOf(io.env) });
         if (isEmpty(result)) {
           const s = storeStats(store);
           // CloudTrail records are usage too: a database holding only them is not empty.
