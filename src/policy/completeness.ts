@@ -72,7 +72,7 @@ export interface DiscoveryPoint {
  * `lastCall` (ISO 8601 UTC) of the observation; `permissions` (distinct action × resource as
  * granted); `lastNewPermission` (when the last of them was first seen); `discovery` (the
  * cumulative curve, one point per time a new permission appeared, thinned to at most
- * {@link MAX_CURVE_POINTS}); `rare` (permissions seen in a single trace, with it: the first
+ * {@link MAX_CURVE_POINTS}); `rare` (permissions seen in a single trace or CloudTrail record, with it: the first
  * {@link MAX_RARE}) and `rareCount`; `sampled` (true when every call came from X-Ray, which samples);
  * `thresholds` (what the verdict used).
  */
@@ -89,8 +89,12 @@ export interface Completeness {
   permissions: number;
   lastNewPermission: string | null;
   discovery: DiscoveryPoint[];
-  rare: { action: string; resource: string; traceId: string }[];
-  /** How many permissions were seen in one trace (`rare` lists the first {@link MAX_RARE}). */
+  /**
+   * `traceId` is the one sample: a trace id, or the eventID of the one CloudTrail record
+   * (`source: 'cloudtrail'`) for a permission only CloudTrail saw.
+   */
+  rare: { action: string; resource: string; traceId: string; source: 'trace' | 'cloudtrail' }[];
+  /** How many permissions were seen in one trace or one CloudTrail record (`rare` lists the first {@link MAX_RARE}). */
   rareCount: number;
   sampled: boolean;
   thresholds: CompletenessThresholds;
@@ -143,7 +147,16 @@ export function completenessOf(
   const lastNew = firsts[firsts.length - 1] ?? null;
   const single = grants.filter((g) => g.traces.length === 1);
   const rare = single
-    .map((g) => ({ action: g.action, resource: g.resource, traceId: g.traces[0] as string }))
+    .map((g) => ({
+      action: g.action,
+      resource: g.resource,
+      traceId: g.traces[0] as string,
+      // A grant only CloudTrail saw carries eventIDs as its samples: a record, not a trace.
+      source:
+        g.sources?.length === 1 && g.sources[0] === 'cloudtrail'
+          ? ('cloudtrail' as const)
+          : ('trace' as const),
+    }))
     .sort((a, b) => (a.action < b.action ? -1 : a.action > b.action ? 1 : a.resource < b.resource ? -1 : 1))
     .slice(0, MAX_RARE);
   const sampled = observed.formats.length > 0 && observed.formats.every((f) => f === 'x-ray');

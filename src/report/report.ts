@@ -77,6 +77,13 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/** What one sample of thin evidence is, in the words its sources call for. */
+function thinEvidenceOf(rare: readonly { source: 'trace' | 'cloudtrail' }[]): string {
+  const records = rare.some((r) => r.source === 'cloudtrail');
+  const traces = rare.some((r) => r.source === 'trace');
+  return records && traces ? 'trace or CloudTrail record' : records ? 'CloudTrail record' : 'trace';
+}
+
 function sha(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64');
 }
@@ -387,7 +394,7 @@ ${needs.join('\n')}
     .join('\n');
   const rare =
     comp.rare.length > 0
-      ? `<p>${int(comp.rareCount)} permission${comp.rareCount === 1 ? '' : 's'} seen in a single trace (real but thin evidence):</p><ul class="rare">${comp.rare.map((r) => `<li><span class="action">${h(r.action)}</span> on <span class="arn">${h(r.resource)}</span> (trace ${h(r.traceId)})</li>`).join('')}${comp.rareCount > comp.rare.length ? `<li class="more">and ${int(comp.rareCount - comp.rare.length)} more</li>` : ''}</ul>`
+      ? `<p>${int(comp.rareCount)} permission${comp.rareCount === 1 ? '' : 's'} seen in a single ${thinEvidenceOf(comp.rare)} (real but thin evidence):</p><ul class="rare">${comp.rare.map((r) => `<li><span class="action">${h(r.action)}</span> on <span class="arn">${h(r.resource)}</span> (${r.source === 'cloudtrail' ? 'CloudTrail event' : 'trace'} ${h(r.traceId)})</li>`).join('')}${comp.rareCount > comp.rare.length ? `<li class="more">and ${int(comp.rareCount - comp.rare.length)} more</li>` : ''}</ul>`
       : '';
   const trail = trailPart(p);
   const formatsSeen = w?.formats.length

@@ -197,7 +197,29 @@ test('the curve keeps its shape in at most MAX_CURVE_POINTS points; rare permiss
 test('permissions seen in a single trace are listed as rare, with that trace', (t) => {
   const one = '1-00000000-00000000000000000000000a';
   const r = completenessOf([grant(T0), { ...grant(T0 + DAY), traces: [one] }], month);
-  t.deepEqual(r.rare, [{ action: 's3:GetObject', resource: `arn:aws:s3:::b${T0 + DAY}/*`, traceId: one }]);
+  t.deepEqual(r.rare, [
+    { action: 's3:GetObject', resource: `arn:aws:s3:::b${T0 + DAY}/*`, traceId: one, source: 'trace' },
+  ]);
+});
+
+test('a permission only CloudTrail saw, in one record, is rare with that record; seen by both, its one sample is a trace', (t) => {
+  const event = '3b1d2f0c-8a4e-4c52-9d1e-0f6a7b8c9d0e';
+  const trace = '1-00000000-00000000000000000000000b';
+  const r = completenessOf(
+    [
+      grant(T0),
+      { ...grant(T0 + DAY), traces: [event], sources: ['cloudtrail'] },
+      { ...grant(T0 + 2 * DAY), traces: [trace], sources: ['trace', 'cloudtrail'] },
+    ],
+    month,
+  );
+  t.deepEqual(
+    r.rare.map((x) => [x.traceId, x.source]),
+    [
+      [event, 'cloudtrail'],
+      [trace, 'trace'],
+    ],
+  );
 });
 
 test('data that came only from X-Ray is said to be sampled', (t) => {

@@ -256,4 +256,11 @@ test('a role known only from CloudTrail: its activity chart draws its records, o
   t.true(Number(desc?.[1]) > 0);
   t.is(desc?.[2], '2026-11-30');
   t.is(desc?.[3], '2026-11-30');
+  // Its thin evidence is a single CloudTrail record, named as such: it was never in a trace.
+  const rare =
+    /<p>\d+ permissions? seen in a single [^<]*<\/p><ul class="rare">[\s\S]*?<\/ul>/.exec(section)?.[0] ?? '';
+  t.not(rare, '', 'the section lists thin evidence');
+  t.regex(rare, /seen in a single CloudTrail record/);
+  t.regex(rare, /\(CloudTrail event [0-9a-f-]+\)/);
+  t.notRegex(rare, /trace/);
 });
