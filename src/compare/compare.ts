@@ -17,6 +17,7 @@ import {
   allActions,
   explain,
   expandActionPattern,
+  resourceMatches,
   statementApplies,
   type Origin,
   type Policy,
@@ -180,6 +181,12 @@ export interface MissingPermission {
   denied: number;
   reason: 'not-granted' | 'denied-explicit';
   deniedBy: StatementRef[];
+  /**
+   * True when a run-time need of the workload covers it: a call the service running the workload
+   * made with its role (CloudTrail shows Lambda's `awslambda-worker` writing logs), listed among
+   * the run-time needs as well. It is still missing: the check fails on it like on any other.
+   */
+  runtimeNeed?: boolean;
 }
 
 /** A used permission whose outcome depends on a condition or a policy variable. */
@@ -825,6 +832,17 @@ function compareOne(
     ...n,
     granted: explain(policies, n.action, n.resource).decision === 'allowed',
   }));
+  // A missing permission a run-time need covers was seen being used by the service that runs
+  // the workload: said once, as that need, so that a reader does not count it twice.
+  for (const m of missing)
+    if (
+      needs.some(
+        (n) =>
+          n.action.toLowerCase() === m.action.toLowerCase() &&
+          resourceMatches(n.resource, m.resource) === 'yes',
+      )
+    )
+      m.runtimeNeed = true;
   const unused: UnusedGrant[] = [];
   set.pairs.forEach((pair, k) => {
     const t = through[k]!;

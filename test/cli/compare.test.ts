@@ -379,3 +379,75 @@ test('compare of every workload gives the same answer with its permissions read 
   t.is(bad.code, 2);
   t.regex(bad.err, /XRAY_LP_READ_THREAD="yes"/);
 });
+
+test("a run-time need CloudTrail saw (Lambda's awslambda-worker writing logs with the role) is missing once, marked as that need; needs with the same action and resource but other reasons are not merged into one line", async (t) => {
+  const dir = tempDir();
+  const ct = path.join(dir, 'ct.db');
+  const role = 'arn:aws:iam::123456789012:role/orders-fn-role';
+  t.is(
+    (await cli(['--db', ct, 'ingest', '-q', path.join(repoRoot, 'test/fixtures/cloudtrail/records.json')]))
+      .code,
+    0,
+  );
+  const details = path.join(dir, 'details.json');
+  fs.writeFileSync(
+    details,
+    JSON.stringify({
+      RoleDetailList: [
+        {
+          RoleName: 'orders-fn-role',
+          Arn: role,
+          AttachedManagedPolicies: [],
+          RolePolicyList: [
+            {
+              PolicyName: 'app',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Action: [
+                      'dynamodb:GetItem',
+                      'dynamodb:PutItem',
+                      'secretsmanager:GetSecretValue',
+                      'kms:Decrypt',
+                      'ssm:GetParameter',
+                      's3:GetObject',
+                    ],
+                    Resource: '*',
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+      Policies: [],
+    }),
+  );
+  const text = await cli(['--db', ct, 'compare', '--granted', details, '--workload', `role:${role}`]);
+  t.is(text.code, 0, text.err);
+  const missing = /Missing \(used, not granted\):\n((?: {4}.*\n)+)/.exec(text.out)?.[1] ?? '';
+  t.regex(
+    missing,
+    /logs:CreateLogStream on arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/lambda\/orders-fn:log-stream:\S+: not granted \(1 call; the run-time need above\)/,
+  );
+  // One line per reason: kms:Decrypt is named once on each.
+  t.notRegex(text.out, /kms:Decrypt, kms:Decrypt/);
+  const json = await cli([
+    '--db',
+    ct,
+    'compare',
+    '--granted',
+    details,
+    '--workload',
+    `role:${role}`,
+    '--json',
+  ]);
+  const w = (JSON.parse(json.out) as CompareResult).workloads[0]!;
+  t.deepEqual(
+    w.missing.map((m) => [m.action, m.runtimeNeed === true]),
+    [['logs:CreateLogStream', true]],
+  );
+  t.false(w.passes, 'a run-time need the role lacks still fails the check');
+});

@@ -143,7 +143,7 @@ function section(w: WorkloadComparison): string {
     );
     for (const m of w.missing)
       lines.push(
-        `    ${m.action} on ${m.resource}: ${m.reason === 'denied-explicit' ? `explicitly denied by ${m.deniedBy.map(refText).join(', ')}` : 'not granted'} (${int(m.calls)} call${m.calls === 1 ? '' : 's'}${m.denied > 0 ? `, ${int(m.denied)} denied` : ''})`,
+        `    ${m.action} on ${m.resource}: ${m.reason === 'denied-explicit' ? `explicitly denied by ${m.deniedBy.map(refText).join(', ')}` : 'not granted'} (${int(m.calls)} call${m.calls === 1 ? '' : 's'}${m.denied > 0 ? `, ${int(m.denied)} denied` : ''}${m.runtimeNeed ? '; the run-time need above' : ''})`,
       );
   }
   if (w.conditional.length > 0) {
@@ -177,9 +177,11 @@ function runtimeLines(w: WorkloadComparison): string[] {
   >();
   for (const n of w.runtimeNeeds) {
     if (n.possible && !n.granted) continue;
-    const key = `${n.rule}\u0000${n.resource}\u0000${n.granted}`;
+    // The reason is part of the line: needs of one action and resource for different reasons (a
+    // key used through S3 and through SNS) are lines of their own, each naming the action once.
+    const key = `${n.rule}\u0000${n.resource}\u0000${n.granted}\u0000${n.why}`;
     const g = groups.get(key) ?? { actions: [], granted: n.granted, n };
-    g.actions.push(n.action);
+    if (!g.actions.includes(n.action)) g.actions.push(n.action);
     groups.set(key, g);
   }
   return [...groups.values()].map(
@@ -257,7 +259,7 @@ export function renderMarkdown(r: CompareResult): string {
       );
       for (const m of w.missing)
         out.push(
-          `| ${code(m.action)} | ${code(m.resource)} | ${m.calls} | ${m.denied} | ${m.reason === 'denied-explicit' ? md(`denied by ${m.deniedBy.map(refText).join(', ')}`) : 'not granted'} |`,
+          `| ${code(m.action)} | ${code(m.resource)} | ${m.calls} | ${m.denied} | ${m.reason === 'denied-explicit' ? md(`denied by ${m.deniedBy.map(refText).join(', ')}`) : 'not granted'}${m.runtimeNeed ? '; a run-time need (above)' : ''} |`,
         );
     }
     if (w.conditional.length > 0) {
