@@ -529,7 +529,7 @@ ${list(
   'Used, not granted: add',
   c.missing.map(
     (m) =>
-      `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span> (${int(m.calls)} calls, ${int(m.denied)} denied; ${h(m.reason)}${m.runtimeNeed ? '; a run-time need, above' : ''})`,
+      `<span class="action">${h(m.action)}</span> on <span class="arn">${h(m.resource)}</span> (${int(m.calls)} call${m.calls === 1 ? '' : 's'}, ${int(m.denied)} denied; ${m.reason === 'denied-explicit' ? 'explicitly denied' : 'not granted'}${m.runtimeNeed ? '; a run-time need, above' : ''})`,
   ),
 )}
 ${list(
