@@ -79,6 +79,8 @@ export interface CompareOptions extends ComparisonOptions {
   filter: CallFilter;
   /** Where whole days are read from (tests compare `calls` with the default `rollups`). */
   source?: UsageSource;
+  /** Count the calls CloudTrail shows made with a role's credentials from outside its workload as used (`--include-outside`). */
+  includeOutside?: boolean;
   /** Whether the permissions are read on worker threads (`XRAY_LP_READ_THREAD`; default `auto`: by database size). */
   readThread?: ReadThreadMode;
 }
@@ -305,6 +307,8 @@ export function storeUsage(
   store: Store,
   scope: UsageScope,
   roles?: ReadonlyMap<string, string>,
+  /** Count the outside calls as used too (`--include-outside`); they are still named. */
+  includeOutside = false,
 ): ObservedUsage {
   return {
     *workloads() {
@@ -313,7 +317,7 @@ export function storeUsage(
       const evidence = new Map<string, TrailUsage>();
       const trailOf = (role: string): TrailUsage => {
         let e = evidence.get(role);
-        if (!e) evidence.set(role, (e = trailUsage(store, role, scope.filter)));
+        if (!e) evidence.set(role, (e = trailUsage(store, role, scope.filter, includeOutside)));
         return e;
       };
       const unmapped = new Map<number, number>();
@@ -413,7 +417,7 @@ const MAX_OUTSIDE_KEPT = 50;
  * on its behalf are used; calls with its credentials from outside the workload are not, and are
  * named by source address and user agent. Memory holds the role's distinct permissions.
  */
-function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage {
+function trailUsage(store: Store, role: string, filter: CallFilter, includeOutside: boolean): TrailUsage {
   const permissions = new Map<string, ObservedPermission>();
   const outside = new Map<string, { calls: number; actions: Set<string> }>();
   let events = 0;
@@ -437,7 +441,8 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
       if (mapped.status === 'mapped') for (const p of kept) c.actions.add(p.action);
       else c.actions.add(`${row.eventSource.split('.')[0]}:${row.eventName}`);
       outside.set(key, c);
-      continue;
+      // Named either way; counted as used only when the reviewer says the calls are theirs.
+      if (!includeOutside) continue;
     }
     counted++;
     if (mapped.status === 'unmapped') unmappedCalls++;
@@ -465,12 +470,12 @@ function trailUsage(store: Store, role: string, filter: CallFilter): TrailUsage 
   const callers = [...outside].sort((a, b) => b[1].calls - a[1].calls || compareText(a[0], b[0]));
   for (const [from, c] of callers.slice(0, MAX_OUTSIDE_NOTES))
     notes.push(
-      `credentials used outside the workload: ${plural(c.calls)} with ${role} from ${from}: ${[...c.actions].sort().join(', ')}; not counted as used: check who holds these credentials`,
+      `credentials used outside the workload: ${plural(c.calls)} with ${role} from ${from}: ${[...c.actions].sort().join(', ')}; ${includeOutside ? 'COUNTED AS USED (--include-outside)' : 'not counted as used: check who holds these credentials, then pass --include-outside if they are yours'}`,
     );
   const rest = callers.slice(MAX_OUTSIDE_NOTES).reduce((n, [, c]) => n + c.calls, others);
   if (rest > 0)
     notes.push(
-      `credentials used outside the workload: ${plural(rest)} with ${role} from other callers; not counted as used`,
+      `credentials used outside the workload: ${plural(rest)} with ${role} from other callers; ${includeOutside ? 'COUNTED AS USED (--include-outside)' : 'not counted as used'}`,
     );
   return { events, permissions, unmappedCalls, notes };
 }
@@ -484,6 +489,7 @@ export function compareGranted(store: Store, options: CompareOptions): CompareRe
       store,
       { filter: options.filter, source: options.source, thread: options.readThread },
       functions,
+      options.includeOutside === true,
     ),
     {
       ...options,

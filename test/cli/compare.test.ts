@@ -350,6 +350,12 @@ test('a database of CloudTrail records only: the role is compared with itself, o
       out: /orders-fn-role \(role\) as arn:aws:iam::123456789012:role\/orders-fn-role: uses 1 of 2 granted actions[\s\S]*ecr:DescribeRepositories on \*[\s\S]*credentials used outside the workload: 4 calls .* from 198\.51\.100\.77/,
     },
     { args: ['--since', '2099-01-01'], out: /No calls match/, notOut: /database is empty/ },
+    // The reviewer knows the laptop's calls are theirs: counted as used, still named.
+    {
+      args: ['--workload', `role:${role}`, '--include-outside'],
+      out: /uses 2 of 2 granted actions[\s\S]*credentials used outside the workload: 4 calls .* from 198\.51\.100\.77.*COUNTED AS USED \(--include-outside\)/,
+      notOut: /ecr:DescribeRepositories on \*.*never used/,
+    },
   ];
   for (const c of cases) {
     const r = await cli(['--db', ct, 'compare', '--granted', details, ...c.args]);

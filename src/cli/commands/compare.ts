@@ -25,6 +25,7 @@ interface CompareCliOptions extends RawFilterOptions {
   granted: string[];
   role?: string;
   allowUnused?: string[];
+  includeOutside?: boolean;
   check?: boolean;
   json?: boolean;
   markdown?: boolean;
@@ -45,6 +46,10 @@ export function registerCompare(program: Command, { io, setExit }: CommandContex
       )
       .option('--role <arn-or-name>', 'compare every selected workload with this role')
       .option('--allow-unused <pattern>', 'action pattern that may stay unused (logs:*); repeatable', collect)
+      .option(
+        '--include-outside',
+        "count as used the calls CloudTrail shows made with a role's credentials from outside its workload (default: named, not counted: they may be an intruder's)",
+      )
       .addOption(
         new Option(
           '--runtime <mode>',
@@ -101,7 +106,12 @@ filter in the query that aggregates them.`,
       const store = openForRead(cmd, io);
       try {
         const filter = filterFromOptions(o, store);
-        result = compareGranted(store, { ...options, filter, readThread: readThreadOf(io.env) });
+        result = compareGranted(store, {
+          ...options,
+          filter,
+          readThread: readThreadOf(io.env),
+          includeOutside: o.includeOutside === true,
+        });
         if (isEmpty(result)) {
           const s = storeStats(store);
           // CloudTrail records are usage too: a database holding only them is not empty.
