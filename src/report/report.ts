@@ -123,6 +123,9 @@ export function report(store: Store, options: ReportOptions): ReportRun {
               filter: f,
               granted: options.granted,
               source: options.source,
+              readThread: options.readThread,
+              // As the policies count them: a report granting the outside calls compares them as used.
+              includeOutside: options.includeOutside === true,
             }).workloads.map((c) => [c.principal, c]),
           )
         : undefined;

@@ -264,3 +264,57 @@ test('a role known only from CloudTrail: its activity chart draws its records, o
   t.regex(rare, /\(CloudTrail event [0-9a-f-]+\)/);
   t.notRegex(rare, /trace/);
 });
+
+test('a report with --include-outside compares the outside calls as used, as its policy grants them (one verdict, not two)', async (t) => {
+  const dir = tempDir();
+  const db = path.join(dir, 'ct.db');
+  t.is(
+    (await cli(['--db', db, 'ingest', '-q', path.join(repoRoot, 'test/fixtures/cloudtrail/records.json')]))
+      .code,
+    0,
+  );
+  const details = path.join(dir, 'details.json');
+  fs.writeFileSync(
+    details,
+    JSON.stringify({
+      RoleDetailList: [
+        {
+          RoleName: 'orders-fn-role',
+          Arn: 'arn:aws:iam::123456789012:role/orders-fn-role',
+          AttachedManagedPolicies: [],
+          RolePolicyList: [
+            {
+              PolicyName: 'p',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [
+                  {
+                    Effect: 'Allow',
+                    Action: ['dynamodb:GetItem', 'ecr:DescribeRepositories'],
+                    Resource: '*',
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+      Policies: [],
+    }),
+  );
+  for (const [flag, want, not] of [
+    [[], /credentials used outside the workload[^<]*not counted as used/, /COUNTED AS USED/],
+    [
+      ['--include-outside'],
+      /credentials used outside the workload[^<]*COUNTED AS USED \(--include-outside\)/,
+      /credentials used outside the workload[^<]*not counted as used/,
+    ],
+  ] as const) {
+    const out = path.join(dir, `r${flag.length}.html`);
+    const r = await cli(['--db', db, 'report', '--out', out, '--granted', details, ...flag]);
+    t.is(r.code, 0, r.err);
+    const text = fs.readFileSync(out, 'utf8');
+    t.regex(text, want);
+    t.notRegex(text, not);
+  }
+});
