@@ -2,6 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import test from 'ava';
 import type { CompareResult } from '../../src/compare/compare.js';
+import { fixtureRoleDetails } from '../support/cloudtrail.js';
 import { cli, fixturesDir, repoRoot, tempDir } from '../support/helpers.js';
 
 const g = (f: string): string => path.join(repoRoot, 'samples/granted', f);
@@ -315,35 +316,7 @@ test('a database of CloudTrail records only: the role is compared with itself, o
     path.join(repoRoot, 'test/fixtures/cloudtrail/records.json'),
   ]);
   t.is(ingested.code, 0, ingested.err);
-  const details = path.join(dir, 'details.json');
-  fs.writeFileSync(
-    details,
-    JSON.stringify({
-      RoleDetailList: [
-        {
-          RoleName: 'orders-fn-role',
-          Arn: role,
-          RolePolicyList: [
-            {
-              PolicyName: 'p',
-              PolicyDocument: {
-                Version: '2012-10-17',
-                Statement: [
-                  {
-                    Effect: 'Allow',
-                    Action: ['dynamodb:GetItem', 'ecr:DescribeRepositories'],
-                    Resource: '*',
-                  },
-                ],
-              },
-            },
-          ],
-          AttachedManagedPolicies: [],
-        },
-      ],
-      Policies: [],
-    }),
-  );
+  const details = fixtureRoleDetails(dir, ['dynamodb:GetItem', 'ecr:DescribeRepositories']);
   const cases: { args: string[]; out: RegExp; notOut?: RegExp }[] = [
     {
       args: ['--workload', `role:${role}`],
@@ -395,42 +368,14 @@ test("a run-time need CloudTrail saw (Lambda's awslambda-worker writing logs wit
       .code,
     0,
   );
-  const details = path.join(dir, 'details.json');
-  fs.writeFileSync(
-    details,
-    JSON.stringify({
-      RoleDetailList: [
-        {
-          RoleName: 'orders-fn-role',
-          Arn: role,
-          AttachedManagedPolicies: [],
-          RolePolicyList: [
-            {
-              PolicyName: 'app',
-              PolicyDocument: {
-                Version: '2012-10-17',
-                Statement: [
-                  {
-                    Effect: 'Allow',
-                    Action: [
-                      'dynamodb:GetItem',
-                      'dynamodb:PutItem',
-                      'secretsmanager:GetSecretValue',
-                      'kms:Decrypt',
-                      'ssm:GetParameter',
-                      's3:GetObject',
-                    ],
-                    Resource: '*',
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-      Policies: [],
-    }),
-  );
+  const details = fixtureRoleDetails(dir, [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
+    'ssm:GetParameter',
+    's3:GetObject',
+  ]);
   const text = await cli(['--db', ct, 'compare', '--granted', details, '--workload', `role:${role}`]);
   t.is(text.code, 0, text.err);
   const missing = /Missing \(used, not granted\):\n((?: {4}.*\n)+)/.exec(text.out)?.[1] ?? '';

@@ -14,6 +14,7 @@ import { activityChart, discoveryChart } from '../../src/report/svg.js';
 import { attr, h, pre } from '../../src/report/escape.js';
 import { SCRIPT, STYLE } from '../../src/report/assets.js';
 import { SCHEMA_VERSION } from '../../src/store/schema.js';
+import { fixtureRoleDetails } from '../support/cloudtrail.js';
 import { cli, mainJs, repoRoot, tempDir, tempStore } from '../support/helpers.js';
 
 const META = {
@@ -273,35 +274,7 @@ test('a report with --include-outside compares the outside calls as used, as its
       .code,
     0,
   );
-  const details = path.join(dir, 'details.json');
-  fs.writeFileSync(
-    details,
-    JSON.stringify({
-      RoleDetailList: [
-        {
-          RoleName: 'orders-fn-role',
-          Arn: 'arn:aws:iam::123456789012:role/orders-fn-role',
-          AttachedManagedPolicies: [],
-          RolePolicyList: [
-            {
-              PolicyName: 'p',
-              PolicyDocument: {
-                Version: '2012-10-17',
-                Statement: [
-                  {
-                    Effect: 'Allow',
-                    Action: ['dynamodb:GetItem', 'ecr:DescribeRepositories'],
-                    Resource: '*',
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-      Policies: [],
-    }),
-  );
+  const details = fixtureRoleDetails(dir, ['dynamodb:GetItem', 'ecr:DescribeRepositories']);
   for (const [flag, want, not] of [
     [[], /credentials used outside the workload[^<]*not counted as used/, /COUNTED AS USED/],
     [

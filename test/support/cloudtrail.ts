@@ -64,3 +64,36 @@ export function ordersTraces(dir: string): string {
     batch([{ id: traceId(1), segments: [lambdaSegment(traceId(1), 'orders-fn', calls)] }]),
   );
 }
+
+/** The role of the CloudTrail fixture (test/fixtures/cloudtrail/records.json). */
+export const FIXTURE_ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
+
+/**
+ * Writes `aws iam get-account-authorization-details` output in `dir` for {@link FIXTURE_ROLE},
+ * with one inline policy allowing `actions` on `*`, and returns its path.
+ */
+export function fixtureRoleDetails(dir: string, actions: string[]): string {
+  return writeFile(
+    dir,
+    'details.json',
+    JSON.stringify({
+      RoleDetailList: [
+        {
+          RoleName: 'orders-fn-role',
+          Arn: FIXTURE_ROLE,
+          AttachedManagedPolicies: [],
+          RolePolicyList: [
+            {
+              PolicyName: 'p',
+              PolicyDocument: {
+                Version: '2012-10-17',
+                Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }],
+              },
+            },
+          ],
+        },
+      ],
+      Policies: [],
+    }),
+  );
+}
