@@ -2,7 +2,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import test from 'ava';
 import type { CompareResult } from '../../src/compare/compare.js';
-import { fixtureRoleDetails } from '../support/cloudtrail.js';
+import { FIXTURE_ROLE, fixtureRoleDetails } from '../support/cloudtrail.js';
 import { cli, fixturesDir, repoRoot, tempDir } from '../support/helpers.js';
 
 const g = (f: string): string => path.join(repoRoot, 'samples/granted', f);
@@ -308,7 +308,7 @@ test('--max-risk names the levels when given another', async (t) => {
 test('a database of CloudTrail records only: the role is compared with itself, outside calls named; nothing selected is not "empty"', async (t) => {
   const dir = tempDir();
   const ct = path.join(dir, 'ct.db');
-  const role = 'arn:aws:iam::123456789012:role/orders-fn-role';
+  const role = FIXTURE_ROLE;
   const ingested = await cli([
     '--db',
     ct,
@@ -362,7 +362,7 @@ test('compare of every workload gives the same answer with its permissions read 
 test("a run-time need CloudTrail saw (Lambda's awslambda-worker writing logs with the role) is missing once, marked as that need; needs with the same action and resource but other reasons are not merged into one line", async (t) => {
   const dir = tempDir();
   const ct = path.join(dir, 'ct.db');
-  const role = 'arn:aws:iam::123456789012:role/orders-fn-role';
+  const role = FIXTURE_ROLE;
   t.is(
     (await cli(['--db', ct, 'ingest', '-q', path.join(repoRoot, 'test/fixtures/cloudtrail/records.json')]))
       .code,

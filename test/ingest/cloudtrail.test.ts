@@ -11,11 +11,11 @@ import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { eventMillis, readTrailEvent } from '../../src/ingest/cloudtrail.js';
 import type { Store } from '../../src/store/db.js';
+import { FIXTURE_ROLE as ROLE } from '../support/cloudtrail.js';
 import { repoRoot, tempDir, tempStore, writeFile } from '../support/helpers.js';
 
 const dir = path.join(repoRoot, 'test/fixtures/cloudtrail');
 const fixture = (name: string): string => path.join(dir, name);
-const ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
 
 const ids = (store: Store): string[] =>
   (store.prepare('SELECT event_id FROM trail_events ORDER BY event_id').all() as { event_id: string }[]).map(

@@ -14,10 +14,9 @@ import { buildPolicies, type WorkloadPolicy } from '../../src/policy/build.js';
 import type { Explanation } from '../../src/policy/explain.js';
 import { MANAGEMENT_ONLY } from '../../src/policy/trail.js';
 import { cli, repoRoot, tempStore, writeFile } from '../support/helpers.js';
-import { LAMBDA_NODE, ordersTraces, roleRecord } from '../support/cloudtrail.js';
+import { FIXTURE_ROLE as ROLE, LAMBDA_NODE, ordersTraces, roleRecord } from '../support/cloudtrail.js';
 
 const dir = path.join(repoRoot, 'test/fixtures/cloudtrail');
-const ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
 const FN = 'arn:aws:lambda:eu-west-1:123456789012:function:orders-fn';
 const LEAKED = ['s3:ListAllMyBuckets', 'ecr:DescribeRepositories'];
 

@@ -7,9 +7,9 @@ import test from 'ava';
 import { ingest } from '../../src/ingest/ingest.js';
 import { listWorkloads } from '../../src/query/workloads.js';
 import type { CallFilter } from '../../src/store/filter.js';
+import { FIXTURE_ROLE as ROLE } from '../support/cloudtrail.js';
 import { cli, repoRoot, tempStore } from '../support/helpers.js';
 
-const ROLE = 'arn:aws:iam::123456789012:role/orders-fn-role';
 const RECORDS = path.join(repoRoot, 'test/fixtures/cloudtrail/records.json');
 
 /** Filter → the role's row (calls, distinct actions, denied), or null when it is not listed. */
